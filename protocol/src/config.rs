@@ -1,0 +1,461 @@
+//! The office configuration: services, counters, preferential categories and the call-next
+//! rule's parameters. `RawOfficeConfig` is what a TOML file says; `OfficeConfig` is what was
+//! checked. Validation reports every problem at once, so an installer fixes a file in one pass.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{is_valid_id, CategoryId, CounterId, ServiceId};
+use crate::limits;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOfficeConfig {
+    pub office: RawOffice,
+    #[serde(default)]
+    pub rule: RuleParams,
+    #[serde(default)]
+    pub services: Vec<ServiceConfig>,
+    #[serde(default)]
+    pub categories: Vec<CategoryConfig>,
+    #[serde(default)]
+    pub counters: Vec<CounterConfig>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOffice {
+    pub id: String,
+    pub name: String,
+    /// An IANA zone name such as `America/Bogota`; the business day follows it.
+    pub time_zone: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceConfig {
+    pub id: ServiceId,
+    /// One capital letter printed before the number: `A` in "A-023".
+    pub prefix: char,
+    pub name: String,
+    /// The wait the office aims for; KPIs report the share served within it.
+    #[serde(default = "default_target_wait")]
+    pub target_wait_minutes: u32,
+    /// Used for wait estimates until the day has finished tickets of its own to average.
+    #[serde(default = "default_service_minutes")]
+    pub expected_service_minutes: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryConfig {
+    pub id: CategoryId,
+    pub name: String,
+    /// The legal maximum wait for this category, if the law sets one.
+    #[serde(default)]
+    pub max_wait_minutes: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CounterConfig {
+    pub id: CounterId,
+    pub name: String,
+    /// The services this counter serves, most important first.
+    pub services: Vec<ServiceId>,
+}
+
+/// Parameters of the call-next rule (see [`crate::rule`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RuleParams {
+    /// After this many preferential calls in a row at a counter, the next call there goes to the
+    /// longest-waiting normal ticket, if any: preferential citizens first, but nobody starves.
+    pub preferential_ratio: u32,
+    /// An appointment becomes due this many minutes before its time.
+    pub appointment_early_minutes: u32,
+    /// A preferential ticket this close to its legal maximum wait goes before everyone.
+    pub legal_wait_margin_minutes: u32,
+    /// How recalls a called ticket may get before the next one makes it a no-show.
+    pub recalls_max: u8,
+    pub service_order: ServiceOrder,
+    pub transfer_position: TransferPosition,
+}
+
+impl Default for RuleParams {
+    fn default() -> Self {
+        RuleParams {
+            preferential_ratio: 3,
+            appointment_early_minutes: 10,
+            legal_wait_margin_minutes: 5,
+            recalls_max: 2,
+            service_order: ServiceOrder::Arrival,
+            transfer_position: TransferPosition::Keep,
+        }
+    }
+}
+
+/// How a counter serving several services orders tickets of the same priority.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceOrder {
+    /// First come, first served across all the counter's services.
+    Arrival,
+    /// The counter's first service empties before its second is called.
+    CounterPriority,
+}
+
+/// Where a transferred ticket lands in its new service's queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransferPosition {
+    /// By its original arrival time, as if it had queued for the new service from the start.
+    Keep,
+    /// Ahead of everyone of its priority class who was not transferred.
+    Head,
+}
+
+fn default_target_wait() -> u32 {
+    20
+}
+fn default_service_minutes() -> u32 {
+    5
+}
+
+/// A checked configuration: ids unique and well-formed, references resolved, time zone known.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OfficeConfig {
+    pub id: String,
+    pub name: String,
+    pub time_zone_name: String,
+    pub time_zone: jiff::tz::TimeZone,
+    pub rule: RuleParams,
+    pub services: Vec<ServiceConfig>,
+    pub categories: Vec<CategoryConfig>,
+    pub counters: Vec<CounterConfig>,
+}
+
+/// One thing wrong with a configuration, with where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigProblem {
+    pub at: String,
+    pub problem: String,
+}
+
+impl fmt::Display for ConfigProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.at, self.problem)
+    }
+}
+
+impl RawOfficeConfig {
+    pub fn parse_toml(text: &str) -> Result<OfficeConfig, Vec<ConfigProblem>> {
+        let raw: RawOfficeConfig = toml::from_str(text).map_err(|e| {
+            vec![ConfigProblem {
+                at: "file".into(),
+                problem: e.to_string(),
+            }]
+        })?;
+        raw.validate()
+    }
+
+    pub fn validate(self) -> Result<OfficeConfig, Vec<ConfigProblem>> {
+        let mut problems = Vec::new();
+        let mut problem =
+            |at: String, text: String| problems.push(ConfigProblem { at, problem: text });
+
+        if !is_valid_id(&self.office.id) {
+            problem(
+                "office.id".into(),
+                "must be 1-32 letters, digits, '-' or '_'".into(),
+            );
+        }
+        check_name(&mut problem, "office.name", &self.office.name);
+        let time_zone = match jiff::tz::TimeZone::get(&self.office.time_zone) {
+            Ok(zone) => Some(zone),
+            Err(_) => {
+                problem(
+                    "office.time_zone".into(),
+                    format!(
+                        "unknown time zone {:?}; use an IANA name such as \"America/Bogota\"",
+                        self.office.time_zone
+                    ),
+                );
+                None
+            }
+        };
+        if self.rule.recalls_max > limits::RECALLS_MAX {
+            problem(
+                "rule.recalls_max".into(),
+                format!("at most {}", limits::RECALLS_MAX),
+            );
+        }
+
+        if self.services.is_empty() {
+            problem(
+                "services".into(),
+                "an office needs at least one service".into(),
+            );
+        }
+        if self.services.len() > limits::SERVICES_MAX {
+            problem(
+                "services".into(),
+                format!("at most {} services", limits::SERVICES_MAX),
+            );
+        }
+        let mut service_ids = BTreeSet::new();
+        let mut prefixes = BTreeSet::new();
+        for (i, service) in self.services.iter().enumerate() {
+            let at = format!("services[{i}]");
+            if !is_valid_id(service.id.as_str()) {
+                problem(
+                    format!("{at}.id"),
+                    "must be 1-32 letters, digits, '-' or '_'".into(),
+                );
+            }
+            if !service_ids.insert(service.id.clone()) {
+                problem(
+                    format!("{at}.id"),
+                    format!("service {:?} is defined twice", service.id.0),
+                );
+            }
+            if !service.prefix.is_ascii_uppercase() {
+                problem(
+                    format!("{at}.prefix"),
+                    "must be one capital letter A-Z".into(),
+                );
+            } else if !prefixes.insert(service.prefix) {
+                problem(
+                    format!("{at}.prefix"),
+                    format!("prefix {} is used by another service", service.prefix),
+                );
+            }
+            check_name(&mut problem, &format!("{at}.name"), &service.name);
+            if service.expected_service_minutes == 0 {
+                problem(
+                    format!("{at}.expected_service_minutes"),
+                    "must be at least 1".into(),
+                );
+            }
+        }
+
+        let mut category_ids = BTreeSet::new();
+        if self.categories.len() > limits::CATEGORIES_MAX {
+            problem(
+                "categories".into(),
+                format!("at most {} categories", limits::CATEGORIES_MAX),
+            );
+        }
+        for (i, category) in self.categories.iter().enumerate() {
+            let at = format!("categories[{i}]");
+            if !is_valid_id(category.id.as_str()) {
+                problem(
+                    format!("{at}.id"),
+                    "must be 1-32 letters, digits, '-' or '_'".into(),
+                );
+            }
+            if !category_ids.insert(category.id.clone()) {
+                problem(
+                    format!("{at}.id"),
+                    format!("category {:?} is defined twice", category.id.0),
+                );
+            }
+            check_name(&mut problem, &format!("{at}.name"), &category.name);
+            if category.max_wait_minutes == Some(0) {
+                problem(
+                    format!("{at}.max_wait_minutes"),
+                    "must be at least 1 when set".into(),
+                );
+            }
+        }
+
+        if self.counters.is_empty() {
+            problem(
+                "counters".into(),
+                "an office needs at least one counter".into(),
+            );
+        }
+        if self.counters.len() > limits::COUNTERS_MAX {
+            problem(
+                "counters".into(),
+                format!("at most {} counters", limits::COUNTERS_MAX),
+            );
+        }
+        let mut counter_ids = BTreeSet::new();
+        for (i, counter) in self.counters.iter().enumerate() {
+            let at = format!("counters[{i}]");
+            if !is_valid_id(counter.id.as_str()) {
+                problem(
+                    format!("{at}.id"),
+                    "must be 1-32 letters, digits, '-' or '_'".into(),
+                );
+            }
+            if !counter_ids.insert(counter.id.clone()) {
+                problem(
+                    format!("{at}.id"),
+                    format!("counter {:?} is defined twice", counter.id.0),
+                );
+            }
+            check_name(&mut problem, &format!("{at}.name"), &counter.name);
+            if counter.services.is_empty() {
+                problem(
+                    format!("{at}.services"),
+                    "a counter must serve at least one service".into(),
+                );
+            }
+            let mut seen = BTreeSet::new();
+            for service in &counter.services {
+                if !service_ids.contains(service) {
+                    problem(
+                        format!("{at}.services"),
+                        format!("unknown service {:?}", service.0),
+                    );
+                }
+                if !seen.insert(service) {
+                    problem(
+                        format!("{at}.services"),
+                        format!("service {:?} is listed twice", service.0),
+                    );
+                }
+            }
+        }
+
+        match (problems.is_empty(), time_zone) {
+            (true, Some(time_zone)) => Ok(OfficeConfig {
+                id: self.office.id,
+                name: self.office.name,
+                time_zone_name: self.office.time_zone,
+                time_zone,
+                rule: self.rule,
+                services: self.services,
+                categories: self.categories,
+                counters: self.counters,
+            }),
+            _ => Err(problems),
+        }
+    }
+}
+
+fn check_name(problem: &mut impl FnMut(String, String), at: &str, name: &str) {
+    if name.trim().is_empty() {
+        problem(at.into(), "must not be empty".into());
+    } else if name.chars().count() > limits::NAME_LEN_MAX {
+        problem(
+            at.into(),
+            format!("at most {} characters", limits::NAME_LEN_MAX),
+        );
+    }
+}
+
+impl OfficeConfig {
+    pub fn service(&self, id: &ServiceId) -> Option<&ServiceConfig> {
+        self.services.iter().find(|s| &s.id == id)
+    }
+    pub fn service_by_prefix(&self, prefix: char) -> Option<&ServiceConfig> {
+        self.services.iter().find(|s| s.prefix == prefix)
+    }
+    pub fn counter(&self, id: &CounterId) -> Option<&CounterConfig> {
+        self.counters.iter().find(|c| &c.id == id)
+    }
+    pub fn category(&self, id: &CategoryId) -> Option<&CategoryConfig> {
+        self.categories.iter().find(|c| &c.id == id)
+    }
+
+    /// The document id of this office's configuration document.
+    pub fn doc_id(&self) -> String {
+        crate::doc::keys::config_doc_id(&self.id)
+    }
+
+    /// Back to the raw, serialisable form (for the config document and the API).
+    pub fn to_raw(&self) -> RawOfficeConfig {
+        RawOfficeConfig {
+            office: RawOffice {
+                id: self.id.clone(),
+                name: self.name.clone(),
+                time_zone: self.time_zone_name.clone(),
+            },
+            rule: self.rule.clone(),
+            services: self.services.clone(),
+            categories: self.categories.clone(),
+            counters: self.counters.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub const SAMPLE: &str = r#"
+        [office]
+        id = "centro"
+        name = "Oficina Centro"
+        time_zone = "America/Argentina/Buenos_Aires"
+
+        [rule]
+        preferential_ratio = 2
+
+        [[services]]
+        id = "general"
+        prefix = "A"
+        name = "Atención general"
+
+        [[services]]
+        id = "pagos"
+        prefix = "B"
+        name = "Pagos"
+
+        [[categories]]
+        id = "embarazada"
+        name = "Embarazada"
+        max_wait_minutes = 30
+
+        [[counters]]
+        id = "1"
+        name = "Puesto 1"
+        services = ["general", "pagos"]
+
+        [[counters]]
+        id = "2"
+        name = "Puesto 2"
+        services = ["pagos"]
+    "#;
+
+    pub fn sample() -> OfficeConfig {
+        RawOfficeConfig::parse_toml(SAMPLE).expect("sample config is valid")
+    }
+
+    #[test]
+    fn a_good_file_is_accepted() {
+        let config = sample();
+        assert_eq!(config.services.len(), 2);
+        assert_eq!(config.rule.preferential_ratio, 2);
+        assert_eq!(
+            config.rule.recalls_max, 2,
+            "defaults fill what the file leaves out"
+        );
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let text = SAMPLE
+            .replace("America/Argentina/Buenos_Aires", "Mars/Olympus")
+            .replace("prefix = \"B\"", "prefix = \"A\"")
+            .replace("services = [\"pagos\"]", "services = [\"visas\"]");
+        let problems = RawOfficeConfig::parse_toml(&text).expect_err("three problems");
+        let text: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+        assert_eq!(problems.len(), 3, "{text:?}");
+        assert!(text.iter().any(|p| p.contains("unknown time zone")));
+        assert!(text.iter().any(|p| p.contains("prefix A is used")));
+        assert!(text.iter().any(|p| p.contains("unknown service \"visas\"")));
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_with_their_name() {
+        let problems = RawOfficeConfig::parse_toml(&SAMPLE.replace("[rule]", "[rule]\nratio = 1"))
+            .expect_err("typo");
+        assert!(problems[0].problem.contains("ratio"), "{problems:?}");
+    }
+}

@@ -1,0 +1,177 @@
+//! The configuration document, `branch/<office>/config`:
+//!
+//! ```text
+//! { schema: 1, office: { id, name, time_zone }, rule: { preferential_ratio, ... },
+//!   services:   { "<id>": { position, prefix, name, target_wait_minutes, ... } },
+//!   categories: { "<id>": { position, name, max_wait_minutes } },
+//!   counters:   { "<id>": { position, name, services: ["general", ...] } } }
+//! ```
+//! Services, categories and counters are maps keyed by id, so two edits of different entries
+//! merge field by field; `position` keeps the order an installer wrote them in.
+
+use automerge::transaction::Transactable;
+use automerge::{ActorId, AutoCommit, ObjId, ObjType, ReadDoc, ScalarValue, Value, ROOT};
+use serde_json::{Map, Value as Json};
+
+use super::keys;
+use super::DocError;
+use crate::config::RawOfficeConfig;
+
+const KEYED_SECTIONS: [&str; 3] = ["services", "categories", "counters"];
+
+/// A new configuration document holding `config`.
+pub fn create(config: &RawOfficeConfig, actor: &[u8]) -> Result<AutoCommit, DocError> {
+    let mut doc = AutoCommit::new().with_actor(ActorId::from(actor));
+    doc.put(ROOT, keys::SCHEMA, keys::SCHEMA_VERSION)?;
+    let json = serde_json::to_value(config).map_err(|e| DocError::Field(e.to_string()))?;
+    let Json::Object(sections) = json else {
+        return Err(DocError::Field("config".into()));
+    };
+    for (section, value) in sections {
+        let value = match (KEYED_SECTIONS.contains(&section.as_str()), value) {
+            (true, Json::Array(items)) => keyed(items),
+            (_, value) => value,
+        };
+        put_json(&mut doc, &ROOT, &section, &value)?;
+    }
+    doc.commit();
+    Ok(doc)
+}
+
+/// The configuration a document holds (unchecked: call `validate` on it).
+pub fn read(doc: &AutoCommit) -> Result<RawOfficeConfig, DocError> {
+    let schema = super::scalar::int(doc, &ROOT, keys::SCHEMA)?;
+    if schema != keys::SCHEMA_VERSION {
+        return Err(DocError::Schema {
+            expected: keys::SCHEMA_VERSION,
+            found: schema,
+        });
+    }
+    let Json::Object(mut sections) = read_json(doc, &ROOT) else {
+        return Err(DocError::Field("config".into()));
+    };
+    sections.remove(keys::SCHEMA);
+    for section in KEYED_SECTIONS {
+        if let Some(Json::Object(entries)) = sections.remove(section) {
+            sections.insert(section.to_string(), unkeyed(entries));
+        }
+    }
+    serde_json::from_value(Json::Object(sections)).map_err(|e| DocError::Field(e.to_string()))
+}
+
+fn keyed(items: Vec<Json>) -> Json {
+    let mut map = Map::new();
+    for (position, item) in items.into_iter().enumerate() {
+        if let Json::Object(mut fields) = item {
+            let id = fields
+                .remove("id")
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default();
+            fields.insert("position".into(), Json::from(position));
+            map.insert(id, Json::Object(fields));
+        }
+    }
+    Json::Object(map)
+}
+
+fn unkeyed(entries: Map<String, Json>) -> Json {
+    let mut items: Vec<(u64, Json)> = entries
+        .into_iter()
+        .map(|(id, value)| {
+            let mut fields = match value {
+                Json::Object(fields) => fields,
+                _ => Map::new(),
+            };
+            let position = fields
+                .remove("position")
+                .and_then(|p| p.as_u64())
+                .unwrap_or(u64::MAX);
+            fields.insert("id".into(), Json::String(id));
+            (position, Json::Object(fields))
+        })
+        .collect();
+    items.sort_by_key(|(position, _)| *position);
+    Json::Array(items.into_iter().map(|(_, item)| item).collect())
+}
+
+fn put_json(doc: &mut AutoCommit, obj: &ObjId, key: &str, value: &Json) -> Result<(), DocError> {
+    match value {
+        Json::Object(fields) => {
+            let child = doc.put_object(obj, key, ObjType::Map)?;
+            for (k, v) in fields {
+                put_json(doc, &child, k, v)?;
+            }
+        }
+        Json::Array(items) => {
+            let child = doc.put_object(obj, key, ObjType::List)?;
+            for (index, item) in items.iter().enumerate() {
+                match item {
+                    Json::Object(_) | Json::Array(_) => return Err(DocError::Field(key.into())),
+                    scalar => doc.insert(&child, index, json_scalar(scalar))?,
+                }
+            }
+        }
+        scalar => doc.put(obj, key, json_scalar(scalar))?,
+    }
+    Ok(())
+}
+
+fn json_scalar(value: &Json) -> ScalarValue {
+    match value {
+        Json::Bool(b) => ScalarValue::Boolean(*b),
+        Json::Number(n) => n.as_i64().map_or_else(
+            || ScalarValue::F64(n.as_f64().unwrap_or(0.0)),
+            ScalarValue::Int,
+        ),
+        Json::String(s) => ScalarValue::Str(s.as_str().into()),
+        _ => ScalarValue::Null,
+    }
+}
+
+fn read_json(doc: &AutoCommit, obj: &ObjId) -> Json {
+    let value_json = |value: Value<'_>, id: ObjId| match value {
+        Value::Object(_) => read_json(doc, &id),
+        Value::Scalar(scalar) => match scalar.as_ref() {
+            ScalarValue::Boolean(b) => Json::Bool(*b),
+            ScalarValue::Int(i) => Json::from(*i),
+            ScalarValue::Uint(u) => Json::from(*u),
+            ScalarValue::F64(f) => Json::from(*f),
+            ScalarValue::Str(s) => Json::String(s.to_string()),
+            _ => Json::Null,
+        },
+    };
+    match doc.object_type(obj) {
+        Ok(ObjType::List) => Json::Array(
+            doc.list_range(obj, ..)
+                .map(|item| {
+                    let id = item.id();
+                    value_json(item.value.into_value(), id)
+                })
+                .collect(),
+        ),
+        _ => Json::Object(
+            doc.map_range(obj, ..)
+                .map(|item| {
+                    (item.key.to_string(), {
+                        let id = item.id();
+                        value_json(item.value.into_value(), id)
+                    })
+                })
+                .collect(),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn configuration_survives_the_document() {
+        let config = crate::config::tests::sample().to_raw();
+        let doc = create(&config, b"edge-test").expect("create");
+        let bytes = doc.clone().save();
+        let loaded = AutoCommit::load(&bytes).expect("load");
+        assert_eq!(read(&loaded).expect("read"), config);
+    }
+}

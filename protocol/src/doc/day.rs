@@ -1,0 +1,368 @@
+//! The business-day document, `branch/<office>/day/<yyyy-mm-dd>`:
+//!
+//! ```text
+//! { schema: 1, office: "centro", day: "2026-11-29",
+//!   tickets:   { "000001": { prefix, seq, service, class, category, status, counter, ... } },
+//!   counters:  { "4": { status, agent, current, preferential_streak } },
+//!   calls:     { "000001": { ticket, prefix, seq, counter, agent, at, reason, note, skipped: [..] } },
+//!   sequences: { "A": 23 } }
+//! ```
+//! Tickets and calls live in maps keyed by id, never in lists, and are never deleted. Only the
+//! edge creates this document (one creator for the skeleton) and only the edge allocates numbers.
+
+use std::collections::HashMap;
+
+use automerge::transaction::Transactable;
+use automerge::{ActorId, AutoCommit, ObjId, ObjType, ReadDoc, ScalarValue, Value, ROOT};
+
+use super::keys::{self, call as ck, counter as cok, ticket as tk};
+use super::scalar::{self, i, opt_s, opt_t, s, t, Fields};
+use super::DocError;
+use crate::ids::{AgentId, BusinessDay, CategoryId, CounterId, ServiceId, TicketId, Timestamp};
+use crate::office::{CallRecord, CounterState, CounterStatus, Day};
+use crate::rule::CallReason;
+use crate::ticket::{Class, Ticket, TicketNumber, TicketStatus};
+
+pub struct DayDoc {
+    doc: AutoCommit,
+    tickets: ObjId,
+    counters: ObjId,
+    calls: ObjId,
+    sequences: ObjId,
+    ticket_objs: HashMap<TicketId, ObjId>,
+    counter_objs: HashMap<CounterId, ObjId>,
+}
+
+impl DayDoc {
+    /// The skeleton of a new day. Only the edge calls this.
+    pub fn create(
+        office: &str,
+        day: BusinessDay,
+        actor: &[u8],
+        now: Timestamp,
+    ) -> Result<Self, DocError> {
+        let mut doc = AutoCommit::new().with_actor(ActorId::from(actor));
+        doc.put(ROOT, keys::SCHEMA, keys::SCHEMA_VERSION)?;
+        doc.put(ROOT, keys::OFFICE, office)?;
+        doc.put(ROOT, keys::DAY, day.to_string())?;
+        let tickets = doc.put_object(ROOT, keys::TICKETS, ObjType::Map)?;
+        let counters = doc.put_object(ROOT, keys::COUNTERS, ObjType::Map)?;
+        let calls = doc.put_object(ROOT, keys::CALLS, ObjType::Map)?;
+        let sequences = doc.put_object(ROOT, keys::SEQUENCES, ObjType::Map)?;
+        doc.commit_with(automerge::transaction::CommitOptions::default().with_time(now.0 / 1000));
+        Ok(DayDoc {
+            doc,
+            tickets,
+            counters,
+            calls,
+            sequences,
+            ticket_objs: HashMap::new(),
+            counter_objs: HashMap::new(),
+        })
+    }
+
+    /// A day document from its stored chunks (a snapshot and/or incremental saves, in order).
+    pub fn load(chunks: &[Vec<u8>], actor: &[u8]) -> Result<(Self, Day), DocError> {
+        let mut doc = AutoCommit::new();
+        for chunk in chunks {
+            doc.load_incremental(chunk)?;
+        }
+        if doc.get_heads().is_empty() {
+            return Err(DocError::Empty);
+        }
+        doc.set_actor(ActorId::from(actor));
+        let mut day_doc = DayDoc {
+            tickets: scalar::map(&doc, &ROOT, keys::TICKETS)?,
+            counters: scalar::map(&doc, &ROOT, keys::COUNTERS)?,
+            calls: scalar::map(&doc, &ROOT, keys::CALLS)?,
+            sequences: scalar::map(&doc, &ROOT, keys::SEQUENCES)?,
+            doc,
+            ticket_objs: HashMap::new(),
+            counter_objs: HashMap::new(),
+        };
+        let day = day_doc.read()?;
+        for id in day.tickets.keys() {
+            let obj = scalar::map(&day_doc.doc, &day_doc.tickets, &id.key())?;
+            day_doc.ticket_objs.insert(*id, obj);
+        }
+        for id in day.counters.keys() {
+            let obj = scalar::map(&day_doc.doc, &day_doc.counters, id.as_str())?;
+            day_doc.counter_objs.insert(id.clone(), obj);
+        }
+        Ok((day_doc, day))
+    }
+
+    pub fn put_ticket(&mut self, old: Option<&Ticket>, new: &Ticket) -> Result<(), DocError> {
+        let obj = match self.ticket_objs.get(&new.id) {
+            Some(obj) => obj.clone(),
+            None => {
+                let obj = self
+                    .doc
+                    .put_object(&self.tickets, new.id.key(), ObjType::Map)?;
+                self.ticket_objs.insert(new.id, obj.clone());
+                obj
+            }
+        };
+        let old = old.map(ticket_fields);
+        scalar::write(&mut self.doc, &obj, old.as_ref(), &ticket_fields(new))
+    }
+
+    pub fn put_counter(
+        &mut self,
+        id: &CounterId,
+        old: Option<&CounterState>,
+        new: &CounterState,
+    ) -> Result<(), DocError> {
+        let obj = match self.counter_objs.get(id) {
+            Some(obj) => obj.clone(),
+            None => {
+                let obj = self
+                    .doc
+                    .put_object(&self.counters, id.as_str(), ObjType::Map)?;
+                self.counter_objs.insert(id.clone(), obj.clone());
+                obj
+            }
+        };
+        let old = old.map(counter_fields);
+        scalar::write(&mut self.doc, &obj, old.as_ref(), &counter_fields(new))
+    }
+
+    pub fn put_call(&mut self, call: &CallRecord) -> Result<(), DocError> {
+        let obj = self
+            .doc
+            .put_object(&self.calls, TicketId(call.seq).key(), ObjType::Map)?;
+        let fields = vec![
+            (ck::TICKET, i(call.ticket.0)),
+            (ck::PREFIX, s(&call.number.prefix.to_string())),
+            (ck::SEQ, i(call.number.seq)),
+            (ck::COUNTER, s(call.counter.as_str())),
+            (ck::AGENT, s(call.agent.as_str())),
+            (ck::AT, t(call.at)),
+            (ck::REASON, s(call.reason.name())),
+            (ck::NOTE, opt_s(call.note.as_deref())),
+        ];
+        scalar::write(&mut self.doc, &obj, None, &fields)?;
+        let skipped = self.doc.put_object(&obj, ck::SKIPPED, ObjType::List)?;
+        for (index, id) in call.skipped.iter().enumerate() {
+            self.doc.insert(&skipped, index, i(id.0))?;
+        }
+        Ok(())
+    }
+
+    pub fn put_sequence(&mut self, prefix: char, seq: u16) -> Result<(), DocError> {
+        self.doc.put(&self.sequences, prefix.to_string(), i(seq))?;
+        Ok(())
+    }
+
+    pub fn commit(&mut self, now: Timestamp) {
+        self.doc
+            .commit_with(automerge::transaction::CommitOptions::default().with_time(now.0 / 1000));
+    }
+
+    pub fn save_incremental(&mut self) -> Vec<u8> {
+        self.doc.save_incremental()
+    }
+
+    pub fn save(&mut self) -> Vec<u8> {
+        self.doc.save()
+    }
+
+    pub fn automerge(&self) -> &AutoCommit {
+        &self.doc
+    }
+
+    /// The whole day, checked field by field.
+    pub fn read(&self) -> Result<Day, DocError> {
+        read_day(&self.doc)
+    }
+}
+
+/// Read a day from any automerge document holding the day schema.
+pub fn read_day(doc: &AutoCommit) -> Result<Day, DocError> {
+    let schema = scalar::int(doc, &ROOT, keys::SCHEMA)?;
+    if schema != keys::SCHEMA_VERSION {
+        return Err(DocError::Schema {
+            expected: keys::SCHEMA_VERSION,
+            found: schema,
+        });
+    }
+    let office = scalar::str(doc, &ROOT, keys::OFFICE)?;
+    let day = BusinessDay::parse(&scalar::str(doc, &ROOT, keys::DAY)?)
+        .ok_or_else(|| DocError::Field(keys::DAY.into()))?;
+    let mut result = Day::new(&office, day);
+
+    let tickets = scalar::map(doc, &ROOT, keys::TICKETS)?;
+    for key in doc.keys(&tickets) {
+        let id =
+            TicketId::from_key(&key).ok_or_else(|| DocError::Field(format!("tickets.{key}")))?;
+        let obj = scalar::map(doc, &tickets, &key)?;
+        result.tickets.insert(id, read_ticket(doc, &obj, id)?);
+    }
+
+    let counters = scalar::map(doc, &ROOT, keys::COUNTERS)?;
+    for key in doc.keys(&counters) {
+        let obj = scalar::map(doc, &counters, &key)?;
+        let status = scalar::str(doc, &obj, cok::STATUS)?;
+        let state = CounterState {
+            status: CounterStatus::from_name(&status)
+                .ok_or_else(|| DocError::Field(cok::STATUS.into()))?,
+            agent: scalar::opt_str(doc, &obj, cok::AGENT)?.map(AgentId),
+            current: scalar::opt_int(doc, &obj, cok::CURRENT)?.map(|n| TicketId(n as u32)),
+            preferential_streak: scalar::int(doc, &obj, cok::STREAK)? as u32,
+        };
+        result.counters.insert(CounterId(key), state);
+    }
+
+    let calls = scalar::map(doc, &ROOT, keys::CALLS)?;
+    for key in doc.keys(&calls) {
+        let obj = scalar::map(doc, &calls, &key)?;
+        let seq = TicketId::from_key(&key)
+            .ok_or_else(|| DocError::Field(format!("calls.{key}")))?
+            .0;
+        let reason = scalar::str(doc, &obj, ck::REASON)?;
+        let skipped_obj = scalar::map(doc, &obj, ck::SKIPPED)?;
+        let skipped = doc
+            .list_range(&skipped_obj, ..)
+            .map(|item| match item.value.into_value() {
+                Value::Scalar(v) => match v.as_ref() {
+                    ScalarValue::Int(n) => Ok(TicketId(*n as u32)),
+                    _ => Err(DocError::Field(ck::SKIPPED.into())),
+                },
+                _ => Err(DocError::Field(ck::SKIPPED.into())),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        result.calls.push(CallRecord {
+            seq,
+            ticket: TicketId(scalar::int(doc, &obj, ck::TICKET)? as u32),
+            number: read_number(doc, &obj, ck::PREFIX, ck::SEQ)?,
+            counter: CounterId(scalar::str(doc, &obj, ck::COUNTER)?),
+            agent: AgentId(scalar::str(doc, &obj, ck::AGENT)?),
+            at: scalar::time(doc, &obj, ck::AT)?,
+            reason: CallReason::from_name(&reason)
+                .ok_or_else(|| DocError::Field(ck::REASON.into()))?,
+            note: scalar::opt_str(doc, &obj, ck::NOTE)?,
+            skipped,
+        });
+    }
+    result.calls.sort_by_key(|c| c.seq);
+
+    let sequences = scalar::map(doc, &ROOT, keys::SEQUENCES)?;
+    for key in doc.keys(&sequences) {
+        let prefix = key
+            .chars()
+            .next()
+            .ok_or_else(|| DocError::Field("sequences".into()))?;
+        let seq = scalar::int(doc, &sequences, &key)?;
+        result.sequences.insert(
+            prefix,
+            u16::try_from(seq).map_err(|_| DocError::Field("sequences".into()))?,
+        );
+    }
+    Ok(result)
+}
+
+fn ticket_fields(ticket: &Ticket) -> Fields {
+    let (class, category, appointment_at) = match &ticket.class {
+        Class::Normal => ("normal", None, None),
+        Class::Preferential { category } => ("preferential", Some(category.as_str()), None),
+        Class::Appointment { at } => ("appointment", None, Some(*at)),
+    };
+    vec![
+        (tk::PREFIX, s(&ticket.number.prefix.to_string())),
+        (tk::SEQ, i(ticket.number.seq)),
+        (tk::SERVICE, s(ticket.service.as_str())),
+        (tk::CLASS, s(class)),
+        (tk::CATEGORY, opt_s(category)),
+        (tk::APPOINTMENT_AT, opt_t(appointment_at)),
+        (tk::TOKEN, s(&ticket.token)),
+        (tk::ISSUED_AT, t(ticket.issued_at)),
+        (tk::QUEUED_AT, t(ticket.queued_at)),
+        (tk::FRONT, ScalarValue::Boolean(ticket.front)),
+        (tk::STATUS, s(ticket.status.name())),
+        (
+            tk::COUNTER,
+            opt_s(ticket.counter.as_ref().map(|c| c.as_str())),
+        ),
+        (tk::AGENT, opt_s(ticket.agent.as_ref().map(|a| a.as_str()))),
+        (tk::RECALLS, i(ticket.recalls)),
+        (tk::TRANSFERS, i(ticket.transfers)),
+        (tk::CALLED_AT, opt_t(ticket.called_at)),
+        (tk::FIRST_CALLED_AT, opt_t(ticket.first_called_at)),
+        (tk::STARTED_AT, opt_t(ticket.started_at)),
+        (tk::CLOSED_AT, opt_t(ticket.closed_at)),
+        (tk::OUTCOME, opt_s(ticket.outcome.as_deref())),
+    ]
+}
+
+fn counter_fields(state: &CounterState) -> Fields {
+    vec![
+        (cok::STATUS, s(state.status.name())),
+        (cok::AGENT, opt_s(state.agent.as_ref().map(|a| a.as_str()))),
+        (
+            cok::CURRENT,
+            state.current.map_or(ScalarValue::Null, |id| i(id.0)),
+        ),
+        (cok::STREAK, i(state.preferential_streak)),
+    ]
+}
+
+fn read_number(
+    doc: &AutoCommit,
+    obj: &ObjId,
+    prefix: &str,
+    seq: &str,
+) -> Result<TicketNumber, DocError> {
+    let prefix_text = scalar::str(doc, obj, prefix)?;
+    let mut chars = prefix_text.chars();
+    let (Some(letter), None) = (chars.next(), chars.next()) else {
+        return Err(DocError::Field(prefix.into()));
+    };
+    let seq =
+        u16::try_from(scalar::int(doc, obj, seq)?).map_err(|_| DocError::Field(seq.into()))?;
+    Ok(TicketNumber {
+        prefix: letter,
+        seq,
+    })
+}
+
+fn small(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<u8, DocError> {
+    u8::try_from(scalar::int(doc, obj, key)?).map_err(|_| DocError::Field(key.into()))
+}
+
+fn read_ticket(doc: &AutoCommit, obj: &ObjId, id: TicketId) -> Result<Ticket, DocError> {
+    let class = match scalar::str(doc, obj, tk::CLASS)?.as_str() {
+        "normal" => Class::Normal,
+        "preferential" => Class::Preferential {
+            category: CategoryId(
+                scalar::opt_str(doc, obj, tk::CATEGORY)?
+                    .ok_or_else(|| DocError::Field(tk::CATEGORY.into()))?,
+            ),
+        },
+        "appointment" => Class::Appointment {
+            at: scalar::time(doc, obj, tk::APPOINTMENT_AT)?,
+        },
+        _ => return Err(DocError::Field(tk::CLASS.into())),
+    };
+    let status = scalar::str(doc, obj, tk::STATUS)?;
+    Ok(Ticket {
+        id,
+        number: read_number(doc, obj, tk::PREFIX, tk::SEQ)?,
+        service: ServiceId(scalar::str(doc, obj, tk::SERVICE)?),
+        class,
+        token: scalar::str(doc, obj, tk::TOKEN)?,
+        issued_at: scalar::time(doc, obj, tk::ISSUED_AT)?,
+        queued_at: scalar::time(doc, obj, tk::QUEUED_AT)?,
+        front: scalar::bool(doc, obj, tk::FRONT)?,
+        status: TicketStatus::from_name(&status)
+            .ok_or_else(|| DocError::Field(tk::STATUS.into()))?,
+        counter: scalar::opt_str(doc, obj, tk::COUNTER)?.map(CounterId),
+        agent: scalar::opt_str(doc, obj, tk::AGENT)?.map(AgentId),
+        recalls: small(doc, obj, tk::RECALLS)?,
+        transfers: small(doc, obj, tk::TRANSFERS)?,
+        called_at: scalar::opt_time(doc, obj, tk::CALLED_AT)?,
+        first_called_at: scalar::opt_time(doc, obj, tk::FIRST_CALLED_AT)?,
+        started_at: scalar::opt_time(doc, obj, tk::STARTED_AT)?,
+        closed_at: scalar::opt_time(doc, obj, tk::CLOSED_AT)?,
+        outcome: scalar::opt_str(doc, obj, tk::OUTCOME)?,
+    })
+}

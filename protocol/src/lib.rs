@@ -1,0 +1,23 @@
+//! fila's domain core.
+//!
+//! It owns the rules of a branch office's queue: services, counters, tickets and their life
+//! cycle, the call-next rule and its deviations, daily numbering in the office's time zone, and
+//! the automerge schema in which a business day and the office configuration are stored.
+//!
+//! It never does I/O: no sockets, files, clock, threads or global randomness. Time comes in as a
+//! [`Timestamp`] parameter and tracking tokens come in with the command that needs them. That is
+//! what lets property tests and deterministic simulations drive it.
+
+pub mod config;
+pub mod doc;
+pub mod ids;
+pub mod limits;
+pub mod office;
+pub mod rule;
+pub mod ticket;
+
+pub use config::{ConfigProblem, OfficeConfig, RawOfficeConfig};
+pub use ids::{AgentId, BusinessDay, CategoryId, CounterId, ServiceId, TicketId, Timestamp};
+pub use office::{Command, CounterState, CounterStatus, Day, Event, Office, Rejection, Reply};
+pub use rule::CallReason;
+pub use ticket::{Class, Ticket, TicketNumber, TicketStatus};

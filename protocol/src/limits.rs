@@ -1,0 +1,27 @@
+//! Every bound on something that grows, in one place.
+
+/// Ticket numbers are printed with three digits ("A-023").
+pub const TICKETS_PER_SERVICE_MAX: u16 = 999;
+/// All tickets of one business day, across services.
+pub const TICKETS_PER_DAY_MAX: u32 = 26 * TICKETS_PER_SERVICE_MAX as u32;
+pub const SERVICES_MAX: usize = 26;
+pub const COUNTERS_MAX: usize = 200;
+pub const CATEGORIES_MAX: usize = 32;
+pub const USERS_MAX: usize = 1_000;
+/// Recalls a rule may allow before a ticket becomes a no-show.
+pub const RECALLS_MAX: u8 = 10;
+pub const TRANSFERS_PER_TICKET_MAX: u8 = 10;
+/// Free text: reasons for out-of-order calls and cancellations, outcomes.
+pub const REASON_LEN_MAX: usize = 500;
+pub const NAME_LEN_MAX: usize = 100;
+pub const ID_LEN_MAX: usize = 32;
+pub const TOKEN_LEN_MAX: usize = 128;
+/// HTTP request bodies.
+pub const BODY_BYTES_MAX: usize = 16 * 1024;
+
+const _: () = assert!(TICKETS_PER_SERVICE_MAX <= 999);
+const _: () = assert!(SERVICES_MAX <= 26, "one letter prefix per service");
+const _: () = assert!(
+    TICKETS_PER_DAY_MAX < 1_000_000,
+    "ticket ids are six-digit keys"
+);

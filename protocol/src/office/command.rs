@@ -1,0 +1,109 @@
+//! What the outside world asks of an office.
+
+use crate::ids::{AgentId, CategoryId, CounterId, ServiceId, Timestamp};
+use crate::office::{CallRecord, CounterState};
+use crate::ticket::{Ticket, TicketNumber};
+
+/// Who acts at a counter. A supervisor may act at any counter; an agent only at their own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub agent: AgentId,
+    pub supervisor: bool,
+}
+
+/// The priority a kiosk, a supervisor or the appointment desk asks for when issuing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Priority {
+    Normal,
+    Preferential(CategoryId),
+    Appointment(Timestamp),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Issue a ticket. `token` is the tracking token the shell drew at random.
+    Issue {
+        service: ServiceId,
+        priority: Priority,
+        token: String,
+    },
+    /// An agent takes a counter; it opens with them at it.
+    SignIn {
+        counter: CounterId,
+        by: Actor,
+    },
+    Pause {
+        counter: CounterId,
+        by: Actor,
+    },
+    /// Back from a pause.
+    Reopen {
+        counter: CounterId,
+        by: Actor,
+    },
+    /// Close the counter; its agent signs out. Refused while a citizen is at it.
+    Close {
+        counter: CounterId,
+        by: Actor,
+    },
+    CallNext {
+        counter: CounterId,
+        by: Actor,
+    },
+    /// Call a ticket by its number. A reason is required; bypassing the rule is recorded.
+    CallSpecific {
+        counter: CounterId,
+        by: Actor,
+        number: TicketNumber,
+        reason: String,
+    },
+    Recall {
+        counter: CounterId,
+        by: Actor,
+    },
+    Start {
+        counter: CounterId,
+        by: Actor,
+    },
+    Finish {
+        counter: CounterId,
+        by: Actor,
+        outcome: String,
+    },
+    NoShow {
+        counter: CounterId,
+        by: Actor,
+    },
+    Transfer {
+        counter: CounterId,
+        by: Actor,
+        service: ServiceId,
+    },
+    Park {
+        counter: CounterId,
+        by: Actor,
+    },
+    /// Call back a parked ticket to this counter.
+    Resume {
+        counter: CounterId,
+        by: Actor,
+        number: TicketNumber,
+    },
+    /// A supervisor cancels a ticket that is not at a counter.
+    Cancel {
+        number: TicketNumber,
+        reason: String,
+    },
+    /// The citizen gives up their own ticket from the tracking page.
+    CancelByToken {
+        token: String,
+    },
+}
+
+/// The result of an accepted command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply {
+    Ticket(Ticket),
+    Call { ticket: Ticket, call: CallRecord },
+    Counter(CounterState),
+}

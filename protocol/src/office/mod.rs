@@ -1,0 +1,1103 @@
+//! The office state machine: the only writer of a branch office's live queue.
+//!
+//! Shaped like a sans-IO protocol: [`Office::handle_command`] takes the time and a command and
+//! returns a [`Reply`] or a [`Rejection`]; what must be stored comes out of
+//! [`Office::poll_persist`] and what screens and devices must learn comes out of
+//! [`Office::poll_event`]. The shell may apply a batch of commands, persist once, and only then
+//! acknowledge them (group commit). A rejected command changes nothing: every command is first
+//! validated and turned into a [`Change`] against the current state, and only then written to
+//! the day document and to memory.
+
+mod command;
+mod error;
+mod event;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use serde::{Deserialize, Serialize};
+
+pub use command::{Actor, Command, Priority, Reply};
+pub use error::Rejection;
+pub use event::Event;
+
+use crate::config::{OfficeConfig, TransferPosition};
+use crate::doc::day::DayDoc;
+use crate::doc::DocError;
+use crate::ids::{AgentId, BusinessDay, CounterId, ServiceId, TicketId, Timestamp};
+use crate::limits;
+use crate::rule::{self, CallReason, Ranked};
+use crate::ticket::{Class, Ticket, TicketNumber, TicketStatus};
+
+/// One business day of an office, exactly as its day document holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Day {
+    pub day: BusinessDay,
+    pub office: String,
+    pub tickets: BTreeMap<TicketId, Ticket>,
+    pub counters: BTreeMap<CounterId, CounterState>,
+    /// Every call, in order; out-of-order calls are those with skipped tickets.
+    pub calls: Vec<CallRecord>,
+    /// The last number issued per service prefix.
+    pub sequences: BTreeMap<char, u16>,
+}
+
+impl Day {
+    pub fn new(office: &str, day: BusinessDay) -> Self {
+        Day {
+            day,
+            office: office.to_string(),
+            tickets: BTreeMap::new(),
+            counters: BTreeMap::new(),
+            calls: Vec::new(),
+            sequences: BTreeMap::new(),
+        }
+    }
+
+    pub fn counter(&self, id: &CounterId) -> CounterState {
+        self.counters.get(id).cloned().unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CounterStatus {
+    #[default]
+    Closed,
+    Open,
+    Paused,
+}
+
+impl CounterStatus {
+    pub fn name(self) -> &'static str {
+        match self {
+            CounterStatus::Closed => "closed",
+            CounterStatus::Open => "open",
+            CounterStatus::Paused => "paused",
+        }
+    }
+    pub fn from_name(name: &str) -> Option<Self> {
+        [
+            CounterStatus::Closed,
+            CounterStatus::Open,
+            CounterStatus::Paused,
+        ]
+        .into_iter()
+        .find(|s| s.name() == name)
+    }
+}
+
+/// A counter's state for the day: who is at it and whom they attend.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CounterState {
+    pub status: CounterStatus,
+    pub agent: Option<AgentId>,
+    /// The ticket called to or served at this counter.
+    pub current: Option<TicketId>,
+    /// Preferential calls in a row here, for the anti-starvation ratio.
+    pub preferential_streak: u32,
+}
+
+/// A call as recorded in the day document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallRecord {
+    /// 1 for the day's first call.
+    pub seq: u32,
+    pub ticket: TicketId,
+    pub number: TicketNumber,
+    pub counter: CounterId,
+    pub agent: AgentId,
+    pub at: Timestamp,
+    pub reason: CallReason,
+    /// The agent's reason for calling a specific ticket.
+    pub note: Option<String>,
+    /// Tickets the rule ranked above this one: non-empty makes it an out-of-order call.
+    pub skipped: Vec<TicketId>,
+}
+
+impl CallRecord {
+    pub fn is_out_of_order(&self) -> bool {
+        !self.skipped.is_empty()
+    }
+}
+
+/// Bytes of a document to store, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Persist {
+    pub doc_id: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Where a waiting ticket stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Position {
+    pub people_ahead: u32,
+    pub estimated_wait_minutes: u32,
+}
+
+/// What one accepted command changes, computed before anything is written.
+#[derive(Debug, Default)]
+struct Change {
+    tickets: Vec<Ticket>,
+    counters: Vec<(CounterId, CounterState)>,
+    call: Option<CallRecord>,
+    sequence: Option<(char, u16)>,
+    events: Vec<Event>,
+}
+
+pub struct Office {
+    config: OfficeConfig,
+    day: Day,
+    doc: DayDoc,
+    actor: Vec<u8>,
+    numbers: HashMap<TicketNumber, TicketId>,
+    tokens: HashMap<String, TicketId>,
+    events: VecDeque<Event>,
+    persist: VecDeque<Persist>,
+    /// Bytes of the current day document as handed out by `poll_persist`: the last good save,
+    /// from which the document is rebuilt if automerge panics.
+    saved: Vec<u8>,
+    /// Set when the document had to be rebuilt: commands applied since the last persist are gone.
+    failed: bool,
+    alarmed: BTreeSet<TicketId>,
+}
+
+impl Office {
+    /// A new office, or one restored from the stored chunks of its current day document.
+    /// `actor` must be fresh for every process start (an automerge actor id never repeats a seq).
+    pub fn restore(
+        config: OfficeConfig,
+        actor: Vec<u8>,
+        now: Timestamp,
+        chunks: &[Vec<u8>],
+    ) -> Result<Self, DocError> {
+        let today = BusinessDay::containing(now, &config.time_zone);
+        let (doc, day, saved) = if chunks.is_empty() {
+            let mut doc = DayDoc::create(&config.id, today, &actor, now)?;
+            let saved = doc.save_incremental();
+            (doc, Day::new(&config.id, today), saved)
+        } else {
+            let (doc, day) = DayDoc::load(chunks, &actor)?;
+            if day.office != config.id {
+                return Err(DocError::WrongOffice {
+                    expected: config.id.clone(),
+                    found: day.office,
+                });
+            }
+            (doc, day, chunks.concat())
+        };
+        let mut office = Office {
+            config,
+            day,
+            doc,
+            actor,
+            numbers: HashMap::new(),
+            tokens: HashMap::new(),
+            events: VecDeque::new(),
+            persist: VecDeque::new(),
+            saved: Vec::new(),
+            failed: false,
+            alarmed: BTreeSet::new(),
+        };
+        office.reindex();
+        if chunks.is_empty() {
+            office.persist.push_back(Persist {
+                doc_id: office.doc_id(),
+                bytes: saved.clone(),
+            });
+        }
+        office.saved = saved;
+        office.roll_over(now)?;
+        Ok(office)
+    }
+
+    pub fn config(&self) -> &OfficeConfig {
+        &self.config
+    }
+    pub fn day(&self) -> &Day {
+        &self.day
+    }
+    pub fn doc_id(&self) -> String {
+        crate::doc::keys::day_doc_id(&self.config.id, self.day.day)
+    }
+
+    pub fn ticket(&self, id: TicketId) -> Option<&Ticket> {
+        self.day.tickets.get(&id)
+    }
+    pub fn ticket_by_number(&self, number: TicketNumber) -> Option<&Ticket> {
+        self.numbers
+            .get(&number)
+            .and_then(|id| self.day.tickets.get(id))
+    }
+    pub fn ticket_by_token(&self, token: &str) -> Option<&Ticket> {
+        self.tokens
+            .get(token)
+            .and_then(|id| self.day.tickets.get(id))
+    }
+
+    pub fn handle_command(&mut self, now: Timestamp, command: Command) -> Result<Reply, Rejection> {
+        if self.roll_over(now).is_err() {
+            self.failed = true;
+            return Err(Rejection::Internal);
+        }
+        let (change, reply) = self.decide(now, command)?;
+        self.apply(now, change)?;
+        Ok(reply)
+    }
+
+    /// Time passed: roll the day over at local midnight, raise legal-wait alarms.
+    pub fn handle_timeout(&mut self, now: Timestamp) {
+        if self.roll_over(now).is_err() {
+            self.failed = true;
+        }
+        for ticket in self.day.tickets.values() {
+            if ticket.status != TicketStatus::Waiting || self.alarmed.contains(&ticket.id) {
+                continue;
+            }
+            if rule::legal_alarm_at(&self.config, ticket).is_some_and(|at| at <= now) {
+                self.alarmed.insert(ticket.id);
+                self.events.push_back(Event::LegalWaitAlarm(ticket.clone()));
+            }
+        }
+    }
+
+    /// When `handle_timeout` should next be called.
+    pub fn next_deadline(&self) -> Timestamp {
+        let rollover = self.day.day.next_start(&self.config.time_zone);
+        self.day
+            .tickets
+            .values()
+            .filter(|t| t.status == TicketStatus::Waiting && !self.alarmed.contains(&t.id))
+            .filter_map(|t| rule::legal_alarm_at(&self.config, t))
+            .fold(rollover, Timestamp::min)
+    }
+
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// The next bytes to store: chunks of earlier documents first, then the current day's
+    /// changes since the last call.
+    pub fn poll_persist(&mut self) -> Option<Persist> {
+        if let Some(persist) = self.persist.pop_front() {
+            return Some(persist);
+        }
+        let bytes = self.doc.save_incremental();
+        if bytes.is_empty() {
+            return None;
+        }
+        self.saved.extend_from_slice(&bytes);
+        Some(Persist {
+            doc_id: self.doc_id(),
+            bytes,
+        })
+    }
+
+    /// A compacted save of the current day document, to replace its stored chunks.
+    /// Call only after `poll_persist` returned `None`.
+    pub fn snapshot(&mut self) -> Persist {
+        let bytes = self.doc.save();
+        self.saved = bytes.clone();
+        Persist {
+            doc_id: self.doc_id(),
+            bytes,
+        }
+    }
+
+    /// True once if the document was rebuilt since the last call: replies computed since the
+    /// previous persist must not be acknowledged.
+    pub fn take_failure(&mut self) -> bool {
+        std::mem::take(&mut self.failed)
+    }
+
+    /// The waiting tickets in the order an idle counter serving every service would call them.
+    pub fn ranked_waiting(&self, now: Timestamp) -> Vec<Ranked> {
+        let services: Vec<ServiceId> = self.config.services.iter().map(|s| s.id.clone()).collect();
+        rule::rank(&self.config, self.day.tickets.values(), &services, 0, now)
+    }
+
+    /// The waiting tickets in the order this counter would call them.
+    pub fn ranked_for_counter(&self, counter: &CounterId, now: Timestamp) -> Vec<Ranked> {
+        let Some(config) = self.config.counter(counter) else {
+            return Vec::new();
+        };
+        let streak = self.day.counter(counter).preferential_streak;
+        rule::rank(
+            &self.config,
+            self.day.tickets.values(),
+            &config.services,
+            streak,
+            now,
+        )
+    }
+
+    /// People ahead of a waiting ticket in its service, and the wait that suggests.
+    pub fn position(&self, id: TicketId, now: Timestamp) -> Option<Position> {
+        let ticket = self.day.tickets.get(&id)?;
+        if ticket.status != TicketStatus::Waiting {
+            return None;
+        }
+        let services = [ticket.service.clone()];
+        let ranked = rule::rank(&self.config, self.day.tickets.values(), &services, 0, now);
+        let ahead = ranked.iter().position(|r| r.ticket == id)? as u32;
+        let counters = self
+            .config
+            .counters
+            .iter()
+            .filter(|c| c.services.contains(&ticket.service))
+            .filter(|c| self.day.counter(&c.id).status == CounterStatus::Open)
+            .count()
+            .max(1) as u32;
+        let minutes = self.service_minutes(&ticket.service);
+        Some(Position {
+            people_ahead: ahead,
+            estimated_wait_minutes: (ahead * minutes).div_ceil(counters),
+        })
+    }
+
+    /// The mean service time of the day's finished tickets of a service, or the configured one.
+    fn service_minutes(&self, service: &ServiceId) -> u32 {
+        let configured = self
+            .config
+            .service(service)
+            .map_or(5, |s| s.expected_service_minutes);
+        let (count, total_ms) = self
+            .day
+            .tickets
+            .values()
+            .filter(|t| &t.service == service && t.status == TicketStatus::Finished)
+            .filter_map(|t| Some(t.closed_at?.ms_since(t.started_at.or(t.called_at)?)))
+            .fold((0i64, 0i64), |(n, sum), ms| (n + 1, sum + ms));
+        if count < 3 {
+            return configured;
+        }
+        ((total_ms / count) as f64 / 60_000.0).ceil().max(1.0) as u32
+    }
+
+    fn reindex(&mut self) {
+        self.numbers = self
+            .day
+            .tickets
+            .values()
+            .map(|t| (t.number, t.id))
+            .collect();
+        self.tokens = self
+            .day
+            .tickets
+            .values()
+            .map(|t| (t.token.clone(), t.id))
+            .collect();
+    }
+
+    fn roll_over(&mut self, now: Timestamp) -> Result<(), DocError> {
+        let today = BusinessDay::containing(now, &self.config.time_zone);
+        if today <= self.day.day {
+            return Ok(());
+        }
+        let last = self.doc.save_incremental();
+        if !last.is_empty() {
+            self.persist.push_back(Persist {
+                doc_id: self.doc_id(),
+                bytes: last,
+            });
+        }
+        let mut doc = DayDoc::create(&self.config.id, today, &self.actor, now)?;
+        self.saved = doc.save_incremental();
+        self.doc = doc;
+        self.day = Day::new(&self.config.id, today);
+        self.alarmed.clear();
+        self.reindex();
+        self.persist.push_back(Persist {
+            doc_id: self.doc_id(),
+            bytes: self.saved.clone(),
+        });
+        tracing::info!(office = %self.config.id, day = %today, "business day started");
+        self.events.push_back(Event::DayStarted(today));
+        Ok(())
+    }
+
+    /// Write a change to the document, then to memory. Automerge is guarded: if it panics the
+    /// document is rebuilt from its last good save and the command is refused.
+    fn apply(&mut self, now: Timestamp, change: Change) -> Result<(), Rejection> {
+        let day = &self.day;
+        let doc = &mut self.doc;
+        let written = catch_unwind(AssertUnwindSafe(|| -> Result<(), DocError> {
+            for ticket in &change.tickets {
+                doc.put_ticket(day.tickets.get(&ticket.id), ticket)?;
+            }
+            for (id, state) in &change.counters {
+                doc.put_counter(id, day.counters.get(id), state)?;
+            }
+            if let Some(call) = &change.call {
+                doc.put_call(call)?;
+            }
+            if let Some((prefix, seq)) = change.sequence {
+                doc.put_sequence(prefix, seq)?;
+            }
+            doc.commit(now);
+            Ok(())
+        }));
+        match written {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => {
+                tracing::error!(office = %self.config.id, %error, "day document write failed");
+                self.rebuild();
+                return Err(Rejection::Internal);
+            }
+            Err(_) => {
+                tracing::error!(office = %self.config.id, "automerge panicked; rebuilding the day document");
+                self.rebuild();
+                return Err(Rejection::Internal);
+            }
+        }
+        for ticket in change.tickets {
+            self.numbers.insert(ticket.number, ticket.id);
+            self.tokens.insert(ticket.token.clone(), ticket.id);
+            self.day.tickets.insert(ticket.id, ticket);
+        }
+        for (id, state) in change.counters {
+            self.day.counters.insert(id, state);
+        }
+        if let Some(call) = change.call {
+            self.day.calls.push(call);
+        }
+        if let Some((prefix, seq)) = change.sequence {
+            let previous = self.day.sequences.insert(prefix, seq);
+            assert!(
+                previous.is_none_or(|p| p < seq),
+                "ticket numbers strictly increase"
+            );
+        }
+        self.events.extend(change.events);
+        Ok(())
+    }
+
+    /// Back to the last persisted state: the document from its saved bytes, memory from it.
+    fn rebuild(&mut self) {
+        self.failed = true;
+        match DayDoc::load(&[self.saved.clone()], &self.actor) {
+            Ok((doc, day)) => {
+                self.doc = doc;
+                self.day = day;
+                self.reindex();
+            }
+            Err(error) => {
+                // The saved bytes are what is on disk; if they do not load, restarting from
+                // the store is the only way on.
+                panic!("day document cannot be rebuilt from its own save: {error}");
+            }
+        }
+    }
+
+    fn decide(&self, now: Timestamp, command: Command) -> Result<(Change, Reply), Rejection> {
+        match command {
+            Command::Issue {
+                service,
+                priority,
+                token,
+            } => self.issue(now, service, priority, token),
+            Command::SignIn { counter, by } => self.sign_in(counter, by),
+            Command::Pause { counter, by } => {
+                let state = self.counter_state(&counter, &by)?;
+                self.require_open(&counter, &state)?;
+                if state.current.is_some() {
+                    return Err(Rejection::CounterBusy(counter));
+                }
+                self.counter_change(
+                    counter,
+                    CounterState {
+                        status: CounterStatus::Paused,
+                        ..state
+                    },
+                )
+            }
+            Command::Reopen { counter, by } => {
+                let state = self.counter_state(&counter, &by)?;
+                if state.status != CounterStatus::Paused {
+                    return Err(Rejection::CounterNotPaused(counter));
+                }
+                self.counter_change(
+                    counter,
+                    CounterState {
+                        status: CounterStatus::Open,
+                        ..state
+                    },
+                )
+            }
+            Command::Close { counter, by } => {
+                let state = self.counter_state(&counter, &by)?;
+                if state.current.is_some() {
+                    return Err(Rejection::CounterBusy(counter));
+                }
+                self.counter_change(counter, CounterState::default())
+            }
+            Command::CallNext { counter, by } => {
+                let state = self.idle_counter(&counter, &by)?;
+                let first = self
+                    .ranked_for_counter(&counter, now)
+                    .first()
+                    .copied()
+                    .ok_or_else(|| Rejection::QueueEmpty(counter.clone()))?;
+                let ticket = &self.day.tickets[&first.ticket];
+                Ok(self.call(
+                    now,
+                    counter,
+                    state,
+                    by,
+                    ticket,
+                    first.reason,
+                    None,
+                    Vec::new(),
+                ))
+            }
+            Command::CallSpecific {
+                counter,
+                by,
+                number,
+                reason,
+            } => {
+                let note = required_text(&reason)?;
+                let state = self.idle_counter(&counter, &by)?;
+                let ticket = self.find(number)?;
+                if ticket.status != TicketStatus::Waiting {
+                    return Err(Rejection::TicketNotWaiting {
+                        number,
+                        status: ticket.status,
+                    });
+                }
+                if !self.serves(&counter, &ticket.service) {
+                    return Err(Rejection::ServiceNotServedHere { counter, number });
+                }
+                let skipped: Vec<TicketId> = self
+                    .ranked_for_counter(&counter, now)
+                    .iter()
+                    .take_while(|r| r.ticket != ticket.id)
+                    .map(|r| r.ticket)
+                    .collect();
+                let reason = CallReason::Specific;
+                Ok(self.call(now, counter, state, by, ticket, reason, Some(note), skipped))
+            }
+            Command::Resume {
+                counter,
+                by,
+                number,
+            } => {
+                let state = self.idle_counter(&counter, &by)?;
+                let ticket = self.find(number)?;
+                if ticket.status != TicketStatus::Parked {
+                    return Err(Rejection::TicketNotParked {
+                        number,
+                        status: ticket.status,
+                    });
+                }
+                Ok(self.call(
+                    now,
+                    counter,
+                    state,
+                    by,
+                    ticket,
+                    CallReason::Resumed,
+                    None,
+                    Vec::new(),
+                ))
+            }
+            Command::Recall { counter, by } => {
+                let (state, ticket) = self.current(&counter, &by)?;
+                if ticket.status != TicketStatus::Called {
+                    return Err(Rejection::TicketNotCalled {
+                        number: ticket.number,
+                        status: ticket.status,
+                    });
+                }
+                if ticket.recalls >= self.config.rule.recalls_max {
+                    return Ok(self.release(
+                        now,
+                        counter,
+                        state,
+                        ticket,
+                        TicketStatus::NoShow,
+                        None,
+                    ));
+                }
+                let ticket = Ticket {
+                    recalls: ticket.recalls + 1,
+                    called_at: Some(now),
+                    ..ticket.clone()
+                };
+                let change = Change {
+                    events: vec![Event::Called {
+                        ticket: ticket.clone(),
+                        call: None,
+                    }],
+                    tickets: vec![ticket.clone()],
+                    ..Change::default()
+                };
+                Ok((change, Reply::Ticket(ticket)))
+            }
+            Command::Start { counter, by } => {
+                let (_, ticket) = self.current(&counter, &by)?;
+                if ticket.status != TicketStatus::Called {
+                    return Err(Rejection::TicketNotCalled {
+                        number: ticket.number,
+                        status: ticket.status,
+                    });
+                }
+                let ticket = Ticket {
+                    status: TicketStatus::Serving,
+                    started_at: Some(now),
+                    ..ticket.clone()
+                };
+                Ok(ticket_change(ticket))
+            }
+            Command::Finish {
+                counter,
+                by,
+                outcome,
+            } => {
+                let outcome = optional_text(&outcome)?.unwrap_or_else(|| "served".to_string());
+                let (state, ticket) = self.current(&counter, &by)?;
+                let ticket = Ticket {
+                    started_at: ticket.started_at.or(ticket.called_at),
+                    ..ticket.clone()
+                };
+                Ok(self.release(
+                    now,
+                    counter,
+                    state,
+                    &ticket,
+                    TicketStatus::Finished,
+                    Some(outcome),
+                ))
+            }
+            Command::NoShow { counter, by } => {
+                let (state, ticket) = self.current(&counter, &by)?;
+                if ticket.status != TicketStatus::Called {
+                    return Err(Rejection::TicketNotCalled {
+                        number: ticket.number,
+                        status: ticket.status,
+                    });
+                }
+                Ok(self.release(now, counter, state, ticket, TicketStatus::NoShow, None))
+            }
+            Command::Park { counter, by } => {
+                let (state, ticket) = self.current(&counter, &by)?;
+                Ok(self.release(now, counter, state, ticket, TicketStatus::Parked, None))
+            }
+            Command::Transfer {
+                counter,
+                by,
+                service,
+            } => {
+                let (state, ticket) = self.current(&counter, &by)?;
+                if self.config.service(&service).is_none() {
+                    return Err(Rejection::UnknownService(service));
+                }
+                if ticket.service == service {
+                    return Err(Rejection::SameService(ticket.number));
+                }
+                if ticket.transfers >= limits::TRANSFERS_PER_TICKET_MAX {
+                    return Err(Rejection::TooManyTransfers(ticket.number));
+                }
+                let head = self.config.rule.transfer_position == TransferPosition::Head;
+                let ticket = Ticket {
+                    service,
+                    status: TicketStatus::Waiting,
+                    counter: None,
+                    agent: None,
+                    recalls: 0,
+                    transfers: ticket.transfers + 1,
+                    queued_at: if head { now } else { ticket.queued_at },
+                    front: head || ticket.front,
+                    ..ticket.clone()
+                };
+                let state = CounterState {
+                    current: None,
+                    ..state
+                };
+                let change = Change {
+                    events: vec![
+                        Event::TicketChanged(ticket.clone()),
+                        Event::CounterChanged {
+                            counter: counter.clone(),
+                            state: state.clone(),
+                        },
+                    ],
+                    tickets: vec![ticket.clone()],
+                    counters: vec![(counter, state)],
+                    ..Change::default()
+                };
+                Ok((change, Reply::Ticket(ticket)))
+            }
+            Command::Cancel { number, reason } => {
+                let reason = required_text(&reason)?;
+                let ticket = self.find(number)?;
+                self.cancel(now, ticket, reason)
+            }
+            Command::CancelByToken { token } => {
+                let ticket = self
+                    .ticket_by_token(&token)
+                    .ok_or(Rejection::UnknownToken)?;
+                self.cancel(now, ticket, "cancelled by the citizen".to_string())
+            }
+        }
+    }
+
+    fn issue(
+        &self,
+        now: Timestamp,
+        service: ServiceId,
+        priority: Priority,
+        token: String,
+    ) -> Result<(Change, Reply), Rejection> {
+        let config = self
+            .config
+            .service(&service)
+            .ok_or_else(|| Rejection::UnknownService(service.clone()))?;
+        let class = match priority {
+            Priority::Normal => Class::Normal,
+            Priority::Preferential(category) => {
+                if self.config.category(&category).is_none() {
+                    return Err(Rejection::UnknownCategory(category));
+                }
+                Class::Preferential { category }
+            }
+            Priority::Appointment(at) => Class::Appointment { at },
+        };
+        let token_ok = !token.is_empty()
+            && token.len() <= limits::TOKEN_LEN_MAX
+            && token
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !token_ok || self.tokens.contains_key(&token) {
+            return Err(Rejection::BadToken);
+        }
+        let seq = self.day.sequences.get(&config.prefix).copied().unwrap_or(0) + 1;
+        if seq > limits::TICKETS_PER_SERVICE_MAX {
+            return Err(Rejection::ServiceFull(service));
+        }
+        let id = TicketId(
+            self.day
+                .tickets
+                .keys()
+                .next_back()
+                .map_or(1, |last| last.0 + 1),
+        );
+        let ticket = Ticket {
+            id,
+            number: TicketNumber {
+                prefix: config.prefix,
+                seq,
+            },
+            service,
+            class,
+            token,
+            issued_at: now,
+            queued_at: now,
+            front: false,
+            status: TicketStatus::Waiting,
+            counter: None,
+            agent: None,
+            recalls: 0,
+            transfers: 0,
+            called_at: None,
+            first_called_at: None,
+            started_at: None,
+            closed_at: None,
+            outcome: None,
+        };
+        let change = Change {
+            events: vec![Event::Issued(ticket.clone())],
+            tickets: vec![ticket.clone()],
+            sequence: Some((config.prefix, seq)),
+            ..Change::default()
+        };
+        Ok((change, Reply::Ticket(ticket)))
+    }
+
+    fn sign_in(&self, counter: CounterId, by: Actor) -> Result<(Change, Reply), Rejection> {
+        if self.config.counter(&counter).is_none() {
+            return Err(Rejection::UnknownCounter(counter));
+        }
+        let state = self.day.counter(&counter);
+        match &state.agent {
+            Some(agent) if *agent == by.agent => {
+                if state.status == CounterStatus::Closed {
+                    let state = CounterState {
+                        status: CounterStatus::Open,
+                        ..state
+                    };
+                    return self.counter_change(counter, state);
+                }
+                return Ok((Change::default(), Reply::Counter(state)));
+            }
+            Some(agent) => {
+                return Err(Rejection::CounterTaken {
+                    counter,
+                    agent: agent.clone(),
+                });
+            }
+            None => {}
+        }
+        let mut change = Change::default();
+        // An agent works at one counter at a time: signing in elsewhere signs them out here.
+        for (other, other_state) in &self.day.counters {
+            if other_state.agent.as_ref() == Some(&by.agent) {
+                if other_state.current.is_some() {
+                    return Err(Rejection::CounterBusy(other.clone()));
+                }
+                let closed = CounterState::default();
+                change.events.push(Event::CounterChanged {
+                    counter: other.clone(),
+                    state: closed.clone(),
+                });
+                change.counters.push((other.clone(), closed));
+            }
+        }
+        let state = CounterState {
+            status: CounterStatus::Open,
+            agent: Some(by.agent),
+            current: None,
+            preferential_streak: 0,
+        };
+        change.events.push(Event::CounterChanged {
+            counter: counter.clone(),
+            state: state.clone(),
+        });
+        change.counters.push((counter, state.clone()));
+        Ok((change, Reply::Counter(state)))
+    }
+
+    fn counter_change(
+        &self,
+        counter: CounterId,
+        state: CounterState,
+    ) -> Result<(Change, Reply), Rejection> {
+        let change = Change {
+            events: vec![Event::CounterChanged {
+                counter: counter.clone(),
+                state: state.clone(),
+            }],
+            counters: vec![(counter, state.clone())],
+            ..Change::default()
+        };
+        Ok((change, Reply::Counter(state)))
+    }
+
+    /// The counter's state, if it exists and `by` may act at it.
+    fn counter_state(&self, counter: &CounterId, by: &Actor) -> Result<CounterState, Rejection> {
+        if self.config.counter(counter).is_none() {
+            return Err(Rejection::UnknownCounter(counter.clone()));
+        }
+        let state = self.day.counter(counter);
+        match &state.agent {
+            _ if by.supervisor => Ok(state),
+            Some(agent) if *agent == by.agent => Ok(state),
+            Some(_) => Err(Rejection::NotYourCounter(counter.clone())),
+            None => Err(Rejection::CounterClosed(counter.clone())),
+        }
+    }
+
+    fn require_open(&self, counter: &CounterId, state: &CounterState) -> Result<(), Rejection> {
+        match state.status {
+            CounterStatus::Open => Ok(()),
+            CounterStatus::Paused => Err(Rejection::CounterPaused(counter.clone())),
+            CounterStatus::Closed => Err(Rejection::CounterClosed(counter.clone())),
+        }
+    }
+
+    /// An open counter with nobody at it, ready to call.
+    fn idle_counter(&self, counter: &CounterId, by: &Actor) -> Result<CounterState, Rejection> {
+        let state = self.counter_state(counter, by)?;
+        self.require_open(counter, &state)?;
+        if state.current.is_some() {
+            return Err(Rejection::CounterBusy(counter.clone()));
+        }
+        Ok(state)
+    }
+
+    /// The counter and the ticket called to it.
+    fn current(
+        &self,
+        counter: &CounterId,
+        by: &Actor,
+    ) -> Result<(CounterState, &Ticket), Rejection> {
+        let state = self.counter_state(counter, by)?;
+        let ticket = state
+            .current
+            .and_then(|id| self.day.tickets.get(&id))
+            .ok_or_else(|| Rejection::CounterIdle(counter.clone()))?;
+        debug_assert!(
+            ticket.status.is_at_counter(),
+            "a counter's current ticket is at it"
+        );
+        Ok((state, ticket))
+    }
+
+    fn find(&self, number: TicketNumber) -> Result<&Ticket, Rejection> {
+        self.ticket_by_number(number)
+            .ok_or(Rejection::UnknownTicket(number))
+    }
+
+    fn serves(&self, counter: &CounterId, service: &ServiceId) -> bool {
+        self.config
+            .counter(counter)
+            .is_some_and(|c| c.services.contains(service))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn call(
+        &self,
+        now: Timestamp,
+        counter: CounterId,
+        state: CounterState,
+        by: Actor,
+        ticket: &Ticket,
+        reason: CallReason,
+        note: Option<String>,
+        skipped: Vec<TicketId>,
+    ) -> (Change, Reply) {
+        let preferential = match reason {
+            CallReason::Specific | CallReason::Resumed => {
+                matches!(ticket.class, Class::Preferential { .. })
+            }
+            other => other.is_preferential(),
+        };
+        let agent = state.agent.clone().unwrap_or_else(|| by.agent.clone());
+        let ticket = Ticket {
+            status: TicketStatus::Called,
+            counter: Some(counter.clone()),
+            agent: Some(agent.clone()),
+            recalls: 0,
+            called_at: Some(now),
+            first_called_at: ticket.first_called_at.or(Some(now)),
+            ..ticket.clone()
+        };
+        let state = CounterState {
+            current: Some(ticket.id),
+            preferential_streak: if preferential {
+                state.preferential_streak + 1
+            } else {
+                0
+            },
+            ..state
+        };
+        let call = CallRecord {
+            seq: self.day.calls.len() as u32 + 1,
+            ticket: ticket.id,
+            number: ticket.number,
+            counter: counter.clone(),
+            agent,
+            at: now,
+            reason,
+            note,
+            skipped,
+        };
+        if call.is_out_of_order() {
+            tracing::warn!(
+                office = %self.config.id, ticket = %ticket.number, counter = %counter,
+                skipped = call.skipped.len(), "out-of-order call"
+            );
+        }
+        let change = Change {
+            events: vec![
+                Event::Called {
+                    ticket: ticket.clone(),
+                    call: Some(call.clone()),
+                },
+                Event::CounterChanged {
+                    counter: counter.clone(),
+                    state: state.clone(),
+                },
+            ],
+            tickets: vec![ticket.clone()],
+            counters: vec![(counter, state)],
+            call: Some(call.clone()),
+            ..Change::default()
+        };
+        (change, Reply::Call { ticket, call })
+    }
+
+    /// The ticket leaves the counter (finished, no-show or parked); the counter is idle again.
+    fn release(
+        &self,
+        now: Timestamp,
+        counter: CounterId,
+        state: CounterState,
+        ticket: &Ticket,
+        status: TicketStatus,
+        outcome: Option<String>,
+    ) -> (Change, Reply) {
+        let ticket = Ticket {
+            status,
+            counter: None,
+            closed_at: status.is_closed().then_some(now),
+            outcome,
+            ..ticket.clone()
+        };
+        let state = CounterState {
+            current: None,
+            ..state
+        };
+        let change = Change {
+            events: vec![
+                Event::TicketChanged(ticket.clone()),
+                Event::CounterChanged {
+                    counter: counter.clone(),
+                    state: state.clone(),
+                },
+            ],
+            tickets: vec![ticket.clone()],
+            counters: vec![(counter, state)],
+            ..Change::default()
+        };
+        (change, Reply::Ticket(ticket))
+    }
+
+    fn cancel(
+        &self,
+        now: Timestamp,
+        ticket: &Ticket,
+        reason: String,
+    ) -> Result<(Change, Reply), Rejection> {
+        if ticket.status.is_closed() {
+            return Err(Rejection::TicketClosed {
+                number: ticket.number,
+                status: ticket.status,
+            });
+        }
+        if ticket.status.is_at_counter() {
+            return Err(Rejection::TicketAtCounter(ticket.number));
+        }
+        let ticket = Ticket {
+            status: TicketStatus::Cancelled,
+            closed_at: Some(now),
+            outcome: Some(reason),
+            ..ticket.clone()
+        };
+        Ok(ticket_change(ticket))
+    }
+}
+
+fn ticket_change(ticket: Ticket) -> (Change, Reply) {
+    let change = Change {
+        events: vec![Event::TicketChanged(ticket.clone())],
+        tickets: vec![ticket.clone()],
+        ..Change::default()
+    };
+    (change, Reply::Ticket(ticket))
+}
+
+fn required_text(text: &str) -> Result<String, Rejection> {
+    optional_text(text)?.ok_or(Rejection::ReasonRequired)
+}
+
+fn optional_text(text: &str) -> Result<Option<String>, Rejection> {
+    let text = text.trim();
+    if text.chars().count() > limits::REASON_LEN_MAX {
+        return Err(Rejection::TextTooLong(limits::REASON_LEN_MAX));
+    }
+    Ok((!text.is_empty()).then(|| text.to_string()))
+}
+
+#[cfg(test)]
+mod tests;

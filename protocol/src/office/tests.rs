@@ -1,0 +1,695 @@
+//! The office as a counter agent and a citizen know it.
+
+use proptest::prelude::*;
+
+use super::*;
+use crate::config::tests::sample;
+use crate::doc::day::read_day;
+use crate::ids::CategoryId;
+
+const T0: Timestamp = Timestamp(1_795_953_600_000); // 2026-11-29 09:00 in Buenos Aires
+
+fn office() -> Office {
+    Office::restore(sample(), b"edge-1".to_vec(), T0, &[]).expect("new office")
+}
+
+fn agent(name: &str) -> Actor {
+    Actor {
+        agent: AgentId::new(name),
+        supervisor: false,
+    }
+}
+
+fn counter(id: &str) -> CounterId {
+    CounterId::new(id)
+}
+
+fn minutes(n: i64) -> Timestamp {
+    T0.plus_minutes(n)
+}
+
+/// Run a command that must succeed.
+fn check(office: &mut Office, at: Timestamp, command: Command) -> Reply {
+    office
+        .handle_command(at, command)
+        .expect("command accepted")
+}
+
+fn issue(office: &mut Office, at: Timestamp, service: &str, priority: Priority) -> Ticket {
+    let token = format!("tok{}", office.day().tickets.len() + 1);
+    match check(
+        office,
+        at,
+        Command::Issue {
+            service: ServiceId::new(service),
+            priority,
+            token,
+        },
+    ) {
+        Reply::Ticket(ticket) => ticket,
+        other => panic!("issue replied {other:?}"),
+    }
+}
+
+fn call_next(office: &mut Office, at: Timestamp, id: &str, by: &str) -> (Ticket, CallRecord) {
+    match check(
+        office,
+        at,
+        Command::CallNext {
+            counter: counter(id),
+            by: agent(by),
+        },
+    ) {
+        Reply::Call { ticket, call } => (ticket, call),
+        other => panic!("call replied {other:?}"),
+    }
+}
+
+fn open(office: &mut Office, id: &str, by: &str) {
+    check(
+        office,
+        T0,
+        Command::SignIn {
+            counter: counter(id),
+            by: agent(by),
+        },
+    );
+}
+
+fn preferential() -> Priority {
+    Priority::Preferential(CategoryId::new("embarazada"))
+}
+
+fn finish(office: &mut Office, at: Timestamp, id: &str, by: &str) {
+    check(
+        office,
+        at,
+        Command::Finish {
+            counter: counter(id),
+            by: agent(by),
+            outcome: String::new(),
+        },
+    );
+}
+
+#[test]
+fn numbers_count_up_per_service_from_one() {
+    let mut office = office();
+    let a1 = issue(&mut office, T0, "general", Priority::Normal);
+    let b1 = issue(&mut office, T0, "pagos", Priority::Normal);
+    let a2 = issue(&mut office, T0, "general", Priority::Normal);
+    assert_eq!(
+        [a1.number, b1.number, a2.number].map(|n| n.to_string()),
+        ["A-001", "B-001", "A-002"]
+    );
+}
+
+#[test]
+fn a_counter_calls_first_come_first_served_across_its_services() {
+    let mut office = office();
+    open(&mut office, "1", "ana");
+    issue(&mut office, minutes(0), "pagos", Priority::Normal);
+    issue(&mut office, minutes(1), "general", Priority::Normal);
+    let (ticket, call) = call_next(&mut office, minutes(2), "1", "ana");
+    assert_eq!(ticket.number.to_string(), "B-001");
+    assert_eq!(call.reason, CallReason::FirstComeFirstServed);
+    assert_eq!(ticket.status, TicketStatus::Called);
+    assert_eq!(ticket.counter, Some(counter("1")));
+}
+
+#[test]
+fn preferential_tickets_go_first_but_normal_ones_are_not_starved() {
+    let mut office = office(); // preferential_ratio = 2
+    open(&mut office, "1", "ana");
+    issue(&mut office, minutes(0), "general", Priority::Normal);
+    for i in 1..=3 {
+        issue(&mut office, minutes(i), "general", preferential());
+    }
+    let mut reasons = Vec::new();
+    for i in 0..4 {
+        let (ticket, call) = call_next(&mut office, minutes(10 + i), "1", "ana");
+        reasons.push((ticket.number.to_string(), call.reason));
+        finish(&mut office, minutes(10 + i), "1", "ana");
+    }
+    assert_eq!(
+        reasons,
+        [
+            ("A-002".to_string(), CallReason::Preferential),
+            ("A-003".to_string(), CallReason::Preferential),
+            ("A-001".to_string(), CallReason::AntiStarvation),
+            ("A-004".to_string(), CallReason::Preferential),
+        ]
+    );
+}
+
+#[test]
+fn a_preferential_ticket_near_its_legal_limit_beats_everyone() {
+    let mut office = office(); // embarazada: 30 minutes, margin 5
+    open(&mut office, "1", "ana");
+    let p = issue(&mut office, minutes(0), "general", preferential());
+    // The counter has just called two preferential tickets: the ratio would now favour normal.
+    office
+        .day
+        .counters
+        .get_mut(&counter("1"))
+        .expect("open")
+        .preferential_streak = 2;
+    issue(
+        &mut office,
+        minutes(1),
+        "general",
+        Priority::Appointment(minutes(20)),
+    );
+    issue(&mut office, minutes(1), "general", Priority::Normal);
+    let (ticket, call) = call_next(&mut office, minutes(25), "1", "ana");
+    assert_eq!(ticket.id, p.id);
+    assert_eq!(call.reason, CallReason::PreferentialAtLegalLimit);
+}
+
+#[test]
+fn a_due_appointment_is_called_at_its_time() {
+    let mut office = office();
+    open(&mut office, "1", "ana");
+    issue(&mut office, minutes(0), "general", Priority::Normal);
+    let appointment = issue(
+        &mut office,
+        minutes(1),
+        "general",
+        Priority::Appointment(minutes(30)),
+    );
+    let (early, _) = call_next(&mut office, minutes(2), "1", "ana");
+    assert_ne!(
+        early.id, appointment.id,
+        "not due yet: first come, first served"
+    );
+    finish(&mut office, minutes(3), "1", "ana");
+    issue(&mut office, minutes(4), "general", Priority::Normal);
+    let (due, call) = call_next(&mut office, minutes(25), "1", "ana");
+    assert_eq!(
+        (due.id, call.reason),
+        (appointment.id, CallReason::AppointmentDue)
+    );
+}
+
+#[test]
+fn calling_a_specific_ticket_records_who_it_skipped_and_why() {
+    let mut office = office();
+    open(&mut office, "1", "ana");
+    let first = issue(&mut office, minutes(0), "general", Priority::Normal);
+    let second = issue(&mut office, minutes(1), "general", Priority::Normal);
+    let third = issue(&mut office, minutes(2), "general", Priority::Normal);
+    let reply = check(
+        &mut office,
+        minutes(3),
+        Command::CallSpecific {
+            counter: counter("1"),
+            by: agent("ana"),
+            number: third.number,
+            reason: "  documento ya revisado  ".into(),
+        },
+    );
+    let Reply::Call { call, .. } = reply else {
+        panic!("a call")
+    };
+    assert!(call.is_out_of_order());
+    assert_eq!(call.skipped, vec![first.id, second.id]);
+    assert_eq!(call.note.as_deref(), Some("documento ya revisado"));
+    assert_eq!(call.agent, AgentId::new("ana"));
+    assert_eq!(
+        office.day().calls.last(),
+        Some(&call),
+        "the deviation is in the day record"
+    );
+}
+
+#[test]
+fn calling_a_specific_ticket_needs_a_reason_and_changes_nothing_without_one() {
+    let mut office = office();
+    open(&mut office, "1", "ana");
+    let ticket = issue(&mut office, minutes(0), "general", Priority::Normal);
+    let before = office.day().clone();
+    let refused = office.handle_command(
+        minutes(1),
+        Command::CallSpecific {
+            counter: counter("1"),
+            by: agent("ana"),
+            number: ticket.number,
+            reason: "  ".into(),
+        },
+    );
+    assert_eq!(refused, Err(Rejection::ReasonRequired));
+    assert_eq!(office.day(), &before);
+}
+
+#[test]
+fn the_ticket_the_rule_would_pick_is_not_out_of_order_when_called_by_number() {
+    let mut office = office();
+    open(&mut office, "1", "ana");
+    let first = issue(&mut office, minutes(0), "general", Priority::Normal);
+    let Reply::Call { call, .. } = check(
+        &mut office,
+        minutes(1),
+        Command::CallSpecific {
+            counter: counter("1"),
+            by: agent("ana"),
+            number: first.number,
+            reason: "x".into(),
+        },
+    ) else {
+        panic!("a call")
+    };
+    assert!(!call.is_out_of_order());
+}
+
+#[test]
+fn recalls_run_out_into_a_no_show() {
+    let mut office = office(); // recalls_max = 2
+    open(&mut office, "1", "ana");
+    issue(&mut office, minutes(0), "general", Priority::Normal);
+    call_next(&mut office, minutes(1), "1", "ana");
+    let recall = |office: &mut Office| match check(
+        office,
+        minutes(2),
+        Command::Recall {
+            counter: counter("1"),
+            by: agent("ana"),
+        },
+    ) {
+        Reply::Ticket(t) => t,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(recall(&mut office).recalls, 1);
+    assert_eq!(recall(&mut office).recalls, 2);
+    let last = recall(&mut office);
+    assert_eq!(last.status, TicketStatus::NoShow);
+    assert_eq!(
+        office.day().counter(&counter("1")).current,
+        None,
+        "the counter is free again"
+    );
+}
+
+#[test]
+fn finishing_a_ticket_never_called_is_refused() {
+    let mut office = office();
+    open(&mut office, "1", "ana");
+    issue(&mut office, minutes(0), "general", Priority::Normal);
+    let refused = office.handle_command(
+        minutes(1),
+        Command::Finish {
+            counter: counter("1"),
+            by: agent("ana"),
+            outcome: String::new(),
+        },
+    );
+    assert_eq!(refused, Err(Rejection::CounterIdle(counter("1"))));
+}
+
+#[test]
+fn a_transferred_ticket_keeps_its_number_and_its_place() {
+    let mut office = office();
+    open(&mut office, "1", "ana");
+    open(&mut office, "2", "beto");
+    let moved = issue(&mut office, minutes(0), "general", Priority::Normal);
+    issue(&mut office, minutes(1), "pagos", Priority::Normal);
+    call_next(&mut office, minutes(2), "1", "ana");
+    check(
+        &mut office,
+        minutes(3),
+        Command::Transfer {
+            counter: counter("1"),
+            by: agent("ana"),
+            service: ServiceId::new("pagos"),
+        },
+    );
+    let (next, _) = call_next(&mut office, minutes(4), "2", "beto");
+    assert_eq!(
+        next.number, moved.number,
+        "it queued for pagos since 09:00, before B-001"
+    );
+    assert_eq!(next.service, ServiceId::new("pagos"));
+    assert_eq!(next.transfers, 1);
+}
+
+#[test]
+fn a_parked_ticket_comes_back_to_a_counter() {
+    let mut office = office();
+    open(&mut office, "1", "ana");
+    let ticket = issue(&mut office, minutes(0), "general", Priority::Normal);
+    call_next(&mut office, minutes(1), "1", "ana");
+    check(
+        &mut office,
+        minutes(2),
+        Command::Park {
+            counter: counter("1"),
+            by: agent("ana"),
+        },
+    );
+    assert_eq!(
+        office.ticket(ticket.id).map(|t| t.status),
+        Some(TicketStatus::Parked)
+    );
+    let Reply::Call { call, .. } = check(
+        &mut office,
+        minutes(9),
+        Command::Resume {
+            counter: counter("1"),
+            by: agent("ana"),
+            number: ticket.number,
+        },
+    ) else {
+        panic!("a call")
+    };
+    assert_eq!(call.reason, CallReason::Resumed);
+}
+
+#[test]
+fn an_agent_cannot_work_another_agents_counter_but_a_supervisor_can() {
+    let mut office = office();
+    open(&mut office, "1", "ana");
+    issue(&mut office, minutes(0), "general", Priority::Normal);
+    let refused = office.handle_command(
+        minutes(1),
+        Command::CallNext {
+            counter: counter("1"),
+            by: agent("beto"),
+        },
+    );
+    assert_eq!(refused, Err(Rejection::NotYourCounter(counter("1"))));
+    let supervisor = Actor {
+        agent: AgentId::new("sara"),
+        supervisor: true,
+    };
+    let Reply::Call { call, .. } = check(
+        &mut office,
+        minutes(1),
+        Command::CallNext {
+            counter: counter("1"),
+            by: supervisor,
+        },
+    ) else {
+        panic!("a call")
+    };
+    assert_eq!(
+        call.agent,
+        AgentId::new("ana"),
+        "the call is the counter's agent's"
+    );
+}
+
+#[test]
+fn a_citizen_can_cancel_a_waiting_ticket_by_its_token_but_not_twice() {
+    let mut office = office();
+    let ticket = issue(&mut office, minutes(0), "general", Priority::Normal);
+    check(
+        &mut office,
+        minutes(1),
+        Command::CancelByToken {
+            token: ticket.token.clone(),
+        },
+    );
+    let again = office.handle_command(
+        minutes(2),
+        Command::CancelByToken {
+            token: ticket.token,
+        },
+    );
+    assert!(matches!(again, Err(Rejection::TicketClosed { .. })));
+}
+
+#[test]
+fn numbering_restarts_at_local_midnight_in_a_new_document() {
+    let mut office = office();
+    issue(&mut office, minutes(0), "general", Priority::Normal);
+    let first_doc = office.doc_id();
+    let midnight = office.day().day.next_start(&office.config().time_zone);
+    let next_day = issue(&mut office, midnight, "general", Priority::Normal);
+    assert_eq!(next_day.number.to_string(), "A-001");
+    assert_ne!(office.doc_id(), first_doc);
+    assert!(
+        office.doc_id().ends_with("/day/2026-11-30"),
+        "{}",
+        office.doc_id()
+    );
+    let mut docs = Vec::new();
+    while let Some(persist) = office.poll_persist() {
+        docs.push(persist.doc_id);
+    }
+    assert!(
+        docs.contains(&first_doc) && docs.contains(&office.doc_id()),
+        "both days persisted: {docs:?}"
+    );
+}
+
+#[test]
+fn estimated_wait_counts_the_people_ahead() {
+    let mut office = office();
+    open(&mut office, "1", "ana");
+    for i in 0..3 {
+        issue(&mut office, minutes(i), "general", Priority::Normal);
+    }
+    let last = issue(&mut office, minutes(3), "general", Priority::Normal);
+    let position = office.position(last.id, minutes(3)).expect("waiting");
+    assert_eq!(position.people_ahead, 3);
+    assert_eq!(
+        position.estimated_wait_minutes, 15,
+        "three people at the configured five minutes"
+    );
+}
+
+#[test]
+fn a_restarted_office_continues_the_numbering() {
+    let mut office = office();
+    issue(&mut office, minutes(0), "general", Priority::Normal);
+    let chunks: Vec<Vec<u8>> = std::iter::from_fn(|| office.poll_persist())
+        .map(|p| p.bytes)
+        .collect();
+    let mut restarted =
+        Office::restore(sample(), b"edge-2".to_vec(), minutes(5), &chunks).expect("restore");
+    assert_eq!(restarted.day(), office.day());
+    let next = issue(&mut restarted, minutes(6), "general", Priority::Normal);
+    assert_eq!(next.number.to_string(), "A-002");
+}
+
+// ---- properties over random command sequences ----
+
+#[derive(Debug, Clone)]
+enum Step {
+    Issue(u8, u8),
+    SignIn(u8, u8),
+    CallNext(u8, u8),
+    CallSpecific(u8, u8, u8),
+    Recall(u8),
+    Start(u8),
+    Finish(u8),
+    NoShow(u8),
+    Transfer(u8, u8),
+    Park(u8),
+    Resume(u8, u8),
+    Cancel(u8),
+    Pause(u8),
+    Reopen(u8),
+    Close(u8),
+    Wait(u16),
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        4 => (any::<u8>(), any::<u8>()).prop_map(|(s, p)| Step::Issue(s, p)),
+        1 => (any::<u8>(), any::<u8>()).prop_map(|(c, a)| Step::SignIn(c, a)),
+        3 => (any::<u8>(), any::<u8>()).prop_map(|(c, a)| Step::CallNext(c, a)),
+        1 => (any::<u8>(), any::<u8>(), any::<u8>()).prop_map(|(c, a, t)| Step::CallSpecific(c, a, t)),
+        1 => any::<u8>().prop_map(Step::Recall),
+        1 => any::<u8>().prop_map(Step::Start),
+        2 => any::<u8>().prop_map(Step::Finish),
+        1 => any::<u8>().prop_map(Step::NoShow),
+        1 => (any::<u8>(), any::<u8>()).prop_map(|(c, s)| Step::Transfer(c, s)),
+        1 => any::<u8>().prop_map(Step::Park),
+        1 => (any::<u8>(), any::<u8>()).prop_map(|(c, t)| Step::Resume(c, t)),
+        1 => any::<u8>().prop_map(Step::Cancel),
+        1 => any::<u8>().prop_map(Step::Pause),
+        1 => any::<u8>().prop_map(Step::Reopen),
+        1 => any::<u8>().prop_map(Step::Close),
+        2 => (0u16..600).prop_map(Step::Wait),
+    ]
+}
+
+const SERVICES: [&str; 3] = ["general", "pagos", "visas"];
+const COUNTERS: [&str; 3] = ["1", "2", "9"];
+const AGENTS: [&str; 3] = ["ana", "beto", "carla"];
+
+fn pick<'a>(from: &[&'a str], n: u8) -> &'a str {
+    from[n as usize % from.len()]
+}
+
+fn to_command(office: &Office, step: &Step, n: usize) -> Option<Command> {
+    let by = |a: u8| agent(pick(&AGENTS, a));
+    let c = |c: u8| counter(pick(&COUNTERS, c));
+    let number = |t: u8| {
+        let tickets: Vec<&Ticket> = office.day().tickets.values().collect();
+        (!tickets.is_empty()).then(|| tickets[t as usize % tickets.len()].number)
+    };
+    Some(match *step {
+        Step::Issue(s, p) => Command::Issue {
+            service: ServiceId::new(pick(&SERVICES, s)),
+            priority: match p % 4 {
+                0 => preferential(),
+                1 => Priority::Appointment(minutes(i64::from(p))),
+                _ => Priority::Normal,
+            },
+            token: format!("t{n}"),
+        },
+        Step::SignIn(k, a) => Command::SignIn {
+            counter: c(k),
+            by: by(a),
+        },
+        Step::CallNext(k, a) => Command::CallNext {
+            counter: c(k),
+            by: by(a),
+        },
+        Step::CallSpecific(k, a, t) => Command::CallSpecific {
+            counter: c(k),
+            by: by(a),
+            number: number(t)?,
+            reason: "r".into(),
+        },
+        Step::Recall(k) => Command::Recall {
+            counter: c(k),
+            by: by(k),
+        },
+        Step::Start(k) => Command::Start {
+            counter: c(k),
+            by: by(k),
+        },
+        Step::Finish(k) => Command::Finish {
+            counter: c(k),
+            by: by(k),
+            outcome: "ok".into(),
+        },
+        Step::NoShow(k) => Command::NoShow {
+            counter: c(k),
+            by: by(k),
+        },
+        Step::Transfer(k, s) => Command::Transfer {
+            counter: c(k),
+            by: by(k),
+            service: ServiceId::new(pick(&SERVICES, s)),
+        },
+        Step::Park(k) => Command::Park {
+            counter: c(k),
+            by: by(k),
+        },
+        Step::Resume(k, t) => Command::Resume {
+            counter: c(k),
+            by: by(k),
+            number: number(t)?,
+        },
+        Step::Cancel(t) => Command::Cancel {
+            number: number(t)?,
+            reason: "left".into(),
+        },
+        Step::Pause(k) => Command::Pause {
+            counter: c(k),
+            by: by(k),
+        },
+        Step::Reopen(k) => Command::Reopen {
+            counter: c(k),
+            by: by(k),
+        },
+        Step::Close(k) => Command::Close {
+            counter: c(k),
+            by: by(k),
+        },
+        Step::Wait(_) => return None,
+    })
+}
+
+fn invariants(office: &Office) {
+    let day = office.day();
+    let mut numbers = std::collections::HashSet::new();
+    for ticket in day.tickets.values() {
+        assert!(
+            numbers.insert(ticket.number),
+            "number {} issued twice",
+            ticket.number
+        );
+        assert!(ticket.number.seq <= day.sequences[&ticket.number.prefix]);
+        if ticket.status.is_at_counter() {
+            let counter = ticket
+                .counter
+                .as_ref()
+                .expect("a ticket at a counter names it");
+            assert_eq!(
+                day.counter(counter).current,
+                Some(ticket.id),
+                "{} is where it says",
+                ticket.number
+            );
+        } else {
+            assert_eq!(ticket.counter, None);
+        }
+    }
+    let mut at_counters = std::collections::HashSet::new();
+    for state in day.counters.values() {
+        if let Some(id) = state.current {
+            assert!(at_counters.insert(id), "a ticket is at two counters");
+            assert!(day.tickets[&id].status.is_at_counter());
+            assert_ne!(state.status, CounterStatus::Closed);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    #[test]
+    fn any_sequence_of_commands_keeps_the_queue_sound(steps in prop::collection::vec(step(), 1..160)) {
+        let mut office = office();
+        let mut now = T0;
+        for (n, step) in steps.iter().enumerate() {
+            if let Step::Wait(m) = step {
+                now = now.plus_minutes(i64::from(*m) / 10);
+                office.handle_timeout(now);
+                continue;
+            }
+            let Some(command) = to_command(&office, step, n) else { continue };
+            // The ranking before the command: the ticket call-next must choose.
+            let expected_next = match &command {
+                Command::CallNext { counter, .. } => office.ranked_for_counter(counter, now).first().copied(),
+                _ => None,
+            };
+            let before = office.day().clone();
+            match office.handle_command(now, command.clone()) {
+                Ok(Reply::Call { ticket, call }) => {
+                    if let Some(expected) = expected_next {
+                        prop_assert_eq!(ticket.id, expected.ticket);
+                        prop_assert_eq!(call.reason, expected.reason);
+                    }
+                    if let Command::CallSpecific { counter, .. } = &command {
+                        // Every ticket the rule ranked above the chosen one is in the record.
+                        let ranked = rule::rank(office.config(), before.tickets.values(),
+                            &office.config().counter(counter).expect("known").services,
+                            before.counter(counter).preferential_streak, now);
+                        let above: Vec<TicketId> = ranked.iter().take_while(|r| r.ticket != ticket.id).map(|r| r.ticket).collect();
+                        prop_assert_eq!(&call.skipped, &above);
+                    }
+                }
+                Ok(_) => {}
+                Err(_) => prop_assert_eq!(office.day(), &before, "a refused command changed nothing"),
+            }
+            invariants(&office);
+        }
+        // What is stored is what is live: load the persisted chunks back.
+        let doc_id = office.doc_id();
+        let chunks: Vec<Vec<u8>> = std::iter::from_fn(|| office.poll_persist())
+            .filter(|p| p.doc_id == doc_id)
+            .map(|p| p.bytes)
+            .collect();
+        let restored = Office::restore(office.config().clone(), b"edge-2".to_vec(), now, &chunks).expect("restore");
+        prop_assert_eq!(restored.day(), office.day());
+        // And a compacted snapshot too.
+        let snapshot = office.snapshot();
+        let loaded = automerge::AutoCommit::load(&snapshot.bytes).expect("snapshot loads");
+        prop_assert_eq!(&read_day(&loaded).expect("reads"), office.day());
+    }
+}

@@ -1,0 +1,189 @@
+//! The call-next rule: which waiting ticket a counter calls, and why.
+//!
+//! Among the waiting tickets of the services a counter serves, in tiers:
+//!
+//! 1. **Preferential at its legal limit**: a preferential ticket whose category has a legal
+//!    maximum wait and that has waited at least that maximum minus `legal_wait_margin_minutes`.
+//!    Earliest legal deadline first. The law beats every other consideration.
+//! 2. **Appointment due**: an appointment whose time, less `appointment_early_minutes`, has come.
+//!    Earliest appointment first.
+//! 3. **Preferential**, oldest first, then **first come, first served** for everyone else
+//!    (normal tickets and appointments that are not due yet). But once a counter has made
+//!    `preferential_ratio` preferential calls in a row, normal tickets go before preferential ones
+//!    for one call (**anti-starvation**). A ratio of 0 turns that off: strict priority.
+//!
+//! Within a tier, tickets moved to the head by a transfer come first, then by the time they
+//! queued, then by issue order. With `service_order = "counter_priority"` the counter's service
+//! order comes before all of that. The rule is a pure function of the day's state, the
+//! configuration and the time, so the same inputs always choose the same ticket, and every call
+//! records the [`CallReason`] that chose it.
+
+use std::cmp::Reverse;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{OfficeConfig, ServiceOrder};
+use crate::ids::{ServiceId, TicketId, Timestamp};
+use crate::ticket::{Class, Ticket, TicketStatus};
+
+/// Why a ticket was called.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallReason {
+    PreferentialAtLegalLimit,
+    AppointmentDue,
+    AntiStarvation,
+    Preferential,
+    FirstComeFirstServed,
+    /// An agent chose the ticket by its number (with a reason, recorded with the call).
+    Specific,
+    /// An agent resumed a ticket they had parked.
+    Resumed,
+}
+
+impl CallReason {
+    pub const ALL: [CallReason; 7] = [
+        CallReason::PreferentialAtLegalLimit,
+        CallReason::AppointmentDue,
+        CallReason::AntiStarvation,
+        CallReason::Preferential,
+        CallReason::FirstComeFirstServed,
+        CallReason::Specific,
+        CallReason::Resumed,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            CallReason::PreferentialAtLegalLimit => "preferential_at_legal_limit",
+            CallReason::AppointmentDue => "appointment_due",
+            CallReason::AntiStarvation => "anti_starvation",
+            CallReason::Preferential => "preferential",
+            CallReason::FirstComeFirstServed => "first_come_first_served",
+            CallReason::Specific => "specific",
+            CallReason::Resumed => "resumed",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.name() == name)
+    }
+
+    /// Whether a call for this reason counts toward the counter's preferential streak.
+    pub fn is_preferential(self) -> bool {
+        matches!(
+            self,
+            CallReason::PreferentialAtLegalLimit | CallReason::Preferential
+        )
+    }
+}
+
+/// A ticket in the order the rule would call it, with the reason it would give.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ranked {
+    pub ticket: TicketId,
+    pub reason: CallReason,
+}
+
+/// Rank every waiting ticket of `services` for a counter whose preferential streak is `streak`.
+/// The first entry is the ticket "call next" takes.
+pub fn rank<'a>(
+    config: &OfficeConfig,
+    tickets: impl Iterator<Item = &'a Ticket>,
+    services: &[ServiceId],
+    streak: u32,
+    now: Timestamp,
+) -> Vec<Ranked> {
+    let params = &config.rule;
+    let starving = params.preferential_ratio > 0 && streak >= params.preferential_ratio;
+    let mut keyed: Vec<(SortKey, Ranked)> = tickets
+        .filter(|t| t.status == TicketStatus::Waiting)
+        .filter_map(|t| {
+            let service_rank = services.iter().position(|s| *s == t.service)?;
+            let service_rank = match params.service_order {
+                ServiceOrder::Arrival => 0,
+                ServiceOrder::CounterPriority => service_rank,
+            };
+            let (tier, reason, time) = classify(config, t, starving, now);
+            let key = SortKey {
+                tier,
+                service_rank,
+                time,
+                front: Reverse(t.front),
+                queued_at: t.queued_at,
+                id: t.id,
+            };
+            Some((
+                key,
+                Ranked {
+                    ticket: t.id,
+                    reason,
+                },
+            ))
+        })
+        .collect();
+    keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    keyed.into_iter().map(|(_, ranked)| ranked).collect()
+}
+
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct SortKey {
+    tier: u8,
+    service_rank: usize,
+    /// The tier's own deadline (legal limit, appointment time); zero where the tier has none.
+    time: Timestamp,
+    front: Reverse<bool>,
+    queued_at: Timestamp,
+    id: TicketId,
+}
+
+fn classify(
+    config: &OfficeConfig,
+    ticket: &Ticket,
+    starving: bool,
+    now: Timestamp,
+) -> (u8, CallReason, Timestamp) {
+    let params = &config.rule;
+    let none = Timestamp(0);
+    match &ticket.class {
+        Class::Preferential { category } => {
+            let max_wait = config.category(category).and_then(|c| c.max_wait_minutes);
+            if let Some(max_wait) = max_wait {
+                let deadline = ticket.issued_at.plus_minutes(i64::from(max_wait));
+                let alarm = deadline.plus_minutes(-i64::from(params.legal_wait_margin_minutes));
+                if now >= alarm {
+                    return (0, CallReason::PreferentialAtLegalLimit, deadline);
+                }
+            }
+            if starving {
+                (3, CallReason::Preferential, none)
+            } else {
+                (2, CallReason::Preferential, none)
+            }
+        }
+        Class::Appointment { at }
+            if *at <= now.plus_minutes(i64::from(params.appointment_early_minutes)) =>
+        {
+            (1, CallReason::AppointmentDue, *at)
+        }
+        Class::Normal | Class::Appointment { .. } => {
+            if starving {
+                (2, CallReason::AntiStarvation, none)
+            } else {
+                (3, CallReason::FirstComeFirstServed, none)
+            }
+        }
+    }
+}
+
+/// When a preferential ticket reaches the alarm point before its legal maximum wait, if ever.
+pub fn legal_alarm_at(config: &OfficeConfig, ticket: &Ticket) -> Option<Timestamp> {
+    let Class::Preferential { category } = &ticket.class else {
+        return None;
+    };
+    let max_wait = config.category(category)?.max_wait_minutes?;
+    Some(
+        ticket
+            .issued_at
+            .plus_minutes(i64::from(max_wait) - i64::from(config.rule.legal_wait_margin_minutes)),
+    )
+}

@@ -1,0 +1,178 @@
+//! A ticket and its life cycle.
+//!
+//! ```text
+//! issued ─► Waiting ─call─► Called ─start─► Serving ─finish─► Finished(outcome)
+//!             ▲  │            │  ▲ recall      │
+//!             │  │            │  └───┘         ├─park─► Parked ─resume─► Called
+//!             │  │            ├─no-show / recalls exhausted─► NoShow
+//!             │  │            └─park─► Parked
+//!             └──┴──transfer (from Called or Serving, to another service)
+//! any open state ─cancel─► Cancelled
+//! ```
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{AgentId, CategoryId, CounterId, ServiceId, TicketId, Timestamp};
+
+/// What a citizen reads and hears: a service prefix and the day's sequence, "A-023".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct TicketNumber {
+    pub prefix: char,
+    pub seq: u16,
+}
+
+impl fmt::Display for TicketNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{:03}", self.prefix, self.seq)
+    }
+}
+
+impl FromStr for TicketNumber {
+    type Err = ();
+    /// Accepts "A-023", "A023" and "a23".
+    fn from_str(text: &str) -> Result<Self, ()> {
+        let mut chars = text.trim().chars();
+        let prefix = chars.next().ok_or(())?.to_ascii_uppercase();
+        if !prefix.is_ascii_uppercase() {
+            return Err(());
+        }
+        let rest = chars.as_str().trim_start_matches('-');
+        if rest.is_empty() || rest.len() > 3 || !rest.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(());
+        }
+        let seq: u16 = rest.parse().map_err(|_| ())?;
+        if seq == 0 {
+            return Err(());
+        }
+        Ok(TicketNumber { prefix, seq })
+    }
+}
+
+/// The priority class a ticket was issued in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "class", rename_all = "snake_case")]
+pub enum Class {
+    Normal,
+    /// A legal preferential category (elderly, pregnant, disabled, ...).
+    Preferential {
+        category: CategoryId,
+    },
+    /// A booked appointment, due at `at`.
+    Appointment {
+        at: Timestamp,
+    },
+}
+
+impl Class {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Class::Normal => "normal",
+            Class::Preferential { .. } => "preferential",
+            Class::Appointment { .. } => "appointment",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketStatus {
+    Waiting,
+    Called,
+    Serving,
+    Parked,
+    Finished,
+    NoShow,
+    Cancelled,
+}
+
+impl TicketStatus {
+    pub const ALL: [TicketStatus; 7] = [
+        TicketStatus::Waiting,
+        TicketStatus::Called,
+        TicketStatus::Serving,
+        TicketStatus::Parked,
+        TicketStatus::Finished,
+        TicketStatus::NoShow,
+        TicketStatus::Cancelled,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            TicketStatus::Waiting => "waiting",
+            TicketStatus::Called => "called",
+            TicketStatus::Serving => "serving",
+            TicketStatus::Parked => "parked",
+            TicketStatus::Finished => "finished",
+            TicketStatus::NoShow => "no_show",
+            TicketStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.name() == name)
+    }
+
+    /// Closed tickets are history: nothing moves them again.
+    pub fn is_closed(self) -> bool {
+        matches!(
+            self,
+            TicketStatus::Finished | TicketStatus::NoShow | TicketStatus::Cancelled
+        )
+    }
+
+    /// At a counter: called or being served.
+    pub fn is_at_counter(self) -> bool {
+        matches!(self, TicketStatus::Called | TicketStatus::Serving)
+    }
+}
+
+/// A ticket of one business day. It is never deleted: closing it is a status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ticket {
+    pub id: TicketId,
+    pub number: TicketNumber,
+    pub service: ServiceId,
+    pub class: Class,
+    /// The unguessable token of the citizen's tracking page.
+    pub token: String,
+    pub issued_at: Timestamp,
+    /// Its place in the queue: the issue time, or the transfer time when moved to the head.
+    pub queued_at: Timestamp,
+    /// Moved to the head of its class by a transfer.
+    pub front: bool,
+    pub status: TicketStatus,
+    pub counter: Option<CounterId>,
+    pub agent: Option<AgentId>,
+    pub recalls: u8,
+    pub transfers: u8,
+    pub called_at: Option<Timestamp>,
+    /// The first call: waiting time runs from issue to here.
+    pub first_called_at: Option<Timestamp>,
+    pub started_at: Option<Timestamp>,
+    pub closed_at: Option<Timestamp>,
+    /// The outcome at finish, or the reason of a cancellation.
+    pub outcome: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticket_numbers_print_with_three_digits_and_parse_loosely() {
+        let number = TicketNumber {
+            prefix: 'A',
+            seq: 23,
+        };
+        assert_eq!(number.to_string(), "A-023");
+        for text in ["A-023", "A023", "a23", " A-23 "] {
+            assert_eq!(text.parse::<TicketNumber>(), Ok(number), "{text}");
+        }
+        for bad in ["", "A", "A-", "1-023", "A-0", "A-1000", "A-12x"] {
+            assert!(bad.parse::<TicketNumber>().is_err(), "{bad}");
+        }
+    }
+}
