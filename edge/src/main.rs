@@ -1,1 +1,132 @@
-fn main() {}
+//! `fila-edge`: the branch office daemon. Arguments, tracing, then the app; no more.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use fila_edge::settings::Settings;
+use fila_edge::{auth, demo, App};
+
+#[derive(Parser)]
+#[command(name = "fila-edge", version, about = "fila branch office daemon")]
+struct Cli {
+    #[command(subcommand)]
+    command: Mode,
+}
+
+#[derive(Subcommand)]
+enum Mode {
+    /// Run the built-in demo office (see README.md for its users and kiosk token).
+    Demo {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        #[arg(long, default_value = "./fila-data")]
+        data: PathBuf,
+    },
+    /// Run the office described by a configuration file.
+    Run {
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Check a configuration file and report every problem in it.
+    CheckConfig { file: PathBuf },
+    /// Read a password or PIN on standard input and print its argon2 hash for [[users]].
+    HashPassword,
+    /// Make a random kiosk device token and print it with the hash for [[kiosks]].
+    KioskToken,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Mode::CheckConfig { file } => check_config(&file),
+        Mode::HashPassword => {
+            let mut password = String::new();
+            if std::io::stdin().read_line(&mut password).is_err() || password.trim().is_empty() {
+                eprintln!("type the password or PIN on standard input");
+                return ExitCode::from(2);
+            }
+            println!(
+                "{}",
+                auth::hash_password(password.trim_end_matches(['\r', '\n']))
+            );
+            ExitCode::SUCCESS
+        }
+        Mode::KioskToken => {
+            let token = auth::random_token();
+            println!(
+                "token        = \"{token}\"\ntoken_sha256 = \"{}\"",
+                auth::sha256_hex(&token)
+            );
+            ExitCode::SUCCESS
+        }
+        Mode::Demo { listen, data } => serve(|| {
+            let settings = demo::settings(listen, data);
+            println!(
+                "fila demo office \"{}\" on http://{listen}",
+                settings.office.name
+            );
+            println!(
+                "  kiosk:    http://{listen}/kiosk?token={}",
+                demo::KIOSK_TOKEN
+            );
+            println!("  counter:  http://{listen}/counter   (ana / 1234, beto / 1234; supervisor sara / 1234)");
+            println!("  display:  http://{listen}/display");
+            Ok(settings)
+        }),
+        Mode::Run { config } => serve(|| load(&config)),
+    }
+}
+
+fn load(file: &PathBuf) -> anyhow::Result<Settings> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    Settings::parse(&text).map_err(|problems| {
+        let list: Vec<String> = problems.iter().map(|p| format!("  - {p}")).collect();
+        anyhow::anyhow!("{} has problems:\n{}", file.display(), list.join("\n"))
+    })
+}
+
+fn check_config(file: &PathBuf) -> ExitCode {
+    match load(file) {
+        Ok(settings) => {
+            println!(
+                "{} is valid: office {:?}, {} services, {} counters, {} users, {} kiosks",
+                file.display(),
+                settings.office.id,
+                settings.office.services.len(),
+                settings.office.counters.len(),
+                settings.users.len(),
+                settings.kiosks.len()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("{error}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn serve(settings: impl FnOnce() -> anyhow::Result<Settings>) -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sled=warn".into()),
+        )
+        .init();
+    let result = settings().and_then(|settings| {
+        actix_web::rt::System::new()
+            .block_on(async move { App::build(settings)?.run_until_stopped().await })
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("{error:#}");
+            eprintln!("fila-edge: {error:#}");
+            ExitCode::from(1)
+        }
+    }
+}

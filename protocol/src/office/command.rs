@@ -104,6 +104,12 @@ pub enum Command {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reply {
     Ticket(Ticket),
-    Call { ticket: Ticket, call: CallRecord },
-    Counter(CounterState),
+    Call {
+        ticket: Ticket,
+        call: CallRecord,
+    },
+    Counter {
+        counter: CounterId,
+        state: CounterState,
+    },
 }

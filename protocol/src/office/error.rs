@@ -7,11 +7,11 @@ use crate::ticket::{TicketNumber, TicketStatus};
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum Rejection {
-    #[error("there is no service {0:?}")]
+    #[error("there is no service \"{0}\"")]
     UnknownService(ServiceId),
-    #[error("there is no preferential category {0:?}")]
+    #[error("there is no preferential category \"{0}\"")]
     UnknownCategory(CategoryId),
-    #[error("there is no counter {0:?}")]
+    #[error("there is no counter \"{0}\"")]
     UnknownCounter(CounterId),
     #[error("there is no ticket {0} today")]
     UnknownTicket(TicketNumber),

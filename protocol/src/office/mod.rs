@@ -828,7 +828,7 @@ impl Office {
                     };
                     return self.counter_change(counter, state);
                 }
-                return Ok((Change::default(), Reply::Counter(state)));
+                return Ok((Change::default(), Reply::Counter { counter, state }));
             }
             Some(agent) => {
                 return Err(Rejection::CounterTaken {
@@ -863,8 +863,8 @@ impl Office {
             counter: counter.clone(),
             state: state.clone(),
         });
-        change.counters.push((counter, state.clone()));
-        Ok((change, Reply::Counter(state)))
+        change.counters.push((counter.clone(), state.clone()));
+        Ok((change, Reply::Counter { counter, state }))
     }
 
     fn counter_change(
@@ -877,10 +877,10 @@ impl Office {
                 counter: counter.clone(),
                 state: state.clone(),
             }],
-            counters: vec![(counter, state.clone())],
+            counters: vec![(counter.clone(), state.clone())],
             ..Change::default()
         };
-        Ok((change, Reply::Counter(state)))
+        Ok((change, Reply::Counter { counter, state }))
     }
 
     /// The counter's state, if it exists and `by` may act at it.

@@ -1,0 +1,299 @@
+/*
+ * fila — ticket kiosk (/kiosk?token=<device token>).
+ *
+ * Flow: services → "preferential?" → ticket shown for 10 s → back to services.
+ * The kiosk is a shared public device, so every path leads back to the start
+ * screen on its own, and a language chosen by one citizen is forgotten when
+ * the next one arrives.
+ */
+(function () {
+  'use strict';
+  const { api, ApiError, applyI18n, langSwitcher, fmtTime, h, ticketBadge, keepAwake, loadOffice } = window.Fila;
+  const t = window.t;
+
+  const TOKEN_KEY = 'fila.kioskToken';
+  const TICKET_SECONDS = 10;       // how long the issued ticket stays on screen
+  const ERROR_SECONDS = 20;        // how long an error stays before resetting
+  const IDLE_SECONDS = 45;         // a citizen who walks away mid-flow
+  const OFFICE_MAX_AGE_MS = 5 * 60 * 1000;
+
+  const $ = (id) => document.getElementById(id);
+  const SCREENS = ['loading', 'setup', 'services', 'priority', 'issuing', 'ticket', 'error'];
+
+  const state = {
+    token: null,
+    office: null,
+    officeLoadedAt: 0,
+    screen: 'loading',
+    service: null,   // chosen service object
+    ticket: null,    // last issued TicketDto
+    error: null,     // {text, detail}
+    busy: false,
+  };
+  const kioskLang = window.lang(); // the language the kiosk returns to after each citizen
+  let screenTimer = null;
+  let countdownTimer = null;
+
+  // -------------------------------------------------------------- device token
+
+  function readToken() {
+    // A token in the URL (first installation, or a new token) wins and is moved
+    // to storage so a reboot or reload keeps working and nobody can read it off
+    // the address bar.
+    const url = new URL(location.href);
+    const fromUrl = url.searchParams.get('token');
+    if (fromUrl) {
+      try { localStorage.setItem(TOKEN_KEY, fromUrl); } catch (_) { /* storage disabled: keep it in memory */ }
+      url.searchParams.delete('token');
+      history.replaceState(null, '', url.pathname + url.search + url.hash);
+      return fromUrl;
+    }
+    try { return localStorage.getItem(TOKEN_KEY); } catch (_) { return null; }
+  }
+
+  // -------------------------------------------------------------- screens
+
+  function show(name) {
+    state.screen = name;
+    for (const s of SCREENS) $('screen-' + s).hidden = s !== name;
+    clearTimeout(screenTimer);
+    screenTimer = null;
+    const heading = $('screen-' + name).querySelector('[tabindex="-1"]');
+    // Moving focus to the new heading tells screen-reader users the screen changed.
+    if (heading) heading.focus({ preventScroll: true });
+    window.scrollTo(0, 0);
+  }
+
+  function armTimeout(seconds) {
+    clearTimeout(screenTimer);
+    screenTimer = setTimeout(reset, seconds * 1000);
+  }
+
+  /** Back to the first screen, in the kiosk's own language. */
+  function reset() {
+    stopCountdown();
+    state.service = null;
+    state.ticket = null;
+    state.error = null;
+    state.busy = false;
+    if (window.lang() !== kioskLang) {
+      window.setLang(kioskLang);
+      renderAll();
+    }
+    if (!state.token) { show('setup'); return; }
+    renderServices();
+    show('services');
+    if (Date.now() - state.officeLoadedAt > OFFICE_MAX_AGE_MS) refreshOffice();
+  }
+
+  // -------------------------------------------------------------- rendering
+
+  function renderAll() {
+    applyI18n();
+    langSwitcher($('lang-switch'), { persist: false, onChange: renderAll });
+    if (state.office) {
+      $('office-name').textContent = state.office.name || '';
+      document.title = (state.office.name ? state.office.name + ' — ' : '') + t('kiosk.title');
+    }
+    renderServices();
+    renderPriority();
+    if (state.ticket) renderTicket();
+    if (state.error) renderError();
+  }
+
+  function renderServices() {
+    const grid = $('service-grid');
+    const services = (state.office && state.office.services) || [];
+    grid.replaceChildren(...services.map((s) => h('button', {
+      type: 'button',
+      class: 'service-btn',
+      dataset: { service: s.id },
+      disabled: state.busy,
+      onclick: () => chooseService(s),
+    },
+    h('span', { class: 'service-letter', 'aria-hidden': 'true' }, s.prefix || ''),
+    h('span', null,
+      h('span', { class: 'service-name' }, s.name || s.id),
+      h('span', { class: 'service-meta' }, t('kiosk.servicePrefix', { prefix: s.prefix || '' }))))));
+    $('no-services').hidden = services.length > 0 || !state.office;
+  }
+
+  function renderPriority() {
+    const categories = (state.office && state.office.categories) || [];
+    $('chosen-service').textContent = state.service ? t('kiosk.chosenService', { service: state.service.name }) : '';
+    $('category-grid').replaceChildren(...categories.map((c) => h('button', {
+      type: 'button',
+      class: 'category-btn',
+      dataset: { category: c.id },
+      onclick: () => issue(c.id),
+    }, priorityIcon(), h('span', null, c.name || c.id))));
+  }
+
+  function priorityIcon() {
+    // Accessibility symbol (static markup, no data involved).
+    const ns = 'http://www.w3.org/2000/svg';
+    const svg = document.createElementNS(ns, 'svg');
+    svg.setAttribute('class', 'icon');
+    svg.setAttribute('viewBox', '0 0 24 24');
+    svg.setAttribute('aria-hidden', 'true');
+    svg.setAttribute('fill', 'none');
+    svg.setAttribute('stroke', 'currentColor');
+    svg.setAttribute('stroke-width', '2');
+    svg.setAttribute('stroke-linecap', 'round');
+    svg.setAttribute('stroke-linejoin', 'round');
+    for (const d of ['M12 4.5a1.5 1.5 0 1 0 0-.01', 'M7 8.5l5 1 5-1', 'M12 9.5v5l-3.5 6', 'M12 14.5l3.5 6']) {
+      const p = document.createElementNS(ns, 'path');
+      p.setAttribute('d', d);
+      svg.append(p);
+    }
+    return svg;
+  }
+
+  function waitText(minutes) {
+    if (minutes === null || minutes === undefined) return t('kiosk.waitUnknown');
+    if (minutes < 1) return t('common.lessThanMinute');
+    return t('common.minutesApprox', { n: minutes });
+  }
+
+  function renderTicket() {
+    const tk = state.ticket;
+    $('ticket-number').textContent = tk.number || '';
+    $('ticket-service').textContent = tk.service_name || (state.service && state.service.name) || '';
+    const badge = ticketBadge(tk, state.office);
+    $('ticket-badge').replaceChildren(...(badge
+      ? [h('span', { class: 'badge ' + (tk.class === 'appointment' ? 'badge-appt' : 'badge-pref') }, badge)]
+      : []));
+    $('ticket-time').textContent = tk.issued_at ? t('kiosk.issuedAt', { time: fmtTime(tk.issued_at) }) : '';
+    $('ticket-ahead').textContent = tk.people_ahead === null || tk.people_ahead === undefined ? t('common.none') : String(tk.people_ahead);
+    const wait = $('ticket-wait');
+    wait.textContent = waitText(tk.estimated_wait_minutes);
+    wait.classList.toggle('is-text', tk.estimated_wait_minutes === null || tk.estimated_wait_minutes === undefined);
+    const path = tk.tracking_url || (tk.token ? '/t/' + tk.token : '');
+    $('ticket-url').textContent = path ? location.origin + path : '';
+    $('ticket-track-block').hidden = !path;
+  }
+
+  function renderError() {
+    $('error-text').textContent = state.error.text;
+    $('error-detail').textContent = state.error.detail ? t('kiosk.errorDetail', { detail: state.error.detail }) : '';
+  }
+
+  // -------------------------------------------------------------- flow
+
+  function chooseService(service) {
+    if (state.busy) return;
+    state.service = service;
+    const categories = (state.office && state.office.categories) || [];
+    if (!categories.length) { issue(null); return; }
+    renderPriority();
+    show('priority');
+    armTimeout(IDLE_SECONDS);
+  }
+
+  async function issue(categoryId) {
+    if (state.busy || !state.service) return;
+    state.busy = true;
+    show('issuing');
+    try {
+      const ticket = await api('POST', '/api/v1/tickets',
+        { service: state.service.id, category: categoryId || null }, state.token);
+      state.ticket = ticket;
+      state.busy = false;
+      renderTicket();
+      show('ticket');
+      $('sr-status').textContent = t('kiosk.yourTicket') + ' ' + (ticket.number || '');
+      startCountdown();
+    } catch (err) {
+      state.busy = false;
+      showError(err);
+    }
+  }
+
+  function showError(err) {
+    const unauthorized = err instanceof ApiError && (err.status === 401 || err.status === 403);
+    let text = t('kiosk.errorHelp');
+    if (unauthorized) text = t('kiosk.errorUnauthorized');
+    else if (err instanceof ApiError && err.status === 0) text = t('error.network') + ' ' + t('kiosk.errorHelp');
+    // The server's wording (possibly in another language) is kept as a small
+    // technical note for the staff; the citizen reads our own sentence.
+    const detail = err instanceof ApiError
+      ? [err.status || '', err.error || '', err.status ? err.message : ''].filter(Boolean).join(' · ')
+      : String(err && err.message || err);
+    state.error = { text, detail };
+    renderError();
+    show('error');
+    $('sr-status').textContent = t('kiosk.errorTitle') + '. ' + text;
+    armTimeout(ERROR_SECONDS);
+  }
+
+  function startCountdown() {
+    stopCountdown();
+    const bar = $('countdown-bar');
+    // Restart the CSS animation from full width.
+    bar.classList.remove('is-running');
+    void bar.offsetWidth;
+    bar.style.animationDuration = TICKET_SECONDS + 's';
+    bar.classList.add('is-running');
+    let left = TICKET_SECONDS;
+    const tick = () => {
+      $('countdown-text').textContent = t('kiosk.returning', { n: left });
+      if (left <= 0) { reset(); return; }
+      left -= 1;
+      countdownTimer = setTimeout(tick, 1000);
+    };
+    tick();
+  }
+
+  function stopCountdown() {
+    clearTimeout(countdownTimer);
+    countdownTimer = null;
+    $('countdown-bar').classList.remove('is-running');
+  }
+
+  // -------------------------------------------------------------- office data
+
+  async function refreshOffice() {
+    try {
+      const office = await api('GET', '/api/v1/office');
+      state.office = office;
+      state.officeLoadedAt = Date.now();
+      if (state.screen === 'services') renderAll();
+    } catch (_) { /* keep the services we have; try again next time */ }
+  }
+
+  function tickClock() {
+    $('clock').textContent = fmtTime(Date.now());
+  }
+
+  // -------------------------------------------------------------- start
+
+  function init() {
+    state.token = readToken();
+    renderAll();
+    tickClock();
+    setInterval(tickClock, 10000);
+    keepAwake();
+
+    $('priority-none').addEventListener('click', () => issue(null));
+    $('priority-back').addEventListener('click', reset);
+    $('ticket-done').addEventListener('click', reset);
+    $('error-back').addEventListener('click', reset);
+    // Any touch on the priority screen counts as activity.
+    $('screen-priority').addEventListener('pointerdown', () => armTimeout(IDLE_SECONDS));
+    // Long-press context menus make no sense on a kiosk.
+    document.addEventListener('contextmenu', (ev) => ev.preventDefault());
+
+    // Without a device token there is nothing a citizen can do: tell the
+    // installer right away instead of waiting for the server.
+    if (!state.token) show('setup');
+
+    loadOffice(() => { $('loading-text').textContent = t('common.retrying'); }).then((office) => {
+      state.office = office;
+      state.officeLoadedAt = Date.now();
+      renderAll();
+      reset();
+    });
+  }
+
+  init();
+})();

@@ -1,0 +1,205 @@
+//! Who is calling: kiosk devices by their token, staff by a session token got at login.
+//!
+//! Passwords and PINs are argon2 hashes in the configuration; device and session tokens are
+//! random and kept only as SHA-256 hashes, so neither a config file nor a memory dump hands
+//! out a working credential.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
+
+use argon2::password_hash::{PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Argon2, PasswordHash};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::settings::{KioskSettings, UserSettings};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Kiosk,
+    Agent,
+    Supervisor,
+    Admin,
+}
+
+impl Role {
+    /// Supervisors and admins may act at any counter.
+    pub fn oversees_counters(self) -> bool {
+        matches!(self, Role::Supervisor | Role::Admin)
+    }
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub role: Role,
+    /// The username, or the kiosk's id.
+    pub id: String,
+    pub name: String,
+}
+
+const SESSION_LIFETIME: Duration = Duration::from_secs(12 * 3600);
+
+pub struct Auth {
+    users: HashMap<String, UserSettings>,
+    kiosks: RwLock<HashMap<String, String>>,
+    sessions: RwLock<HashMap<String, (Caller, Instant)>>,
+    /// Verified against when the user does not exist, so timing does not reveal usernames.
+    dummy_hash: String,
+}
+
+impl Auth {
+    pub fn new(users: &[UserSettings], kiosks: &[KioskSettings]) -> Self {
+        Auth {
+            users: users
+                .iter()
+                .map(|u| (u.username.clone(), u.clone()))
+                .collect(),
+            kiosks: RwLock::new(
+                kiosks
+                    .iter()
+                    .map(|k| (k.token_sha256.to_ascii_lowercase(), k.id.clone()))
+                    .collect(),
+            ),
+            sessions: RwLock::new(HashMap::new()),
+            dummy_hash: hash_password("not a password"),
+        }
+    }
+
+    /// Register a kiosk device token at run time (by its hash).
+    pub fn add_kiosk(&self, id: &str, token_sha256: &str) {
+        self.kiosks
+            .write()
+            .expect("kiosk table lock is never poisoned")
+            .insert(token_sha256.to_string(), id.to_string());
+    }
+
+    /// Check a password; on success open a session and return its token. Slow by design: run it
+    /// off the async workers.
+    pub fn login(&self, username: &str, password: &str) -> Option<(String, Caller)> {
+        let user = self.users.get(username);
+        let hash = user.map_or(self.dummy_hash.as_str(), |u| u.password_hash.as_str());
+        let ok = PasswordHash::new(hash)
+            .map(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
+            .unwrap_or(false);
+        let user = user.filter(|_| ok)?;
+        let caller = Caller {
+            role: user.role,
+            id: user.username.clone(),
+            name: user.name.clone(),
+        };
+        let token = random_token();
+        let mut sessions = self
+            .sessions
+            .write()
+            .expect("session lock is never poisoned");
+        let now = Instant::now();
+        sessions.retain(|_, (_, expires)| *expires > now);
+        sessions.insert(sha256_hex(&token), (caller.clone(), now + SESSION_LIFETIME));
+        Some((token, caller))
+    }
+
+    pub fn logout(&self, token: &str) {
+        self.sessions
+            .write()
+            .expect("session lock is never poisoned")
+            .remove(&sha256_hex(token));
+    }
+
+    /// The caller a bearer token stands for, if any.
+    pub fn authenticate(&self, token: &str) -> Option<Caller> {
+        let hash = sha256_hex(token);
+        if let Some(id) = self
+            .kiosks
+            .read()
+            .expect("kiosk table lock is never poisoned")
+            .get(&hash)
+        {
+            return Some(Caller {
+                role: Role::Kiosk,
+                id: id.clone(),
+                name: id.clone(),
+            });
+        }
+        let sessions = self
+            .sessions
+            .read()
+            .expect("session lock is never poisoned");
+        let (caller, expires) = sessions.get(&hash)?;
+        (*expires > Instant::now()).then(|| caller.clone())
+    }
+}
+
+/// 32 random bytes as hex: session tokens, device tokens, citizens' tracking tokens.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// A shorter random token for citizens' tracking links (128 bits).
+pub fn tracking_token() -> String {
+    let mut bytes = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+pub fn sha256_hex(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+pub fn hash_password(password: &str) -> String {
+    let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("argon2 with default parameters hashes any password")
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn auth() -> Auth {
+        let users = vec![UserSettings {
+            username: "ana".into(),
+            name: "Ana".into(),
+            role: Role::Agent,
+            password_hash: hash_password("1234"),
+        }];
+        let kiosks = vec![KioskSettings {
+            id: "entrada".into(),
+            token_sha256: sha256_hex("kiosk-secret"),
+        }];
+        Auth::new(&users, &kiosks)
+    }
+
+    #[test]
+    fn a_right_password_opens_a_session_and_a_wrong_one_does_not() {
+        let auth = auth();
+        assert!(auth.login("ana", "4321").is_none());
+        assert!(auth.login("nobody", "1234").is_none());
+        let (token, caller) = auth.login("ana", "1234").expect("login");
+        assert_eq!(caller.role, Role::Agent);
+        assert_eq!(auth.authenticate(&token), Some(caller));
+        auth.logout(&token);
+        assert_eq!(auth.authenticate(&token), None);
+    }
+
+    #[test]
+    fn a_kiosk_is_known_by_the_hash_of_its_token() {
+        let auth = auth();
+        assert_eq!(
+            auth.authenticate("kiosk-secret").map(|c| c.role),
+            Some(Role::Kiosk)
+        );
+        assert_eq!(auth.authenticate("kiosk-secreT"), None);
+    }
+}

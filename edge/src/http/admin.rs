@@ -1,0 +1,46 @@
+//! What only the office admin may do.
+
+use actix_web::{web, HttpResponse};
+
+use super::caller::{Caller, ADMINS};
+use super::dto::{KioskTokenReply, KioskTokenRequest};
+use super::error::{ApiError, ErrorBody};
+use super::AppState;
+use crate::auth::{random_token, sha256_hex};
+
+pub const KIOSK_META_PREFIX: &str = "kiosk/";
+
+/// Register a new kiosk device. The token is shown once; only its hash is stored.
+#[utoipa::path(post, path = "/api/v1/admin/kiosks", tag = "admin", request_body = KioskTokenRequest,
+    responses((status = 201, body = KioskTokenReply), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn add_kiosk(
+    caller: Caller,
+    state: web::Data<AppState>,
+    body: web::Json<KioskTokenRequest>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(ADMINS, "register kiosks")?;
+    let id = body.into_inner().id;
+    if !fila_protocol::ids::is_valid_id(&id) {
+        return Err(ApiError::bad_request(
+            "bad_id",
+            "a kiosk id is 1-32 letters, digits, '-' or '_'",
+        ));
+    }
+    let token = random_token();
+    let hash = sha256_hex(&token);
+    let store = state.store.clone();
+    let key = format!("{KIOSK_META_PREFIX}{hash}");
+    let stored_id = id.clone();
+    web::block(move || {
+        store
+            .put_meta(&key, stored_id.as_bytes())
+            .and_then(|()| store.flush())
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    state.auth.add_kiosk(&id, &hash);
+    tracing::info!(kiosk = %id, by = %caller.id, "kiosk registered");
+    Ok(HttpResponse::Created().json(KioskTokenReply { id, token }))
+}

@@ -1,0 +1,344 @@
+//! What the API sends and receives. Domain types stay free of HTTP; these are their faces.
+
+use fila_protocol::office::{CallRecord, CounterState, Position};
+use fila_protocol::ticket::{Class, Ticket};
+use fila_protocol::{OfficeConfig, TicketId};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::Role;
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TicketDto {
+    pub id: u32,
+    /// As printed and called: "A-023".
+    pub number: String,
+    pub service: String,
+    pub service_name: String,
+    /// normal, preferential or appointment.
+    pub class: String,
+    pub category: Option<String>,
+    pub appointment_at: Option<i64>,
+    /// waiting, called, serving, parked, finished, no_show or cancelled.
+    pub status: String,
+    pub counter: Option<String>,
+    pub counter_name: Option<String>,
+    /// Milliseconds since the Unix epoch, like every time in this API.
+    pub issued_at: i64,
+    pub called_at: Option<i64>,
+    pub closed_at: Option<i64>,
+    pub outcome: Option<String>,
+    pub recalls: u8,
+    pub transfers: u8,
+    /// Only to the kiosk that issued it and to staff.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tracking_url: Option<String>,
+    pub people_ahead: Option<u32>,
+    pub estimated_wait_minutes: Option<u32>,
+}
+
+impl TicketDto {
+    pub fn new(
+        ticket: &Ticket,
+        config: &OfficeConfig,
+        position: Option<Position>,
+        with_token: bool,
+    ) -> Self {
+        let (category, appointment_at) = match &ticket.class {
+            Class::Preferential { category } => (Some(category.to_string()), None),
+            Class::Appointment { at } => (None, Some(at.as_ms())),
+            Class::Normal => (None, None),
+        };
+        TicketDto {
+            id: ticket.id.0,
+            number: ticket.number.to_string(),
+            service: ticket.service.to_string(),
+            service_name: config
+                .service(&ticket.service)
+                .map_or_else(String::new, |s| s.name.clone()),
+            class: ticket.class.name().to_string(),
+            category,
+            appointment_at,
+            status: ticket.status.name().to_string(),
+            counter: ticket.counter.as_ref().map(|c| c.to_string()),
+            counter_name: ticket
+                .counter
+                .as_ref()
+                .and_then(|c| config.counter(c))
+                .map(|c| c.name.clone()),
+            issued_at: ticket.issued_at.as_ms(),
+            called_at: ticket.called_at.map(|t| t.as_ms()),
+            closed_at: ticket.closed_at.map(|t| t.as_ms()),
+            outcome: ticket.outcome.clone(),
+            recalls: ticket.recalls,
+            transfers: ticket.transfers,
+            token: with_token.then(|| ticket.token.clone()),
+            tracking_url: with_token.then(|| format!("/t/{}", ticket.token)),
+            people_ahead: position.map(|p| p.people_ahead),
+            estimated_wait_minutes: position.map(|p| p.estimated_wait_minutes),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CallDto {
+    pub seq: u32,
+    pub ticket: TicketDto,
+    pub number: String,
+    pub counter: String,
+    pub counter_name: String,
+    pub agent: String,
+    pub at: i64,
+    /// Which rule chose the ticket (see the call-next rule in ARCHITECTURE.md).
+    pub reason: String,
+    /// The agent's reason when they chose the ticket by number.
+    pub note: Option<String>,
+    /// Tickets the rule ranked above this one.
+    pub skipped: Vec<String>,
+    pub out_of_order: bool,
+}
+
+impl CallDto {
+    pub fn new(
+        call: &CallRecord,
+        ticket: TicketDto,
+        config: &OfficeConfig,
+        number_of: impl Fn(TicketId) -> String,
+    ) -> Self {
+        CallDto {
+            seq: call.seq,
+            ticket,
+            number: call.number.to_string(),
+            counter: call.counter.to_string(),
+            counter_name: config
+                .counter(&call.counter)
+                .map_or_else(|| call.counter.to_string(), |c| c.name.clone()),
+            agent: call.agent.to_string(),
+            at: call.at.as_ms(),
+            reason: call.reason.name().to_string(),
+            note: call.note.clone(),
+            skipped: call.skipped.iter().map(|id| number_of(*id)).collect(),
+            out_of_order: call.is_out_of_order(),
+        }
+    }
+}
+
+/// A call as the waiting room sees it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CallSummary {
+    pub number: String,
+    pub counter: String,
+    pub counter_name: String,
+    pub service_name: String,
+    pub at: i64,
+    pub recalls: u8,
+    /// True when this is a recall of a ticket already called.
+    pub recall: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CounterDto {
+    pub id: String,
+    pub name: String,
+    pub services: Vec<String>,
+    /// closed, open or paused.
+    pub status: String,
+    pub agent: Option<String>,
+    pub current: Option<TicketDto>,
+}
+
+impl CounterDto {
+    pub fn new(
+        id: &str,
+        state: &CounterState,
+        config: &OfficeConfig,
+        current: Option<TicketDto>,
+    ) -> Self {
+        let counter = config.counters.iter().find(|c| c.id.as_str() == id);
+        CounterDto {
+            id: id.to_string(),
+            name: counter.map_or_else(|| id.to_string(), |c| c.name.clone()),
+            services: counter
+                .map(|c| c.services.iter().map(|s| s.to_string()).collect())
+                .unwrap_or_default(),
+            status: state.status.name().to_string(),
+            agent: state.agent.as_ref().map(|a| a.to_string()),
+            current,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct QueueDto {
+    pub day: String,
+    /// Waiting tickets in the order an idle counter serving every service would call them.
+    pub waiting: Vec<TicketDto>,
+    pub parked: Vec<TicketDto>,
+    pub counters: Vec<CounterDto>,
+    /// The latest calls, newest first.
+    pub recent_calls: Vec<CallDto>,
+    pub alerts: Vec<AlertDto>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AlertDto {
+    /// legal_wait: a preferential ticket at or near its legal maximum wait.
+    pub kind: String,
+    pub ticket: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ServiceDto {
+    pub id: String,
+    pub prefix: String,
+    pub name: String,
+    pub target_wait_minutes: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CategoryDto {
+    pub id: String,
+    pub name: String,
+    pub max_wait_minutes: Option<u32>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CounterInfoDto {
+    pub id: String,
+    pub name: String,
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OfficeDto {
+    pub id: String,
+    pub name: String,
+    pub time_zone: String,
+    pub day: String,
+    pub services: Vec<ServiceDto>,
+    pub categories: Vec<CategoryDto>,
+    pub counters: Vec<CounterInfoDto>,
+}
+
+impl OfficeDto {
+    pub fn new(config: &OfficeConfig, day: String) -> Self {
+        OfficeDto {
+            id: config.id.clone(),
+            name: config.name.clone(),
+            time_zone: config.time_zone_name.clone(),
+            day,
+            services: config
+                .services
+                .iter()
+                .map(|s| ServiceDto {
+                    id: s.id.to_string(),
+                    prefix: s.prefix.to_string(),
+                    name: s.name.clone(),
+                    target_wait_minutes: s.target_wait_minutes,
+                })
+                .collect(),
+            categories: config
+                .categories
+                .iter()
+                .map(|c| CategoryDto {
+                    id: c.id.to_string(),
+                    name: c.name.clone(),
+                    max_wait_minutes: c.max_wait_minutes,
+                })
+                .collect(),
+            counters: config
+                .counters
+                .iter()
+                .map(|c| CounterInfoDto {
+                    id: c.id.to_string(),
+                    name: c.name.clone(),
+                    services: c.services.iter().map(|s| s.to_string()).collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IssueRequest {
+    pub service: String,
+    /// A preferential category id, for preferential attention.
+    #[serde(default)]
+    pub category: Option<String>,
+    /// For a booked appointment: its time (ms since the epoch).
+    #[serde(default)]
+    pub appointment_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LoginReply {
+    pub token: String,
+    pub role: Role,
+    pub user: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CallSpecificRequest {
+    pub number: String,
+    /// Required: recorded with the call and reported to headquarters.
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResumeRequest {
+    pub number: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FinishRequest {
+    #[serde(default)]
+    pub outcome: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransferRequest {
+    pub service: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelRequest {
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KioskTokenRequest {
+    pub id: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct KioskTokenReply {
+    pub id: String,
+    /// Shown once: only its hash is kept.
+    pub token: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct HealthDto {
+    pub status: String,
+    pub office: String,
+    pub day: String,
+    pub tickets_today: usize,
+}

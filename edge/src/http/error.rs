@@ -1,0 +1,163 @@
+//! The one place errors become HTTP answers: `{"error": "<code>", "message": "<text>"}`.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use fila_protocol::Rejection;
+use serde::Serialize;
+
+use crate::office_loop::LoopError;
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// A stable code, e.g. `ticket_not_waiting`.
+    pub error: String,
+    /// What went wrong, for people.
+    pub message: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error(transparent)]
+    Rejected(#[from] Rejection),
+    #[error("sign in first: this needs a valid bearer token")]
+    Unauthorized,
+    #[error("wrong username or password")]
+    BadCredentials,
+    #[error("your role may not {0}")]
+    Forbidden(&'static str),
+    #[error("{message}")]
+    BadRequest { code: &'static str, message: String },
+    #[error("{0}")]
+    NotFound(String),
+    #[error("the office is busy; try again in a moment")]
+    Busy,
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::BadRequest {
+            code,
+            message: message.into(),
+        }
+    }
+
+    fn code(&self) -> &str {
+        match self {
+            ApiError::Rejected(rejection) => rejection.code(),
+            ApiError::Unauthorized => "unauthorized",
+            ApiError::BadCredentials => "bad_credentials",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::BadRequest { code, .. } => code,
+            ApiError::NotFound(_) => "not_found",
+            ApiError::Busy => "busy",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+}
+
+impl From<LoopError> for ApiError {
+    fn from(error: LoopError) -> Self {
+        match error {
+            LoopError::Rejected(rejection) => ApiError::Rejected(rejection),
+            LoopError::Busy | LoopError::Stopped => ApiError::Busy,
+            LoopError::Storage(reason) => ApiError::Internal(reason),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Rejected(rejection) => match rejection {
+                r if r.is_not_found() => StatusCode::NOT_FOUND,
+                Rejection::Internal => StatusCode::SERVICE_UNAVAILABLE,
+                Rejection::NotYourCounter(_) => StatusCode::FORBIDDEN,
+                Rejection::UnknownService(_)
+                | Rejection::UnknownCategory(_)
+                | Rejection::ReasonRequired
+                | Rejection::TextTooLong(_)
+                | Rejection::BadToken
+                | Rejection::SameService(_) => StatusCode::BAD_REQUEST,
+                _ => StatusCode::CONFLICT,
+            },
+            ApiError::Unauthorized | ApiError::BadCredentials => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let ApiError::Internal(reason) = self {
+            tracing::error!(%reason, "request failed");
+        }
+        HttpResponse::build(self.status_code()).json(ErrorBody {
+            error: self.code().to_string(),
+            message: self.to_string(),
+        })
+    }
+}
+
+/// Malformed JSON, wrong content type, oversized bodies: a 4xx naming the problem.
+pub fn json_error(
+    error: actix_web::error::JsonPayloadError,
+    _: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    use actix_web::error::JsonPayloadError as E;
+    let api = match &error {
+        E::OverflowKnownLength { length, limit } => ApiError::bad_request(
+            "body_too_large",
+            format!("the body is {length} bytes; at most {limit} are accepted"),
+        ),
+        E::Overflow { limit } => ApiError::bad_request(
+            "body_too_large",
+            format!("the body is larger than {limit} bytes"),
+        ),
+        E::ContentType => {
+            ApiError::bad_request("bad_content_type", "send the body as application/json")
+        }
+        E::Deserialize(e) => {
+            ApiError::bad_request("bad_json", format!("the body is not valid: {e}"))
+        }
+        other => ApiError::bad_request("bad_body", other.to_string()),
+    };
+    let status = match &error {
+        E::OverflowKnownLength { .. } | E::Overflow { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        E::ContentType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    let body = ErrorBody {
+        error: api.code().to_string(),
+        message: api.to_string(),
+    };
+    actix_web::error::InternalError::from_response(error, HttpResponse::build(status).json(body))
+        .into()
+}
+
+pub fn path_error(
+    error: actix_web::error::PathError,
+    _: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    let body = ErrorBody {
+        error: "bad_path".into(),
+        message: error.to_string(),
+    };
+    actix_web::error::InternalError::from_response(error, HttpResponse::BadRequest().json(body))
+        .into()
+}
+
+pub fn query_error(
+    error: actix_web::error::QueryPayloadError,
+    _: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    let body = ErrorBody {
+        error: "bad_query".into(),
+        message: error.to_string(),
+    };
+    actix_web::error::InternalError::from_response(error, HttpResponse::BadRequest().json(body))
+        .into()
+}

@@ -1,0 +1,102 @@
+//! The HTTP face of the edge: the JSON API under `/api/v1`, the event stream, the pages.
+//! Every route is in the table below. Handlers are thin: role, body, one command or query.
+
+mod admin;
+pub mod caller;
+mod counter;
+pub mod dto;
+pub mod error;
+mod events;
+mod kiosk;
+mod openapi;
+mod pages;
+mod public;
+mod render;
+mod session;
+mod staff;
+
+use std::sync::Arc;
+
+use actix_web::web;
+
+pub use admin::KIOSK_META_PREFIX;
+pub use openapi::ApiDoc;
+
+use crate::auth::Auth;
+use crate::office_loop::OfficeHandle;
+use crate::store::Store;
+
+pub struct AppState {
+    pub office: OfficeHandle,
+    pub auth: Arc<Auth>,
+    pub store: Arc<dyn Store>,
+}
+
+pub fn routes(config: &mut web::ServiceConfig) {
+    use web::{get, post};
+    config
+        .app_data(
+            web::JsonConfig::default()
+                .limit(fila_protocol::limits::BODY_BYTES_MAX)
+                .error_handler(error::json_error),
+        )
+        .app_data(web::PathConfig::default().error_handler(error::path_error))
+        .app_data(web::QueryConfig::default().error_handler(error::query_error))
+        .service(at("/healthz").route(get().to(public::healthz)))
+        .service(at("/api/openapi.json").route(get().to(openapi::document)))
+        .service(
+            web::scope("/api/v1")
+                .service(at("/office").route(get().to(public::office)))
+                .service(at("/events").route(get().to(events::events)))
+                .service(at("/calls/recent").route(get().to(public::recent_calls)))
+                .service(at("/track/{token}").route(get().to(public::track)))
+                .service(at("/track/{token}/cancel").route(post().to(public::track_cancel)))
+                .service(at("/login").route(post().to(session::login)))
+                .service(at("/logout").route(post().to(session::logout)))
+                .service(at("/tickets").route(post().to(kiosk::issue)))
+                .service(at("/tickets/{number}/cancel").route(post().to(staff::cancel)))
+                .service(at("/queue").route(get().to(staff::queue)))
+                .service(at("/deviations").route(get().to(staff::deviations)))
+                .service(at("/counters/{id}/sign-in").route(post().to(counter::sign_in)))
+                .service(at("/counters/{id}/pause").route(post().to(counter::pause)))
+                .service(at("/counters/{id}/reopen").route(post().to(counter::reopen)))
+                .service(at("/counters/{id}/close").route(post().to(counter::close)))
+                .service(at("/counters/{id}/call-next").route(post().to(counter::call_next)))
+                .service(at("/counters/{id}/call").route(post().to(counter::call_specific)))
+                .service(at("/counters/{id}/recall").route(post().to(counter::recall)))
+                .service(at("/counters/{id}/start").route(post().to(counter::start)))
+                .service(at("/counters/{id}/finish").route(post().to(counter::finish)))
+                .service(at("/counters/{id}/no-show").route(post().to(counter::no_show)))
+                .service(at("/counters/{id}/transfer").route(post().to(counter::transfer)))
+                .service(at("/counters/{id}/park").route(post().to(counter::park)))
+                .service(at("/counters/{id}/resume").route(post().to(counter::resume)))
+                .service(at("/admin/kiosks").route(post().to(admin::add_kiosk)))
+                .default_service(web::to(not_found)),
+        )
+        .service(at("/").route(get().to(pages::index)))
+        .service(at("/kiosk").route(get().to(pages::kiosk)))
+        .service(at("/counter").route(get().to(pages::counter)))
+        .service(at("/display").route(get().to(pages::display)))
+        .service(at("/t/{token}").route(get().to(pages::track)))
+        .service(at("/assets/{name}").route(get().to(pages::asset)))
+        .default_service(web::to(not_found));
+}
+
+/// A resource whose other methods answer 405 with a JSON body.
+fn at(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(method_not_allowed))
+}
+
+async fn method_not_allowed(request: actix_web::HttpRequest) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::MethodNotAllowed().json(error::ErrorBody {
+        error: "method_not_allowed".into(),
+        message: format!("{} is not allowed on {}", request.method(), request.path()),
+    })
+}
+
+async fn not_found(request: actix_web::HttpRequest) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::NotFound().json(error::ErrorBody {
+        error: "not_found".into(),
+        message: format!("no route {} {}", request.method(), request.path()),
+    })
+}

@@ -1,0 +1,47 @@
+//! The OpenAPI document at `/api/openapi.json`.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::{admin, counter, dto, error, events, kiosk, public, session, staff};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "fila edge API", description = "A branch office's queue: tickets, counters, calls, live events."),
+    paths(
+        kiosk::issue,
+        counter::sign_in, counter::pause, counter::reopen, counter::close, counter::call_next,
+        counter::call_specific, counter::recall, counter::start, counter::finish, counter::no_show,
+        counter::transfer, counter::park, counter::resume,
+        staff::queue, staff::deviations, staff::cancel,
+        public::office, public::track, public::track_cancel, public::recent_calls, public::healthz,
+        session::login, session::logout,
+        admin::add_kiosk,
+        events::events,
+    ),
+    components(schemas(
+        dto::TicketDto, dto::CallDto, dto::CallSummary, dto::CounterDto, dto::QueueDto, dto::AlertDto,
+        dto::OfficeDto, dto::ServiceDto, dto::CategoryDto, dto::CounterInfoDto, dto::IssueRequest,
+        dto::LoginRequest, dto::LoginReply, dto::CallSpecificRequest, dto::ResumeRequest, dto::FinishRequest,
+        dto::TransferRequest, dto::CancelRequest, dto::KioskTokenRequest, dto::KioskTokenReply, dto::HealthDto,
+        error::ErrorBody, crate::auth::Role,
+    )),
+    modifiers(&BearerAuth),
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+pub async fn document() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok().json(ApiDoc::openapi())
+}

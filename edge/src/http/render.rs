@@ -1,0 +1,87 @@
+//! Turning replies and events into DTOs. Runs inside an office query where it needs the day's
+//! state (positions, numbers of skipped tickets).
+
+use fila_protocol::office::{Event, Office, Reply};
+use fila_protocol::{OfficeConfig, Ticket, TicketId, Timestamp};
+use serde_json::Value;
+
+use super::dto::{CallDto, CallSummary, CounterDto, TicketDto};
+
+/// A reply as its DTO, as JSON.
+pub fn reply(office: &Office, now: Timestamp, reply: &Reply) -> Value {
+    let config = office.config();
+    let json = match reply {
+        Reply::Ticket(ticket) => serde_json::to_value(ticket_dto(office, now, ticket, true)),
+        Reply::Call { ticket, call } => {
+            let ticket = ticket_dto(office, now, ticket, true);
+            serde_json::to_value(CallDto::new(call, ticket, config, |id| {
+                number_of(office, id)
+            }))
+        }
+        Reply::Counter { counter, .. } => {
+            serde_json::to_value(counter_dto(office, now, counter.as_str()))
+        }
+    };
+    json.unwrap_or(Value::Null)
+}
+
+pub fn ticket_dto(office: &Office, now: Timestamp, ticket: &Ticket, with_token: bool) -> TicketDto {
+    TicketDto::new(
+        ticket,
+        office.config(),
+        office.position(ticket.id, now),
+        with_token,
+    )
+}
+
+pub fn counter_dto(office: &Office, now: Timestamp, id: &str) -> CounterDto {
+    let counter = fila_protocol::CounterId::new(id);
+    let state = office.day().counter(&counter);
+    let current = state
+        .current
+        .and_then(|t| office.ticket(t))
+        .map(|t| ticket_dto(office, now, t, true));
+    CounterDto::new(id, &state, office.config(), current)
+}
+
+pub fn number_of(office: &Office, id: TicketId) -> String {
+    office
+        .ticket(id)
+        .map_or_else(|| id.to_string(), |t| t.number.to_string())
+}
+
+pub fn call_summary(config: &OfficeConfig, ticket: &Ticket, recall: bool) -> Option<CallSummary> {
+    let counter = ticket.counter.as_ref()?;
+    Some(CallSummary {
+        number: ticket.number.to_string(),
+        counter: counter.to_string(),
+        counter_name: config
+            .counter(counter)
+            .map_or_else(|| counter.to_string(), |c| c.name.clone()),
+        service_name: config
+            .service(&ticket.service)
+            .map_or_else(String::new, |s| s.name.clone()),
+        at: ticket.called_at.map_or(0, |t| t.as_ms()),
+        recalls: ticket.recalls,
+        recall,
+    })
+}
+
+/// An event as a server-sent event name and JSON data. No tracking token ever leaves here.
+pub fn event(config: &OfficeConfig, event: &Event) -> Option<(&'static str, Value)> {
+    let ticket = |t: &Ticket| serde_json::to_value(TicketDto::new(t, config, None, false)).ok();
+    Some(match event {
+        Event::DayStarted(day) => ("day", serde_json::json!({ "day": day.to_string() })),
+        Event::Issued(t) => ("issued", ticket(t)?),
+        Event::Called { ticket: t, call } => (
+            "called",
+            serde_json::to_value(call_summary(config, t, call.is_none())?).ok()?,
+        ),
+        Event::TicketChanged(t) => ("ticket", ticket(t)?),
+        Event::CounterChanged { counter, state } => (
+            "counter",
+            serde_json::to_value(CounterDto::new(counter.as_str(), state, config, None)).ok()?,
+        ),
+        Event::LegalWaitAlarm(t) => ("alarm", ticket(t)?),
+    })
+}

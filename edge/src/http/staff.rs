@@ -1,0 +1,143 @@
+//! What counter agents and supervisors see, and what only supervisors may do.
+
+use actix_web::{web, HttpResponse};
+use fila_protocol::office::{Command, Office};
+use fila_protocol::{rule, TicketStatus, Timestamp};
+
+use super::caller::{Caller, STAFF, SUPERVISORS};
+use super::dto::{AlertDto, CallDto, CancelRequest, QueueDto, TicketDto};
+use super::error::{ApiError, ErrorBody};
+use super::{render, AppState};
+
+const RECENT_CALLS: usize = 20;
+
+/// The live queue: waiting tickets in call order, counters, recent calls, alerts.
+#[utoipa::path(get, path = "/api/v1/queue", tag = "staff",
+    responses((status = 200, body = QueueDto), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn queue(caller: Caller, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    caller.require(STAFF, "see the queue")?;
+    let queue = state.office.query(queue_view).await?;
+    Ok(HttpResponse::Ok().json(queue))
+}
+
+fn queue_view(office: &Office, now: Timestamp) -> QueueDto {
+    let day = office.day();
+    let config = office.config();
+    let waiting = office
+        .ranked_waiting(now)
+        .iter()
+        .filter_map(|r| office.ticket(r.ticket))
+        .map(|t| render::ticket_dto(office, now, t, true))
+        .collect();
+    let parked = day
+        .tickets
+        .values()
+        .filter(|t| t.status == TicketStatus::Parked)
+        .map(|t| render::ticket_dto(office, now, t, true))
+        .collect();
+    let counters = config
+        .counters
+        .iter()
+        .map(|c| render::counter_dto(office, now, c.id.as_str()))
+        .collect();
+    let recent_calls = day
+        .calls
+        .iter()
+        .rev()
+        .take(RECENT_CALLS)
+        .filter_map(|call| call_dto(office, now, call))
+        .collect();
+    let alerts = day
+        .tickets
+        .values()
+        .filter(|t| t.status == TicketStatus::Waiting)
+        .filter(|t| rule::legal_alarm_at(config, t).is_some_and(|at| at <= now))
+        .map(|t| AlertDto {
+            kind: "legal_wait".into(),
+            ticket: t.number.to_string(),
+            message: format!(
+                "{} has waited {} minutes, near its legal maximum",
+                t.number,
+                now.ms_since(t.issued_at) / 60_000
+            ),
+        })
+        .collect();
+    QueueDto {
+        day: day.day.to_string(),
+        waiting,
+        parked,
+        counters,
+        recent_calls,
+        alerts,
+    }
+}
+
+fn call_dto(
+    office: &Office,
+    now: Timestamp,
+    call: &fila_protocol::office::CallRecord,
+) -> Option<CallDto> {
+    let ticket = office.ticket(call.ticket)?;
+    let dto = render::ticket_dto(office, now, ticket, true);
+    Some(CallDto::new(call, dto, office.config(), |id| {
+        render::number_of(office, id)
+    }))
+}
+
+/// Today's out-of-order calls: who called whom, why, and whom they skipped.
+#[utoipa::path(get, path = "/api/v1/deviations", tag = "staff",
+    responses((status = 200, body = [CallDto]), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn deviations(
+    caller: Caller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(SUPERVISORS, "see deviations")?;
+    let calls: Vec<CallDto> = state
+        .office
+        .query(|office, now| {
+            office
+                .day()
+                .calls
+                .iter()
+                .filter(|c| c.is_out_of_order())
+                .filter_map(|c| call_dto(office, now, c))
+                .collect()
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(calls))
+}
+
+/// Cancel a ticket that is waiting or parked.
+#[utoipa::path(post, path = "/api/v1/tickets/{number}/cancel", tag = "staff", request_body = CancelRequest,
+    params(("number" = String, Path, description = "ticket number, e.g. A-023")),
+    responses((status = 200, body = TicketDto), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn cancel(
+    caller: Caller,
+    state: web::Data<AppState>,
+    number: web::Path<String>,
+    body: web::Json<CancelRequest>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(SUPERVISORS, "cancel tickets")?;
+    let number = number.parse().map_err(|()| {
+        ApiError::bad_request(
+            "bad_number",
+            format!("{:?} is not a ticket number like A-023", number.as_str()),
+        )
+    })?;
+    let (reply, _) = state
+        .office
+        .send(Command::Cancel {
+            number,
+            reason: body.into_inner().reason,
+        })
+        .await?;
+    let json = state
+        .office
+        .query(move |office, now| render::reply(office, now, &reply))
+        .await?;
+    Ok(HttpResponse::Ok().json(json))
+}

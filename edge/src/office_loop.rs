@@ -1,0 +1,311 @@
+//! The office loop: one thread owns the `Office`, its store and its timer. It is the only
+//! writer of the office's queue.
+//!
+//! Requests arrive over a bounded channel. The loop takes every request waiting (up to a
+//! batch), applies them in order, writes the resulting document chunks, flushes the store once,
+//! and only then answers: group commit, never an acknowledgement before its flush. Screens and
+//! devices hear the events of a batch after that same flush, so nothing ever shows a ticket that
+//! a crash could take back.
+
+use std::sync::mpsc::{self, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::Arc;
+use std::thread;
+use std::time::Duration;
+
+use fila_protocol::office::{Command, Event, Office, Persist, Reply};
+use fila_protocol::{OfficeConfig, Rejection, Timestamp};
+use thiserror::Error;
+use tokio::sync::{broadcast, oneshot};
+
+use crate::store::{Store, StoreError};
+
+/// Requests waiting beyond this are refused with 503 at once.
+pub const CHANNEL_CAPACITY: usize = 4096;
+/// Commands applied before one flush, at most.
+pub const BATCH_MAX: usize = 512;
+/// Incremental chunks of a day document before they are compacted into one snapshot.
+pub const COMPACT_AFTER_CHUNKS: usize = 1000;
+pub const EVENT_CAPACITY: usize = 1024;
+
+pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+
+pub fn system_clock() -> Clock {
+    Arc::new(|| {
+        let ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        Timestamp(ms)
+    })
+}
+
+#[derive(Debug, Error)]
+pub enum LoopError {
+    #[error(transparent)]
+    Rejected(#[from] Rejection),
+    #[error("the office is busy; try again")]
+    Busy,
+    #[error("the office is shutting down")]
+    Stopped,
+    #[error("storage failed: {0}")]
+    Storage(String),
+}
+
+type Query = Box<dyn FnOnce(&Office, Timestamp) + Send>;
+
+enum Request {
+    Command(
+        Command,
+        oneshot::Sender<Result<(Reply, Timestamp), LoopError>>,
+    ),
+    Query(Query),
+    Shutdown(oneshot::Sender<()>),
+}
+
+/// The handlers' way to the office loop. Cheap to clone.
+#[derive(Clone)]
+pub struct OfficeHandle {
+    requests: SyncSender<Request>,
+    events: broadcast::Sender<Event>,
+    config: Arc<OfficeConfig>,
+}
+
+impl OfficeHandle {
+    /// Apply a command; the answer comes once it is durable. Also returns the time it was applied.
+    pub async fn send(&self, command: Command) -> Result<(Reply, Timestamp), LoopError> {
+        let (reply, answer) = oneshot::channel();
+        self.submit(Request::Command(command, reply))?;
+        answer.await.map_err(|_| LoopError::Stopped)?
+    }
+
+    /// Read the office's state (after every command before it is durable).
+    pub async fn query<T: Send + 'static>(
+        &self,
+        read: impl FnOnce(&Office, Timestamp) -> T + Send + 'static,
+    ) -> Result<T, LoopError> {
+        let (reply, answer) = oneshot::channel();
+        self.submit(Request::Query(Box::new(move |office, now| {
+            let _ = reply.send(read(office, now));
+        })))?;
+        answer.await.map_err(|_| LoopError::Stopped)
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.events.subscribe()
+    }
+
+    pub fn config(&self) -> &Arc<OfficeConfig> {
+        &self.config
+    }
+
+    /// Flush and stop the loop; returns when it has.
+    pub async fn shutdown(&self) {
+        let (done, finished) = oneshot::channel();
+        if self.requests.send(Request::Shutdown(done)).is_ok() {
+            let _ = finished.await;
+        }
+    }
+
+    fn submit(&self, request: Request) -> Result<(), LoopError> {
+        self.requests.try_send(request).map_err(|e| match e {
+            TrySendError::Full(_) => LoopError::Busy,
+            TrySendError::Disconnected(_) => LoopError::Stopped,
+        })
+    }
+}
+
+/// Restore the office from the store and start its loop on a thread of its own.
+pub fn spawn(
+    config: OfficeConfig,
+    store: Arc<dyn Store>,
+    clock: Clock,
+) -> anyhow::Result<OfficeHandle> {
+    let office = restore(&config, store.as_ref(), &clock)?;
+    tracing::info!(
+        office = %config.id, day = %office.day().day, tickets = office.day().tickets.len(),
+        "office restored"
+    );
+    let (requests, inbox) = mpsc::sync_channel(CHANNEL_CAPACITY);
+    let (events, _) = broadcast::channel(EVENT_CAPACITY);
+    let handle = OfficeHandle {
+        requests,
+        events: events.clone(),
+        config: Arc::new(config),
+    };
+    let mut worker = Worker {
+        office,
+        store,
+        clock,
+        events,
+        appended: 0,
+    };
+    thread::Builder::new()
+        .name("office-loop".into())
+        .spawn(move || worker.run(inbox))?;
+    Ok(handle)
+}
+
+fn restore(config: &OfficeConfig, store: &dyn Store, clock: &Clock) -> anyhow::Result<Office> {
+    let now = clock();
+    let day = fila_protocol::BusinessDay::containing(now, &config.time_zone);
+    let doc_id = fila_protocol::doc::keys::day_doc_id(&config.id, day);
+    let chunks = store.chunks(&doc_id)?;
+    // A fresh actor per start: an automerge actor must never reuse a sequence number, and a
+    // crash may have lost changes this actor made but never stored.
+    let actor = crate::auth::tracking_token().into_bytes();
+    let office = Office::restore(config.clone(), actor, now, &chunks)
+        .map_err(|e| anyhow::anyhow!("day document {doc_id} cannot be read: {e}"))?;
+    Ok(office)
+}
+
+struct Worker {
+    office: Office,
+    store: Arc<dyn Store>,
+    clock: Clock,
+    events: broadcast::Sender<Event>,
+    /// Chunks appended to the current day document since it was last compacted.
+    appended: usize,
+}
+
+impl Worker {
+    fn run(&mut self, inbox: mpsc::Receiver<Request>) {
+        loop {
+            let now = (self.clock)();
+            let wait_ms = self.office.next_deadline().ms_since(now).clamp(0, 60_000) as u64;
+            let first = match inbox.recv_timeout(Duration::from_millis(wait_ms)) {
+                Ok(request) => request,
+                Err(RecvTimeoutError::Timeout) => {
+                    self.office.handle_timeout((self.clock)());
+                    let _ = self.commit(Vec::new());
+                    continue;
+                }
+                Err(RecvTimeoutError::Disconnected) => break,
+            };
+            let mut batch = vec![first];
+            while batch.len() < BATCH_MAX {
+                match inbox.try_recv() {
+                    Ok(request) => batch.push(request),
+                    Err(_) => break,
+                }
+            }
+            if let Some(done) = self.handle_batch(batch) {
+                tracing::info!(office = %self.office.config().id, "office loop stopped");
+                let _ = done.send(());
+                return;
+            }
+        }
+    }
+
+    /// Apply a batch; returns the shutdown acknowledgement if the batch asked to stop.
+    fn handle_batch(&mut self, batch: Vec<Request>) -> Option<oneshot::Sender<()>> {
+        let now = (self.clock)();
+        let mut replies = Vec::new();
+        let mut queries = Vec::new();
+        let mut shutdown = None;
+        for request in batch {
+            match request {
+                Request::Command(command, reply) => {
+                    let span = tracing::debug_span!("command", office = %self.office.config().id);
+                    let _entered = span.enter();
+                    let result = self.office.handle_command(now, command);
+                    if let Err(rejection) = &result {
+                        tracing::debug!(code = rejection.code(), "command refused");
+                    }
+                    replies.push((reply, result));
+                }
+                Request::Query(query) => queries.push(query),
+                Request::Shutdown(done) => shutdown = Some(done),
+            }
+        }
+        let committed = self.commit(replies.iter().map(|(_, r)| r.is_ok()).collect());
+        for ((reply, result), durable) in replies.into_iter().zip(committed) {
+            let answer = match (result, durable) {
+                (Ok(reply), Ok(())) => Ok((reply, now)),
+                (Err(rejection), _) => Err(LoopError::Rejected(rejection)),
+                (Ok(_), Err(e)) => Err(e),
+            };
+            let _ = reply.send(answer);
+        }
+        for query in queries {
+            query(&self.office, now);
+        }
+        shutdown
+    }
+
+    /// Make the office's pending chunks durable, then publish its events. Returns, for each
+    /// accepted command of the batch, whether it may be acknowledged.
+    fn commit(&mut self, accepted: Vec<bool>) -> Vec<Result<(), LoopError>> {
+        let failed = self.office.take_failure();
+        let stored = self.persist();
+        let verdict = match (&stored, failed) {
+            (Err(e), _) => Err(e.to_string()),
+            (Ok(()), true) => Err("the day document was rebuilt".to_string()),
+            (Ok(()), false) => Ok(()),
+        };
+        match verdict {
+            Ok(()) => {
+                while let Some(event) = self.office.poll_event() {
+                    let _ = self.events.send(event);
+                }
+                if self.appended >= COMPACT_AFTER_CHUNKS {
+                    self.compact();
+                }
+                accepted.iter().map(|_| Ok(())).collect()
+            }
+            Err(reason) => {
+                tracing::error!(office = %self.office.config().id, %reason, "batch not durable; reloading from the store");
+                self.reload();
+                accepted
+                    .iter()
+                    .map(|_| Err(LoopError::Storage(reason.clone())))
+                    .collect()
+            }
+        }
+    }
+
+    fn persist(&mut self) -> Result<(), StoreError> {
+        let mut wrote = false;
+        let current = self.office.doc_id();
+        while let Some(Persist { doc_id, bytes }) = self.office.poll_persist() {
+            self.store.append_chunk(&doc_id, &bytes)?;
+            if doc_id == current {
+                self.appended += 1;
+            } else {
+                self.appended = 1;
+            }
+            wrote = true;
+        }
+        if wrote {
+            self.store.flush()?;
+        }
+        Ok(())
+    }
+
+    fn compact(&mut self) {
+        let snapshot = self.office.snapshot();
+        let result = self
+            .store
+            .replace_chunks(&snapshot.doc_id, &snapshot.bytes)
+            .and_then(|()| self.store.flush());
+        match result {
+            Ok(()) => {
+                tracing::info!(doc = %snapshot.doc_id, bytes = snapshot.bytes.len(), "day document compacted");
+                self.appended = 1;
+            }
+            Err(error) => {
+                tracing::error!(doc = %snapshot.doc_id, %error, "compaction failed; chunks kept")
+            }
+        }
+    }
+
+    /// After a failed write, memory may hold what the disk does not: start again from the disk.
+    fn reload(&mut self) {
+        match restore(self.office.config(), self.store.as_ref(), &self.clock) {
+            Ok(office) => {
+                self.office = office;
+                self.appended = 0;
+            }
+            Err(error) => tracing::error!(%error, "office could not be reloaded from the store"),
+        }
+        while self.office.poll_event().is_some() {}
+    }
+}

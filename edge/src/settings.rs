@@ -1,0 +1,198 @@
+//! The edge's TOML configuration: raw values, then checked settings.
+//!
+//! One file holds everything an installer sets: `[server]` (listen address, data directory),
+//! the office (`[office]`, `[rule]`, `[[services]]`, `[[categories]]`, `[[counters]]`, checked by
+//! the core), `[[users]]` with argon2 password hashes and `[[kiosks]]` with SHA-256 hashes of
+//! their device tokens. Every problem is reported at once.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use fila_protocol::config::{ConfigProblem, OfficeConfig, RawOfficeConfig};
+use fila_protocol::limits;
+use serde::{Deserialize, Serialize};
+
+use crate::auth::Role;
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    /// Where citizens reach this box, for tracking links; defaults to the listen address.
+    pub public_url: Option<String>,
+    pub cache_bytes: u64,
+    pub office: OfficeConfig,
+    pub users: Vec<UserSettings>,
+    pub kiosks: Vec<KioskSettings>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    #[serde(default = "default_data")]
+    pub data: PathBuf,
+    #[serde(default)]
+    pub public_url: Option<String>,
+    #[serde(default = "default_cache_mb")]
+    pub cache_mb: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserSettings {
+    pub username: String,
+    pub name: String,
+    pub role: Role,
+    /// An argon2 PHC string (`fila-edge hash-password` makes one).
+    pub password_hash: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KioskSettings {
+    pub id: String,
+    /// Hex SHA-256 of the device token (`fila-edge kiosk-token` makes a pair).
+    pub token_sha256: String,
+}
+
+fn default_listen() -> String {
+    "127.0.0.1:8080".into()
+}
+fn default_data() -> PathBuf {
+    PathBuf::from("/var/lib/fila")
+}
+fn default_cache_mb() -> u64 {
+    16
+}
+
+impl Settings {
+    pub fn parse(text: &str) -> Result<Settings, Vec<ConfigProblem>> {
+        let problem = |at: &str, text: String| ConfigProblem {
+            at: at.into(),
+            problem: text,
+        };
+        let mut table: toml::Table =
+            toml::from_str(text).map_err(|e| vec![problem("file", e.to_string())])?;
+        let mut problems = Vec::new();
+
+        let server: ServerSettings = match table.remove("server") {
+            Some(value) => value.try_into().unwrap_or_else(|e: toml::de::Error| {
+                problems.push(problem("server", e.message().to_string()));
+                toml::from_str("").expect("defaults parse")
+            }),
+            None => toml::from_str("").expect("defaults parse"),
+        };
+        let users: Vec<UserSettings> = take_list(&mut table, "users", &mut problems);
+        let kiosks: Vec<KioskSettings> = take_list(&mut table, "kiosks", &mut problems);
+
+        let listen = server.listen.parse::<SocketAddr>().map_err(|_| {
+            problem(
+                "server.listen",
+                format!("{:?} is not an address like 127.0.0.1:8080", server.listen),
+            )
+        });
+        let listen = match listen {
+            Ok(listen) => Some(listen),
+            Err(p) => {
+                problems.push(p);
+                None
+            }
+        };
+        if server.cache_mb == 0 || server.cache_mb > 4096 {
+            problems.push(problem(
+                "server.cache_mb",
+                "must be between 1 and 4096".into(),
+            ));
+        }
+
+        if users.len() > limits::USERS_MAX {
+            problems.push(problem(
+                "users",
+                format!("at most {} users", limits::USERS_MAX),
+            ));
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for (i, user) in users.iter().enumerate() {
+            let at = format!("users[{i}]");
+            if !fila_protocol::ids::is_valid_id(&user.username) {
+                problems.push(problem(
+                    &format!("{at}.username"),
+                    "must be 1-32 letters, digits, '-' or '_'".into(),
+                ));
+            }
+            if !names.insert(user.username.clone()) {
+                problems.push(problem(
+                    &format!("{at}.username"),
+                    format!("{:?} is defined twice", user.username),
+                ));
+            }
+            if user.role == Role::Kiosk {
+                problems.push(problem(
+                    &format!("{at}.role"),
+                    "kiosks are [[kiosks]], not users".into(),
+                ));
+            }
+            if argon2::PasswordHash::new(&user.password_hash).is_err() {
+                problems.push(problem(
+                    &format!("{at}.password_hash"),
+                    "is not an argon2 hash; make one with `fila-edge hash-password`".into(),
+                ));
+            }
+        }
+        for (i, kiosk) in kiosks.iter().enumerate() {
+            let at = format!("kiosks[{i}]");
+            let hex_ok = kiosk.token_sha256.len() == 64
+                && kiosk.token_sha256.bytes().all(|b| b.is_ascii_hexdigit());
+            if !hex_ok {
+                problems.push(problem(
+                    &format!("{at}.token_sha256"),
+                    "must be 64 hex digits (SHA-256)".into(),
+                ));
+            }
+        }
+
+        let office = toml::Value::Table(table)
+            .try_into::<RawOfficeConfig>()
+            .map_err(|e| vec![problem("office", e.message().to_string())])
+            .and_then(RawOfficeConfig::validate);
+        let office = match office {
+            Ok(office) => Some(office),
+            Err(mut more) => {
+                problems.append(&mut more);
+                None
+            }
+        };
+
+        match (problems.is_empty(), listen, office) {
+            (true, Some(listen), Some(office)) => Ok(Settings {
+                listen,
+                data_dir: server.data,
+                public_url: server.public_url,
+                cache_bytes: server.cache_mb << 20,
+                office,
+                users,
+                kiosks,
+            }),
+            _ => Err(problems),
+        }
+    }
+}
+
+fn take_list<T: serde::de::DeserializeOwned>(
+    table: &mut toml::Table,
+    key: &str,
+    problems: &mut Vec<ConfigProblem>,
+) -> Vec<T> {
+    match table.remove(key) {
+        None => Vec::new(),
+        Some(value) => value.try_into().unwrap_or_else(|e: toml::de::Error| {
+            problems.push(ConfigProblem {
+                at: key.into(),
+                problem: e.message().to_string(),
+            });
+            Vec::new()
+        }),
+    }
+}
