@@ -89,15 +89,13 @@
   }
 
   /**
-   * Text for an error in the user's language. We prefer a translation of the
-   * server's code when we have one; otherwise the server's own message.
+   * Text to show for an error: the server's own message, except when the
+   * server could not be reached at all (then our translated sentence).
    */
   function errorText(err) {
     if (!err) return '';
     if (err instanceof ApiError) {
       if (err.status === 0) return t('error.network');
-      const key = 'error.' + err.error;
-      if (window.FilaI18n.has(key)) return t(key);
       return err.message || t('error.generic', { code: err.status });
     }
     return err.message || String(err);

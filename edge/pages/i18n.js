@@ -54,8 +54,6 @@
     // ---- errors (keyed by the server's "error" code when we know it) ----
     'error.network': 'No hay conexión con el servidor.',
     'error.generic': 'Ocurrió un error ({code}).',
-    'error.unauthorized': 'Su sesión no es válida o expiró. Ingrese nuevamente.',
-    'error.forbidden': 'No tiene permiso para esta acción.',
     'error.sessionExpired': 'Su sesión expiró. Ingrese nuevamente.',
 
     // ---- home ----
@@ -285,8 +283,6 @@
 
     'error.network': 'No connection to the server.',
     'error.generic': 'Something went wrong ({code}).',
-    'error.unauthorized': 'Your session is not valid or has expired. Please sign in again.',
-    'error.forbidden': 'You are not allowed to do this.',
     'error.sessionExpired': 'Your session has expired. Please sign in again.',
 
     'home.title': 'fila — Home',

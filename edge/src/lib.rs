@@ -87,6 +87,11 @@ impl App {
         self.port
     }
 
+    /// Stops the server gracefully (tests; the daemon stops on SIGTERM).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
     pub fn office(&self) -> OfficeHandle {
         self.office.clone()
     }
