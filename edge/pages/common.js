@@ -141,7 +141,7 @@
   // DOM
 
   /**
-   * Creates an element. attrs: class, text, dataset, on<event>, aria-*/others.
+   * Creates an element. attrs: class, text, dataset, on<event>, or any attribute (aria-label, …).
    * Children may be nodes or strings; strings become text nodes (never HTML).
    */
   function h(tag, attrs, ...children) {

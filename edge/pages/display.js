@@ -123,8 +123,9 @@
     btn.classList.toggle('is-off', !on);
     btn.setAttribute('aria-pressed', on ? 'true' : 'false');
     $('sound-label').textContent = on ? t('display.soundOn') : t('display.soundOff');
-    $('sound-icon-on').hidden = !on;
-    $('sound-icon-off').hidden = on;
+    // SVG elements have no .hidden property: toggle the attribute itself.
+    $('sound-icon-on').toggleAttribute('hidden', !on);
+    $('sound-icon-off').toggleAttribute('hidden', on);
   }
 
   /** Must run inside a user gesture the first time: browsers block audio until then. */

@@ -218,7 +218,12 @@
     'track.s.waiting': 'En espera',
     'track.s.called': '¡Es su turno! Diríjase al {counter}',
     'track.s.calledNoCounter': '¡Es su turno! Diríjase al puesto indicado en pantalla',
+    'track.s.calledFem': '¡Es su turno! Diríjase a la {counter}',
     'track.s.serving': 'En atención en el {counter}',
+    'track.s.servingFem': 'En atención en la {counter}',
+    // Counter names starting with one of these words take "la" instead of "el"
+    // ("Diríjase a la Caja 2", "Diríjase al Puesto 4"). Separated by |.
+    'grammar.feminineCounterWords': 'caja|ventanilla|mesa|oficina|sala|taquilla|recepción|cabina|estación|posición',
     'track.s.parked': 'En espera: el personal lo volverá a llamar',
     'track.s.finished': 'Atendido. ¡Gracias por su visita!',
     'track.s.no_show': 'Fue llamado y no se presentó. Consulte en recepción.',
@@ -442,7 +447,10 @@
     'track.s.waiting': 'Waiting',
     'track.s.called': "It's your turn! Please go to {counter}",
     'track.s.calledNoCounter': "It's your turn! Please go to the counter shown on the screen",
+    'track.s.calledFem': "It's your turn! Please go to {counter}",
     'track.s.serving': 'Being served at {counter}',
+    'track.s.servingFem': 'Being served at {counter}',
+    'grammar.feminineCounterWords': '',
     'track.s.parked': 'On hold: the staff will call you again',
     'track.s.finished': 'Served. Thank you for your visit!',
     'track.s.no_show': 'You were called but did not show up. Please ask at reception.',

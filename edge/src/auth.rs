@@ -54,16 +54,8 @@ pub struct Auth {
 impl Auth {
     pub fn new(users: &[UserSettings], kiosks: &[KioskSettings]) -> Self {
         Auth {
-            users: users
-                .iter()
-                .map(|u| (u.username.clone(), u.clone()))
-                .collect(),
-            kiosks: RwLock::new(
-                kiosks
-                    .iter()
-                    .map(|k| (k.token_sha256.to_ascii_lowercase(), k.id.clone()))
-                    .collect(),
-            ),
+            users: users.iter().map(|u| (u.username.clone(), u.clone())).collect(),
+            kiosks: RwLock::new(kiosks.iter().map(|k| (k.token_sha256.to_ascii_lowercase(), k.id.clone())).collect()),
             sessions: RwLock::new(HashMap::new()),
             dummy_hash: hash_password("not a password"),
         }
@@ -83,23 +75,12 @@ impl Auth {
         let user = self.users.get(username);
         let hash = user.map_or(self.dummy_hash.as_str(), |u| u.password_hash.as_str());
         let ok = PasswordHash::new(hash)
-            .map(|parsed| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok()
-            })
+            .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
             .unwrap_or(false);
         let user = user.filter(|_| ok)?;
-        let caller = Caller {
-            role: user.role,
-            id: user.username.clone(),
-            name: user.name.clone(),
-        };
+        let caller = Caller { role: user.role, id: user.username.clone(), name: user.name.clone() };
         let token = random_token();
-        let mut sessions = self
-            .sessions
-            .write()
-            .expect("session lock is never poisoned");
+        let mut sessions = self.sessions.write().expect("session lock is never poisoned");
         let now = Instant::now();
         sessions.retain(|_, (_, expires)| *expires > now);
         sessions.insert(sha256_hex(&token), (caller.clone(), now + SESSION_LIFETIME));
@@ -107,31 +88,16 @@ impl Auth {
     }
 
     pub fn logout(&self, token: &str) {
-        self.sessions
-            .write()
-            .expect("session lock is never poisoned")
-            .remove(&sha256_hex(token));
+        self.sessions.write().expect("session lock is never poisoned").remove(&sha256_hex(token));
     }
 
     /// The caller a bearer token stands for, if any.
     pub fn authenticate(&self, token: &str) -> Option<Caller> {
         let hash = sha256_hex(token);
-        if let Some(id) = self
-            .kiosks
-            .read()
-            .expect("kiosk table lock is never poisoned")
-            .get(&hash)
-        {
-            return Some(Caller {
-                role: Role::Kiosk,
-                id: id.clone(),
-                name: id.clone(),
-            });
+        if let Some(id) = self.kiosks.read().expect("kiosk table lock is never poisoned").get(&hash) {
+            return Some(Caller { role: Role::Kiosk, id: id.clone(), name: id.clone() });
         }
-        let sessions = self
-            .sessions
-            .read()
-            .expect("session lock is never poisoned");
+        let sessions = self.sessions.read().expect("session lock is never poisoned");
         let (caller, expires) = sessions.get(&hash)?;
         (*expires > Instant::now()).then(|| caller.clone())
     }
@@ -174,10 +140,7 @@ mod tests {
             role: Role::Agent,
             password_hash: hash_password("1234"),
         }];
-        let kiosks = vec![KioskSettings {
-            id: "entrada".into(),
-            token_sha256: sha256_hex("kiosk-secret"),
-        }];
+        let kiosks = vec![KioskSettings { id: "entrada".into(), token_sha256: sha256_hex("kiosk-secret") }];
         Auth::new(&users, &kiosks)
     }
 
@@ -196,10 +159,7 @@ mod tests {
     #[test]
     fn a_kiosk_is_known_by_the_hash_of_its_token() {
         let auth = auth();
-        assert_eq!(
-            auth.authenticate("kiosk-secret").map(|c| c.role),
-            Some(Role::Kiosk)
-        );
+        assert_eq!(auth.authenticate("kiosk-secret").map(|c| c.role), Some(Role::Kiosk));
         assert_eq!(auth.authenticate("kiosk-secreT"), None);
     }
 }

@@ -21,8 +21,7 @@ pub const USERS: [(&str, &str, Role, &str); 4] = [
 pub const OFFICE_TOML: &str = include_str!("../demo/office.toml");
 
 pub fn settings(listen: SocketAddr, data_dir: PathBuf) -> Settings {
-    let mut settings =
-        Settings::parse(OFFICE_TOML).expect("the demo office configuration is valid");
+    let mut settings = Settings::parse(OFFICE_TOML).expect("the demo office configuration is valid");
     settings.listen = listen;
     settings.data_dir = data_dir;
     settings.users = USERS
@@ -34,10 +33,7 @@ pub fn settings(listen: SocketAddr, data_dir: PathBuf) -> Settings {
             password_hash: hash_password(password),
         })
         .collect();
-    settings.kiosks = vec![KioskSettings {
-        id: "entrada".into(),
-        token_sha256: sha256_hex(KIOSK_TOKEN),
-    }];
+    settings.kiosks = vec![KioskSettings { id: "entrada".into(), token_sha256: sha256_hex(KIOSK_TOKEN) }];
     settings
 }
 

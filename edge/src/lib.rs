@@ -37,12 +37,8 @@ impl App {
 
     /// As [`App::build`], with a clock of the caller's (tests move time to cross midnight).
     pub fn build_with_clock(settings: Settings, clock: Clock) -> anyhow::Result<App> {
-        std::fs::create_dir_all(&settings.data_dir).with_context(|| {
-            format!(
-                "cannot create the data directory {}",
-                settings.data_dir.display()
-            )
-        })?;
+        std::fs::create_dir_all(&settings.data_dir)
+            .with_context(|| format!("cannot create the data directory {}", settings.data_dir.display()))?;
         let store_dir = settings.data_dir.join("store");
         let store: Arc<dyn Store> = Arc::new(
             SledStore::open(&store_dir, settings.cache_bytes)
@@ -57,30 +53,19 @@ impl App {
             auth.add_kiosk(&String::from_utf8_lossy(&id), hash);
         }
 
-        let state = web::Data::new(AppState {
-            office: office.clone(),
-            auth,
-            store,
-        });
-        let listener = TcpListener::bind(settings.listen)
-            .with_context(|| format!("cannot listen on {}", settings.listen))?;
+        let state = web::Data::new(AppState { office: office.clone(), auth, store });
+        let listener =
+            TcpListener::bind(settings.listen).with_context(|| format!("cannot listen on {}", settings.listen))?;
         let port = listener.local_addr()?.port();
         let server = HttpServer::new(move || {
-            actix_web::App::new()
-                .app_data(state.clone())
-                .wrap(access_log())
-                .configure(http::routes)
+            actix_web::App::new().app_data(state.clone()).wrap(access_log()).configure(http::routes)
         })
         .workers(2)
         .shutdown_timeout(3)
         .listen(listener)?
         .run();
         tracing::info!(office = %settings.office.id, port, "edge listening");
-        Ok(App {
-            server,
-            port,
-            office,
-        })
+        Ok(App { server, port, office })
     }
 
     pub fn port(&self) -> u16 {
@@ -109,10 +94,7 @@ impl App {
 fn access_log() -> middleware::Logger {
     middleware::Logger::new("%s %{path}xi %Dms").custom_request_replace("path", |request| {
         let path = request.path();
-        match path
-            .find("/track/")
-            .or_else(|| path.strip_prefix("/t/").map(|_| 0))
-        {
+        match path.find("/track/").or_else(|| path.strip_prefix("/t/").map(|_| 0)) {
             Some(_) => format!("{} [tracking path]", request.method()),
             None => format!("{} {}", request.method(), path),
         }
@@ -134,8 +116,7 @@ fn write_config_doc(store: &dyn Store, settings: &Settings) -> anyhow::Result<()
         }
     }
     let actor = auth::tracking_token().into_bytes();
-    let mut created =
-        doc::config::create(&raw, &actor).context("cannot write the configuration document")?;
+    let mut created = doc::config::create(&raw, &actor).context("cannot write the configuration document")?;
     store.replace_chunks(&doc_id, &created.save())?;
     store.flush()?;
     tracing::info!(doc = %doc_id, "configuration document written");

@@ -48,30 +48,18 @@ fn main() -> ExitCode {
                 eprintln!("type the password or PIN on standard input");
                 return ExitCode::from(2);
             }
-            println!(
-                "{}",
-                auth::hash_password(password.trim_end_matches(['\r', '\n']))
-            );
+            println!("{}", auth::hash_password(password.trim_end_matches(['\r', '\n'])));
             ExitCode::SUCCESS
         }
         Mode::KioskToken => {
             let token = auth::random_token();
-            println!(
-                "token        = \"{token}\"\ntoken_sha256 = \"{}\"",
-                auth::sha256_hex(&token)
-            );
+            println!("token        = \"{token}\"\ntoken_sha256 = \"{}\"", auth::sha256_hex(&token));
             ExitCode::SUCCESS
         }
         Mode::Demo { listen, data } => serve(|| {
             let settings = demo::settings(listen, data);
-            println!(
-                "fila demo office \"{}\" on http://{listen}",
-                settings.office.name
-            );
-            println!(
-                "  kiosk:    http://{listen}/kiosk?token={}",
-                demo::KIOSK_TOKEN
-            );
+            println!("fila demo office \"{}\" on http://{listen}", settings.office.name);
+            println!("  kiosk:    http://{listen}/kiosk?token={}", demo::KIOSK_TOKEN);
             println!("  counter:  http://{listen}/counter   (ana / 1234, beto / 1234; supervisor sara / 1234)");
             println!("  display:  http://{listen}/display");
             Ok(settings)
@@ -81,8 +69,7 @@ fn main() -> ExitCode {
 }
 
 fn load(file: &PathBuf) -> anyhow::Result<Settings> {
-    let text =
-        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     Settings::parse(&text).map_err(|problems| {
         let list: Vec<String> = problems.iter().map(|p| format!("  - {p}")).collect();
         anyhow::anyhow!("{} has problems:\n{}", file.display(), list.join("\n"))
@@ -113,13 +100,11 @@ fn check_config(file: &PathBuf) -> ExitCode {
 fn serve(settings: impl FnOnce() -> anyhow::Result<Settings>) -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sled=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sled=warn".into()),
         )
         .init();
     let result = settings().and_then(|settings| {
-        actix_web::rt::System::new()
-            .block_on(async move { App::build(settings)?.run_until_stopped().await })
+        actix_web::rt::System::new().block_on(async move { App::build(settings)?.run_until_stopped().await })
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

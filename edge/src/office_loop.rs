@@ -31,9 +31,7 @@ pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
 
 pub fn system_clock() -> Clock {
     Arc::new(|| {
-        let ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64);
+        let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
         Timestamp(ms)
     })
 }
@@ -51,12 +49,12 @@ pub enum LoopError {
 }
 
 type Query = Box<dyn FnOnce(&Office, Timestamp) + Send>;
+/// Answers a command once its batch is durable, in the loop, so rendering the reply needs no
+/// second trip through the channel.
+type Responder = Box<dyn FnOnce(&Office, Timestamp, Result<Reply, LoopError>) + Send>;
 
 enum Request {
-    Command(
-        Command,
-        oneshot::Sender<Result<(Reply, Timestamp), LoopError>>,
-    ),
+    Command(Command, Responder),
     Query(Query),
     Shutdown(oneshot::Sender<()>),
 }
@@ -70,10 +68,23 @@ pub struct OfficeHandle {
 }
 
 impl OfficeHandle {
-    /// Apply a command; the answer comes once it is durable. Also returns the time it was applied.
-    pub async fn send(&self, command: Command) -> Result<(Reply, Timestamp), LoopError> {
+    /// Apply a command; the answer comes once it is durable.
+    pub async fn send(&self, command: Command) -> Result<Reply, LoopError> {
+        self.send_with(command, |_, _, reply| Ok(reply.clone())).await
+    }
+
+    /// Apply a command and, once it is durable, turn its reply into `T` with the office at hand
+    /// (to add positions, names, numbers of skipped tickets).
+    pub async fn send_with<T: Send + 'static>(
+        &self,
+        command: Command,
+        render: impl FnOnce(&Office, Timestamp, &Reply) -> Result<T, LoopError> + Send + 'static,
+    ) -> Result<T, LoopError> {
         let (reply, answer) = oneshot::channel();
-        self.submit(Request::Command(command, reply))?;
+        let respond: Responder = Box::new(move |office, now, result| {
+            let _ = reply.send(result.and_then(|r| render(office, now, &r)));
+        });
+        self.submit(Request::Command(command, respond))?;
         answer.await.map_err(|_| LoopError::Stopped)?
     }
 
@@ -114,11 +125,7 @@ impl OfficeHandle {
 }
 
 /// Restore the office from the store and start its loop on a thread of its own.
-pub fn spawn(
-    config: OfficeConfig,
-    store: Arc<dyn Store>,
-    clock: Clock,
-) -> anyhow::Result<OfficeHandle> {
+pub fn spawn(config: OfficeConfig, store: Arc<dyn Store>, clock: Clock) -> anyhow::Result<OfficeHandle> {
     let office = restore(&config, store.as_ref(), &clock)?;
     tracing::info!(
         office = %config.id, day = %office.day().day, tickets = office.day().tickets.len(),
@@ -126,21 +133,9 @@ pub fn spawn(
     );
     let (requests, inbox) = mpsc::sync_channel(CHANNEL_CAPACITY);
     let (events, _) = broadcast::channel(EVENT_CAPACITY);
-    let handle = OfficeHandle {
-        requests,
-        events: events.clone(),
-        config: Arc::new(config),
-    };
-    let mut worker = Worker {
-        office,
-        store,
-        clock,
-        events,
-        appended: 0,
-    };
-    thread::Builder::new()
-        .name("office-loop".into())
-        .spawn(move || worker.run(inbox))?;
+    let handle = OfficeHandle { requests, events: events.clone(), config: Arc::new(config) };
+    let mut worker = Worker { office, store, clock, events, appended: 0 };
+    thread::Builder::new().name("office-loop".into()).spawn(move || worker.run(inbox))?;
     Ok(handle)
 }
 
@@ -188,6 +183,8 @@ impl Worker {
                 }
             }
             if let Some(done) = self.handle_batch(batch) {
+                // Leave one snapshot behind: the next start loads it in one go.
+                self.compact();
                 tracing::info!(office = %self.office.config().id, "office loop stopped");
                 let _ = done.send(());
                 return;
@@ -217,13 +214,13 @@ impl Worker {
             }
         }
         let committed = self.commit(replies.iter().map(|(_, r)| r.is_ok()).collect());
-        for ((reply, result), durable) in replies.into_iter().zip(committed) {
+        for ((respond, result), durable) in replies.into_iter().zip(committed) {
             let answer = match (result, durable) {
-                (Ok(reply), Ok(())) => Ok((reply, now)),
+                (Ok(reply), Ok(())) => Ok(reply),
                 (Err(rejection), _) => Err(LoopError::Rejected(rejection)),
                 (Ok(_), Err(e)) => Err(e),
             };
-            let _ = reply.send(answer);
+            respond(&self.office, now, answer);
         }
         for query in queries {
             query(&self.office, now);
@@ -254,10 +251,7 @@ impl Worker {
             Err(reason) => {
                 tracing::error!(office = %self.office.config().id, %reason, "batch not durable; reloading from the store");
                 self.reload();
-                accepted
-                    .iter()
-                    .map(|_| Err(LoopError::Storage(reason.clone())))
-                    .collect()
+                accepted.iter().map(|_| Err(LoopError::Storage(reason.clone()))).collect()
             }
         }
     }
@@ -282,10 +276,7 @@ impl Worker {
 
     fn compact(&mut self) {
         let snapshot = self.office.snapshot();
-        let result = self
-            .store
-            .replace_chunks(&snapshot.doc_id, &snapshot.bytes)
-            .and_then(|()| self.store.flush());
+        let result = self.store.replace_chunks(&snapshot.doc_id, &snapshot.bytes).and_then(|()| self.store.flush());
         match result {
             Ok(()) => {
                 tracing::info!(doc = %snapshot.doc_id, bytes = snapshot.bytes.len(), "day document compacted");

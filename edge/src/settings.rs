@@ -69,12 +69,8 @@ fn default_cache_mb() -> u64 {
 
 impl Settings {
     pub fn parse(text: &str) -> Result<Settings, Vec<ConfigProblem>> {
-        let problem = |at: &str, text: String| ConfigProblem {
-            at: at.into(),
-            problem: text,
-        };
-        let mut table: toml::Table =
-            toml::from_str(text).map_err(|e| vec![problem("file", e.to_string())])?;
+        let problem = |at: &str, text: String| ConfigProblem { at: at.into(), problem: text };
+        let mut table: toml::Table = toml::from_str(text).map_err(|e| vec![problem("file", e.to_string())])?;
         let mut problems = Vec::new();
 
         let server: ServerSettings = match table.remove("server") {
@@ -88,10 +84,7 @@ impl Settings {
         let kiosks: Vec<KioskSettings> = take_list(&mut table, "kiosks", &mut problems);
 
         let listen = server.listen.parse::<SocketAddr>().map_err(|_| {
-            problem(
-                "server.listen",
-                format!("{:?} is not an address like 127.0.0.1:8080", server.listen),
-            )
+            problem("server.listen", format!("{:?} is not an address like 127.0.0.1:8080", server.listen))
         });
         let listen = match listen {
             Ok(listen) => Some(listen),
@@ -101,38 +94,23 @@ impl Settings {
             }
         };
         if server.cache_mb == 0 || server.cache_mb > 4096 {
-            problems.push(problem(
-                "server.cache_mb",
-                "must be between 1 and 4096".into(),
-            ));
+            problems.push(problem("server.cache_mb", "must be between 1 and 4096".into()));
         }
 
         if users.len() > limits::USERS_MAX {
-            problems.push(problem(
-                "users",
-                format!("at most {} users", limits::USERS_MAX),
-            ));
+            problems.push(problem("users", format!("at most {} users", limits::USERS_MAX)));
         }
         let mut names = std::collections::BTreeSet::new();
         for (i, user) in users.iter().enumerate() {
             let at = format!("users[{i}]");
             if !fila_protocol::ids::is_valid_id(&user.username) {
-                problems.push(problem(
-                    &format!("{at}.username"),
-                    "must be 1-32 letters, digits, '-' or '_'".into(),
-                ));
+                problems.push(problem(&format!("{at}.username"), "must be 1-32 letters, digits, '-' or '_'".into()));
             }
             if !names.insert(user.username.clone()) {
-                problems.push(problem(
-                    &format!("{at}.username"),
-                    format!("{:?} is defined twice", user.username),
-                ));
+                problems.push(problem(&format!("{at}.username"), format!("{:?} is defined twice", user.username)));
             }
             if user.role == Role::Kiosk {
-                problems.push(problem(
-                    &format!("{at}.role"),
-                    "kiosks are [[kiosks]], not users".into(),
-                ));
+                problems.push(problem(&format!("{at}.role"), "kiosks are [[kiosks]], not users".into()));
             }
             if argon2::PasswordHash::new(&user.password_hash).is_err() {
                 problems.push(problem(
@@ -143,13 +121,9 @@ impl Settings {
         }
         for (i, kiosk) in kiosks.iter().enumerate() {
             let at = format!("kiosks[{i}]");
-            let hex_ok = kiosk.token_sha256.len() == 64
-                && kiosk.token_sha256.bytes().all(|b| b.is_ascii_hexdigit());
+            let hex_ok = kiosk.token_sha256.len() == 64 && kiosk.token_sha256.bytes().all(|b| b.is_ascii_hexdigit());
             if !hex_ok {
-                problems.push(problem(
-                    &format!("{at}.token_sha256"),
-                    "must be 64 hex digits (SHA-256)".into(),
-                ));
+                problems.push(problem(&format!("{at}.token_sha256"), "must be 64 hex digits (SHA-256)".into()));
             }
         }
 
@@ -188,10 +162,7 @@ fn take_list<T: serde::de::DeserializeOwned>(
     match table.remove(key) {
         None => Vec::new(),
         Some(value) => value.try_into().unwrap_or_else(|e: toml::de::Error| {
-            problems.push(ConfigProblem {
-                at: key.into(),
-                problem: e.message().to_string(),
-            });
+            problems.push(ConfigProblem { at: key.into(), problem: e.message().to_string() });
             Vec::new()
         }),
     }

@@ -38,11 +38,7 @@ fn a_kiosk_token_comes_with_its_hash() {
     let (ok, text) = fila_edge(&["kiosk-token"]);
     assert!(ok);
     let value = |key: &str| {
-        text.lines()
-            .find(|l| l.starts_with(key))
-            .and_then(|l| l.split('"').nth(1))
-            .expect("line")
-            .to_string()
+        text.lines().find(|l| l.starts_with(key)).and_then(|l| l.split('"').nth(1)).expect("line").to_string()
     };
     assert_eq!(fila_edge::auth::sha256_hex(&value("token ")), value("token_sha256"));
 }

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{spawn, spawn_with_clock, manual_clock, KIOSK};
+use common::{manual_clock, spawn, spawn_with_clock, KIOSK};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -41,15 +41,15 @@ async fn the_queue_shows_waiting_tickets_in_call_order_with_positions() {
     let dir = tempfile::tempdir().expect("temp dir");
     let edge = spawn(dir.path()).await;
     edge.issue("general").await;
-    let (status, preferential) = edge
-        .post("/api/v1/tickets", Some(KIOSK), json!({ "service": "general", "category": "adulto_mayor" }))
-        .await;
+    let (status, preferential) =
+        edge.post("/api/v1/tickets", Some(KIOSK), json!({ "service": "general", "category": "adulto_mayor" })).await;
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(preferential["people_ahead"], 0, "preferential goes ahead of the normal ticket");
     let sara = edge.login("sara").await;
     let (status, queue) = edge.get("/api/v1/queue", Some(&sara)).await;
     assert_eq!(status, StatusCode::OK);
-    let order: Vec<&str> = queue["waiting"].as_array().expect("list").iter().map(|t| t["number"].as_str().expect("n")).collect();
+    let order: Vec<&str> =
+        queue["waiting"].as_array().expect("list").iter().map(|t| t["number"].as_str().expect("n")).collect();
     assert_eq!(order, ["A-002", "A-001"]);
     edge.stop().await;
 }
@@ -62,7 +62,9 @@ async fn an_out_of_order_call_is_recorded_with_reason_and_skipped_tickets() {
         edge.issue("general").await;
     }
     let ana = edge.at_counter("ana", "2").await;
-    let (status, call) = edge.act(&ana, "2", "call", json!({ "number": "A-003", "reason": "turno reasignado por error de la máquina" })).await;
+    let (status, call) = edge
+        .act(&ana, "2", "call", json!({ "number": "A-003", "reason": "turno reasignado por error de la máquina" }))
+        .await;
     assert_eq!(status, StatusCode::OK, "{call}");
     assert_eq!(call["out_of_order"], true);
     assert_eq!(call["skipped"], json!(["A-001", "A-002"]));

@@ -152,25 +152,17 @@ impl fmt::Display for ConfigProblem {
 
 impl RawOfficeConfig {
     pub fn parse_toml(text: &str) -> Result<OfficeConfig, Vec<ConfigProblem>> {
-        let raw: RawOfficeConfig = toml::from_str(text).map_err(|e| {
-            vec![ConfigProblem {
-                at: "file".into(),
-                problem: e.to_string(),
-            }]
-        })?;
+        let raw: RawOfficeConfig =
+            toml::from_str(text).map_err(|e| vec![ConfigProblem { at: "file".into(), problem: e.to_string() }])?;
         raw.validate()
     }
 
     pub fn validate(self) -> Result<OfficeConfig, Vec<ConfigProblem>> {
         let mut problems = Vec::new();
-        let mut problem =
-            |at: String, text: String| problems.push(ConfigProblem { at, problem: text });
+        let mut problem = |at: String, text: String| problems.push(ConfigProblem { at, problem: text });
 
         if !is_valid_id(&self.office.id) {
-            problem(
-                "office.id".into(),
-                "must be 1-32 letters, digits, '-' or '_'".into(),
-            );
+            problem("office.id".into(), "must be 1-32 letters, digits, '-' or '_'".into());
         }
         check_name(&mut problem, "office.name", &self.office.name);
         let time_zone = match jiff::tz::TimeZone::get(&self.office.time_zone) {
@@ -187,137 +179,80 @@ impl RawOfficeConfig {
             }
         };
         if self.rule.recalls_max > limits::RECALLS_MAX {
-            problem(
-                "rule.recalls_max".into(),
-                format!("at most {}", limits::RECALLS_MAX),
-            );
+            problem("rule.recalls_max".into(), format!("at most {}", limits::RECALLS_MAX));
         }
 
         if self.services.is_empty() {
-            problem(
-                "services".into(),
-                "an office needs at least one service".into(),
-            );
+            problem("services".into(), "an office needs at least one service".into());
         }
         if self.services.len() > limits::SERVICES_MAX {
-            problem(
-                "services".into(),
-                format!("at most {} services", limits::SERVICES_MAX),
-            );
+            problem("services".into(), format!("at most {} services", limits::SERVICES_MAX));
         }
         let mut service_ids = BTreeSet::new();
         let mut prefixes = BTreeSet::new();
         for (i, service) in self.services.iter().enumerate() {
             let at = format!("services[{i}]");
             if !is_valid_id(service.id.as_str()) {
-                problem(
-                    format!("{at}.id"),
-                    "must be 1-32 letters, digits, '-' or '_'".into(),
-                );
+                problem(format!("{at}.id"), "must be 1-32 letters, digits, '-' or '_'".into());
             }
             if !service_ids.insert(service.id.clone()) {
-                problem(
-                    format!("{at}.id"),
-                    format!("service {:?} is defined twice", service.id.0),
-                );
+                problem(format!("{at}.id"), format!("service {:?} is defined twice", service.id.0));
             }
             if !service.prefix.is_ascii_uppercase() {
-                problem(
-                    format!("{at}.prefix"),
-                    "must be one capital letter A-Z".into(),
-                );
+                problem(format!("{at}.prefix"), "must be one capital letter A-Z".into());
             } else if !prefixes.insert(service.prefix) {
-                problem(
-                    format!("{at}.prefix"),
-                    format!("prefix {} is used by another service", service.prefix),
-                );
+                problem(format!("{at}.prefix"), format!("prefix {} is used by another service", service.prefix));
             }
             check_name(&mut problem, &format!("{at}.name"), &service.name);
             if service.expected_service_minutes == 0 {
-                problem(
-                    format!("{at}.expected_service_minutes"),
-                    "must be at least 1".into(),
-                );
+                problem(format!("{at}.expected_service_minutes"), "must be at least 1".into());
             }
         }
 
         let mut category_ids = BTreeSet::new();
         if self.categories.len() > limits::CATEGORIES_MAX {
-            problem(
-                "categories".into(),
-                format!("at most {} categories", limits::CATEGORIES_MAX),
-            );
+            problem("categories".into(), format!("at most {} categories", limits::CATEGORIES_MAX));
         }
         for (i, category) in self.categories.iter().enumerate() {
             let at = format!("categories[{i}]");
             if !is_valid_id(category.id.as_str()) {
-                problem(
-                    format!("{at}.id"),
-                    "must be 1-32 letters, digits, '-' or '_'".into(),
-                );
+                problem(format!("{at}.id"), "must be 1-32 letters, digits, '-' or '_'".into());
             }
             if !category_ids.insert(category.id.clone()) {
-                problem(
-                    format!("{at}.id"),
-                    format!("category {:?} is defined twice", category.id.0),
-                );
+                problem(format!("{at}.id"), format!("category {:?} is defined twice", category.id.0));
             }
             check_name(&mut problem, &format!("{at}.name"), &category.name);
             if category.max_wait_minutes == Some(0) {
-                problem(
-                    format!("{at}.max_wait_minutes"),
-                    "must be at least 1 when set".into(),
-                );
+                problem(format!("{at}.max_wait_minutes"), "must be at least 1 when set".into());
             }
         }
 
         if self.counters.is_empty() {
-            problem(
-                "counters".into(),
-                "an office needs at least one counter".into(),
-            );
+            problem("counters".into(), "an office needs at least one counter".into());
         }
         if self.counters.len() > limits::COUNTERS_MAX {
-            problem(
-                "counters".into(),
-                format!("at most {} counters", limits::COUNTERS_MAX),
-            );
+            problem("counters".into(), format!("at most {} counters", limits::COUNTERS_MAX));
         }
         let mut counter_ids = BTreeSet::new();
         for (i, counter) in self.counters.iter().enumerate() {
             let at = format!("counters[{i}]");
             if !is_valid_id(counter.id.as_str()) {
-                problem(
-                    format!("{at}.id"),
-                    "must be 1-32 letters, digits, '-' or '_'".into(),
-                );
+                problem(format!("{at}.id"), "must be 1-32 letters, digits, '-' or '_'".into());
             }
             if !counter_ids.insert(counter.id.clone()) {
-                problem(
-                    format!("{at}.id"),
-                    format!("counter {:?} is defined twice", counter.id.0),
-                );
+                problem(format!("{at}.id"), format!("counter {:?} is defined twice", counter.id.0));
             }
             check_name(&mut problem, &format!("{at}.name"), &counter.name);
             if counter.services.is_empty() {
-                problem(
-                    format!("{at}.services"),
-                    "a counter must serve at least one service".into(),
-                );
+                problem(format!("{at}.services"), "a counter must serve at least one service".into());
             }
             let mut seen = BTreeSet::new();
             for service in &counter.services {
                 if !service_ids.contains(service) {
-                    problem(
-                        format!("{at}.services"),
-                        format!("unknown service {:?}", service.0),
-                    );
+                    problem(format!("{at}.services"), format!("unknown service {:?}", service.0));
                 }
                 if !seen.insert(service) {
-                    problem(
-                        format!("{at}.services"),
-                        format!("service {:?} is listed twice", service.0),
-                    );
+                    problem(format!("{at}.services"), format!("service {:?} is listed twice", service.0));
                 }
             }
         }
@@ -342,10 +277,7 @@ fn check_name(problem: &mut impl FnMut(String, String), at: &str, name: &str) {
     if name.trim().is_empty() {
         problem(at.into(), "must not be empty".into());
     } else if name.chars().count() > limits::NAME_LEN_MAX {
-        problem(
-            at.into(),
-            format!("at most {} characters", limits::NAME_LEN_MAX),
-        );
+        problem(at.into(), format!("at most {} characters", limits::NAME_LEN_MAX));
     }
 }
 
@@ -371,11 +303,7 @@ impl OfficeConfig {
     /// Back to the raw, serialisable form (for the config document and the API).
     pub fn to_raw(&self) -> RawOfficeConfig {
         RawOfficeConfig {
-            office: RawOffice {
-                id: self.id.clone(),
-                name: self.name.clone(),
-                time_zone: self.time_zone_name.clone(),
-            },
+            office: RawOffice { id: self.id.clone(), name: self.name.clone(), time_zone: self.time_zone_name.clone() },
             rule: self.rule.clone(),
             services: self.services.clone(),
             categories: self.categories.clone(),
@@ -432,10 +360,7 @@ pub(crate) mod tests {
         let config = sample();
         assert_eq!(config.services.len(), 2);
         assert_eq!(config.rule.preferential_ratio, 2);
-        assert_eq!(
-            config.rule.recalls_max, 2,
-            "defaults fill what the file leaves out"
-        );
+        assert_eq!(config.rule.recalls_max, 2, "defaults fill what the file leaves out");
     }
 
     #[test]
@@ -454,8 +379,7 @@ pub(crate) mod tests {
 
     #[test]
     fn unknown_keys_are_refused_with_their_name() {
-        let problems = RawOfficeConfig::parse_toml(&SAMPLE.replace("[rule]", "[rule]\nratio = 1"))
-            .expect_err("typo");
+        let problems = RawOfficeConfig::parse_toml(&SAMPLE.replace("[rule]", "[rule]\nratio = 1")).expect_err("typo");
         assert!(problems[0].problem.contains("ratio"), "{problems:?}");
     }
 }

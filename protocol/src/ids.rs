@@ -31,8 +31,7 @@ pub struct BusinessDay(pub jiff::civil::Date);
 impl BusinessDay {
     /// The business day that contains `at` in `zone`: the office's local date.
     pub fn containing(at: Timestamp, zone: &jiff::tz::TimeZone) -> Self {
-        let instant =
-            jiff::Timestamp::from_millisecond(at.0).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+        let instant = jiff::Timestamp::from_millisecond(at.0).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
         BusinessDay(instant.to_zoned(zone.clone()).date())
     }
 
@@ -121,9 +120,7 @@ impl fmt::Display for TicketId {
 pub fn is_valid_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= crate::limits::ID_LEN_MAX
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 #[cfg(test)]
@@ -138,14 +135,8 @@ mod tests {
     fn business_day_follows_the_office_time_zone_not_utc() {
         // 2026-11-30 02:30 UTC is still the 29th in Buenos Aires (UTC-3).
         let at = Timestamp(1_796_005_800_000);
-        assert_eq!(
-            BusinessDay::containing(at, &zone("UTC")).to_string(),
-            "2026-11-30"
-        );
-        assert_eq!(
-            BusinessDay::containing(at, &zone("America/Argentina/Buenos_Aires")).to_string(),
-            "2026-11-29"
-        );
+        assert_eq!(BusinessDay::containing(at, &zone("UTC")).to_string(), "2026-11-30");
+        assert_eq!(BusinessDay::containing(at, &zone("America/Argentina/Buenos_Aires")).to_string(), "2026-11-29");
     }
 
     #[test]
@@ -153,10 +144,7 @@ mod tests {
         let zone = zone("America/Bogota");
         let day = BusinessDay::parse("2026-11-29").expect("date");
         let start = day.next_start(&zone);
-        assert_eq!(
-            BusinessDay::containing(start, &zone).to_string(),
-            "2026-11-30"
-        );
+        assert_eq!(BusinessDay::containing(start, &zone).to_string(), "2026-11-30");
         assert_eq!(BusinessDay::containing(Timestamp(start.0 - 1), &zone), day);
     }
 }

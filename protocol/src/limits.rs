@@ -21,7 +21,4 @@ pub const BODY_BYTES_MAX: usize = 16 * 1024;
 
 const _: () = assert!(TICKETS_PER_SERVICE_MAX <= 999);
 const _: () = assert!(SERVICES_MAX <= 26, "one letter prefix per service");
-const _: () = assert!(
-    TICKETS_PER_DAY_MAX < 1_000_000,
-    "ticket ids are six-digit keys"
-);
+const _: () = assert!(TICKETS_PER_DAY_MAX < 1_000_000, "ticket ids are six-digit keys");

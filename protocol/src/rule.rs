@@ -70,10 +70,7 @@ impl CallReason {
 
     /// Whether a call for this reason counts toward the counter's preferential streak.
     pub fn is_preferential(self) -> bool {
-        matches!(
-            self,
-            CallReason::PreferentialAtLegalLimit | CallReason::Preferential
-        )
+        matches!(self, CallReason::PreferentialAtLegalLimit | CallReason::Preferential)
     }
 }
 
@@ -104,21 +101,8 @@ pub fn rank<'a>(
                 ServiceOrder::CounterPriority => service_rank,
             };
             let (tier, reason, time) = classify(config, t, starving, now);
-            let key = SortKey {
-                tier,
-                service_rank,
-                time,
-                front: Reverse(t.front),
-                queued_at: t.queued_at,
-                id: t.id,
-            };
-            Some((
-                key,
-                Ranked {
-                    ticket: t.id,
-                    reason,
-                },
-            ))
+            let key = SortKey { tier, service_rank, time, front: Reverse(t.front), queued_at: t.queued_at, id: t.id };
+            Some((key, Ranked { ticket: t.id, reason }))
         })
         .collect();
     keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0));
@@ -136,12 +120,7 @@ struct SortKey {
     id: TicketId,
 }
 
-fn classify(
-    config: &OfficeConfig,
-    ticket: &Ticket,
-    starving: bool,
-    now: Timestamp,
-) -> (u8, CallReason, Timestamp) {
+fn classify(config: &OfficeConfig, ticket: &Ticket, starving: bool, now: Timestamp) -> (u8, CallReason, Timestamp) {
     let params = &config.rule;
     let none = Timestamp(0);
     match &ticket.class {
@@ -160,9 +139,7 @@ fn classify(
                 (2, CallReason::Preferential, none)
             }
         }
-        Class::Appointment { at }
-            if *at <= now.plus_minutes(i64::from(params.appointment_early_minutes)) =>
-        {
+        Class::Appointment { at } if *at <= now.plus_minutes(i64::from(params.appointment_early_minutes)) => {
             (1, CallReason::AppointmentDue, *at)
         }
         Class::Normal | Class::Appointment { .. } => {
@@ -181,9 +158,5 @@ pub fn legal_alarm_at(config: &OfficeConfig, ticket: &Ticket) -> Option<Timestam
         return None;
     };
     let max_wait = config.category(category)?.max_wait_minutes?;
-    Some(
-        ticket
-            .issued_at
-            .plus_minutes(i64::from(max_wait) - i64::from(config.rule.legal_wait_margin_minutes)),
-    )
+    Some(ticket.issued_at.plus_minutes(i64::from(max_wait) - i64::from(config.rule.legal_wait_margin_minutes)))
 }

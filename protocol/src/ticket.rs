@@ -117,10 +117,7 @@ impl TicketStatus {
 
     /// Closed tickets are history: nothing moves them again.
     pub fn is_closed(self) -> bool {
-        matches!(
-            self,
-            TicketStatus::Finished | TicketStatus::NoShow | TicketStatus::Cancelled
-        )
+        matches!(self, TicketStatus::Finished | TicketStatus::NoShow | TicketStatus::Cancelled)
     }
 
     /// At a counter: called or being served.
@@ -163,10 +160,7 @@ mod tests {
 
     #[test]
     fn ticket_numbers_print_with_three_digits_and_parse_loosely() {
-        let number = TicketNumber {
-            prefix: 'A',
-            seq: 23,
-        };
+        let number = TicketNumber { prefix: 'A', seq: 23 };
         assert_eq!(number.to_string(), "A-023");
         for text in ["A-023", "A023", "a23", " A-23 "] {
             assert_eq!(text.parse::<TicketNumber>(), Ok(number), "{text}");

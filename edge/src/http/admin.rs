@@ -22,24 +22,17 @@ pub async fn add_kiosk(
     caller.require(ADMINS, "register kiosks")?;
     let id = body.into_inner().id;
     if !fila_protocol::ids::is_valid_id(&id) {
-        return Err(ApiError::bad_request(
-            "bad_id",
-            "a kiosk id is 1-32 letters, digits, '-' or '_'",
-        ));
+        return Err(ApiError::bad_request("bad_id", "a kiosk id is 1-32 letters, digits, '-' or '_'"));
     }
     let token = random_token();
     let hash = sha256_hex(&token);
     let store = state.store.clone();
     let key = format!("{KIOSK_META_PREFIX}{hash}");
     let stored_id = id.clone();
-    web::block(move || {
-        store
-            .put_meta(&key, stored_id.as_bytes())
-            .and_then(|()| store.flush())
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?
-    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    web::block(move || store.put_meta(&key, stored_id.as_bytes()).and_then(|()| store.flush()))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
     state.auth.add_kiosk(&id, &hash);
     tracing::info!(kiosk = %id, by = %caller.id, "kiosk registered");
     Ok(HttpResponse::Created().json(KioskTokenReply { id, token }))

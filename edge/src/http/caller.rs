@@ -18,15 +18,8 @@ impl FromRequest for Caller {
 }
 
 pub fn bearer(request: &HttpRequest) -> Option<&str> {
-    let header = request
-        .headers()
-        .get(actix_web::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?;
-    let token = header
-        .strip_prefix("Bearer ")
-        .or_else(|| header.strip_prefix("bearer "))?
-        .trim();
+    let header = request.headers().get(actix_web::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let token = header.strip_prefix("Bearer ").or_else(|| header.strip_prefix("bearer "))?.trim();
     (!token.is_empty() && token.len() <= 256).then_some(token)
 }
 

@@ -6,10 +6,7 @@ use fila_protocol::office::{Actor, Command};
 use fila_protocol::{AgentId, CounterId, ServiceId, TicketNumber};
 
 use super::caller::{Caller, STAFF};
-use super::dto::{
-    CallDto, CallSpecificRequest, CounterDto, FinishRequest, ResumeRequest, TicketDto,
-    TransferRequest,
-};
+use super::dto::{CallDto, CallSpecificRequest, CounterDto, FinishRequest, ResumeRequest, TicketDto, TransferRequest};
 use super::error::{ApiError, ErrorBody};
 use super::{render, AppState};
 
@@ -22,25 +19,14 @@ async fn act(
     make: impl FnOnce(CounterId, Actor) -> Command,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(STAFF, "act at counters")?;
-    let by = Actor {
-        agent: AgentId::new(caller.id.clone()),
-        supervisor: caller.role.oversees_counters(),
-    };
-    let (reply, _) = state.office.send(make(CounterId::new(counter), by)).await?;
-    let json = state
-        .office
-        .query(move |office, now| render::reply(office, now, &reply))
-        .await?;
+    let by = Actor { agent: AgentId::new(caller.id.clone()), supervisor: caller.role.oversees_counters() };
+    let json = state.office.send_with(make(CounterId::new(counter), by), render::reply).await?;
     Ok(HttpResponse::Ok().json(json))
 }
 
 fn number(text: &str) -> Result<TicketNumber, ApiError> {
-    text.parse().map_err(|()| {
-        ApiError::bad_request(
-            "bad_number",
-            format!("{text:?} is not a ticket number like A-023"),
-        )
-    })
+    text.parse()
+        .map_err(|()| ApiError::bad_request("bad_number", format!("{text:?} is not a ticket number like A-023")))
 }
 
 macro_rules! counter_action {
@@ -96,14 +82,7 @@ pub async fn finish(
     body: Option<web::Json<FinishRequest>>,
 ) -> Result<HttpResponse, ApiError> {
     let outcome = body.map(|b| b.into_inner().outcome).unwrap_or_default();
-    act(caller, state, id.into_inner(), |counter, by| {
-        Command::Finish {
-            counter,
-            by,
-            outcome,
-        }
-    })
-    .await
+    act(caller, state, id.into_inner(), |counter, by| Command::Finish { counter, by, outcome }).await
 }
 
 /// Call a ticket by its number. A reason is required; skipping tickets the rule ranks higher is
@@ -121,13 +100,11 @@ pub async fn call_specific(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let number = number(&body.number)?;
-    act(caller, state, id.into_inner(), |counter, by| {
-        Command::CallSpecific {
-            counter,
-            by,
-            number,
-            reason: body.reason,
-        }
+    act(caller, state, id.into_inner(), |counter, by| Command::CallSpecific {
+        counter,
+        by,
+        number,
+        reason: body.reason,
     })
     .await
 }
@@ -144,14 +121,7 @@ pub async fn resume(
     body: web::Json<ResumeRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let number = number(&body.number)?;
-    act(caller, state, id.into_inner(), |counter, by| {
-        Command::Resume {
-            counter,
-            by,
-            number,
-        }
-    })
-    .await
+    act(caller, state, id.into_inner(), |counter, by| Command::Resume { counter, by, number }).await
 }
 
 /// Send the current ticket to another service's queue; it keeps its number.
@@ -166,12 +136,5 @@ pub async fn transfer(
     body: web::Json<TransferRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let service = ServiceId::new(body.into_inner().service);
-    act(caller, state, id.into_inner(), |counter, by| {
-        Command::Transfer {
-            counter,
-            by,
-            service,
-        }
-    })
-    .await
+    act(caller, state, id.into_inner(), |counter, by| Command::Transfer { counter, by, service }).await
 }

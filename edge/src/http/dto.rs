@@ -40,12 +40,7 @@ pub struct TicketDto {
 }
 
 impl TicketDto {
-    pub fn new(
-        ticket: &Ticket,
-        config: &OfficeConfig,
-        position: Option<Position>,
-        with_token: bool,
-    ) -> Self {
+    pub fn new(ticket: &Ticket, config: &OfficeConfig, position: Option<Position>, with_token: bool) -> Self {
         let (category, appointment_at) = match &ticket.class {
             Class::Preferential { category } => (Some(category.to_string()), None),
             Class::Appointment { at } => (None, Some(at.as_ms())),
@@ -55,19 +50,13 @@ impl TicketDto {
             id: ticket.id.0,
             number: ticket.number.to_string(),
             service: ticket.service.to_string(),
-            service_name: config
-                .service(&ticket.service)
-                .map_or_else(String::new, |s| s.name.clone()),
+            service_name: config.service(&ticket.service).map_or_else(String::new, |s| s.name.clone()),
             class: ticket.class.name().to_string(),
             category,
             appointment_at,
             status: ticket.status.name().to_string(),
             counter: ticket.counter.as_ref().map(|c| c.to_string()),
-            counter_name: ticket
-                .counter
-                .as_ref()
-                .and_then(|c| config.counter(c))
-                .map(|c| c.name.clone()),
+            counter_name: ticket.counter.as_ref().and_then(|c| config.counter(c)).map(|c| c.name.clone()),
             issued_at: ticket.issued_at.as_ms(),
             called_at: ticket.called_at.map(|t| t.as_ms()),
             closed_at: ticket.closed_at.map(|t| t.as_ms()),
@@ -112,9 +101,7 @@ impl CallDto {
             ticket,
             number: call.number.to_string(),
             counter: call.counter.to_string(),
-            counter_name: config
-                .counter(&call.counter)
-                .map_or_else(|| call.counter.to_string(), |c| c.name.clone()),
+            counter_name: config.counter(&call.counter).map_or_else(|| call.counter.to_string(), |c| c.name.clone()),
             agent: call.agent.to_string(),
             at: call.at.as_ms(),
             reason: call.reason.name().to_string(),
@@ -150,19 +137,12 @@ pub struct CounterDto {
 }
 
 impl CounterDto {
-    pub fn new(
-        id: &str,
-        state: &CounterState,
-        config: &OfficeConfig,
-        current: Option<TicketDto>,
-    ) -> Self {
+    pub fn new(id: &str, state: &CounterState, config: &OfficeConfig, current: Option<TicketDto>) -> Self {
         let counter = config.counters.iter().find(|c| c.id.as_str() == id);
         CounterDto {
             id: id.to_string(),
             name: counter.map_or_else(|| id.to_string(), |c| c.name.clone()),
-            services: counter
-                .map(|c| c.services.iter().map(|s| s.to_string()).collect())
-                .unwrap_or_default(),
+            services: counter.map(|c| c.services.iter().map(|s| s.to_string()).collect()).unwrap_or_default(),
             status: state.status.name().to_string(),
             agent: state.agent.as_ref().map(|a| a.to_string()),
             current,

@@ -37,10 +37,7 @@ pub enum ApiError {
 
 impl ApiError {
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        ApiError::BadRequest {
-            code,
-            message: message.into(),
-        }
+        ApiError::BadRequest { code, message: message.into() }
     }
 
     fn code(&self) -> &str {
@@ -95,34 +92,23 @@ impl ResponseError for ApiError {
         if let ApiError::Internal(reason) = self {
             tracing::error!(%reason, "request failed");
         }
-        HttpResponse::build(self.status_code()).json(ErrorBody {
-            error: self.code().to_string(),
-            message: self.to_string(),
-        })
+        HttpResponse::build(self.status_code())
+            .json(ErrorBody { error: self.code().to_string(), message: self.to_string() })
     }
 }
 
 /// Malformed JSON, wrong content type, oversized bodies: a 4xx naming the problem.
-pub fn json_error(
-    error: actix_web::error::JsonPayloadError,
-    _: &actix_web::HttpRequest,
-) -> actix_web::Error {
+pub fn json_error(error: actix_web::error::JsonPayloadError, _: &actix_web::HttpRequest) -> actix_web::Error {
     use actix_web::error::JsonPayloadError as E;
     let api = match &error {
-        E::OverflowKnownLength { length, limit } => ApiError::bad_request(
-            "body_too_large",
-            format!("the body is {length} bytes; at most {limit} are accepted"),
-        ),
-        E::Overflow { limit } => ApiError::bad_request(
-            "body_too_large",
-            format!("the body is larger than {limit} bytes"),
-        ),
-        E::ContentType => {
-            ApiError::bad_request("bad_content_type", "send the body as application/json")
+        E::OverflowKnownLength { length, limit } => {
+            ApiError::bad_request("body_too_large", format!("the body is {length} bytes; at most {limit} are accepted"))
         }
-        E::Deserialize(e) => {
-            ApiError::bad_request("bad_json", format!("the body is not valid: {e}"))
+        E::Overflow { limit } => {
+            ApiError::bad_request("body_too_large", format!("the body is larger than {limit} bytes"))
         }
+        E::ContentType => ApiError::bad_request("bad_content_type", "send the body as application/json"),
+        E::Deserialize(e) => ApiError::bad_request("bad_json", format!("the body is not valid: {e}")),
         other => ApiError::bad_request("bad_body", other.to_string()),
     };
     let status = match &error {
@@ -130,34 +116,16 @@ pub fn json_error(
         E::ContentType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         _ => StatusCode::BAD_REQUEST,
     };
-    let body = ErrorBody {
-        error: api.code().to_string(),
-        message: api.to_string(),
-    };
-    actix_web::error::InternalError::from_response(error, HttpResponse::build(status).json(body))
-        .into()
+    let body = ErrorBody { error: api.code().to_string(), message: api.to_string() };
+    actix_web::error::InternalError::from_response(error, HttpResponse::build(status).json(body)).into()
 }
 
-pub fn path_error(
-    error: actix_web::error::PathError,
-    _: &actix_web::HttpRequest,
-) -> actix_web::Error {
-    let body = ErrorBody {
-        error: "bad_path".into(),
-        message: error.to_string(),
-    };
-    actix_web::error::InternalError::from_response(error, HttpResponse::BadRequest().json(body))
-        .into()
+pub fn path_error(error: actix_web::error::PathError, _: &actix_web::HttpRequest) -> actix_web::Error {
+    let body = ErrorBody { error: "bad_path".into(), message: error.to_string() };
+    actix_web::error::InternalError::from_response(error, HttpResponse::BadRequest().json(body)).into()
 }
 
-pub fn query_error(
-    error: actix_web::error::QueryPayloadError,
-    _: &actix_web::HttpRequest,
-) -> actix_web::Error {
-    let body = ErrorBody {
-        error: "bad_query".into(),
-        message: error.to_string(),
-    };
-    actix_web::error::InternalError::from_response(error, HttpResponse::BadRequest().json(body))
-        .into()
+pub fn query_error(error: actix_web::error::QueryPayloadError, _: &actix_web::HttpRequest) -> actix_web::Error {
+    let body = ErrorBody { error: "bad_query".into(), message: error.to_string() };
+    actix_web::error::InternalError::from_response(error, HttpResponse::BadRequest().json(body)).into()
 }

@@ -27,8 +27,7 @@ pub async fn events(state: web::Data<AppState>) -> HttpResponse {
             format!("event: lagged\ndata: {missed}\n\n")
         }
     });
-    let keep_alive = IntervalStream::new(tokio::time::interval(KEEP_ALIVE))
-        .map(|_| ": keep-alive\n\n".to_string());
+    let keep_alive = IntervalStream::new(tokio::time::interval(KEEP_ALIVE)).map(|_| ": keep-alive\n\n".to_string());
     let hello = futures_util::stream::once(async { "retry: 2000\n\n".to_string() });
     let stream = hello
         .chain(tokio_stream::StreamExt::merge(events, keep_alive))

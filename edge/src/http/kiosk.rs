@@ -1,7 +1,7 @@
 //! Issuing tickets: the kiosk's one job.
 
 use actix_web::{web, HttpResponse};
-use fila_protocol::office::{Command, Priority, Reply};
+use fila_protocol::office::{Command, Priority};
 use fila_protocol::{CategoryId, ServiceId, Timestamp};
 
 use super::caller::{Caller, ISSUERS};
@@ -23,30 +23,15 @@ pub async fn issue(
     let body = body.into_inner();
     let priority = match (body.category, body.appointment_at) {
         (Some(_), Some(_)) => {
-            return Err(ApiError::bad_request(
-                "bad_priority",
-                "a ticket is preferential or an appointment, not both",
-            ))
+            return Err(ApiError::bad_request("bad_priority", "a ticket is preferential or an appointment, not both"))
         }
         (Some(category), None) => Priority::Preferential(CategoryId::new(category)),
         (None, Some(at)) => Priority::Appointment(Timestamp::from_ms(at)),
         (None, None) => Priority::Normal,
     };
-    let command = Command::Issue {
-        service: ServiceId::new(body.service),
-        priority,
-        token: crate::auth::tracking_token(),
-    };
-    let (reply, _) = state.office.send(command).await?;
-    let Reply::Ticket(ticket) = reply else {
-        return Err(ApiError::Internal(
-            "issue did not reply with a ticket".into(),
-        ));
-    };
-    tracing::info!(ticket = %ticket.number, kiosk = %caller.id, "ticket issued");
-    let dto = state
-        .office
-        .query(move |office, now| render::ticket_dto(office, now, &ticket, true))
-        .await?;
+    let command =
+        Command::Issue { service: ServiceId::new(body.service), priority, token: crate::auth::tracking_token() };
+    let dto = state.office.send_with(command, render::ticket_reply(true)).await?;
+    tracing::info!(ticket = %dto.number, kiosk = %caller.id, "ticket issued");
     Ok(HttpResponse::Created().json(dto))
 }

@@ -17,10 +17,8 @@ fn serve(name: &str) -> HttpResponse {
                 .insert_header(("Cache-Control", "no-cache"))
                 .body(file.data.into_owned())
         }
-        None => HttpResponse::NotFound().json(super::error::ErrorBody {
-            error: "not_found".into(),
-            message: format!("no page {name}"),
-        }),
+        None => HttpResponse::NotFound()
+            .json(super::error::ErrorBody { error: "not_found".into(), message: format!("no page {name}") }),
     }
 }
 

@@ -1,7 +1,7 @@
 //! What anyone may read: the office, a ticket by its tracking token, the latest calls, health.
 
 use actix_web::{web, HttpResponse};
-use fila_protocol::office::{Command, Reply};
+use fila_protocol::office::Command;
 use serde::Deserialize;
 
 use super::dto::{CallSummary, HealthDto, OfficeDto, TicketDto};
@@ -11,10 +11,7 @@ use super::{render, AppState};
 /// The office: services, preferential categories, counters.
 #[utoipa::path(get, path = "/api/v1/office", tag = "public", responses((status = 200, body = OfficeDto)))]
 pub async fn office(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let dto = state
-        .office
-        .query(|office, _| OfficeDto::new(office.config(), office.day().day.to_string()))
-        .await?;
+    let dto = state.office.query(|office, _| OfficeDto::new(office.config(), office.day().day.to_string())).await?;
     Ok(HttpResponse::Ok().json(dto))
 }
 
@@ -22,18 +19,11 @@ pub async fn office(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
 #[utoipa::path(get, path = "/api/v1/track/{token}", tag = "public",
     params(("token" = String, Path, description = "the ticket's tracking token")),
     responses((status = 200, body = TicketDto), (status = 404, body = ErrorBody)))]
-pub async fn track(
-    state: web::Data<AppState>,
-    token: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn track(state: web::Data<AppState>, token: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let token = token.into_inner();
     let dto = state
         .office
-        .query(move |office, now| {
-            office
-                .ticket_by_token(&token)
-                .map(|t| render::ticket_dto(office, now, t, false))
-        })
+        .query(move |office, now| office.ticket_by_token(&token).map(|t| render::ticket_dto(office, now, t, false)))
         .await?
         .ok_or_else(|| ApiError::NotFound("no ticket has that tracking token today".into()))?;
     Ok(HttpResponse::Ok().json(dto))
@@ -43,25 +33,9 @@ pub async fn track(
 #[utoipa::path(post, path = "/api/v1/track/{token}/cancel", tag = "public",
     params(("token" = String, Path, description = "the ticket's tracking token")),
     responses((status = 200, body = TicketDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn track_cancel(
-    state: web::Data<AppState>,
-    token: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let (reply, _) = state
-        .office
-        .send(Command::CancelByToken {
-            token: token.into_inner(),
-        })
-        .await?;
-    let Reply::Ticket(ticket) = reply else {
-        return Err(ApiError::Internal(
-            "cancel did not reply with a ticket".into(),
-        ));
-    };
-    let dto = state
-        .office
-        .query(move |office, now| render::ticket_dto(office, now, &ticket, false))
-        .await?;
+pub async fn track_cancel(state: web::Data<AppState>, token: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let command = Command::CancelByToken { token: token.into_inner() };
+    let dto = state.office.send_with(command, render::ticket_reply(false)).await?;
     Ok(HttpResponse::Ok().json(dto))
 }
 

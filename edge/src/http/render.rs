@@ -6,48 +6,47 @@ use fila_protocol::{OfficeConfig, Ticket, TicketId, Timestamp};
 use serde_json::Value;
 
 use super::dto::{CallDto, CallSummary, CounterDto, TicketDto};
+use crate::office_loop::LoopError;
 
 /// A reply as its DTO, as JSON.
-pub fn reply(office: &Office, now: Timestamp, reply: &Reply) -> Value {
+pub fn reply(office: &Office, now: Timestamp, reply: &Reply) -> Result<Value, LoopError> {
+    Ok(reply_json(office, now, reply))
+}
+
+/// A reply that must be a ticket, as its DTO for the citizen (`with_token`) or staff.
+pub fn ticket_reply(with_token: bool) -> impl Fn(&Office, Timestamp, &Reply) -> Result<TicketDto, LoopError> {
+    move |office, now, reply| match reply {
+        Reply::Ticket(ticket) => Ok(ticket_dto(office, now, ticket, with_token)),
+        other => Err(LoopError::Storage(format!("expected a ticket, the office replied {other:?}"))),
+    }
+}
+
+fn reply_json(office: &Office, now: Timestamp, reply: &Reply) -> Value {
     let config = office.config();
     let json = match reply {
         Reply::Ticket(ticket) => serde_json::to_value(ticket_dto(office, now, ticket, true)),
         Reply::Call { ticket, call } => {
             let ticket = ticket_dto(office, now, ticket, true);
-            serde_json::to_value(CallDto::new(call, ticket, config, |id| {
-                number_of(office, id)
-            }))
+            serde_json::to_value(CallDto::new(call, ticket, config, |id| number_of(office, id)))
         }
-        Reply::Counter { counter, .. } => {
-            serde_json::to_value(counter_dto(office, now, counter.as_str()))
-        }
+        Reply::Counter { counter, .. } => serde_json::to_value(counter_dto(office, now, counter.as_str())),
     };
     json.unwrap_or(Value::Null)
 }
 
 pub fn ticket_dto(office: &Office, now: Timestamp, ticket: &Ticket, with_token: bool) -> TicketDto {
-    TicketDto::new(
-        ticket,
-        office.config(),
-        office.position(ticket.id, now),
-        with_token,
-    )
+    TicketDto::new(ticket, office.config(), office.position(ticket.id, now), with_token)
 }
 
 pub fn counter_dto(office: &Office, now: Timestamp, id: &str) -> CounterDto {
     let counter = fila_protocol::CounterId::new(id);
     let state = office.day().counter(&counter);
-    let current = state
-        .current
-        .and_then(|t| office.ticket(t))
-        .map(|t| ticket_dto(office, now, t, true));
+    let current = state.current.and_then(|t| office.ticket(t)).map(|t| ticket_dto(office, now, t, true));
     CounterDto::new(id, &state, office.config(), current)
 }
 
 pub fn number_of(office: &Office, id: TicketId) -> String {
-    office
-        .ticket(id)
-        .map_or_else(|| id.to_string(), |t| t.number.to_string())
+    office.ticket(id).map_or_else(|| id.to_string(), |t| t.number.to_string())
 }
 
 pub fn call_summary(config: &OfficeConfig, ticket: &Ticket, recall: bool) -> Option<CallSummary> {
@@ -55,12 +54,8 @@ pub fn call_summary(config: &OfficeConfig, ticket: &Ticket, recall: bool) -> Opt
     Some(CallSummary {
         number: ticket.number.to_string(),
         counter: counter.to_string(),
-        counter_name: config
-            .counter(counter)
-            .map_or_else(|| counter.to_string(), |c| c.name.clone()),
-        service_name: config
-            .service(&ticket.service)
-            .map_or_else(String::new, |s| s.name.clone()),
+        counter_name: config.counter(counter).map_or_else(|| counter.to_string(), |c| c.name.clone()),
+        service_name: config.service(&ticket.service).map_or_else(String::new, |s| s.name.clone()),
         at: ticket.called_at.map_or(0, |t| t.as_ms()),
         recalls: ticket.recalls,
         recall,
@@ -73,15 +68,13 @@ pub fn event(config: &OfficeConfig, event: &Event) -> Option<(&'static str, Valu
     Some(match event {
         Event::DayStarted(day) => ("day", serde_json::json!({ "day": day.to_string() })),
         Event::Issued(t) => ("issued", ticket(t)?),
-        Event::Called { ticket: t, call } => (
-            "called",
-            serde_json::to_value(call_summary(config, t, call.is_none())?).ok()?,
-        ),
+        Event::Called { ticket: t, call } => {
+            ("called", serde_json::to_value(call_summary(config, t, call.is_none())?).ok()?)
+        }
         Event::TicketChanged(t) => ("ticket", ticket(t)?),
-        Event::CounterChanged { counter, state } => (
-            "counter",
-            serde_json::to_value(CounterDto::new(counter.as_str(), state, config, None)).ok()?,
-        ),
+        Event::CounterChanged { counter, state } => {
+            ("counter", serde_json::to_value(CounterDto::new(counter.as_str(), state, config, None)).ok()?)
+        }
         Event::LegalWaitAlarm(t) => ("alarm", ticket(t)?),
     })
 }

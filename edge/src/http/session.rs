@@ -10,24 +10,15 @@ use super::AppState;
 /// Sign in. The password is checked against its argon2 hash.
 #[utoipa::path(post, path = "/api/v1/login", tag = "session", request_body = LoginRequest,
     responses((status = 200, body = LoginReply), (status = 401, body = ErrorBody)))]
-pub async fn login(
-    state: web::Data<AppState>,
-    body: web::Json<LoginRequest>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn login(state: web::Data<AppState>, body: web::Json<LoginRequest>) -> Result<HttpResponse, ApiError> {
     let LoginRequest { username, password } = body.into_inner();
     let auth = state.auth.clone();
     // argon2 is slow on purpose: keep it off the async workers.
-    let result = web::block(move || auth.login(&username, &password))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let result =
+        web::block(move || auth.login(&username, &password)).await.map_err(|e| ApiError::Internal(e.to_string()))?;
     let (token, caller) = result.ok_or(ApiError::BadCredentials)?;
     tracing::info!(user = %caller.id, role = ?caller.role, "signed in");
-    Ok(HttpResponse::Ok().json(LoginReply {
-        token,
-        role: caller.role,
-        user: caller.id,
-        name: caller.name,
-    }))
+    Ok(HttpResponse::Ok().json(LoginReply { token, role: caller.role, user: caller.id, name: caller.name }))
 }
 
 /// Sign out: the session token stops working.

@@ -36,18 +36,9 @@ fn queue_view(office: &Office, now: Timestamp) -> QueueDto {
         .filter(|t| t.status == TicketStatus::Parked)
         .map(|t| render::ticket_dto(office, now, t, true))
         .collect();
-    let counters = config
-        .counters
-        .iter()
-        .map(|c| render::counter_dto(office, now, c.id.as_str()))
-        .collect();
-    let recent_calls = day
-        .calls
-        .iter()
-        .rev()
-        .take(RECENT_CALLS)
-        .filter_map(|call| call_dto(office, now, call))
-        .collect();
+    let counters = config.counters.iter().map(|c| render::counter_dto(office, now, c.id.as_str())).collect();
+    let recent_calls =
+        day.calls.iter().rev().take(RECENT_CALLS).filter_map(|call| call_dto(office, now, call)).collect();
     let alerts = day
         .tickets
         .values()
@@ -63,47 +54,25 @@ fn queue_view(office: &Office, now: Timestamp) -> QueueDto {
             ),
         })
         .collect();
-    QueueDto {
-        day: day.day.to_string(),
-        waiting,
-        parked,
-        counters,
-        recent_calls,
-        alerts,
-    }
+    QueueDto { day: day.day.to_string(), waiting, parked, counters, recent_calls, alerts }
 }
 
-fn call_dto(
-    office: &Office,
-    now: Timestamp,
-    call: &fila_protocol::office::CallRecord,
-) -> Option<CallDto> {
+fn call_dto(office: &Office, now: Timestamp, call: &fila_protocol::office::CallRecord) -> Option<CallDto> {
     let ticket = office.ticket(call.ticket)?;
     let dto = render::ticket_dto(office, now, ticket, true);
-    Some(CallDto::new(call, dto, office.config(), |id| {
-        render::number_of(office, id)
-    }))
+    Some(CallDto::new(call, dto, office.config(), |id| render::number_of(office, id)))
 }
 
 /// Today's out-of-order calls: who called whom, why, and whom they skipped.
 #[utoipa::path(get, path = "/api/v1/deviations", tag = "staff",
     responses((status = 200, body = [CallDto]), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn deviations(
-    caller: Caller,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn deviations(caller: Caller, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     caller.require(SUPERVISORS, "see deviations")?;
     let calls: Vec<CallDto> = state
         .office
         .query(|office, now| {
-            office
-                .day()
-                .calls
-                .iter()
-                .filter(|c| c.is_out_of_order())
-                .filter_map(|c| call_dto(office, now, c))
-                .collect()
+            office.day().calls.iter().filter(|c| c.is_out_of_order()).filter_map(|c| call_dto(office, now, c)).collect()
         })
         .await?;
     Ok(HttpResponse::Ok().json(calls))
@@ -123,21 +92,9 @@ pub async fn cancel(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(SUPERVISORS, "cancel tickets")?;
     let number = number.parse().map_err(|()| {
-        ApiError::bad_request(
-            "bad_number",
-            format!("{:?} is not a ticket number like A-023", number.as_str()),
-        )
+        ApiError::bad_request("bad_number", format!("{:?} is not a ticket number like A-023", number.as_str()))
     })?;
-    let (reply, _) = state
-        .office
-        .send(Command::Cancel {
-            number,
-            reason: body.into_inner().reason,
-        })
-        .await?;
-    let json = state
-        .office
-        .query(move |office, now| render::reply(office, now, &reply))
-        .await?;
+    let command = Command::Cancel { number, reason: body.into_inner().reason };
+    let json = state.office.send_with(command, render::reply).await?;
     Ok(HttpResponse::Ok().json(json))
 }

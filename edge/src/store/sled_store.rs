@@ -25,19 +25,10 @@ pub struct SledStore {
 impl SledStore {
     /// Open (or create) the store in `dir` with an explicit page cache: sled's default is 1 GiB.
     pub fn open(dir: &Path, cache_bytes: u64) -> Result<Self, StoreError> {
-        let db = sled::Config::new()
-            .path(dir)
-            .cache_capacity(cache_bytes)
-            .flush_every_ms(Some(500))
-            .open()?;
+        let db = sled::Config::new().path(dir).cache_capacity(cache_bytes).flush_every_ms(Some(500)).open()?;
         let chunks = db.open_tree("chunks")?;
         let meta = db.open_tree("meta")?;
-        Ok(SledStore {
-            db,
-            chunks,
-            meta,
-            next_seq: Mutex::new(HashMap::new()),
-        })
+        Ok(SledStore { db, chunks, meta, next_seq: Mutex::new(HashMap::new()) })
     }
 
     fn prefix(doc_id: &str) -> Vec<u8> {
@@ -64,20 +55,12 @@ impl SledStore {
     }
 
     fn next_seq(&self, doc_id: &str) -> Result<u64, StoreError> {
-        let mut next = self
-            .next_seq
-            .lock()
-            .expect("store sequence lock is never poisoned");
+        let mut next = self.next_seq.lock().expect("store sequence lock is never poisoned");
         if let Some(seq) = next.get_mut(doc_id) {
             *seq += 1;
             return Ok(*seq - 1);
         }
-        let seq = match self
-            .chunks
-            .scan_prefix(Self::prefix(doc_id))
-            .keys()
-            .next_back()
-        {
+        let seq = match self.chunks.scan_prefix(Self::prefix(doc_id)).keys().next_back() {
             Some(key) => {
                 let key = key?;
                 let tail: [u8; 8] = key[key.len() - 8..].try_into().unwrap_or([0; 8]);
@@ -93,17 +76,12 @@ impl SledStore {
 impl Store for SledStore {
     fn append_chunk(&self, doc_id: &str, bytes: &[u8]) -> Result<(), StoreError> {
         let seq = self.next_seq(doc_id)?;
-        self.chunks
-            .insert(Self::key(doc_id, seq), Self::seal(bytes))?;
+        self.chunks.insert(Self::key(doc_id, seq), Self::seal(bytes))?;
         Ok(())
     }
 
     fn replace_chunks(&self, doc_id: &str, snapshot: &[u8]) -> Result<(), StoreError> {
-        let old: Vec<sled::IVec> = self
-            .chunks
-            .scan_prefix(Self::prefix(doc_id))
-            .keys()
-            .collect::<Result<_, _>>()?;
+        let old: Vec<sled::IVec> = self.chunks.scan_prefix(Self::prefix(doc_id)).keys().collect::<Result<_, _>>()?;
         let seq = self.next_seq(doc_id)?;
         let mut batch = sled::Batch::default();
         for key in old {
@@ -173,19 +151,10 @@ mod tests {
     #[test]
     fn chunks_come_back_in_write_order_per_document() {
         let (_dir, store) = store();
-        store
-            .append_chunk("branch/a/day/2026-11-29", b"one")
-            .expect("append");
-        store
-            .append_chunk("branch/a/day/2026-11-29x", b"other doc")
-            .expect("append");
-        store
-            .append_chunk("branch/a/day/2026-11-29", b"two")
-            .expect("append");
-        assert_eq!(
-            store.chunks("branch/a/day/2026-11-29").expect("read"),
-            vec![b"one".to_vec(), b"two".to_vec()]
-        );
+        store.append_chunk("branch/a/day/2026-11-29", b"one").expect("append");
+        store.append_chunk("branch/a/day/2026-11-29x", b"other doc").expect("append");
+        store.append_chunk("branch/a/day/2026-11-29", b"two").expect("append");
+        assert_eq!(store.chunks("branch/a/day/2026-11-29").expect("read"), vec![b"one".to_vec(), b"two".to_vec()]);
     }
 
     #[test]
@@ -199,23 +168,15 @@ mod tests {
         store.flush().expect("flush");
         drop(store);
         let reopened = SledStore::open(dir.path(), 8 << 20).expect("reopen");
-        reopened
-            .append_chunk(doc, b"4")
-            .expect("append after reopen");
-        assert_eq!(
-            reopened.chunks(doc).expect("read"),
-            vec![b"12".to_vec(), b"3".to_vec(), b"4".to_vec()]
-        );
+        reopened.append_chunk(doc, b"4").expect("append after reopen");
+        assert_eq!(reopened.chunks(doc).expect("read"), vec![b"12".to_vec(), b"3".to_vec(), b"4".to_vec()]);
     }
 
     #[test]
     fn a_damaged_chunk_is_skipped_not_fatal() {
         let (_dir, store) = store();
         store.append_chunk("d", b"good").expect("append");
-        store
-            .chunks
-            .insert(SledStore::key("d", 7), b"garbage!bad".to_vec())
-            .expect("raw insert");
+        store.chunks.insert(SledStore::key("d", 7), b"garbage!bad".to_vec()).expect("raw insert");
         assert_eq!(store.chunks("d").expect("read"), vec![b"good".to_vec()]);
     }
 }

@@ -42,10 +42,7 @@ pub fn create(config: &RawOfficeConfig, actor: &[u8]) -> Result<AutoCommit, DocE
 pub fn read(doc: &AutoCommit) -> Result<RawOfficeConfig, DocError> {
     let schema = super::scalar::int(doc, &ROOT, keys::SCHEMA)?;
     if schema != keys::SCHEMA_VERSION {
-        return Err(DocError::Schema {
-            expected: keys::SCHEMA_VERSION,
-            found: schema,
-        });
+        return Err(DocError::Schema { expected: keys::SCHEMA_VERSION, found: schema });
     }
     let Json::Object(mut sections) = read_json(doc, &ROOT) else {
         return Err(DocError::Field("config".into()));
@@ -63,10 +60,7 @@ fn keyed(items: Vec<Json>) -> Json {
     let mut map = Map::new();
     for (position, item) in items.into_iter().enumerate() {
         if let Json::Object(mut fields) = item {
-            let id = fields
-                .remove("id")
-                .and_then(|v| v.as_str().map(String::from))
-                .unwrap_or_default();
+            let id = fields.remove("id").and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
             fields.insert("position".into(), Json::from(position));
             map.insert(id, Json::Object(fields));
         }
@@ -82,10 +76,7 @@ fn unkeyed(entries: Map<String, Json>) -> Json {
                 Json::Object(fields) => fields,
                 _ => Map::new(),
             };
-            let position = fields
-                .remove("position")
-                .and_then(|p| p.as_u64())
-                .unwrap_or(u64::MAX);
+            let position = fields.remove("position").and_then(|p| p.as_u64()).unwrap_or(u64::MAX);
             fields.insert("id".into(), Json::String(id));
             (position, Json::Object(fields))
         })
@@ -119,10 +110,7 @@ fn put_json(doc: &mut AutoCommit, obj: &ObjId, key: &str, value: &Json) -> Resul
 fn json_scalar(value: &Json) -> ScalarValue {
     match value {
         Json::Bool(b) => ScalarValue::Boolean(*b),
-        Json::Number(n) => n.as_i64().map_or_else(
-            || ScalarValue::F64(n.as_f64().unwrap_or(0.0)),
-            ScalarValue::Int,
-        ),
+        Json::Number(n) => n.as_i64().map_or_else(|| ScalarValue::F64(n.as_f64().unwrap_or(0.0)), ScalarValue::Int),
         Json::String(s) => ScalarValue::Str(s.as_str().into()),
         _ => ScalarValue::Null,
     }

@@ -35,12 +35,7 @@ pub struct DayDoc {
 
 impl DayDoc {
     /// The skeleton of a new day. Only the edge calls this.
-    pub fn create(
-        office: &str,
-        day: BusinessDay,
-        actor: &[u8],
-        now: Timestamp,
-    ) -> Result<Self, DocError> {
+    pub fn create(office: &str, day: BusinessDay, actor: &[u8], now: Timestamp) -> Result<Self, DocError> {
         let mut doc = AutoCommit::new().with_actor(ActorId::from(actor));
         doc.put(ROOT, keys::SCHEMA, keys::SCHEMA_VERSION)?;
         doc.put(ROOT, keys::OFFICE, office)?;
@@ -63,10 +58,19 @@ impl DayDoc {
 
     /// A day document from its stored chunks (a snapshot and/or incremental saves, in order).
     pub fn load(chunks: &[Vec<u8>], actor: &[u8]) -> Result<(Self, Day), DocError> {
-        let mut doc = AutoCommit::new();
-        for chunk in chunks {
-            doc.load_incremental(chunk)?;
-        }
+        // One load of all chunks at once is much faster than one load_incremental per chunk;
+        // a damaged tail makes it fail, and then the tolerant chunk-by-chunk path takes over.
+        let mut doc = match AutoCommit::load(&chunks.concat()) {
+            Ok(doc) => doc,
+            Err(error) => {
+                tracing::warn!(%error, "day document does not load whole; loading chunk by chunk");
+                let mut doc = AutoCommit::new();
+                for chunk in chunks {
+                    doc.load_incremental(chunk)?;
+                }
+                doc
+            }
+        };
         if doc.get_heads().is_empty() {
             return Err(DocError::Empty);
         }
@@ -96,9 +100,7 @@ impl DayDoc {
         let obj = match self.ticket_objs.get(&new.id) {
             Some(obj) => obj.clone(),
             None => {
-                let obj = self
-                    .doc
-                    .put_object(&self.tickets, new.id.key(), ObjType::Map)?;
+                let obj = self.doc.put_object(&self.tickets, new.id.key(), ObjType::Map)?;
                 self.ticket_objs.insert(new.id, obj.clone());
                 obj
             }
@@ -116,9 +118,7 @@ impl DayDoc {
         let obj = match self.counter_objs.get(id) {
             Some(obj) => obj.clone(),
             None => {
-                let obj = self
-                    .doc
-                    .put_object(&self.counters, id.as_str(), ObjType::Map)?;
+                let obj = self.doc.put_object(&self.counters, id.as_str(), ObjType::Map)?;
                 self.counter_objs.insert(id.clone(), obj.clone());
                 obj
             }
@@ -128,9 +128,7 @@ impl DayDoc {
     }
 
     pub fn put_call(&mut self, call: &CallRecord) -> Result<(), DocError> {
-        let obj = self
-            .doc
-            .put_object(&self.calls, TicketId(call.seq).key(), ObjType::Map)?;
+        let obj = self.doc.put_object(&self.calls, TicketId(call.seq).key(), ObjType::Map)?;
         let fields = vec![
             (ck::TICKET, i(call.ticket.0)),
             (ck::PREFIX, s(&call.number.prefix.to_string())),
@@ -155,8 +153,7 @@ impl DayDoc {
     }
 
     pub fn commit(&mut self, now: Timestamp) {
-        self.doc
-            .commit_with(automerge::transaction::CommitOptions::default().with_time(now.0 / 1000));
+        self.doc.commit_with(automerge::transaction::CommitOptions::default().with_time(now.0 / 1000));
     }
 
     pub fn save_incremental(&mut self) -> Vec<u8> {
@@ -181,20 +178,16 @@ impl DayDoc {
 pub fn read_day(doc: &AutoCommit) -> Result<Day, DocError> {
     let schema = scalar::int(doc, &ROOT, keys::SCHEMA)?;
     if schema != keys::SCHEMA_VERSION {
-        return Err(DocError::Schema {
-            expected: keys::SCHEMA_VERSION,
-            found: schema,
-        });
+        return Err(DocError::Schema { expected: keys::SCHEMA_VERSION, found: schema });
     }
     let office = scalar::str(doc, &ROOT, keys::OFFICE)?;
-    let day = BusinessDay::parse(&scalar::str(doc, &ROOT, keys::DAY)?)
-        .ok_or_else(|| DocError::Field(keys::DAY.into()))?;
+    let day =
+        BusinessDay::parse(&scalar::str(doc, &ROOT, keys::DAY)?).ok_or_else(|| DocError::Field(keys::DAY.into()))?;
     let mut result = Day::new(&office, day);
 
     let tickets = scalar::map(doc, &ROOT, keys::TICKETS)?;
     for key in doc.keys(&tickets) {
-        let id =
-            TicketId::from_key(&key).ok_or_else(|| DocError::Field(format!("tickets.{key}")))?;
+        let id = TicketId::from_key(&key).ok_or_else(|| DocError::Field(format!("tickets.{key}")))?;
         let obj = scalar::map(doc, &tickets, &key)?;
         result.tickets.insert(id, read_ticket(doc, &obj, id)?);
     }
@@ -204,8 +197,7 @@ pub fn read_day(doc: &AutoCommit) -> Result<Day, DocError> {
         let obj = scalar::map(doc, &counters, &key)?;
         let status = scalar::str(doc, &obj, cok::STATUS)?;
         let state = CounterState {
-            status: CounterStatus::from_name(&status)
-                .ok_or_else(|| DocError::Field(cok::STATUS.into()))?,
+            status: CounterStatus::from_name(&status).ok_or_else(|| DocError::Field(cok::STATUS.into()))?,
             agent: scalar::opt_str(doc, &obj, cok::AGENT)?.map(AgentId),
             current: scalar::opt_int(doc, &obj, cok::CURRENT)?.map(|n| TicketId(n as u32)),
             preferential_streak: scalar::int(doc, &obj, cok::STREAK)? as u32,
@@ -216,9 +208,7 @@ pub fn read_day(doc: &AutoCommit) -> Result<Day, DocError> {
     let calls = scalar::map(doc, &ROOT, keys::CALLS)?;
     for key in doc.keys(&calls) {
         let obj = scalar::map(doc, &calls, &key)?;
-        let seq = TicketId::from_key(&key)
-            .ok_or_else(|| DocError::Field(format!("calls.{key}")))?
-            .0;
+        let seq = TicketId::from_key(&key).ok_or_else(|| DocError::Field(format!("calls.{key}")))?.0;
         let reason = scalar::str(doc, &obj, ck::REASON)?;
         let skipped_obj = scalar::map(doc, &obj, ck::SKIPPED)?;
         let skipped = doc
@@ -238,8 +228,7 @@ pub fn read_day(doc: &AutoCommit) -> Result<Day, DocError> {
             counter: CounterId(scalar::str(doc, &obj, ck::COUNTER)?),
             agent: AgentId(scalar::str(doc, &obj, ck::AGENT)?),
             at: scalar::time(doc, &obj, ck::AT)?,
-            reason: CallReason::from_name(&reason)
-                .ok_or_else(|| DocError::Field(ck::REASON.into()))?,
+            reason: CallReason::from_name(&reason).ok_or_else(|| DocError::Field(ck::REASON.into()))?,
             note: scalar::opt_str(doc, &obj, ck::NOTE)?,
             skipped,
         });
@@ -248,15 +237,9 @@ pub fn read_day(doc: &AutoCommit) -> Result<Day, DocError> {
 
     let sequences = scalar::map(doc, &ROOT, keys::SEQUENCES)?;
     for key in doc.keys(&sequences) {
-        let prefix = key
-            .chars()
-            .next()
-            .ok_or_else(|| DocError::Field("sequences".into()))?;
+        let prefix = key.chars().next().ok_or_else(|| DocError::Field("sequences".into()))?;
         let seq = scalar::int(doc, &sequences, &key)?;
-        result.sequences.insert(
-            prefix,
-            u16::try_from(seq).map_err(|_| DocError::Field("sequences".into()))?,
-        );
+        result.sequences.insert(prefix, u16::try_from(seq).map_err(|_| DocError::Field("sequences".into()))?);
     }
     Ok(result)
 }
@@ -279,10 +262,7 @@ fn ticket_fields(ticket: &Ticket) -> Fields {
         (tk::QUEUED_AT, t(ticket.queued_at)),
         (tk::FRONT, ScalarValue::Boolean(ticket.front)),
         (tk::STATUS, s(ticket.status.name())),
-        (
-            tk::COUNTER,
-            opt_s(ticket.counter.as_ref().map(|c| c.as_str())),
-        ),
+        (tk::COUNTER, opt_s(ticket.counter.as_ref().map(|c| c.as_str()))),
         (tk::AGENT, opt_s(ticket.agent.as_ref().map(|a| a.as_str()))),
         (tk::RECALLS, i(ticket.recalls)),
         (tk::TRANSFERS, i(ticket.transfers)),
@@ -298,31 +278,19 @@ fn counter_fields(state: &CounterState) -> Fields {
     vec![
         (cok::STATUS, s(state.status.name())),
         (cok::AGENT, opt_s(state.agent.as_ref().map(|a| a.as_str()))),
-        (
-            cok::CURRENT,
-            state.current.map_or(ScalarValue::Null, |id| i(id.0)),
-        ),
+        (cok::CURRENT, state.current.map_or(ScalarValue::Null, |id| i(id.0))),
         (cok::STREAK, i(state.preferential_streak)),
     ]
 }
 
-fn read_number(
-    doc: &AutoCommit,
-    obj: &ObjId,
-    prefix: &str,
-    seq: &str,
-) -> Result<TicketNumber, DocError> {
+fn read_number(doc: &AutoCommit, obj: &ObjId, prefix: &str, seq: &str) -> Result<TicketNumber, DocError> {
     let prefix_text = scalar::str(doc, obj, prefix)?;
     let mut chars = prefix_text.chars();
     let (Some(letter), None) = (chars.next(), chars.next()) else {
         return Err(DocError::Field(prefix.into()));
     };
-    let seq =
-        u16::try_from(scalar::int(doc, obj, seq)?).map_err(|_| DocError::Field(seq.into()))?;
-    Ok(TicketNumber {
-        prefix: letter,
-        seq,
-    })
+    let seq = u16::try_from(scalar::int(doc, obj, seq)?).map_err(|_| DocError::Field(seq.into()))?;
+    Ok(TicketNumber { prefix: letter, seq })
 }
 
 fn small(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<u8, DocError> {
@@ -334,13 +302,10 @@ fn read_ticket(doc: &AutoCommit, obj: &ObjId, id: TicketId) -> Result<Ticket, Do
         "normal" => Class::Normal,
         "preferential" => Class::Preferential {
             category: CategoryId(
-                scalar::opt_str(doc, obj, tk::CATEGORY)?
-                    .ok_or_else(|| DocError::Field(tk::CATEGORY.into()))?,
+                scalar::opt_str(doc, obj, tk::CATEGORY)?.ok_or_else(|| DocError::Field(tk::CATEGORY.into()))?,
             ),
         },
-        "appointment" => Class::Appointment {
-            at: scalar::time(doc, obj, tk::APPOINTMENT_AT)?,
-        },
+        "appointment" => Class::Appointment { at: scalar::time(doc, obj, tk::APPOINTMENT_AT)? },
         _ => return Err(DocError::Field(tk::CLASS.into())),
     };
     let status = scalar::str(doc, obj, tk::STATUS)?;
@@ -353,8 +318,7 @@ fn read_ticket(doc: &AutoCommit, obj: &ObjId, id: TicketId) -> Result<Ticket, Do
         issued_at: scalar::time(doc, obj, tk::ISSUED_AT)?,
         queued_at: scalar::time(doc, obj, tk::QUEUED_AT)?,
         front: scalar::bool(doc, obj, tk::FRONT)?,
-        status: TicketStatus::from_name(&status)
-            .ok_or_else(|| DocError::Field(tk::STATUS.into()))?,
+        status: TicketStatus::from_name(&status).ok_or_else(|| DocError::Field(tk::STATUS.into()))?,
         counter: scalar::opt_str(doc, obj, tk::COUNTER)?.map(CounterId),
         agent: scalar::opt_str(doc, obj, tk::AGENT)?.map(AgentId),
         recalls: small(doc, obj, tk::RECALLS)?,

@@ -9,12 +9,7 @@ use crate::ids::Timestamp;
 pub type Fields = Vec<(&'static str, ScalarValue)>;
 
 /// Write `new`, skipping fields equal in `old` (same keys in the same order).
-pub fn write(
-    doc: &mut AutoCommit,
-    obj: &ObjId,
-    old: Option<&Fields>,
-    new: &Fields,
-) -> Result<(), DocError> {
+pub fn write(doc: &mut AutoCommit, obj: &ObjId, old: Option<&Fields>, new: &Fields) -> Result<(), DocError> {
     use automerge::transaction::Transactable;
     for (i, (key, value)) in new.iter().enumerate() {
         if old.is_some_and(|old| old.get(i).map(|(_, v)| v) == Some(value)) {
@@ -47,9 +42,7 @@ pub fn opt_str(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<Option<String
 pub fn int(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<i64, DocError> {
     match get(doc, obj, key) {
         Some(ScalarValue::Int(i)) => Ok(i),
-        Some(ScalarValue::Uint(u)) => {
-            i64::try_from(u).map_err(|_| DocError::Field(key.to_string()))
-        }
+        Some(ScalarValue::Uint(u)) => i64::try_from(u).map_err(|_| DocError::Field(key.to_string())),
         _ => Err(DocError::Field(key.to_string())),
     }
 }

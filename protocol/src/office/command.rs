@@ -104,12 +104,6 @@ pub enum Command {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reply {
     Ticket(Ticket),
-    Call {
-        ticket: Ticket,
-        call: CallRecord,
-    },
-    Counter {
-        counter: CounterId,
-        state: CounterState,
-    },
+    Call { ticket: Ticket, call: CallRecord },
+    Counter { counter: CounterId, state: CounterState },
 }

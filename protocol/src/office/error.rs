@@ -34,30 +34,15 @@ pub enum Rejection {
     #[error("nobody is waiting for the services of counter {0}")]
     QueueEmpty(CounterId),
     #[error("counter {counter} does not serve the service of ticket {number}")]
-    ServiceNotServedHere {
-        counter: CounterId,
-        number: TicketNumber,
-    },
+    ServiceNotServedHere { counter: CounterId, number: TicketNumber },
     #[error("ticket {number} is {}, not waiting", .status.name())]
-    TicketNotWaiting {
-        number: TicketNumber,
-        status: TicketStatus,
-    },
+    TicketNotWaiting { number: TicketNumber, status: TicketStatus },
     #[error("ticket {number} is {}, not called", .status.name())]
-    TicketNotCalled {
-        number: TicketNumber,
-        status: TicketStatus,
-    },
+    TicketNotCalled { number: TicketNumber, status: TicketStatus },
     #[error("ticket {number} is {}, not parked", .status.name())]
-    TicketNotParked {
-        number: TicketNumber,
-        status: TicketStatus,
-    },
+    TicketNotParked { number: TicketNumber, status: TicketStatus },
     #[error("ticket {number} is already {}", .status.name())]
-    TicketClosed {
-        number: TicketNumber,
-        status: TicketStatus,
-    },
+    TicketClosed { number: TicketNumber, status: TicketStatus },
     #[error("ticket {0} is at a counter; the counter finishes, transfers or parks it")]
     TicketAtCounter(TicketNumber),
     #[error("ticket {0} is already in that service")]
@@ -111,9 +96,6 @@ impl Rejection {
 
     /// Whether the thing named does not exist (HTTP 404) rather than being in the wrong state.
     pub fn is_not_found(&self) -> bool {
-        matches!(
-            self,
-            Rejection::UnknownCounter(_) | Rejection::UnknownTicket(_) | Rejection::UnknownToken
-        )
+        matches!(self, Rejection::UnknownCounter(_) | Rejection::UnknownTicket(_) | Rejection::UnknownToken)
     }
 }

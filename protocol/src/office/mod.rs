@@ -77,13 +77,7 @@ impl CounterStatus {
         }
     }
     pub fn from_name(name: &str) -> Option<Self> {
-        [
-            CounterStatus::Closed,
-            CounterStatus::Open,
-            CounterStatus::Paused,
-        ]
-        .into_iter()
-        .find(|s| s.name() == name)
+        [CounterStatus::Closed, CounterStatus::Open, CounterStatus::Paused].into_iter().find(|s| s.name() == name)
     }
 }
 
@@ -159,18 +153,17 @@ pub struct Office {
     saved: Vec<u8>,
     /// Set when the document had to be rebuilt: commands applied since the last persist are gone.
     failed: bool,
+    /// The time of the latest applied command: changes are committed per persisted batch, so
+    /// a batch of commands is one automerge change (history, and so every later cost, stays
+    /// proportional to batches, not commands).
+    last_applied: Option<Timestamp>,
     alarmed: BTreeSet<TicketId>,
 }
 
 impl Office {
     /// A new office, or one restored from the stored chunks of its current day document.
     /// `actor` must be fresh for every process start (an automerge actor id never repeats a seq).
-    pub fn restore(
-        config: OfficeConfig,
-        actor: Vec<u8>,
-        now: Timestamp,
-        chunks: &[Vec<u8>],
-    ) -> Result<Self, DocError> {
+    pub fn restore(config: OfficeConfig, actor: Vec<u8>, now: Timestamp, chunks: &[Vec<u8>]) -> Result<Self, DocError> {
         let today = BusinessDay::containing(now, &config.time_zone);
         let (doc, day, saved) = if chunks.is_empty() {
             let mut doc = DayDoc::create(&config.id, today, &actor, now)?;
@@ -179,10 +172,7 @@ impl Office {
         } else {
             let (doc, day) = DayDoc::load(chunks, &actor)?;
             if day.office != config.id {
-                return Err(DocError::WrongOffice {
-                    expected: config.id.clone(),
-                    found: day.office,
-                });
+                return Err(DocError::WrongOffice { expected: config.id.clone(), found: day.office });
             }
             (doc, day, chunks.concat())
         };
@@ -197,14 +187,12 @@ impl Office {
             persist: VecDeque::new(),
             saved: Vec::new(),
             failed: false,
+            last_applied: None,
             alarmed: BTreeSet::new(),
         };
         office.reindex();
         if chunks.is_empty() {
-            office.persist.push_back(Persist {
-                doc_id: office.doc_id(),
-                bytes: saved.clone(),
-            });
+            office.persist.push_back(Persist { doc_id: office.doc_id(), bytes: saved.clone() });
         }
         office.saved = saved;
         office.roll_over(now)?;
@@ -225,14 +213,10 @@ impl Office {
         self.day.tickets.get(&id)
     }
     pub fn ticket_by_number(&self, number: TicketNumber) -> Option<&Ticket> {
-        self.numbers
-            .get(&number)
-            .and_then(|id| self.day.tickets.get(id))
+        self.numbers.get(&number).and_then(|id| self.day.tickets.get(id))
     }
     pub fn ticket_by_token(&self, token: &str) -> Option<&Ticket> {
-        self.tokens
-            .get(token)
-            .and_then(|id| self.day.tickets.get(id))
+        self.tokens.get(token).and_then(|id| self.day.tickets.get(id))
     }
 
     pub fn handle_command(&mut self, now: Timestamp, command: Command) -> Result<Reply, Rejection> {
@@ -282,26 +266,22 @@ impl Office {
         if let Some(persist) = self.persist.pop_front() {
             return Some(persist);
         }
+        self.commit_pending();
         let bytes = self.doc.save_incremental();
         if bytes.is_empty() {
             return None;
         }
         self.saved.extend_from_slice(&bytes);
-        Some(Persist {
-            doc_id: self.doc_id(),
-            bytes,
-        })
+        Some(Persist { doc_id: self.doc_id(), bytes })
     }
 
     /// A compacted save of the current day document, to replace its stored chunks.
     /// Call only after `poll_persist` returned `None`.
     pub fn snapshot(&mut self) -> Persist {
+        self.commit_pending();
         let bytes = self.doc.save();
         self.saved = bytes.clone();
-        Persist {
-            doc_id: self.doc_id(),
-            bytes,
-        }
+        Persist { doc_id: self.doc_id(), bytes }
     }
 
     /// True once if the document was rebuilt since the last call: replies computed since the
@@ -322,13 +302,7 @@ impl Office {
             return Vec::new();
         };
         let streak = self.day.counter(counter).preferential_streak;
-        rule::rank(
-            &self.config,
-            self.day.tickets.values(),
-            &config.services,
-            streak,
-            now,
-        )
+        rule::rank(&self.config, self.day.tickets.values(), &config.services, streak, now)
     }
 
     /// People ahead of a waiting ticket in its service, and the wait that suggests.
@@ -349,18 +323,12 @@ impl Office {
             .count()
             .max(1) as u32;
         let minutes = self.service_minutes(&ticket.service);
-        Some(Position {
-            people_ahead: ahead,
-            estimated_wait_minutes: (ahead * minutes).div_ceil(counters),
-        })
+        Some(Position { people_ahead: ahead, estimated_wait_minutes: (ahead * minutes).div_ceil(counters) })
     }
 
     /// The mean service time of the day's finished tickets of a service, or the configured one.
     fn service_minutes(&self, service: &ServiceId) -> u32 {
-        let configured = self
-            .config
-            .service(service)
-            .map_or(5, |s| s.expected_service_minutes);
+        let configured = self.config.service(service).map_or(5, |s| s.expected_service_minutes);
         let (count, total_ms) = self
             .day
             .tickets
@@ -375,18 +343,15 @@ impl Office {
     }
 
     fn reindex(&mut self) {
-        self.numbers = self
-            .day
-            .tickets
-            .values()
-            .map(|t| (t.number, t.id))
-            .collect();
-        self.tokens = self
-            .day
-            .tickets
-            .values()
-            .map(|t| (t.token.clone(), t.id))
-            .collect();
+        self.numbers = self.day.tickets.values().map(|t| (t.number, t.id)).collect();
+        self.tokens = self.day.tickets.values().map(|t| (t.token.clone(), t.id)).collect();
+    }
+
+    /// Close the automerge change holding every command applied since the last persist.
+    fn commit_pending(&mut self) {
+        if let Some(at) = self.last_applied.take() {
+            self.doc.commit(at);
+        }
     }
 
     fn roll_over(&mut self, now: Timestamp) -> Result<(), DocError> {
@@ -394,12 +359,10 @@ impl Office {
         if today <= self.day.day {
             return Ok(());
         }
+        self.commit_pending();
         let last = self.doc.save_incremental();
         if !last.is_empty() {
-            self.persist.push_back(Persist {
-                doc_id: self.doc_id(),
-                bytes: last,
-            });
+            self.persist.push_back(Persist { doc_id: self.doc_id(), bytes: last });
         }
         let mut doc = DayDoc::create(&self.config.id, today, &self.actor, now)?;
         self.saved = doc.save_incremental();
@@ -407,10 +370,7 @@ impl Office {
         self.day = Day::new(&self.config.id, today);
         self.alarmed.clear();
         self.reindex();
-        self.persist.push_back(Persist {
-            doc_id: self.doc_id(),
-            bytes: self.saved.clone(),
-        });
+        self.persist.push_back(Persist { doc_id: self.doc_id(), bytes: self.saved.clone() });
         tracing::info!(office = %self.config.id, day = %today, "business day started");
         self.events.push_back(Event::DayStarted(today));
         Ok(())
@@ -434,7 +394,6 @@ impl Office {
             if let Some((prefix, seq)) = change.sequence {
                 doc.put_sequence(prefix, seq)?;
             }
-            doc.commit(now);
             Ok(())
         }));
         match written {
@@ -450,6 +409,7 @@ impl Office {
                 return Err(Rejection::Internal);
             }
         }
+        self.last_applied = Some(now);
         for ticket in change.tickets {
             self.numbers.insert(ticket.number, ticket.id);
             self.tokens.insert(ticket.token.clone(), ticket.id);
@@ -463,10 +423,7 @@ impl Office {
         }
         if let Some((prefix, seq)) = change.sequence {
             let previous = self.day.sequences.insert(prefix, seq);
-            assert!(
-                previous.is_none_or(|p| p < seq),
-                "ticket numbers strictly increase"
-            );
+            assert!(previous.is_none_or(|p| p < seq), "ticket numbers strictly increase");
         }
         self.events.extend(change.events);
         Ok(())
@@ -475,6 +432,7 @@ impl Office {
     /// Back to the last persisted state: the document from its saved bytes, memory from it.
     fn rebuild(&mut self) {
         self.failed = true;
+        self.last_applied = None;
         match DayDoc::load(&[self.saved.clone()], &self.actor) {
             Ok((doc, day)) => {
                 self.doc = doc;
@@ -491,11 +449,7 @@ impl Office {
 
     fn decide(&self, now: Timestamp, command: Command) -> Result<(Change, Reply), Rejection> {
         match command {
-            Command::Issue {
-                service,
-                priority,
-                token,
-            } => self.issue(now, service, priority, token),
+            Command::Issue { service, priority, token } => self.issue(now, service, priority, token),
             Command::SignIn { counter, by } => self.sign_in(counter, by),
             Command::Pause { counter, by } => {
                 let state = self.counter_state(&counter, &by)?;
@@ -503,26 +457,14 @@ impl Office {
                 if state.current.is_some() {
                     return Err(Rejection::CounterBusy(counter));
                 }
-                self.counter_change(
-                    counter,
-                    CounterState {
-                        status: CounterStatus::Paused,
-                        ..state
-                    },
-                )
+                self.counter_change(counter, CounterState { status: CounterStatus::Paused, ..state })
             }
             Command::Reopen { counter, by } => {
                 let state = self.counter_state(&counter, &by)?;
                 if state.status != CounterStatus::Paused {
                     return Err(Rejection::CounterNotPaused(counter));
                 }
-                self.counter_change(
-                    counter,
-                    CounterState {
-                        status: CounterStatus::Open,
-                        ..state
-                    },
-                )
+                self.counter_change(counter, CounterState { status: CounterStatus::Open, ..state })
             }
             Command::Close { counter, by } => {
                 let state = self.counter_state(&counter, &by)?;
@@ -539,31 +481,14 @@ impl Office {
                     .copied()
                     .ok_or_else(|| Rejection::QueueEmpty(counter.clone()))?;
                 let ticket = &self.day.tickets[&first.ticket];
-                Ok(self.call(
-                    now,
-                    counter,
-                    state,
-                    by,
-                    ticket,
-                    first.reason,
-                    None,
-                    Vec::new(),
-                ))
+                Ok(self.call(now, counter, state, by, ticket, first.reason, None, Vec::new()))
             }
-            Command::CallSpecific {
-                counter,
-                by,
-                number,
-                reason,
-            } => {
+            Command::CallSpecific { counter, by, number, reason } => {
                 let note = required_text(&reason)?;
                 let state = self.idle_counter(&counter, &by)?;
                 let ticket = self.find(number)?;
                 if ticket.status != TicketStatus::Waiting {
-                    return Err(Rejection::TicketNotWaiting {
-                        number,
-                        status: ticket.status,
-                    });
+                    return Err(Rejection::TicketNotWaiting { number, status: ticket.status });
                 }
                 if !self.serves(&counter, &ticket.service) {
                     return Err(Rejection::ServiceNotServedHere { counter, number });
@@ -577,58 +502,25 @@ impl Office {
                 let reason = CallReason::Specific;
                 Ok(self.call(now, counter, state, by, ticket, reason, Some(note), skipped))
             }
-            Command::Resume {
-                counter,
-                by,
-                number,
-            } => {
+            Command::Resume { counter, by, number } => {
                 let state = self.idle_counter(&counter, &by)?;
                 let ticket = self.find(number)?;
                 if ticket.status != TicketStatus::Parked {
-                    return Err(Rejection::TicketNotParked {
-                        number,
-                        status: ticket.status,
-                    });
+                    return Err(Rejection::TicketNotParked { number, status: ticket.status });
                 }
-                Ok(self.call(
-                    now,
-                    counter,
-                    state,
-                    by,
-                    ticket,
-                    CallReason::Resumed,
-                    None,
-                    Vec::new(),
-                ))
+                Ok(self.call(now, counter, state, by, ticket, CallReason::Resumed, None, Vec::new()))
             }
             Command::Recall { counter, by } => {
                 let (state, ticket) = self.current(&counter, &by)?;
                 if ticket.status != TicketStatus::Called {
-                    return Err(Rejection::TicketNotCalled {
-                        number: ticket.number,
-                        status: ticket.status,
-                    });
+                    return Err(Rejection::TicketNotCalled { number: ticket.number, status: ticket.status });
                 }
                 if ticket.recalls >= self.config.rule.recalls_max {
-                    return Ok(self.release(
-                        now,
-                        counter,
-                        state,
-                        ticket,
-                        TicketStatus::NoShow,
-                        None,
-                    ));
+                    return Ok(self.release(now, counter, state, ticket, TicketStatus::NoShow, None));
                 }
-                let ticket = Ticket {
-                    recalls: ticket.recalls + 1,
-                    called_at: Some(now),
-                    ..ticket.clone()
-                };
+                let ticket = Ticket { recalls: ticket.recalls + 1, called_at: Some(now), ..ticket.clone() };
                 let change = Change {
-                    events: vec![Event::Called {
-                        ticket: ticket.clone(),
-                        call: None,
-                    }],
+                    events: vec![Event::Called { ticket: ticket.clone(), call: None }],
                     tickets: vec![ticket.clone()],
                     ..Change::default()
                 };
@@ -637,45 +529,21 @@ impl Office {
             Command::Start { counter, by } => {
                 let (_, ticket) = self.current(&counter, &by)?;
                 if ticket.status != TicketStatus::Called {
-                    return Err(Rejection::TicketNotCalled {
-                        number: ticket.number,
-                        status: ticket.status,
-                    });
+                    return Err(Rejection::TicketNotCalled { number: ticket.number, status: ticket.status });
                 }
-                let ticket = Ticket {
-                    status: TicketStatus::Serving,
-                    started_at: Some(now),
-                    ..ticket.clone()
-                };
+                let ticket = Ticket { status: TicketStatus::Serving, started_at: Some(now), ..ticket.clone() };
                 Ok(ticket_change(ticket))
             }
-            Command::Finish {
-                counter,
-                by,
-                outcome,
-            } => {
+            Command::Finish { counter, by, outcome } => {
                 let outcome = optional_text(&outcome)?.unwrap_or_else(|| "served".to_string());
                 let (state, ticket) = self.current(&counter, &by)?;
-                let ticket = Ticket {
-                    started_at: ticket.started_at.or(ticket.called_at),
-                    ..ticket.clone()
-                };
-                Ok(self.release(
-                    now,
-                    counter,
-                    state,
-                    &ticket,
-                    TicketStatus::Finished,
-                    Some(outcome),
-                ))
+                let ticket = Ticket { started_at: ticket.started_at.or(ticket.called_at), ..ticket.clone() };
+                Ok(self.release(now, counter, state, &ticket, TicketStatus::Finished, Some(outcome)))
             }
             Command::NoShow { counter, by } => {
                 let (state, ticket) = self.current(&counter, &by)?;
                 if ticket.status != TicketStatus::Called {
-                    return Err(Rejection::TicketNotCalled {
-                        number: ticket.number,
-                        status: ticket.status,
-                    });
+                    return Err(Rejection::TicketNotCalled { number: ticket.number, status: ticket.status });
                 }
                 Ok(self.release(now, counter, state, ticket, TicketStatus::NoShow, None))
             }
@@ -683,11 +551,7 @@ impl Office {
                 let (state, ticket) = self.current(&counter, &by)?;
                 Ok(self.release(now, counter, state, ticket, TicketStatus::Parked, None))
             }
-            Command::Transfer {
-                counter,
-                by,
-                service,
-            } => {
+            Command::Transfer { counter, by, service } => {
                 let (state, ticket) = self.current(&counter, &by)?;
                 if self.config.service(&service).is_none() {
                     return Err(Rejection::UnknownService(service));
@@ -710,17 +574,11 @@ impl Office {
                     front: head || ticket.front,
                     ..ticket.clone()
                 };
-                let state = CounterState {
-                    current: None,
-                    ..state
-                };
+                let state = CounterState { current: None, ..state };
                 let change = Change {
                     events: vec![
                         Event::TicketChanged(ticket.clone()),
-                        Event::CounterChanged {
-                            counter: counter.clone(),
-                            state: state.clone(),
-                        },
+                        Event::CounterChanged { counter: counter.clone(), state: state.clone() },
                     ],
                     tickets: vec![ticket.clone()],
                     counters: vec![(counter, state)],
@@ -734,9 +592,7 @@ impl Office {
                 self.cancel(now, ticket, reason)
             }
             Command::CancelByToken { token } => {
-                let ticket = self
-                    .ticket_by_token(&token)
-                    .ok_or(Rejection::UnknownToken)?;
+                let ticket = self.ticket_by_token(&token).ok_or(Rejection::UnknownToken)?;
                 self.cancel(now, ticket, "cancelled by the citizen".to_string())
             }
         }
@@ -749,10 +605,7 @@ impl Office {
         priority: Priority,
         token: String,
     ) -> Result<(Change, Reply), Rejection> {
-        let config = self
-            .config
-            .service(&service)
-            .ok_or_else(|| Rejection::UnknownService(service.clone()))?;
+        let config = self.config.service(&service).ok_or_else(|| Rejection::UnknownService(service.clone()))?;
         let class = match priority {
             Priority::Normal => Class::Normal,
             Priority::Preferential(category) => {
@@ -765,9 +618,7 @@ impl Office {
         };
         let token_ok = !token.is_empty()
             && token.len() <= limits::TOKEN_LEN_MAX
-            && token
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         if !token_ok || self.tokens.contains_key(&token) {
             return Err(Rejection::BadToken);
         }
@@ -775,19 +626,10 @@ impl Office {
         if seq > limits::TICKETS_PER_SERVICE_MAX {
             return Err(Rejection::ServiceFull(service));
         }
-        let id = TicketId(
-            self.day
-                .tickets
-                .keys()
-                .next_back()
-                .map_or(1, |last| last.0 + 1),
-        );
+        let id = TicketId(self.day.tickets.keys().next_back().map_or(1, |last| last.0 + 1));
         let ticket = Ticket {
             id,
-            number: TicketNumber {
-                prefix: config.prefix,
-                seq,
-            },
+            number: TicketNumber { prefix: config.prefix, seq },
             service,
             class,
             token,
@@ -822,19 +664,13 @@ impl Office {
         match &state.agent {
             Some(agent) if *agent == by.agent => {
                 if state.status == CounterStatus::Closed {
-                    let state = CounterState {
-                        status: CounterStatus::Open,
-                        ..state
-                    };
+                    let state = CounterState { status: CounterStatus::Open, ..state };
                     return self.counter_change(counter, state);
                 }
                 return Ok((Change::default(), Reply::Counter { counter, state }));
             }
             Some(agent) => {
-                return Err(Rejection::CounterTaken {
-                    counter,
-                    agent: agent.clone(),
-                });
+                return Err(Rejection::CounterTaken { counter, agent: agent.clone() });
             }
             None => {}
         }
@@ -846,37 +682,20 @@ impl Office {
                     return Err(Rejection::CounterBusy(other.clone()));
                 }
                 let closed = CounterState::default();
-                change.events.push(Event::CounterChanged {
-                    counter: other.clone(),
-                    state: closed.clone(),
-                });
+                change.events.push(Event::CounterChanged { counter: other.clone(), state: closed.clone() });
                 change.counters.push((other.clone(), closed));
             }
         }
-        let state = CounterState {
-            status: CounterStatus::Open,
-            agent: Some(by.agent),
-            current: None,
-            preferential_streak: 0,
-        };
-        change.events.push(Event::CounterChanged {
-            counter: counter.clone(),
-            state: state.clone(),
-        });
+        let state =
+            CounterState { status: CounterStatus::Open, agent: Some(by.agent), current: None, preferential_streak: 0 };
+        change.events.push(Event::CounterChanged { counter: counter.clone(), state: state.clone() });
         change.counters.push((counter.clone(), state.clone()));
         Ok((change, Reply::Counter { counter, state }))
     }
 
-    fn counter_change(
-        &self,
-        counter: CounterId,
-        state: CounterState,
-    ) -> Result<(Change, Reply), Rejection> {
+    fn counter_change(&self, counter: CounterId, state: CounterState) -> Result<(Change, Reply), Rejection> {
         let change = Change {
-            events: vec![Event::CounterChanged {
-                counter: counter.clone(),
-                state: state.clone(),
-            }],
+            events: vec![Event::CounterChanged { counter: counter.clone(), state: state.clone() }],
             counters: vec![(counter.clone(), state.clone())],
             ..Change::default()
         };
@@ -916,32 +735,22 @@ impl Office {
     }
 
     /// The counter and the ticket called to it.
-    fn current(
-        &self,
-        counter: &CounterId,
-        by: &Actor,
-    ) -> Result<(CounterState, &Ticket), Rejection> {
+    fn current(&self, counter: &CounterId, by: &Actor) -> Result<(CounterState, &Ticket), Rejection> {
         let state = self.counter_state(counter, by)?;
         let ticket = state
             .current
             .and_then(|id| self.day.tickets.get(&id))
             .ok_or_else(|| Rejection::CounterIdle(counter.clone()))?;
-        debug_assert!(
-            ticket.status.is_at_counter(),
-            "a counter's current ticket is at it"
-        );
+        debug_assert!(ticket.status.is_at_counter(), "a counter's current ticket is at it");
         Ok((state, ticket))
     }
 
     fn find(&self, number: TicketNumber) -> Result<&Ticket, Rejection> {
-        self.ticket_by_number(number)
-            .ok_or(Rejection::UnknownTicket(number))
+        self.ticket_by_number(number).ok_or(Rejection::UnknownTicket(number))
     }
 
     fn serves(&self, counter: &CounterId, service: &ServiceId) -> bool {
-        self.config
-            .counter(counter)
-            .is_some_and(|c| c.services.contains(service))
+        self.config.counter(counter).is_some_and(|c| c.services.contains(service))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -974,11 +783,7 @@ impl Office {
         };
         let state = CounterState {
             current: Some(ticket.id),
-            preferential_streak: if preferential {
-                state.preferential_streak + 1
-            } else {
-                0
-            },
+            preferential_streak: if preferential { state.preferential_streak + 1 } else { 0 },
             ..state
         };
         let call = CallRecord {
@@ -1000,14 +805,8 @@ impl Office {
         }
         let change = Change {
             events: vec![
-                Event::Called {
-                    ticket: ticket.clone(),
-                    call: Some(call.clone()),
-                },
-                Event::CounterChanged {
-                    counter: counter.clone(),
-                    state: state.clone(),
-                },
+                Event::Called { ticket: ticket.clone(), call: Some(call.clone()) },
+                Event::CounterChanged { counter: counter.clone(), state: state.clone() },
             ],
             tickets: vec![ticket.clone()],
             counters: vec![(counter, state)],
@@ -1027,24 +826,13 @@ impl Office {
         status: TicketStatus,
         outcome: Option<String>,
     ) -> (Change, Reply) {
-        let ticket = Ticket {
-            status,
-            counter: None,
-            closed_at: status.is_closed().then_some(now),
-            outcome,
-            ..ticket.clone()
-        };
-        let state = CounterState {
-            current: None,
-            ..state
-        };
+        let ticket =
+            Ticket { status, counter: None, closed_at: status.is_closed().then_some(now), outcome, ..ticket.clone() };
+        let state = CounterState { current: None, ..state };
         let change = Change {
             events: vec![
                 Event::TicketChanged(ticket.clone()),
-                Event::CounterChanged {
-                    counter: counter.clone(),
-                    state: state.clone(),
-                },
+                Event::CounterChanged { counter: counter.clone(), state: state.clone() },
             ],
             tickets: vec![ticket.clone()],
             counters: vec![(counter, state)],
@@ -1053,27 +841,15 @@ impl Office {
         (change, Reply::Ticket(ticket))
     }
 
-    fn cancel(
-        &self,
-        now: Timestamp,
-        ticket: &Ticket,
-        reason: String,
-    ) -> Result<(Change, Reply), Rejection> {
+    fn cancel(&self, now: Timestamp, ticket: &Ticket, reason: String) -> Result<(Change, Reply), Rejection> {
         if ticket.status.is_closed() {
-            return Err(Rejection::TicketClosed {
-                number: ticket.number,
-                status: ticket.status,
-            });
+            return Err(Rejection::TicketClosed { number: ticket.number, status: ticket.status });
         }
         if ticket.status.is_at_counter() {
             return Err(Rejection::TicketAtCounter(ticket.number));
         }
-        let ticket = Ticket {
-            status: TicketStatus::Cancelled,
-            closed_at: Some(now),
-            outcome: Some(reason),
-            ..ticket.clone()
-        };
+        let ticket =
+            Ticket { status: TicketStatus::Cancelled, closed_at: Some(now), outcome: Some(reason), ..ticket.clone() };
         Ok(ticket_change(ticket))
     }
 }

@@ -14,10 +14,7 @@ fn office() -> Office {
 }
 
 fn agent(name: &str) -> Actor {
-    Actor {
-        agent: AgentId::new(name),
-        supervisor: false,
-    }
+    Actor { agent: AgentId::new(name), supervisor: false }
 }
 
 fn counter(id: &str) -> CounterId {
@@ -30,50 +27,26 @@ fn minutes(n: i64) -> Timestamp {
 
 /// Run a command that must succeed.
 fn check(office: &mut Office, at: Timestamp, command: Command) -> Reply {
-    office
-        .handle_command(at, command)
-        .expect("command accepted")
+    office.handle_command(at, command).expect("command accepted")
 }
 
 fn issue(office: &mut Office, at: Timestamp, service: &str, priority: Priority) -> Ticket {
     let token = format!("tok{}", office.day().tickets.len() + 1);
-    match check(
-        office,
-        at,
-        Command::Issue {
-            service: ServiceId::new(service),
-            priority,
-            token,
-        },
-    ) {
+    match check(office, at, Command::Issue { service: ServiceId::new(service), priority, token }) {
         Reply::Ticket(ticket) => ticket,
         other => panic!("issue replied {other:?}"),
     }
 }
 
 fn call_next(office: &mut Office, at: Timestamp, id: &str, by: &str) -> (Ticket, CallRecord) {
-    match check(
-        office,
-        at,
-        Command::CallNext {
-            counter: counter(id),
-            by: agent(by),
-        },
-    ) {
+    match check(office, at, Command::CallNext { counter: counter(id), by: agent(by) }) {
         Reply::Call { ticket, call } => (ticket, call),
         other => panic!("call replied {other:?}"),
     }
 }
 
 fn open(office: &mut Office, id: &str, by: &str) {
-    check(
-        office,
-        T0,
-        Command::SignIn {
-            counter: counter(id),
-            by: agent(by),
-        },
-    );
+    check(office, T0, Command::SignIn { counter: counter(id), by: agent(by) });
 }
 
 fn preferential() -> Priority {
@@ -81,15 +54,7 @@ fn preferential() -> Priority {
 }
 
 fn finish(office: &mut Office, at: Timestamp, id: &str, by: &str) {
-    check(
-        office,
-        at,
-        Command::Finish {
-            counter: counter(id),
-            by: agent(by),
-            outcome: String::new(),
-        },
-    );
+    check(office, at, Command::Finish { counter: counter(id), by: agent(by), outcome: String::new() });
 }
 
 #[test]
@@ -98,10 +63,7 @@ fn numbers_count_up_per_service_from_one() {
     let a1 = issue(&mut office, T0, "general", Priority::Normal);
     let b1 = issue(&mut office, T0, "pagos", Priority::Normal);
     let a2 = issue(&mut office, T0, "general", Priority::Normal);
-    assert_eq!(
-        [a1.number, b1.number, a2.number].map(|n| n.to_string()),
-        ["A-001", "B-001", "A-002"]
-    );
+    assert_eq!([a1.number, b1.number, a2.number].map(|n| n.to_string()), ["A-001", "B-001", "A-002"]);
 }
 
 #[test]
@@ -148,18 +110,8 @@ fn a_preferential_ticket_near_its_legal_limit_beats_everyone() {
     open(&mut office, "1", "ana");
     let p = issue(&mut office, minutes(0), "general", preferential());
     // The counter has just called two preferential tickets: the ratio would now favour normal.
-    office
-        .day
-        .counters
-        .get_mut(&counter("1"))
-        .expect("open")
-        .preferential_streak = 2;
-    issue(
-        &mut office,
-        minutes(1),
-        "general",
-        Priority::Appointment(minutes(20)),
-    );
+    office.day.counters.get_mut(&counter("1")).expect("open").preferential_streak = 2;
+    issue(&mut office, minutes(1), "general", Priority::Appointment(minutes(20)));
     issue(&mut office, minutes(1), "general", Priority::Normal);
     let (ticket, call) = call_next(&mut office, minutes(25), "1", "ana");
     assert_eq!(ticket.id, p.id);
@@ -171,24 +123,13 @@ fn a_due_appointment_is_called_at_its_time() {
     let mut office = office();
     open(&mut office, "1", "ana");
     issue(&mut office, minutes(0), "general", Priority::Normal);
-    let appointment = issue(
-        &mut office,
-        minutes(1),
-        "general",
-        Priority::Appointment(minutes(30)),
-    );
+    let appointment = issue(&mut office, minutes(1), "general", Priority::Appointment(minutes(30)));
     let (early, _) = call_next(&mut office, minutes(2), "1", "ana");
-    assert_ne!(
-        early.id, appointment.id,
-        "not due yet: first come, first served"
-    );
+    assert_ne!(early.id, appointment.id, "not due yet: first come, first served");
     finish(&mut office, minutes(3), "1", "ana");
     issue(&mut office, minutes(4), "general", Priority::Normal);
     let (due, call) = call_next(&mut office, minutes(25), "1", "ana");
-    assert_eq!(
-        (due.id, call.reason),
-        (appointment.id, CallReason::AppointmentDue)
-    );
+    assert_eq!((due.id, call.reason), (appointment.id, CallReason::AppointmentDue));
 }
 
 #[test]
@@ -208,18 +149,12 @@ fn calling_a_specific_ticket_records_who_it_skipped_and_why() {
             reason: "  documento ya revisado  ".into(),
         },
     );
-    let Reply::Call { call, .. } = reply else {
-        panic!("a call")
-    };
+    let Reply::Call { call, .. } = reply else { panic!("a call") };
     assert!(call.is_out_of_order());
     assert_eq!(call.skipped, vec![first.id, second.id]);
     assert_eq!(call.note.as_deref(), Some("documento ya revisado"));
     assert_eq!(call.agent, AgentId::new("ana"));
-    assert_eq!(
-        office.day().calls.last(),
-        Some(&call),
-        "the deviation is in the day record"
-    );
+    assert_eq!(office.day().calls.last(), Some(&call), "the deviation is in the day record");
 }
 
 #[test]
@@ -230,12 +165,7 @@ fn calling_a_specific_ticket_needs_a_reason_and_changes_nothing_without_one() {
     let before = office.day().clone();
     let refused = office.handle_command(
         minutes(1),
-        Command::CallSpecific {
-            counter: counter("1"),
-            by: agent("ana"),
-            number: ticket.number,
-            reason: "  ".into(),
-        },
+        Command::CallSpecific { counter: counter("1"), by: agent("ana"), number: ticket.number, reason: "  ".into() },
     );
     assert_eq!(refused, Err(Rejection::ReasonRequired));
     assert_eq!(office.day(), &before);
@@ -249,12 +179,7 @@ fn the_ticket_the_rule_would_pick_is_not_out_of_order_when_called_by_number() {
     let Reply::Call { call, .. } = check(
         &mut office,
         minutes(1),
-        Command::CallSpecific {
-            counter: counter("1"),
-            by: agent("ana"),
-            number: first.number,
-            reason: "x".into(),
-        },
+        Command::CallSpecific { counter: counter("1"), by: agent("ana"), number: first.number, reason: "x".into() },
     ) else {
         panic!("a call")
     };
@@ -270,10 +195,7 @@ fn recalls_run_out_into_a_no_show() {
     let recall = |office: &mut Office| match check(
         office,
         minutes(2),
-        Command::Recall {
-            counter: counter("1"),
-            by: agent("ana"),
-        },
+        Command::Recall { counter: counter("1"), by: agent("ana") },
     ) {
         Reply::Ticket(t) => t,
         other => panic!("{other:?}"),
@@ -282,11 +204,7 @@ fn recalls_run_out_into_a_no_show() {
     assert_eq!(recall(&mut office).recalls, 2);
     let last = recall(&mut office);
     assert_eq!(last.status, TicketStatus::NoShow);
-    assert_eq!(
-        office.day().counter(&counter("1")).current,
-        None,
-        "the counter is free again"
-    );
+    assert_eq!(office.day().counter(&counter("1")).current, None, "the counter is free again");
 }
 
 #[test]
@@ -296,11 +214,7 @@ fn finishing_a_ticket_never_called_is_refused() {
     issue(&mut office, minutes(0), "general", Priority::Normal);
     let refused = office.handle_command(
         minutes(1),
-        Command::Finish {
-            counter: counter("1"),
-            by: agent("ana"),
-            outcome: String::new(),
-        },
+        Command::Finish { counter: counter("1"), by: agent("ana"), outcome: String::new() },
     );
     assert_eq!(refused, Err(Rejection::CounterIdle(counter("1"))));
 }
@@ -316,17 +230,10 @@ fn a_transferred_ticket_keeps_its_number_and_its_place() {
     check(
         &mut office,
         minutes(3),
-        Command::Transfer {
-            counter: counter("1"),
-            by: agent("ana"),
-            service: ServiceId::new("pagos"),
-        },
+        Command::Transfer { counter: counter("1"), by: agent("ana"), service: ServiceId::new("pagos") },
     );
     let (next, _) = call_next(&mut office, minutes(4), "2", "beto");
-    assert_eq!(
-        next.number, moved.number,
-        "it queued for pagos since 09:00, before B-001"
-    );
+    assert_eq!(next.number, moved.number, "it queued for pagos since 09:00, before B-001");
     assert_eq!(next.service, ServiceId::new("pagos"));
     assert_eq!(next.transfers, 1);
 }
@@ -337,26 +244,12 @@ fn a_parked_ticket_comes_back_to_a_counter() {
     open(&mut office, "1", "ana");
     let ticket = issue(&mut office, minutes(0), "general", Priority::Normal);
     call_next(&mut office, minutes(1), "1", "ana");
-    check(
-        &mut office,
-        minutes(2),
-        Command::Park {
-            counter: counter("1"),
-            by: agent("ana"),
-        },
-    );
-    assert_eq!(
-        office.ticket(ticket.id).map(|t| t.status),
-        Some(TicketStatus::Parked)
-    );
+    check(&mut office, minutes(2), Command::Park { counter: counter("1"), by: agent("ana") });
+    assert_eq!(office.ticket(ticket.id).map(|t| t.status), Some(TicketStatus::Parked));
     let Reply::Call { call, .. } = check(
         &mut office,
         minutes(9),
-        Command::Resume {
-            counter: counter("1"),
-            by: agent("ana"),
-            number: ticket.number,
-        },
+        Command::Resume { counter: counter("1"), by: agent("ana"), number: ticket.number },
     ) else {
         panic!("a call")
     };
@@ -368,52 +261,23 @@ fn an_agent_cannot_work_another_agents_counter_but_a_supervisor_can() {
     let mut office = office();
     open(&mut office, "1", "ana");
     issue(&mut office, minutes(0), "general", Priority::Normal);
-    let refused = office.handle_command(
-        minutes(1),
-        Command::CallNext {
-            counter: counter("1"),
-            by: agent("beto"),
-        },
-    );
+    let refused = office.handle_command(minutes(1), Command::CallNext { counter: counter("1"), by: agent("beto") });
     assert_eq!(refused, Err(Rejection::NotYourCounter(counter("1"))));
-    let supervisor = Actor {
-        agent: AgentId::new("sara"),
-        supervisor: true,
-    };
-    let Reply::Call { call, .. } = check(
-        &mut office,
-        minutes(1),
-        Command::CallNext {
-            counter: counter("1"),
-            by: supervisor,
-        },
-    ) else {
+    let supervisor = Actor { agent: AgentId::new("sara"), supervisor: true };
+    let Reply::Call { call, .. } =
+        check(&mut office, minutes(1), Command::CallNext { counter: counter("1"), by: supervisor })
+    else {
         panic!("a call")
     };
-    assert_eq!(
-        call.agent,
-        AgentId::new("ana"),
-        "the call is the counter's agent's"
-    );
+    assert_eq!(call.agent, AgentId::new("ana"), "the call is the counter's agent's");
 }
 
 #[test]
 fn a_citizen_can_cancel_a_waiting_ticket_by_its_token_but_not_twice() {
     let mut office = office();
     let ticket = issue(&mut office, minutes(0), "general", Priority::Normal);
-    check(
-        &mut office,
-        minutes(1),
-        Command::CancelByToken {
-            token: ticket.token.clone(),
-        },
-    );
-    let again = office.handle_command(
-        minutes(2),
-        Command::CancelByToken {
-            token: ticket.token,
-        },
-    );
+    check(&mut office, minutes(1), Command::CancelByToken { token: ticket.token.clone() });
+    let again = office.handle_command(minutes(2), Command::CancelByToken { token: ticket.token });
     assert!(matches!(again, Err(Rejection::TicketClosed { .. })));
 }
 
@@ -426,19 +290,12 @@ fn numbering_restarts_at_local_midnight_in_a_new_document() {
     let next_day = issue(&mut office, midnight, "general", Priority::Normal);
     assert_eq!(next_day.number.to_string(), "A-001");
     assert_ne!(office.doc_id(), first_doc);
-    assert!(
-        office.doc_id().ends_with("/day/2026-11-30"),
-        "{}",
-        office.doc_id()
-    );
+    assert!(office.doc_id().ends_with("/day/2026-11-30"), "{}", office.doc_id());
     let mut docs = Vec::new();
     while let Some(persist) = office.poll_persist() {
         docs.push(persist.doc_id);
     }
-    assert!(
-        docs.contains(&first_doc) && docs.contains(&office.doc_id()),
-        "both days persisted: {docs:?}"
-    );
+    assert!(docs.contains(&first_doc) && docs.contains(&office.doc_id()), "both days persisted: {docs:?}");
 }
 
 #[test]
@@ -451,21 +308,15 @@ fn estimated_wait_counts_the_people_ahead() {
     let last = issue(&mut office, minutes(3), "general", Priority::Normal);
     let position = office.position(last.id, minutes(3)).expect("waiting");
     assert_eq!(position.people_ahead, 3);
-    assert_eq!(
-        position.estimated_wait_minutes, 15,
-        "three people at the configured five minutes"
-    );
+    assert_eq!(position.estimated_wait_minutes, 15, "three people at the configured five minutes");
 }
 
 #[test]
 fn a_restarted_office_continues_the_numbering() {
     let mut office = office();
     issue(&mut office, minutes(0), "general", Priority::Normal);
-    let chunks: Vec<Vec<u8>> = std::iter::from_fn(|| office.poll_persist())
-        .map(|p| p.bytes)
-        .collect();
-    let mut restarted =
-        Office::restore(sample(), b"edge-2".to_vec(), minutes(5), &chunks).expect("restore");
+    let chunks: Vec<Vec<u8>> = std::iter::from_fn(|| office.poll_persist()).map(|p| p.bytes).collect();
+    let mut restarted = Office::restore(sample(), b"edge-2".to_vec(), minutes(5), &chunks).expect("restore");
     assert_eq!(restarted.day(), office.day());
     let next = issue(&mut restarted, minutes(6), "general", Priority::Normal);
     assert_eq!(next.number.to_string(), "A-002");
@@ -539,67 +390,24 @@ fn to_command(office: &Office, step: &Step, n: usize) -> Option<Command> {
             },
             token: format!("t{n}"),
         },
-        Step::SignIn(k, a) => Command::SignIn {
-            counter: c(k),
-            by: by(a),
-        },
-        Step::CallNext(k, a) => Command::CallNext {
-            counter: c(k),
-            by: by(a),
-        },
-        Step::CallSpecific(k, a, t) => Command::CallSpecific {
-            counter: c(k),
-            by: by(a),
-            number: number(t)?,
-            reason: "r".into(),
-        },
-        Step::Recall(k) => Command::Recall {
-            counter: c(k),
-            by: by(k),
-        },
-        Step::Start(k) => Command::Start {
-            counter: c(k),
-            by: by(k),
-        },
-        Step::Finish(k) => Command::Finish {
-            counter: c(k),
-            by: by(k),
-            outcome: "ok".into(),
-        },
-        Step::NoShow(k) => Command::NoShow {
-            counter: c(k),
-            by: by(k),
-        },
-        Step::Transfer(k, s) => Command::Transfer {
-            counter: c(k),
-            by: by(k),
-            service: ServiceId::new(pick(&SERVICES, s)),
-        },
-        Step::Park(k) => Command::Park {
-            counter: c(k),
-            by: by(k),
-        },
-        Step::Resume(k, t) => Command::Resume {
-            counter: c(k),
-            by: by(k),
-            number: number(t)?,
-        },
-        Step::Cancel(t) => Command::Cancel {
-            number: number(t)?,
-            reason: "left".into(),
-        },
-        Step::Pause(k) => Command::Pause {
-            counter: c(k),
-            by: by(k),
-        },
-        Step::Reopen(k) => Command::Reopen {
-            counter: c(k),
-            by: by(k),
-        },
-        Step::Close(k) => Command::Close {
-            counter: c(k),
-            by: by(k),
-        },
+        Step::SignIn(k, a) => Command::SignIn { counter: c(k), by: by(a) },
+        Step::CallNext(k, a) => Command::CallNext { counter: c(k), by: by(a) },
+        Step::CallSpecific(k, a, t) => {
+            Command::CallSpecific { counter: c(k), by: by(a), number: number(t)?, reason: "r".into() }
+        }
+        Step::Recall(k) => Command::Recall { counter: c(k), by: by(k) },
+        Step::Start(k) => Command::Start { counter: c(k), by: by(k) },
+        Step::Finish(k) => Command::Finish { counter: c(k), by: by(k), outcome: "ok".into() },
+        Step::NoShow(k) => Command::NoShow { counter: c(k), by: by(k) },
+        Step::Transfer(k, s) => {
+            Command::Transfer { counter: c(k), by: by(k), service: ServiceId::new(pick(&SERVICES, s)) }
+        }
+        Step::Park(k) => Command::Park { counter: c(k), by: by(k) },
+        Step::Resume(k, t) => Command::Resume { counter: c(k), by: by(k), number: number(t)? },
+        Step::Cancel(t) => Command::Cancel { number: number(t)?, reason: "left".into() },
+        Step::Pause(k) => Command::Pause { counter: c(k), by: by(k) },
+        Step::Reopen(k) => Command::Reopen { counter: c(k), by: by(k) },
+        Step::Close(k) => Command::Close { counter: c(k), by: by(k) },
         Step::Wait(_) => return None,
     })
 }
@@ -608,23 +416,11 @@ fn invariants(office: &Office) {
     let day = office.day();
     let mut numbers = std::collections::HashSet::new();
     for ticket in day.tickets.values() {
-        assert!(
-            numbers.insert(ticket.number),
-            "number {} issued twice",
-            ticket.number
-        );
+        assert!(numbers.insert(ticket.number), "number {} issued twice", ticket.number);
         assert!(ticket.number.seq <= day.sequences[&ticket.number.prefix]);
         if ticket.status.is_at_counter() {
-            let counter = ticket
-                .counter
-                .as_ref()
-                .expect("a ticket at a counter names it");
-            assert_eq!(
-                day.counter(counter).current,
-                Some(ticket.id),
-                "{} is where it says",
-                ticket.number
-            );
+            let counter = ticket.counter.as_ref().expect("a ticket at a counter names it");
+            assert_eq!(day.counter(counter).current, Some(ticket.id), "{} is where it says", ticket.number);
         } else {
             assert_eq!(ticket.counter, None);
         }

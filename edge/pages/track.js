@@ -1,0 +1,214 @@
+/*
+ * fila — ticket tracking page (/t/<token>), opened on the citizen's phone.
+ *
+ * Polls every 15 s and also refetches when the event stream says a ticket
+ * changed or someone was called. Once the ticket reaches a final state
+ * (served, cancelled, no-show) it stops listening to save the phone's battery.
+ */
+(function () {
+  'use strict';
+  const F = window.Fila;
+  const { api, ApiError, applyI18n, langSwitcher, fmtTime, h, ticketBadge } = F;
+  const t = window.t;
+  const $ = (id) => document.getElementById(id);
+
+  const POLL_MS = 15000;
+  const FINAL = ['finished', 'cancelled', 'no_show'];
+  const CANCELLABLE = ['waiting', 'parked'];
+
+  const segments = location.pathname.split('/').filter(Boolean);
+  let token = '';
+  try { token = decodeURIComponent(segments[segments.length - 1] || ''); } catch (_) { token = ''; }
+  if (segments.length < 2) token = ''; // "/t" alone has no token
+
+  const state = { notFound: false, ticket: null, office: null, lastStatus: null, pollTimer: null, events: null, loading: false };
+
+  // -------------------------------------------------------------- rendering
+
+  /** Spanish needs "al Puesto 4" but "a la Caja 2": pick the sentence by the counter's first word. */
+  function counterKey(base, where) {
+    const words = t('grammar.feminineCounterWords').split('|').filter(Boolean);
+    const first = String(where).trim().split(/\s+/)[0].toLowerCase();
+    return words.includes(first) ? base + 'Fem' : base;
+  }
+
+  function statusText(tk) {
+    const where = tk.counter_name || (tk.counter ? tk.counter : '');
+    switch (tk.status) {
+      case 'called': return where ? t(counterKey('track.s.called', where), { counter: where }) : t('track.s.calledNoCounter');
+      case 'serving': return where ? t(counterKey('track.s.serving', where), { counter: where }) : t('status.serving');
+      default:
+        return window.FilaI18n.has('track.s.' + tk.status) ? t('track.s.' + tk.status) : t('status.' + tk.status);
+    }
+  }
+
+  function setStat(el, text, isText) {
+    el.textContent = text;
+    el.classList.toggle('is-text', !!isText);
+  }
+
+  function render() {
+    const tk = state.ticket;
+    if (!tk) return;
+    $('track-loading').hidden = true;
+    $('track-notfound').hidden = true;
+    $('track-card').hidden = false;
+
+    $('track-number').textContent = tk.number || '';
+    $('track-service').textContent = tk.service_name || tk.service || '';
+    const badge = ticketBadge(tk, state.office);
+    $('track-badge').replaceChildren(...(badge ? [h('span', { class: 'badge badge-pref' }, badge)] : []));
+
+    const status = $('track-status');
+    const text = statusText(tk);
+    // Only touch the live region when the words change, so screen readers do
+    // not repeat the same status every 15 seconds.
+    if (status.textContent !== text) status.textContent = text;
+    status.className = 'track-status s-' + tk.status;
+
+    const waiting = tk.status === 'waiting';
+    const ahead = tk.people_ahead;
+    if (!waiting || ahead === null || ahead === undefined) setStat($('track-ahead'), t('common.none'));
+    else if (ahead === 0) setStat($('track-ahead'), t('track.aheadNone'), true);
+    else setStat($('track-ahead'), String(ahead));
+
+    const wait = tk.estimated_wait_minutes;
+    if (!waiting || wait === null || wait === undefined) setStat($('track-wait'), t('common.none'));
+    else if (wait < 1) setStat($('track-wait'), t('common.lessThanMinute'), true);
+    else setStat($('track-wait'), t('common.minutesApprox', { n: wait }));
+
+    const cancellable = CANCELLABLE.includes(tk.status);
+    $('cancel-area').hidden = !cancellable;
+    if (!cancellable) $('track-cancel-box').hidden = true;
+
+    $('track-updated').textContent = t('track.updated', { time: fmtTime(Date.now()) }) + '.';
+    $('track-auto').hidden = FINAL.includes(tk.status);
+
+    document.title = tk.status === 'called' ? t('track.yourTurnTitle', { number: tk.number }) : (tk.number + ' — ' + t('track.title'));
+
+    if (tk.status === 'called' && state.lastStatus !== 'called' && state.lastStatus !== null) {
+      // The citizen may be looking away: buzz the phone where allowed.
+      try { if (navigator.vibrate) navigator.vibrate([300, 150, 300, 150, 600]); } catch (_) { /* ignore */ }
+    }
+    state.lastStatus = tk.status;
+    if (FINAL.includes(tk.status)) stopLive();
+  }
+
+  function showNotFound() {
+    state.notFound = true;
+    $('track-loading').hidden = true;
+    $('track-card').hidden = true;
+    $('track-notfound').hidden = false;
+    stopLive();
+  }
+
+  function showError(err) {
+    const el = $('track-error');
+    if (!err) { el.hidden = true; return; }
+    el.textContent = err instanceof ApiError && err.status === 0 ? t('common.offlineLong') : F.errorText(err);
+    el.hidden = false;
+  }
+
+  // -------------------------------------------------------------- data
+
+  async function load() {
+    if (!token) { showNotFound(); return; }
+    if (state.loading) return;
+    state.loading = true;
+    try {
+      const tk = await api('GET', '/api/v1/track/' + encodeURIComponent(token));
+      state.ticket = tk;
+      showError(null);
+      render();
+    } catch (err) {
+      if (err instanceof ApiError && (err.status === 404 || err.status === 400 || err.status === 410)) showNotFound();
+      else if (state.ticket) showError(err);
+      else $('track-loading-text').textContent = t('common.retrying'); // the next poll tries again
+
+    } finally {
+      state.loading = false;
+    }
+  }
+
+  // Many phones listen to the same stream: spread their refetches a little.
+  let soonTimer = null;
+  function loadSoon() {
+    if (soonTimer) return;
+    soonTimer = setTimeout(() => { soonTimer = null; load(); }, 300 + Math.random() * 1200);
+  }
+
+  function startLive() {
+    state.pollTimer = setInterval(load, POLL_MS);
+    state.events = F.connectEvents({
+      ticket: (tk) => {
+        // Our own ticket changed: right away. Someone else's: it may change our
+        // position (e.g. a cancellation ahead of us), so refetch soon as well.
+        if (state.ticket && tk && tk.number === state.ticket.number) load();
+        else loadSoon();
+      },
+      called: loadSoon,
+      day: loadSoon,
+    }, { onReconnect: loadSoon });
+  }
+
+  function stopLive() {
+    clearInterval(state.pollTimer);
+    state.pollTimer = null;
+    if (state.events) state.events.close();
+    state.events = null;
+  }
+
+  // -------------------------------------------------------------- cancel
+
+  async function confirmCancel() {
+    const btn = $('track-cancel-confirm');
+    btn.disabled = true;
+    try {
+      const tk = await api('POST', '/api/v1/track/' + encodeURIComponent(token) + '/cancel');
+      state.ticket = tk;
+      $('track-cancel-box').hidden = true;
+      $('track-cancel').hidden = false;
+      render();
+      showError(null);
+    } catch (err) {
+      showError(err);
+    } finally {
+      btn.disabled = false;
+    }
+  }
+
+  // -------------------------------------------------------------- start
+
+  function init() {
+    applyI18n();
+    langSwitcher($('lang-switch'));
+    $('track-cancel').addEventListener('click', () => {
+      $('track-cancel-box').hidden = false;
+      $('track-cancel').hidden = true;
+      $('track-cancel-back').focus();
+    });
+    $('track-cancel-back').addEventListener('click', () => {
+      $('track-cancel-box').hidden = true;
+      $('track-cancel').hidden = false;
+      $('track-cancel').focus();
+    });
+    $('track-cancel-confirm').addEventListener('click', confirmCancel);
+    document.addEventListener('visibilitychange', () => {
+      if (document.visibilityState === 'visible' && state.ticket && !FINAL.includes(state.ticket.status)) load();
+    });
+
+    api('GET', '/api/v1/office').then((office) => {
+      state.office = office;
+      if (office && office.name) $('office-name').textContent = office.name;
+      render();
+    }).catch(() => { /* the ticket matters more than the office name */ });
+
+    if (!token) { showNotFound(); return; }
+    load().then(() => {
+      // Keep trying after a network failure too; stop only for good answers.
+      if (!state.notFound && !(state.ticket && FINAL.includes(state.ticket.status))) startLive();
+    });
+  }
+
+  init();
+})();
