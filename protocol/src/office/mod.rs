@@ -146,6 +146,10 @@ pub struct Office {
     actor: Vec<u8>,
     numbers: HashMap<TicketNumber, TicketId>,
     tokens: HashMap<String, TicketId>,
+    /// Waiting tickets per service: the rule looks at these, not at the whole day.
+    waiting: HashMap<ServiceId, BTreeSet<TicketId>>,
+    /// Finished tickets per service: (count, total service time in ms), for wait estimates.
+    service_times: HashMap<ServiceId, (i64, i64)>,
     events: VecDeque<Event>,
     persist: VecDeque<Persist>,
     /// Bytes of the current day document as handed out by `poll_persist`: the last good save,
@@ -183,6 +187,8 @@ impl Office {
             actor,
             numbers: HashMap::new(),
             tokens: HashMap::new(),
+            waiting: HashMap::new(),
+            service_times: HashMap::new(),
             events: VecDeque::new(),
             persist: VecDeque::new(),
             saved: Vec::new(),
@@ -293,7 +299,7 @@ impl Office {
     /// The waiting tickets in the order an idle counter serving every service would call them.
     pub fn ranked_waiting(&self, now: Timestamp) -> Vec<Ranked> {
         let services: Vec<ServiceId> = self.config.services.iter().map(|s| s.id.clone()).collect();
-        rule::rank(&self.config, self.day.tickets.values(), &services, 0, now)
+        rule::rank(&self.config, self.waiting_in(&services), &services, 0, now)
     }
 
     /// The waiting tickets in the order this counter would call them.
@@ -302,7 +308,12 @@ impl Office {
             return Vec::new();
         };
         let streak = self.day.counter(counter).preferential_streak;
-        rule::rank(&self.config, self.day.tickets.values(), &config.services, streak, now)
+        rule::rank(&self.config, self.waiting_in(&config.services), &config.services, streak, now)
+    }
+
+    /// The waiting tickets of some services.
+    fn waiting_in<'a>(&'a self, services: &'a [ServiceId]) -> impl Iterator<Item = &'a Ticket> + 'a {
+        services.iter().filter_map(|s| self.waiting.get(s)).flatten().filter_map(|id| self.day.tickets.get(id))
     }
 
     /// People ahead of a waiting ticket in its service, and the wait that suggests.
@@ -312,7 +323,7 @@ impl Office {
             return None;
         }
         let services = [ticket.service.clone()];
-        let ranked = rule::rank(&self.config, self.day.tickets.values(), &services, 0, now);
+        let ranked = rule::rank(&self.config, self.waiting_in(&services), &services, 0, now);
         let ahead = ranked.iter().position(|r| r.ticket == id)? as u32;
         let counters = self
             .config
@@ -329,13 +340,7 @@ impl Office {
     /// The mean service time of the day's finished tickets of a service, or the configured one.
     fn service_minutes(&self, service: &ServiceId) -> u32 {
         let configured = self.config.service(service).map_or(5, |s| s.expected_service_minutes);
-        let (count, total_ms) = self
-            .day
-            .tickets
-            .values()
-            .filter(|t| &t.service == service && t.status == TicketStatus::Finished)
-            .filter_map(|t| Some(t.closed_at?.ms_since(t.started_at.or(t.called_at)?)))
-            .fold((0i64, 0i64), |(n, sum), ms| (n + 1, sum + ms));
+        let (count, total_ms) = self.service_times.get(service).copied().unwrap_or((0, 0));
         if count < 3 {
             return configured;
         }
@@ -345,6 +350,43 @@ impl Office {
     fn reindex(&mut self) {
         self.numbers = self.day.tickets.values().map(|t| (t.number, t.id)).collect();
         self.tokens = self.day.tickets.values().map(|t| (t.token.clone(), t.id)).collect();
+        self.waiting.clear();
+        self.service_times.clear();
+        let tickets: Vec<Ticket> = self.day.tickets.values().cloned().collect();
+        for ticket in &tickets {
+            self.index(None, ticket);
+        }
+    }
+
+    /// Keep the per-service indexes in step with a ticket's change from `old` to `new`.
+    fn index(&mut self, old: Option<&Ticket>, new: &Ticket) {
+        if let Some(old) = old.filter(|t| t.status == TicketStatus::Waiting) {
+            if let Some(set) = self.waiting.get_mut(&old.service) {
+                set.remove(&old.id);
+            }
+        }
+        if new.status == TicketStatus::Waiting {
+            self.waiting.entry(new.service.clone()).or_default().insert(new.id);
+        }
+        let newly_finished =
+            new.status == TicketStatus::Finished && old.is_none_or(|t| t.status != TicketStatus::Finished);
+        if let (true, Some(closed), Some(started)) = (newly_finished, new.closed_at, new.started_at.or(new.called_at)) {
+            let stats = self.service_times.entry(new.service.clone()).or_default();
+            stats.0 += 1;
+            stats.1 += closed.ms_since(started);
+        }
+    }
+
+    /// The maintained indexes equal indexes rebuilt from the day (tests call this).
+    #[cfg(test)]
+    pub(crate) fn check_indexes(&mut self) {
+        let nonempty = |w: &HashMap<ServiceId, BTreeSet<TicketId>>| -> BTreeMap<ServiceId, BTreeSet<TicketId>> {
+            w.iter().filter(|(_, set)| !set.is_empty()).map(|(k, v)| (k.clone(), v.clone())).collect()
+        };
+        let (waiting, times) = (nonempty(&self.waiting), self.service_times.clone());
+        self.reindex();
+        assert_eq!(nonempty(&self.waiting), waiting, "waiting index");
+        assert_eq!(self.service_times, times, "service time index");
     }
 
     /// Close the automerge change holding every command applied since the last persist.
@@ -411,6 +453,8 @@ impl Office {
         }
         self.last_applied = Some(now);
         for ticket in change.tickets {
+            let old = self.day.tickets.get(&ticket.id).cloned();
+            self.index(old.as_ref(), &ticket);
             self.numbers.insert(ticket.number, ticket.id);
             self.tokens.insert(ticket.token.clone(), ticket.id);
             self.day.tickets.insert(ticket.id, ticket);

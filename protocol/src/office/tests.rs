@@ -474,6 +474,7 @@ proptest! {
                 Err(_) => prop_assert_eq!(office.day(), &before, "a refused command changed nothing"),
             }
             invariants(&office);
+            office.check_indexes();
         }
         // What is stored is what is live: load the persisted chunks back.
         let doc_id = office.doc_id();
