@@ -8,11 +8,17 @@ use crate::ids::Timestamp;
 
 pub type Fields = Vec<(&'static str, ScalarValue)>;
 
-/// Write `new`, skipping fields equal in `old` (same keys in the same order).
+/// Write `new`, skipping fields equal in `old` (same keys in the same order), or empty when
+/// there is no `old`.
 pub fn write(doc: &mut AutoCommit, obj: &ObjId, old: Option<&Fields>, new: &Fields) -> Result<(), DocError> {
     use automerge::transaction::Transactable;
     for (i, (key, value)) in new.iter().enumerate() {
-        if old.is_some_and(|old| old.get(i).map(|(_, v)| v) == Some(value)) {
+        let unchanged = match old {
+            Some(old) => old.get(i).map(|(_, v)| v) == Some(value),
+            // A new record leaves empty fields out: readers take a missing field as empty.
+            None => *value == ScalarValue::Null,
+        };
+        if unchanged {
             continue;
         }
         doc.put(obj, *key, value.clone())?;

@@ -477,7 +477,7 @@ impl Office {
     fn rebuild(&mut self) {
         self.failed = true;
         self.last_applied = None;
-        match DayDoc::load(&[self.saved.clone()], &self.actor) {
+        match DayDoc::load(std::slice::from_ref(&self.saved), &self.actor) {
             Ok((doc, day)) => {
                 self.doc = doc;
                 self.day = day;
