@@ -53,7 +53,8 @@ impl App {
             auth.add_kiosk(&String::from_utf8_lossy(&id), hash);
         }
 
-        let state = web::Data::new(AppState { office: office.clone(), auth, store });
+        let state =
+            web::Data::new(AppState { office: office.clone(), auth, store, public_url: settings.public_url.clone() });
         let listener =
             TcpListener::bind(settings.listen).with_context(|| format!("cannot listen on {}", settings.listen))?;
         let port = listener.local_addr()?.port();

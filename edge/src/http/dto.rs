@@ -195,6 +195,8 @@ pub struct CounterInfoDto {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct OfficeDto {
     pub id: String,
+    /// Where citizens reach this office's pages (for tracking links), when configured.
+    pub public_url: Option<String>,
     pub name: String,
     pub time_zone: String,
     pub day: String,
@@ -207,6 +209,7 @@ impl OfficeDto {
     pub fn new(config: &OfficeConfig, day: String) -> Self {
         OfficeDto {
             id: config.id.clone(),
+            public_url: None,
             name: config.name.clone(),
             time_zone: config.time_zone_name.clone(),
             day,

@@ -30,6 +30,8 @@ pub struct AppState {
     pub office: OfficeHandle,
     pub auth: Arc<Auth>,
     pub store: Arc<dyn Store>,
+    /// Where citizens reach the pages, if the installer set it.
+    pub public_url: Option<String>,
 }
 
 pub fn routes(config: &mut web::ServiceConfig) {

@@ -11,7 +11,8 @@ use super::{render, AppState};
 /// The office: services, preferential categories, counters.
 #[utoipa::path(get, path = "/api/v1/office", tag = "public", responses((status = 200, body = OfficeDto)))]
 pub async fn office(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let dto = state.office.query(|office, _| OfficeDto::new(office.config(), office.day().day.to_string())).await?;
+    let mut dto = state.office.query(|office, _| OfficeDto::new(office.config(), office.day().day.to_string())).await?;
+    dto.public_url = state.public_url.clone();
     Ok(HttpResponse::Ok().json(dto))
 }
 
