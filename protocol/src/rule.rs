@@ -90,23 +90,64 @@ pub fn rank<'a>(
     streak: u32,
     now: Timestamp,
 ) -> Vec<Ranked> {
-    let params = &config.rule;
-    let starving = params.preferential_ratio > 0 && streak >= params.preferential_ratio;
-    let mut keyed: Vec<(SortKey, Ranked)> = tickets
-        .filter(|t| t.status == TicketStatus::Waiting)
-        .filter_map(|t| {
-            let service_rank = services.iter().position(|s| *s == t.service)?;
-            let service_rank = match params.service_order {
-                ServiceOrder::Arrival => 0,
-                ServiceOrder::CounterPriority => service_rank,
-            };
-            let (tier, reason, time) = classify(config, t, starving, now);
-            let key = SortKey { tier, service_rank, time, front: Reverse(t.front), queued_at: t.queued_at, id: t.id };
-            Some((key, Ranked { ticket: t.id, reason }))
-        })
-        .collect();
+    let order = Order { config, services, starving: starving(config, streak), now };
+    let mut keyed: Vec<(SortKey, Ranked)> = tickets.filter_map(|t| order.key(t)).collect();
     keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     keyed.into_iter().map(|(_, ranked)| ranked).collect()
+}
+
+/// The ticket "call next" takes: the first of [`rank`], without sorting everyone.
+pub fn first<'a>(
+    config: &OfficeConfig,
+    tickets: impl Iterator<Item = &'a Ticket>,
+    services: &[ServiceId],
+    streak: u32,
+    now: Timestamp,
+) -> Option<Ranked> {
+    let order = Order { config, services, starving: starving(config, streak), now };
+    tickets.filter_map(|t| order.key(t)).min_by(|a, b| a.0.cmp(&b.0)).map(|(_, ranked)| ranked)
+}
+
+/// How many tickets [`rank`] puts before `target`, without sorting everyone; `None` if the
+/// target is not among the candidates.
+pub fn ahead<'a>(
+    config: &OfficeConfig,
+    tickets: impl Iterator<Item = &'a Ticket>,
+    services: &[ServiceId],
+    target: &Ticket,
+    now: Timestamp,
+) -> Option<u32> {
+    let order = Order { config, services, starving: false, now };
+    let (target_key, _) = order.key(target)?;
+    Some(tickets.filter_map(|t| order.key(t)).filter(|(key, _)| *key < target_key).count() as u32)
+}
+
+fn starving(config: &OfficeConfig, streak: u32) -> bool {
+    config.rule.preferential_ratio > 0 && streak >= config.rule.preferential_ratio
+}
+
+/// Everything the rule's order depends on besides the ticket.
+struct Order<'a> {
+    config: &'a OfficeConfig,
+    services: &'a [ServiceId],
+    starving: bool,
+    now: Timestamp,
+}
+
+impl Order<'_> {
+    fn key(&self, t: &Ticket) -> Option<(SortKey, Ranked)> {
+        if t.status != TicketStatus::Waiting {
+            return None;
+        }
+        let service_rank = self.services.iter().position(|s| *s == t.service)?;
+        let service_rank = match self.config.rule.service_order {
+            ServiceOrder::Arrival => 0,
+            ServiceOrder::CounterPriority => service_rank,
+        };
+        let (tier, reason, time) = classify(self.config, t, self.starving, self.now);
+        let key = SortKey { tier, service_rank, time, front: Reverse(t.front), queued_at: t.queued_at, id: t.id };
+        Some((key, Ranked { ticket: t.id, reason }))
+    }
 }
 
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]

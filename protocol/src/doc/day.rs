@@ -97,16 +97,18 @@ impl DayDoc {
     }
 
     pub fn put_ticket(&mut self, old: Option<&Ticket>, new: &Ticket) -> Result<(), DocError> {
-        let obj = match self.ticket_objs.get(&new.id) {
-            Some(obj) => obj.clone(),
-            None => {
-                let obj = self.doc.put_object(&self.tickets, new.id.key(), ObjType::Map)?;
-                self.ticket_objs.insert(new.id, obj.clone());
-                obj
+        match self.ticket_objs.get(&new.id) {
+            Some(obj) => {
+                let obj = obj.clone();
+                let old = old.map(ticket_fields);
+                scalar::write(&mut self.doc, &obj, old.as_ref(), &ticket_fields(new))
             }
-        };
-        let old = old.map(ticket_fields);
-        scalar::write(&mut self.doc, &obj, old.as_ref(), &ticket_fields(new))
+            None => {
+                let obj = scalar::create(&mut self.doc, &self.tickets, &new.id.key(), &ticket_fields(new), None)?;
+                self.ticket_objs.insert(new.id, obj);
+                Ok(())
+            }
+        }
     }
 
     pub fn put_counter(
@@ -115,20 +117,21 @@ impl DayDoc {
         old: Option<&CounterState>,
         new: &CounterState,
     ) -> Result<(), DocError> {
-        let obj = match self.counter_objs.get(id) {
-            Some(obj) => obj.clone(),
-            None => {
-                let obj = self.doc.put_object(&self.counters, id.as_str(), ObjType::Map)?;
-                self.counter_objs.insert(id.clone(), obj.clone());
-                obj
+        match self.counter_objs.get(id) {
+            Some(obj) => {
+                let obj = obj.clone();
+                let old = old.map(counter_fields);
+                scalar::write(&mut self.doc, &obj, old.as_ref(), &counter_fields(new))
             }
-        };
-        let old = old.map(counter_fields);
-        scalar::write(&mut self.doc, &obj, old.as_ref(), &counter_fields(new))
+            None => {
+                let obj = scalar::create(&mut self.doc, &self.counters, id.as_str(), &counter_fields(new), None)?;
+                self.counter_objs.insert(id.clone(), obj);
+                Ok(())
+            }
+        }
     }
 
     pub fn put_call(&mut self, call: &CallRecord) -> Result<(), DocError> {
-        let obj = self.doc.put_object(&self.calls, TicketId(call.seq).key(), ObjType::Map)?;
         let fields = vec![
             (ck::TICKET, i(call.ticket.0)),
             (ck::PREFIX, s(&call.number.prefix.to_string())),
@@ -139,11 +142,8 @@ impl DayDoc {
             (ck::REASON, s(call.reason.name())),
             (ck::NOTE, opt_s(call.note.as_deref())),
         ];
-        scalar::write(&mut self.doc, &obj, None, &fields)?;
-        let skipped = self.doc.put_object(&obj, ck::SKIPPED, ObjType::List)?;
-        for (index, id) in call.skipped.iter().enumerate() {
-            self.doc.insert(&skipped, index, i(id.0))?;
-        }
+        let skipped: Vec<ScalarValue> = call.skipped.iter().map(|id| i(id.0)).collect();
+        scalar::create(&mut self.doc, &self.calls, &TicketId(call.seq).key(), &fields, Some((ck::SKIPPED, skipped)))?;
         Ok(())
     }
 

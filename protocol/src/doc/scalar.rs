@@ -26,6 +26,29 @@ pub fn write(doc: &mut AutoCommit, obj: &ObjId, old: Option<&Fields>, new: &Fiel
     Ok(())
 }
 
+/// Create a record under `parent[key]` in one batch (much cheaper in automerge than a put per
+/// field), leaving empty fields out; `list` adds one list of scalars.
+pub fn create(
+    doc: &mut AutoCommit,
+    parent: &ObjId,
+    key: &str,
+    fields: &Fields,
+    list: Option<(&str, Vec<ScalarValue>)>,
+) -> Result<ObjId, DocError> {
+    use automerge::hydrate;
+    use automerge::transaction::Transactable;
+    let mut map: std::collections::HashMap<&str, hydrate::Value> = fields
+        .iter()
+        .filter(|(_, value)| *value != ScalarValue::Null)
+        .map(|(k, v)| (*k, hydrate::Value::scalar(v.clone())))
+        .collect();
+    if let Some((name, items)) = list {
+        let items: Vec<hydrate::Value> = items.into_iter().map(hydrate::Value::scalar).collect();
+        map.insert(name, items.into());
+    }
+    Ok(doc.batch_create_object(parent, key, &hydrate::Value::from(map), false)?)
+}
+
 pub fn get(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<ScalarValue> {
     match doc.get(obj, key) {
         Ok(Some((Value::Scalar(value), _))) => Some(value.into_owned()),

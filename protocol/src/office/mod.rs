@@ -311,6 +311,13 @@ impl Office {
         rule::rank(&self.config, self.waiting_in(&config.services), &config.services, streak, now)
     }
 
+    /// The ticket this counter would call now, and why.
+    pub fn next_for_counter(&self, counter: &CounterId, now: Timestamp) -> Option<Ranked> {
+        let config = self.config.counter(counter)?;
+        let streak = self.day.counter(counter).preferential_streak;
+        rule::first(&self.config, self.waiting_in(&config.services), &config.services, streak, now)
+    }
+
     /// The waiting tickets of some services.
     fn waiting_in<'a>(&'a self, services: &'a [ServiceId]) -> impl Iterator<Item = &'a Ticket> + 'a {
         services.iter().filter_map(|s| self.waiting.get(s)).flatten().filter_map(|id| self.day.tickets.get(id))
@@ -323,8 +330,7 @@ impl Office {
             return None;
         }
         let services = [ticket.service.clone()];
-        let ranked = rule::rank(&self.config, self.waiting_in(&services), &services, 0, now);
-        let ahead = ranked.iter().position(|r| r.ticket == id)? as u32;
+        let ahead = rule::ahead(&self.config, self.waiting_in(&services), &services, ticket, now)?;
         let counters = self
             .config
             .counters
@@ -519,11 +525,8 @@ impl Office {
             }
             Command::CallNext { counter, by } => {
                 let state = self.idle_counter(&counter, &by)?;
-                let first = self
-                    .ranked_for_counter(&counter, now)
-                    .first()
-                    .copied()
-                    .ok_or_else(|| Rejection::QueueEmpty(counter.clone()))?;
+                let first =
+                    self.next_for_counter(&counter, now).ok_or_else(|| Rejection::QueueEmpty(counter.clone()))?;
                 let ticket = &self.day.tickets[&first.ticket];
                 Ok(self.call(now, counter, state, by, ticket, first.reason, None, Vec::new()))
             }
