@@ -742,11 +742,18 @@
   function renderRecent() {
     const calls = (S.queue && S.queue.recent_calls) || [];
     $('recent-empty').hidden = calls.length > 0;
-    reconcileList($('recent-calls'), calls, (c) => c.seq, (c) => [c.number, c.counter, c.out_of_order, c.note].join('|'),
+    // Calls carry the agent's username only; a display name is known just for
+    // the signed-in user, so other agents' calls show the counter alone.
+    const ownName = S.name && S.name !== S.user ? S.name : '';
+    const callTitle = (c) => {
+      const counter = c.counter_name || c.counter;
+      return ownName && c.agent && c.agent === S.user ? t('counter.recentLine', { counter, agent: ownName }) : counter;
+    };
+    reconcileList($('recent-calls'), calls, (c) => c.seq, (c) => [c.number, callTitle(c), c.at, c.reason, c.out_of_order, c.note].join('|'),
       (c) => h('li', { class: 'ticket-row', 'data-number': c.number },
         h('span', { class: 'row-number' }, c.number),
         h('span', { class: 'row-body' },
-          h('span', { class: 'row-title' }, t('counter.recentLine', { counter: c.counter_name || c.counter, agent: c.agent || '' })),
+          h('span', { class: 'row-title' }, callTitle(c)),
           h('span', { class: 'row-meta' },
             h('span', null, reasonLabel(c.reason)),
             c.out_of_order ? h('span', { class: 'badge badge-danger' }, t('counter.outOfOrderBadge')) : null,

@@ -149,10 +149,29 @@
     return svg;
   }
 
+  /** True when the wait is shown as words ("Less than 1 min", "No estimate"), not a number. */
+  function waitIsText(minutes) {
+    return typeof minutes !== 'number' || !Number.isFinite(minutes) || minutes < 1;
+  }
+
   function waitText(minutes) {
-    if (minutes === null || minutes === undefined) return t('kiosk.waitUnknown');
+    if (typeof minutes !== 'number' || !Number.isFinite(minutes)) return t('kiosk.waitUnknown');
     if (minutes < 1) return t('common.lessThanMinute');
     return t('common.minutesApprox', { n: minutes });
+  }
+
+  /**
+   * Full tracking link. The office may publish the pages under another address
+   * (office.public_url, e.g. "https://turnos.example.gob") than the one this
+   * kiosk uses on the LAN; a citizen's phone must use that one.
+   */
+  function trackingLink(tk) {
+    const path = tk.tracking_url || (tk.token ? '/t/' + tk.token : '');
+    if (!path) return '';
+    if (/^https?:\/\//i.test(path)) return path;
+    const configured = state.office && typeof state.office.public_url === 'string' ? state.office.public_url.trim() : '';
+    const base = (configured || location.origin).replace(/\/+$/, '');
+    return base + (path.charAt(0) === '/' ? path : '/' + path);
   }
 
   function renderTicket() {
@@ -167,10 +186,17 @@
     $('ticket-ahead').textContent = tk.people_ahead === null || tk.people_ahead === undefined ? t('common.none') : String(tk.people_ahead);
     const wait = $('ticket-wait');
     wait.textContent = waitText(tk.estimated_wait_minutes);
-    wait.classList.toggle('is-text', tk.estimated_wait_minutes === null || tk.estimated_wait_minutes === undefined);
-    const path = tk.tracking_url || (tk.token ? '/t/' + tk.token : '');
-    $('ticket-url').textContent = path ? location.origin + path : '';
-    $('ticket-track-block').hidden = !path;
+    wait.classList.toggle('is-text', waitIsText(tk.estimated_wait_minutes));
+
+    const link = trackingLink(tk);
+    $('ticket-url').textContent = link;
+    $('ticket-track-block').hidden = !link;
+    // A QR code of the same link, when the encoder is there and the link fits.
+    const qr = link && window.FilaQR ? window.FilaQR.svg(link, { title: t('kiosk.qrLabel'), className: 'qr' }) : null;
+    $('ticket-qr').replaceChildren(...(qr ? [qr] : []));
+    $('ticket-qr').hidden = !qr;
+    $('ticket-track-block').classList.toggle('has-qr', !!qr);
+    $('ticket-track-label').textContent = t(qr ? 'kiosk.trackLabelQr' : 'kiosk.trackLabel');
   }
 
   function renderError() {
