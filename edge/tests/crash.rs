@@ -77,8 +77,13 @@ async fn killed_mid_issue_the_edge_loses_no_acknowledged_ticket_and_repeats_no_n
                 }
             }));
         }
-        // Let the clients get going, then pull the plug mid-stream.
-        tokio::time::sleep(Duration::from_millis(700 + 300 * round as u64)).await;
+        // Let the clients get going, then pull the plug mid-stream. (Bounded by count, so the
+        // test stays within a day's 999 numbers per service however fast the machine is.)
+        let target = 250 * (round + 1);
+        let began = Instant::now();
+        while acknowledged.lock().expect("lock").len() < target && began.elapsed() < Duration::from_secs(20) {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
         child.kill().expect("SIGKILL");
         child.wait().expect("reaped");
         stop.store(true, std::sync::atomic::Ordering::SeqCst);
@@ -118,6 +123,46 @@ async fn killed_mid_issue_the_edge_loses_no_acknowledged_ticket_and_repeats_no_n
     if let Some(highest) = highest_a.last() {
         assert!(number.as_str() > highest.as_str(), "{number} follows {highest}");
     }
+    child.kill().expect("stop");
+    child.wait().expect("reaped");
+}
+
+#[tokio::test]
+async fn sigterm_stops_the_edge_gracefully_with_everything_on_disk() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let mut child = start(port, dir.path());
+    wait_ready(&client, &base).await;
+    for _ in 0..5 {
+        let response = client
+            .post(format!("{base}/api/v1/tickets"))
+            .bearer_auth(fila_edge::demo::KIOSK_TOKEN)
+            .json(&json!({ "service": "pagos" }))
+            .send()
+            .await
+            .expect("issue");
+        assert_eq!(response.status(), reqwest::StatusCode::CREATED);
+    }
+    // A screen holds the event stream open: shutdown must not wait for it forever.
+    let _screen = client.get(format!("{base}/api/v1/events")).send().await.expect("stream");
+    let stopping = Instant::now();
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
+    assert!(status.success());
+    let exit = loop {
+        if let Some(exit) = child.try_wait().expect("wait") {
+            break exit;
+        }
+        assert!(stopping.elapsed() < Duration::from_secs(15), "edge did not stop on SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(exit.success(), "clean exit, got {exit}");
+
+    let mut child = start(port, dir.path());
+    wait_ready(&client, &base).await;
+    let health: Value = client.get(format!("{base}/healthz")).send().await.expect("health").json().await.expect("json");
+    assert_eq!(health["tickets_today"], 5);
     child.kill().expect("stop");
     child.wait().expect("reaped");
 }

@@ -5,7 +5,7 @@ use proptest::prelude::*;
 use super::*;
 use crate::config::tests::sample;
 use crate::doc::day::read_day;
-use crate::ids::CategoryId;
+use crate::ids::{BusinessDay, CategoryId};
 
 const T0: Timestamp = Timestamp(1_795_953_600_000); // 2026-11-29 09:00 in Buenos Aires
 
@@ -489,4 +489,32 @@ proptest! {
         let loaded = automerge::AutoCommit::load(&snapshot.bytes).expect("snapshot loads");
         prop_assert_eq!(&read_day(&loaded).expect("reads"), office.day());
     }
+}
+
+#[test]
+fn the_day_rolls_over_at_midnight_even_when_nobody_acts() {
+    let mut office = office();
+    issue(&mut office, minutes(0), "general", Priority::Normal);
+    while office.poll_event().is_some() {}
+    let midnight = office.next_deadline();
+    assert_eq!(BusinessDay::containing(midnight, &office.config().time_zone).to_string(), "2026-11-30");
+    office.handle_timeout(midnight);
+    assert_eq!(office.poll_event(), Some(Event::DayStarted(office.day().day)));
+    assert!(office.day().tickets.is_empty());
+    assert_eq!(office.day().day.to_string(), "2026-11-30");
+}
+
+#[test]
+fn supervisors_are_alerted_when_a_preferential_ticket_nears_its_legal_limit() {
+    let mut office = office(); // embarazada: 30 minutes, alarm 5 minutes before
+    let ticket = issue(&mut office, minutes(0), "general", preferential());
+    issue(&mut office, minutes(0), "general", Priority::Normal);
+    while office.poll_event().is_some() {}
+    assert_eq!(office.next_deadline(), minutes(25), "the loop wakes up for the alarm");
+    office.handle_timeout(minutes(24));
+    assert_eq!(office.poll_event(), None);
+    office.handle_timeout(minutes(25));
+    assert!(matches!(office.poll_event(), Some(Event::LegalWaitAlarm(t)) if t.id == ticket.id));
+    office.handle_timeout(minutes(26));
+    assert_eq!(office.poll_event(), None, "one alarm per ticket");
 }
