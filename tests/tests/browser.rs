@@ -110,6 +110,23 @@ async fn scenario(base: String, browsers: Arc<Browsers>) {
     display.wait().at_most(PATIENCE).for_element(Locator::Css(call)).await.expect("the display shows the call");
     let shown_call = text_when(&display, call, "the counter to go to", |text| text.contains("Puesto 1")).await;
     assert!(shown_call.contains("A-001"), "the display names the ticket: {shown_call:?}");
+    // The call is spoken as people say numbers, in the display's language.
+    let spoken = |number: &'static str, counter: &'static str, lang: &'static str| {
+        let display = &display;
+        async move {
+            let said = display
+                .execute(
+                    "return spokenCall(arguments[0], arguments[1], arguments[2]);",
+                    vec![number.into(), counter.into(), lang.into()],
+                )
+                .await
+                .expect("the display page has spokenCall");
+            said.as_str().expect("a phrase").to_string()
+        }
+    };
+    assert_eq!(spoken("A-023", "4", "es").await, "Turno A cero veintitrés, puesto cuatro");
+    assert_eq!(spoken("B-105", "12", "es").await, "Turno B ciento cinco, puesto doce");
+    assert_eq!(spoken("A-023", "4", "en").await, "Ticket A twenty-three, counter four");
     if screenshot_dir().is_some() {
         // A new call blinks for a few seconds; a person judges the page better once it settles.
         display
