@@ -24,11 +24,12 @@ pub async fn queue(caller: Caller, state: web::Data<AppState>) -> Result<HttpRes
 fn queue_view(office: &Office, now: Timestamp) -> QueueDto {
     let day = office.day();
     let config = office.config();
+    let positions = office.positions(now);
     let waiting = office
         .ranked_waiting(now)
         .iter()
         .filter_map(|r| office.ticket(r.ticket))
-        .map(|t| render::ticket_dto(office, now, t, true))
+        .map(|t| TicketDto::new(t, config, positions.get(&t.id).copied(), true))
         .collect();
     let parked = day
         .tickets

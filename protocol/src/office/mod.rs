@@ -331,16 +331,34 @@ impl Office {
         }
         let services = [ticket.service.clone()];
         let ahead = rule::ahead(&self.config, self.waiting_in(&services), &services, ticket, now)?;
+        Some(self.wait_for(&ticket.service, ahead))
+    }
+
+    /// The positions of every waiting ticket, ranking each service once (for queue views).
+    pub fn positions(&self, now: Timestamp) -> HashMap<TicketId, Position> {
+        let mut positions = HashMap::new();
+        for service in self.waiting.keys() {
+            let services = [service.clone()];
+            let ranked = rule::rank(&self.config, self.waiting_in(&services), &services, 0, now);
+            for (ahead, ranked) in ranked.iter().enumerate() {
+                positions.insert(ranked.ticket, self.wait_for(service, ahead as u32));
+            }
+        }
+        positions
+    }
+
+    /// The wait with `ahead` people before you in `service`, at its open counters' pace.
+    fn wait_for(&self, service: &ServiceId, ahead: u32) -> Position {
         let counters = self
             .config
             .counters
             .iter()
-            .filter(|c| c.services.contains(&ticket.service))
+            .filter(|c| c.services.contains(service))
             .filter(|c| self.day.counter(&c.id).status == CounterStatus::Open)
             .count()
             .max(1) as u32;
-        let minutes = self.service_minutes(&ticket.service);
-        Some(Position { people_ahead: ahead, estimated_wait_minutes: (ahead * minutes).div_ceil(counters) })
+        let minutes = self.service_minutes(service);
+        Position { people_ahead: ahead, estimated_wait_minutes: (ahead * minutes).div_ceil(counters) }
     }
 
     /// The mean service time of the day's finished tickets of a service, or the configured one.

@@ -308,6 +308,7 @@ fn estimated_wait_counts_the_people_ahead() {
     let last = issue(&mut office, minutes(3), "general", Priority::Normal);
     let position = office.position(last.id, minutes(3)).expect("waiting");
     assert_eq!(position.people_ahead, 3);
+    assert_eq!(office.positions(minutes(3)).get(&last.id), Some(&position), "one ranking agrees with the other");
     assert_eq!(position.estimated_wait_minutes, 15, "three people at the configured five minutes");
 }
 
