@@ -31,7 +31,7 @@ fn main() {
                 token: format!("t{n}"),
             };
             office.handle_command(Timestamp(t0.0 + i64::from(n)), command).expect("issued");
-            if (n as usize + 1) % batch == 0 {
+            if (n as usize + 1).is_multiple_of(batch) {
                 while let Some(p) = office.poll_persist() {
                     persisted += p.bytes.len();
                 }
@@ -51,7 +51,7 @@ fn main() {
             ] {
                 office.handle_command(now, command).expect("accepted");
             }
-            if (n as usize + 1) % batch.max(1) == 0 {
+            if (n as usize + 1).is_multiple_of(batch) {
                 while office.poll_persist().is_some() {}
             }
         }

@@ -639,17 +639,7 @@ impl Office {
                     front: head || ticket.front,
                     ..ticket.clone()
                 };
-                let state = CounterState { current: None, ..state };
-                let change = Change {
-                    events: vec![
-                        Event::TicketChanged(ticket.clone()),
-                        Event::CounterChanged { counter: counter.clone(), state: state.clone() },
-                    ],
-                    tickets: vec![ticket.clone()],
-                    counters: vec![(counter, state)],
-                    ..Change::default()
-                };
-                Ok((change, Reply::Ticket(ticket)))
+                Ok(leave_counter(counter, state, ticket))
             }
             Command::Cancel { number, reason } => {
                 let reason = required_text(&reason)?;
@@ -893,17 +883,7 @@ impl Office {
     ) -> (Change, Reply) {
         let ticket =
             Ticket { status, counter: None, closed_at: status.is_closed().then_some(now), outcome, ..ticket.clone() };
-        let state = CounterState { current: None, ..state };
-        let change = Change {
-            events: vec![
-                Event::TicketChanged(ticket.clone()),
-                Event::CounterChanged { counter: counter.clone(), state: state.clone() },
-            ],
-            tickets: vec![ticket.clone()],
-            counters: vec![(counter, state)],
-            ..Change::default()
-        };
-        (change, Reply::Ticket(ticket))
+        leave_counter(counter, state, ticket)
     }
 
     fn cancel(&self, now: Timestamp, ticket: &Ticket, reason: String) -> Result<(Change, Reply), Rejection> {
@@ -917,6 +897,21 @@ impl Office {
             Ticket { status: TicketStatus::Cancelled, closed_at: Some(now), outcome: Some(reason), ..ticket.clone() };
         Ok(ticket_change(ticket))
     }
+}
+
+/// A ticket leaves its counter (finished, no-show, parked, transferred): the counter is idle.
+fn leave_counter(counter: CounterId, state: CounterState, ticket: Ticket) -> (Change, Reply) {
+    let state = CounterState { current: None, ..state };
+    let change = Change {
+        events: vec![
+            Event::TicketChanged(ticket.clone()),
+            Event::CounterChanged { counter: counter.clone(), state: state.clone() },
+        ],
+        tickets: vec![ticket.clone()],
+        counters: vec![(counter, state)],
+        ..Change::default()
+    };
+    (change, Reply::Ticket(ticket))
 }
 
 fn ticket_change(ticket: Ticket) -> (Change, Reply) {

@@ -317,6 +317,8 @@ fn a_restarted_office_continues_the_numbering() {
     let mut office = office();
     issue(&mut office, minutes(0), "general", Priority::Normal);
     let chunks: Vec<Vec<u8>> = std::iter::from_fn(|| office.poll_persist()).map(|p| p.bytes).collect();
+    // Stored chunks load in one pass (the fast path of a cold start), not only one by one.
+    assert!(automerge::AutoCommit::load(&chunks.concat()).is_ok());
     let mut restarted = Office::restore(sample(), b"edge-2".to_vec(), minutes(5), &chunks).expect("restore");
     assert_eq!(restarted.day(), office.day());
     let next = issue(&mut restarted, minutes(6), "general", Priority::Normal);
