@@ -167,7 +167,14 @@ mod tests {
         store.append_chunk(doc, b"3").expect("append");
         store.flush().expect("flush");
         drop(store);
-        let reopened = SledStore::open(dir.path(), 8 << 20).expect("reopen");
+        // sled's background flusher lets go of the directory lock a moment after the drop.
+        let reopened = (0..100)
+            .find_map(|_| {
+                SledStore::open(dir.path(), 8 << 20)
+                    .inspect_err(|_| std::thread::sleep(std::time::Duration::from_millis(50)))
+                    .ok()
+            })
+            .expect("reopen");
         reopened.append_chunk(doc, b"4").expect("append after reopen");
         assert_eq!(reopened.chunks(doc).expect("read"), vec![b"12".to_vec(), b"3".to_vec(), b"4".to_vec()]);
     }
