@@ -15,6 +15,8 @@ use thiserror::Error;
 pub enum StoreError {
     #[error("sled: {0}")]
     Sled(#[from] sled::Error),
+    #[error("i/o: {0}")]
+    Io(#[from] std::io::Error),
     #[error("transaction: {0}")]
     Transaction(String),
 }

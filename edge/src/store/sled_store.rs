@@ -2,9 +2,17 @@
 //!
 //! Chunk keys are `<doc id> 0x00 <u64 big-endian sequence>` so a prefix scan returns a
 //! document's chunks in write order. Values are `<8-byte SHA-256 prefix><bytes>`.
+//!
+//! sled's own flush is not enough for a power cut on Linux: it writes its log with
+//! `sync_file_range` (no device cache flush, no metadata) and writes large values ("blobs",
+//! over ~128 KiB, such as day snapshots) to files it never syncs. So `flush` follows sled's flush
+//! with an `fdatasync` of the log, and of any blob written since the last flush (measured here:
+//! ~0.1 ms for the log).
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use sha2::{Digest, Sha256};
@@ -13,6 +21,8 @@ use sled::transaction::{ConflictableTransactionError, TransactionError};
 use super::{Store, StoreError};
 
 const CHECKSUM_LEN: usize = 8;
+/// Values this large may become sled blob files (sled's threshold is 128 KiB less headers).
+const BLOB_CANDIDATE_BYTES: usize = 64 * 1024;
 
 pub struct SledStore {
     db: sled::Db,
@@ -20,6 +30,11 @@ pub struct SledStore {
     meta: sled::Tree,
     /// The next chunk sequence per document, to avoid a scan per append.
     next_seq: Mutex<HashMap<String, u64>>,
+    dir: PathBuf,
+    /// sled's log file, synced after every flush.
+    log: File,
+    /// A large value was written since the last flush: sync the blob files too.
+    blobs_dirty: AtomicBool,
 }
 
 impl SledStore {
@@ -28,7 +43,16 @@ impl SledStore {
         let db = sled::Config::new().path(dir).cache_capacity(cache_bytes).flush_every_ms(Some(500)).open()?;
         let chunks = db.open_tree("chunks")?;
         let meta = db.open_tree("meta")?;
-        Ok(SledStore { db, chunks, meta, next_seq: Mutex::new(HashMap::new()) })
+        let log = File::open(dir.join("db"))?;
+        Ok(SledStore {
+            db,
+            chunks,
+            meta,
+            next_seq: Mutex::new(HashMap::new()),
+            dir: dir.to_path_buf(),
+            log,
+            blobs_dirty: AtomicBool::new(false),
+        })
     }
 
     fn prefix(doc_id: &str) -> Vec<u8> {
@@ -41,6 +65,22 @@ impl SledStore {
         let mut key = Self::prefix(doc_id);
         key.extend_from_slice(&seq.to_be_bytes());
         key
+    }
+
+    fn note_size(&self, len: usize) {
+        if len >= BLOB_CANDIDATE_BYTES {
+            self.blobs_dirty.store(true, Ordering::SeqCst);
+        }
+    }
+
+    fn sync_blobs(&self) -> Result<(), StoreError> {
+        let blobs = self.dir.join("blobs");
+        let Ok(entries) = std::fs::read_dir(&blobs) else { return Ok(()) };
+        for entry in entries {
+            File::open(entry?.path())?.sync_data()?;
+        }
+        File::open(&blobs)?.sync_all()?;
+        Ok(())
     }
 
     fn seal(bytes: &[u8]) -> Vec<u8> {
@@ -76,6 +116,7 @@ impl SledStore {
 impl Store for SledStore {
     fn append_chunk(&self, doc_id: &str, bytes: &[u8]) -> Result<(), StoreError> {
         let seq = self.next_seq(doc_id)?;
+        self.note_size(bytes.len());
         self.chunks.insert(Self::key(doc_id, seq), Self::seal(bytes))?;
         Ok(())
     }
@@ -83,6 +124,7 @@ impl Store for SledStore {
     fn replace_chunks(&self, doc_id: &str, snapshot: &[u8]) -> Result<(), StoreError> {
         let old: Vec<sled::IVec> = self.chunks.scan_prefix(Self::prefix(doc_id)).keys().collect::<Result<_, _>>()?;
         let seq = self.next_seq(doc_id)?;
+        self.note_size(snapshot.len());
         let mut batch = sled::Batch::default();
         for key in old {
             batch.remove(key);
@@ -115,6 +157,10 @@ impl Store for SledStore {
 
     fn flush(&self) -> Result<(), StoreError> {
         self.db.flush()?;
+        self.log.sync_data()?;
+        if self.blobs_dirty.swap(false, Ordering::SeqCst) {
+            self.sync_blobs()?;
+        }
         Ok(())
     }
 
@@ -123,6 +169,7 @@ impl Store for SledStore {
     }
 
     fn put_meta(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.note_size(value.len());
         self.meta.insert(key, value)?;
         Ok(())
     }
@@ -148,6 +195,17 @@ mod tests {
         (dir, store)
     }
 
+    fn reopen(dir: &Path) -> SledStore {
+        // sled's background flusher lets go of the directory lock a moment after the drop.
+        (0..100)
+            .find_map(|_| {
+                SledStore::open(dir, 8 << 20)
+                    .inspect_err(|_| std::thread::sleep(std::time::Duration::from_millis(50)))
+                    .ok()
+            })
+            .expect("reopen")
+    }
+
     #[test]
     fn chunks_come_back_in_write_order_per_document() {
         let (_dir, store) = store();
@@ -167,16 +225,20 @@ mod tests {
         store.append_chunk(doc, b"3").expect("append");
         store.flush().expect("flush");
         drop(store);
-        // sled's background flusher lets go of the directory lock a moment after the drop.
-        let reopened = (0..100)
-            .find_map(|_| {
-                SledStore::open(dir.path(), 8 << 20)
-                    .inspect_err(|_| std::thread::sleep(std::time::Duration::from_millis(50)))
-                    .ok()
-            })
-            .expect("reopen");
+        let reopened = reopen(dir.path());
         reopened.append_chunk(doc, b"4").expect("append after reopen");
         assert_eq!(reopened.chunks(doc).expect("read"), vec![b"12".to_vec(), b"3".to_vec(), b"4".to_vec()]);
+    }
+
+    #[test]
+    fn a_large_snapshot_survives_a_reopen() {
+        let (dir, store) = store();
+        let big: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+        store.replace_chunks("d", &big).expect("compact");
+        store.flush().expect("flush syncs blobs too");
+        drop(store);
+        let reopened = reopen(dir.path());
+        assert_eq!(reopened.chunks("d").expect("read"), vec![big]);
     }
 
     #[test]
