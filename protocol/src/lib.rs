@@ -14,7 +14,9 @@ pub mod ids;
 pub mod limits;
 pub mod office;
 pub mod rule;
+pub mod sync;
 pub mod ticket;
+pub mod wire;
 
 pub use config::{ConfigProblem, OfficeConfig, RawOfficeConfig};
 pub use ids::{AgentId, BusinessDay, CategoryId, CounterId, ServiceId, TicketId, Timestamp};

@@ -18,6 +18,10 @@ pub const ID_LEN_MAX: usize = 32;
 pub const TOKEN_LEN_MAX: usize = 128;
 /// HTTP request bodies.
 pub const BODY_BYTES_MAX: usize = 16 * 1024;
+/// One edge<->central frame (an initial sync of a busy day is ~200 KB).
+pub const FRAME_BYTES_MAX: usize = 8 * 1024 * 1024;
+/// Documents one office keeps in sync at once: its config and the days of its window.
+pub const SYNC_DOCS_MAX: usize = 64;
 
 const _: () = assert!(TICKETS_PER_SERVICE_MAX <= 999);
 const _: () = assert!(SERVICES_MAX <= 26, "one letter prefix per service");

@@ -60,3 +60,65 @@ pub fn day_doc_id(office: &str, day: BusinessDay) -> String {
 pub fn config_doc_id(office: &str) -> String {
     format!("branch/{office}/config")
 }
+
+/// A document's identity, parsed from its id string.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DocId {
+    Config { office: String },
+    Day { office: String, day: BusinessDay },
+}
+
+impl DocId {
+    /// `branch/<office>/config` or `branch/<office>/day/<yyyy-mm-dd>`, with a valid office id.
+    pub fn parse(text: &str) -> Option<DocId> {
+        let mut parts = text.split('/');
+        if parts.next()? != "branch" {
+            return None;
+        }
+        let office = parts.next().filter(|o| crate::ids::is_valid_id(o))?.to_string();
+        let id = match (parts.next()?, parts.next(), parts.next()) {
+            ("config", None, None) => DocId::Config { office },
+            ("day", Some(day), None) => DocId::Day { office, day: BusinessDay::parse(day)? },
+            _ => return None,
+        };
+        Some(id)
+    }
+
+    pub fn office(&self) -> &str {
+        match self {
+            DocId::Config { office } | DocId::Day { office, .. } => office,
+        }
+    }
+}
+
+impl std::fmt::Display for DocId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DocId::Config { office } => f.write_str(&config_doc_id(office)),
+            DocId::Day { office, day } => f.write_str(&day_doc_id(office, *day)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn document_ids_parse_back_and_nothing_else_does() {
+        for id in ["branch/centro/config", "branch/centro/day/2026-11-29"] {
+            assert_eq!(DocId::parse(id).map(|d| d.to_string()).as_deref(), Some(id));
+        }
+        for bad in [
+            "",
+            "branch",
+            "branch/centro",
+            "branch/../config",
+            "branch/centro/day/2026-13-01",
+            "branch/centro/config/x",
+            "x/centro/config",
+        ] {
+            assert_eq!(DocId::parse(bad), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! The automerge sync protocol for one document and one peer, sans-IO.
+//!
+//! The shell moves the bytes; this decides what to send and applies what arrives. automerge's
+//! sync assumes a reliable, in-order stream: after a reconnect both sides start again from their
+//! persisted state ([`PeerSync::restart`]), which holds only the heads they last shared, so a
+//! reconnect sends only what is missing.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use automerge::sync::{Message, State, SyncDoc};
+use automerge::AutoCommit;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum SyncError {
+    #[error("sync message does not decode: {0}")]
+    Malformed(String),
+    #[error("sync message was refused: {0}")]
+    Refused(String),
+    /// automerge panicked: the document must be rebuilt from its last good save.
+    #[error("automerge failed while applying a sync message")]
+    Panicked,
+    #[error("persisted sync state does not decode")]
+    BadState,
+}
+
+/// The sync state of one document with one peer.
+#[derive(Debug, Default)]
+pub struct PeerSync {
+    state: State,
+}
+
+impl PeerSync {
+    pub fn new() -> Self {
+        PeerSync::default()
+    }
+
+    /// Restore from [`PeerSync::persist`]'s bytes.
+    pub fn restore(bytes: &[u8]) -> Result<Self, SyncError> {
+        State::decode(bytes).map(|state| PeerSync { state }).map_err(|_| SyncError::BadState)
+    }
+
+    /// What to keep across connections: the heads both sides last had in common.
+    pub fn persist(&self) -> Vec<u8> {
+        self.state.encode()
+    }
+
+    /// A new connection: forget in-flight assumptions, keep the shared heads.
+    pub fn restart(&mut self) {
+        self.state = State::decode(&self.state.encode()).unwrap_or_default();
+    }
+
+    /// The next message for the peer, if it needs one.
+    pub fn generate(&mut self, doc: &mut AutoCommit) -> Option<Vec<u8>> {
+        let state = &mut self.state;
+        catch_unwind(AssertUnwindSafe(|| doc.sync().generate_sync_message(state).map(Message::encode))).unwrap_or_else(
+            |_| {
+                tracing::error!("automerge panicked generating a sync message");
+                None
+            },
+        )
+    }
+
+    /// Apply a message from the peer. Returns whether the document changed.
+    pub fn receive(&mut self, doc: &mut AutoCommit, bytes: &[u8]) -> Result<bool, SyncError> {
+        let message = Message::decode(bytes).map_err(|e| SyncError::Malformed(e.to_string()))?;
+        let before = doc.get_heads();
+        let state = &mut self.state;
+        match catch_unwind(AssertUnwindSafe(|| doc.sync().receive_sync_message(state, message))) {
+            Ok(Ok(())) => Ok(doc.get_heads() != before),
+            Ok(Err(error)) => Err(SyncError::Refused(error.to_string())),
+            Err(_) => Err(SyncError::Panicked),
+        }
+    }
+
+    /// The heads the peer is known to have, as of its last message.
+    pub fn their_heads(&self) -> Option<&[automerge::ChangeHash]> {
+        self.state.their_heads.as_deref()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::config::tests::sample;
+    use crate::doc::day::read_day;
+    use crate::office::{Command, Office, Priority};
+    use crate::{ServiceId, Timestamp};
+
+    const T0: Timestamp = Timestamp(1_795_953_600_000);
+
+    /// An office with `tickets` issued, and its day document as stored.
+    fn edge_doc(tickets: usize) -> (Office, AutoCommit) {
+        let mut office = Office::restore(sample(), b"edge".to_vec(), T0, &[]).expect("office");
+        for n in 0..tickets {
+            let command = Command::Issue {
+                service: ServiceId::new("general"),
+                priority: Priority::Normal,
+                token: format!("t{n}"),
+            };
+            office.handle_command(T0, command).expect("issue");
+        }
+        let bytes: Vec<u8> = std::iter::from_fn(|| office.poll_persist()).flat_map(|p| p.bytes).collect();
+        (office, AutoCommit::load(&bytes).expect("loads"))
+    }
+
+    /// Run the protocol until neither side has anything to say; `drop(n)` loses the n-th message.
+    fn exchange(
+        a: &mut AutoCommit,
+        sa: &mut PeerSync,
+        b: &mut AutoCommit,
+        sb: &mut PeerSync,
+        drop: impl Fn(usize) -> bool,
+    ) {
+        for n in 0..100 {
+            let to_b = sa.generate(a);
+            let to_a = sb.generate(b);
+            if to_b.is_none() && to_a.is_none() {
+                return;
+            }
+            if let Some(m) = to_b.filter(|_| !drop(2 * n)) {
+                sb.receive(b, &m).expect("valid message");
+            }
+            if let Some(m) = to_a.filter(|_| !drop(2 * n + 1)) {
+                sa.receive(a, &m).expect("valid message");
+            }
+        }
+    }
+
+    #[test]
+    fn central_gets_the_whole_day_from_an_empty_start() {
+        let (office, mut edge) = edge_doc(20);
+        let mut central = AutoCommit::new();
+        exchange(&mut edge, &mut PeerSync::new(), &mut central, &mut PeerSync::new(), |_| false);
+        assert_eq!(&read_day(&central).expect("a day"), office.day());
+    }
+
+    #[test]
+    fn garbage_is_refused_and_the_document_is_untouched() {
+        let (_, mut edge) = edge_doc(3);
+        let heads = edge.get_heads();
+        let mut sync = PeerSync::new();
+        assert!(matches!(sync.receive(&mut edge, b"not a sync message"), Err(SyncError::Malformed(_))));
+        assert_eq!(edge.get_heads(), heads);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+        /// Lost messages stall the protocol; a reconnect (restart from persisted state) heals it.
+        #[test]
+        fn replicas_converge_after_losses_and_reconnects(losses in prop::collection::vec(any::<bool>(), 0..40), tickets in 1usize..30) {
+            let (office, mut edge) = edge_doc(tickets);
+            let mut central = AutoCommit::new();
+            let (mut se, mut sc) = (PeerSync::new(), PeerSync::new());
+            exchange(&mut edge, &mut se, &mut central, &mut sc, |n| losses.get(n).copied().unwrap_or(false));
+            // Reconnect: both sides keep only what they persisted.
+            let mut se = PeerSync::restore(&se.persist()).expect("state");
+            let mut sc = PeerSync::restore(&sc.persist()).expect("state");
+            exchange(&mut edge, &mut se, &mut central, &mut sc, |_| false);
+            prop_assert_eq!(edge.get_heads(), central.get_heads());
+            prop_assert_eq!(&read_day(&central).expect("a day"), office.day());
+        }
+    }
+}
