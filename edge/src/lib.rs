@@ -9,7 +9,6 @@ pub mod demo;
 pub mod http;
 pub mod office_loop;
 pub mod settings;
-pub mod store;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -22,7 +21,7 @@ use crate::auth::Auth;
 use crate::http::AppState;
 use crate::office_loop::{Clock, OfficeHandle};
 use crate::settings::Settings;
-use crate::store::{SledStore, Store};
+use fila_store::{SledStore, Store};
 
 pub struct App {
     server: actix_web::dev::Server,

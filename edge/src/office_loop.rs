@@ -17,7 +17,7 @@ use fila_protocol::{OfficeConfig, Rejection, Timestamp};
 use thiserror::Error;
 use tokio::sync::{broadcast, oneshot};
 
-use crate::store::{Store, StoreError};
+use fila_store::{Store, StoreError};
 
 /// Requests waiting beyond this are refused with 503 at once.
 pub const CHANNEL_CAPACITY: usize = 4096;

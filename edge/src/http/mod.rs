@@ -24,7 +24,7 @@ pub use openapi::ApiDoc;
 
 use crate::auth::Auth;
 use crate::office_loop::OfficeHandle;
-use crate::store::Store;
+use fila_store::Store;
 
 pub struct AppState {
     pub office: OfficeHandle,

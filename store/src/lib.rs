@@ -1,4 +1,5 @@
 //! Durable storage behind a small trait, so sled can be swapped without touching the domain.
+//! Both daemons (edge and central) keep their automerge documents here.
 //!
 //! Automerge data is kept as immutable chunks per document: incremental saves appended in
 //! order, replaced by one compacted snapshot now and then. Each chunk carries a checksum; a
