@@ -30,7 +30,7 @@ use crate::rule::{self, CallReason, Ranked};
 use crate::ticket::{Class, Ticket, TicketNumber, TicketStatus};
 
 /// One business day of an office, exactly as its day document holds it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Day {
     pub day: BusinessDay,
     pub office: String,

@@ -521,3 +521,14 @@ fn supervisors_are_alerted_when_a_preferential_ticket_nears_its_legal_limit() {
     office.handle_timeout(minutes(26));
     assert_eq!(office.poll_event(), None, "one alarm per ticket");
 }
+
+#[test]
+fn a_day_serialises_to_json_for_headquarters() {
+    let mut office = office();
+    open(&mut office, "1", "ana");
+    issue(&mut office, minutes(0), "general", Priority::Normal);
+    call_next(&mut office, minutes(1), "1", "ana");
+    let json = serde_json::to_value(office.day()).expect("serialises");
+    assert_eq!(json["tickets"]["1"]["status"], "called");
+    assert_eq!(json["sequences"]["A"], 1);
+}
