@@ -9,6 +9,7 @@ pub mod demo;
 pub mod http;
 pub mod office_loop;
 pub mod settings;
+pub mod sync_client;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -27,6 +28,7 @@ pub struct App {
     server: actix_web::dev::Server,
     port: u16,
     office: OfficeHandle,
+    link: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl App {
@@ -52,8 +54,18 @@ impl App {
             auth.add_kiosk(&String::from_utf8_lossy(&id), hash);
         }
 
-        let state =
-            web::Data::new(AppState { office: office.clone(), auth, store, public_url: settings.public_url.clone() });
+        let link_status = Arc::new(sync_client::LinkStatus::default());
+        let link = settings.central.clone().map(|central| {
+            tracing::info!(url = %central.url, "syncing with central");
+            tokio::spawn(sync_client::run(central, office.clone(), link_status.clone()))
+        });
+        let state = web::Data::new(AppState {
+            office: office.clone(),
+            auth,
+            store,
+            public_url: settings.public_url.clone(),
+            central: settings.central.is_some().then_some(link_status),
+        });
         let listener =
             TcpListener::bind(settings.listen).with_context(|| format!("cannot listen on {}", settings.listen))?;
         let port = listener.local_addr()?.port();
@@ -65,7 +77,7 @@ impl App {
         .listen(listener)?
         .run();
         tracing::info!(office = %settings.office.id, port, "edge listening");
-        Ok(App { server, port, office })
+        Ok(App { server, port, office, link })
     }
 
     pub fn port(&self) -> u16 {
@@ -84,6 +96,9 @@ impl App {
     /// Serve until SIGTERM or SIGINT; then finish requests, flush the store and stop.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         self.server.await?;
+        if let Some(link) = self.link {
+            link.abort();
+        }
         self.office.shutdown().await;
         tracing::info!("edge stopped");
         Ok(())

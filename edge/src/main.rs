@@ -24,6 +24,12 @@ enum Mode {
         listen: SocketAddr,
         #[arg(long, default_value = "./fila-data")]
         data: PathBuf,
+        /// Sync with a central aggregator, e.g. ws://127.0.0.1:9090/api/v1/sync (`fila-central demo`).
+        #[arg(long)]
+        central: Option<String>,
+        /// The office's branch token at central.
+        #[arg(long, default_value = "demo-branch-token")]
+        central_token: String,
     },
     /// Run the office described by a configuration file.
     Run {
@@ -56,8 +62,9 @@ fn main() -> ExitCode {
             println!("token        = \"{token}\"\ntoken_sha256 = \"{}\"", auth::sha256_hex(&token));
             ExitCode::SUCCESS
         }
-        Mode::Demo { listen, data } => serve(|| {
-            let settings = demo::settings(listen, data);
+        Mode::Demo { listen, data, central, central_token } => serve(|| {
+            let mut settings = demo::settings(listen, data);
+            settings.central = central.map(|url| fila_edge::sync_client::CentralSettings { url, token: central_token });
             println!("fila demo office \"{}\" on http://{listen}", settings.office.name);
             println!("  kiosk:    http://{listen}/kiosk?token={}", demo::KIOSK_TOKEN);
             println!("  counter:  http://{listen}/counter   (ana / 1234, beto / 1234; supervisor sara / 1234)");

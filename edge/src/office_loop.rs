@@ -13,9 +13,11 @@ use std::thread;
 use std::time::Duration;
 
 use fila_protocol::office::{Command, Event, Office, Persist, Reply};
+use fila_protocol::sync::PeerSync;
+use fila_protocol::wire::Frame;
 use fila_protocol::{OfficeConfig, Rejection, Timestamp};
 use thiserror::Error;
-use tokio::sync::{broadcast, oneshot};
+use tokio::sync::{broadcast, oneshot, watch};
 
 use fila_store::{Store, StoreError};
 
@@ -46,6 +48,8 @@ pub enum LoopError {
     Stopped,
     #[error("storage failed: {0}")]
     Storage(String),
+    #[error("sync with central failed: {0}")]
+    Sync(String),
 }
 
 type Query = Box<dyn FnOnce(&Office, Timestamp) + Send>;
@@ -56,7 +60,19 @@ type Responder = Box<dyn FnOnce(&Office, Timestamp, Result<Reply, LoopError>) + 
 enum Request {
     Command(Command, Responder),
     Query(Query),
+    Sync(SyncRequest, oneshot::Sender<Result<Vec<Frame>, LoopError>>),
     Shutdown(oneshot::Sender<()>),
+}
+
+/// What the link to central asks of the office.
+#[derive(Debug)]
+pub enum SyncRequest {
+    /// A new connection: announce the documents and send what central lacks.
+    Start,
+    /// A frame from central: apply it, answer it.
+    Receive(Vec<u8>),
+    /// The office changed: send what is new.
+    Poll,
 }
 
 /// The handlers' way to the office loop. Cheap to clone.
@@ -65,6 +81,8 @@ pub struct OfficeHandle {
     requests: SyncSender<Request>,
     events: broadcast::Sender<Event>,
     config: Arc<OfficeConfig>,
+    /// Bumped after every batch that stored something: the link to central wakes on it.
+    changes: watch::Receiver<u64>,
 }
 
 impl OfficeHandle {
@@ -100,6 +118,18 @@ impl OfficeHandle {
         answer.await.map_err(|_| LoopError::Stopped)
     }
 
+    /// Run one step of the sync protocol with central; returns the frames to send.
+    pub async fn sync(&self, request: SyncRequest) -> Result<Vec<Frame>, LoopError> {
+        let (reply, answer) = oneshot::channel();
+        self.submit(Request::Sync(request, reply))?;
+        answer.await.map_err(|_| LoopError::Stopped)?
+    }
+
+    /// Wakes when the office stored a change.
+    pub fn changes(&self) -> watch::Receiver<u64> {
+        self.changes.clone()
+    }
+
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.events.subscribe()
     }
@@ -133,8 +163,9 @@ pub fn spawn(config: OfficeConfig, store: Arc<dyn Store>, clock: Clock) -> anyho
     );
     let (requests, inbox) = mpsc::sync_channel(CHANNEL_CAPACITY);
     let (events, _) = broadcast::channel(EVENT_CAPACITY);
-    let handle = OfficeHandle { requests, events: events.clone(), config: Arc::new(config) };
-    let mut worker = Worker { office, store, clock, events, appended: 0 };
+    let (changed, changes) = watch::channel(0);
+    let handle = OfficeHandle { requests, events: events.clone(), config: Arc::new(config), changes };
+    let mut worker = Worker { office, store, clock, events, changed, appended: 0, central: None };
     thread::Builder::new().name("office-loop".into()).spawn(move || worker.run(inbox))?;
     Ok(handle)
 }
@@ -152,11 +183,37 @@ fn restore(config: &OfficeConfig, store: &dyn Store, clock: &Clock) -> anyhow::R
     Ok(office)
 }
 
+/// The sync state with central for one document, kept in the store's meta values.
+struct CentralPeer {
+    doc_id: String,
+    sync: PeerSync,
+    /// The document was named to central on this connection.
+    announced: bool,
+}
+
+impl CentralPeer {
+    fn load(store: &dyn Store, doc_id: String) -> CentralPeer {
+        let key = format!("sync/{doc_id}/central");
+        let sync = match store.get_meta(&key) {
+            Ok(Some(bytes)) => PeerSync::restore(&bytes).unwrap_or_default(),
+            _ => PeerSync::new(),
+        };
+        CentralPeer { doc_id, sync, announced: false }
+    }
+
+    fn meta_key(&self) -> String {
+        format!("sync/{}/central", self.doc_id)
+    }
+}
+
 struct Worker {
     office: Office,
     store: Arc<dyn Store>,
     clock: Clock,
     events: broadcast::Sender<Event>,
+    changed: watch::Sender<u64>,
+    /// The sync state with central for the current day document.
+    central: Option<CentralPeer>,
     /// Chunks appended to the current day document since it was last compacted.
     appended: usize,
 }
@@ -197,6 +254,7 @@ impl Worker {
         let now = (self.clock)();
         let mut replies = Vec::new();
         let mut queries = Vec::new();
+        let mut syncs = Vec::new();
         let mut shutdown = None;
         for request in batch {
             match request {
@@ -210,6 +268,7 @@ impl Worker {
                     replies.push((reply, result));
                 }
                 Request::Query(query) => queries.push(query),
+                Request::Sync(request, reply) => syncs.push((request, reply)),
                 Request::Shutdown(done) => shutdown = Some(done),
             }
         }
@@ -224,6 +283,10 @@ impl Worker {
         }
         for query in queries {
             query(&self.office, now);
+        }
+        // Sync after the batch is durable: only what is on disk leaves the box.
+        for (request, reply) in syncs {
+            let _ = reply.send(self.sync(request));
         }
         shutdown
     }
@@ -270,8 +333,62 @@ impl Worker {
         }
         if wrote {
             self.store.flush()?;
+            self.changed.send_modify(|version| *version += 1);
         }
         Ok(())
+    }
+
+    /// One step of the sync protocol with central on the current day document.
+    fn sync(&mut self, request: SyncRequest) -> Result<Vec<Frame>, LoopError> {
+        let doc_id = self.office.doc_id();
+        let mut peer = match self.central.take() {
+            Some(peer) if peer.doc_id == doc_id => peer,
+            _ => CentralPeer::load(self.store.as_ref(), doc_id.clone()),
+        };
+        let result = self.sync_step(&mut peer, request);
+        if let Err(error) = self.store.put_meta(&peer.meta_key(), &peer.sync.persist()) {
+            tracing::warn!(%error, "sync state not stored; the next reconnect sends more");
+        }
+        self.central = Some(peer);
+        result
+    }
+
+    fn sync_step(&mut self, peer: &mut CentralPeer, request: SyncRequest) -> Result<Vec<Frame>, LoopError> {
+        match request {
+            SyncRequest::Start => {
+                peer.sync.restart();
+                peer.announced = false;
+            }
+            SyncRequest::Poll => {}
+            SyncRequest::Receive(bytes) => {
+                let office = self.office.config().id.clone();
+                let frame = Frame::decode(&bytes, &office).map_err(|e| LoopError::Sync(e.to_string()))?;
+                match frame {
+                    Frame::Sync { doc, message } if doc == peer.doc_id => {
+                        if let Err(error) = self.office.sync_receive(&mut peer.sync, &message) {
+                            // A rebuild here only dropped what central sent: no acknowledged
+                            // command is lost, so the next batch must not be failed for it.
+                            self.office.take_failure();
+                            return Err(LoopError::Sync(error.to_string()));
+                        }
+                        // Whatever central sent is stored before anything is answered.
+                        self.persist().map_err(|e| LoopError::Storage(e.to_string()))?;
+                    }
+                    // A document this edge no longer keeps live (yesterday's, after midnight).
+                    Frame::Sync { doc, .. } => tracing::debug!(doc, "sync frame for another day ignored"),
+                    Frame::Docs { .. } => {}
+                }
+            }
+        }
+        let mut frames = Vec::new();
+        if !peer.announced {
+            frames.push(Frame::Docs { docs: vec![peer.doc_id.clone()] });
+            peer.announced = true;
+        }
+        while let Some(message) = self.office.sync_generate(&mut peer.sync) {
+            frames.push(Frame::Sync { doc: peer.doc_id.clone(), message });
+        }
+        Ok(frames)
     }
 
     fn compact(&mut self) {

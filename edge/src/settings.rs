@@ -13,6 +13,7 @@ use fila_protocol::limits;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Role;
+use crate::sync_client::CentralSettings;
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -24,6 +25,17 @@ pub struct Settings {
     pub office: OfficeConfig,
     pub users: Vec<UserSettings>,
     pub kiosks: Vec<KioskSettings>,
+    /// The headquarters aggregator to sync with, if any.
+    pub central: Option<CentralSettings>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCentral {
+    /// `ws://` or `wss://` address of central's sync endpoint.
+    pub url: String,
+    /// This office's branch token, as issued by headquarters.
+    pub token: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -82,6 +94,24 @@ impl Settings {
         };
         let users: Vec<UserSettings> = take_list(&mut table, "users", &mut problems);
         let kiosks: Vec<KioskSettings> = take_list(&mut table, "kiosks", &mut problems);
+        let central: Option<RawCentral> = match table.remove("central") {
+            None => None,
+            Some(value) => value.try_into().map_or_else(
+                |e: toml::de::Error| {
+                    problems.push(problem("central", e.message().to_string()));
+                    None
+                },
+                Some,
+            ),
+        };
+        if let Some(central) = &central {
+            if !(central.url.starts_with("ws://") || central.url.starts_with("wss://")) {
+                problems.push(problem("central.url", "must be a ws:// or wss:// address".into()));
+            }
+            if central.token.trim().is_empty() {
+                problems.push(problem("central.token", "must not be empty".into()));
+            }
+        }
 
         let listen = server.listen.parse::<SocketAddr>().map_err(|_| {
             problem("server.listen", format!("{:?} is not an address like 127.0.0.1:8080", server.listen))
@@ -148,6 +178,7 @@ impl Settings {
                 office,
                 users,
                 kiosks,
+                central: central.map(|c| CentralSettings { url: c.url, token: c.token }),
             }),
             _ => Err(problems),
         }

@@ -144,3 +144,17 @@ async fn the_api_describes_itself_in_openapi() {
     }
     edge.stop().await;
 }
+
+#[tokio::test]
+async fn with_central_unreachable_the_office_serves_as_usual() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let nobody = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let edge = common::spawn_with_central(dir.path(), &format!("ws://127.0.0.1:{nobody}/api/v1/sync")).await;
+    assert_eq!(edge.issue("general").await["number"], "A-001");
+    let ana = edge.at_counter("ana", "1").await;
+    let (status, _) = edge.act(&ana, "1", "call-next", json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, health) = edge.get("/healthz", None).await;
+    assert_eq!(health["central"]["connected"], false);
+    edge.stop().await;
+}

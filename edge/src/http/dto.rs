@@ -324,4 +324,13 @@ pub struct HealthDto {
     pub office: String,
     pub day: String,
     pub tickets_today: usize,
+    /// The link to central, when one is configured.
+    pub central: Option<CentralLinkDto>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CentralLinkDto {
+    pub connected: bool,
+    /// When central was last heard from (ms since the epoch), if ever.
+    pub last_heard: Option<i64>,
 }

@@ -59,7 +59,7 @@ impl From<LoopError> for ApiError {
         match error {
             LoopError::Rejected(rejection) => ApiError::Rejected(rejection),
             LoopError::Busy | LoopError::Stopped => ApiError::Busy,
-            LoopError::Storage(reason) => ApiError::Internal(reason),
+            LoopError::Storage(reason) | LoopError::Sync(reason) => ApiError::Internal(reason),
         }
     }
 }

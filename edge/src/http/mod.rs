@@ -32,6 +32,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// Where citizens reach the pages, if the installer set it.
     pub public_url: Option<String>,
+    /// The link to central, when one is configured.
+    pub central: Option<Arc<crate::sync_client::LinkStatus>>,
 }
 
 pub fn routes(config: &mut web::ServiceConfig) {

@@ -4,7 +4,7 @@ use actix_web::{web, HttpResponse};
 use fila_protocol::office::Command;
 use serde::Deserialize;
 
-use super::dto::{CallSummary, HealthDto, OfficeDto, TicketDto};
+use super::dto::{CallSummary, CentralLinkDto, HealthDto, OfficeDto, TicketDto};
 use super::error::{ApiError, ErrorBody};
 use super::{render, AppState};
 
@@ -82,6 +82,14 @@ pub async fn recent_calls(
 /// Liveness and a glance at the day.
 #[utoipa::path(get, path = "/healthz", tag = "public", responses((status = 200, body = HealthDto)))]
 pub async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let central = state.central.as_ref().map(|link| {
+        use std::sync::atomic::Ordering;
+        let last_heard = link.last_heard_ms.load(Ordering::SeqCst);
+        CentralLinkDto {
+            connected: link.connected.load(Ordering::SeqCst),
+            last_heard: (last_heard > 0).then_some(last_heard),
+        }
+    });
     let dto = state
         .office
         .query(|office, _| HealthDto {
@@ -89,6 +97,7 @@ pub async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
             office: office.config().id.clone(),
             day: office.day().day.to_string(),
             tickets_today: office.day().tickets.len(),
+            central,
         })
         .await?;
     Ok(HttpResponse::Ok().json(dto))

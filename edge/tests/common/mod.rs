@@ -24,6 +24,18 @@ pub async fn spawn(dir: &Path) -> TestEdge {
 
 pub async fn spawn_with_clock(dir: &Path, clock: Clock) -> TestEdge {
     let settings = demo::settings("127.0.0.1:0".parse().expect("address"), dir.to_path_buf());
+    spawn_settings(settings, clock).await
+}
+
+/// An edge that syncs with central at `url` (with the demo branch token).
+pub async fn spawn_with_central(dir: &Path, url: &str) -> TestEdge {
+    let mut settings = demo::settings("127.0.0.1:0".parse().expect("address"), dir.to_path_buf());
+    settings.central =
+        Some(fila_edge::sync_client::CentralSettings { url: url.to_string(), token: "demo-branch-token".into() });
+    spawn_settings(settings, fila_edge::office_loop::system_clock()).await
+}
+
+pub async fn spawn_settings(settings: fila_edge::settings::Settings, clock: Clock) -> TestEdge {
     // sled holds a lock on its directory until the previous instance is fully dropped.
     let mut attempts = 0;
     let app = loop {

@@ -168,6 +168,11 @@ impl DayDoc {
         &self.doc
     }
 
+    /// For the sync protocol only: every other write goes through the typed `put_*` methods.
+    pub fn automerge_mut(&mut self) -> &mut AutoCommit {
+        &mut self.doc
+    }
+
     /// The whole day, checked field by field.
     pub fn read(&self) -> Result<Day, DocError> {
         read_day(&self.doc)

@@ -27,6 +27,7 @@ use crate::doc::DocError;
 use crate::ids::{AgentId, BusinessDay, CounterId, ServiceId, TicketId, Timestamp};
 use crate::limits;
 use crate::rule::{self, CallReason, Ranked};
+use crate::sync::{PeerSync, SyncError};
 use crate::ticket::{Class, Ticket, TicketNumber, TicketStatus};
 
 /// One business day of an office, exactly as its day document holds it.
@@ -288,6 +289,41 @@ impl Office {
         let bytes = self.doc.save();
         self.saved = bytes.clone();
         Persist { doc_id: self.doc_id(), bytes }
+    }
+
+    /// The next sync message for a peer about the current day document, if it needs one.
+    /// Call after persisting: only what is on disk should leave the box.
+    pub fn sync_generate(&mut self, peer: &mut PeerSync) -> Option<Vec<u8>> {
+        peer.generate(self.doc.automerge_mut())
+    }
+
+    /// Apply a peer's sync message to the current day document. Changes it brings are read
+    /// back into the day (and stored by the next `poll_persist`); a message that leaves the
+    /// document unreadable is undone by rebuilding from the last good save.
+    pub fn sync_receive(&mut self, peer: &mut PeerSync, message: &[u8]) -> Result<bool, SyncError> {
+        self.commit_pending();
+        let changed = match peer.receive(self.doc.automerge_mut(), message) {
+            Ok(changed) => changed,
+            Err(SyncError::Panicked) => {
+                self.rebuild();
+                return Err(SyncError::Panicked);
+            }
+            Err(error) => return Err(error),
+        };
+        if changed {
+            match self.doc.read() {
+                Ok(day) if day.day == self.day.day && day.office == self.day.office => {
+                    self.day = day;
+                    self.reindex();
+                }
+                Ok(_) | Err(_) => {
+                    tracing::error!(office = %self.config.id, "a sync message left the day unreadable; rebuilt");
+                    self.rebuild();
+                    return Err(SyncError::Refused("the changes do not form a valid day".into()));
+                }
+            }
+        }
+        Ok(changed)
     }
 
     /// True once if the document was rebuilt since the last call: replies computed since the

@@ -1,0 +1,151 @@
+//! The link to central: the edge opens a WebSocket (offices sit behind NAT), announces its
+//! documents, and runs the automerge sync protocol over it, live. When central is unreachable
+//! the office works as usual; the link retries with exponential backoff and jitter, and a
+//! reconnect sends only what central lacks (the sync state is persisted per document and peer).
+
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use rand::Rng;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::office_loop::{OfficeHandle, SyncRequest};
+
+const BACKOFF_MIN: Duration = Duration::from_millis(250);
+const BACKOFF_MAX: Duration = Duration::from_secs(30);
+/// Central pings; if nothing at all arrives for this long the connection is presumed dead.
+const SILENCE_MAX: Duration = Duration::from_secs(60);
+
+#[derive(Debug, Clone)]
+pub struct CentralSettings {
+    /// `ws://central.example:9090/api/v1/sync`
+    pub url: String,
+    /// The office's branch token (central keeps only its hash).
+    pub token: String,
+}
+
+/// What the rest of the edge may know about the link (health, metrics).
+#[derive(Debug, Default)]
+pub struct LinkStatus {
+    pub connected: AtomicBool,
+    /// When a frame last came from central, in ms since the epoch (0: never).
+    pub last_heard_ms: AtomicI64,
+}
+
+/// Exponential backoff with full jitter: waits spread out so 5,000 offices coming back after a
+/// central outage do not knock at the same instant.
+struct Backoff {
+    next: Duration,
+}
+
+impl Backoff {
+    fn new() -> Self {
+        Backoff { next: BACKOFF_MIN }
+    }
+    fn reset(&mut self) {
+        self.next = BACKOFF_MIN;
+    }
+    fn wait(&mut self) -> Duration {
+        let ceiling = self.next;
+        self.next = (self.next * 2).min(BACKOFF_MAX);
+        let jittered = rand::thread_rng().gen_range(ceiling.as_millis() as u64 / 2..=ceiling.as_millis() as u64);
+        Duration::from_millis(jittered)
+    }
+}
+
+/// Keep the office in sync with central until the process ends.
+pub async fn run(settings: CentralSettings, office: OfficeHandle, status: Arc<LinkStatus>) {
+    let mut backoff = Backoff::new();
+    loop {
+        match session(&settings, &office, &status, &mut backoff).await {
+            Ok(()) => tracing::info!("central closed the sync connection"),
+            Err(error) => tracing::warn!(%error, "sync with central interrupted"),
+        }
+        status.connected.store(false, Ordering::SeqCst);
+        tokio::time::sleep(backoff.wait()).await;
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+enum LinkError {
+    #[error("cannot connect: {0}")]
+    Connect(String),
+    #[error("connection failed: {0}")]
+    Socket(#[from] tokio_tungstenite::tungstenite::Error),
+    #[error("office: {0}")]
+    Office(#[from] crate::office_loop::LoopError),
+    #[error("central was silent for {0:?}")]
+    Silent(Duration),
+}
+
+async fn session(
+    settings: &CentralSettings,
+    office: &OfficeHandle,
+    status: &LinkStatus,
+    backoff: &mut Backoff,
+) -> Result<(), LinkError> {
+    let mut request = settings.url.as_str().into_client_request().map_err(|e| LinkError::Connect(e.to_string()))?;
+    let bearer = format!("Bearer {}", settings.token).parse().map_err(|_| LinkError::Connect("bad token".into()))?;
+    request.headers_mut().insert("Authorization", bearer);
+    let (socket, _) = tokio_tungstenite::connect_async(request).await.map_err(|e| LinkError::Connect(e.to_string()))?;
+    let (mut sink, mut stream) = socket.split();
+    tracing::info!(url = %settings.url, "connected to central");
+    status.connected.store(true, Ordering::SeqCst);
+    backoff.reset();
+
+    let mut changes = office.changes();
+    changes.borrow_and_update();
+    for frame in office.sync(SyncRequest::Start).await? {
+        sink.send(Message::Binary(frame.encode().into())).await?;
+    }
+    loop {
+        tokio::select! {
+            incoming = tokio::time::timeout(SILENCE_MAX, stream.next()) => {
+                let Ok(incoming) = incoming else { return Err(LinkError::Silent(SILENCE_MAX)) };
+                let Some(message) = incoming else { return Ok(()) };
+                status.last_heard_ms.store(now_ms(), Ordering::SeqCst);
+                match message? {
+                    Message::Binary(bytes) => {
+                        for frame in office.sync(SyncRequest::Receive(bytes.to_vec())).await? {
+                            sink.send(Message::Binary(frame.encode().into())).await?;
+                        }
+                    }
+                    Message::Close(_) => return Ok(()),
+                    // tungstenite answers pings itself; text is not part of the protocol.
+                    _ => {}
+                }
+            }
+            changed = changes.changed() => {
+                if changed.is_err() {
+                    return Ok(());
+                }
+                for frame in office.sync(SyncRequest::Poll).await? {
+                    sink.send(Message::Binary(frame.encode().into())).await?;
+                }
+            }
+        }
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_to_its_ceiling_with_jitter_and_resets() {
+        let mut backoff = Backoff::new();
+        let waits: Vec<Duration> = (0..12).map(|_| backoff.wait()).collect();
+        assert!(waits[0] <= BACKOFF_MIN && waits[0] >= BACKOFF_MIN / 2);
+        assert!(waits.iter().all(|w| *w <= BACKOFF_MAX));
+        assert!(waits[11] >= BACKOFF_MAX / 2, "reaches the ceiling: {waits:?}");
+        backoff.reset();
+        assert!(backoff.wait() <= BACKOFF_MIN);
+    }
+}
