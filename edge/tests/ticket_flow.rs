@@ -158,3 +158,17 @@ async fn with_central_unreachable_the_office_serves_as_usual() {
     assert_eq!(health["central"]["connected"], false);
     edge.stop().await;
 }
+
+#[tokio::test]
+async fn prometheus_sees_the_queue() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let edge = spawn(dir.path()).await;
+    edge.issue("general").await;
+    edge.issue("general").await;
+    let text =
+        edge.client.get(format!("{}/metrics", edge.base)).send().await.expect("metrics").text().await.expect("text");
+    assert!(text.contains("# TYPE fila_edge_tickets_waiting gauge"), "{text}");
+    assert!(text.contains("fila_edge_tickets_waiting{service=\"general\"} 2"), "{text}");
+    assert!(text.contains("fila_edge_tickets_issued{service=\"general\"} 2"), "{text}");
+    edge.stop().await;
+}

@@ -8,6 +8,7 @@ pub mod dto;
 pub mod error;
 mod events;
 mod kiosk;
+mod metrics;
 mod openapi;
 mod pages;
 mod public;
@@ -45,6 +46,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .app_data(web::PathConfig::default().error_handler(error::path_error))
         .app_data(web::QueryConfig::default().error_handler(error::query_error))
         .service(at("/healthz").route(get().to(public::healthz)))
+        .service(at("/metrics").route(get().to(metrics::metrics)))
         .service(at("/api/openapi.json").route(get().to(openapi::document)))
         .service(
             web::scope("/api/v1")

@@ -1,0 +1,101 @@
+//! `GET /metrics`: Prometheus text exposition (format 0.0.4) of the office's live state.
+
+use std::fmt::Write;
+use std::sync::atomic::Ordering;
+
+use actix_web::{web, HttpResponse};
+use fila_protocol::office::{CounterStatus, Office};
+use fila_protocol::{TicketStatus, Timestamp};
+
+use super::error::ApiError;
+use super::AppState;
+
+pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let mut text = state.office.query(office_metrics).await?;
+    if let Some(link) = &state.central {
+        let connected = u8::from(link.connected.load(Ordering::SeqCst));
+        let heard = link.last_heard_ms.load(Ordering::SeqCst);
+        metric(
+            &mut text,
+            "fila_edge_central_connected",
+            "gauge",
+            "1 while the sync link to central is up",
+            &[("", connected as f64)],
+        );
+        metric(
+            &mut text,
+            "fila_edge_central_last_heard_seconds",
+            "gauge",
+            "when central was last heard from (unix time; 0: never)",
+            &[("", heard as f64 / 1000.0)],
+        );
+    }
+    Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(text))
+}
+
+fn office_metrics(office: &Office, now: Timestamp) -> String {
+    let day = office.day();
+    let config = office.config();
+    let mut text = String::new();
+    let per_service = |status: TicketStatus| -> Vec<(String, f64)> {
+        config
+            .services
+            .iter()
+            .map(|s| {
+                let count = day.tickets.values().filter(|t| t.service == s.id && t.status == status).count();
+                (format!("service=\"{}\"", s.id), count as f64)
+            })
+            .collect()
+    };
+    let waiting = per_service(TicketStatus::Waiting);
+    metric(&mut text, "fila_edge_tickets_waiting", "gauge", "tickets waiting to be called", &as_refs(&waiting));
+    let issued: Vec<(String, f64)> = config
+        .services
+        .iter()
+        .map(|s| (format!("service=\"{}\"", s.id), f64::from(day.sequences.get(&s.prefix).copied().unwrap_or(0))))
+        .collect();
+    metric(&mut text, "fila_edge_tickets_issued", "gauge", "tickets issued today", &as_refs(&issued));
+    let finished = per_service(TicketStatus::Finished);
+    metric(&mut text, "fila_edge_tickets_finished", "gauge", "tickets served today", &as_refs(&finished));
+    let oldest: Vec<(String, f64)> = config
+        .services
+        .iter()
+        .map(|s| {
+            let wait = day
+                .tickets
+                .values()
+                .filter(|t| t.service == s.id && t.status == TicketStatus::Waiting)
+                .map(|t| now.ms_since(t.issued_at))
+                .max()
+                .unwrap_or(0);
+            (format!("service=\"{}\"", s.id), wait as f64 / 1000.0)
+        })
+        .collect();
+    metric(
+        &mut text,
+        "fila_edge_oldest_wait_seconds",
+        "gauge",
+        "how long the longest-waiting ticket has waited",
+        &as_refs(&oldest),
+    );
+    let open = day.counters.values().filter(|c| c.status == CounterStatus::Open).count();
+    metric(&mut text, "fila_edge_counters_open", "gauge", "counters open now", &[("", open as f64)]);
+    let deviations = day.calls.iter().filter(|c| c.is_out_of_order()).count();
+    metric(&mut text, "fila_edge_out_of_order_calls", "gauge", "out-of-order calls today", &[("", deviations as f64)]);
+    text
+}
+
+fn as_refs(values: &[(String, f64)]) -> Vec<(&str, f64)> {
+    values.iter().map(|(labels, value)| (labels.as_str(), *value)).collect()
+}
+
+fn metric(text: &mut String, name: &str, kind: &str, help: &str, values: &[(&str, f64)]) {
+    let _ = writeln!(text, "# HELP {name} {help}\n# TYPE {name} {kind}");
+    for (labels, value) in values {
+        if labels.is_empty() {
+            let _ = writeln!(text, "{name} {value}");
+        } else {
+            let _ = writeln!(text, "{name}{{{labels}}} {value}");
+        }
+    }
+}
