@@ -10,6 +10,7 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use rand::Rng;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::office_loop::{OfficeHandle, SyncRequest};
@@ -62,6 +63,11 @@ pub async fn run(settings: CentralSettings, office: OfficeHandle, status: Arc<Li
     loop {
         match session(&settings, &office, &status, &mut backoff).await {
             Ok(()) => tracing::info!("central closed the sync connection"),
+            Err(LinkError::Refused(reason)) => {
+                // Central will refuse the same thing again: retrying fast only adds load.
+                tracing::error!(%reason, "central refused this office's sync; check the branch token and versions");
+                backoff.next = BACKOFF_MAX;
+            }
             Err(error) => tracing::warn!(%error, "sync with central interrupted"),
         }
         status.connected.store(false, Ordering::SeqCst);
@@ -79,6 +85,8 @@ enum LinkError {
     Office(#[from] crate::office_loop::LoopError),
     #[error("central was silent for {0:?}")]
     Silent(Duration),
+    #[error("central refused: {0}")]
+    Refused(String),
 }
 
 async fn session(
@@ -90,7 +98,12 @@ async fn session(
     let mut request = settings.url.as_str().into_client_request().map_err(|e| LinkError::Connect(e.to_string()))?;
     let bearer = format!("Bearer {}", settings.token).parse().map_err(|_| LinkError::Connect("bad token".into()))?;
     request.headers_mut().insert("Authorization", bearer);
-    let (socket, _) = tokio_tungstenite::connect_async(request).await.map_err(|e| LinkError::Connect(e.to_string()))?;
+    let (socket, _) = tokio_tungstenite::connect_async(request).await.map_err(|e| match e {
+        tokio_tungstenite::tungstenite::Error::Http(response) if response.status().is_client_error() => {
+            LinkError::Refused(format!("HTTP {}", response.status()))
+        }
+        other => LinkError::Connect(other.to_string()),
+    })?;
     let (mut sink, mut stream) = socket.split();
     tracing::info!(url = %settings.url, "connected to central");
     status.connected.store(true, Ordering::SeqCst);
@@ -112,6 +125,9 @@ async fn session(
                         for frame in office.sync(SyncRequest::Receive(bytes.to_vec())).await? {
                             sink.send(Message::Binary(frame.encode().into())).await?;
                         }
+                    }
+                    Message::Close(Some(frame)) if frame.code == CloseCode::Policy => {
+                        return Err(LinkError::Refused(frame.reason.to_string()));
                     }
                     Message::Close(_) => return Ok(()),
                     // tungstenite answers pings itself; text is not part of the protocol.

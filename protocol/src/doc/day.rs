@@ -75,6 +75,9 @@ impl DayDoc {
             return Err(DocError::Empty);
         }
         doc.set_actor(ActorId::from(actor));
+        // A loaded document's save cursor starts empty: without this the first incremental save
+        // after every start would write the whole day again.
+        doc.save_incremental();
         let mut day_doc = DayDoc {
             tickets: scalar::map(&doc, &ROOT, keys::TICKETS)?,
             counters: scalar::map(&doc, &ROOT, keys::COUNTERS)?,

@@ -321,6 +321,7 @@ fn a_restarted_office_continues_the_numbering() {
     assert!(automerge::AutoCommit::load(&chunks.concat()).is_ok());
     let mut restarted = Office::restore(sample(), b"edge-2".to_vec(), minutes(5), &chunks).expect("restore");
     assert_eq!(restarted.day(), office.day());
+    assert_eq!(restarted.poll_persist(), None, "a restart stores nothing new");
     let next = issue(&mut restarted, minutes(6), "general", Priority::Normal);
     assert_eq!(next.number.to_string(), "A-002");
 }

@@ -1,0 +1,40 @@
+//! The built-in demo headquarters: what `fila-central demo` runs. Its offices match the edge's
+//! demo, so `fila-edge demo` next to it syncs with `ws://127.0.0.1:9090/api/v1/sync` and
+//! [`BRANCH_TOKEN`] out of the box.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use crate::auth::sha256_hex;
+use crate::settings::{AnalystSettings, Heartbeat, OfficeSettings, Settings};
+
+/// The branch token of the demo office `centro` (the edge demo's office).
+pub const BRANCH_TOKEN: &str = "demo-branch-token";
+/// The branch token of the second demo office, `norte`.
+pub const BRANCH_TOKEN_NORTE: &str = "demo-branch-token-norte";
+/// The demo analyst's bearer token for the headquarters read API.
+pub const HQ_TOKEN: &str = "demo-hq-token";
+
+/// (id, name, branch token)
+pub const OFFICES: [(&str, &str, &str); 2] =
+    [("centro", "Oficina Centro", BRANCH_TOKEN), ("norte", "Oficina Norte", BRANCH_TOKEN_NORTE)];
+
+pub const ANALYST: &str = "Demo analyst";
+
+pub fn settings(listen: SocketAddr, data_dir: PathBuf) -> Settings {
+    Settings {
+        listen,
+        data_dir,
+        cache_bytes: 32 << 20,
+        offices: OFFICES
+            .iter()
+            .map(|(id, name, token)| OfficeSettings {
+                id: id.to_string(),
+                name: name.to_string(),
+                token_sha256: sha256_hex(token),
+            })
+            .collect(),
+        analysts: vec![AnalystSettings { name: ANALYST.into(), token_sha256: sha256_hex(HQ_TOKEN) }],
+        heartbeat: Heartbeat::default(),
+    }
+}

@@ -1,0 +1,88 @@
+//! The one place errors become HTTP answers: `{"error": "<code>", "message": "<text>"}`.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use serde::Serialize;
+
+use crate::hub::ReadError;
+
+#[derive(Debug, Serialize)]
+pub struct ErrorBody {
+    /// A stable code, e.g. `unauthorized`.
+    pub error: String,
+    /// What went wrong, for people.
+    pub message: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("this needs a valid bearer token")]
+    Unauthorized,
+    #[error("{message}")]
+    BadRequest { code: &'static str, message: String },
+    #[error("{0}")]
+    NotFound(String),
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::BadRequest { code, message: message.into() }
+    }
+
+    fn code(&self) -> &str {
+        match self {
+            ApiError::Unauthorized => "unauthorized",
+            ApiError::BadRequest { code, .. } => code,
+            ApiError::NotFound(_) => "not_found",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+}
+
+impl From<ReadError> for ApiError {
+    fn from(error: ReadError) -> Self {
+        match error {
+            ReadError::UnknownOffice(_) | ReadError::NoDocument { .. } => ApiError::NotFound(error.to_string()),
+            ReadError::Unreadable(_) | ReadError::Store(_) => ApiError::Internal(error.to_string()),
+        }
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(error: actix_web::error::BlockingError) -> Self {
+        ApiError::Internal(error.to_string())
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let ApiError::Internal(reason) = self {
+            tracing::error!(%reason, "request failed");
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        if let ApiError::Unauthorized = self {
+            response.insert_header(("WWW-Authenticate", "Bearer"));
+        }
+        response.json(ErrorBody { error: self.code().to_string(), message: self.to_string() })
+    }
+}
+
+pub fn path_error(error: actix_web::error::PathError, _: &HttpRequest) -> actix_web::Error {
+    let body = ErrorBody { error: "bad_path".into(), message: error.to_string() };
+    actix_web::error::InternalError::from_response(error, HttpResponse::BadRequest().json(body)).into()
+}
+
+pub async fn not_found(request: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound(format!("there is nothing at {}", request.path())))
+}

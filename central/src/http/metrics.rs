@@ -1,0 +1,45 @@
+//! `GET /metrics` in the Prometheus text format (0.0.4): few enough series to write by hand.
+
+use std::fmt::Write;
+
+use actix_web::{web, HttpResponse};
+
+use super::AppState;
+
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let census = state.hub.census();
+    let counts = state.hub.metrics().counts();
+    let mut text = String::new();
+    let mut series = |name: &str, kind: &str, help: &str, samples: &[(&str, u64)]| {
+        let _ = writeln!(text, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        for (labels, value) in samples {
+            let _ = writeln!(text, "{name}{labels} {value}");
+        }
+    };
+    series(
+        "fila_central_offices_configured",
+        "gauge",
+        "Offices in the configuration.",
+        &[("", census.configured as u64)],
+    );
+    series(
+        "fila_central_offices_online",
+        "gauge",
+        "Offices with an edge connected now.",
+        &[("", census.online as u64)],
+    );
+    series(
+        "fila_central_sync_frames_total",
+        "counter",
+        "Sync frames accepted from edges (in) and sent to them (out).",
+        &[("{direction=\"in\"}", counts.frames_in), ("{direction=\"out\"}", counts.frames_out)],
+    );
+    series(
+        "fila_central_frames_rejected_total",
+        "counter",
+        "Messages from edges that were refused, closing their connection.",
+        &[("", counts.frames_rejected)],
+    );
+    series("fila_central_docs_held", "gauge", "Documents central holds.", &[("", census.docs_held as u64)]);
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(text)
+}

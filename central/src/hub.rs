@@ -1,0 +1,574 @@
+//! The hub: every configured office's live state, shared by the sync connections and the HQ API.
+//!
+//! Per office it keeps whether an edge is connected (and since when it was last heard), which
+//! documents central holds, and, while an edge is connected, its documents in memory with the
+//! automerge sync state for that edge. Frames are handled here, without sockets: the WebSocket
+//! shell in `http/sync.rs` moves the bytes and runs [`Hub::handle_frame`] on a blocking thread.
+//!
+//! What central acknowledges it holds: a change that arrives is appended to the store and
+//! flushed before any reply leaves, so the heads central reports to the edge are on disk.
+//! One connection per office owns its sync state; a newer one replaces it.
+
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use automerge::AutoCommit;
+use fila_protocol::doc::day::read_day;
+use fila_protocol::doc::keys::day_doc_id;
+use fila_protocol::doc::DocError;
+use fila_protocol::sync::{PeerSync, SyncError};
+use fila_protocol::wire::{Frame, FrameError};
+use fila_protocol::{BusinessDay, Day};
+use fila_store::{Store, StoreError};
+use thiserror::Error;
+use tokio::sync::{oneshot, watch};
+
+use crate::metrics::Metrics;
+use crate::settings::OfficeSettings;
+
+/// A document with more chunks than this is compacted into one snapshot: loading many small
+/// chunks costs more than one, and the history is all in the snapshot anyway.
+pub const COMPACT_AFTER_CHUNKS: usize = 500;
+/// Replies generated for one incoming message; automerge usually has one thing to say, and a
+/// bound keeps a confused sync state from looping.
+const REPLIES_PER_MESSAGE_MAX: usize = 8;
+/// Central has one peer per document: the edge that owns the office.
+const PEER: &str = "edge";
+const INDEX_PREFIX: &str = "doc/";
+/// Why an older connection of an office closes, however it learns of the newer one.
+pub const REPLACED: &str = "replaced by a newer connection of this office";
+
+fn peer_key(doc_id: &str) -> String {
+    format!("sync/{doc_id}/{PEER}")
+}
+
+/// The store cannot list its documents, so central keeps an index of those it holds in meta.
+fn index_key(doc_id: &str) -> String {
+    format!("{INDEX_PREFIX}{doc_id}")
+}
+
+pub struct Hub {
+    store: Arc<dyn Store>,
+    offices: BTreeMap<String, Arc<OfficeSlot>>,
+    metrics: Metrics,
+    compact_after_chunks: usize,
+    /// Set once when central stops: every connection closes.
+    stopping: watch::Sender<bool>,
+}
+
+struct OfficeSlot {
+    id: String,
+    name: String,
+    status: Mutex<OfficeStatus>,
+    /// Documents of the connected edge, with their sync state. Lock order: `docs`, then `status`.
+    docs: Mutex<HashMap<String, LiveDoc>>,
+}
+
+#[derive(Default)]
+struct OfficeStatus {
+    connections: u32,
+    last_seen_ms: Option<i64>,
+    /// The connection that owns the sync state, and how to ask it to leave.
+    current: Option<(u64, oneshot::Sender<()>)>,
+    generations: u64,
+    held: BTreeSet<String>,
+}
+
+struct LiveDoc {
+    doc: AutoCommit,
+    peer: PeerSync,
+    chunks: usize,
+}
+
+/// One edge's WebSocket, as far as the hub is concerned.
+pub struct Connection {
+    id: ConnectionId,
+    /// Documents named in `Docs` frames on this connection: the only ones it may sync.
+    named: HashSet<String>,
+}
+
+/// Enough to say goodbye, even if the connection's state was lost with a panicking frame.
+#[derive(Clone)]
+pub struct ConnectionId {
+    slot: Arc<OfficeSlot>,
+    generation: u64,
+}
+
+impl ConnectionId {
+    pub fn office(&self) -> &str {
+        &self.slot.id
+    }
+}
+
+impl Connection {
+    pub fn id(&self) -> &ConnectionId {
+        &self.id
+    }
+}
+
+/// Why a connection must end.
+#[derive(Debug, Error)]
+pub enum SyncFailure {
+    #[error(transparent)]
+    Frame(#[from] FrameError),
+    #[error("document {0:?} was not named in a Docs frame on this connection")]
+    NotAnnounced(String),
+    #[error("document {doc:?}: {error}")]
+    Sync { doc: String, error: SyncError },
+    #[error("storage failed: {0}")]
+    Store(#[from] StoreError),
+    #[error("{REPLACED}")]
+    Replaced,
+}
+
+impl SyncFailure {
+    /// The edge sent something central refuses (as opposed to central failing).
+    pub fn is_refusal(&self) -> bool {
+        match self {
+            SyncFailure::Frame(_) | SyncFailure::NotAnnounced(_) => true,
+            SyncFailure::Sync { error, .. } => !matches!(error, SyncError::Panicked),
+            SyncFailure::Store(_) | SyncFailure::Replaced => false,
+        }
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum ReadError {
+    #[error("there is no office {0:?}")]
+    UnknownOffice(String),
+    #[error("central holds no day {day} of office {office:?}")]
+    NoDocument { office: String, day: BusinessDay },
+    #[error("the stored document is not a readable day: {0}")]
+    Unreadable(#[from] DocError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// An office as the HQ API shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfficeSummary {
+    pub id: String,
+    pub name: String,
+    pub online: bool,
+    pub last_seen_ms: Option<i64>,
+    pub docs: Vec<String>,
+}
+
+/// Counts for health checks and metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Census {
+    pub configured: usize,
+    pub online: usize,
+    pub docs_held: usize,
+}
+
+impl Hub {
+    pub fn open(store: Arc<dyn Store>, offices: &[OfficeSettings]) -> Result<Hub, StoreError> {
+        let mut held: HashMap<String, BTreeSet<String>> = HashMap::new();
+        for (key, _) in store.scan_meta(INDEX_PREFIX)? {
+            let doc_id = &key[INDEX_PREFIX.len()..];
+            if let Some(office) = fila_protocol::doc::keys::DocId::parse(doc_id) {
+                held.entry(office.office().to_string()).or_default().insert(doc_id.to_string());
+            }
+        }
+        let offices = offices
+            .iter()
+            .map(|office| {
+                let status = OfficeStatus { held: held.remove(&office.id).unwrap_or_default(), ..Default::default() };
+                let slot = OfficeSlot {
+                    id: office.id.clone(),
+                    name: office.name.clone(),
+                    status: Mutex::new(status),
+                    docs: Mutex::new(HashMap::new()),
+                };
+                (office.id.clone(), Arc::new(slot))
+            })
+            .collect();
+        Ok(Hub {
+            store,
+            offices,
+            metrics: Metrics::default(),
+            compact_after_chunks: COMPACT_AFTER_CHUNKS,
+            stopping: watch::channel(false).0,
+        })
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// An edge of `office` connected. The receiver fires if a newer connection replaces it.
+    pub fn connect(&self, office: &str, now_ms: i64) -> Option<(Connection, oneshot::Receiver<()>)> {
+        let slot = self.offices.get(office)?.clone();
+        let (replace, replaced) = oneshot::channel();
+        let generation = {
+            let mut status = slot.status();
+            status.generations += 1;
+            let generation = status.generations;
+            if let Some((_, older)) = status.current.replace((generation, replace)) {
+                // The older connection may already be gone; then there is nobody to tell.
+                let _ = older.send(());
+            }
+            status.connections += 1;
+            status.last_seen_ms = Some(now_ms);
+            generation
+        };
+        Some((Connection { id: ConnectionId { slot, generation }, named: HashSet::new() }, replaced))
+    }
+
+    /// The edge was heard from (any message, pongs included).
+    pub fn seen(&self, id: &ConnectionId, now_ms: i64) {
+        id.slot.status().last_seen_ms = Some(now_ms);
+    }
+
+    /// The connection ended. The office is offline once its last connection ends, and the
+    /// documents of the connection that owned them leave memory (they are all in the store).
+    pub fn disconnect(&self, id: &ConnectionId, now_ms: i64) {
+        let mut docs = id.slot.docs();
+        let mut status = id.slot.status();
+        status.connections = status.connections.saturating_sub(1);
+        status.last_seen_ms = Some(now_ms);
+        if status.current.as_ref().is_some_and(|(generation, _)| *generation == id.generation) {
+            status.current = None;
+            docs.clear();
+        }
+    }
+
+    /// Resolves once central is stopping.
+    pub fn stopping(&self) -> watch::Receiver<bool> {
+        self.stopping.subscribe()
+    }
+
+    /// Ask every connection to close (central is stopping).
+    pub fn stop(&self) {
+        self.stopping.send_replace(true);
+    }
+
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.store.flush()
+    }
+
+    /// Handle one binary WebSocket message from an edge: the encoded frames to send back, or
+    /// why the connection must close. A refused frame changes nothing that is stored.
+    pub fn handle_frame(&self, connection: &mut Connection, bytes: &[u8]) -> Result<Vec<Vec<u8>>, SyncFailure> {
+        let result = self.frame(connection, bytes);
+        let office = connection.id.office();
+        match &result {
+            Ok(_) => self.metrics.frame_in(),
+            Err(error) if error.is_refusal() => {
+                self.metrics.frame_rejected();
+                tracing::warn!(office, %error, "frame refused");
+            }
+            Err(SyncFailure::Replaced) => {}
+            Err(error) => tracing::error!(office, %error, "frame failed"),
+        }
+        result
+    }
+
+    fn frame(&self, connection: &mut Connection, bytes: &[u8]) -> Result<Vec<Vec<u8>>, SyncFailure> {
+        let frame = Frame::decode(bytes, connection.id.office())?;
+        if !connection.id.slot.is_current(connection.id.generation) {
+            return Err(SyncFailure::Replaced);
+        }
+        match frame {
+            Frame::Docs { docs } => self.start(connection, docs),
+            Frame::Sync { doc, message } => {
+                if !connection.named.contains(&doc) {
+                    return Err(SyncFailure::NotAnnounced(doc));
+                }
+                let mut live = connection.id.slot.docs();
+                let result = self.sync(&connection.id.slot, &mut live, &doc, &message);
+                if result.is_err() {
+                    // Memory may hold part of what failed: the next use reloads what is stored.
+                    live.remove(&doc);
+                }
+                result
+            }
+        }
+    }
+
+    /// A `Docs` frame: (re)start the sync of each named document and say hello for it.
+    fn start(&self, connection: &mut Connection, docs: Vec<String>) -> Result<Vec<Vec<u8>>, SyncFailure> {
+        let mut live = connection.id.slot.docs();
+        let mut out = Vec::new();
+        for doc_id in docs {
+            let entry = match live.entry(doc_id.clone()) {
+                Entry::Occupied(entry) => entry.into_mut(),
+                Entry::Vacant(entry) => entry.insert(self.load(&connection.id.slot, &doc_id)?),
+            };
+            entry.peer.restart();
+            if let Some(message) = entry.peer.generate(&mut entry.doc) {
+                out.push(Frame::Sync { doc: doc_id.clone(), message }.encode());
+            }
+            connection.named.insert(doc_id);
+        }
+        Ok(out)
+    }
+
+    /// A `Sync` frame: apply it, store what changed, then answer.
+    fn sync(
+        &self,
+        slot: &OfficeSlot,
+        live: &mut HashMap<String, LiveDoc>,
+        doc_id: &str,
+        message: &[u8],
+    ) -> Result<Vec<Vec<u8>>, SyncFailure> {
+        let entry = match live.entry(doc_id.to_string()) {
+            Entry::Occupied(entry) => entry.into_mut(),
+            Entry::Vacant(entry) => entry.insert(self.load(slot, doc_id)?),
+        };
+        let before = entry.doc.get_heads();
+        let changed = entry
+            .peer
+            .receive(&mut entry.doc, message)
+            .map_err(|error| SyncFailure::Sync { doc: doc_id.to_string(), error })?;
+        if changed {
+            // Not save_incremental: after a load it would save the whole document again.
+            self.store.append_chunk(doc_id, &entry.doc.save_after(&before))?;
+            entry.chunks += 1;
+            self.hold(slot, doc_id)?;
+        }
+        self.store.put_meta(&peer_key(doc_id), &entry.peer.persist())?;
+        if changed {
+            if entry.chunks > self.compact_after_chunks {
+                self.store.replace_chunks(doc_id, &entry.doc.save())?;
+                tracing::info!(office = %slot.id, doc = doc_id, chunks = entry.chunks, "document compacted");
+                entry.chunks = 1;
+            }
+            // The replies below tell the edge what central has: it must be on disk first.
+            self.store.flush()?;
+        }
+        let out: Vec<Vec<u8>> = std::iter::from_fn(|| entry.peer.generate(&mut entry.doc))
+            .take(REPLIES_PER_MESSAGE_MAX)
+            .map(|message| Frame::Sync { doc: doc_id.to_string(), message }.encode())
+            .collect();
+        Ok(out)
+    }
+
+    /// A document and its sync state as stored; an unknown document starts empty (central never
+    /// writes a day's content itself: the edge's first sync brings the skeleton).
+    fn load(&self, slot: &OfficeSlot, doc_id: &str) -> Result<LiveDoc, StoreError> {
+        let chunks = self.store.chunks(doc_id)?;
+        let mut doc = load_chunks(doc_id, &chunks);
+        let peer = match self.store.get_meta(&peer_key(doc_id))? {
+            Some(bytes) => restore_peer(doc_id, &mut doc, &bytes),
+            None => PeerSync::new(),
+        };
+        if !chunks.is_empty() {
+            self.hold(slot, doc_id)?;
+        }
+        Ok(LiveDoc { doc, peer, chunks: chunks.len() })
+    }
+
+    /// Note in the index that central holds `doc_id` (made durable by the caller's flush).
+    fn hold(&self, slot: &OfficeSlot, doc_id: &str) -> Result<(), StoreError> {
+        let mut status = slot.status();
+        if !status.held.contains(doc_id) {
+            self.store.put_meta(&index_key(doc_id), &[])?;
+            status.held.insert(doc_id.to_string());
+        }
+        Ok(())
+    }
+
+    /// Every configured office, by id.
+    pub fn offices(&self) -> Vec<OfficeSummary> {
+        self.offices
+            .values()
+            .map(|slot| {
+                let status = slot.status();
+                OfficeSummary {
+                    id: slot.id.clone(),
+                    name: slot.name.clone(),
+                    online: status.connections > 0,
+                    last_seen_ms: status.last_seen_ms,
+                    docs: status.held.iter().cloned().collect(),
+                }
+            })
+            .collect()
+    }
+
+    pub fn census(&self) -> Census {
+        let mut census = Census { configured: self.offices.len(), online: 0, docs_held: 0 };
+        for slot in self.offices.values() {
+            let status = slot.status();
+            census.online += usize::from(status.connections > 0);
+            census.docs_held += status.held.len();
+        }
+        census
+    }
+
+    /// A business day of an office, read from what central has stored.
+    pub fn day(&self, office: &str, day: BusinessDay) -> Result<Day, ReadError> {
+        if !self.offices.contains_key(office) {
+            return Err(ReadError::UnknownOffice(office.to_string()));
+        }
+        let doc_id = day_doc_id(office, day);
+        let chunks = self.store.chunks(&doc_id)?;
+        let mut doc = load_chunks(&doc_id, &chunks);
+        if doc.get_heads().is_empty() {
+            return Err(ReadError::NoDocument { office: office.to_string(), day });
+        }
+        Ok(read_day(&doc)?)
+    }
+}
+
+impl OfficeSlot {
+    fn status(&self) -> MutexGuard<'_, OfficeStatus> {
+        // Status updates are single assignments that cannot be left half done.
+        self.status.lock().unwrap_or_else(|poisoned| {
+            self.status.clear_poison();
+            poisoned.into_inner()
+        })
+    }
+
+    fn docs(&self) -> MutexGuard<'_, HashMap<String, LiveDoc>> {
+        self.docs.lock().unwrap_or_else(|poisoned| {
+            // A panic mid-frame may have left a document half changed: start again from the store.
+            tracing::error!(office = %self.id, "a frame panicked; reloading the office's documents from the store");
+            self.docs.clear_poison();
+            let mut docs = poisoned.into_inner();
+            docs.clear();
+            docs
+        })
+    }
+
+    fn is_current(&self, generation: u64) -> bool {
+        self.status().current.as_ref().is_some_and(|(current, _)| *current == generation)
+    }
+}
+
+/// One load of all chunks is much faster than one `load_incremental` per chunk; a damaged chunk
+/// makes it fail, and then the tolerant chunk-by-chunk path keeps whatever loads.
+fn load_chunks(doc_id: &str, chunks: &[Vec<u8>]) -> AutoCommit {
+    if chunks.is_empty() {
+        return AutoCommit::new();
+    }
+    match AutoCommit::load(&chunks.concat()) {
+        Ok(doc) => doc,
+        Err(error) => {
+            tracing::warn!(doc = doc_id, %error, "document does not load whole; loading chunk by chunk");
+            let mut doc = AutoCommit::new();
+            for (n, chunk) in chunks.iter().enumerate() {
+                if let Err(error) = doc.load_incremental(chunk) {
+                    tracing::error!(doc = doc_id, chunk = n, %error, "chunk skipped");
+                }
+            }
+            doc
+        }
+    }
+}
+
+/// The stored sync state, unless it claims central has changes it no longer holds (a damaged
+/// chunk was skipped): then the edge would never send them again, so start afresh.
+fn restore_peer(doc_id: &str, doc: &mut AutoCommit, bytes: &[u8]) -> PeerSync {
+    let shared_heads_held = automerge::sync::State::decode(bytes)
+        .is_ok_and(|state| state.shared_heads.iter().all(|hash| doc.get_change_by_hash(hash).is_some()));
+    match PeerSync::restore(bytes) {
+        Ok(peer) if shared_heads_held => peer,
+        _ => {
+            tracing::warn!(doc = doc_id, "stored sync state does not match the document; starting afresh");
+            PeerSync::new()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use automerge::transaction::Transactable;
+    use automerge::ROOT;
+    use fila_store::SledStore;
+
+    use super::*;
+
+    const DOC: &str = "branch/centro/day/2026-11-29";
+
+    fn offices() -> [OfficeSettings; 1] {
+        [OfficeSettings { id: "centro".into(), name: "Centro".into(), token_sha256: "0".repeat(64) }]
+    }
+
+    fn open(dir: &std::path::Path) -> (Hub, Arc<dyn Store>) {
+        // sled lets go of its directory lock a moment after the previous instance is dropped.
+        let store: Arc<dyn Store> = Arc::new(
+            (0..100)
+                .find_map(|_| {
+                    SledStore::open(dir, 8 << 20)
+                        .inspect_err(|_| std::thread::sleep(std::time::Duration::from_millis(50)))
+                        .ok()
+                })
+                .expect("store opens"),
+        );
+        (Hub::open(store.clone(), &offices()).expect("hub"), store)
+    }
+
+    /// Sync `edge` into central over `connection` until neither side has anything to say.
+    fn sync(hub: &Hub, connection: &mut Connection, edge: &mut AutoCommit, peer: &mut PeerSync) {
+        let mut inbox = hub.handle_frame(connection, &Frame::Docs { docs: vec![DOC.into()] }.encode()).expect("docs");
+        for _ in 0..20 {
+            for frame in inbox.drain(..) {
+                let Ok(Frame::Sync { message, .. }) = Frame::decode(&frame, "centro") else { panic!("a sync frame") };
+                peer.receive(edge, &message).expect("applies");
+            }
+            let Some(message) = peer.generate(edge) else { return };
+            inbox = hub.handle_frame(connection, &Frame::Sync { doc: DOC.into(), message }.encode()).expect("sync");
+        }
+        panic!("sync did not settle");
+    }
+
+    #[test]
+    fn a_document_is_compacted_into_one_snapshot_past_the_chunk_limit() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (mut hub, store) = open(dir.path());
+        hub.compact_after_chunks = 3;
+        let (mut connection, _replaced) = hub.connect("centro", 0).expect("configured office");
+        let (mut edge, mut peer) = (AutoCommit::new(), PeerSync::new());
+        let mut counts = Vec::new();
+        for n in 0..5i64 {
+            edge.put(ROOT, format!("k{n}"), n).expect("put");
+            edge.commit();
+            sync(&hub, &mut connection, &mut edge, &mut peer);
+            counts.push(store.chunk_count(DOC).expect("count"));
+        }
+        assert_eq!(counts, [1, 2, 3, 1, 2], "the fourth chunk compacts the document into one");
+        let mut stored = load_chunks(DOC, &store.chunks(DOC).expect("chunks"));
+        assert_eq!(stored.get_heads(), edge.get_heads());
+    }
+
+    #[test]
+    fn a_stored_sync_state_that_claims_changes_central_lost_starts_afresh() {
+        let mut edge = AutoCommit::new();
+        edge.put(ROOT, "k", 1).expect("put");
+        let (mut central, mut ours, mut theirs) = (AutoCommit::new(), PeerSync::new(), PeerSync::new());
+        for _ in 0..10 {
+            let to_central = theirs.generate(&mut edge);
+            let to_edge = ours.generate(&mut central);
+            if to_central.is_none() && to_edge.is_none() {
+                break;
+            }
+            to_central.map(|m| ours.receive(&mut central, &m).expect("applies"));
+            to_edge.map(|m| theirs.receive(&mut edge, &m).expect("applies"));
+        }
+        let persisted = ours.persist();
+        assert_ne!(persisted, PeerSync::new().persist(), "central's state names shared heads");
+
+        assert_eq!(restore_peer(DOC, &mut central, &persisted).persist(), persisted);
+        assert_eq!(restore_peer(DOC, &mut AutoCommit::new(), &persisted).persist(), PeerSync::new().persist());
+        assert_eq!(restore_peer(DOC, &mut central, b"garbage").persist(), PeerSync::new().persist());
+    }
+
+    #[test]
+    fn the_documents_central_holds_are_listed_after_a_restart() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        {
+            let (hub, _) = open(dir.path());
+            let (mut connection, _replaced) = hub.connect("centro", 0).expect("configured office");
+            let mut edge = AutoCommit::new();
+            edge.put(ROOT, "k", 1).expect("put");
+            sync(&hub, &mut connection, &mut edge, &mut PeerSync::new());
+            assert_eq!(hub.census().docs_held, 1);
+        }
+        let (hub, _) = open(dir.path());
+        assert_eq!(hub.offices()[0].docs, vec![DOC.to_string()]);
+        assert_eq!(hub.census(), Census { configured: 1, online: 0, docs_held: 1 });
+    }
+}

@@ -1,0 +1,133 @@
+//! fila's headquarters aggregator.
+//!
+//! Every branch office's edge opens a WebSocket to central and syncs its documents (its
+//! configuration and its business days) with the automerge sync protocol; central stores them
+//! durably and shows them to headquarters. [`App::build`] wires the sled store, the [`hub::Hub`]
+//! (per-office state shared by all connections) and the actix-web server. Tests build it on
+//! port 0 with a temporary data directory.
+
+pub mod auth;
+pub mod demo;
+pub mod http;
+pub mod hub;
+pub mod metrics;
+pub mod settings;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::{middleware, web, HttpServer};
+use anyhow::Context;
+use fila_store::{SledStore, Store};
+
+use crate::auth::Tokens;
+use crate::http::AppState;
+use crate::hub::Hub;
+use crate::settings::Settings;
+
+pub struct App {
+    server: actix_web::dev::Server,
+    port: u16,
+    hub: Arc<Hub>,
+}
+
+/// Stops a running [`App`] gracefully: edges' WebSockets close first (1001, "going away"), since
+/// an open WebSocket would otherwise hold the shutdown until its timeout and then be cut.
+#[derive(Clone)]
+pub struct StopHandle {
+    server: actix_web::dev::ServerHandle,
+    hub: Arc<Hub>,
+}
+
+impl StopHandle {
+    pub async fn stop(&self) {
+        self.hub.stop();
+        self.server.stop(true).await;
+    }
+}
+
+impl App {
+    pub fn build(settings: Settings) -> anyhow::Result<App> {
+        std::fs::create_dir_all(&settings.data_dir)
+            .with_context(|| format!("cannot create the data directory {}", settings.data_dir.display()))?;
+        let store_dir = settings.data_dir.join("store");
+        let store: Arc<dyn Store> = Arc::new(
+            SledStore::open(&store_dir, settings.cache_bytes)
+                .with_context(|| format!("cannot open the store in {}", store_dir.display()))?,
+        );
+        let hub = Arc::new(Hub::open(store, &settings.offices).context("cannot read the document index")?);
+        let state = web::Data::new(AppState {
+            hub: hub.clone(),
+            tokens: Tokens::new(&settings),
+            heartbeat: settings.heartbeat,
+        });
+        let listener =
+            TcpListener::bind(settings.listen).with_context(|| format!("cannot listen on {}", settings.listen))?;
+        let port = listener.local_addr()?.port();
+        let server = HttpServer::new(move || {
+            actix_web::App::new()
+                .app_data(state.clone())
+                .wrap(middleware::Logger::new("%s %r %Dms"))
+                .configure(http::routes)
+        })
+        // Edges reconnect on their own, so a stop need not wait long for a socket to finish.
+        .shutdown_timeout(2)
+        // Signals are handled in `run_until_stopped`, which closes the WebSockets first.
+        .disable_signals()
+        .listen(listener)?
+        .run();
+        tracing::info!(port, offices = settings.offices.len(), "central listening");
+        Ok(App { server, port, hub })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The server's own handle, as the edge has. Stopping through it leaves open WebSockets to
+    /// the shutdown timeout; [`App::stop_handle`] closes them first.
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    pub fn stop_handle(&self) -> StopHandle {
+        StopHandle { server: self.server.handle(), hub: self.hub.clone() }
+    }
+
+    /// Serve until stopped (SIGTERM, SIGINT or a handle); then flush the store.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let stop = self.stop_handle();
+        // The server future itself carries out a stop, so it must keep being polled meanwhile.
+        let stop_on_signal = async {
+            stop_signal().await;
+            tracing::info!("stopping");
+            stop.stop().await;
+            std::future::pending::<std::convert::Infallible>().await
+        };
+        tokio::select! {
+            result = self.server => result?,
+            never = stop_on_signal => match never {},
+        }
+        // Connection tasks that outlived a hard stop close now, if any are left.
+        self.hub.stop();
+        self.hub.flush().context("cannot flush the store")?;
+        tracing::info!("central stopped");
+        Ok(())
+    }
+}
+
+async fn stop_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match signal(SignalKind::terminate()) {
+        Ok(mut terminate) => {
+            tokio::select! {
+                _ = terminate.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(error) => {
+            tracing::warn!(%error, "cannot watch for SIGTERM; only SIGINT stops central");
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}

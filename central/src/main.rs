@@ -1,0 +1,105 @@
+//! `fila-central`: the headquarters aggregator. Arguments, tracing, then the app; no more.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use fila_central::settings::Settings;
+use fila_central::{auth, demo, App};
+
+#[derive(Parser)]
+#[command(name = "fila-central", version, about = "fila headquarters aggregator")]
+struct Cli {
+    #[command(subcommand)]
+    command: Mode,
+}
+
+#[derive(Subcommand)]
+enum Mode {
+    /// Run the built-in demo: offices `centro` and `norte`, the edge demo's branch token.
+    Demo {
+        #[arg(long, default_value = "127.0.0.1:9090")]
+        listen: SocketAddr,
+        #[arg(long, default_value = "./fila-central-data")]
+        data: PathBuf,
+    },
+    /// Run the headquarters described by a configuration file.
+    Run {
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Check a configuration file and report every problem in it.
+    CheckConfig { file: PathBuf },
+    /// Make a random branch or analyst token and print it with the hash for the configuration.
+    Token,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Mode::CheckConfig { file } => check_config(&file),
+        Mode::Token => {
+            let token = auth::random_token();
+            println!("token        = \"{token}\"\ntoken_sha256 = \"{}\"", auth::sha256_hex(&token));
+            ExitCode::SUCCESS
+        }
+        Mode::Demo { listen, data } => serve(|| {
+            println!("fila demo headquarters on http://{listen}");
+            println!("  edges sync at ws://{listen}/api/v1/sync with a branch token:");
+            for (id, _, token) in demo::OFFICES {
+                println!("    {id}: {token}");
+            }
+            println!("  HQ API: curl -H 'Authorization: Bearer {}' http://{listen}/api/v1/offices", demo::HQ_TOKEN);
+            Ok(demo::settings(listen, data))
+        }),
+        Mode::Run { config } => serve(|| load(&config)),
+    }
+}
+
+fn load(file: &Path) -> anyhow::Result<Settings> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    Settings::parse(&text).map_err(|problems| {
+        let list: Vec<String> = problems.iter().map(|p| format!("  - {p}")).collect();
+        anyhow::anyhow!("{} has problems:\n{}", file.display(), list.join("\n"))
+    })
+}
+
+fn check_config(file: &Path) -> ExitCode {
+    match load(file) {
+        Ok(settings) => {
+            println!(
+                "{} is valid: {} offices, {} analysts, listening on {}",
+                file.display(),
+                settings.offices.len(),
+                settings.analysts.len(),
+                settings.listen
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("{error}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn serve(settings: impl FnOnce() -> anyhow::Result<Settings>) -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sled=warn".into()),
+        )
+        .init();
+    let result = settings().and_then(|settings| {
+        actix_web::rt::System::new().block_on(async move { App::build(settings)?.run_until_stopped().await })
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("{error:#}");
+            eprintln!("fila-central: {error:#}");
+            ExitCode::from(1)
+        }
+    }
+}

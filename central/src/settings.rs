@@ -1,0 +1,261 @@
+//! Central's TOML configuration: raw values, then checked settings.
+//!
+//! ```toml
+//! [server]
+//! listen = "127.0.0.1:9090"
+//! data = "/var/lib/fila-central"
+//! cache_mb = 32
+//!
+//! [[offices]]            # one per branch office; its edge authenticates with the token
+//! id = "centro"
+//! name = "Oficina Centro"
+//! token_sha256 = "<hex SHA-256 of the branch token>"
+//!
+//! [[analysts]]           # bearer tokens for the headquarters read API
+//! name = "Tablero nacional"
+//! token_sha256 = "<hex SHA-256 of the analyst token>"
+//! ```
+//! Tokens are random (`fila-central token` makes one) and only their hashes are configured.
+//! Every problem in a file is reported at once.
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use fila_protocol::config::ConfigProblem;
+use fila_protocol::ids::is_valid_id;
+use fila_protocol::limits;
+use serde::Deserialize;
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub cache_bytes: u64,
+    pub offices: Vec<OfficeSettings>,
+    pub analysts: Vec<AnalystSettings>,
+    /// Not in the file: tests shorten it to see silent connections dropped.
+    pub heartbeat: Heartbeat,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OfficeSettings {
+    pub id: String,
+    pub name: String,
+    /// Hex SHA-256 of the office's branch token (lower case once checked).
+    pub token_sha256: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnalystSettings {
+    pub name: String,
+    pub token_sha256: String,
+}
+
+/// How central notices an edge that vanished without closing its socket (a cut link, a box
+/// switched off): it pings every `ping_every` and drops a connection silent for `silent_max`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Heartbeat {
+    pub ping_every: Duration,
+    pub silent_max: Duration,
+}
+
+impl Default for Heartbeat {
+    fn default() -> Self {
+        Heartbeat { ping_every: Duration::from_secs(20), silent_max: Duration::from_secs(60) }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServerSettings {
+    #[serde(default = "default_listen")]
+    listen: String,
+    #[serde(default = "default_data")]
+    data: PathBuf,
+    #[serde(default = "default_cache_mb")]
+    cache_mb: u64,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings { listen: default_listen(), data: default_data(), cache_mb: default_cache_mb() }
+    }
+}
+
+fn default_listen() -> String {
+    "127.0.0.1:9090".into()
+}
+fn default_data() -> PathBuf {
+    PathBuf::from("/var/lib/fila-central")
+}
+fn default_cache_mb() -> u64 {
+    32
+}
+
+/// Offices one central serves (a national network is 100-5,000).
+pub const OFFICES_MAX: usize = 10_000;
+pub const ANALYSTS_MAX: usize = 1_000;
+
+impl Settings {
+    pub fn parse(text: &str) -> Result<Settings, Vec<ConfigProblem>> {
+        let mut table: toml::Table = toml::from_str(text).map_err(|e| vec![problem("file", e.to_string())])?;
+        let mut problems = Vec::new();
+
+        let server: ServerSettings = take(&mut table, "server", &mut problems).unwrap_or_default();
+        let mut offices: Vec<OfficeSettings> = take(&mut table, "offices", &mut problems).unwrap_or_default();
+        let mut analysts: Vec<AnalystSettings> = take(&mut table, "analysts", &mut problems).unwrap_or_default();
+        for key in table.keys() {
+            problems.push(problem(key, "is not a section central knows ([server], [[offices]], [[analysts]])".into()));
+        }
+
+        let listen = server.listen.parse::<SocketAddr>();
+        if listen.is_err() {
+            problems
+                .push(problem("server.listen", format!("{:?} is not an address like 127.0.0.1:9090", server.listen)));
+        }
+        if server.cache_mb == 0 || server.cache_mb > 4096 {
+            problems.push(problem("server.cache_mb", "must be between 1 and 4096".into()));
+        }
+
+        if offices.len() > OFFICES_MAX {
+            problems.push(problem("offices", format!("at most {OFFICES_MAX} offices")));
+        }
+        if analysts.len() > ANALYSTS_MAX {
+            problems.push(problem("analysts", format!("at most {ANALYSTS_MAX} analysts")));
+        }
+        // A token hash that opens two doors would make one of them unreachable, or worse.
+        let mut tokens = BTreeSet::new();
+        let mut ids = BTreeSet::new();
+        for (i, office) in offices.iter_mut().enumerate() {
+            let at = format!("offices[{i}]");
+            if !is_valid_id(&office.id) {
+                problems.push(problem(&format!("{at}.id"), "must be 1-32 letters, digits, '-' or '_'".into()));
+            } else if !ids.insert(office.id.clone()) {
+                problems.push(problem(&format!("{at}.id"), format!("{:?} is defined twice", office.id)));
+            }
+            check_name(&office.name, &format!("{at}.name"), &mut problems);
+            check_token(&mut office.token_sha256, &format!("{at}.token_sha256"), &mut tokens, &mut problems);
+        }
+        for (i, analyst) in analysts.iter_mut().enumerate() {
+            let at = format!("analysts[{i}]");
+            check_name(&analyst.name, &format!("{at}.name"), &mut problems);
+            check_token(&mut analyst.token_sha256, &format!("{at}.token_sha256"), &mut tokens, &mut problems);
+        }
+
+        match listen {
+            Ok(listen) if problems.is_empty() => Ok(Settings {
+                listen,
+                data_dir: server.data,
+                cache_bytes: server.cache_mb << 20,
+                offices,
+                analysts,
+                heartbeat: Heartbeat::default(),
+            }),
+            _ => Err(problems),
+        }
+    }
+}
+
+fn problem(at: &str, text: String) -> ConfigProblem {
+    ConfigProblem { at: at.into(), problem: text }
+}
+
+/// Take one section out of the file; a section that does not fit is a problem, not a stop.
+fn take<T: serde::de::DeserializeOwned>(
+    table: &mut toml::Table,
+    key: &str,
+    problems: &mut Vec<ConfigProblem>,
+) -> Option<T> {
+    let value = table.remove(key)?;
+    value.try_into().map_err(|e: toml::de::Error| problems.push(problem(key, e.message().to_string()))).ok()
+}
+
+fn check_name(name: &str, at: &str, problems: &mut Vec<ConfigProblem>) {
+    if name.trim().is_empty() || name.chars().count() > limits::NAME_LEN_MAX {
+        problems.push(problem(at, format!("must be 1-{} characters", limits::NAME_LEN_MAX)));
+    }
+}
+
+fn check_token(hash: &mut str, at: &str, seen: &mut BTreeSet<String>, problems: &mut Vec<ConfigProblem>) {
+    if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+        problems
+            .push(problem(at, "must be 64 hex digits (SHA-256 of the token; `fila-central token` makes one)".into()));
+        return;
+    }
+    hash.make_ascii_lowercase();
+    if !seen.insert(hash.to_string()) {
+        problems.push(problem(at, "this token hash is already used by another office or analyst".into()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HASH_A: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    const HASH_B: &str = "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB";
+
+    fn check(text: &str) -> Result<Settings, Vec<String>> {
+        Settings::parse(text).map_err(|problems| problems.iter().map(|p| p.to_string()).collect())
+    }
+
+    #[test]
+    fn a_good_file_is_accepted_with_defaults_filled_in() {
+        let settings = check(&format!(
+            "[[offices]]\nid = \"centro\"\nname = \"Oficina Centro\"\ntoken_sha256 = \"{HASH_A}\"\n\
+             [[analysts]]\nname = \"Tablero\"\ntoken_sha256 = \"{HASH_B}\"\n"
+        ))
+        .expect("valid");
+        assert_eq!(settings.listen.to_string(), "127.0.0.1:9090");
+        assert_eq!(settings.cache_bytes, 32 << 20);
+        assert_eq!(settings.offices[0].id, "centro");
+        assert_eq!(settings.analysts[0].token_sha256, HASH_B.to_lowercase(), "hashes are compared in lower case");
+    }
+
+    #[test]
+    fn a_bad_file_lists_every_problem_at_once() {
+        let text = format!(
+            "[server]\nlisten = \"nowhere\"\ncache_mb = 0\n\
+             [[offices]]\nid = \"centro\"\nname = \"Centro\"\ntoken_sha256 = \"{HASH_A}\"\n\
+             [[offices]]\nid = \"centro\"\nname = \"Otra\"\ntoken_sha256 = \"abc\"\n\
+             [[offices]]\nid = \"no/slash\"\nname = \"\"\ntoken_sha256 = \"{HASH_B}\"\n\
+             [[analysts]]\nname = \"Tablero\"\ntoken_sha256 = \"{}\"\n\
+             [extra]\nx = 1\n",
+            HASH_A.to_uppercase()
+        );
+        let problems = check(&text).expect_err("many problems");
+        let expected = [
+            "server.listen: \"nowhere\" is not an address",
+            "server.cache_mb: must be between 1 and 4096",
+            "offices[1].id: \"centro\" is defined twice",
+            "offices[1].token_sha256: must be 64 hex digits",
+            "offices[2].id: must be 1-32 letters",
+            "offices[2].name: must be 1-100 characters",
+            "analysts[0].token_sha256: this token hash is already used",
+            "extra: is not a section",
+        ];
+        for text in expected {
+            assert!(problems.iter().any(|p| p.starts_with(text)), "missing {text:?} in {problems:#?}");
+        }
+        assert_eq!(problems.len(), expected.len(), "{problems:#?}");
+    }
+
+    #[test]
+    fn a_section_of_the_wrong_shape_is_reported_with_the_others() {
+        let problems = check("[server]\nlisten = 5\n[[offices]]\nid = \"x\"\n").expect_err("two problems");
+        assert_eq!(problems.len(), 2, "{problems:#?}");
+        assert!(problems[0].starts_with("server:"), "{problems:#?}");
+        assert!(problems[1].starts_with("offices:") && problems[1].contains("name"), "{problems:#?}");
+    }
+
+    #[test]
+    fn text_that_is_not_toml_is_one_problem() {
+        let problems = check("[server\n").expect_err("not toml");
+        assert_eq!(problems.len(), 1);
+        assert!(problems[0].starts_with("file:"));
+    }
+}

@@ -1,0 +1,192 @@
+//! An office and headquarters together: the edge syncs its day to central live, keeps serving
+//! while central is down, and both hold the same day once central is back.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+const PATIENCE: Duration = Duration::from_secs(15);
+
+struct Running {
+    base: String,
+    handle: actix_web::dev::ServerHandle,
+    join: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Running {
+    async fn stop(self) {
+        self.handle.stop(true).await;
+        self.join.await.expect("task").expect("stopped cleanly");
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+async fn start_central(port: u16, dir: &Path) -> Running {
+    let settings = fila_central::demo::settings(format!("127.0.0.1:{port}").parse().expect("addr"), dir.to_path_buf());
+    // sled releases its directory lock a moment after the previous instance is dropped.
+    let app = retry(|| fila_central::App::build(settings.clone())).await;
+    let handle = app.handle();
+    Running { base: format!("http://127.0.0.1:{port}"), handle, join: tokio::spawn(app.run_until_stopped()) }
+}
+
+async fn start_edge(dir: &Path, central_port: u16) -> Running {
+    let mut settings = fila_edge::demo::settings("127.0.0.1:0".parse().expect("addr"), dir.to_path_buf());
+    settings.central = Some(fila_edge::sync_client::CentralSettings {
+        url: format!("ws://127.0.0.1:{central_port}/api/v1/sync"),
+        token: fila_central::demo::BRANCH_TOKEN.to_string(),
+    });
+    let app = retry(|| fila_edge::App::build(settings.clone())).await;
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let handle = app.handle();
+    Running { base, handle, join: tokio::spawn(app.run_until_stopped()) }
+}
+
+async fn retry<T>(mut build: impl FnMut() -> anyhow::Result<T>) -> T {
+    for _ in 0..50 {
+        if let Ok(app) = build() {
+            return app;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    build().expect("starts")
+}
+
+/// The edge's view: ticket number -> status, from the supervisor's queue and the tracking API.
+async fn edge_tickets(client: &reqwest::Client, edge: &str, tokens: &[String]) -> BTreeMap<String, String> {
+    let mut tickets = BTreeMap::new();
+    for token in tokens {
+        let ticket: Value =
+            client.get(format!("{edge}/api/v1/track/{token}")).send().await.expect("track").json().await.expect("json");
+        tickets.insert(
+            ticket["number"].as_str().expect("number").to_string(),
+            ticket["status"].as_str().expect("status").to_string(),
+        );
+    }
+    tickets
+}
+
+/// Central's view of the same day: ticket number -> status.
+async fn central_tickets(client: &reqwest::Client, central: &str, day: &str) -> Option<BTreeMap<String, String>> {
+    let response = client
+        .get(format!("{central}/api/v1/offices/centro/days/{day}"))
+        .bearer_auth(fila_central::demo::HQ_TOKEN)
+        .send()
+        .await
+        .ok()?;
+    if response.status() != StatusCode::OK {
+        return None;
+    }
+    let day: Value = response.json().await.ok()?;
+    let tickets = day["tickets"].as_object()?;
+    Some(
+        tickets
+            .values()
+            .map(|t| {
+                let number = format!(
+                    "{}-{:03}",
+                    t["number"]["prefix"].as_str().unwrap_or("?"),
+                    t["number"]["seq"].as_u64().unwrap_or(0)
+                );
+                (number, t["status"].as_str().unwrap_or("?").to_string())
+            })
+            .collect(),
+    )
+}
+
+async fn wait_until_central_has(
+    client: &reqwest::Client,
+    central: &str,
+    day: &str,
+    expected: &BTreeMap<String, String>,
+) -> Duration {
+    let started = Instant::now();
+    loop {
+        let seen = central_tickets(client, central, day).await;
+        if seen.as_ref() == Some(expected) {
+            return started.elapsed();
+        }
+        assert!(started.elapsed() < PATIENCE, "central never matched the edge:\n edge {expected:?}\n central {seen:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn issue(client: &reqwest::Client, edge: &str) -> Value {
+    let response = client
+        .post(format!("{edge}/api/v1/tickets"))
+        .bearer_auth(fila_edge::demo::KIOSK_TOKEN)
+        .json(&json!({ "service": "general" }))
+        .send()
+        .await
+        .expect("issue");
+    assert_eq!(response.status(), StatusCode::CREATED, "the office issues tickets whatever central does");
+    response.json().await.expect("json")
+}
+
+async fn act(client: &reqwest::Client, edge: &str, token: &str, action: &str) {
+    let response = client
+        .post(format!("{edge}/api/v1/counters/1/{action}"))
+        .bearer_auth(token)
+        .json(&json!({}))
+        .send()
+        .await
+        .expect("act");
+    assert!(response.status().is_success(), "{action}: {}", response.status());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_office_keeps_serving_while_central_is_down_and_both_converge_when_it_returns() {
+    let (central_dir, edge_dir) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
+    let port = free_port();
+    let client = reqwest::Client::new();
+    let central = start_central(port, central_dir.path()).await;
+    let edge = start_edge(edge_dir.path(), port).await;
+
+    let office: Value =
+        client.get(format!("{}/api/v1/office", edge.base)).send().await.expect("office").json().await.expect("json");
+    let day = office["day"].as_str().expect("day").to_string();
+    let login: Value = client
+        .post(format!("{}/api/v1/login", edge.base))
+        .json(&json!({ "username": "ana", "password": "1234" }))
+        .send()
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("json");
+    let ana = login["token"].as_str().expect("token").to_string();
+    act(&client, &edge.base, &ana, "sign-in").await;
+
+    // Online: what happens at the office shows at headquarters right away.
+    let mut tokens = Vec::new();
+    for _ in 0..3 {
+        tokens.push(issue(&client, &edge.base).await["token"].as_str().expect("token").to_string());
+    }
+    act(&client, &edge.base, &ana, "call-next").await;
+    let expected = edge_tickets(&client, &edge.base, &tokens).await;
+    let lag = wait_until_central_has(&client, &central.base, &day, &expected).await;
+    assert!(lag < Duration::from_secs(5), "a call reached HQ in {lag:?}");
+
+    // Partition: central goes away; the office goes on.
+    central.stop().await;
+    act(&client, &edge.base, &ana, "start").await;
+    act(&client, &edge.base, &ana, "finish").await;
+    for _ in 0..2 {
+        tokens.push(issue(&client, &edge.base).await["token"].as_str().expect("token").to_string());
+    }
+    act(&client, &edge.base, &ana, "call-next").await;
+    let expected = edge_tickets(&client, &edge.base, &tokens).await;
+    assert_eq!(expected.len(), 5);
+
+    // Central returns on the same data; the edge reconnects by itself and both converge.
+    let central = start_central(port, central_dir.path()).await;
+    wait_until_central_has(&client, &central.base, &day, &expected).await;
+
+    edge.stop().await;
+    central.stop().await;
+}
