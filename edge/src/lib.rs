@@ -10,6 +10,7 @@ pub mod http;
 pub mod office_loop;
 pub mod settings;
 pub mod sync_client;
+pub mod sync_window;
 
 use std::net::TcpListener;
 use std::sync::Arc;

@@ -13,13 +13,14 @@ use std::thread;
 use std::time::Duration;
 
 use fila_protocol::office::{Command, Event, Office, Persist, Reply};
-use fila_protocol::sync::PeerSync;
 use fila_protocol::wire::Frame;
 use fila_protocol::{OfficeConfig, Rejection, Timestamp};
 use thiserror::Error;
 use tokio::sync::{broadcast, oneshot, watch};
 
 use fila_store::{Store, StoreError};
+
+use crate::sync_window::{self, SyncWindow};
 
 /// Requests waiting beyond this are refused with 503 at once.
 pub const CHANNEL_CAPACITY: usize = 4096;
@@ -165,7 +166,16 @@ pub fn spawn(config: OfficeConfig, store: Arc<dyn Store>, clock: Clock) -> anyho
     let (events, _) = broadcast::channel(EVENT_CAPACITY);
     let (changed, changes) = watch::channel(0);
     let handle = OfficeHandle { requests, events: events.clone(), config: Arc::new(config), changes };
-    let mut worker = Worker { office, store, clock, events, changed, appended: 0, central: None };
+    let mut worker = Worker {
+        office,
+        store,
+        clock,
+        events,
+        changed,
+        appended: 0,
+        window: SyncWindow::default(),
+        noted: Default::default(),
+    };
     thread::Builder::new().name("office-loop".into()).spawn(move || worker.run(inbox))?;
     Ok(handle)
 }
@@ -183,37 +193,16 @@ fn restore(config: &OfficeConfig, store: &dyn Store, clock: &Clock) -> anyhow::R
     Ok(office)
 }
 
-/// The sync state with central for one document, kept in the store's meta values.
-struct CentralPeer {
-    doc_id: String,
-    sync: PeerSync,
-    /// The document was named to central on this connection.
-    announced: bool,
-}
-
-impl CentralPeer {
-    fn load(store: &dyn Store, doc_id: String) -> CentralPeer {
-        let key = format!("sync/{doc_id}/central");
-        let sync = match store.get_meta(&key) {
-            Ok(Some(bytes)) => PeerSync::restore(&bytes).unwrap_or_default(),
-            _ => PeerSync::new(),
-        };
-        CentralPeer { doc_id, sync, announced: false }
-    }
-
-    fn meta_key(&self) -> String {
-        format!("sync/{}/central", self.doc_id)
-    }
-}
-
 struct Worker {
     office: Office,
     store: Arc<dyn Store>,
     clock: Clock,
     events: broadcast::Sender<Event>,
     changed: watch::Sender<u64>,
-    /// The sync state with central for the current day document.
-    central: Option<CentralPeer>,
+    /// The documents kept in sync with central, with their sync states.
+    window: SyncWindow,
+    /// Documents already listed in the store's index.
+    noted: std::collections::HashSet<String>,
     /// Chunks appended to the current day document since it was last compacted.
     appended: usize,
 }
@@ -323,6 +312,10 @@ impl Worker {
         let mut wrote = false;
         let current = self.office.doc_id();
         while let Some(Persist { doc_id, bytes }) = self.office.poll_persist() {
+            if !self.noted.contains(&doc_id) {
+                sync_window::note_doc(self.store.as_ref(), &doc_id)?;
+                self.noted.insert(doc_id.clone());
+            }
             self.store.append_chunk(&doc_id, &bytes)?;
             if doc_id == current {
                 self.appended += 1;
@@ -338,57 +331,32 @@ impl Worker {
         Ok(())
     }
 
-    /// One step of the sync protocol with central on the current day document.
+    /// One step of the sync protocol with central.
     fn sync(&mut self, request: SyncRequest) -> Result<Vec<Frame>, LoopError> {
-        let doc_id = self.office.doc_id();
-        let mut peer = match self.central.take() {
-            Some(peer) if peer.doc_id == doc_id => peer,
-            _ => CentralPeer::load(self.store.as_ref(), doc_id.clone()),
-        };
-        let result = self.sync_step(&mut peer, request);
-        if let Err(error) = self.store.put_meta(&peer.meta_key(), &peer.sync.persist()) {
-            tracing::warn!(%error, "sync state not stored; the next reconnect sends more");
-        }
-        self.central = Some(peer);
-        result
-    }
-
-    fn sync_step(&mut self, peer: &mut CentralPeer, request: SyncRequest) -> Result<Vec<Frame>, LoopError> {
+        let store = self.store.clone();
         match request {
-            SyncRequest::Start => {
-                peer.sync.restart();
-                peer.announced = false;
-            }
+            SyncRequest::Start => self.window.start(&self.office, store.as_ref()),
             SyncRequest::Poll => {}
             SyncRequest::Receive(bytes) => {
                 let office = self.office.config().id.clone();
                 let frame = Frame::decode(&bytes, &office).map_err(|e| LoopError::Sync(e.to_string()))?;
-                match frame {
-                    Frame::Sync { doc, message } if doc == peer.doc_id => {
-                        if let Err(error) = self.office.sync_receive(&mut peer.sync, &message) {
+                if let Frame::Sync { doc, message } = frame {
+                    let received = self.window.receive(&mut self.office, store.as_ref(), &doc, &message);
+                    match received {
+                        // Whatever central sent is stored before anything is answered.
+                        Ok(true) => self.persist().map_err(|e| LoopError::Storage(e.to_string()))?,
+                        Ok(false) => {}
+                        Err(error) => {
                             // A rebuild here only dropped what central sent: no acknowledged
                             // command is lost, so the next batch must not be failed for it.
                             self.office.take_failure();
-                            return Err(LoopError::Sync(error.to_string()));
+                            return Err(LoopError::Sync(error));
                         }
-                        // Whatever central sent is stored before anything is answered.
-                        self.persist().map_err(|e| LoopError::Storage(e.to_string()))?;
                     }
-                    // A document this edge no longer keeps live (yesterday's, after midnight).
-                    Frame::Sync { doc, .. } => tracing::debug!(doc, "sync frame for another day ignored"),
-                    Frame::Docs { .. } => {}
                 }
             }
         }
-        let mut frames = Vec::new();
-        if !peer.announced {
-            frames.push(Frame::Docs { docs: vec![peer.doc_id.clone()] });
-            peer.announced = true;
-        }
-        while let Some(message) = self.office.sync_generate(&mut peer.sync) {
-            frames.push(Frame::Sync { doc: peer.doc_id.clone(), message });
-        }
-        Ok(frames)
+        Ok(self.window.outgoing(&mut self.office, store.as_ref()))
     }
 
     fn compact(&mut self) {

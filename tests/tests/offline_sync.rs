@@ -190,3 +190,55 @@ async fn the_office_keeps_serving_while_central_is_down_and_both_converge_when_i
     edge.stop().await;
     central.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn days_worked_offline_all_reach_central_when_it_comes_back() {
+    let (central_dir, edge_dir) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
+    let port = free_port();
+    let client = reqwest::Client::new();
+    // The edge's clock is the test's: three business days pass while central is unreachable.
+    let now = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(1_795_953_600_000)); // 2026-11-29 09:00 -03
+    let read = now.clone();
+    let clock: fila_edge::office_loop::Clock =
+        std::sync::Arc::new(move || fila_protocol::Timestamp(read.load(std::sync::atomic::Ordering::SeqCst)));
+    let mut settings = fila_edge::demo::settings("127.0.0.1:0".parse().expect("addr"), edge_dir.path().to_path_buf());
+    settings.central = Some(fila_edge::sync_client::CentralSettings {
+        url: format!("ws://127.0.0.1:{port}/api/v1/sync"),
+        token: fila_central::demo::BRANCH_TOKEN.to_string(),
+    });
+    let app = fila_edge::App::build_with_clock(settings, clock).expect("edge starts");
+    let edge = Running {
+        base: format!("http://127.0.0.1:{}", app.port()),
+        handle: app.handle(),
+        join: tokio::spawn(app.run_until_stopped()),
+    };
+
+    let mut days = Vec::new();
+    for (d, tickets) in [(0, 3), (1, 2), (2, 4)] {
+        now.store(1_795_953_600_000 + d * 86_400_000, std::sync::atomic::Ordering::SeqCst);
+        let mut tokens = Vec::new();
+        for _ in 0..tickets {
+            tokens.push(issue(&client, &edge.base).await["token"].as_str().expect("token").to_string());
+        }
+        let office: Value = client
+            .get(format!("{}/api/v1/office", edge.base))
+            .send()
+            .await
+            .expect("office")
+            .json()
+            .await
+            .expect("json");
+        days.push((office["day"].as_str().expect("day").to_string(), edge_tickets(&client, &edge.base, &tokens).await));
+    }
+    assert_eq!(
+        days.iter().map(|(day, _)| day.as_str()).collect::<Vec<_>>(),
+        ["2026-11-29", "2026-11-30", "2026-12-01"]
+    );
+
+    let central = start_central(port, central_dir.path()).await;
+    for (day, expected) in &days {
+        wait_until_central_has(&client, &central.base, day, expected).await;
+    }
+    edge.stop().await;
+    central.stop().await;
+}

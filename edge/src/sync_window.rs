@@ -1,0 +1,163 @@
+//! Which documents the edge keeps in sync with central, and their per-peer sync state.
+//!
+//! The window is the current day (live in the `Office`) plus every earlier day that central
+//! does not yet hold in full. Days are listed in the store's meta values (`docs/<doc id>` →
+//! `open` or `sealed`); a past day is sealed, and leaves the window, once central has reported
+//! heads that include all of the edge's. The sync state of each document with central is kept
+//! in `sync/<doc id>/central`, so a reconnect sends only what is missing.
+
+use std::collections::BTreeMap;
+
+use automerge::AutoCommit;
+use fila_protocol::office::Office;
+use fila_protocol::sync::PeerSync;
+use fila_protocol::wire::Frame;
+use fila_store::Store;
+
+const OPEN: &[u8] = b"open";
+const SEALED: &[u8] = b"sealed";
+
+fn index_key(doc_id: &str) -> String {
+    format!("docs/{doc_id}")
+}
+
+fn state_key(doc_id: &str) -> String {
+    format!("sync/{doc_id}/central")
+}
+
+/// Record that a document exists (the first time a chunk of it is stored).
+pub fn note_doc(store: &dyn Store, doc_id: &str) -> Result<(), fila_store::StoreError> {
+    if store.get_meta(&index_key(doc_id))?.is_none() {
+        store.put_meta(&index_key(doc_id), OPEN)?;
+    }
+    Ok(())
+}
+
+struct Peer {
+    sync: PeerSync,
+    /// A past day, loaded from the store; `None` for the current day, which the office holds.
+    doc: Option<AutoCommit>,
+}
+
+impl Peer {
+    fn load(store: &dyn Store, doc_id: &str, doc: Option<AutoCommit>) -> Peer {
+        let sync = match store.get_meta(&state_key(doc_id)) {
+            Ok(Some(bytes)) => PeerSync::restore(&bytes).unwrap_or_default(),
+            _ => PeerSync::new(),
+        };
+        Peer { sync, doc }
+    }
+}
+
+#[derive(Default)]
+pub struct SyncWindow {
+    peers: BTreeMap<String, Peer>,
+    /// The current day's document id as last announced to central.
+    current: Option<String>,
+    announced: bool,
+}
+
+impl SyncWindow {
+    /// A new connection: load the window, restart every peer from its persisted state.
+    pub fn start(&mut self, office: &Office, store: &dyn Store) {
+        self.peers.clear();
+        let current = office.doc_id();
+        let open = store.scan_meta("docs/").unwrap_or_default();
+        for (key, state) in open {
+            let doc_id = key.trim_start_matches("docs/");
+            if state != OPEN || doc_id == current || !doc_id.contains("/day/") {
+                continue;
+            }
+            match load(store, doc_id) {
+                Some(doc) => {
+                    self.peers.insert(doc_id.to_string(), Peer::load(store, doc_id, Some(doc)));
+                }
+                None => tracing::warn!(doc = doc_id, "past day cannot be loaded; left out of sync"),
+            }
+        }
+        self.peers.insert(current.clone(), Peer::load(store, &current, None));
+        for peer in self.peers.values_mut() {
+            peer.sync.restart();
+        }
+        self.current = Some(current);
+        self.announced = false;
+    }
+
+    /// Apply a sync message from central. Returns whether the office's day changed (the caller
+    /// stores it before answering); past days that change are stored here.
+    pub fn receive(
+        &mut self,
+        office: &mut Office,
+        store: &dyn Store,
+        doc_id: &str,
+        message: &[u8],
+    ) -> Result<bool, String> {
+        if self.current.as_deref() != Some(&office.doc_id()) {
+            // Midnight passed since the connection began: reshape the window first.
+            self.start(office, store);
+        }
+        let Some(peer) = self.peers.get_mut(doc_id) else {
+            tracing::debug!(doc = doc_id, "sync frame for a document outside the window ignored");
+            return Ok(false);
+        };
+        let changed = match &mut peer.doc {
+            None => office.sync_receive(&mut peer.sync, message).map_err(|e| e.to_string())?,
+            Some(doc) => {
+                let before = doc.get_heads();
+                let changed = peer.sync.receive(doc, message).map_err(|e| e.to_string())?;
+                if changed {
+                    let bytes = doc.save_after(&before);
+                    store.append_chunk(doc_id, &bytes).and_then(|()| store.flush()).map_err(|e| e.to_string())?;
+                }
+                false
+            }
+        };
+        let _ = store.put_meta(&state_key(doc_id), &peer.sync.persist());
+        self.seal_if_held(store, doc_id);
+        Ok(changed)
+    }
+
+    /// Frames to send now: the document list after a (re)connect or midnight, then whatever
+    /// each document's sync state says central lacks.
+    pub fn outgoing(&mut self, office: &mut Office, store: &dyn Store) -> Vec<Frame> {
+        if self.current.as_deref() != Some(&office.doc_id()) {
+            self.start(office, store);
+        }
+        let mut frames = Vec::new();
+        if !self.announced {
+            frames.push(Frame::Docs { docs: self.peers.keys().cloned().collect() });
+            self.announced = true;
+        }
+        for (doc_id, peer) in &mut self.peers {
+            loop {
+                let message = match &mut peer.doc {
+                    None => office.sync_generate(&mut peer.sync),
+                    Some(doc) => peer.sync.generate(doc),
+                };
+                let Some(message) = message else { break };
+                frames.push(Frame::Sync { doc: doc_id.clone(), message });
+            }
+            let _ = store.put_meta(&state_key(doc_id), &peer.sync.persist());
+        }
+        frames
+    }
+
+    /// A past day that central holds in full is sealed: it leaves the window for good.
+    fn seal_if_held(&mut self, store: &dyn Store, doc_id: &str) {
+        let Some(Peer { sync, doc: Some(doc) }) = self.peers.get_mut(doc_id) else { return };
+        let ours = doc.get_heads();
+        let held = sync.their_heads().is_some_and(|theirs| ours.iter().all(|h| theirs.contains(h)));
+        if held && store.put_meta(&index_key(doc_id), SEALED).and_then(|()| store.flush()).is_ok() {
+            tracing::info!(doc = doc_id, "day sealed: central holds it in full");
+            self.peers.remove(doc_id);
+        }
+    }
+}
+
+fn load(store: &dyn Store, doc_id: &str) -> Option<AutoCommit> {
+    let chunks = store.chunks(doc_id).ok()?;
+    let mut doc = AutoCommit::load(&chunks.concat()).ok()?;
+    // Prime the save cursor so `save_after` and later saves write only new changes.
+    doc.save_incremental();
+    Some(doc)
+}
