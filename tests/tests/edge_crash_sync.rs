@@ -1,0 +1,167 @@
+//! kill -9 the edge (a real child process) while it syncs live with central; after a restart
+//! both converge and no acknowledged ticket is lost anywhere.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+/// The edge binary of this workspace, built if a narrower `cargo test` left it out.
+fn edge_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("test path");
+    let dir = exe.parent().and_then(Path::parent).expect("target/<profile>");
+    let binary = dir.join("fila-edge");
+    if !binary.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status =
+            Command::new(cargo).args(["build", "-p", "fila-edge", "--bin", "fila-edge"]).status().expect("cargo");
+        assert!(status.success(), "building fila-edge");
+    }
+    binary
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+fn start_edge(binary: &Path, port: u16, dir: &Path, central: u16) -> Child {
+    Command::new(binary)
+        .args(["demo", "--listen", &format!("127.0.0.1:{port}"), "--central"])
+        .arg(format!("ws://127.0.0.1:{central}/api/v1/sync"))
+        .arg("--data")
+        .arg(dir)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("fila-edge starts")
+}
+
+async fn wait_ready(client: &reqwest::Client, base: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if client.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("edge did not become ready");
+}
+
+async fn central_numbers(client: &reqwest::Client, central: &str, day: &str) -> BTreeSet<String> {
+    let Ok(response) = client
+        .get(format!("{central}/api/v1/offices/centro/days/{day}"))
+        .bearer_auth(fila_central::demo::HQ_TOKEN)
+        .send()
+        .await
+    else {
+        return BTreeSet::new();
+    };
+    let day: Value = response.json().await.unwrap_or(Value::Null);
+    day["tickets"]
+        .as_object()
+        .map(|tickets| {
+            tickets
+                .values()
+                .map(|t| {
+                    format!(
+                        "{}-{:03}",
+                        t["number"]["prefix"].as_str().unwrap_or("?"),
+                        t["number"]["seq"].as_u64().unwrap_or(0)
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edge_killed_mid_sync_converges_with_central_after_restart_losing_nothing() {
+    let binary = edge_binary();
+    let (central_dir, edge_dir) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
+    let central_port = free_port();
+    let settings = fila_central::demo::settings(
+        format!("127.0.0.1:{central_port}").parse().expect("addr"),
+        central_dir.path().into(),
+    );
+    let central_app = fila_central::App::build(settings).expect("central starts");
+    let central_handle = central_app.handle();
+    let central_task = tokio::spawn(central_app.run_until_stopped());
+    let central = format!("http://127.0.0.1:{central_port}");
+
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().expect("client");
+    let acknowledged: Arc<Mutex<BTreeSet<String>>> = Arc::default();
+
+    for round in 0..2 {
+        let mut edge = start_edge(&binary, port, edge_dir.path(), central_port);
+        wait_ready(&client, &base).await;
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut clients = Vec::new();
+        for _ in 0..3 {
+            let (client, base, acknowledged, stop) = (client.clone(), base.clone(), acknowledged.clone(), stop.clone());
+            clients.push(tokio::spawn(async move {
+                while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    let sent = client
+                        .post(format!("{base}/api/v1/tickets"))
+                        .bearer_auth(fila_edge::demo::KIOSK_TOKEN)
+                        .json(&json!({ "service": "pagos" }))
+                        .send()
+                        .await;
+                    let Ok(response) = sent else { break };
+                    if response.status().is_success() {
+                        let Ok(ticket) = response.json::<Value>().await else { break };
+                        acknowledged
+                            .lock()
+                            .expect("lock")
+                            .insert(ticket["number"].as_str().expect("number").to_string());
+                    }
+                }
+            }));
+        }
+        // Tickets flow and sync live; pull the plug in the middle of it.
+        let target = 60 * (round + 1);
+        let began = Instant::now();
+        while acknowledged.lock().expect("lock").len() < target && began.elapsed() < Duration::from_secs(20) {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        edge.kill().expect("SIGKILL");
+        edge.wait().expect("reaped");
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        for c in clients {
+            c.await.expect("client");
+        }
+    }
+
+    let mut edge = start_edge(&binary, port, edge_dir.path(), central_port);
+    wait_ready(&client, &base).await;
+    let office: Value =
+        client.get(format!("{base}/api/v1/office")).send().await.expect("office").json().await.expect("json");
+    let day = office["day"].as_str().expect("day").to_string();
+    let acknowledged = acknowledged.lock().expect("lock").clone();
+    assert!(acknowledged.len() >= 60, "tickets got through: {}", acknowledged.len());
+    let started = Instant::now();
+    let held = loop {
+        let held = central_numbers(&client, &central, &day).await;
+        if acknowledged.is_subset(&held) {
+            break held;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "central lacks {:?}",
+            acknowledged.difference(&held).collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let health: Value = client.get(format!("{base}/healthz")).send().await.expect("health").json().await.expect("json");
+    assert_eq!(health["tickets_today"].as_u64(), Some(held.len() as u64), "edge and central hold the same day");
+
+    edge.kill().expect("stop");
+    edge.wait().expect("reaped");
+    central_handle.stop(true).await;
+    central_task.await.expect("central task").expect("central stopped");
+}
