@@ -15,11 +15,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use automerge::AutoCommit;
 use fila_protocol::doc::day::read_day;
-use fila_protocol::doc::keys::day_doc_id;
+use fila_protocol::doc::keys::{config_doc_id, day_doc_id};
 use fila_protocol::doc::DocError;
 use fila_protocol::sync::{PeerSync, SyncError};
 use fila_protocol::wire::{Frame, FrameError};
-use fila_protocol::{BusinessDay, Day};
+use fila_protocol::{BusinessDay, Day, RawOfficeConfig};
 use fila_store::{Store, StoreError};
 use thiserror::Error;
 use tokio::sync::{oneshot, watch};
@@ -410,6 +410,19 @@ impl Hub {
             return Err(ReadError::NoDocument { office: office.to_string(), day });
         }
         Ok(read_day(&doc)?)
+    }
+
+    /// The office's configuration document as central holds it; `None` if it holds none.
+    pub fn config(&self, office: &str) -> Result<Option<RawOfficeConfig>, ReadError> {
+        if !self.offices.contains_key(office) {
+            return Err(ReadError::UnknownOffice(office.to_string()));
+        }
+        let doc_id = config_doc_id(office);
+        let mut doc = load_chunks(&doc_id, &self.store.chunks(&doc_id)?);
+        if doc.get_heads().is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(fila_protocol::doc::config::read(&doc)?))
     }
 }
 

@@ -7,9 +7,11 @@
 //! port 0 with a temporary data directory.
 
 pub mod auth;
+pub mod charts;
 pub mod demo;
 pub mod http;
 pub mod hub;
+pub mod kpis;
 pub mod metrics;
 pub mod settings;
 

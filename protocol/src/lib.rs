@@ -13,6 +13,7 @@ pub mod doc;
 pub mod ids;
 pub mod limits;
 pub mod office;
+pub mod report;
 pub mod rule;
 pub mod sync;
 pub mod ticket;

@@ -2,11 +2,15 @@
 //!
 //! - `GET /api/v1/sync`: the WebSocket an edge opens with its branch token (`sync.rs`);
 //! - `GET /api/v1/offices[/{id}/days/{date}]`: the headquarters read API, analyst tokens only;
+//! - `GET /api/v1/kpis[.csv]?office=&from=&to=&by=`: KPIs from the day documents (`kpis.rs`);
+//! - `GET /dashboard` and its charts `GET /api/v1/dashboard/charts/*.svg` (`dashboard.rs`);
 //! - `GET /healthz`, `GET /metrics`: public, for monitoring.
 
 mod auth;
+mod dashboard;
 pub mod error;
 mod health;
+mod kpis;
 mod metrics;
 mod offices;
 mod sync;
@@ -31,11 +35,18 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .app_data(web::PathConfig::default().error_handler(error::path_error))
         .service(at("/healthz").route(get().to(health::healthz)))
         .service(at("/metrics").route(get().to(metrics::metrics)))
+        .service(at("/dashboard").route(get().to(dashboard::page)))
+        .service(at("/dashboard/dashboard.js").route(get().to(dashboard::script)))
+        .service(at("/dashboard/dashboard.css").route(get().to(dashboard::style)))
         .service(
             web::scope("/api/v1")
                 .service(at("/sync").route(get().to(sync::sync)))
                 .service(at("/offices").route(get().to(offices::list)))
-                .service(at("/offices/{office}/days/{day}").route(get().to(offices::day))),
+                .service(at("/offices/{office}/days/{day}").route(get().to(offices::day)))
+                .service(at("/kpis").route(get().to(kpis::json)))
+                .service(at("/kpis.csv").route(get().to(kpis::csv)))
+                .service(at("/dashboard/charts/waits.svg").route(get().to(dashboard::waits)))
+                .service(at("/dashboard/charts/served.svg").route(get().to(dashboard::served))),
         )
         .default_service(web::to(error::not_found));
 }

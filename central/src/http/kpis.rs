@@ -1,0 +1,225 @@
+//! `GET /api/v1/kpis` and `GET /api/v1/kpis.csv`: an office's KPIs over a range of days.
+//!
+//! Query: `office=<id>&from=<yyyy-mm-dd>[&to=<yyyy-mm-dd>][&by=office|service|counter|agent|hour]`;
+//! `to` defaults to `from`, `by` to `office`. At most 92 days per request. The JSON holds one
+//! row per group per day, one per group over the range (`totals`) and the range's `total`, plus
+//! the out-of-order calls; the CSV holds the same rows (RFC 4180, CRLF line ends), the range
+//! rows with `day` written as the ISO 8601 interval `from/to`, and the range total last with an
+//! empty `group`. Analyst tokens only.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use fila_protocol::report::{GroupBy, KpiRow};
+use fila_protocol::{BusinessDay, Timestamp};
+
+use super::auth::Analyst;
+use super::error::ApiError;
+use super::{now_ms, AppState};
+use crate::kpis::{self, KpiQuery, KpiReport, RANGE_DAYS_MAX};
+
+pub async fn json(_: Analyst, request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let query = parse(request.query_string(), Parameters::WithGrouping)?;
+    let report = compute(&state, query).await?;
+    Ok(HttpResponse::Ok().json(report))
+}
+
+pub async fn csv(_: Analyst, request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let query = parse(request.query_string(), Parameters::WithGrouping)?;
+    let report = compute(&state, query).await?;
+    let body = to_csv(&report).map_err(|error| ApiError::Internal(format!("CSV writing failed: {error}")))?;
+    let file = format!("kpis-{}-{}-{}-{}.csv", report.office, report.from, report.to, report.by.name());
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\"")))
+        .body(body))
+}
+
+/// Which query parameters an endpoint takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Parameters {
+    /// `office`, `from`, `to` and `by`.
+    WithGrouping,
+    /// `office`, `from` and `to`: the charts choose their own grouping.
+    RangeOnly,
+}
+
+/// Read and check the query, naming the first problem found.
+pub(super) fn parse(query: &str, parameters: Parameters) -> Result<KpiQuery, ApiError> {
+    let pairs = web::Query::<Vec<(String, String)>>::from_query(query)
+        .map_err(|error| ApiError::bad_request("bad_query", format!("the query string does not parse: {error}")))?
+        .into_inner();
+    let allowed: &[&str] = match parameters {
+        Parameters::WithGrouping => &["office", "from", "to", "by"],
+        Parameters::RangeOnly => &["office", "from", "to"],
+    };
+    let mut values: [Option<String>; 4] = Default::default();
+    for (key, value) in pairs {
+        let Some(index) = allowed.iter().position(|name| *name == key) else {
+            return Err(ApiError::bad_request(
+                "unknown_parameter",
+                format!("unknown parameter {:?}; this takes {}", clip(&key), allowed.join(", ")),
+            ));
+        };
+        if values[index].replace(value).is_some() {
+            return Err(ApiError::bad_request("repeated_parameter", format!("parameter {key} is given twice")));
+        }
+    }
+    let [office, from, to, by] = values;
+    let office = office
+        .filter(|office| !office.is_empty())
+        .ok_or_else(|| ApiError::bad_request("missing_parameter", "parameter office is required: office=<id>"))?;
+    let from = from
+        .ok_or_else(|| ApiError::bad_request("missing_parameter", "parameter from is required: from=<yyyy-mm-dd>"))?;
+    let from = date("from", &from)?;
+    let to = match to {
+        Some(to) => date("to", &to)?,
+        None => from,
+    };
+    let by = match by {
+        None => GroupBy::Office,
+        Some(by) => GroupBy::from_name(&by).ok_or_else(|| {
+            ApiError::bad_request(
+                "bad_group",
+                format!("by={:?} is not one of office, service, counter, agent, hour", clip(&by)),
+            )
+        })?,
+    };
+    if from > to {
+        return Err(ApiError::bad_request("bad_range", format!("from ({from}) is after to ({to})")));
+    }
+    let days = from.0.until(to.0).map(|span| i64::from(span.get_days()) + 1).unwrap_or(i64::MAX);
+    if days > RANGE_DAYS_MAX {
+        return Err(ApiError::bad_request(
+            "range_too_long",
+            format!("from {from} to {to} is {days} days; at most {RANGE_DAYS_MAX} per request"),
+        ));
+    }
+    Ok(KpiQuery { office, from, to, by })
+}
+
+fn date(name: &str, text: &str) -> Result<BusinessDay, ApiError> {
+    BusinessDay::parse(text).ok_or_else(|| {
+        ApiError::bad_request("bad_date", format!("{name}={:?} is not a date like 2026-11-29", clip(text)))
+    })
+}
+
+/// Echo at most a little of what a caller sent.
+fn clip(text: &str) -> String {
+    text.chars().take(40).collect()
+}
+
+/// Run the report on a blocking thread: it loads day documents, which is CPU and disk work.
+pub(super) async fn compute(state: &web::Data<AppState>, query: KpiQuery) -> Result<KpiReport, ApiError> {
+    let hub = state.hub.clone();
+    let report = web::block(move || kpis::report(&hub, &query, Timestamp(now_ms()))).await??;
+    Ok(report)
+}
+
+/// The CSV columns, in order; [`cells`] fills them.
+const COLUMNS: [&str; 22] = [
+    "office",
+    "day",
+    "group",
+    "label",
+    "tickets_issued",
+    "tickets_called",
+    "tickets_served",
+    "tickets_waiting",
+    "no_shows",
+    "left_before_call",
+    "wait_mean_seconds",
+    "wait_p50_seconds",
+    "wait_p90_seconds",
+    "wait_max_seconds",
+    "service_mean_seconds",
+    "within_target_wait",
+    "within_target_wait_share",
+    "preferential_with_legal_max",
+    "preferential_within_legal_max",
+    "preferential_within_legal_max_share",
+    "out_of_order_calls",
+    "time_zone",
+];
+
+fn cells(report: &KpiReport, day: &str, row: &KpiRow) -> [String; COLUMNS.len()] {
+    // Unknown values (no configuration) are empty cells, as spreadsheets expect.
+    fn optional<T: ToString>(value: Option<T>) -> String {
+        value.map(|v| v.to_string()).unwrap_or_default()
+    }
+    [
+        report.office.clone(),
+        day.to_string(),
+        row.group.clone(),
+        row.label.clone().unwrap_or_default(),
+        row.tickets_issued.to_string(),
+        row.tickets_called.to_string(),
+        row.tickets_served.to_string(),
+        row.tickets_waiting.to_string(),
+        row.no_shows.to_string(),
+        row.left_before_call.to_string(),
+        row.wait_mean_seconds.to_string(),
+        row.wait_p50_seconds.to_string(),
+        row.wait_p90_seconds.to_string(),
+        row.wait_max_seconds.to_string(),
+        row.service_mean_seconds.to_string(),
+        optional(row.within_target_wait),
+        optional(row.within_target_wait_share),
+        optional(row.preferential_with_legal_max),
+        optional(row.preferential_within_legal_max),
+        optional(row.preferential_within_legal_max_share),
+        row.out_of_order_calls.to_string(),
+        report.time_zone.clone(),
+    ]
+}
+
+fn to_csv(report: &KpiReport) -> Result<Vec<u8>, csv::Error> {
+    let mut writer = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
+    writer.write_record(COLUMNS)?;
+    for row in &report.rows {
+        writer.write_record(cells(report, &row.day.to_string(), &row.kpis))?;
+    }
+    let range = format!("{}/{}", report.from, report.to);
+    for row in &report.totals {
+        writer.write_record(cells(report, &range, row))?;
+    }
+    let total = KpiRow { group: String::new(), ..report.total.clone() };
+    writer.write_record(cells(report, &range, &total))?;
+    writer.into_inner().map_err(|error| csv::Error::from(error.into_error()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(query: &str) -> Result<KpiQuery, String> {
+        parse(query, Parameters::WithGrouping).map_err(|error| error.to_string())
+    }
+
+    #[test]
+    fn a_query_takes_defaults_for_to_and_by() {
+        let query = check("office=centro&from=2026-11-29").expect("valid");
+        assert_eq!((query.from, query.to, query.by), (query.from, query.from, GroupBy::Office));
+        let query = check("office=centro&from=2026-09-01&to=2026-12-01&by=hour").expect("92 days");
+        assert_eq!(query.by, GroupBy::Hour);
+    }
+
+    #[test]
+    fn each_bad_query_names_its_problem() {
+        for (query, problem) in [
+            ("from=2026-11-29", "office is required"),
+            ("office=centro", "from is required"),
+            ("office=centro&from=29/11/2026", "not a date"),
+            ("office=centro&from=2026-11-29&to=2026-02-30", "to=\"2026-02-30\" is not a date"),
+            ("office=centro&from=2026-11-29&by=week", "not one of office"),
+            ("office=centro&from=2026-11-29&to=2026-11-01", "is after"),
+            ("office=centro&from=2026-09-01&to=2026-12-02", "93 days"),
+            ("office=centro&from=2026-11-29&form=x", "unknown parameter \"form\""),
+            ("office=centro&office=norte&from=2026-11-29", "given twice"),
+        ] {
+            let error = check(query).expect_err(query);
+            assert!(error.contains(problem), "{query}: {error}");
+        }
+        let error = parse("office=centro&from=2026-11-29&by=hour", Parameters::RangeOnly).expect_err("charts");
+        assert!(error.to_string().contains("unknown parameter \"by\""), "{error}");
+    }
+}

@@ -1,0 +1,588 @@
+/*
+ * fila — headquarters dashboard.
+ *
+ * The analyst token is asked once and kept in sessionStorage (this tab only, gone when it
+ * closes); every request sends it as a bearer token. The page reads /api/v1/offices,
+ * /api/v1/kpis and the server-drawn charts /api/v1/dashboard/charts/*.svg, which arrive as
+ * blobs and are shown as images. Data is put in the page with textContent only.
+ * Spanish by default; ?lang=en switches to English.
+ */
+(function () {
+  'use strict';
+
+  const TOKEN_KEY = 'fila.hq.token';
+  const OFFICES_REFRESH_MS = 15000;
+
+  const STRINGS = {
+    es: {
+      'page.title': 'fila — Tablero de casa central',
+      'page.subtitle': 'Tablero de casa central',
+      'page.footer': 'Los indicadores se calculan a partir de los documentos de cada jornada que las oficinas sincronizan con casa central.',
+      'lang.other': 'English',
+      'login.title': 'Acceso de analistas',
+      'login.help': 'Ingrese su token de analista. Se guarda solo en esta pestaña del navegador y se borra al cerrarla.',
+      'login.token': 'Token de analista',
+      'login.enter': 'Entrar',
+      'login.logout': 'Cerrar sesión',
+      'login.refused': 'El token no es válido o ya no está habilitado.',
+      'offices.title': 'Oficinas',
+      'offices.office': 'Oficina',
+      'offices.status': 'Estado',
+      'offices.lastSeen': 'Última conexión',
+      'offices.days': 'Días en central',
+      'offices.online': 'En línea',
+      'offices.offline': 'Sin conexión',
+      'offices.never': 'Nunca se conectó',
+      'offices.view': 'Ver indicadores',
+      'offices.summary': '{online} de {total} en línea',
+      'filters.office': 'Oficina',
+      'filters.from': 'Desde',
+      'filters.to': 'Hasta',
+      'filters.by': 'Agrupar por',
+      'filters.today': 'Hoy',
+      'filters.week': '7 días',
+      'filters.month': '30 días',
+      'filters.refresh': 'Actualizar',
+      'filters.csv': 'Exportar CSV',
+      'by.office': 'Oficina',
+      'by.service': 'Servicio',
+      'by.counter': 'Puesto',
+      'by.agent': 'Agente',
+      'by.hour': 'Hora de llegada',
+      'note.days': 'Jornadas en central para el período: {n}.',
+      'note.noDays': 'Casa central no tiene jornadas de esta oficina en el período.',
+      'note.zone': 'Horas en {zone}.',
+      'note.noTargets': 'Casa central no tiene la configuración de esta oficina: los porcentajes dentro del objetivo y del máximo legal no se pueden calcular.',
+      'note.unreadable': 'Jornadas ilegibles, excluidas: {days}.',
+      'tiles.issued': 'Turnos emitidos',
+      'tiles.served': 'Atendidos',
+      'tiles.waitMean': 'Espera media',
+      'tiles.waitP50': 'Espera mediana (p50)',
+      'tiles.waitP90': 'Espera p90',
+      'tiles.service': 'Atención media',
+      'tiles.target': 'Dentro del objetivo de espera',
+      'tiles.legal': 'Preferenciales en plazo legal',
+      'tiles.noShows': 'No se presentaron',
+      'tiles.left': 'Se retiraron sin ser llamados',
+      'tiles.deviations': 'Llamados fuera de orden',
+      'tiles.waiting': 'Esperando ahora',
+      'tiles.ofCalled': 'de {n} llamados',
+      'tiles.ofDue': '{a} de {n}',
+      'tiles.ofIssued': '{share} de los emitidos',
+      'charts.waits': 'Gráfico de espera p50 y p90',
+      'charts.served': 'Gráfico de turnos emitidos y atendidos por hora',
+      'tables.totals': 'Indicadores del período',
+      'tables.daily': 'Detalle por día',
+      'tables.empty': 'Sin datos para el período.',
+      'col.day': 'Día',
+      'col.group': 'Grupo',
+      'col.issued': 'Emitidos',
+      'col.called': 'Llamados',
+      'col.served': 'Atendidos',
+      'col.waitMean': 'Espera media',
+      'col.p50': 'p50',
+      'col.p90': 'p90',
+      'col.service': 'Atención media',
+      'col.target': '% en objetivo',
+      'col.legal': '% pref. en plazo',
+      'col.noShows': 'No se presentaron',
+      'col.left': 'Se retiraron',
+      'col.deviations': 'Fuera de orden',
+      'col.total': 'Total',
+      'deviations.title': 'Llamados fuera de orden',
+      'deviations.help': 'Cada vez que un agente llamó un turno saltando a otros que la regla ponía antes.',
+      'deviations.none': 'Ningún llamado fuera de orden en el período.',
+      'dev.time': 'Hora',
+      'dev.ticket': 'Turno',
+      'dev.service': 'Servicio',
+      'dev.counter': 'Puesto',
+      'dev.agent': 'Agente',
+      'dev.reason': 'Motivo declarado',
+      'dev.skipped': 'Turnos saltados',
+      'unknown': 'Sin configuración de la oficina',
+      'error.network': 'No se pudo conectar con casa central.',
+      'refreshed': 'Actualizado {time}'
+    },
+    en: {
+      'page.title': 'fila — Headquarters dashboard',
+      'page.subtitle': 'Headquarters dashboard',
+      'page.footer': 'Figures are computed from the business-day documents each office syncs with headquarters.',
+      'lang.other': 'Español',
+      'login.title': 'Analyst sign-in',
+      'login.help': 'Enter your analyst token. It is kept in this browser tab only and forgotten when the tab closes.',
+      'login.token': 'Analyst token',
+      'login.enter': 'Sign in',
+      'login.logout': 'Sign out',
+      'login.refused': 'The token is not valid or no longer enabled.',
+      'offices.title': 'Offices',
+      'offices.office': 'Office',
+      'offices.status': 'Status',
+      'offices.lastSeen': 'Last seen',
+      'offices.days': 'Days at HQ',
+      'offices.online': 'Online',
+      'offices.offline': 'Offline',
+      'offices.never': 'Never connected',
+      'offices.view': 'View KPIs',
+      'offices.summary': '{online} of {total} online',
+      'filters.office': 'Office',
+      'filters.from': 'From',
+      'filters.to': 'To',
+      'filters.by': 'Group by',
+      'filters.today': 'Today',
+      'filters.week': '7 days',
+      'filters.month': '30 days',
+      'filters.refresh': 'Refresh',
+      'filters.csv': 'Export CSV',
+      'by.office': 'Office',
+      'by.service': 'Service',
+      'by.counter': 'Counter',
+      'by.agent': 'Agent',
+      'by.hour': 'Arrival hour',
+      'note.days': 'Business days held at HQ for the period: {n}.',
+      'note.noDays': 'Headquarters holds no business day of this office in the period.',
+      'note.zone': 'Hours in {zone}.',
+      'note.noTargets': 'Headquarters does not hold this office\'s configuration: shares within the target and the legal maximum cannot be computed.',
+      'note.unreadable': 'Unreadable days, left out: {days}.',
+      'tiles.issued': 'Tickets issued',
+      'tiles.served': 'Served',
+      'tiles.waitMean': 'Mean wait',
+      'tiles.waitP50': 'Median wait (p50)',
+      'tiles.waitP90': 'Wait p90',
+      'tiles.service': 'Mean service time',
+      'tiles.target': 'Within target wait',
+      'tiles.legal': 'Preferential within legal maximum',
+      'tiles.noShows': 'No-shows',
+      'tiles.left': 'Left before being called',
+      'tiles.deviations': 'Out-of-order calls',
+      'tiles.waiting': 'Waiting now',
+      'tiles.ofCalled': 'of {n} called',
+      'tiles.ofDue': '{a} of {n}',
+      'tiles.ofIssued': '{share} of issued',
+      'charts.waits': 'Chart of wait p50 and p90',
+      'charts.served': 'Chart of tickets issued and served per hour',
+      'tables.totals': 'Figures for the period',
+      'tables.daily': 'Day by day',
+      'tables.empty': 'No data for the period.',
+      'col.day': 'Day',
+      'col.group': 'Group',
+      'col.issued': 'Issued',
+      'col.called': 'Called',
+      'col.served': 'Served',
+      'col.waitMean': 'Mean wait',
+      'col.p50': 'p50',
+      'col.p90': 'p90',
+      'col.service': 'Mean service',
+      'col.target': '% within target',
+      'col.legal': '% pref. within max',
+      'col.noShows': 'No-shows',
+      'col.left': 'Left',
+      'col.deviations': 'Out of order',
+      'col.total': 'Total',
+      'deviations.title': 'Out-of-order calls',
+      'deviations.help': 'Each time an agent called a ticket ahead of others the rule ranked first.',
+      'deviations.none': 'No out-of-order call in the period.',
+      'dev.time': 'Time',
+      'dev.ticket': 'Ticket',
+      'dev.service': 'Service',
+      'dev.counter': 'Counter',
+      'dev.agent': 'Agent',
+      'dev.reason': 'Stated reason',
+      'dev.skipped': 'Tickets skipped',
+      'unknown': 'Office configuration not held',
+      'error.network': 'Cannot reach headquarters.',
+      'refreshed': 'Updated {time}'
+    }
+  };
+
+  const lang = new URLSearchParams(location.search).get('lang') === 'en' ? 'en' : 'es';
+  const locale = lang === 'en' ? 'en-GB' : 'es';
+  const strings = STRINGS[lang];
+
+  function t(key, vars) {
+    let text = strings[key] || STRINGS.es[key] || key;
+    for (const [name, value] of Object.entries(vars || {})) {
+      text = text.split('{' + name + '}').join(String(value));
+    }
+    return text;
+  }
+
+  const $ = (id) => document.getElementById(id);
+  const state = { offices: [], chartUrls: [], timer: null, loaded: false };
+
+  // ---------------------------------------------------------------- formatting
+  const number = new Intl.NumberFormat(locale, { maximumFractionDigits: 1 });
+  const percent = new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 1 });
+
+  function duration(seconds, measured) {
+    if (!measured) return '—';
+    if (seconds < 60) return number.format(Math.round(seconds)) + ' s';
+    return number.format(seconds / 60) + ' min';
+  }
+
+  function share(value) {
+    return value === null || value === undefined ? '—' : percent.format(value);
+  }
+
+  function relative(ms) {
+    if (ms === null || ms === undefined) return t('offices.never');
+    const minutes = Math.round((ms - Date.now()) / 60000);
+    const rtf = new Intl.RelativeTimeFormat(locale, { numeric: 'auto' });
+    if (Math.abs(minutes) < 60) return rtf.format(minutes, 'minute');
+    const hours = Math.round(minutes / 60);
+    if (Math.abs(hours) < 48) return rtf.format(hours, 'hour');
+    return rtf.format(Math.round(hours / 24), 'day');
+  }
+
+  function absolute(ms) {
+    return new Date(ms).toLocaleString(locale, { dateStyle: 'short', timeStyle: 'short' });
+  }
+
+  function isoDate(date) {
+    const pad = (n) => String(n).padStart(2, '0');
+    return date.getFullYear() + '-' + pad(date.getMonth() + 1) + '-' + pad(date.getDate());
+  }
+
+  function shortDate(iso) {
+    const [y, m, d] = iso.split('-');
+    return d + '/' + m + '/' + y;
+  }
+
+  // ---------------------------------------------------------------- DOM helpers
+  function el(tag, options, children) {
+    const node = document.createElement(tag);
+    const o = options || {};
+    if (o.className) node.className = o.className;
+    if (o.text !== undefined) node.textContent = o.text;
+    if (o.title) node.title = o.title;
+    for (const child of children || []) node.append(child);
+    return node;
+  }
+
+  function translatePage() {
+    document.documentElement.lang = lang;
+    for (const node of document.querySelectorAll('[data-t]')) node.textContent = t(node.dataset.t);
+    for (const node of document.querySelectorAll('[data-t-alt]')) node.alt = t(node.dataset.tAlt);
+    document.title = t('page.title');
+    $('lang').href = lang === 'en' ? '?' : '?lang=en';
+  }
+
+  function showError(message) {
+    const box = $('error');
+    box.textContent = message || '';
+    box.hidden = !message;
+  }
+
+  // ---------------------------------------------------------------- API
+  function token() {
+    return sessionStorage.getItem(TOKEN_KEY);
+  }
+
+  class Unauthorized extends Error {}
+
+  async function api(path) {
+    let response;
+    try {
+      response = await fetch(path, { headers: { Authorization: 'Bearer ' + token() }, cache: 'no-store' });
+    } catch (error) {
+      throw new Error(t('error.network'));
+    }
+    if (response.status === 401) throw new Unauthorized(t('login.refused'));
+    if (!response.ok) {
+      let message = response.status + ' ' + response.statusText;
+      try {
+        const body = await response.json();
+        if (body && body.message) message = body.message;
+      } catch (ignored) { /* not JSON: keep the status line */ }
+      throw new Error(message);
+    }
+    return response;
+  }
+
+  function handle(error) {
+    if (error instanceof Unauthorized) {
+      logout(error.message);
+    } else {
+      showError(error.message);
+    }
+  }
+
+  // ---------------------------------------------------------------- session
+  function showLogin(message) {
+    $('app').hidden = true;
+    $('logout').hidden = true;
+    $('login').hidden = false;
+    const error = $('login-error');
+    error.textContent = message || '';
+    error.hidden = !message;
+    $('token').focus();
+  }
+
+  function logout(message) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    clearInterval(state.timer);
+    state.timer = null;
+    state.loaded = false;
+    showLogin(message);
+  }
+
+  async function login(event) {
+    event.preventDefault();
+    const value = $('token').value.trim();
+    if (!value) return;
+    sessionStorage.setItem(TOKEN_KEY, value);
+    $('token').value = '';
+    await start();
+  }
+
+  async function start() {
+    try {
+      await loadOffices();
+    } catch (error) {
+      if (error instanceof Unauthorized) return logout(error.message);
+      return showLogin(error.message);
+    }
+    $('login').hidden = true;
+    $('app').hidden = false;
+    $('logout').hidden = false;
+    if (!state.timer) state.timer = setInterval(() => loadOffices().catch(handle), OFFICES_REFRESH_MS);
+    if (!state.loaded) {
+      state.loaded = true;
+      await loadReport();
+    }
+  }
+
+  // ---------------------------------------------------------------- offices
+  async function loadOffices() {
+    const offices = await (await api('/api/v1/offices')).json();
+    state.offices = offices;
+    renderOffices(offices);
+    $('refreshed').textContent = t('refreshed', { time: new Date().toLocaleTimeString(locale, { timeStyle: 'short' }) });
+  }
+
+  function renderOffices(offices) {
+    const body = $('offices').tBodies[0];
+    body.replaceChildren();
+    for (const office of offices) {
+      const days = office.docs.filter((doc) => doc.includes('/day/')).length;
+      const status = el('span', {
+        className: 'badge ' + (office.online ? 'badge-online' : 'badge-offline'),
+        text: office.online ? t('offices.online') : t('offices.offline')
+      });
+      const seen = el('td', {
+        text: relative(office.last_seen),
+        title: office.last_seen ? absolute(office.last_seen) : ''
+      });
+      const view = el('button', { className: 'btn btn-sm', text: t('offices.view') });
+      view.type = 'button';
+      view.addEventListener('click', () => {
+        $('office').value = office.id;
+        loadReport();
+      });
+      body.append(el('tr', {}, [
+        el('td', {}, [el('strong', { text: office.name }), el('span', { className: 'muted small id', text: office.id })]),
+        el('td', {}, [status]),
+        seen,
+        el('td', { className: 'num', text: String(days) }),
+        el('td', { className: 'actions' }, [view])
+      ]));
+    }
+    const online = offices.filter((o) => o.online).length;
+    $('offices-summary').textContent = t('offices.summary', { online, total: offices.length });
+
+    const select = $('office');
+    const chosen = select.value;
+    select.replaceChildren(...offices.map((o) => {
+      const option = el('option', { text: o.name + ' (' + o.id + ')' });
+      option.value = o.id;
+      return option;
+    }));
+    if (chosen && offices.some((o) => o.id === chosen)) select.value = chosen;
+  }
+
+  // ---------------------------------------------------------------- KPIs
+  function range() {
+    const params = new URLSearchParams({ office: $('office').value, from: $('from').value, to: $('to').value });
+    return params;
+  }
+
+  async function loadReport(event) {
+    if (event) event.preventDefault();
+    if (!$('office').value) return;
+    showError('');
+    const params = range();
+    const withBy = new URLSearchParams(params);
+    withBy.set('by', $('by').value);
+    try {
+      const [report, waits, served] = await Promise.all([
+        api('/api/v1/kpis?' + withBy).then((r) => r.json()),
+        api('/api/v1/dashboard/charts/waits.svg?' + params).then((r) => r.blob()),
+        api('/api/v1/dashboard/charts/served.svg?' + params).then((r) => r.blob())
+      ]);
+      renderReport(report);
+      showCharts([[$('chart-waits'), waits], [$('chart-served'), served]]);
+    } catch (error) {
+      handle(error);
+    }
+  }
+
+  function showCharts(pairs) {
+    for (const url of state.chartUrls) URL.revokeObjectURL(url);
+    state.chartUrls = pairs.map(([img, blob]) => {
+      const url = URL.createObjectURL(blob);
+      img.src = url;
+      return url;
+    });
+  }
+
+  function renderReport(report) {
+    const notes = [report.days.length ? t('note.days', { n: report.days.length }) : t('note.noDays')];
+    notes.push(t('note.zone', { zone: report.time_zone }));
+    if (!report.targets_known) notes.push(t('note.noTargets'));
+    if (report.days_unreadable.length) notes.push(t('note.unreadable', { days: report.days_unreadable.join(', ') }));
+    $('report-note').textContent = notes.join(' ');
+    renderTiles(report.total, report.targets_known);
+    renderTable($('totals'), report.totals, report.total, false);
+    renderTable($('daily'), report.rows, null, true);
+    renderDeviations(report.deviations);
+  }
+
+  function tile(label, value, detail, tone) {
+    return el('div', { className: 'tile' + (tone ? ' tile-' + tone : '') }, [
+      el('div', { className: 'tile-label', text: label }),
+      el('div', { className: 'tile-value', text: value }),
+      el('div', { className: 'tile-detail', text: detail || '' })
+    ]);
+  }
+
+  function renderTiles(total, targetsKnown) {
+    const called = total.tickets_called > 0;
+    const ofIssued = (n) => total.tickets_issued ? t('tiles.ofIssued', { share: percent.format(n / total.tickets_issued) }) : '';
+    const tiles = [
+      tile(t('tiles.issued'), number.format(total.tickets_issued),
+        total.tickets_waiting ? t('tiles.waiting') + ': ' + total.tickets_waiting : ''),
+      tile(t('tiles.served'), number.format(total.tickets_served), ofIssued(total.tickets_served)),
+      tile(t('tiles.waitMean'), duration(total.wait_mean_seconds, called), t('tiles.ofCalled', { n: total.tickets_called })),
+      tile(t('tiles.waitP50'), duration(total.wait_p50_seconds, called)),
+      tile(t('tiles.waitP90'), duration(total.wait_p90_seconds, called)),
+      tile(t('tiles.service'), duration(total.service_mean_seconds, total.tickets_served > 0)),
+      tile(t('tiles.target'), targetsKnown ? share(total.within_target_wait_share) : '—',
+        targetsKnown ? t('tiles.ofDue', { a: total.within_target_wait, n: total.tickets_called }) : t('unknown'),
+        targetsKnown && called ? (total.within_target_wait_share >= 0.8 ? 'good' : 'warn') : ''),
+      tile(t('tiles.legal'), targetsKnown ? share(total.preferential_within_legal_max_share) : '—',
+        targetsKnown ? t('tiles.ofDue', { a: total.preferential_within_legal_max, n: total.preferential_with_legal_max }) : t('unknown'),
+        targetsKnown && total.preferential_with_legal_max > 0
+          ? (total.preferential_within_legal_max === total.preferential_with_legal_max ? 'good' : 'bad') : ''),
+      tile(t('tiles.noShows'), number.format(total.no_shows), ofIssued(total.no_shows)),
+      tile(t('tiles.left'), number.format(total.left_before_call), ofIssued(total.left_before_call)),
+      tile(t('tiles.deviations'), number.format(total.out_of_order_calls), '', total.out_of_order_calls ? 'warn' : '')
+    ];
+    $('tiles').replaceChildren(...tiles);
+  }
+
+  const COLUMNS = [
+    ['col.issued', (r) => number.format(r.tickets_issued)],
+    ['col.called', (r) => number.format(r.tickets_called)],
+    ['col.served', (r) => number.format(r.tickets_served)],
+    ['col.waitMean', (r) => duration(r.wait_mean_seconds, r.tickets_called > 0)],
+    ['col.p50', (r) => duration(r.wait_p50_seconds, r.tickets_called > 0)],
+    ['col.p90', (r) => duration(r.wait_p90_seconds, r.tickets_called > 0)],
+    ['col.service', (r) => duration(r.service_mean_seconds, r.tickets_served > 0)],
+    ['col.target', (r) => share(r.within_target_wait_share)],
+    ['col.legal', (r) => r.preferential_with_legal_max ? share(r.preferential_within_legal_max_share) : '—'],
+    ['col.noShows', (r) => number.format(r.no_shows)],
+    ['col.left', (r) => number.format(r.left_before_call)],
+    ['col.deviations', (r) => number.format(r.out_of_order_calls)]
+  ];
+
+  function groupName(row) {
+    return row.label ? row.label + ' (' + row.group + ')' : row.group;
+  }
+
+  function renderTable(table, rows, total, withDay) {
+    const head = el('tr', {}, [
+      ...(withDay ? [el('th', { text: t('col.day') })] : []),
+      el('th', { text: t('col.group') }),
+      ...COLUMNS.map(([key]) => el('th', { className: 'num', text: t(key) }))
+    ]);
+    const line = (row, day, className) => el('tr', { className }, [
+      ...(withDay ? [el('td', { text: day ? shortDate(day) : '' })] : []),
+      el('td', { text: className ? t('col.total') : groupName(row) }),
+      ...COLUMNS.map(([, cell]) => el('td', { className: 'num', text: cell(row) }))
+    ]);
+    const body = el('tbody', {}, rows.map((row) => line(row, row.day, '')));
+    if (!rows.length) {
+      body.append(el('tr', {}, [el('td', { className: 'empty', text: t('tables.empty') })]));
+      body.firstChild.firstChild.colSpan = COLUMNS.length + (withDay ? 2 : 1);
+    }
+    const foot = el('tfoot', {}, total && rows.length ? [line(total, null, 'total')] : []);
+    table.replaceChildren(el('thead', {}, [head]), body, foot);
+  }
+
+  function renderDeviations(deviations) {
+    const table = $('deviations');
+    const head = el('tr', {}, ['col.day', 'dev.time', 'dev.ticket', 'dev.service', 'dev.counter', 'dev.agent', 'dev.reason', 'dev.skipped']
+      .map((key) => el('th', { text: t(key) })));
+    const body = el('tbody', {}, deviations.map((d) => el('tr', {}, [
+      el('td', { text: shortDate(d.day) }),
+      el('td', { text: d.local_time }),
+      el('td', {}, [el('strong', { text: d.ticket })]),
+      el('td', { text: d.service || '' }),
+      el('td', { text: d.counter }),
+      el('td', { text: d.agent }),
+      el('td', { className: 'reason', text: d.note || d.reason }),
+      el('td', { text: d.skipped_count + ': ' + d.skipped.join(', ') })
+    ])));
+    if (!deviations.length) {
+      body.append(el('tr', {}, [el('td', { className: 'empty', text: t('deviations.none') })]));
+      body.firstChild.firstChild.colSpan = 8;
+    }
+    table.replaceChildren(el('thead', {}, [head]), body);
+  }
+
+  // ---------------------------------------------------------------- CSV
+  async function downloadCsv() {
+    showError('');
+    const params = range();
+    params.set('by', $('by').value);
+    try {
+      const blob = await (await api('/api/v1/kpis.csv?' + params)).blob();
+      const url = URL.createObjectURL(blob);
+      const link = el('a');
+      link.href = url;
+      link.download = 'kpis-' + params.get('office') + '-' + params.get('from') + '-' + params.get('to') + '-' + params.get('by') + '.csv';
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 1000);
+    } catch (error) {
+      handle(error);
+    }
+  }
+
+  // ---------------------------------------------------------------- presets
+  function preset(days) {
+    const to = new Date();
+    const from = new Date(to);
+    from.setDate(to.getDate() - (days - 1));
+    $('from').value = isoDate(from);
+    $('to').value = isoDate(to);
+    if (state.loaded) loadReport();
+  }
+
+  // ---------------------------------------------------------------- start
+  document.addEventListener('DOMContentLoaded', () => {
+    translatePage();
+    preset(7);
+    $('by').value = 'service';
+    $('login-form').addEventListener('submit', login);
+    $('logout').addEventListener('click', () => logout(''));
+    $('filters').addEventListener('submit', loadReport);
+    $('csv').addEventListener('click', downloadCsv);
+    $('by').addEventListener('change', () => loadReport());
+    $('office').addEventListener('change', () => loadReport());
+    for (const button of document.querySelectorAll('[data-days]')) {
+      button.addEventListener('click', () => preset(Number(button.dataset.days)));
+    }
+    if (token()) start(); else showLogin('');
+  });
+})();
