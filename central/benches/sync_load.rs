@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use automerge::AutoCommit;
 use fila_protocol::config::RawOfficeConfig;
 use fila_protocol::office::{Actor, Command as OfficeCommand, Office, Priority};
-use fila_protocol::sync::PeerSync;
+use fila_protocol::sync::{Outgoing, PeerSync};
 use fila_protocol::wire::Frame;
 use fila_protocol::{AgentId, CounterId, ServiceId, Timestamp};
 use futures_util::{SinkExt, StreamExt};
@@ -82,6 +82,7 @@ fn write_config(dir: &Path, port: u16, offices: usize) -> std::path::PathBuf {
         let hash = hex::encode(Sha256::digest(token(o).as_bytes()));
         text += &format!("[[offices]]\nid = \"o{o}\"\nname = \"Office {o}\"\ntoken_sha256 = \"{hash}\"\n");
     }
+    std::fs::create_dir_all(dir).expect("bench directory");
     let path = dir.join("central.toml");
     std::fs::write(&path, text).expect("config");
     path
@@ -157,8 +158,8 @@ async fn sync_docs(port: u16, office: usize, docs: &mut [(String, AutoCommit)]) 
     };
     socket.send(send(Frame::Docs { docs: names }, &mut sent)).await.expect("send");
     for ((id, doc), peer) in docs.iter_mut().zip(&mut peers) {
-        while let Some(message) = peer.generate(doc) {
-            socket.send(send(Frame::Sync { doc: id.clone(), message }, &mut sent)).await.expect("send");
+        while let Some(outgoing) = peer.generate_or_snapshot(doc) {
+            socket.send(send(frame(id, outgoing), &mut sent)).await.expect("send");
         }
     }
     let held = |docs: &mut [(String, AutoCommit)], peers: &[PeerSync]| {
@@ -174,12 +175,20 @@ async fn sync_docs(port: u16, office: usize, docs: &mut [(String, AutoCommit)]) 
         let Some(index) = docs.iter().position(|(d, _)| *d == id) else { continue };
         let (doc_id, doc) = &mut docs[index];
         peers[index].receive(doc, &message).expect("central's message applies");
-        while let Some(reply) = peers[index].generate(doc) {
-            socket.send(send(Frame::Sync { doc: doc_id.clone(), message: reply }, &mut sent)).await.expect("send");
+        while let Some(outgoing) = peers[index].generate_or_snapshot(doc) {
+            socket.send(send(frame(doc_id, outgoing), &mut sent)).await.expect("send");
         }
     }
     let _ = socket.close(None).await;
     (sent, received)
+}
+
+/// What a real edge sends for an outgoing sync step.
+fn frame(doc: &str, outgoing: Outgoing) -> Frame {
+    match outgoing {
+        Outgoing::Message(message) => Frame::Sync { doc: doc.to_string(), message },
+        Outgoing::Snapshot(bytes) => Frame::Snapshot { doc: doc.to_string(), bytes },
+    }
 }
 
 async fn seven_day_reconnect(dir: &Path) {
@@ -270,8 +279,8 @@ async fn steady(dir: &Path, offices: usize, seconds: u64) {
                         for command in commands {
                             let _ = office.handle_command(Timestamp(clock), command);
                             while office.poll_persist().is_some() {}
-                            while let Some(message) = office.sync_generate(&mut peer) {
-                                if socket.send(Message::Binary(Frame::Sync { doc: doc_id.clone(), message }.encode().into())).await.is_err() {
+                            while let Some(outgoing) = office.sync_generate(&mut peer) {
+                                if socket.send(Message::Binary(frame(&doc_id, outgoing).encode().into())).await.is_err() {
                                     return;
                                 }
                             }
@@ -283,8 +292,8 @@ async fn steady(dir: &Path, offices: usize, seconds: u64) {
                         if let Message::Binary(bytes) = message {
                             if let Ok(Frame::Sync { message, .. }) = Frame::decode(&bytes, &format!("o{o}")) {
                                 let _ = office.sync_receive(&mut peer, &message);
-                                while let Some(reply) = office.sync_generate(&mut peer) {
-                                    if socket.send(Message::Binary(Frame::Sync { doc: doc_id.clone(), message: reply }.encode().into())).await.is_err() {
+                                while let Some(outgoing) = office.sync_generate(&mut peer) {
+                                    if socket.send(Message::Binary(frame(&doc_id, outgoing).encode().into())).await.is_err() {
                                         return;
                                     }
                                 }

@@ -271,21 +271,21 @@ impl Hub {
         if !connection.id.slot.is_current(connection.id.generation) {
             return Err(SyncFailure::Replaced);
         }
-        match frame {
-            Frame::Docs { docs } => self.start(connection, docs),
-            Frame::Sync { doc, message } => {
-                if !connection.named.contains(&doc) {
-                    return Err(SyncFailure::NotAnnounced(doc));
-                }
-                let mut live = connection.id.slot.docs();
-                let result = self.sync(&connection.id.slot, &mut live, &doc, &message);
-                if result.is_err() {
-                    // Memory may hold part of what failed: the next use reloads what is stored.
-                    live.remove(&doc);
-                }
-                result
-            }
+        let (doc, bytes, snapshot) = match frame {
+            Frame::Docs { docs } => return self.start(connection, docs),
+            Frame::Sync { doc, message } => (doc, message, false),
+            Frame::Snapshot { doc, bytes } => (doc, bytes, true),
+        };
+        if !connection.named.contains(&doc) {
+            return Err(SyncFailure::NotAnnounced(doc));
         }
+        let mut live = connection.id.slot.docs();
+        let result = self.sync(&connection.id.slot, &mut live, &doc, &bytes, snapshot);
+        if result.is_err() {
+            // Memory may hold part of what failed: the next use reloads what is stored.
+            live.remove(&doc);
+        }
+        result
     }
 
     /// A `Docs` frame: (re)start the sync of each named document and say hello for it.
@@ -306,26 +306,31 @@ impl Hub {
         Ok(out)
     }
 
-    /// A `Sync` frame: apply it, store what changed, then answer.
+    /// A `Sync` or `Snapshot` frame: apply it, store what changed, then answer.
     fn sync(
         &self,
         slot: &OfficeSlot,
         live: &mut HashMap<String, LiveDoc>,
         doc_id: &str,
         message: &[u8],
+        snapshot: bool,
     ) -> Result<Vec<Vec<u8>>, SyncFailure> {
         let entry = match live.entry(doc_id.to_string()) {
             Entry::Occupied(entry) => entry.into_mut(),
             Entry::Vacant(entry) => entry.insert(self.load(slot, doc_id)?),
         };
         let before = entry.doc.get_heads();
-        let changed = entry
-            .peer
-            .receive(&mut entry.doc, message)
-            .map_err(|error| SyncFailure::Sync { doc: doc_id.to_string(), error })?;
+        let received = if snapshot {
+            entry.peer.receive_snapshot(&mut entry.doc, message)
+        } else {
+            entry.peer.receive(&mut entry.doc, message)
+        };
+        let changed = received.map_err(|error| SyncFailure::Sync { doc: doc_id.to_string(), error })?;
         if changed {
-            // Not save_incremental: after a load it would save the whole document again.
-            self.store.append_chunk(doc_id, &entry.doc.save_after(&before))?;
+            // A first snapshot is stored as it came (compressed); otherwise only the new changes
+            // (not save_incremental: after a load it would save the whole document again).
+            let chunk = if snapshot && before.is_empty() { entry.doc.save() } else { entry.doc.save_after(&before) };
+            self.store.append_chunk(doc_id, &chunk)?;
             entry.chunks += 1;
             self.hold(slot, doc_id)?;
         }

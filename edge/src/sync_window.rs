@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use automerge::AutoCommit;
 use fila_protocol::office::Office;
-use fila_protocol::sync::PeerSync;
+use fila_protocol::sync::{Outgoing, PeerSync};
 use fila_protocol::wire::Frame;
 use fila_store::Store;
 
@@ -130,12 +130,15 @@ impl SyncWindow {
         }
         for (doc_id, peer) in &mut self.peers {
             loop {
-                let message = match &mut peer.doc {
+                let outgoing = match &mut peer.doc {
                     None => office.sync_generate(&mut peer.sync),
-                    Some(doc) => peer.sync.generate(doc),
+                    Some(doc) => peer.sync.generate_or_snapshot(doc),
                 };
-                let Some(message) = message else { break };
-                frames.push(Frame::Sync { doc: doc_id.clone(), message });
+                frames.push(match outgoing {
+                    Some(Outgoing::Message(message)) => Frame::Sync { doc: doc_id.clone(), message },
+                    Some(Outgoing::Snapshot(bytes)) => Frame::Snapshot { doc: doc_id.clone(), bytes },
+                    None => break,
+                });
             }
             let _ = store.put_meta(&state_key(doc_id), &peer.sync.persist());
         }

@@ -20,6 +20,9 @@ pub enum Frame {
     Docs { docs: Vec<String> },
     /// One automerge sync message for one document.
     Sync { doc: String, message: Vec<u8> },
+    /// A whole document, compressed (`save()`), for a peer that has said it holds none of it:
+    /// far fewer bytes than sending its changes one by one (see `PeerSync::generate_or_snapshot`).
+    Snapshot { doc: String, bytes: Vec<u8> },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -72,7 +75,7 @@ impl Frame {
                 }
                 docs.iter().try_for_each(|d| check(d))?;
             }
-            Frame::Sync { doc, .. } => check(doc)?,
+            Frame::Sync { doc, .. } | Frame::Snapshot { doc, .. } => check(doc)?,
         }
         Ok(frame)
     }

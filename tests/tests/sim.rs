@@ -13,7 +13,7 @@ use automerge::AutoCommit;
 use fila_protocol::config::RawOfficeConfig;
 use fila_protocol::doc::day::read_day;
 use fila_protocol::office::{Actor, Command, Office, Priority, Reply};
-use fila_protocol::sync::PeerSync;
+use fila_protocol::sync::{Outgoing, PeerSync};
 use fila_protocol::{AgentId, CounterId, ServiceId, TicketNumber, Timestamp};
 
 const OFFICES: usize = 3;
@@ -87,7 +87,7 @@ struct Central {
 
 struct Link {
     up: bool,
-    to_central: VecDeque<Vec<u8>>,
+    to_central: VecDeque<Outgoing>,
     to_edge: VecDeque<Vec<u8>>,
 }
 
@@ -166,14 +166,14 @@ impl World {
     fn push(&mut self, o: usize) {
         loop {
             let edge = &mut self.edges[o];
-            let Some(message) = edge.office.sync_generate(&mut edge.sync) else { break };
-            self.send(o, message, true);
+            let Some(outgoing) = edge.office.sync_generate(&mut edge.sync) else { break };
+            self.send(o, outgoing, true);
         }
     }
 
     /// A WebSocket does not lose a frame and go on: a lost frame is a broken connection, which
     /// both sides notice and restart from their persisted sync states.
-    fn send(&mut self, o: usize, message: Vec<u8>, to_central: bool) {
+    fn send(&mut self, o: usize, message: Outgoing, to_central: bool) {
         if !self.links[o].up {
             return;
         }
@@ -182,10 +182,10 @@ impl World {
             return;
         }
         let link = &mut self.links[o];
-        if to_central {
-            link.to_central.push_back(message);
-        } else {
-            link.to_edge.push_back(message);
+        match (to_central, message) {
+            (true, message) => link.to_central.push_back(message),
+            (false, Outgoing::Message(message)) => link.to_edge.push_back(message),
+            (false, Outgoing::Snapshot(_)) => unreachable!("central sends only sync messages"),
         }
     }
 
@@ -207,13 +207,17 @@ impl World {
             if let Some(message) = self.links[o].to_central.pop_front() {
                 let central = &mut self.centrals[o];
                 let before = central.doc.get_heads();
-                central.sync.receive(&mut central.doc, &message).expect("central accepts the edge's messages");
+                match message {
+                    Outgoing::Message(message) => central.sync.receive(&mut central.doc, &message),
+                    Outgoing::Snapshot(bytes) => central.sync.receive_snapshot(&mut central.doc, &bytes),
+                }
+                .expect("central accepts the edge's messages");
                 let saved = central.doc.save_after(&before);
                 central.disk.extend(saved);
                 loop {
                     let central = &mut self.centrals[o];
                     let Some(reply) = central.sync.generate(&mut central.doc) else { break };
-                    self.send(o, reply, false);
+                    self.send(o, Outgoing::Message(reply), false);
                 }
             }
         } else if let Some(message) = self.links[o].to_edge.pop_front() {

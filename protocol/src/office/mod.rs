@@ -27,7 +27,7 @@ use crate::doc::DocError;
 use crate::ids::{AgentId, BusinessDay, CounterId, ServiceId, TicketId, Timestamp};
 use crate::limits;
 use crate::rule::{self, CallReason, Ranked};
-use crate::sync::{PeerSync, SyncError};
+use crate::sync::{Outgoing, PeerSync, SyncError};
 use crate::ticket::{Class, Ticket, TicketNumber, TicketStatus};
 
 /// One business day of an office, exactly as its day document holds it.
@@ -293,8 +293,8 @@ impl Office {
 
     /// The next sync message for a peer about the current day document, if it needs one.
     /// Call after persisting: only what is on disk should leave the box.
-    pub fn sync_generate(&mut self, peer: &mut PeerSync) -> Option<Vec<u8>> {
-        peer.generate(self.doc.automerge_mut())
+    pub fn sync_generate(&mut self, peer: &mut PeerSync) -> Option<Outgoing> {
+        peer.generate_or_snapshot(self.doc.automerge_mut())
     }
 
     /// Apply a peer's sync message to the current day document. Changes it brings are read
