@@ -171,6 +171,22 @@ async fn the_office_keeps_serving_while_central_is_down_and_both_converge_when_i
     let expected = edge_tickets(&client, &edge.base, &tokens).await;
     let lag = wait_until_central_has(&client, &central.base, &day, &expected).await;
     assert!(lag < Duration::from_secs(5), "a call reached HQ in {lag:?}");
+    // Headquarters sees the live queue: who waits, which counter calls whom.
+    let queue: Value = client
+        .get(format!("{}/api/v1/offices/centro/queue", central.base))
+        .bearer_auth(fila_central::demo::HQ_TOKEN)
+        .send()
+        .await
+        .expect("queue")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(queue["waiting"], 2, "{queue}");
+    let counter =
+        queue["counters"].as_array().expect("counters").iter().find(|c| c["counter"] == "1").expect("counter 1");
+    assert_eq!((counter["status"].as_str(), counter["agent"].as_str()), (Some("open"), Some("ana")));
+    assert_eq!(counter["current"], "A-001");
+    assert_eq!(queue["recent_calls"][0]["number"], "A-001");
 
     // Partition: central goes away; the office goes on.
     central.stop().await;

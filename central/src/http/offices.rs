@@ -54,3 +54,120 @@ pub async fn day(
 fn truncate(text: &str) -> String {
     text.chars().take(40).collect()
 }
+
+/// An office's live queue as headquarters sees it: from the latest business day central holds.
+#[derive(Debug, Serialize)]
+pub struct LiveQueueDto {
+    pub office: String,
+    pub online: bool,
+    pub day: String,
+    pub waiting: usize,
+    pub services: Vec<ServiceQueueDto>,
+    pub counters: Vec<CounterNowDto>,
+    /// The latest calls, newest first.
+    pub recent_calls: Vec<RecentCallDto>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ServiceQueueDto {
+    pub service: String,
+    pub waiting: usize,
+    /// How long the longest-waiting ticket of the service has waited, in seconds.
+    pub oldest_wait_seconds: i64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CounterNowDto {
+    pub counter: String,
+    /// closed, open or paused.
+    pub status: String,
+    pub agent: Option<String>,
+    /// The ticket called to or served at the counter now.
+    pub current: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RecentCallDto {
+    pub number: String,
+    pub counter: String,
+    pub at: i64,
+    pub reason: String,
+    pub out_of_order: bool,
+}
+
+const RECENT_CALLS: usize = 10;
+
+pub async fn queue(
+    _: Analyst,
+    office: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let office = office.into_inner();
+    let summary = state
+        .hub
+        .offices()
+        .into_iter()
+        .find(|o| o.id == office)
+        .ok_or_else(|| ApiError::NotFound(format!("no office {:?}", truncate(&office))))?;
+    let latest = summary
+        .docs
+        .iter()
+        .filter_map(|doc| match fila_protocol::doc::keys::DocId::parse(doc) {
+            Some(fila_protocol::doc::keys::DocId::Day { day, .. }) => Some(day),
+            _ => None,
+        })
+        .max()
+        .ok_or_else(|| ApiError::NotFound(format!("central holds no day of office {office:?} yet")))?;
+    let hub = state.hub.clone();
+    let id = office.clone();
+    let day = web::block(move || hub.day(&id, latest)).await??;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+    Ok(HttpResponse::Ok().json(live_queue(&summary, &day, now)))
+}
+
+fn live_queue(summary: &OfficeSummary, day: &fila_protocol::office::Day, now_ms: i64) -> LiveQueueDto {
+    use fila_protocol::TicketStatus;
+    let waiting: Vec<&fila_protocol::Ticket> =
+        day.tickets.values().filter(|t| t.status == TicketStatus::Waiting).collect();
+    let mut services: std::collections::BTreeMap<String, ServiceQueueDto> = std::collections::BTreeMap::new();
+    for ticket in &waiting {
+        let entry = services.entry(ticket.service.to_string()).or_insert_with(|| ServiceQueueDto {
+            service: ticket.service.to_string(),
+            waiting: 0,
+            oldest_wait_seconds: 0,
+        });
+        entry.waiting += 1;
+        entry.oldest_wait_seconds = entry.oldest_wait_seconds.max((now_ms - ticket.issued_at.as_ms()).max(0) / 1000);
+    }
+    let number = |id: fila_protocol::TicketId| day.tickets.get(&id).map(|t| t.number.to_string());
+    LiveQueueDto {
+        office: summary.id.clone(),
+        online: summary.online,
+        day: day.day.to_string(),
+        waiting: waiting.len(),
+        services: services.into_values().collect(),
+        counters: day
+            .counters
+            .iter()
+            .map(|(id, state)| CounterNowDto {
+                counter: id.to_string(),
+                status: state.status.name().to_string(),
+                agent: state.agent.as_ref().map(|a| a.to_string()),
+                current: state.current.and_then(number),
+            })
+            .collect(),
+        recent_calls: day
+            .calls
+            .iter()
+            .rev()
+            .take(RECENT_CALLS)
+            .map(|call| RecentCallDto {
+                number: call.number.to_string(),
+                counter: call.counter.to_string(),
+                at: call.at.as_ms(),
+                reason: call.reason.name().to_string(),
+                out_of_order: call.is_out_of_order(),
+            })
+            .collect(),
+    }
+}
