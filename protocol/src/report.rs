@@ -548,26 +548,14 @@ mod tests {
 
     /// A hand-made ticket of service `general` (prefix A), issued `issued` minutes after T0.
     fn ticket(id: u32, issued: i64) -> Ticket {
-        Ticket {
-            id: TicketId(id),
-            number: TicketNumber { prefix: 'A', seq: id as u16 },
-            service: ServiceId::new("general"),
-            class: Class::Normal,
-            token: format!("t{id}"),
-            issued_at: minutes(issued),
-            queued_at: minutes(issued),
-            front: false,
-            status: TicketStatus::Waiting,
-            counter: None,
-            agent: None,
-            recalls: 0,
-            transfers: 0,
-            called_at: None,
-            first_called_at: None,
-            started_at: None,
-            closed_at: None,
-            outcome: None,
-        }
+        Ticket::issued(
+            TicketId(id),
+            TicketNumber { prefix: 'A', seq: id as u16 },
+            ServiceId::new("general"),
+            Class::Normal,
+            format!("t{id}"),
+            minutes(issued),
+        )
     }
 
     /// The ticket, called at `called` and finished at `finished` (minutes after T0).

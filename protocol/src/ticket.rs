@@ -154,6 +154,39 @@ pub struct Ticket {
     pub outcome: Option<String>,
 }
 
+impl Ticket {
+    /// A ticket just issued: waiting, at no counter, never called.
+    pub fn issued(
+        id: TicketId,
+        number: TicketNumber,
+        service: ServiceId,
+        class: Class,
+        token: String,
+        at: Timestamp,
+    ) -> Ticket {
+        Ticket {
+            id,
+            number,
+            service,
+            class,
+            token,
+            issued_at: at,
+            queued_at: at,
+            front: false,
+            status: TicketStatus::Waiting,
+            counter: None,
+            agent: None,
+            recalls: 0,
+            transfers: 0,
+            called_at: None,
+            first_called_at: None,
+            started_at: None,
+            closed_at: None,
+            outcome: None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

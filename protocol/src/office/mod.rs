@@ -718,26 +718,7 @@ impl Office {
             return Err(Rejection::ServiceFull(service));
         }
         let id = TicketId(self.day.tickets.keys().next_back().map_or(1, |last| last.0 + 1));
-        let ticket = Ticket {
-            id,
-            number: TicketNumber { prefix: config.prefix, seq },
-            service,
-            class,
-            token,
-            issued_at: now,
-            queued_at: now,
-            front: false,
-            status: TicketStatus::Waiting,
-            counter: None,
-            agent: None,
-            recalls: 0,
-            transfers: 0,
-            called_at: None,
-            first_called_at: None,
-            started_at: None,
-            closed_at: None,
-            outcome: None,
-        };
+        let ticket = Ticket::issued(id, TicketNumber { prefix: config.prefix, seq }, service, class, token, now);
         let change = Change {
             events: vec![Event::Issued(ticket.clone())],
             tickets: vec![ticket.clone()],
