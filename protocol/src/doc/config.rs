@@ -19,23 +19,81 @@ use crate::config::RawOfficeConfig;
 
 const KEYED_SECTIONS: [&str; 3] = ["services", "categories", "counters"];
 
-/// A new configuration document holding `config`.
+/// A new configuration document holding `config`. One peer creates it (headquarters, which
+/// owns configuration): two independently created skeletons would conflict when merged.
 pub fn create(config: &RawOfficeConfig, actor: &[u8]) -> Result<AutoCommit, DocError> {
     let mut doc = AutoCommit::new().with_actor(ActorId::from(actor));
     doc.put(ROOT, keys::SCHEMA, keys::SCHEMA_VERSION)?;
-    let json = serde_json::to_value(config).map_err(|e| DocError::Field(e.to_string()))?;
-    let Json::Object(sections) = json else {
-        return Err(DocError::Field("config".into()));
-    };
-    for (section, value) in sections {
-        let value = match (KEYED_SECTIONS.contains(&section.as_str()), value) {
-            (true, Json::Array(items)) => keyed(items),
-            (_, value) => value,
-        };
+    for (section, value) in document_json(config)? {
         put_json(&mut doc, &ROOT, &section, &value)?;
     }
     doc.commit();
     Ok(doc)
+}
+
+/// Change an existing document to hold `config`, writing only what differs, field by field.
+/// Returns whether anything changed.
+///
+/// The merge rule that follows: edits of different fields or different entries (a service's
+/// name at headquarters, a counter's services at the office) both survive a merge; two edits of
+/// the same field resolve to the same value on every replica (automerge's deterministic winner);
+/// an entry removed on one side stays removed. The result is validated before any office uses
+/// it (`RawOfficeConfig::validate`); an invalid merge leaves the office on its last valid one.
+pub fn update(doc: &mut AutoCommit, config: &RawOfficeConfig) -> Result<bool, DocError> {
+    let new = document_json(config)?;
+    let Json::Object(current) = read_json(doc, &ROOT) else {
+        return Err(DocError::Field("config".into()));
+    };
+    let changed = apply_map(doc, &ROOT, &current, &new)?;
+    if changed {
+        doc.commit();
+    }
+    Ok(changed)
+}
+
+/// The document's shape of a configuration: its sections, with the keyed ones as maps by id.
+fn document_json(config: &RawOfficeConfig) -> Result<Map<String, Json>, DocError> {
+    let json = serde_json::to_value(config).map_err(|e| DocError::Field(e.to_string()))?;
+    let Json::Object(sections) = json else {
+        return Err(DocError::Field("config".into()));
+    };
+    Ok(sections
+        .into_iter()
+        .map(|(section, value)| match (KEYED_SECTIONS.contains(&section.as_str()), value) {
+            (true, Json::Array(items)) => (section, keyed(items)),
+            (_, value) => (section, value),
+        })
+        .collect())
+}
+
+fn apply_map(
+    doc: &mut AutoCommit,
+    obj: &ObjId,
+    current: &Map<String, Json>,
+    new: &Map<String, Json>,
+) -> Result<bool, DocError> {
+    let mut changed = false;
+    for (key, value) in new {
+        match (current.get(key), value) {
+            (Some(old), value) if old == value => {}
+            (Some(Json::Object(old)), Json::Object(fields)) => match doc.get(obj, key.as_str())? {
+                Some((Value::Object(ObjType::Map), child)) => changed |= apply_map(doc, &child, old, fields)?,
+                _ => {
+                    put_json(doc, obj, key, value)?;
+                    changed = true;
+                }
+            },
+            _ => {
+                put_json(doc, obj, key, value)?;
+                changed = true;
+            }
+        }
+    }
+    for key in current.keys().filter(|k| !new.contains_key(*k) && k.as_str() != keys::SCHEMA) {
+        doc.delete(obj, key.as_str())?;
+        changed = true;
+    }
+    Ok(changed)
 }
 
 /// The configuration a document holds (unchecked: call `validate` on it).
@@ -153,6 +211,59 @@ fn read_json(doc: &AutoCommit, obj: &ObjId) -> Json {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn renamed(config: &RawOfficeConfig, service: usize, name: &str) -> RawOfficeConfig {
+        let mut config = config.clone();
+        config.services[service].name = name.into();
+        config
+    }
+
+    #[test]
+    fn an_update_writes_only_what_changed() {
+        let config = crate::config::tests::sample().to_raw();
+        let mut doc = create(&config, b"central").expect("create");
+        assert!(!update(&mut doc, &config).expect("update"), "the same configuration changes nothing");
+        let new = renamed(&config, 0, "Mesa de entradas");
+        assert!(update(&mut doc, &new).expect("update"));
+        assert_eq!(read(&doc).expect("read"), new);
+        let mut fewer = new.clone();
+        fewer.counters.pop();
+        update(&mut doc, &fewer).expect("update");
+        assert_eq!(read(&doc).expect("read"), fewer, "a removed counter is gone");
+    }
+
+    #[test]
+    fn edits_of_different_fields_at_headquarters_and_the_office_both_survive_a_merge() {
+        let config = crate::config::tests::sample().to_raw();
+        let mut hq = create(&config, b"central").expect("create");
+        let mut office =
+            AutoCommit::load(&hq.save()).expect("load").with_actor(automerge::ActorId::from(b"edge".as_slice()));
+        // Concurrently: headquarters renames a service; the office changes what a counter serves.
+        update(&mut hq, &renamed(&config, 1, "Pagos y tasas")).expect("hq edit");
+        let mut local = config.clone();
+        local.counters[1].services.push(crate::ServiceId::new("general"));
+        update(&mut office, &local).expect("office edit");
+        hq.merge(&mut office).expect("merge");
+        office.merge(&mut hq).expect("merge");
+        let merged = read(&hq).expect("read");
+        assert_eq!(merged, read(&office).expect("read"), "both replicas agree");
+        assert_eq!(merged.services[1].name, "Pagos y tasas");
+        assert_eq!(merged.counters[1].services.len(), 2);
+        assert!(merged.validate().is_ok());
+    }
+
+    #[test]
+    fn edits_of_the_same_field_resolve_the_same_way_everywhere() {
+        let config = crate::config::tests::sample().to_raw();
+        let mut hq = create(&config, b"central").expect("create");
+        let mut office =
+            AutoCommit::load(&hq.save()).expect("load").with_actor(automerge::ActorId::from(b"edge".as_slice()));
+        update(&mut hq, &renamed(&config, 0, "Atención al público")).expect("hq edit");
+        update(&mut office, &renamed(&config, 0, "Consultas")).expect("office edit");
+        hq.merge(&mut office).expect("merge");
+        office.merge(&mut hq).expect("merge");
+        assert_eq!(read(&hq).expect("read"), read(&office).expect("read"));
+    }
 
     #[test]
     fn configuration_survives_the_document() {
