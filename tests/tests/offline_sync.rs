@@ -202,6 +202,20 @@ async fn the_office_keeps_serving_while_central_is_down_and_both_converge_when_i
     // Central returns on the same data; the edge reconnects by itself and both converge.
     let central = start_central(port, central_dir.path()).await;
     wait_until_central_has(&client, &central.base, &day, &expected).await;
+    // Headquarters' KPIs, computed from the documents, count what happened during the outage.
+    let kpis: Value = client
+        .get(format!("{}/api/v1/kpis?office=centro&from={day}&to={day}", central.base))
+        .bearer_auth(fila_central::demo::HQ_TOKEN)
+        .send()
+        .await
+        .expect("kpis")
+        .json()
+        .await
+        .expect("json");
+    let total = &kpis["total"];
+    assert_eq!(total["tickets_issued"], 5, "{kpis}");
+    assert_eq!(total["tickets_called"], 2, "{kpis}");
+    assert_eq!(total["tickets_served"], 1, "{kpis}");
 
     edge.stop().await;
     central.stop().await;
