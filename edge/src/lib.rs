@@ -17,7 +17,6 @@ use std::sync::Arc;
 
 use actix_web::{middleware, web, HttpServer};
 use anyhow::Context;
-use fila_protocol::doc;
 
 use crate::auth::Auth;
 use crate::http::AppState;
@@ -46,8 +45,8 @@ impl App {
             SledStore::open(&store_dir, settings.cache_bytes)
                 .with_context(|| format!("cannot open the store in {}", store_dir.display()))?,
         );
-        write_config_doc(store.as_ref(), &settings)?;
-        let office = office_loop::spawn(settings.office.clone(), store.clone(), clock)?;
+        let office_config = headquarters_config(store.as_ref(), &settings).unwrap_or_else(|| settings.office.clone());
+        let office = office_loop::spawn(office_config, store.clone(), clock)?;
 
         let auth = Arc::new(Auth::new(&settings.users, &settings.kiosks));
         for (key, id) in store.scan_meta(http::KIOSK_META_PREFIX)? {
@@ -106,6 +105,26 @@ impl App {
     }
 }
 
+/// The configuration headquarters pushed, if the store holds a valid one for this office: it
+/// takes precedence over the file's office sections, which only bootstrap a new box.
+fn headquarters_config(store: &dyn Store, settings: &Settings) -> Option<fila_protocol::OfficeConfig> {
+    let raw = sync_window::stored_config(store, &settings.office.id)?;
+    match raw.validate() {
+        Ok(config) if config.id == settings.office.id && config.time_zone_name == settings.office.time_zone_name => {
+            tracing::info!(office = %config.id, "using the configuration headquarters pushed");
+            Some(config)
+        }
+        Ok(_) => None,
+        Err(problems) => {
+            tracing::error!(
+                count = problems.len(),
+                "stored configuration from headquarters is invalid; using the file"
+            );
+            None
+        }
+    }
+}
+
 /// Request log lines without tracking tokens (they are credentials to a citizen's ticket).
 fn access_log() -> middleware::Logger {
     middleware::Logger::new("%s %{path}xi %Dms").custom_request_replace("path", |request| {
@@ -115,26 +134,4 @@ fn access_log() -> middleware::Logger {
             None => format!("{} {}", request.method(), path),
         }
     })
-}
-
-/// Keep the office configuration document in step with the configuration file.
-fn write_config_doc(store: &dyn Store, settings: &Settings) -> anyhow::Result<()> {
-    let doc_id = settings.office.doc_id();
-    let raw = settings.office.to_raw();
-    let chunks = store.chunks(&doc_id)?;
-    if !chunks.is_empty() {
-        let mut stored = automerge::AutoCommit::new();
-        for chunk in &chunks {
-            stored.load_incremental(chunk)?;
-        }
-        if doc::config::read(&stored).ok().as_ref() == Some(&raw) {
-            return Ok(());
-        }
-    }
-    let actor = auth::tracking_token().into_bytes();
-    let mut created = doc::config::create(&raw, &actor).context("cannot write the configuration document")?;
-    store.replace_chunks(&doc_id, &created.save())?;
-    store.flush()?;
-    tracing::info!(doc = %doc_id, "configuration document written");
-    Ok(())
 }

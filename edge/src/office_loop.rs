@@ -8,7 +8,7 @@
 //! a crash could take back.
 
 use std::sync::mpsc::{self, RecvTimeoutError, SyncSender, TrySendError};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::thread;
 use std::time::Duration;
 
@@ -20,7 +20,7 @@ use tokio::sync::{broadcast, oneshot, watch};
 
 use fila_store::{Store, StoreError};
 
-use crate::sync_window::{self, SyncWindow};
+use crate::sync_window::{self, Received, SyncWindow};
 
 /// Requests waiting beyond this are refused with 503 at once.
 pub const CHANNEL_CAPACITY: usize = 4096;
@@ -81,7 +81,8 @@ pub enum SyncRequest {
 pub struct OfficeHandle {
     requests: SyncSender<Request>,
     events: broadcast::Sender<Event>,
-    config: Arc<OfficeConfig>,
+    /// The configuration in force; headquarters may replace it while the office runs.
+    config: Arc<RwLock<Arc<OfficeConfig>>>,
     /// Bumped after every batch that stored something: the link to central wakes on it.
     changes: watch::Receiver<u64>,
 }
@@ -135,8 +136,8 @@ impl OfficeHandle {
         self.events.subscribe()
     }
 
-    pub fn config(&self) -> &Arc<OfficeConfig> {
-        &self.config
+    pub fn config(&self) -> Arc<OfficeConfig> {
+        self.config.read().map_or_else(|poisoned| poisoned.into_inner().clone(), |config| config.clone())
     }
 
     /// Flush and stop the loop; returns when it has.
@@ -165,7 +166,8 @@ pub fn spawn(config: OfficeConfig, store: Arc<dyn Store>, clock: Clock) -> anyho
     let (requests, inbox) = mpsc::sync_channel(CHANNEL_CAPACITY);
     let (events, _) = broadcast::channel(EVENT_CAPACITY);
     let (changed, changes) = watch::channel(0);
-    let handle = OfficeHandle { requests, events: events.clone(), config: Arc::new(config), changes };
+    let shared = Arc::new(RwLock::new(Arc::new(config)));
+    let handle = OfficeHandle { requests, events: events.clone(), config: shared.clone(), changes };
     let mut worker = Worker {
         office,
         store,
@@ -174,6 +176,7 @@ pub fn spawn(config: OfficeConfig, store: Arc<dyn Store>, clock: Clock) -> anyho
         changed,
         appended: 0,
         window: SyncWindow::default(),
+        config: shared,
         noted: Default::default(),
     };
     thread::Builder::new().name("office-loop".into()).spawn(move || worker.run(inbox))?;
@@ -203,6 +206,7 @@ struct Worker {
     window: SyncWindow,
     /// Documents already listed in the store's index.
     noted: std::collections::HashSet<String>,
+    config: Arc<RwLock<Arc<OfficeConfig>>>,
     /// Chunks appended to the current day document since it was last compacted.
     appended: usize,
 }
@@ -344,8 +348,9 @@ impl Worker {
                     let received = self.window.receive(&mut self.office, store.as_ref(), &doc, &message);
                     match received {
                         // Whatever central sent is stored before anything is answered.
-                        Ok(true) => self.persist().map_err(|e| LoopError::Storage(e.to_string()))?,
-                        Ok(false) => {}
+                        Ok(Received::Day) => self.persist().map_err(|e| LoopError::Storage(e.to_string()))?,
+                        Ok(Received::Config(config)) => self.apply_config(config),
+                        Ok(Received::Nothing) => {}
                         Err(error) => {
                             // A rebuild here only dropped what central sent: no acknowledged
                             // command is lost, so the next batch must not be failed for it.
@@ -357,6 +362,37 @@ impl Worker {
             }
         }
         Ok(self.window.outgoing(&mut self.office, store.as_ref()))
+    }
+
+    /// Headquarters changed the configuration: a valid one takes effect now, an invalid merge
+    /// leaves the office on its last valid one.
+    fn apply_config(&mut self, raw: fila_protocol::RawOfficeConfig) {
+        let office = self.office.config().id.clone();
+        match raw.validate() {
+            Ok(config) if config.id == office => {
+                let shared = Arc::new(config.clone());
+                match self.office.replace_config(config) {
+                    Ok(()) => {
+                        if let Ok(mut current) = self.config.write() {
+                            *current = shared;
+                        }
+                    }
+                    Err(_) => tracing::error!(
+                        office,
+                        "configuration from headquarters changes the office id or time zone; ignored"
+                    ),
+                }
+            }
+            Ok(config) => tracing::error!(office, other = %config.id, "configuration for another office ignored"),
+            Err(problems) => {
+                let problems: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+                tracing::error!(
+                    office,
+                    ?problems,
+                    "configuration from headquarters is invalid; the last valid one stays"
+                );
+            }
+        }
     }
 
     fn compact(&mut self) {

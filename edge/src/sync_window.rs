@@ -1,6 +1,7 @@
 //! Which documents the edge keeps in sync with central, and their per-peer sync state.
 //!
-//! The window is the current day (live in the `Office`) plus every earlier day that central
+//! The window is the office's configuration document (headquarters owns it: the edge only
+//! receives it), the current day (live in the `Office`) plus every earlier day that central
 //! does not yet hold in full. Days are listed in the store's meta values (`docs/<doc id>` →
 //! `open` or `sealed`); a past day is sealed, and leaves the window, once central has reported
 //! heads that include all of the edge's. The sync state of each document with central is kept
@@ -25,6 +26,12 @@ fn state_key(doc_id: &str) -> String {
     format!("sync/{doc_id}/central")
 }
 
+/// The configuration document headquarters pushed, as stored, if any.
+pub fn stored_config(store: &dyn Store, office: &str) -> Option<fila_protocol::RawOfficeConfig> {
+    let doc = load(store, &fila_protocol::doc::keys::config_doc_id(office))?;
+    fila_protocol::doc::config::read(&doc).ok()
+}
+
 /// Record that a document exists (the first time a chunk of it is stored).
 pub fn note_doc(store: &dyn Store, doc_id: &str) -> Result<(), fila_store::StoreError> {
     if store.get_meta(&index_key(doc_id))?.is_none() {
@@ -47,6 +54,16 @@ impl Peer {
         };
         Peer { sync, doc }
     }
+}
+
+/// What a sync message from central changed.
+#[derive(Debug)]
+pub enum Received {
+    Nothing,
+    /// The office's current day: store it before answering.
+    Day,
+    /// The configuration document: headquarters' configuration, as merged (not yet validated).
+    Config(fila_protocol::RawOfficeConfig),
 }
 
 #[derive(Default)]
@@ -76,6 +93,9 @@ impl SyncWindow {
             }
         }
         self.peers.insert(current.clone(), Peer::load(store, &current, None));
+        let config = office.config().doc_id();
+        let doc = load(store, &config).unwrap_or_default();
+        self.peers.insert(config.clone(), Peer::load(store, &config, Some(doc)));
         for peer in self.peers.values_mut() {
             peer.sync.restart();
         }
@@ -91,30 +111,42 @@ impl SyncWindow {
         store: &dyn Store,
         doc_id: &str,
         message: &[u8],
-    ) -> Result<bool, String> {
+    ) -> Result<Received, String> {
         if self.current.as_deref() != Some(&office.doc_id()) {
             // Midnight passed since the connection began: reshape the window first.
             self.start(office, store);
         }
         let Some(peer) = self.peers.get_mut(doc_id) else {
             tracing::debug!(doc = doc_id, "sync frame for a document outside the window ignored");
-            return Ok(false);
+            return Ok(Received::Nothing);
         };
-        let changed = match &mut peer.doc {
-            None => office.sync_receive(&mut peer.sync, message).map_err(|e| e.to_string())?,
+        let received = match &mut peer.doc {
+            None => match office.sync_receive(&mut peer.sync, message).map_err(|e| e.to_string())? {
+                true => Received::Day,
+                false => Received::Nothing,
+            },
             Some(doc) => {
                 let before = doc.get_heads();
                 let changed = peer.sync.receive(doc, message).map_err(|e| e.to_string())?;
                 if changed {
                     let bytes = doc.save_after(&before);
+                    note_doc(store, doc_id).map_err(|e| e.to_string())?;
                     store.append_chunk(doc_id, &bytes).and_then(|()| store.flush()).map_err(|e| e.to_string())?;
                 }
-                false
+                match (changed, doc_id.ends_with("/config")) {
+                    (true, true) => {
+                        fila_protocol::doc::config::read(doc).map(Received::Config).unwrap_or_else(|error| {
+                            tracing::error!(%error, "configuration document from headquarters does not read");
+                            Received::Nothing
+                        })
+                    }
+                    _ => Received::Nothing,
+                }
             }
         };
         let _ = store.put_meta(&state_key(doc_id), &peer.sync.persist());
         self.seal_if_held(store, doc_id);
-        Ok(changed)
+        Ok(received)
     }
 
     /// Frames to send now: the document list after a (re)connect or midnight, then whatever
@@ -147,6 +179,9 @@ impl SyncWindow {
 
     /// A past day that central holds in full is sealed: it leaves the window for good.
     fn seal_if_held(&mut self, store: &dyn Store, doc_id: &str) {
+        if !doc_id.contains("/day/") {
+            return;
+        }
         let Some(Peer { sync, doc: Some(doc) }) = self.peers.get_mut(doc_id) else { return };
         let ours = doc.get_heads();
         let held = sync.their_heads().is_some_and(|theirs| ours.iter().all(|h| theirs.contains(h)));

@@ -17,9 +17,9 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
 #[utoipa::path(get, path = "/api/v1/events", tag = "public",
     responses((status = 200, description = "text/event-stream of office events", content_type = "text/event-stream")))]
 pub async fn events(state: web::Data<AppState>) -> HttpResponse {
-    let config = state.office.config().clone();
+    let office = state.office.clone();
     let events = BroadcastStream::new(state.office.subscribe()).map(move |event| match event {
-        Ok(event) => match render::event(&config, &event) {
+        Ok(event) => match render::event(&office.config(), &event) {
             Some((name, data)) => format!("event: {name}\ndata: {data}\n\n"),
             None => String::new(),
         },

@@ -209,6 +209,19 @@ impl Office {
     pub fn config(&self) -> &OfficeConfig {
         &self.config
     }
+
+    /// Take a new configuration (pushed by headquarters). Tickets keep their services and
+    /// numbers; a counter or service that is gone simply stops being offered. The office id and
+    /// time zone cannot change under a running day.
+    pub fn replace_config(&mut self, config: OfficeConfig) -> Result<(), Rejection> {
+        if config.id != self.config.id || config.time_zone_name != self.config.time_zone_name {
+            return Err(Rejection::Internal);
+        }
+        tracing::info!(office = %config.id, "configuration replaced");
+        self.config = config;
+        self.reindex();
+        Ok(())
+    }
     pub fn day(&self) -> &Day {
         &self.day
     }
