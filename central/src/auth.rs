@@ -25,14 +25,18 @@ pub fn random_token() -> String {
 #[derive(Debug, Default)]
 pub struct Tokens {
     offices: HashMap<String, String>,
-    analysts: HashMap<String, String>,
+    analysts: HashMap<String, (String, bool)>,
 }
 
 impl Tokens {
     pub fn new(settings: &Settings) -> Self {
         Tokens {
             offices: settings.offices.iter().map(|o| (o.token_sha256.clone(), o.id.clone())).collect(),
-            analysts: settings.analysts.iter().map(|a| (a.token_sha256.clone(), a.name.clone())).collect(),
+            analysts: settings
+                .analysts
+                .iter()
+                .map(|a| (a.token_sha256.clone(), (a.name.clone(), a.can_configure)))
+                .collect(),
         }
     }
 
@@ -43,7 +47,12 @@ impl Tokens {
 
     /// The analyst whose headquarters token this is.
     pub fn analyst(&self, token: &str) -> Option<&str> {
-        self.analysts.get(&sha256_hex(token)).map(String::as_str)
+        self.analysts.get(&sha256_hex(token)).map(|(name, _)| name.as_str())
+    }
+
+    /// Whether this headquarters token may set offices' configuration.
+    pub fn can_configure(&self, token: &str) -> bool {
+        self.analysts.get(&sha256_hex(token)).is_some_and(|(_, can)| *can)
     }
 }
 

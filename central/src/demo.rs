@@ -14,6 +14,8 @@ pub const BRANCH_TOKEN: &str = "demo-branch-token";
 pub const BRANCH_TOKEN_NORTE: &str = "demo-branch-token-norte";
 /// The demo analyst's bearer token for the headquarters read API.
 pub const HQ_TOKEN: &str = "demo-hq-token";
+/// The demo's headquarters administrator token: reads like an analyst, and sets configuration.
+pub const HQ_ADMIN_TOKEN: &str = "demo-hq-admin-token";
 
 /// (id, name, branch token)
 pub const OFFICES: [(&str, &str, &str); 2] =
@@ -34,7 +36,14 @@ pub fn settings(listen: SocketAddr, data_dir: PathBuf) -> Settings {
                 token_sha256: sha256_hex(token),
             })
             .collect(),
-        analysts: vec![AnalystSettings { name: ANALYST.into(), token_sha256: sha256_hex(HQ_TOKEN) }],
+        analysts: vec![
+            AnalystSettings { name: ANALYST.into(), token_sha256: sha256_hex(HQ_TOKEN), can_configure: false },
+            AnalystSettings {
+                name: "Demo administrator".into(),
+                token_sha256: sha256_hex(HQ_ADMIN_TOKEN),
+                can_configure: true,
+            },
+        ],
         heartbeat: Heartbeat::default(),
     }
 }

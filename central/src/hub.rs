@@ -63,6 +63,9 @@ struct OfficeSlot {
     status: Mutex<OfficeStatus>,
     /// Documents of the connected edge, with their sync state. Lock order: `docs`, then `status`.
     docs: Mutex<HashMap<String, LiveDoc>>,
+    /// Bumped when headquarters changed one of the office's documents: its connection wakes and
+    /// sends the change to the edge.
+    pushes: watch::Sender<u64>,
 }
 
 #[derive(Default)]
@@ -181,6 +184,7 @@ impl Hub {
                     name: office.name.clone(),
                     status: Mutex::new(status),
                     docs: Mutex::new(HashMap::new()),
+                    pushes: watch::channel(0).0,
                 };
                 (office.id.clone(), Arc::new(slot))
             })
@@ -418,6 +422,60 @@ impl Hub {
     }
 
     /// The office's configuration document as central holds it; `None` if it holds none.
+    /// Wakes when headquarters changed one of the office's documents.
+    pub fn pushes(&self, office: &str) -> Option<watch::Receiver<u64>> {
+        self.offices.get(office).map(|slot| slot.pushes.subscribe())
+    }
+
+    /// Set an office's configuration (headquarters owns it). The first one creates the
+    /// office's configuration document; later ones change only the fields that differ, so edits
+    /// made at the office meanwhile merge by the rule in `fila_protocol::doc::config::update`.
+    /// A connected edge is sent the change at once. Returns whether anything changed.
+    pub fn set_config(&self, office: &str, config: &RawOfficeConfig) -> Result<bool, ReadError> {
+        let slot = self.offices.get(office).ok_or_else(|| ReadError::UnknownOffice(office.to_string()))?;
+        let doc_id = config_doc_id(office);
+        let mut live = slot.docs();
+        let mut stored;
+        let doc = match live.get_mut(&doc_id) {
+            Some(entry) => &mut entry.doc,
+            None => {
+                stored = load_chunks(&doc_id, &self.store.chunks(&doc_id)?);
+                &mut stored
+            }
+        };
+        let before = doc.get_heads();
+        let changed = if before.is_empty() {
+            *doc = fila_protocol::doc::config::create(config, crate::auth::random_token().as_bytes())?;
+            true
+        } else {
+            fila_protocol::doc::config::update(doc, config)?
+        };
+        if changed {
+            let chunk = if before.is_empty() { doc.save() } else { doc.save_after(&before) };
+            self.store.append_chunk(&doc_id, &chunk)?;
+            self.hold(slot, &doc_id)?;
+            self.store.flush()?;
+            drop(live);
+            slot.pushes.send_modify(|n| *n += 1);
+            tracing::info!(office, "configuration set by headquarters");
+        }
+        Ok(changed)
+    }
+
+    /// What a connected edge should be sent after headquarters changed one of its documents.
+    pub fn outgoing(&self, connection: &mut Connection) -> Vec<Vec<u8>> {
+        let mut live = connection.id.slot.docs();
+        let mut out = Vec::new();
+        for doc_id in &connection.named {
+            if let Some(entry) = live.get_mut(doc_id) {
+                while let Some(message) = entry.peer.generate(&mut entry.doc) {
+                    out.push(Frame::Sync { doc: doc_id.clone(), message }.encode());
+                }
+            }
+        }
+        out
+    }
+
     pub fn config(&self, office: &str) -> Result<Option<RawOfficeConfig>, ReadError> {
         if !self.offices.contains_key(office) {
             return Err(ReadError::UnknownOffice(office.to_string()));

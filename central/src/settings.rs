@@ -53,6 +53,9 @@ pub struct OfficeSettings {
 pub struct AnalystSettings {
     pub name: String,
     pub token_sha256: String,
+    /// A headquarters administrator: may also set offices' configuration.
+    #[serde(default)]
+    pub can_configure: bool,
 }
 
 /// How central notices an edge that vanished without closing its socket (a cut link, a box

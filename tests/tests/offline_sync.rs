@@ -272,3 +272,75 @@ async fn days_worked_offline_all_reach_central_when_it_comes_back() {
     edge.stop().await;
     central.stop().await;
 }
+
+async fn office_services(client: &reqwest::Client, edge: &str) -> Vec<String> {
+    let office: Value =
+        client.get(format!("{edge}/api/v1/office")).send().await.expect("office").json().await.expect("json");
+    office["services"]
+        .as_array()
+        .expect("services")
+        .iter()
+        .map(|s| s["name"].as_str().expect("name").to_string())
+        .collect()
+}
+
+async fn put_config(client: &reqwest::Client, central: &str, token: &str, config: &Value) -> (StatusCode, Value) {
+    let response = client
+        .put(format!("{central}/api/v1/offices/centro/config"))
+        .bearer_auth(token)
+        .json(config)
+        .send()
+        .await
+        .expect("put config");
+    (response.status(), response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn configuration_set_at_headquarters_reaches_the_office_and_survives_its_restart() {
+    let (central_dir, edge_dir) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
+    let port = free_port();
+    let client = reqwest::Client::new();
+    let central = start_central(port, central_dir.path()).await;
+    let edge = start_edge(edge_dir.path(), port).await;
+    assert!(office_services(&client, &edge.base).await.contains(&"Pagos y tasas".to_string()));
+
+    // Headquarters renames a service, from the office's own configuration.
+    let settings = fila_edge::demo::settings("127.0.0.1:0".parse().expect("addr"), edge_dir.path().to_path_buf());
+    let mut config = serde_json::to_value(settings.office.to_raw()).expect("json");
+    config["services"][1]["name"] = json!("Caja");
+    let (status, body) = put_config(&client, &central.base, fila_central::demo::HQ_TOKEN, &config).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "an analyst may read, not configure: {body}");
+    let (status, body) = put_config(&client, &central.base, fila_central::demo::HQ_ADMIN_TOKEN, &config).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let started = Instant::now();
+    while !office_services(&client, &edge.base).await.contains(&"Caja".to_string()) {
+        assert!(started.elapsed() < PATIENCE, "the office never took the new configuration");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The office keeps serving under it.
+    let ticket = client
+        .post(format!("{}/api/v1/tickets", edge.base))
+        .bearer_auth(fila_edge::demo::KIOSK_TOKEN)
+        .json(&json!({ "service": "pagos" }))
+        .send()
+        .await
+        .expect("issue")
+        .json::<Value>()
+        .await
+        .expect("json");
+    assert_eq!(ticket["service_name"], "Caja");
+
+    // An invalid configuration is refused by name and changes nothing.
+    let mut broken = config.clone();
+    broken["counters"][0]["services"] = json!(["visas"]);
+    let (status, body) = put_config(&client, &central.base, fila_central::demo::HQ_ADMIN_TOKEN, &broken).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_config")), "{body}");
+
+    // Restarted without central, the office starts on headquarters' configuration, not its file's.
+    edge.stop().await;
+    central.stop().await;
+    let edge = start_edge(edge_dir.path(), free_port()).await;
+    assert!(office_services(&client, &edge.base).await.contains(&"Caja".to_string()));
+    edge.stop().await;
+}

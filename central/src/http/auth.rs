@@ -16,6 +16,9 @@ pub struct Branch {
 /// A headquarters analyst.
 pub struct Analyst;
 
+/// A headquarters administrator (an analyst token with `can_configure`).
+pub struct HqAdmin;
+
 fn bearer(request: &HttpRequest) -> Option<&str> {
     let value = request.headers().get(actix_web::http::header::AUTHORIZATION)?.to_str().ok()?;
     value.strip_prefix("Bearer ").map(str::trim).filter(|token| !token.is_empty())
@@ -48,6 +51,22 @@ impl FromRequest for Analyst {
         ready(state(request).and_then(|state| {
             bearer(request).and_then(|token| state.tokens.analyst(token)).ok_or(ApiError::Unauthorized)?;
             Ok(Analyst)
+        }))
+    }
+}
+
+impl FromRequest for HqAdmin {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(state(request).and_then(|state| {
+            let token = bearer(request).ok_or(ApiError::Unauthorized)?;
+            state.tokens.analyst(token).ok_or(ApiError::Unauthorized)?;
+            if !state.tokens.can_configure(token) {
+                return Err(ApiError::Forbidden("setting configuration needs a headquarters administrator token"));
+            }
+            Ok(HqAdmin)
         }))
     }
 }

@@ -18,6 +18,8 @@ pub struct ErrorBody {
 pub enum ApiError {
     #[error("this needs a valid bearer token")]
     Unauthorized,
+    #[error("{0}")]
+    Forbidden(&'static str),
     #[error("{message}")]
     BadRequest { code: &'static str, message: String },
     #[error("{0}")]
@@ -34,6 +36,7 @@ impl ApiError {
     fn code(&self) -> &str {
         match self {
             ApiError::Unauthorized => "unauthorized",
+            ApiError::Forbidden(_) => "forbidden",
             ApiError::BadRequest { code, .. } => code,
             ApiError::NotFound(_) => "not_found",
             ApiError::Internal(_) => "internal",
@@ -60,6 +63,7 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

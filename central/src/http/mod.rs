@@ -44,6 +44,11 @@ pub fn routes(config: &mut web::ServiceConfig) {
                 .service(at("/offices").route(get().to(offices::list)))
                 .service(at("/offices/{office}/days/{day}").route(get().to(offices::day)))
                 .service(at("/offices/{office}/queue").route(get().to(offices::queue)))
+                .service(
+                    at("/offices/{office}/config")
+                        .route(get().to(offices::get_config))
+                        .route(web::put().to(offices::put_config)),
+                )
                 .service(at("/kpis").route(get().to(kpis::json)))
                 .service(at("/kpis.csv").route(get().to(kpis::csv)))
                 .service(at("/dashboard/charts/waits.svg").route(get().to(dashboard::waits)))

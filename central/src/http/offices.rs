@@ -4,7 +4,7 @@ use actix_web::{web, HttpResponse};
 use fila_protocol::BusinessDay;
 use serde::Serialize;
 
-use super::auth::Analyst;
+use super::auth::{Analyst, HqAdmin};
 use super::error::ApiError;
 use super::AppState;
 use crate::hub::OfficeSummary;
@@ -170,4 +170,44 @@ fn live_queue(summary: &OfficeSummary, day: &fila_protocol::office::Day, now_ms:
             })
             .collect(),
     }
+}
+
+/// The configuration headquarters holds for an office.
+pub async fn get_config(
+    _: Analyst,
+    office: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let office = office.into_inner();
+    let hub = state.hub.clone();
+    let id = office.clone();
+    let config = web::block(move || hub.config(&id)).await??.ok_or_else(|| {
+        ApiError::NotFound(format!("headquarters has set no configuration for {:?} yet", truncate(&office)))
+    })?;
+    Ok(HttpResponse::Ok().json(config))
+}
+
+/// Set an office's configuration: checked here (every problem at once), then pushed to the
+/// office, which applies it at once if connected or when it next connects.
+pub async fn put_config(
+    _: HqAdmin,
+    office: web::Path<String>,
+    body: web::Json<fila_protocol::RawOfficeConfig>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let office = office.into_inner();
+    let raw = body.into_inner();
+    if raw.office.id != office {
+        return Err(ApiError::bad_request(
+            "wrong_office",
+            format!("the configuration is for {:?}, not {:?}", truncate(&raw.office.id), truncate(&office)),
+        ));
+    }
+    if let Err(problems) = raw.clone().validate() {
+        let list: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+        return Err(ApiError::bad_request("bad_config", list.join("; ")));
+    }
+    let hub = state.hub.clone();
+    let changed = web::block(move || hub.set_config(&office, &raw)).await??;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "changed": changed })))
 }

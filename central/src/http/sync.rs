@@ -59,6 +59,7 @@ async fn serve(
     let id = connection.id().clone();
     let office = id.office().to_string();
     let mut stopping = hub.stopping();
+    let mut pushes = hub.pushes(&office);
     let mut ping = tokio::time::interval_at((Instant::now() + heartbeat.ping_every).into(), heartbeat.ping_every);
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut heard = Instant::now();
@@ -137,6 +138,28 @@ async fn serve(
                 }
             }
             _ = &mut replaced => break Some(close(CloseCode::Normal, REPLACED)),
+            // Headquarters changed one of this office's documents: send it now.
+            Some(()) = pushed(&mut pushes) => {
+                let worker = hub.clone();
+                let handled = web::block(move || {
+                    let frames = worker.outgoing(&mut connection);
+                    (connection, frames)
+                })
+                .await;
+                let frames = match handled {
+                    Ok((back, frames)) => {
+                        connection = back;
+                        frames
+                    }
+                    Err(error) => {
+                        tracing::error!(office, %error, "push panicked");
+                        break Some(close(CloseCode::Error, "central failed sending a change"));
+                    }
+                };
+                if let Err(reason) = send(&mut session, frames, &state, heartbeat.silent_max).await {
+                    break reason;
+                }
+            }
             _ = stopping.changed() => {}
         }
     };
@@ -188,5 +211,13 @@ mod tests {
         let reason = close(CloseCode::Policy, &"ñ".repeat(100)).description.unwrap_or_default();
         assert!(reason.len() <= CLOSE_REASON_BYTES_MAX);
         assert!(reason.chars().all(|c| c == 'ñ'));
+    }
+}
+
+/// The next push for this office, or never if the office has no push channel.
+async fn pushed(pushes: &mut Option<tokio::sync::watch::Receiver<u64>>) -> Option<()> {
+    match pushes {
+        Some(receiver) => receiver.changed().await.ok(),
+        None => std::future::pending().await,
     }
 }
