@@ -74,6 +74,8 @@ pub enum SyncRequest {
     Receive(Vec<u8>),
     /// The office changed: send what is new.
     Poll,
+    /// The office admin edits the configuration (merges with headquarters' edits).
+    EditConfig(Box<fila_protocol::RawOfficeConfig>),
 }
 
 /// The handlers' way to the office loop. Cheap to clone.
@@ -341,6 +343,17 @@ impl Worker {
         match request {
             SyncRequest::Start => self.window.start(&self.office, store.as_ref()),
             SyncRequest::Poll => {}
+            SyncRequest::EditConfig(config) => {
+                let office = self.office.config().id.clone();
+                let merged = self.window.edit_config(store.as_ref(), &office, &config).map_err(LoopError::Sync)?;
+                if let Err(problems) = merged.clone().validate() {
+                    let list: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+                    return Err(LoopError::Sync(format!("the merged configuration is invalid: {}", list.join("; "))));
+                }
+                self.apply_config(merged);
+                self.changed.send_modify(|version| *version += 1);
+                return Ok(Vec::new());
+            }
             SyncRequest::Receive(bytes) => {
                 let office = self.office.config().id.clone();
                 let frame = Frame::decode(&bytes, &office).map_err(|e| LoopError::Sync(e.to_string()))?;

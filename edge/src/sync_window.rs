@@ -177,6 +177,38 @@ impl SyncWindow {
         frames
     }
 
+    /// An edit of the configuration made at the office (by its admin, possibly offline): written
+    /// into the configuration document field by field, so it merges with headquarters' edits by
+    /// the rule of `fila_protocol::doc::config::update`. Returns the configuration as it now
+    /// stands in the document (the caller validates and applies it).
+    pub fn edit_config(
+        &mut self,
+        store: &dyn Store,
+        office: &str,
+        config: &fila_protocol::RawOfficeConfig,
+    ) -> Result<fila_protocol::RawOfficeConfig, String> {
+        let doc_id = fila_protocol::doc::keys::config_doc_id(office);
+        let mut stored;
+        let doc = match self.peers.get_mut(&doc_id).and_then(|peer| peer.doc.as_mut()) {
+            Some(doc) => doc,
+            None => {
+                stored = load(store, &doc_id).ok_or("the configuration document cannot be read")?;
+                &mut stored
+            }
+        };
+        let before = doc.get_heads();
+        if before.is_empty() {
+            // Headquarters creates the document; an edge that has never received one edits its file.
+            return Err("headquarters has not sent this office a configuration yet; edit the configuration file".into());
+        }
+        fila_protocol::doc::config::update(doc, config).map_err(|e| e.to_string())?;
+        let bytes = doc.save_after(&before);
+        if !bytes.is_empty() {
+            store.append_chunk(&doc_id, &bytes).and_then(|()| store.flush()).map_err(|e| e.to_string())?;
+        }
+        fila_protocol::doc::config::read(doc).map_err(|e| e.to_string())
+    }
+
     /// A past day that central holds in full is sealed: it leaves the window for good.
     fn seal_if_held(&mut self, store: &dyn Store, doc_id: &str) {
         if !doc_id.contains("/day/") {

@@ -344,3 +344,115 @@ async fn configuration_set_at_headquarters_reaches_the_office_and_survives_its_r
     assert!(office_services(&client, &edge.base).await.contains(&"Caja".to_string()));
     edge.stop().await;
 }
+
+async fn office_json(client: &reqwest::Client, edge: &str) -> Value {
+    client.get(format!("{edge}/api/v1/office")).send().await.expect("office").json().await.expect("json")
+}
+
+async fn login(client: &reqwest::Client, edge: &str, user: &str, password: &str) -> String {
+    let login: Value = client
+        .post(format!("{edge}/api/v1/login"))
+        .json(&json!({ "username": user, "password": password }))
+        .send()
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("json");
+    login["token"].as_str().expect("token").to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_office_edit_made_offline_merges_with_headquarters_edit_by_the_rule() {
+    let (central_dir, edge_dir) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
+    let port = free_port();
+    let client = reqwest::Client::new();
+    let settings = fila_edge::demo::settings("127.0.0.1:0".parse().expect("addr"), edge_dir.path().to_path_buf());
+    let base_config = serde_json::to_value(settings.office.to_raw()).expect("json");
+
+    // Headquarters sets the office's configuration; the office takes it.
+    let central = start_central(port, central_dir.path()).await;
+    let edge = start_edge(edge_dir.path(), port).await;
+    let mut config = base_config.clone();
+    config["services"][1]["name"] = json!("Caja");
+    assert_eq!(put_config(&client, &central.base, fila_central::demo::HQ_ADMIN_TOKEN, &config).await.0, StatusCode::OK);
+    let started = Instant::now();
+    while !office_services(&client, &edge.base).await.contains(&"Caja".to_string()) {
+        assert!(started.elapsed() < PATIENCE, "the office never took headquarters' configuration");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    edge.stop().await;
+
+    // Apart: headquarters renames a service; the office admin, offline, changes what counter 2 serves.
+    let mut at_hq = config.clone();
+    at_hq["services"][0]["name"] = json!("Mesa de entradas");
+    assert_eq!(put_config(&client, &central.base, fila_central::demo::HQ_ADMIN_TOKEN, &at_hq).await.0, StatusCode::OK);
+    central.stop().await;
+    let edge = start_edge(edge_dir.path(), free_port()).await;
+    let admin = login(&client, &edge.base, "admin", "admin").await;
+    let mut at_office = config.clone();
+    at_office["counters"][1]["services"] = json!(["general", "pagos"]);
+    let response = client
+        .put(format!("{}/api/v1/admin/config", edge.base))
+        .bearer_auth(&admin)
+        .json(&at_office)
+        .send()
+        .await
+        .expect("edit");
+    assert_eq!(response.status(), StatusCode::OK);
+    let office = office_json(&client, &edge.base).await;
+    assert_eq!(office["counters"][1]["services"], json!(["general", "pagos"]), "the local edit applies at once");
+    // A bad local edit is refused by name.
+    let mut broken = at_office.clone();
+    broken["counters"][0]["services"] = json!(["visas"]);
+    let response = client
+        .put(format!("{}/api/v1/admin/config", edge.base))
+        .bearer_auth(&admin)
+        .json(&broken)
+        .send()
+        .await
+        .expect("edit");
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    // An agent may not edit the configuration.
+    let ana = login(&client, &edge.base, "ana", "1234").await;
+    let response = client
+        .put(format!("{}/api/v1/admin/config", edge.base))
+        .bearer_auth(&ana)
+        .json(&at_office)
+        .send()
+        .await
+        .expect("edit");
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    issue(&client, &edge.base).await;
+    edge.stop().await;
+
+    // Together again: both edits survive, on both sides.
+    let central = start_central(port, central_dir.path()).await;
+    let edge = start_edge(edge_dir.path(), port).await;
+    let started = Instant::now();
+    loop {
+        let office = office_json(&client, &edge.base).await;
+        let hq: Value = client
+            .get(format!("{}/api/v1/offices/centro/config", central.base))
+            .bearer_auth(fila_central::demo::HQ_TOKEN)
+            .send()
+            .await
+            .expect("config")
+            .json()
+            .await
+            .unwrap_or(Value::Null);
+        let merged_here = office["services"][0]["name"] == "Mesa de entradas"
+            && office["counters"][1]["services"] == json!(["general", "pagos"]);
+        let merged_there = hq["services"][0]["name"] == "Mesa de entradas"
+            && hq["counters"][1]["services"] == json!(["general", "pagos"]);
+        if merged_here && merged_there {
+            break;
+        }
+        assert!(started.elapsed() < PATIENCE, "no merge:\n office {office}\n hq {hq}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // And the queue goes on under the merged configuration.
+    assert_eq!(issue(&client, &edge.base).await["number"], "A-002");
+    edge.stop().await;
+    central.stop().await;
+}

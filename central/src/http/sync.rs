@@ -202,6 +202,14 @@ fn close(code: CloseCode, reason: &str) -> CloseReason {
     CloseReason { code, description: Some(reason[..end].to_string()) }
 }
 
+/// The next push for this office, or never if the office has no push channel.
+async fn pushed(pushes: &mut Option<tokio::sync::watch::Receiver<u64>>) -> Option<()> {
+    match pushes {
+        Some(receiver) => receiver.changed().await.ok(),
+        None => std::future::pending().await,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,13 +219,5 @@ mod tests {
         let reason = close(CloseCode::Policy, &"ñ".repeat(100)).description.unwrap_or_default();
         assert!(reason.len() <= CLOSE_REASON_BYTES_MAX);
         assert!(reason.chars().all(|c| c == 'ñ'));
-    }
-}
-
-/// The next push for this office, or never if the office has no push channel.
-async fn pushed(pushes: &mut Option<tokio::sync::watch::Receiver<u64>>) -> Option<()> {
-    match pushes {
-        Some(receiver) => receiver.changed().await.ok(),
-        None => std::future::pending().await,
     }
 }

@@ -37,3 +37,35 @@ pub async fn add_kiosk(
     tracing::info!(kiosk = %id, by = %caller.id, "kiosk registered");
     Ok(HttpResponse::Created().json(KioskTokenReply { id, token }))
 }
+
+/// Edit the office's configuration here (the office admin, possibly while headquarters is out
+/// of reach). Headquarters owns the configuration: the edit is written field by field into the
+/// document it sent, so it merges with headquarters' own edits by the documented rule.
+#[utoipa::path(put, path = "/api/v1/admin/config", tag = "admin",
+    responses((status = 200, description = "the configuration now in force"), (status = 400, body = ErrorBody),
+              (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn edit_config(
+    caller: Caller,
+    state: web::Data<AppState>,
+    body: web::Json<fila_protocol::RawOfficeConfig>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(ADMINS, "edit the configuration")?;
+    let raw = body.into_inner();
+    let current = state.office.config();
+    if raw.office.id != current.id || raw.office.time_zone != current.time_zone_name {
+        return Err(ApiError::bad_request("bad_config", "the office id and time zone cannot change here"));
+    }
+    if let Err(problems) = raw.clone().validate() {
+        let list: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+        return Err(ApiError::bad_request("bad_config", list.join("; ")));
+    }
+    match state.office.sync(crate::office_loop::SyncRequest::EditConfig(Box::new(raw))).await {
+        Ok(_) => {
+            tracing::info!(by = %caller.id, "configuration edited at the office");
+            Ok(HttpResponse::Ok().json(state.office.config().to_raw()))
+        }
+        Err(crate::office_loop::LoopError::Sync(reason)) => Err(ApiError::bad_request("config_not_editable", reason)),
+        Err(error) => Err(error.into()),
+    }
+}

@@ -75,6 +75,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
                 .service(at("/counters/{id}/park").route(post().to(counter::park)))
                 .service(at("/counters/{id}/resume").route(post().to(counter::resume)))
                 .service(at("/admin/kiosks").route(post().to(admin::add_kiosk)))
+                .service(at("/admin/config").route(web::put().to(admin::edit_config)))
                 .default_service(web::to(not_found)),
         )
         .service(at("/").route(get().to(pages::index)))

@@ -16,7 +16,7 @@ use super::{admin, counter, dto, error, events, kiosk, public, session, staff};
         staff::queue, staff::deviations, staff::cancel,
         public::office, public::track, public::track_cancel, public::recent_calls, public::healthz,
         session::login, session::logout,
-        admin::add_kiosk,
+        admin::add_kiosk, admin::edit_config,
         events::events,
     ),
     components(schemas(
