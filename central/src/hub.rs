@@ -76,6 +76,8 @@ struct OfficeStatus {
     current: Option<(u64, oneshot::Sender<()>)>,
     generations: u64,
     held: BTreeSet<String>,
+    /// How old the newest change was when it reached central, in ms: the replication delay.
+    sync_lag_ms: Option<i64>,
 }
 
 struct LiveDoc {
@@ -155,6 +157,8 @@ pub struct OfficeSummary {
     pub name: String,
     pub online: bool,
     pub last_seen_ms: Option<i64>,
+    /// How old the newest change was when it reached central (ms); `None` before any change.
+    pub sync_lag_ms: Option<i64>,
     pub docs: Vec<String>,
 }
 
@@ -164,6 +168,8 @@ pub struct Census {
     pub configured: usize,
     pub online: usize,
     pub docs_held: usize,
+    /// The largest replication delay among online offices, in ms.
+    pub sync_lag_ms_max: i64,
 }
 
 impl Hub {
@@ -335,6 +341,20 @@ impl Hub {
             // (not save_incremental: after a load it would save the whole document again).
             let chunk = if snapshot && before.is_empty() { entry.doc.save() } else { entry.doc.save_after(&before) };
             self.store.append_chunk(doc_id, &chunk)?;
+            // The edge stamps each change with its commit time (whole seconds).
+            let newest = entry
+                .doc
+                .get_heads()
+                .iter()
+                .filter_map(|h| entry.doc.get_change_by_hash(h))
+                .map(|c| c.timestamp())
+                .max();
+            if let Some(seconds) = newest {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_millis() as i64);
+                slot.status().sync_lag_ms = Some((now - seconds * 1000).max(0));
+            }
             entry.chunks += 1;
             self.hold(slot, doc_id)?;
         }
@@ -391,6 +411,7 @@ impl Hub {
                     name: slot.name.clone(),
                     online: status.connections > 0,
                     last_seen_ms: status.last_seen_ms,
+                    sync_lag_ms: status.sync_lag_ms,
                     docs: status.held.iter().cloned().collect(),
                 }
             })
@@ -398,11 +419,14 @@ impl Hub {
     }
 
     pub fn census(&self) -> Census {
-        let mut census = Census { configured: self.offices.len(), online: 0, docs_held: 0 };
+        let mut census = Census { configured: self.offices.len(), online: 0, docs_held: 0, sync_lag_ms_max: 0 };
         for slot in self.offices.values() {
             let status = slot.status();
             census.online += usize::from(status.connections > 0);
             census.docs_held += status.held.len();
+            if status.connections > 0 {
+                census.sync_lag_ms_max = census.sync_lag_ms_max.max(status.sync_lag_ms.unwrap_or(0));
+            }
         }
         census
     }
@@ -645,6 +669,6 @@ mod tests {
         }
         let (hub, _) = open(dir.path());
         assert_eq!(hub.offices()[0].docs, vec![DOC.to_string()]);
-        assert_eq!(hub.census(), Census { configured: 1, online: 0, docs_held: 1 });
+        assert_eq!(hub.census(), Census { configured: 1, online: 0, docs_held: 1, sync_lag_ms_max: 0 });
     }
 }

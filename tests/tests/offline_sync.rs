@@ -171,6 +171,19 @@ async fn the_office_keeps_serving_while_central_is_down_and_both_converge_when_i
     let expected = edge_tickets(&client, &edge.base, &tokens).await;
     let lag = wait_until_central_has(&client, &central.base, &day, &expected).await;
     assert!(lag < Duration::from_secs(5), "a call reached HQ in {lag:?}");
+    // Headquarters sees how fresh the office's data is: live, the lag is a second or two at most
+    // (the edge stamps changes in whole seconds).
+    let offices: Value = client
+        .get(format!("{}/api/v1/offices", central.base))
+        .bearer_auth(fila_central::demo::HQ_TOKEN)
+        .send()
+        .await
+        .expect("offices")
+        .json()
+        .await
+        .expect("json");
+    let lag = offices[0]["sync_lag_seconds"].as_f64().expect("a lag once changes arrived");
+    assert!(lag < 3.0, "sync lag {lag} s");
     // Headquarters sees the live queue: who waits, which counter calls whom.
     let queue: Value = client
         .get(format!("{}/api/v1/offices/centro/queue", central.base))

@@ -41,5 +41,11 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         &[("", counts.frames_rejected)],
     );
     series("fila_central_docs_held", "gauge", "Documents central holds.", &[("", census.docs_held as u64)]);
+    series(
+        "fila_central_sync_lag_seconds_max",
+        "gauge",
+        "The largest replication delay among online offices (age of the newest change on arrival).",
+        &[("", (census.sync_lag_ms_max / 1000) as u64)],
+    );
     HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(text)
 }

@@ -16,6 +16,9 @@ pub struct OfficeDto {
     pub online: bool,
     /// When its edge was last heard from, in ms since the Unix epoch; null if never.
     pub last_seen: Option<i64>,
+    /// How old the newest change was when it reached headquarters, in seconds (the edge stamps
+    /// changes in whole seconds); null before any change arrived.
+    pub sync_lag_seconds: Option<f64>,
     /// The documents central holds for it.
     pub docs: Vec<String>,
 }
@@ -27,6 +30,7 @@ impl From<OfficeSummary> for OfficeDto {
             name: office.name,
             online: office.online,
             last_seen: office.last_seen_ms,
+            sync_lag_seconds: office.sync_lag_ms.map(|ms| ms as f64 / 1000.0),
             docs: office.docs,
         }
     }
