@@ -87,6 +87,8 @@ pub struct OfficeHandle {
     config: Arc<RwLock<Arc<OfficeConfig>>>,
     /// Bumped after every batch that stored something: the link to central wakes on it.
     changes: watch::Receiver<u64>,
+    /// Documents in the sync window with central (0 before the first connection).
+    docs_in_sync: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl OfficeHandle {
@@ -129,6 +131,11 @@ impl OfficeHandle {
         answer.await.map_err(|_| LoopError::Stopped)?
     }
 
+    /// Documents in the sync window with central, as of the last sync step.
+    pub fn docs_in_sync(&self) -> usize {
+        self.docs_in_sync.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// Wakes when the office stored a change.
     pub fn changes(&self) -> watch::Receiver<u64> {
         self.changes.clone()
@@ -169,7 +176,14 @@ pub fn spawn(config: OfficeConfig, store: Arc<dyn Store>, clock: Clock) -> anyho
     let (events, _) = broadcast::channel(EVENT_CAPACITY);
     let (changed, changes) = watch::channel(0);
     let shared = Arc::new(RwLock::new(Arc::new(config)));
-    let handle = OfficeHandle { requests, events: events.clone(), config: shared.clone(), changes };
+    let docs_in_sync = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let handle = OfficeHandle {
+        requests,
+        events: events.clone(),
+        config: shared.clone(),
+        changes,
+        docs_in_sync: docs_in_sync.clone(),
+    };
     let mut worker = Worker {
         office,
         store,
@@ -179,6 +193,7 @@ pub fn spawn(config: OfficeConfig, store: Arc<dyn Store>, clock: Clock) -> anyho
         appended: 0,
         window: SyncWindow::default(),
         config: shared,
+        docs_in_sync,
         noted: Default::default(),
     };
     thread::Builder::new().name("office-loop".into()).spawn(move || worker.run(inbox))?;
@@ -209,6 +224,7 @@ struct Worker {
     /// Documents already listed in the store's index.
     noted: std::collections::HashSet<String>,
     config: Arc<RwLock<Arc<OfficeConfig>>>,
+    docs_in_sync: Arc<std::sync::atomic::AtomicUsize>,
     /// Chunks appended to the current day document since it was last compacted.
     appended: usize,
 }
@@ -282,6 +298,7 @@ impl Worker {
         // Sync after the batch is durable: only what is on disk leaves the box.
         for (request, reply) in syncs {
             let _ = reply.send(self.sync(request));
+            self.docs_in_sync.store(self.window.docs(), std::sync::atomic::Ordering::SeqCst);
         }
         shutdown
     }

@@ -209,6 +209,11 @@ impl SyncWindow {
         fila_protocol::doc::config::read(doc).map_err(|e| e.to_string())
     }
 
+    /// How many documents are kept in sync now (the configuration, today, unsealed past days).
+    pub fn docs(&self) -> usize {
+        self.peers.len()
+    }
+
     /// A past day that central holds in full is sealed: it leaves the window for good.
     fn seal_if_held(&mut self, store: &dyn Store, doc_id: &str) {
         if !doc_id.contains("/day/") {

@@ -282,8 +282,44 @@ async fn days_worked_offline_all_reach_central_when_it_comes_back() {
     for (day, expected) in &days {
         wait_until_central_has(&client, &central.base, day, expected).await;
     }
+    // Once central has acknowledged them, only the configuration and today remain in sync.
+    let started = Instant::now();
+    loop {
+        let health: Value =
+            client.get(format!("{}/healthz", edge.base)).send().await.expect("health").json().await.expect("json");
+        if health["central"]["docs_in_sync"] == 2 {
+            break;
+        }
+        assert!(started.elapsed() < PATIENCE, "past days never sealed: {health}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     edge.stop().await;
     central.stop().await;
+
+    // The two finished days are sealed at the edge: central holds them in full, so they leave the
+    // sync window for good. The current day stays open.
+    let store = (0..100)
+        .find_map(|_| {
+            fila_store::SledStore::open(&edge_dir.path().join("store"), 8 << 20)
+                .inspect_err(|_| std::thread::sleep(Duration::from_millis(50)))
+                .ok()
+        })
+        .expect("the edge's store opens once the edge stopped");
+    use fila_store::Store;
+    let index: BTreeMap<String, String> = store
+        .scan_meta("docs/")
+        .expect("index")
+        .into_iter()
+        .map(|(key, state)| (key, String::from_utf8_lossy(&state).into_owned()))
+        .collect();
+    for (day, _) in &days[..2] {
+        assert_eq!(
+            index.get(&format!("docs/branch/centro/day/{day}")).map(String::as_str),
+            Some("sealed"),
+            "{index:?}"
+        );
+    }
+    assert_eq!(index.get(&format!("docs/branch/centro/day/{}", days[2].0)).map(String::as_str), Some("open"));
 }
 
 async fn office_services(client: &reqwest::Client, edge: &str) -> Vec<String> {

@@ -331,6 +331,9 @@ pub struct HealthDto {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct CentralLinkDto {
     pub connected: bool,
+    /// Documents kept in sync with central: the configuration, today, and past days central
+    /// does not hold in full yet (sealed days leave).
+    pub docs_in_sync: usize,
     /// When central was last heard from (ms since the epoch), if ever.
     pub last_heard: Option<i64>,
 }

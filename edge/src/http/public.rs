@@ -87,6 +87,7 @@ pub async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
         let last_heard = link.last_heard_ms.load(Ordering::SeqCst);
         CentralLinkDto {
             connected: link.connected.load(Ordering::SeqCst),
+            docs_in_sync: state.office.docs_in_sync(),
             last_heard: (last_heard > 0).then_some(last_heard),
         }
     });
