@@ -349,11 +349,13 @@ impl Hub {
                 .filter_map(|h| entry.doc.get_change_by_hash(h))
                 .map(|c| c.timestamp())
                 .max();
-            if let Some(seconds) = newest {
+            // Only live traffic measures lag: a past day caught up after an outage is backlog.
+            let live_traffic = !snapshot && doc_id.contains("/day/");
+            if let (Some(seconds), true) = (newest, live_traffic) {
                 let now = std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)
                     .map_or(0, |d| d.as_millis() as i64);
-                slot.status().sync_lag_ms = Some((now - seconds * 1000).max(0));
+                slot.status().sync_lag_ms = Some(now.saturating_sub(seconds.saturating_mul(1000)).max(0));
             }
             entry.chunks += 1;
             self.hold(slot, doc_id)?;
@@ -476,9 +478,16 @@ impl Hub {
         };
         if changed {
             let chunk = if before.is_empty() { doc.save() } else { doc.save_after(&before) };
-            self.store.append_chunk(&doc_id, &chunk)?;
-            self.hold(slot, &doc_id)?;
-            self.store.flush()?;
+            let stored = self
+                .store
+                .append_chunk(&doc_id, &chunk)
+                .and_then(|()| self.hold(slot, &doc_id))
+                .and_then(|()| self.store.flush());
+            if let Err(error) = stored {
+                // Not stored, so never to be sent: the next use reloads what is on disk.
+                live.remove(&doc_id);
+                return Err(error.into());
+            }
             drop(live);
             slot.pushes.send_modify(|n| *n += 1);
             tracing::info!(office, "configuration set by headquarters");
@@ -489,6 +498,10 @@ impl Hub {
     /// What a connected edge should be sent after headquarters changed one of its documents.
     pub fn outgoing(&self, connection: &mut Connection) -> Vec<Vec<u8>> {
         let mut live = connection.id.slot.docs();
+        // A connection replaced by a newer one must not touch the shared sync state.
+        if !connection.id.slot.is_current(connection.id.generation) {
+            return Vec::new();
+        }
         let mut out = Vec::new();
         for doc_id in &connection.named {
             if let Some(entry) = live.get_mut(doc_id) {

@@ -263,7 +263,7 @@ impl Worker {
     /// Apply a batch; returns the shutdown acknowledgement if the batch asked to stop.
     fn handle_batch(&mut self, batch: Vec<Request>) -> Option<oneshot::Sender<()>> {
         let now = (self.clock)();
-        let mut replies = Vec::new();
+        let mut replies: Vec<(Responder, Result<Reply, fila_protocol::Rejection>)> = Vec::new();
         let mut queries = Vec::new();
         let mut syncs = Vec::new();
         let mut shutdown = None;
@@ -275,6 +275,15 @@ impl Worker {
                     let result = self.office.handle_command(now, command);
                     if let Err(rejection) = &result {
                         tracing::debug!(code = rejection.code(), "command refused");
+                    }
+                    if self.office.take_failure() {
+                        // The document was rebuilt from its last save: what this batch applied
+                        // before now is gone. Those commands fail; the ones after stand.
+                        for (_, earlier) in &mut replies {
+                            if earlier.is_ok() {
+                                *earlier = Err(fila_protocol::Rejection::Internal);
+                            }
+                        }
                     }
                     replies.push((reply, result));
                 }
@@ -378,7 +387,13 @@ impl Worker {
                     let received = self.window.receive(&mut self.office, store.as_ref(), &doc, &message);
                     match received {
                         // Whatever central sent is stored before anything is answered.
-                        Ok(Received::Day) => self.persist().map_err(|e| LoopError::Storage(e.to_string()))?,
+                        Ok(Received::Day) => {
+                            if let Err(error) = self.persist() {
+                                // Memory holds what the disk lacks: start again from the disk.
+                                self.reload();
+                                return Err(LoopError::Storage(error.to_string()));
+                            }
+                        }
                         Ok(Received::Config(config)) => self.apply_config(config),
                         Ok(Received::Nothing) => {}
                         Err(error) => {

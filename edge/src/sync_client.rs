@@ -19,6 +19,8 @@ const BACKOFF_MIN: Duration = Duration::from_millis(250);
 const BACKOFF_MAX: Duration = Duration::from_secs(30);
 /// Central pings; if nothing at all arrives for this long the connection is presumed dead.
 const SILENCE_MAX: Duration = Duration::from_secs(60);
+/// A connection up this long counts as healthy: the next failure retries from the shortest wait.
+const HEALTHY_AFTER: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Clone)]
 pub struct CentralSettings {
@@ -61,7 +63,14 @@ impl Backoff {
 pub async fn run(settings: CentralSettings, office: OfficeHandle, status: Arc<LinkStatus>) {
     let mut backoff = Backoff::new();
     loop {
-        match session(&settings, &office, &status, &mut backoff).await {
+        let began = std::time::Instant::now();
+        let outcome = session(&settings, &office, &status).await;
+        // Only a connection that stayed up a while earns a fast retry: one that central closes
+        // at once (a failure there, or two boxes sharing a token) must not reconnect in a loop.
+        if began.elapsed() >= HEALTHY_AFTER {
+            backoff.reset();
+        }
+        match outcome {
             Ok(()) => tracing::info!("central closed the sync connection"),
             Err(LinkError::Refused(reason)) => {
                 // Central will refuse the same thing again: retrying fast only adds load.
@@ -89,12 +98,7 @@ enum LinkError {
     Refused(String),
 }
 
-async fn session(
-    settings: &CentralSettings,
-    office: &OfficeHandle,
-    status: &LinkStatus,
-    backoff: &mut Backoff,
-) -> Result<(), LinkError> {
+async fn session(settings: &CentralSettings, office: &OfficeHandle, status: &LinkStatus) -> Result<(), LinkError> {
     let mut request = settings.url.as_str().into_client_request().map_err(|e| LinkError::Connect(e.to_string()))?;
     let bearer = format!("Bearer {}", settings.token).parse().map_err(|_| LinkError::Connect("bad token".into()))?;
     request.headers_mut().insert("Authorization", bearer);
@@ -107,24 +111,22 @@ async fn session(
     let (mut sink, mut stream) = socket.split();
     tracing::info!(url = %settings.url, "connected to central");
     status.connected.store(true, Ordering::SeqCst);
-    backoff.reset();
 
     let mut changes = office.changes();
     changes.borrow_and_update();
-    for frame in office.sync(SyncRequest::Start).await? {
-        sink.send(Message::Binary(frame.encode().into())).await?;
-    }
+    send_all(&mut sink, office.sync(SyncRequest::Start).await?).await?;
+    // Central pings every 20 s: silence for longer than this, whatever else happens, is a dead link.
+    let mut deadline = tokio::time::Instant::now() + SILENCE_MAX;
     loop {
         tokio::select! {
-            incoming = tokio::time::timeout(SILENCE_MAX, stream.next()) => {
+            incoming = tokio::time::timeout_at(deadline, stream.next()) => {
                 let Ok(incoming) = incoming else { return Err(LinkError::Silent(SILENCE_MAX)) };
                 let Some(message) = incoming else { return Ok(()) };
+                deadline = tokio::time::Instant::now() + SILENCE_MAX;
                 status.last_heard_ms.store(now_ms(), Ordering::SeqCst);
                 match message? {
                     Message::Binary(bytes) => {
-                        for frame in office.sync(SyncRequest::Receive(bytes.to_vec())).await? {
-                            sink.send(Message::Binary(frame.encode().into())).await?;
-                        }
+                        send_all(&mut sink, office.sync(SyncRequest::Receive(bytes.to_vec())).await?).await?;
                     }
                     Message::Close(Some(frame)) if frame.code == CloseCode::Policy => {
                         return Err(LinkError::Refused(frame.reason.to_string()));
@@ -138,12 +140,26 @@ async fn session(
                 if changed.is_err() {
                     return Ok(());
                 }
-                for frame in office.sync(SyncRequest::Poll).await? {
-                    sink.send(Message::Binary(frame.encode().into())).await?;
-                }
+                send_all(&mut sink, office.sync(SyncRequest::Poll).await?).await?;
             }
         }
     }
+}
+
+type Sink = futures_util::stream::SplitSink<
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    Message,
+>;
+
+/// Send frames in order; a central that stops reading must not hold the link forever.
+async fn send_all(sink: &mut Sink, frames: Vec<fila_protocol::wire::Frame>) -> Result<(), LinkError> {
+    for frame in frames {
+        match tokio::time::timeout(SILENCE_MAX, sink.send(Message::Binary(frame.encode().into()))).await {
+            Ok(sent) => sent?,
+            Err(_) => return Err(LinkError::Silent(SILENCE_MAX)),
+        }
+    }
+    Ok(())
 }
 
 fn now_ms() -> i64 {

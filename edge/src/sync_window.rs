@@ -203,10 +203,15 @@ impl SyncWindow {
         }
         fila_protocol::doc::config::update(doc, config).map_err(|e| e.to_string())?;
         let bytes = doc.save_after(&before);
+        let merged = fila_protocol::doc::config::read(doc).map_err(|e| e.to_string());
         if !bytes.is_empty() {
-            store.append_chunk(&doc_id, &bytes).and_then(|()| store.flush()).map_err(|e| e.to_string())?;
+            if let Err(error) = store.append_chunk(&doc_id, &bytes).and_then(|()| store.flush()) {
+                // Not stored, so not to be sent: the next connection reloads the document.
+                self.peers.remove(&doc_id);
+                return Err(error.to_string());
+            }
         }
-        fila_protocol::doc::config::read(doc).map_err(|e| e.to_string())
+        merged
     }
 
     /// How many documents are kept in sync now (the configuration, today, unsealed past days).

@@ -66,7 +66,10 @@ impl DayDoc {
                 tracing::warn!(%error, "day document does not load whole; loading chunk by chunk");
                 let mut doc = AutoCommit::new();
                 for chunk in chunks {
-                    doc.load_incremental(chunk)?;
+                    // A damaged chunk costs its changes, not the day: sync brings them back.
+                    if let Err(error) = doc.load_incremental(chunk) {
+                        tracing::error!(%error, "day chunk skipped");
+                    }
                 }
                 doc
             }

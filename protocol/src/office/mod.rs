@@ -550,6 +550,8 @@ impl Office {
     fn rebuild(&mut self) {
         self.failed = true;
         self.last_applied = None;
+        // Events since the last persist describe changes the rebuild discards.
+        self.events.clear();
         match DayDoc::load(std::slice::from_ref(&self.saved), &self.actor) {
             Ok((doc, day)) => {
                 self.doc = doc;
