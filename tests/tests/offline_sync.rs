@@ -71,6 +71,15 @@ async fn edge_tickets(client: &reqwest::Client, edge: &str, tokens: &[String]) -
     tickets
 }
 
+/// A headquarters read, as an analyst; `null` when central does not answer with JSON.
+async fn hq_get(client: &reqwest::Client, central: &str, path: &str) -> Value {
+    let response = client.get(format!("{central}{path}")).bearer_auth(fila_central::demo::HQ_TOKEN).send().await;
+    match response {
+        Ok(response) => response.json().await.unwrap_or(Value::Null),
+        Err(_) => Value::Null,
+    }
+}
+
 /// Central's view of the same day: ticket number -> status.
 async fn central_tickets(client: &reqwest::Client, central: &str, day: &str) -> Option<BTreeMap<String, String>> {
     let response = client
@@ -173,27 +182,11 @@ async fn the_office_keeps_serving_while_central_is_down_and_both_converge_when_i
     assert!(lag < Duration::from_secs(5), "a call reached HQ in {lag:?}");
     // Headquarters sees how fresh the office's data is: live, the lag is a second or two at most
     // (the edge stamps changes in whole seconds).
-    let offices: Value = client
-        .get(format!("{}/api/v1/offices", central.base))
-        .bearer_auth(fila_central::demo::HQ_TOKEN)
-        .send()
-        .await
-        .expect("offices")
-        .json()
-        .await
-        .expect("json");
+    let offices = hq_get(&client, &central.base, "/api/v1/offices").await;
     let lag = offices[0]["sync_lag_seconds"].as_f64().expect("a lag once changes arrived");
     assert!(lag < 3.0, "sync lag {lag} s");
     // Headquarters sees the live queue: who waits, which counter calls whom.
-    let queue: Value = client
-        .get(format!("{}/api/v1/offices/centro/queue", central.base))
-        .bearer_auth(fila_central::demo::HQ_TOKEN)
-        .send()
-        .await
-        .expect("queue")
-        .json()
-        .await
-        .expect("json");
+    let queue = hq_get(&client, &central.base, "/api/v1/offices/centro/queue").await;
     assert_eq!(queue["waiting"], 2, "{queue}");
     let counter =
         queue["counters"].as_array().expect("counters").iter().find(|c| c["counter"] == "1").expect("counter 1");
@@ -216,15 +209,7 @@ async fn the_office_keeps_serving_while_central_is_down_and_both_converge_when_i
     let central = start_central(port, central_dir.path()).await;
     wait_until_central_has(&client, &central.base, &day, &expected).await;
     // Headquarters' KPIs, computed from the documents, count what happened during the outage.
-    let kpis: Value = client
-        .get(format!("{}/api/v1/kpis?office=centro&from={day}&to={day}", central.base))
-        .bearer_auth(fila_central::demo::HQ_TOKEN)
-        .send()
-        .await
-        .expect("kpis")
-        .json()
-        .await
-        .expect("json");
+    let kpis = hq_get(&client, &central.base, &format!("/api/v1/kpis?office=centro&from={day}&to={day}")).await;
     let total = &kpis["total"];
     assert_eq!(total["tickets_issued"], 5, "{kpis}");
     assert_eq!(total["tickets_called"], 2, "{kpis}");
@@ -481,15 +466,7 @@ async fn an_office_edit_made_offline_merges_with_headquarters_edit_by_the_rule()
     let started = Instant::now();
     loop {
         let office = office_json(&client, &edge.base).await;
-        let hq: Value = client
-            .get(format!("{}/api/v1/offices/centro/config", central.base))
-            .bearer_auth(fila_central::demo::HQ_TOKEN)
-            .send()
-            .await
-            .expect("config")
-            .json()
-            .await
-            .unwrap_or(Value::Null);
+        let hq = hq_get(&client, &central.base, "/api/v1/offices/centro/config").await;
         let merged_here = office["services"][0]["name"] == "Mesa de entradas"
             && office["counters"][1]["services"] == json!(["general", "pagos"]);
         let merged_there = hq["services"][0]["name"] == "Mesa de entradas"
