@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use automerge::AutoCommit;
 use fila_protocol::doc::day::read_day;
 use fila_protocol::doc::keys::{config_doc_id, day_doc_id};
+use fila_protocol::doc::load_chunks;
 use fila_protocol::doc::DocError;
 use fila_protocol::sync::{PeerSync, SyncError};
 use fila_protocol::wire::{Frame, FrameError};
@@ -548,27 +549,6 @@ impl OfficeSlot {
 
     fn is_current(&self, generation: u64) -> bool {
         self.status().current.as_ref().is_some_and(|(current, _)| *current == generation)
-    }
-}
-
-/// One load of all chunks is much faster than one `load_incremental` per chunk; a damaged chunk
-/// makes it fail, and then the tolerant chunk-by-chunk path keeps whatever loads.
-fn load_chunks(doc_id: &str, chunks: &[Vec<u8>]) -> AutoCommit {
-    if chunks.is_empty() {
-        return AutoCommit::new();
-    }
-    match AutoCommit::load(&chunks.concat()) {
-        Ok(doc) => doc,
-        Err(error) => {
-            tracing::warn!(doc = doc_id, %error, "document does not load whole; loading chunk by chunk");
-            let mut doc = AutoCommit::new();
-            for (n, chunk) in chunks.iter().enumerate() {
-                if let Err(error) = doc.load_incremental(chunk) {
-                    tracing::error!(doc = doc_id, chunk = n, %error, "chunk skipped");
-                }
-            }
-            doc
-        }
     }
 }
 

@@ -129,9 +129,10 @@ fn headquarters_config(store: &dyn Store, settings: &Settings) -> Option<fila_pr
 fn access_log() -> middleware::Logger {
     middleware::Logger::new("%s %{path}xi %Dms").custom_request_replace("path", |request| {
         let path = request.path();
-        match path.find("/track/").or_else(|| path.strip_prefix("/t/").map(|_| 0)) {
-            Some(_) => format!("{} [tracking path]", request.method()),
-            None => format!("{} {}", request.method(), path),
+        if path.contains("/track/") || path.starts_with("/t/") {
+            format!("{} [tracking path]", request.method())
+        } else {
+            format!("{} {}", request.method(), path)
         }
     })
 }

@@ -44,15 +44,24 @@ struct Peer {
     sync: PeerSync,
     /// A past day, loaded from the store; `None` for the current day, which the office holds.
     doc: Option<AutoCommit>,
+    /// The sync state as last stored: it is written again only when it changed, not on every
+    /// batch the office commits.
+    stored: Vec<u8>,
 }
 
 impl Peer {
     fn load(store: &dyn Store, doc_id: &str, doc: Option<AutoCommit>) -> Peer {
-        let sync = match store.get_meta(&state_key(doc_id)) {
-            Ok(Some(bytes)) => PeerSync::restore(&bytes).unwrap_or_default(),
-            _ => PeerSync::new(),
-        };
-        Peer { sync, doc }
+        let stored = store.get_meta(&state_key(doc_id)).ok().flatten().unwrap_or_default();
+        let sync = PeerSync::restore(&stored).unwrap_or_default();
+        Peer { sync, doc, stored }
+    }
+
+    /// Keep the sync state across restarts; losing it costs only bytes on the next reconnect.
+    fn store_state(&mut self, store: &dyn Store, doc_id: &str) {
+        let state = self.sync.persist();
+        if state != self.stored && store.put_meta(&state_key(doc_id), &state).is_ok() {
+            self.stored = state;
+        }
     }
 }
 
@@ -144,7 +153,7 @@ impl SyncWindow {
                 }
             }
         };
-        let _ = store.put_meta(&state_key(doc_id), &peer.sync.persist());
+        peer.store_state(store, doc_id);
         self.seal_if_held(store, doc_id);
         Ok(received)
     }
@@ -172,7 +181,7 @@ impl SyncWindow {
                     None => break,
                 });
             }
-            let _ = store.put_meta(&state_key(doc_id), &peer.sync.persist());
+            peer.store_state(store, doc_id);
         }
         frames
     }
@@ -224,7 +233,7 @@ impl SyncWindow {
         if !doc_id.contains("/day/") {
             return;
         }
-        let Some(Peer { sync, doc: Some(doc) }) = self.peers.get_mut(doc_id) else { return };
+        let Some(Peer { sync, doc: Some(doc), .. }) = self.peers.get_mut(doc_id) else { return };
         let ours = doc.get_heads();
         let held = sync.their_heads().is_some_and(|theirs| ours.iter().all(|h| theirs.contains(h)));
         if held && store.put_meta(&index_key(doc_id), SEALED).and_then(|()| store.flush()).is_ok() {
@@ -236,8 +245,5 @@ impl SyncWindow {
 
 fn load(store: &dyn Store, doc_id: &str) -> Option<AutoCommit> {
     let chunks = store.chunks(doc_id).ok()?;
-    let mut doc = AutoCommit::load(&chunks.concat()).ok()?;
-    // Prime the save cursor so `save_after` and later saves write only new changes.
-    doc.save_incremental();
-    Some(doc)
+    Some(fila_protocol::doc::load_chunks(doc_id, &chunks))
 }

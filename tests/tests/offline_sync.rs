@@ -383,6 +383,12 @@ async fn office_json(client: &reqwest::Client, edge: &str) -> Value {
     client.get(format!("{edge}/api/v1/office")).send().await.expect("office").json().await.expect("json")
 }
 
+/// The office admin's configuration edit at the edge; returns the HTTP status.
+async fn edit_config(client: &reqwest::Client, edge: &str, token: &str, config: &Value) -> StatusCode {
+    let response = client.put(format!("{edge}/api/v1/admin/config")).bearer_auth(token).json(config).send().await;
+    response.expect("edit").status()
+}
+
 async fn login(client: &reqwest::Client, edge: &str, user: &str, password: &str) -> String {
     let login: Value = client
         .post(format!("{edge}/api/v1/login"))
@@ -426,37 +432,16 @@ async fn an_office_edit_made_offline_merges_with_headquarters_edit_by_the_rule()
     let admin = login(&client, &edge.base, "admin", "admin").await;
     let mut at_office = config.clone();
     at_office["counters"][1]["services"] = json!(["general", "pagos"]);
-    let response = client
-        .put(format!("{}/api/v1/admin/config", edge.base))
-        .bearer_auth(&admin)
-        .json(&at_office)
-        .send()
-        .await
-        .expect("edit");
-    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(edit_config(&client, &edge.base, &admin, &at_office).await, StatusCode::OK);
     let office = office_json(&client, &edge.base).await;
     assert_eq!(office["counters"][1]["services"], json!(["general", "pagos"]), "the local edit applies at once");
     // A bad local edit is refused by name.
     let mut broken = at_office.clone();
     broken["counters"][0]["services"] = json!(["visas"]);
-    let response = client
-        .put(format!("{}/api/v1/admin/config", edge.base))
-        .bearer_auth(&admin)
-        .json(&broken)
-        .send()
-        .await
-        .expect("edit");
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(edit_config(&client, &edge.base, &admin, &broken).await, StatusCode::BAD_REQUEST);
     // An agent may not edit the configuration.
     let ana = login(&client, &edge.base, "ana", "1234").await;
-    let response = client
-        .put(format!("{}/api/v1/admin/config", edge.base))
-        .bearer_auth(&ana)
-        .json(&at_office)
-        .send()
-        .await
-        .expect("edit");
-    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(edit_config(&client, &edge.base, &ana, &at_office).await, StatusCode::FORBIDDEN);
     issue(&client, &edge.base).await;
     edge.stop().await;
 

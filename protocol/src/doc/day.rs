@@ -58,29 +58,11 @@ impl DayDoc {
 
     /// A day document from its stored chunks (a snapshot and/or incremental saves, in order).
     pub fn load(chunks: &[Vec<u8>], actor: &[u8]) -> Result<(Self, Day), DocError> {
-        // One load of all chunks at once is much faster than one load_incremental per chunk;
-        // a damaged tail makes it fail, and then the tolerant chunk-by-chunk path takes over.
-        let mut doc = match AutoCommit::load(&chunks.concat()) {
-            Ok(doc) => doc,
-            Err(error) => {
-                tracing::warn!(%error, "day document does not load whole; loading chunk by chunk");
-                let mut doc = AutoCommit::new();
-                for chunk in chunks {
-                    // A damaged chunk costs its changes, not the day: sync brings them back.
-                    if let Err(error) = doc.load_incremental(chunk) {
-                        tracing::error!(%error, "day chunk skipped");
-                    }
-                }
-                doc
-            }
-        };
+        let mut doc = super::load_chunks("day", chunks);
         if doc.get_heads().is_empty() {
             return Err(DocError::Empty);
         }
         doc.set_actor(ActorId::from(actor));
-        // A loaded document's save cursor starts empty: without this the first incremental save
-        // after every start would write the whole day again.
-        doc.save_incremental();
         let mut day_doc = DayDoc {
             tickets: scalar::map(&doc, &ROOT, keys::TICKETS)?,
             counters: scalar::map(&doc, &ROOT, keys::COUNTERS)?,
