@@ -241,6 +241,10 @@
           if (seq !== S.actionSeq) { loadAgain = true; continue; }
           S.queue = q;
           absorbParked(q);
+          if (isSupervisor()) {
+            // Device health is secondary: a failure here must not hide the queue.
+            S.devices = await api('GET', '/api/v1/devices', null, S.token).catch(() => S.devices);
+          }
           render();
         } while (loadAgain && S.token);
       } finally {
@@ -579,7 +583,10 @@
     renderParked();
     renderAlerts();
     renderRecent();
-    if (isSupervisor()) renderOverview();
+    if (isSupervisor()) {
+      renderOverview();
+      renderDevices();
+    }
   }
 
   function renderCounter(c) {
@@ -730,11 +737,12 @@
     const alerts = (S.queue && S.queue.alerts) || [];
     $('alerts-empty').hidden = alerts.length > 0;
     $('alerts-panel').classList.toggle('has-alerts', alerts.length > 0);
-    reconcileList($('alerts'), alerts, (a) => a.kind + ':' + a.ticket, (a) => a.message || '',
+    reconcileList($('alerts'), alerts, (a) => a.kind + ':' + (a.ticket || a.device), (a) => a.message || '',
       (a) => {
         const key = 'counter.alert.' + a.kind;
-        const headline = window.FilaI18n.has(key) ? t(key, { ticket: a.ticket }) : (a.ticket + ': ' + (a.kind || ''));
-        return h('li', { class: 'alert-item', 'data-number': a.ticket },
+        const subject = a.ticket || deviceName(a.device);
+        const headline = window.FilaI18n.has(key) ? t(key, { ticket: a.ticket, device: subject }) : (subject + ': ' + (a.kind || ''));
+        return h('li', { class: 'alert-item', 'data-number': a.ticket || null, 'data-device': a.device || null },
           h('span', null, headline, a.message ? h('small', null, a.message) : null));
       });
   }
@@ -769,6 +777,30 @@
       h('td', null, h('span', { class: statusBadgeClass(c.status) }, t('counterStatus.' + c.status))),
       h('td', null, c.agent || t('common.none')),
       h('td', { class: 'num' }, c.current ? c.current.number + ' · ' + t('status.' + c.current.status) : t('common.none')))));
+  }
+
+  /** A device as staff know it: "Display of Puesto 4", "Printer entrada". */
+  function deviceName(id) {
+    const d = (S.devices || []).find((x) => x.id === id);
+    if (!d) return id || '';
+    if (d.counter) {
+      const c = findCounter(d.counter);
+      return t('counter.deviceDisplay', { counter: (c && c.name) || d.counter });
+    }
+    return t('counter.deviceKind.' + d.kind, { id: d.id });
+  }
+
+  function renderDevices() {
+    const devices = S.devices || [];
+    $('devices-empty').hidden = devices.length > 0;
+    $('devices-overview').replaceChildren(...devices.map((d) => {
+      const state = d.online === true ? 'online' : d.online === false ? 'offline' : 'unknown';
+      const detail = [d.paper ? t('counter.paper.' + d.paper) : null, d.last_error].filter(Boolean).join(' · ');
+      return h('tr', { 'data-device': d.id },
+        h('td', null, h('strong', null, deviceName(d.id))),
+        h('td', null, h('span', { class: 'badge ' + (state === 'online' ? 'badge-open' : state === 'offline' ? 'badge-danger' : '') }, t('counter.device.' + state))),
+        h('td', null, detail || t('common.none')));
+    }));
   }
 
   function renderSelect() {

@@ -110,6 +110,7 @@
     ctx: null,
     wanted: false,     // the user asked for sound (remembered for the session)
     queue: [],
+    boxSilent: false,  // the box said it cannot speak (no espeak-ng): use the browser's voice
     playing: false,
   };
 
@@ -224,6 +225,32 @@
     });
   }
 
+  /**
+   * Plays the call the box spoke with espeak-ng (the same phrase as spokenCall).
+   * Resolves false when the box cannot speak (404) or anything fails, so the
+   * caller falls back to the browser's speech.
+   */
+  async function playBoxAudio(call) {
+    const ctx = sound.ctx;
+    if (!ctx || ctx.state !== 'running' || sound.boxSilent || !call.counter) return false;
+    try {
+      const query = new URLSearchParams({ ticket: call.number, counter: call.counter, lang: window.lang() });
+      const response = await fetch('/api/v1/audio/call?' + query.toString());
+      if (response.status === 404) { sound.boxSilent = true; return false; }
+      if (!response.ok) return false;
+      const buffer = await ctx.decodeAudioData(await response.arrayBuffer());
+      const source = ctx.createBufferSource();
+      source.buffer = buffer;
+      source.connect(ctx.destination);
+      const ended = new Promise((resolve) => { source.onended = resolve; });
+      source.start();
+      await Promise.race([ended, sleep(buffer.duration * 1000 + 1000)]);
+      return true;
+    } catch (_) {
+      return false;
+    }
+  }
+
   function announce(call) {
     if (!sound.wanted) return;
     sound.queue.push(call);
@@ -237,10 +264,13 @@
     try {
       while (sound.queue.length && sound.wanted) {
         const call = sound.queue.shift();
-        await chime();
-        // Numeric ids are read as "puesto cuatro"; others by their display name.
-        const counter = /^\d+$/.test(String(call.counter || '')) ? call.counter : counterLabel(call);
-        await speak(window.spokenCall(call.number, counter, window.lang()));
+        // The box's own voice (chime included) when it has one; else the browser's.
+        if (!(await playBoxAudio(call))) {
+          await chime();
+          // Numeric ids are read as "puesto cuatro"; others by their display name.
+          const counter = /^\d+$/.test(String(call.counter || '')) ? call.counter : counterLabel(call);
+          await speak(window.spokenCall(call.number, counter, window.lang()));
+        }
         await sleep(500);
       }
     } finally {

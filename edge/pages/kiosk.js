@@ -197,6 +197,19 @@
     $('ticket-qr').hidden = !qr;
     $('ticket-track-block').classList.toggle('has-qr', !!qr);
     $('ticket-track-label').textContent = t(qr ? 'kiosk.trackLabelQr' : 'kiosk.trackLabel');
+    renderPrint(tk.print);
+  }
+
+  /**
+   * What became of the paper ticket. When the printer could not print it (out of
+   * paper, cover open, offline), this screen IS the ticket: say so plainly.
+   */
+  function renderPrint(print) {
+    const el = $('ticket-print');
+    el.hidden = !print;
+    el.classList.toggle('is-warning', !!print && !print.printed);
+    if (!print) return;
+    el.textContent = t(print.printed ? 'kiosk.printed' : 'kiosk.notPrinted');
   }
 
   function renderError() {

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use crate::auth::{hash_password, sha256_hex, Role};
+use crate::devices::settings::{BusSpec, DisplayKind, DisplaySettings, PrinterSettings};
 use crate::settings::{KioskSettings, Settings, UserSettings};
 
 /// The demo kiosk's device token (a real office gets random ones: `fila-edge kiosk-token`).
@@ -35,6 +36,106 @@ pub fn settings(listen: SocketAddr, data_dir: PathBuf) -> Settings {
         .collect();
     settings.kiosks = vec![KioskSettings { id: "entrada".into(), token_sha256: sha256_hex(KIOSK_TOKEN) }];
     settings
+}
+
+/// Devices for the demo without hardware, so a newcomer sees tickets printed and displays lit:
+/// a printer emulator on a local TCP port (tickets appear in the terminal and in
+/// `<data>/printed/`), Modbus displays for counters 1-3 on an emulated RS-485 line (a pty), and,
+/// when a broker answers on 127.0.0.1:1883, MQTT displays for the other counters. Keep the
+/// returned value alive as long as the edge runs.
+pub async fn emulated_devices(settings: &mut Settings) -> anyhow::Result<DemoDevices> {
+    use fila_devices::{escpos, modbus, mqtt};
+    use std::time::Duration;
+
+    let (status, status_rx) = tokio::sync::watch::channel(escpos::PrinterStatus::Ok);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let address = listener.local_addr()?.to_string();
+    let options = escpos::EmulatorOptions {
+        profile: escpos::PrinterProfile::default(),
+        out_dir: Some(settings.data_dir.join("printed")),
+        status: status_rx,
+    };
+    tokio::spawn(async move {
+        if let Err(error) = escpos::serve_tcp(listener, options).await {
+            tracing::error!(%error, "the demo printer stopped");
+        }
+    });
+    settings.devices.printers.push(PrinterSettings {
+        id: "entrada".into(),
+        kiosks: vec!["entrada".into()],
+        transport: escpos::PrinterTransport::Tcp { address },
+        profile: escpos::PrinterProfile::default(),
+        poll: Duration::from_secs(10),
+    });
+
+    let map = modbus::RegisterMap {
+        text_register: 0x0080,
+        text_chars: 8,
+        encoding: modbus::TextEncoding::Ascii,
+        blink_register: Some(0x0010),
+        brightness_register: None,
+    };
+    let counters: Vec<String> = settings.office.counters.iter().map(|c| c.id.as_str().to_string()).collect();
+    let (wired, wireless) = counters.split_at(counters.len().min(3));
+    let emulator = std::sync::Arc::new(modbus::Emulator::new(
+        wired
+            .iter()
+            .enumerate()
+            .map(|(i, counter)| modbus::EmulatedDisplay { unit: i as u8 + 1, counter: counter.clone(), map: map.clone() })
+            .collect(),
+    ));
+    std::fs::create_dir_all(&settings.data_dir)?;
+    let link = std::path::absolute(settings.data_dir.join("rs485"))?;
+    let serving = emulator.clone();
+    let pty = link.clone();
+    tokio::spawn(async move {
+        if let Err(error) = serving.serve_pty(&pty).await {
+            tracing::error!(%error, "the demo displays stopped");
+        }
+    });
+    // The edge opens the line at start: wait for the emulator to make it.
+    for _ in 0..50 {
+        if link.exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    settings.devices.buses.push(BusSpec {
+        id: "rs485".into(),
+        settings: modbus::BusSettings { path: link, baud: 9600, timeout_ms: 200, retries: 2 },
+    });
+    for (i, counter) in wired.iter().enumerate() {
+        settings.devices.displays.push(DisplaySettings {
+            counter: counter.clone(),
+            kind: DisplayKind::Modbus { bus: "rs485".into(), unit: i as u8 + 1, map: map.clone() },
+        });
+    }
+
+    let broker = tokio::time::timeout(Duration::from_millis(300), tokio::net::TcpStream::connect("127.0.0.1:1883")).await;
+    if matches!(broker, Ok(Ok(_))) {
+        let mqtt_settings = mqtt::MqttSettings::default();
+        for counter in wireless {
+            let (shown, _) = tokio::sync::watch::channel(None);
+            let (mqtt_settings, office, counter) = (mqtt_settings.clone(), settings.office.id.clone(), counter.clone());
+            settings.devices.displays.push(DisplaySettings { counter: counter.clone(), kind: DisplayKind::Mqtt });
+            tokio::spawn(async move {
+                if let Err(error) = mqtt::run_display(&mqtt_settings, &office, &counter, shown).await {
+                    tracing::error!(%error, counter, "the demo MQTT display stopped");
+                }
+            });
+        }
+        settings.devices.mqtt = Some(mqtt_settings);
+        println!("  devices:  printer, Modbus displays for counters {wired:?}, MQTT displays for {wireless:?}");
+    } else {
+        println!("  devices:  printer, Modbus displays for counters {wired:?} (no MQTT broker on 127.0.0.1:1883)");
+    }
+    Ok(DemoDevices { _printer_status: status, _displays: emulator })
+}
+
+/// The demo's emulated devices; they stop when the runtime does.
+pub struct DemoDevices {
+    _printer_status: tokio::sync::watch::Sender<fila_devices::escpos::PrinterStatus>,
+    _displays: std::sync::Arc<fila_devices::modbus::Emulator>,
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod demo;
+pub mod devices;
 pub mod http;
 pub mod office_loop;
 pub mod settings;
@@ -29,6 +30,7 @@ pub struct App {
     port: u16,
     office: OfficeHandle,
     link: Option<tokio::task::JoinHandle<()>>,
+    devices: Arc<devices::Devices>,
 }
 
 impl App {
@@ -46,7 +48,7 @@ impl App {
                 .with_context(|| format!("cannot open the store in {}", store_dir.display()))?,
         );
         let office_config = headquarters_config(store.as_ref(), &settings).unwrap_or_else(|| settings.office.clone());
-        let office = office_loop::spawn(office_config, store.clone(), clock)?;
+        let office = office_loop::spawn(office_config, store.clone(), clock.clone())?;
 
         let auth = Arc::new(Auth::new(&settings.users, &settings.kiosks));
         for (key, id) in store.scan_meta(http::KIOSK_META_PREFIX)? {
@@ -59,12 +61,23 @@ impl App {
             tracing::info!(url = %central.url, "syncing with central");
             tokio::spawn(sync_client::run(central, office.clone(), link_status.clone()))
         });
+        let base_url = settings.public_url.clone().unwrap_or_else(|| format!("http://{}", settings.listen));
+        let kiosks = settings.kiosks.iter().map(|k| k.id.clone()).collect();
+        let devices = Arc::new(devices::Devices::start(
+            &settings.devices,
+            kiosks,
+            office.clone(),
+            &settings.data_dir,
+            base_url,
+            clock.clone(),
+        ));
         let state = web::Data::new(AppState {
             office: office.clone(),
             auth,
             store,
             public_url: settings.public_url.clone(),
             central: settings.central.is_some().then_some(link_status),
+            devices: devices.clone(),
         });
         let listener =
             TcpListener::bind(settings.listen).with_context(|| format!("cannot listen on {}", settings.listen))?;
@@ -77,7 +90,7 @@ impl App {
         .listen(listener)?
         .run();
         tracing::info!(office = %settings.office.id, port, "edge listening");
-        Ok(App { server, port, office, link })
+        Ok(App { server, port, office, link, devices })
     }
 
     pub fn port(&self) -> u16 {
@@ -100,6 +113,7 @@ impl App {
             link.abort();
         }
         self.office.shutdown().await;
+        self.devices.shutdown().await;
         tracing::info!("edge stopped");
         Ok(())
     }

@@ -30,6 +30,9 @@ enum Mode {
         /// The office's branch token at central.
         #[arg(long, default_value = "demo-branch-token")]
         central_token: String,
+        /// Run without the emulated printer and displays.
+        #[arg(long)]
+        no_devices: bool,
     },
     /// Run the office described by a configuration file.
     Run {
@@ -62,7 +65,7 @@ fn main() -> ExitCode {
             println!("token        = \"{token}\"\ntoken_sha256 = \"{}\"", auth::sha256_hex(&token));
             ExitCode::SUCCESS
         }
-        Mode::Demo { listen, data, central, central_token } => serve(|| {
+        Mode::Demo { listen, data, central, central_token, no_devices } => serve(!no_devices, || {
             let mut settings = demo::settings(listen, data);
             settings.central = central.map(|url| fila_edge::sync_client::CentralSettings { url, token: central_token });
             println!("fila demo office \"{}\" on http://{listen}", settings.office.name);
@@ -71,7 +74,7 @@ fn main() -> ExitCode {
             println!("  display:  http://{listen}/display");
             Ok(settings)
         }),
-        Mode::Run { config } => serve(|| load(&config)),
+        Mode::Run { config } => serve(false, || load(&config)),
     }
 }
 
@@ -104,14 +107,21 @@ fn check_config(file: &PathBuf) -> ExitCode {
     }
 }
 
-fn serve(settings: impl FnOnce() -> anyhow::Result<Settings>) -> ExitCode {
+/// Run the edge until it is stopped; `emulators` adds the demo's emulated devices.
+fn serve(emulators: bool, settings: impl FnOnce() -> anyhow::Result<Settings>) -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sled=warn".into()),
         )
         .init();
-    let result = settings().and_then(|settings| {
-        actix_web::rt::System::new().block_on(async move { App::build(settings)?.run_until_stopped().await })
+    let result = settings().and_then(|mut settings| {
+        actix_web::rt::System::new().block_on(async move {
+            let _devices = match emulators {
+                true => Some(demo::emulated_devices(&mut settings).await?),
+                false => None,
+            };
+            App::build(settings)?.run_until_stopped().await
+        })
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -3,7 +3,7 @@
 //! One file holds everything an installer sets: `[server]` (listen address, data directory),
 //! the office (`[office]`, `[rule]`, `[[services]]`, `[[categories]]`, `[[counters]]`, checked by
 //! the core), `[[users]]` with argon2 password hashes and `[[kiosks]]` with SHA-256 hashes of
-//! their device tokens. Every problem is reported at once.
+//! their device tokens, and `[devices]` (see `devices::settings`). Every problem is reported at once.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -13,6 +13,7 @@ use fila_protocol::limits;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Role;
+use crate::devices::DeviceSettings;
 use crate::sync_client::CentralSettings;
 
 #[derive(Debug, Clone)]
@@ -27,6 +28,8 @@ pub struct Settings {
     pub kiosks: Vec<KioskSettings>,
     /// The headquarters aggregator to sync with, if any.
     pub central: Option<CentralSettings>,
+    /// Printers, counter displays, MQTT devices and spoken calls.
+    pub devices: DeviceSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -94,6 +97,7 @@ impl Settings {
         };
         let users: Vec<UserSettings> = take_list(&mut table, "users", &mut problems);
         let kiosks: Vec<KioskSettings> = take_list(&mut table, "kiosks", &mut problems);
+        let devices = table.remove("devices");
         let central: Option<RawCentral> = match table.remove("central") {
             None => None,
             Some(value) => value.try_into().map_or_else(
@@ -169,6 +173,11 @@ impl Settings {
             }
         };
 
+        let devices = match devices {
+            Some(value) => DeviceSettings::parse(value, office.as_ref(), &mut problems),
+            None => DeviceSettings::default(),
+        };
+
         match (problems.is_empty(), listen, office) {
             (true, Some(listen), Some(office)) => Ok(Settings {
                 listen,
@@ -179,6 +188,7 @@ impl Settings {
                 users,
                 kiosks,
                 central: central.map(|c| CentralSettings { url: c.url, token: c.token }),
+                devices,
             }),
             _ => Err(problems),
         }

@@ -71,6 +71,15 @@ impl TicketDto {
     }
 }
 
+/// A ticket just issued, and what became of its printing.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct IssuedDto {
+    #[serde(flatten)]
+    pub ticket: TicketDto,
+    /// None when the kiosk has no printer.
+    pub print: Option<crate::devices::PrintOutcome>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct CallDto {
     pub seq: u32,
@@ -164,9 +173,15 @@ pub struct QueueDto {
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct AlertDto {
-    /// legal_wait: a preferential ticket at or near its legal maximum wait.
+    /// legal_wait: a preferential ticket at or near its legal maximum wait; device_offline,
+    /// printer_paper_out, printer_paper_low, printer_cover_open: a device needs a hand.
     pub kind: String,
-    pub ticket: String,
+    /// The ticket of a legal_wait alert.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<String>,
+    /// The device of a device alert.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
     pub message: String,
 }
 

@@ -1,20 +1,22 @@
 //! Issuing tickets: the kiosk's one job.
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use fila_protocol::office::{Command, Priority};
 use fila_protocol::{CategoryId, ServiceId, Timestamp};
 
 use super::caller::{Caller, ISSUERS};
-use super::dto::{IssueRequest, TicketDto};
+use super::dto::{IssueRequest, IssuedDto};
 use super::error::{ApiError, ErrorBody};
 use super::{render, AppState};
 
-/// Issue a ticket. Answers only once the ticket is on disk.
+/// Issue a ticket. Answers only once the ticket is on disk; then prints it at the kiosk's printer,
+/// if it has one, and says whether it did (if not, the kiosk shows the ticket on screen).
 #[utoipa::path(post, path = "/api/v1/tickets", tag = "kiosk", request_body = IssueRequest,
-    responses((status = 201, body = TicketDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses((status = 201, body = IssuedDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
               (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn issue(
+    request: HttpRequest,
     caller: Caller,
     state: web::Data<AppState>,
     body: web::Json<IssueRequest>,
@@ -33,5 +35,12 @@ pub async fn issue(
         Command::Issue { service: ServiceId::new(body.service), priority, token: crate::auth::tracking_token() };
     let dto = state.office.send_with(command, render::ticket_reply(true)).await?;
     tracing::info!(ticket = %dto.number, kiosk = %caller.id, "ticket issued");
-    Ok(HttpResponse::Created().json(dto))
+    // The ticket is durable and numbered: printing can only add to it, never hold it back.
+    let base_url = state.public_url.clone().unwrap_or_else(|| {
+        let info = request.connection_info();
+        format!("{}://{}", info.scheme(), info.host())
+    });
+    let print = crate::devices::ticket_print(&dto, &state.office.config(), &base_url, state.devices.lang());
+    let print = state.devices.print(&caller.id, print).await;
+    Ok(HttpResponse::Created().json(IssuedDto { ticket: dto, print }))
 }

@@ -30,6 +30,15 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
             &[("", heard as f64 / 1000.0)],
         );
     }
+    let devices = state.devices.health.all();
+    if !devices.is_empty() {
+        let online: Vec<(String, f64)> = devices
+            .iter()
+            .map(|d| (format!("device=\"{}\",kind=\"{}\"", d.id, d.kind), f64::from(u8::from(d.online == Some(true)))))
+            .collect();
+        let labelled: Vec<(&str, f64)> = online.iter().map(|(l, v)| (l.as_str(), *v)).collect();
+        metric(&mut text, "fila_edge_device_online", "gauge", "1 while the device answers", &labelled);
+    }
     Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(text))
 }
 

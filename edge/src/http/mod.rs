@@ -7,12 +7,13 @@ mod counter;
 pub mod dto;
 pub mod error;
 mod events;
+mod devices;
 mod kiosk;
 mod metrics;
 mod openapi;
 mod pages;
 mod public;
-mod render;
+pub(crate) mod render;
 mod session;
 mod staff;
 
@@ -35,6 +36,7 @@ pub struct AppState {
     pub public_url: Option<String>,
     /// The link to central, when one is configured.
     pub central: Option<Arc<crate::sync_client::LinkStatus>>,
+    pub devices: Arc<crate::devices::Devices>,
 }
 
 pub fn routes(config: &mut web::ServiceConfig) {
@@ -74,6 +76,8 @@ pub fn routes(config: &mut web::ServiceConfig) {
                 .service(at("/counters/{id}/transfer").route(post().to(counter::transfer)))
                 .service(at("/counters/{id}/park").route(post().to(counter::park)))
                 .service(at("/counters/{id}/resume").route(post().to(counter::resume)))
+                .service(at("/devices").route(get().to(devices::list)))
+                .service(at("/audio/call").route(get().to(devices::call_audio)))
                 .service(at("/admin/kiosks").route(post().to(admin::add_kiosk)))
                 .service(at("/admin/config").route(web::put().to(admin::edit_config)))
                 .default_service(web::to(not_found)),

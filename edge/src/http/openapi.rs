@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{admin, counter, dto, error, events, kiosk, public, session, staff};
+use super::{admin, counter, devices, dto, error, events, kiosk, public, session, staff};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -18,12 +18,14 @@ use super::{admin, counter, dto, error, events, kiosk, public, session, staff};
         session::login, session::logout,
         admin::add_kiosk, admin::edit_config,
         events::events,
+        devices::list, devices::call_audio,
     ),
     components(schemas(
         dto::TicketDto, dto::CallDto, dto::CallSummary, dto::CounterDto, dto::QueueDto, dto::AlertDto,
         dto::OfficeDto, dto::ServiceDto, dto::CategoryDto, dto::CounterInfoDto, dto::IssueRequest,
         dto::LoginRequest, dto::LoginReply, dto::CallSpecificRequest, dto::ResumeRequest, dto::FinishRequest,
         dto::TransferRequest, dto::CancelRequest, dto::KioskTokenRequest, dto::KioskTokenReply, dto::HealthDto,
+        dto::IssuedDto, crate::devices::PrintOutcome, crate::devices::DeviceHealth,
         error::ErrorBody, crate::auth::Role,
     )),
     modifiers(&BearerAuth),

@@ -17,7 +17,11 @@ const RECENT_CALLS: usize = 20;
     security(("bearer" = [])))]
 pub async fn queue(caller: Caller, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     caller.require(STAFF, "see the queue")?;
-    let queue = state.office.query(queue_view).await?;
+    let mut queue = state.office.query(queue_view).await?;
+    queue.alerts.extend(state.devices.health.all().iter().filter_map(|device| {
+        let (kind, message) = device.alert()?;
+        Some(AlertDto { kind: kind.into(), ticket: None, device: Some(device.id.clone()), message })
+    }));
     Ok(HttpResponse::Ok().json(queue))
 }
 
@@ -47,7 +51,8 @@ fn queue_view(office: &Office, now: Timestamp) -> QueueDto {
         .filter(|t| rule::legal_alarm_at(config, t).is_some_and(|at| at <= now))
         .map(|t| AlertDto {
             kind: "legal_wait".into(),
-            ticket: t.number.to_string(),
+            ticket: Some(t.number.to_string()),
+            device: None,
             message: format!(
                 "{} has waited {} minutes, near its legal maximum",
                 t.number,

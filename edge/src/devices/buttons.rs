@@ -1,0 +1,68 @@
+//! Hardware kiosk buttons: a press on MQTT asks for a ticket of a service, exactly as a touch
+//! kiosk does, and the ticket comes out of that kiosk's printer. The button box hears back the
+//! number (or why there is none) on its `ticket` topic.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use fila_devices::mqtt::{KioskButton, KioskTicket, MqttLink};
+use fila_protocol::office::{Command, Priority};
+use fila_protocol::{CategoryId, ServiceId};
+
+use super::printers::PrinterPool;
+use super::ticket_print;
+use crate::http::render;
+use crate::office_loop::OfficeHandle;
+
+#[derive(Clone)]
+pub struct Buttons {
+    pub office: OfficeHandle,
+    pub printers: PrinterPool,
+    pub mqtt: Option<MqttLink>,
+    /// Kiosks allowed to ask for tickets by button.
+    pub kiosks: Arc<BTreeSet<String>>,
+    /// Where citizens reach this box, for the QR code.
+    pub base_url: String,
+    pub lang: fila_devices::Lang,
+}
+
+impl Buttons {
+    pub fn press(&self, kiosk: String, button: KioskButton) {
+        let buttons = self.clone();
+        tokio::spawn(async move {
+            let reply = buttons.issue(&kiosk, button).await;
+            if let Some(mqtt) = &buttons.mqtt {
+                if let Ok(payload) = serde_json::to_vec(&reply) {
+                    mqtt.publish_event(mqtt.topics().kiosk_ticket(&kiosk), payload).await;
+                }
+            }
+        });
+    }
+
+    async fn issue(&self, kiosk: &str, button: KioskButton) -> KioskTicket {
+        if !self.kiosks.contains(kiosk) {
+            tracing::warn!(kiosk, "button press from a kiosk that is not configured");
+            return KioskTicket { ticket: None, error: Some(format!("kiosk {kiosk:?} is not configured")) };
+        }
+        let priority = match button.category {
+            Some(category) => Priority::Preferential(CategoryId::new(category)),
+            None => Priority::Normal,
+        };
+        let command =
+            Command::Issue { service: ServiceId::new(button.service), priority, token: crate::auth::tracking_token() };
+        match self.office.send_with(command, render::ticket_reply(true)).await {
+            Ok(ticket) => {
+                tracing::info!(ticket = %ticket.number, kiosk, "ticket issued by button");
+                let config = self.office.config();
+                let print = ticket_print(&ticket, &config, &self.base_url, self.lang);
+                let outcome = self.printers.print(kiosk, print).await;
+                let error = outcome.filter(|o| !o.printed).and_then(|o| o.reason);
+                KioskTicket { ticket: Some(ticket.number), error }
+            }
+            Err(error) => {
+                tracing::warn!(kiosk, %error, "button press refused");
+                KioskTicket { ticket: None, error: Some(error.to_string()) }
+            }
+        }
+    }
+}

@@ -1,0 +1,338 @@
+//! Counter displays follow the office: a call lights the counter's display (Modbus and MQTT),
+//! a closed counter blanks it. Displays are sent state, never deltas, so a display that was
+//! away or rebooted shows the right thing as soon as it answers again.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use fila_devices::modbus::{DisplayBus, DisplayContent, RegisterMap};
+use fila_devices::mqtt::{BoardCall, BoardState, CallEvent, DisplayState, Inbound, MqttLink};
+use fila_devices::speech::SpeechEngine;
+use fila_devices::Lang;
+use fila_protocol::office::{CounterStatus, Event, Office};
+use fila_protocol::ticket::TicketStatus;
+use fila_protocol::Timestamp;
+use tokio::sync::{broadcast, mpsc, watch};
+use tracing::Instrument;
+
+use super::buttons::Buttons;
+use super::health::{DeviceHealth, HealthBoard};
+use super::settings::{DisplayKind, DisplaySettings};
+use crate::office_loop::{Clock, OfficeHandle};
+
+/// Blinks when a ticket is called.
+const CALL_BLINKS: u8 = 3;
+/// A display that works is asked this often whether it still does.
+const PROBE_EVERY: Duration = Duration::from_secs(10);
+/// A display that failed is tried again this often.
+const RETRY_EVERY: Duration = Duration::from_secs(3);
+/// Calls kept on the waiting-room board.
+const BOARD_CALLS: usize = 8;
+
+/// What one counter shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Shown {
+    ticket: Option<String>,
+    blink: u8,
+}
+
+pub struct DisplayHub {
+    office: OfficeHandle,
+    clock: Clock,
+    mqtt: Option<MqttLink>,
+    health: HealthBoard,
+    speech: Option<Arc<SpeechEngine>>,
+    lang: Lang,
+    /// The Modbus displays of each counter, each fed by its own task.
+    modbus: HashMap<String, Vec<watch::Sender<DisplayContent>>>,
+    /// Counters with an MQTT display whose online state is watched, by health id.
+    mqtt_displays: HashMap<String, String>,
+    board: VecDeque<BoardCall>,
+    seq: u64,
+}
+
+impl DisplayHub {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        office: OfficeHandle,
+        clock: Clock,
+        displays: &[DisplaySettings],
+        buses: &HashMap<String, DisplayBus>,
+        mqtt: Option<MqttLink>,
+        health: &HealthBoard,
+        speech: Option<Arc<SpeechEngine>>,
+        lang: Lang,
+    ) -> Self {
+        let mut modbus: HashMap<String, Vec<watch::Sender<DisplayContent>>> = HashMap::new();
+        let mut mqtt_displays = HashMap::new();
+        for display in displays {
+            let id = display.health_id();
+            match &display.kind {
+                DisplayKind::Modbus { bus, unit, map } => {
+                    health.register(DeviceHealth::new(&id, "display", Some(&display.counter)));
+                    let Some(bus) = buses.get(bus) else { continue };
+                    let (content, wanted) = watch::channel(DisplayContent::Blank);
+                    let driver = ModbusDriver {
+                        id: id.clone(),
+                        bus: bus.clone(),
+                        unit: *unit,
+                        map: map.clone(),
+                        health: health.clone(),
+                        clock: clock.clone(),
+                    };
+                    tokio::spawn(driver.run(wanted).instrument(tracing::info_span!("display", id = %id, unit)));
+                    modbus.entry(display.counter.clone()).or_default().push(content);
+                }
+                DisplayKind::Mqtt => {
+                    health.register(DeviceHealth::new(&id, "mqtt_display", Some(&display.counter)));
+                    mqtt_displays.insert(display.counter.clone(), id);
+                }
+            }
+        }
+        DisplayHub {
+            office,
+            clock,
+            mqtt,
+            health: health.clone(),
+            speech,
+            lang,
+            modbus,
+            mqtt_displays,
+            board: VecDeque::new(),
+            seq: 0,
+        }
+    }
+
+    /// Follow the office until it stops: events from the office loop, messages from MQTT devices.
+    pub async fn run(mut self, mut inbound: Option<mpsc::Receiver<Inbound>>, buttons: Buttons) {
+        let mut events = self.office.subscribe();
+        self.show_everything().await;
+        loop {
+            let message = async {
+                match inbound.as_mut() {
+                    Some(inbound) => inbound.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                event = events.recv() => match event {
+                    Ok(event) => self.on_event(event).await,
+                    Err(broadcast::error::RecvError::Lagged(missed)) => {
+                        tracing::warn!(missed, "display hub fell behind the office; showing the state afresh");
+                        self.show_everything().await;
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return,
+                },
+                message = message => match message {
+                    Some(message) => self.on_inbound(message, &buttons),
+                    None => inbound = None,
+                },
+            }
+        }
+    }
+
+    async fn on_event(&mut self, event: Event) {
+        match event {
+            Event::Called { ticket, .. } => {
+                let Some(counter) = ticket.counter.as_ref().map(|c| c.as_str().to_string()) else { return };
+                let number = ticket.number.to_string();
+                let shown = Shown { ticket: Some(number.clone()), blink: CALL_BLINKS };
+                self.show(&counter, &shown).await;
+                self.announce(&counter, &number, ticket.service.as_str()).await;
+            }
+            Event::CounterChanged { counter, state } if state.status == CounterStatus::Closed => {
+                self.show(counter.as_str(), &Shown { ticket: None, blink: 0 }).await;
+            }
+            Event::DayStarted(_) => {
+                self.board.clear();
+                self.show_everything().await;
+            }
+            _ => {}
+        }
+    }
+
+    fn on_inbound(&mut self, message: Inbound, buttons: &Buttons) {
+        let now = self.now().as_ms();
+        match message {
+            Inbound::Connected => self.health.seen("broker", now),
+            Inbound::Disconnected { error } => self.health.failed("broker", error),
+            Inbound::DisplayStatus { counter, online } => match self.mqtt_displays.get(&counter) {
+                Some(id) => self.health.set_online(id, online, now),
+                None => tracing::debug!(counter, online, "status of a display that is not configured"),
+            },
+            Inbound::KioskButton { kiosk, button } => buttons.press(kiosk, button),
+            Inbound::Rejected { topic, reason } => tracing::warn!(topic, reason, "MQTT message rejected"),
+        }
+    }
+
+    /// Every counter as the office has it now: after a start or a missed event.
+    async fn show_everything(&mut self) {
+        let state = self.office.query(counters_now).await;
+        let Ok((counters, calls)) = state else { return };
+        self.board = calls.into_iter().collect();
+        for (counter, ticket) in counters {
+            self.show(&counter, &Shown { ticket, blink: 0 }).await;
+        }
+        self.publish_board().await;
+    }
+
+    async fn show(&mut self, counter: &str, shown: &Shown) {
+        if let Some(displays) = self.modbus.get(counter) {
+            let content = match &shown.ticket {
+                Some(ticket) => {
+                    DisplayContent::Call { ticket: ticket.clone(), counter: counter.to_string(), blink: shown.blink }
+                }
+                None => DisplayContent::Blank,
+            };
+            for display in displays {
+                display.send_replace(content.clone());
+            }
+        }
+        if let Some(mqtt) = &self.mqtt {
+            let state = DisplayState {
+                seq: self.next_seq(),
+                counter: counter.to_string(),
+                label: self.counter_name(counter),
+                ticket: shown.ticket.clone(),
+                blink: shown.blink,
+                ts: self.now().as_ms(),
+            };
+            if let Ok(payload) = serde_json::to_vec(&state) {
+                mqtt.publish_state(mqtt.topics().display_state(counter), payload).await;
+            }
+        }
+    }
+
+    /// The call for screens, speakers and the board.
+    async fn announce(&mut self, counter: &str, ticket: &str, service: &str) {
+        let ts = self.now().as_ms();
+        self.board.push_front(BoardCall { ticket: ticket.to_string(), counter: counter.to_string(), ts });
+        self.board.truncate(BOARD_CALLS);
+        if let Some(mqtt) = &self.mqtt {
+            let event = CallEvent {
+                seq: self.next_seq(),
+                ticket: ticket.to_string(),
+                counter: counter.to_string(),
+                label: self.counter_name(counter),
+                service: service.to_string(),
+                ts,
+            };
+            if let Ok(payload) = serde_json::to_vec(&event) {
+                mqtt.publish_event(mqtt.topics().call(), payload).await;
+            }
+            self.publish_board().await;
+        }
+        // Made now so the waiting-room page finds it cached when it asks a moment later.
+        if let Some(speech) = self.speech.clone() {
+            let (lang, ticket, counter) = (self.lang, ticket.to_string(), counter.to_string());
+            tokio::spawn(async move {
+                if let Err(error) = speech.call_audio(lang, &ticket, &counter).await {
+                    tracing::warn!(%error, ticket, "spoken call not made");
+                }
+            });
+        }
+    }
+
+    async fn publish_board(&mut self) {
+        let Some(mqtt) = self.mqtt.clone() else { return };
+        let waiting = self.office.query(waiting_by_service).await.unwrap_or_default();
+        let board = BoardState { seq: self.next_seq(), calls: self.board.iter().cloned().collect(), waiting };
+        if let Ok(payload) = serde_json::to_vec(&board) {
+            mqtt.publish_state(mqtt.topics().board_state(), payload).await;
+        }
+    }
+
+    fn counter_name(&self, counter: &str) -> String {
+        let config = self.office.config();
+        config.counters.iter().find(|c| c.id.as_str() == counter).map_or_else(|| counter.to_string(), |c| c.name.clone())
+    }
+
+    /// Increasing across restarts too (it starts from the clock), so displays can drop stale states.
+    fn next_seq(&mut self) -> u64 {
+        self.seq = (self.seq + 1).max(self.now().as_ms().max(0) as u64);
+        self.seq
+    }
+
+    fn now(&self) -> Timestamp {
+        self.clock.as_ref()()
+    }
+}
+
+/// Each counter's current ticket (None when closed or idle), and the latest calls.
+fn counters_now(office: &Office, _now: Timestamp) -> (Vec<(String, Option<String>)>, Vec<BoardCall>) {
+    let day = office.day();
+    let counters = office
+        .config()
+        .counters
+        .iter()
+        .map(|c| {
+            let state = day.counter(&c.id);
+            let ticket = match state.status {
+                CounterStatus::Closed => None,
+                _ => state.current.and_then(|t| office.ticket(t)).map(|t| t.number.to_string()),
+            };
+            (c.id.as_str().to_string(), ticket)
+        })
+        .collect();
+    let calls = day
+        .calls
+        .iter()
+        .rev()
+        .take(BOARD_CALLS)
+        .map(|call| BoardCall { ticket: call.number.to_string(), counter: call.counter.as_str().into(), ts: call.at.as_ms() })
+        .collect();
+    (counters, calls)
+}
+
+fn waiting_by_service(office: &Office, _now: Timestamp) -> BTreeMap<String, u32> {
+    let mut waiting: BTreeMap<String, u32> =
+        office.config().services.iter().map(|s| (s.id.as_str().to_string(), 0)).collect();
+    for ticket in office.day().tickets.values().filter(|t| t.status == TicketStatus::Waiting) {
+        *waiting.entry(ticket.service.as_str().to_string()).or_default() += 1;
+    }
+    waiting
+}
+
+/// One Modbus display: shows the latest wanted content, retries while it does not answer.
+struct ModbusDriver {
+    id: String,
+    bus: DisplayBus,
+    unit: u8,
+    map: RegisterMap,
+    health: HealthBoard,
+    clock: Clock,
+}
+
+impl ModbusDriver {
+    async fn run(self, mut wanted: watch::Receiver<DisplayContent>) {
+        let mut dirty = true;
+        loop {
+            if dirty {
+                let content = wanted.borrow_and_update().clone();
+                match self.bus.show(self.unit, &self.map, &content).await {
+                    Ok(()) => {
+                        dirty = false;
+                        self.health.seen(&self.id, self.clock.as_ref()().as_ms());
+                    }
+                    Err(error) => self.health.failed(&self.id, error.to_string()),
+                }
+            }
+            let wait = if dirty { RETRY_EVERY } else { PROBE_EVERY };
+            tokio::select! {
+                changed = wanted.changed() => match changed {
+                    Ok(()) => dirty = true,
+                    Err(_) => return,
+                },
+                _ = tokio::time::sleep(wait), if !dirty => {
+                    if let Err(error) = self.bus.probe(self.unit, &self.map).await {
+                        self.health.failed(&self.id, error.to_string());
+                        // It may come back blank after a power cut: show it again once it answers.
+                        dirty = true;
+                    }
+                }
+                _ = tokio::time::sleep(wait), if dirty => {}
+            }
+        }
+    }
+}

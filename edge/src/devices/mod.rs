@@ -1,0 +1,153 @@
+//! Device orchestration: the edge turns office events into device commands (`fila_devices`
+//! knows nothing of queues). Printers, displays and the MQTT link each run in tasks of their
+//! own; none of them is ever awaited by the office loop, so a dead device cannot hold up
+//! issuing or calling. What each device is doing is on the [`HealthBoard`].
+
+mod buttons;
+mod displays;
+pub mod health;
+mod printers;
+pub mod settings;
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+use std::sync::Arc;
+
+use fila_devices::escpos::TicketPrint;
+use fila_devices::modbus::DisplayBus;
+use fila_devices::mqtt::MqttLink;
+use fila_devices::speech::{CallAudio, SpeechEngine};
+use fila_devices::Lang;
+use fila_protocol::OfficeConfig;
+use tokio::task::JoinHandle;
+use tracing::Instrument;
+
+use crate::http::dto::TicketDto;
+use crate::office_loop::{Clock, OfficeHandle};
+pub use health::{DeviceHealth, HealthBoard};
+pub use printers::{PrintOutcome, PrinterPool};
+pub use settings::DeviceSettings;
+
+/// The office's devices, as handlers see them. Cheap to share behind an `Arc`.
+pub struct Devices {
+    pub health: HealthBoard,
+    printers: PrinterPool,
+    speech: Option<Arc<SpeechEngine>>,
+    lang: Lang,
+    mqtt: Option<MqttLink>,
+    hub: Option<JoinHandle<()>>,
+}
+
+impl Devices {
+    /// Start every configured device's task. `kiosks` may press hardware buttons; `base_url` is
+    /// where citizens' phones reach this box (for the QR code on buttons' tickets).
+    pub fn start(
+        settings: &DeviceSettings,
+        kiosks: BTreeSet<String>,
+        office: OfficeHandle,
+        data_dir: &Path,
+        base_url: String,
+        clock: Clock,
+    ) -> Devices {
+        let health = HealthBoard::default();
+        let (mqtt, inbound) = match &settings.mqtt {
+            Some(mqtt) => {
+                health.register(DeviceHealth::new("broker", "broker", None));
+                let (link, inbound) = fila_devices::mqtt::spawn(mqtt, &office.config().id);
+                (Some(link), Some(inbound))
+            }
+            None => (None, None),
+        };
+        let mut buses = HashMap::new();
+        for bus in &settings.buses {
+            match DisplayBus::open_serial(&bus.settings) {
+                Ok(handle) => {
+                    buses.insert(bus.id.clone(), handle);
+                }
+                Err(error) => tracing::error!(bus = %bus.id, path = %bus.settings.path.display(), %error,
+                    "cannot open the RS-485 bus; its displays stay dark"),
+            }
+        }
+        let speech = settings.speech.then(|| Arc::new(SpeechEngine::new(data_dir.join("audio"))));
+        if speech.as_ref().is_some_and(|s| !s.available()) {
+            tracing::info!("espeak-ng is not installed: screens speak with the browser's voice");
+        }
+        let printers = PrinterPool::start(&settings.printers, &health, mqtt.clone(), clock.clone());
+        let kiosks = kiosks.into_iter().chain(settings.printers.iter().flat_map(|p| p.kiosks.clone())).collect();
+        let buttons = buttons::Buttons {
+            office: office.clone(),
+            printers: printers.clone(),
+            mqtt: mqtt.clone(),
+            kiosks: Arc::new(kiosks),
+            base_url,
+            lang: settings.lang,
+        };
+        let hub = (!settings.displays.is_empty() || mqtt.is_some() || speech.is_some()).then(|| {
+            let hub = displays::DisplayHub::new(
+                office,
+                clock,
+                &settings.displays,
+                &buses,
+                mqtt.clone(),
+                &health,
+                speech.clone(),
+                settings.lang,
+            );
+            tokio::spawn(hub.run(inbound, buttons).instrument(tracing::info_span!("devices")))
+        });
+        Devices { health, printers, speech, lang: settings.lang, mqtt, hub }
+    }
+
+    /// Print a ticket at the kiosk's printer; `None` when it has none.
+    pub async fn print(&self, kiosk: &str, ticket: TicketPrint) -> Option<PrintOutcome> {
+        self.printers.print(kiosk, ticket).await
+    }
+
+    pub fn lang(&self) -> Lang {
+        self.lang
+    }
+
+    /// The chime and spoken call as one WAV, made (or found in the cache) on this box.
+    pub async fn call_audio(&self, lang: Lang, ticket: &str, counter: &str) -> Option<CallAudio> {
+        let speech = self.speech.as_ref()?;
+        match speech.call_audio(lang, ticket, counter).await {
+            Ok(audio) => audio,
+            Err(error) => {
+                tracing::warn!(%error, ticket, "spoken call not made");
+                None
+            }
+        }
+    }
+
+    /// Tell MQTT devices the edge is going away, and stop.
+    pub async fn shutdown(&self) {
+        if let Some(hub) = &self.hub {
+            hub.abort();
+        }
+        if let Some(mqtt) = &self.mqtt {
+            mqtt.shutdown().await;
+        }
+    }
+}
+
+/// A ticket as the printer lays it out.
+pub fn ticket_print(ticket: &TicketDto, config: &OfficeConfig, base_url: &str, lang: Lang) -> TicketPrint {
+    let issued = jiff::Timestamp::from_millisecond(ticket.issued_at)
+        .map(|at| at.to_zoned(config.time_zone.clone()).strftime("%d/%m/%Y %H:%M").to_string())
+        .unwrap_or_default();
+    let preferential = ticket
+        .category
+        .as_ref()
+        .map(|id| config.categories.iter().find(|c| c.id.as_str() == id).map_or_else(|| id.clone(), |c| c.name.clone()));
+    TicketPrint {
+        office: config.name.clone(),
+        number: ticket.number.clone(),
+        service: ticket.service_name.clone(),
+        issued_at: issued,
+        ahead: ticket.people_ahead.unwrap_or(0),
+        wait_minutes: ticket.estimated_wait_minutes,
+        tracking_url: ticket.tracking_url.as_ref().map(|path| format!("{}{path}", base_url.trim_end_matches('/'))),
+        preferential,
+        lang,
+    }
+}

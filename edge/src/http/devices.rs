@@ -1,0 +1,67 @@
+//! Devices as staff see them, and the spoken call as the waiting-room screen plays it.
+
+use actix_web::{web, HttpResponse};
+use fila_devices::Lang;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::caller::{Caller, STAFF};
+use super::error::{ApiError, ErrorBody};
+use super::AppState;
+use crate::devices::DeviceHealth;
+
+/// Every configured device: online, paper, last error.
+#[utoipa::path(get, path = "/api/v1/devices", tag = "staff",
+    responses((status = 200, body = [DeviceHealth]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn list(caller: Caller, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    caller.require(STAFF, "see the devices")?;
+    Ok(HttpResponse::Ok().json(state.devices.health.all()))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct CallAudioQuery {
+    /// A ticket number as called, e.g. A-023.
+    pub ticket: String,
+    /// A counter of this office.
+    pub counter: String,
+    /// es or en; the office's language when absent.
+    #[serde(default)]
+    pub lang: Option<String>,
+}
+
+/// The chime and the spoken call as one WAV, made on this box. 404 when the box cannot speak
+/// (no espeak-ng): the screen then uses the browser's own voice.
+#[utoipa::path(get, path = "/api/v1/audio/call", tag = "public", params(CallAudioQuery),
+    responses((status = 200, content_type = "audio/wav", description = "chime and spoken call"),
+              (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn call_audio(state: web::Data<AppState>, query: web::Query<CallAudioQuery>) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    // Only phrases the office could call: anyone may ask, and each new phrase costs a synthesis.
+    if query.ticket.parse::<fila_protocol::TicketNumber>().is_err() {
+        return Err(ApiError::bad_request("bad_ticket", format!("{:?} is not a ticket number like A-023", query.ticket)));
+    }
+    let config = state.office.config();
+    if !config.counters.iter().any(|c| c.id.as_str() == query.counter) {
+        return Err(ApiError::bad_request("bad_counter", format!("{:?} is not a counter of this office", query.counter)));
+    }
+    let lang = match query.lang.as_deref() {
+        None => state.devices.lang(),
+        Some("es") => Lang::Es,
+        Some("en") => Lang::En,
+        Some(other) => return Err(ApiError::bad_request("bad_lang", format!("{other:?} is not es or en"))),
+    };
+    let audio = state
+        .devices
+        .call_audio(lang, &query.ticket, &query.counter)
+        .await
+        .ok_or_else(|| ApiError::NotFound("this box cannot speak; use the browser's voice".into()))?;
+    let wav = tokio::fs::read(&audio.path)
+        .await
+        .map_err(|e| ApiError::NotFound(format!("the spoken call is not available: {e}")))?;
+    Ok(HttpResponse::Ok()
+        .content_type("audio/wav")
+        .insert_header(("Cache-Control", "public, max-age=86400"))
+        .body(wav))
+}
