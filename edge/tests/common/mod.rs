@@ -129,3 +129,6 @@ impl TestEdge {
         health["tickets_today"].as_u64().expect("count")
     }
 }
+
+/// Pseudo-terminal pairs are not safe to open from several threads at once.
+pub static PTY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
