@@ -42,3 +42,33 @@ fn a_kiosk_token_comes_with_its_hash() {
     };
     assert_eq!(fila_edge::auth::sha256_hex(&value("token ")), value("token_sha256"));
 }
+
+#[test]
+fn check_config_lists_every_device_problem_at_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("edge.toml");
+    let office = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/demo/office.toml")).expect("demo");
+    let devices = "\n[devices]\n\
+         [[devices.printers]]\nid = \"p1\"\ntransport = \"usb\"\n\
+         [[devices.printers]]\nid = \"p2\"\ntransport = \"tcp\"\npath = \"/dev/usb/lp0\"\n\
+         [[devices.display_models]]\nid = \"m\"\ntext_register = 0\ntext_chars = 0\n\
+         [[devices.buses]]\nid = \"rs485\"\npath = \"/dev/ttyUSB0\"\n\
+         [[devices.displays]]\ncounter = \"1\"\nbus = \"nowhere\"\nunit = 0\nmodel = \"m\"\n\
+         [[devices.displays]]\ncounter = \"99\"\nbus = \"rs485\"\nunit = 2\nmodel = \"other\"\n\
+         [[devices.displays]]\ncounter = \"2\"\nmqtt = true\n";
+    std::fs::write(&file, office + devices).expect("write");
+    let (ok, text) = fila_edge(&["check-config", file.to_str().expect("path")]);
+    assert!(!ok, "{text}");
+    for problem in [
+        "devices.printers[0].transport",
+        "devices.printers[1].address",
+        "devices.display_models[0]",
+        "devices.displays[0].bus",
+        "devices.displays[0].unit",
+        "devices.displays[1].counter",
+        "devices.displays[1].model",
+        "an MQTT display needs [devices.mqtt]",
+    ] {
+        assert!(text.contains(problem), "{problem:?} missing from:\n{text}");
+    }
+}
