@@ -57,7 +57,9 @@ fn config(port: u16, data: &Path, links: &[std::path::PathBuf], prefix: &str) ->
     }
     for c in 1..=COUNTERS {
         let (bus, unit) = ((c - 1) / PER_BUS, (c - 1) % PER_BUS + 1);
-        text += &format!("[[devices.displays]]\ncounter = \"{c}\"\nbus = \"bus{bus}\"\nunit = {unit}\nmodel = \"led8\"\n\n");
+        text += &format!(
+            "[[devices.displays]]\ncounter = \"{c}\"\nbus = \"bus{bus}\"\nunit = {unit}\nmodel = \"led8\"\n\n"
+        );
     }
     text
 }
@@ -175,7 +177,12 @@ async fn main() {
             .await
             .expect("json");
         let token = login["token"].as_str().expect("token").to_string();
-        http.post(format!("{base}/api/v1/counters/{c}/sign-in")).bearer_auth(&token).json(&json!({})).send().await.expect("sign in");
+        http.post(format!("{base}/api/v1/counters/{c}/sign-in"))
+            .bearer_auth(&token)
+            .json(&json!({}))
+            .send()
+            .await
+            .expect("sign in");
         tokens.push(token);
     }
     for _ in 0..COUNTERS * rounds * 2 {

@@ -81,7 +81,11 @@ pub async fn emulated_devices(settings: &mut Settings) -> anyhow::Result<DemoDev
         wired
             .iter()
             .enumerate()
-            .map(|(i, counter)| modbus::EmulatedDisplay { unit: i as u8 + 1, counter: counter.clone(), map: map.clone() })
+            .map(|(i, counter)| modbus::EmulatedDisplay {
+                unit: i as u8 + 1,
+                counter: counter.clone(),
+                map: map.clone(),
+            })
             .collect(),
     ));
     std::fs::create_dir_all(&settings.data_dir)?;
@@ -111,7 +115,8 @@ pub async fn emulated_devices(settings: &mut Settings) -> anyhow::Result<DemoDev
         });
     }
 
-    let broker = tokio::time::timeout(Duration::from_millis(300), tokio::net::TcpStream::connect("127.0.0.1:1883")).await;
+    let broker =
+        tokio::time::timeout(Duration::from_millis(300), tokio::net::TcpStream::connect("127.0.0.1:1883")).await;
     if matches!(broker, Ok(Ok(_))) {
         let mqtt_settings = mqtt::MqttSettings::default();
         for counter in wireless {

@@ -25,8 +25,11 @@ async fn with_printer(settings: &mut Settings, out: &Path, status: PrinterStatus
     let (set_status, status_rx) = watch::channel(status);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let address = listener.local_addr().expect("address").to_string();
-    let options =
-        escpos::EmulatorOptions { profile: PrinterProfile::default(), out_dir: Some(out.to_path_buf()), status: status_rx };
+    let options = escpos::EmulatorOptions {
+        profile: PrinterProfile::default(),
+        out_dir: Some(out.to_path_buf()),
+        status: status_rx,
+    };
     tokio::spawn(escpos::serve_tcp(listener, options));
     settings.devices.printers.push(PrinterSettings {
         id: "entrada".into(),
@@ -187,8 +190,8 @@ async fn a_call_lights_the_counters_display_and_closing_the_counter_blanks_it() 
     assert_eq!(status, StatusCode::OK);
 
     let shown = |unit: u8| displays.shown(unit).unwrap_or_default();
-    eventually("counter 1's display", async || shown(1).contains("A001").then_some(())).await;
-    eventually("counter 2's display", async || shown(2).contains("A002").then_some(())).await;
+    eventually("counter 1's display", async || shown(1).contains("A-001").then_some(())).await;
+    eventually("counter 2's display", async || shown(2).contains("A-002").then_some(())).await;
     assert!(shown(1).trim_end().ends_with('1'), "the counter is on the display: {:?}", shown(1));
 
     let (status, _) = edge.act(&ana, "1", "finish", json!({})).await;
@@ -196,7 +199,7 @@ async fn a_call_lights_the_counters_display_and_closing_the_counter_blanks_it() 
     let (status, body) = edge.act(&ana, "1", "close", json!({})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     eventually("counter 1's display blank", async || shown(1).trim().is_empty().then_some(())).await;
-    assert!(shown(2).contains("A002"), "the other display is untouched");
+    assert!(shown(2).contains("A-002"), "the other display is untouched");
 
     let supervisor = edge.login("sara").await;
     let (_, devices) = edge.get("/api/v1/devices", Some(&supervisor)).await;
@@ -226,14 +229,18 @@ async fn a_display_that_stops_answering_is_an_alert_and_never_blocks_calling() {
 
     let alert = eventually("the offline alert", async || {
         let (_, queue) = edge.get("/api/v1/queue", Some(&supervisor)).await;
-        queue["alerts"].as_array()?.iter().find(|a| a["kind"] == "device_offline" && a["device"] == "display-1").cloned()
+        queue["alerts"]
+            .as_array()?
+            .iter()
+            .find(|a| a["kind"] == "device_offline" && a["device"] == "display-1")
+            .cloned()
     })
     .await;
     assert!(alert["message"].as_str().expect("message").contains("counter 1"), "{alert}");
 
     // It answers again: it shows the ticket called while it was away.
     displays.set_silent(1, false);
-    eventually("the display back", async || displays.shown(1)?.contains("A001").then_some(())).await;
+    eventually("the display back", async || displays.shown(1)?.contains("A-001").then_some(())).await;
     edge.stop().await;
 }
 
@@ -276,9 +283,8 @@ async fn the_spoken_call_is_served_only_for_calls_the_office_could_make() {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
         assert_eq!(body["error"], code, "{query}: {body}");
     }
-    let response = reqwest::get(format!("{}/api/v1/audio/call?ticket=A-023&counter=4&lang=es", edge.base))
-        .await
-        .expect("request");
+    let response =
+        reqwest::get(format!("{}/api/v1/audio/call?ticket=A-023&counter=4&lang=es", edge.base)).await.expect("request");
     let espeak = std::process::Command::new("espeak-ng").arg("--version").output().is_ok();
     if espeak {
         assert_eq!(response.status(), StatusCode::OK);
@@ -353,12 +359,15 @@ async fn mqtt_displays_show_calls_and_hardware_buttons_issue_tickets() {
     let ana = edge.at_counter("ana", "1").await;
     let (status, _) = edge.act(&ana, "1", "call-next", json!({})).await;
     assert_eq!(status, StatusCode::OK);
-    let state = tokio::time::timeout(Duration::from_secs(5), shown.wait_for(|s| s.as_ref().is_some_and(|s| s.ticket.is_some())))
-        .await
-        .expect("the display heard the call")
-        .expect("display running")
-        .clone()
-        .expect("state");
+    let state = tokio::time::timeout(
+        Duration::from_secs(5),
+        shown.wait_for(|s| s.as_ref().is_some_and(|s| s.ticket.is_some())),
+    )
+    .await
+    .expect("the display heard the call")
+    .expect("display running")
+    .clone()
+    .expect("state");
     assert_eq!(state.ticket.as_deref(), Some("A-001"));
     assert_eq!(state.label, "Puesto 1");
 

@@ -103,8 +103,10 @@ async fn run(device: Device) -> anyhow::Result<()> {
                 blink_register: Some(0x0010),
                 brightness_register: None,
             };
-            let displays =
-                units.iter().map(|&unit| EmulatedDisplay { unit, counter: unit.to_string(), map: map.clone() }).collect();
+            let displays = units
+                .iter()
+                .map(|&unit| EmulatedDisplay { unit, counter: unit.to_string(), map: map.clone() })
+                .collect();
             println!("Modbus displays {units:?} on {}", link.display());
             modbus::Emulator::new(displays).serve_pty(&link).await?;
         }

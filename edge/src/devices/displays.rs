@@ -189,7 +189,7 @@ impl DisplayHub {
                 display.send_replace(content.clone());
             }
         }
-        if let Some(mqtt) = &self.mqtt {
+        if let Some(mqtt) = self.mqtt.clone() {
             let state = DisplayState {
                 seq: self.next_seq(),
                 counter: counter.to_string(),
@@ -209,7 +209,7 @@ impl DisplayHub {
         let ts = self.now().as_ms();
         self.board.push_front(BoardCall { ticket: ticket.to_string(), counter: counter.to_string(), ts });
         self.board.truncate(BOARD_CALLS);
-        if let Some(mqtt) = &self.mqtt {
+        if let Some(mqtt) = self.mqtt.clone() {
             let event = CallEvent {
                 seq: self.next_seq(),
                 ticket: ticket.to_string(),
@@ -245,7 +245,11 @@ impl DisplayHub {
 
     fn counter_name(&self, counter: &str) -> String {
         let config = self.office.config();
-        config.counters.iter().find(|c| c.id.as_str() == counter).map_or_else(|| counter.to_string(), |c| c.name.clone())
+        config
+            .counters
+            .iter()
+            .find(|c| c.id.as_str() == counter)
+            .map_or_else(|| counter.to_string(), |c| c.name.clone())
     }
 
     /// Increasing across restarts too (it starts from the clock), so displays can drop stale states.
@@ -280,7 +284,11 @@ fn counters_now(office: &Office, _now: Timestamp) -> (Vec<(String, Option<String
         .iter()
         .rev()
         .take(BOARD_CALLS)
-        .map(|call| BoardCall { ticket: call.number.to_string(), counter: call.counter.as_str().into(), ts: call.at.as_ms() })
+        .map(|call| BoardCall {
+            ticket: call.number.to_string(),
+            counter: call.counter.as_str().into(),
+            ts: call.at.as_ms(),
+        })
         .collect();
     (counters, calls)
 }

@@ -47,8 +47,12 @@ impl DeviceHealth {
         };
         match self.paper.as_deref() {
             Some("out") => return Some(("printer_paper_out", format!("printer {} is out of paper", self.id))),
-            Some("cover_open") => return Some(("printer_cover_open", format!("printer {} has its cover open", self.id))),
-            Some("near_end") => return Some(("printer_paper_low", format!("printer {} is running out of paper", self.id))),
+            Some("cover_open") => {
+                return Some(("printer_cover_open", format!("printer {} has its cover open", self.id)))
+            }
+            Some("near_end") => {
+                return Some(("printer_paper_low", format!("printer {} is running out of paper", self.id)))
+            }
             Some("offline") => return Some(("device_offline", format!("printer {} is offline", self.id))),
             _ => {}
         }

@@ -135,10 +135,9 @@ pub fn ticket_print(ticket: &TicketDto, config: &OfficeConfig, base_url: &str, l
     let issued = jiff::Timestamp::from_millisecond(ticket.issued_at)
         .map(|at| at.to_zoned(config.time_zone.clone()).strftime("%d/%m/%Y %H:%M").to_string())
         .unwrap_or_default();
-    let preferential = ticket
-        .category
-        .as_ref()
-        .map(|id| config.categories.iter().find(|c| c.id.as_str() == id).map_or_else(|| id.clone(), |c| c.name.clone()));
+    let preferential = ticket.category.as_ref().map(|id| {
+        config.categories.iter().find(|c| c.id.as_str() == id).map_or_else(|| id.clone(), |c| c.name.clone())
+    });
     TicketPrint {
         office: config.name.clone(),
         number: ticket.number.clone(),

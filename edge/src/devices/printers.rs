@@ -33,11 +33,21 @@ pub struct PrintOutcome {
 
 impl PrintOutcome {
     fn printed(printer: &str, status: PrinterStatus) -> Self {
-        PrintOutcome { printed: true, printer: Some(printer.into()), status: Some(status.as_str().into()), reason: None }
+        PrintOutcome {
+            printed: true,
+            printer: Some(printer.into()),
+            status: Some(status.as_str().into()),
+            reason: None,
+        }
     }
 
     fn failed(printer: &str, status: Option<&str>, reason: String) -> Self {
-        PrintOutcome { printed: false, printer: Some(printer.into()), status: status.map(str::to_string), reason: Some(reason) }
+        PrintOutcome {
+            printed: false,
+            printer: Some(printer.into()),
+            status: status.map(str::to_string),
+            reason: Some(reason),
+        }
     }
 }
 
@@ -142,7 +152,9 @@ impl Worker {
                     // A ticket may have used the last of the paper: the next citizen should know.
                     self.refresh().await;
                 }
-                _ = poll.tick() => self.refresh().await,
+                _ = poll.tick() => {
+                    self.refresh().await;
+                }
             }
         }
     }
@@ -180,15 +192,22 @@ impl Worker {
     async fn refresh(&mut self) -> PrinterStatus {
         let id = self.settings.id.clone();
         let status = match self.connect().await {
-            Ok(printer) => {
-                let status = printer.status().await;
-                self.health.seen(&id, self.clock.as_ref()().as_ms());
-                status
-            }
+            Ok(printer) => printer.status().await,
             Err(error) => {
                 self.health.failed(&id, error);
                 PrinterStatus::Offline
             }
+        };
+        let status = if status == PrinterStatus::Unknown && self.answers {
+            // It used to answer: silence now means the link or the printer is gone.
+            self.printer = None;
+            self.health.failed(&id, "the printer stopped answering status queries".into());
+            PrinterStatus::Offline
+        } else {
+            if status != PrinterStatus::Offline {
+                self.health.seen(&id, self.clock.as_ref()().as_ms());
+            }
+            status
         };
         self.answers |= status != PrinterStatus::Unknown && status != PrinterStatus::Offline;
         self.health.set_paper(&id, status.as_str());

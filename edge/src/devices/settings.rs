@@ -50,7 +50,7 @@ use fila_protocol::ids::is_valid_id;
 use serde::Deserialize;
 
 /// The devices of one office, checked.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct DeviceSettings {
     pub lang: Lang,
     pub speech: bool,
@@ -58,6 +58,20 @@ pub struct DeviceSettings {
     pub printers: Vec<PrinterSettings>,
     pub buses: Vec<BusSpec>,
     pub displays: Vec<DisplaySettings>,
+}
+
+impl Default for DeviceSettings {
+    /// No devices; spoken calls when the box can speak.
+    fn default() -> Self {
+        DeviceSettings {
+            lang: Lang::Es,
+            speech: true,
+            mqtt: None,
+            printers: Vec::new(),
+            buses: Vec::new(),
+            displays: Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -146,7 +160,6 @@ struct RawPrinter {
 fn default_poll_secs() -> u64 {
     15
 }
-
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -283,13 +296,19 @@ impl DeviceSettings {
                         match models.get(&model) {
                             Some(map) => Some(DisplayKind::Modbus { bus, unit, map: map.clone() }),
                             None => {
-                                problem(format!("{at}.model"), format!("no [[devices.display_models]] has id {model:?}"));
+                                problem(
+                                    format!("{at}.model"),
+                                    format!("no [[devices.display_models]] has id {model:?}"),
+                                );
                                 None
                             }
                         }
                     }
                     _ => {
-                        problem(at.clone(), "a display is either `mqtt = true` or has `bus`, `unit` and `model`".into());
+                        problem(
+                            at.clone(),
+                            "a display is either `mqtt = true` or has `bus`, `unit` and `model`".into(),
+                        );
                         None
                     }
                 }
@@ -297,7 +316,10 @@ impl DeviceSettings {
             if let Some(kind) = kind {
                 let display = DisplaySettings { counter: d.counter, kind };
                 if !counters.insert(display.health_id()) {
-                    problem(format!("{at}.counter"), format!("counter {:?} has two displays of one kind", display.counter));
+                    problem(
+                        format!("{at}.counter"),
+                        format!("counter {:?} has two displays of one kind", display.counter),
+                    );
                 }
                 settings.displays.push(display);
             }

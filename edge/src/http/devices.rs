@@ -36,15 +36,24 @@ pub struct CallAudioQuery {
 #[utoipa::path(get, path = "/api/v1/audio/call", tag = "public", params(CallAudioQuery),
     responses((status = 200, content_type = "audio/wav", description = "chime and spoken call"),
               (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn call_audio(state: web::Data<AppState>, query: web::Query<CallAudioQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn call_audio(
+    state: web::Data<AppState>,
+    query: web::Query<CallAudioQuery>,
+) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     // Only phrases the office could call: anyone may ask, and each new phrase costs a synthesis.
     if query.ticket.parse::<fila_protocol::TicketNumber>().is_err() {
-        return Err(ApiError::bad_request("bad_ticket", format!("{:?} is not a ticket number like A-023", query.ticket)));
+        return Err(ApiError::bad_request(
+            "bad_ticket",
+            format!("{:?} is not a ticket number like A-023", query.ticket),
+        ));
     }
     let config = state.office.config();
     if !config.counters.iter().any(|c| c.id.as_str() == query.counter) {
-        return Err(ApiError::bad_request("bad_counter", format!("{:?} is not a counter of this office", query.counter)));
+        return Err(ApiError::bad_request(
+            "bad_counter",
+            format!("{:?} is not a counter of this office", query.counter),
+        ));
     }
     let lang = match query.lang.as_deref() {
         None => state.devices.lang(),
@@ -60,8 +69,5 @@ pub async fn call_audio(state: web::Data<AppState>, query: web::Query<CallAudioQ
     let wav = tokio::fs::read(&audio.path)
         .await
         .map_err(|e| ApiError::NotFound(format!("the spoken call is not available: {e}")))?;
-    Ok(HttpResponse::Ok()
-        .content_type("audio/wav")
-        .insert_header(("Cache-Control", "public, max-age=86400"))
-        .body(wav))
+    Ok(HttpResponse::Ok().content_type("audio/wav").insert_header(("Cache-Control", "public, max-age=86400")).body(wav))
 }

@@ -4,10 +4,10 @@
 mod admin;
 pub mod caller;
 mod counter;
+mod devices;
 pub mod dto;
 pub mod error;
 mod events;
-mod devices;
 mod kiosk;
 mod metrics;
 mod openapi;
