@@ -245,6 +245,39 @@ async fn a_display_that_stops_answering_is_an_alert_and_never_blocks_calling() {
 }
 
 #[tokio::test]
+async fn an_rs485_adapter_plugged_in_after_the_start_shows_the_current_call() {
+    let _pty = common::PTY.lock().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut settings = settings(dir.path());
+    let link = dir.path().join("rs485-late");
+    settings.devices.buses.push(BusSpec {
+        id: "rs485".into(),
+        settings: BusSettings { path: link.clone(), baud: 9600, timeout_ms: 100, retries: 1 },
+    });
+    settings.devices.displays.push(DisplaySettings {
+        counter: "1".into(),
+        kind: DisplayKind::Modbus { bus: "rs485".into(), unit: 1, map: led_map() },
+    });
+    let edge = spawn_settings(settings, fila_edge::office_loop::system_clock()).await;
+    let supervisor = edge.login("sara").await;
+    edge.issue("general").await;
+    let ana = edge.at_counter("ana", "1").await;
+    let (status, _) = edge.act(&ana, "1", "call-next", json!({})).await;
+    assert_eq!(status, StatusCode::OK, "calling works with the line missing");
+    eventually("the display reported offline", async || {
+        let (_, devices) = edge.get("/api/v1/devices", Some(&supervisor)).await;
+        (devices.as_array()?.iter().find(|d| d["id"] == "display-1")?["online"] == false).then_some(())
+    })
+    .await;
+
+    let display = modbus::Emulator::new(vec![EmulatedDisplay { unit: 1, counter: "1".into(), map: led_map() }]);
+    let serving = display.clone();
+    tokio::spawn(async move { serving.serve_pty(&link).await });
+    eventually("the late display lit", async || display.shown(1)?.contains("A-001").then_some(())).await;
+    edge.stop().await;
+}
+
+#[tokio::test]
 async fn devices_are_for_staff_and_metrics_show_them() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut settings = settings(dir.path());

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
-use fila_devices::modbus::{DisplayBus, DisplayContent, RegisterMap};
+use fila_devices::modbus::{BusSettings, DisplayBus, DisplayContent, DisplayError, RegisterMap};
 use fila_devices::mqtt::{BoardCall, BoardState, CallEvent, DisplayState, Inbound, MqttLink};
 use fila_devices::speech::SpeechEngine;
 use fila_devices::Lang;
@@ -58,7 +58,7 @@ impl DisplayHub {
         office: OfficeHandle,
         clock: Clock,
         displays: &[DisplaySettings],
-        buses: &HashMap<String, DisplayBus>,
+        buses: &HashMap<String, BusSettings>,
         mqtt: Option<MqttLink>,
         health: &HealthBoard,
         speech: Option<Arc<SpeechEngine>>,
@@ -66,12 +66,14 @@ impl DisplayHub {
     ) -> Self {
         let mut modbus: HashMap<String, Vec<watch::Sender<DisplayContent>>> = HashMap::new();
         let mut mqtt_displays = HashMap::new();
+        let mut lines = HashMap::new();
         for display in displays {
             let id = display.health_id();
             match &display.kind {
                 DisplayKind::Modbus { bus, unit, map } => {
                     health.register(DeviceHealth::new(&id, "display", Some(&display.counter)));
-                    let Some(bus) = buses.get(bus) else { continue };
+                    let Some(settings) = buses.get(bus) else { continue };
+                    let bus = lines.entry(settings.path.clone()).or_insert_with(|| SharedBus::new(settings.clone()));
                     let (content, wanted) = watch::channel(DisplayContent::Blank);
                     let driver = ModbusDriver {
                         id: id.clone(),
@@ -302,10 +304,54 @@ fn waiting_by_service(office: &Office, _now: Timestamp) -> BTreeMap<String, u32>
     waiting
 }
 
+/// One RS-485 line, shared by its displays, opened when first needed and again after it was lost
+/// (a USB adapter unplugged and plugged back, or absent when the edge started).
+#[derive(Clone)]
+struct SharedBus {
+    settings: BusSettings,
+    /// The open bus and its generation, so a display reporting an old bus lost cannot close a
+    /// newer one another display has just opened.
+    open: Arc<std::sync::Mutex<(u64, Option<DisplayBus>)>>,
+}
+
+impl SharedBus {
+    fn new(settings: BusSettings) -> Self {
+        SharedBus { settings, open: Arc::new(std::sync::Mutex::new((0, None))) }
+    }
+
+    fn get(&self) -> Result<(u64, DisplayBus), DisplayError> {
+        let mut open = self.open.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(bus) = &open.1 {
+            return Ok((open.0, bus.clone()));
+        }
+        let bus = DisplayBus::open_serial(&self.settings)?;
+        open.0 += 1;
+        open.1 = Some(bus.clone());
+        tracing::info!(path = %self.settings.path.display(), "RS-485 line open");
+        Ok((open.0, bus))
+    }
+
+    fn lost(&self, generation: u64) {
+        let mut open = self.open.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if open.0 == generation && open.1.take().is_some() {
+            tracing::warn!(path = %self.settings.path.display(), "RS-485 line lost; reopening");
+        }
+    }
+
+    async fn call(&self, run: impl AsyncFnOnce(DisplayBus) -> Result<(), DisplayError>) -> Result<(), DisplayError> {
+        let (generation, bus) = self.get()?;
+        let result = run(bus).await;
+        if let Err(DisplayError::Io(_) | DisplayError::BusClosed) = &result {
+            self.lost(generation);
+        }
+        result
+    }
+}
+
 /// One Modbus display: shows the latest wanted content, retries while it does not answer.
 struct ModbusDriver {
     id: String,
-    bus: DisplayBus,
+    bus: SharedBus,
     unit: u8,
     map: RegisterMap,
     health: HealthBoard,
@@ -318,7 +364,7 @@ impl ModbusDriver {
         loop {
             if dirty {
                 let content = wanted.borrow_and_update().clone();
-                match self.bus.show(self.unit, &self.map, &content).await {
+                match self.bus.call(async |bus| bus.show(self.unit, &self.map, &content).await).await {
                     Ok(()) => {
                         dirty = false;
                         self.health.seen(&self.id, self.clock.as_ref()().as_ms());
@@ -333,7 +379,7 @@ impl ModbusDriver {
                     Err(_) => return,
                 },
                 _ = tokio::time::sleep(wait), if !dirty => {
-                    if let Err(error) = self.bus.probe(self.unit, &self.map).await {
+                    if let Err(error) = self.bus.call(async |bus| bus.probe(self.unit, &self.map).await).await {
                         self.health.failed(&self.id, error.to_string());
                         // It may come back blank after a power cut: show it again once it answers.
                         dirty = true;

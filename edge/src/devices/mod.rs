@@ -14,7 +14,6 @@ use std::path::Path;
 use std::sync::Arc;
 
 use fila_devices::escpos::TicketPrint;
-use fila_devices::modbus::DisplayBus;
 use fila_devices::mqtt::MqttLink;
 use fila_devices::speech::{CallAudio, SpeechEngine};
 use fila_devices::Lang;
@@ -58,16 +57,7 @@ impl Devices {
             }
             None => (None, None),
         };
-        let mut buses = HashMap::new();
-        for bus in &settings.buses {
-            match DisplayBus::open_serial(&bus.settings) {
-                Ok(handle) => {
-                    buses.insert(bus.id.clone(), handle);
-                }
-                Err(error) => tracing::error!(bus = %bus.id, path = %bus.settings.path.display(), %error,
-                    "cannot open the RS-485 bus; its displays stay dark"),
-            }
-        }
+        let buses: HashMap<_, _> = settings.buses.iter().map(|b| (b.id.clone(), b.settings.clone())).collect();
         let speech = settings.speech.then(|| Arc::new(SpeechEngine::new(data_dir.join("audio"))));
         if speech.as_ref().is_some_and(|s| !s.available()) {
             tracing::info!("espeak-ng is not installed: screens speak with the browser's voice");

@@ -185,6 +185,9 @@ impl DeviceSettings {
             }
         };
         let mut settings = DeviceSettings { lang: raw.lang, speech: raw.speech, mqtt: raw.mqtt, ..Default::default() };
+        for text in settings.mqtt.as_ref().map(MqttSettings::problems).unwrap_or_default() {
+            problem("devices.mqtt".into(), text);
+        }
 
         let mut ids = BTreeSet::new();
         for (i, p) in raw.printers.into_iter().enumerate() {
@@ -194,6 +197,9 @@ impl DeviceSettings {
             }
             if !ids.insert(p.id.clone()) {
                 problem(format!("{at}.id"), format!("{:?} is defined twice", p.id));
+            }
+            if let Some(kiosk) = p.kiosks.iter().find(|k| !is_valid_id(k)) {
+                problem(format!("{at}.kiosks"), format!("{kiosk:?} is not a kiosk id"));
             }
             let transport = match (p.transport.as_str(), p.address, p.path) {
                 ("tcp", Some(address), None) => Some(PrinterTransport::Tcp { address }),
