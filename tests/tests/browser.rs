@@ -38,7 +38,8 @@ async fn a_ticket_issued_at_the_kiosk_is_called_at_the_counter_and_shown_on_the_
         return;
     }
     let data_dir = tempfile::tempdir().expect("temporary data directory");
-    let settings = demo::settings("127.0.0.1:0".parse().expect("loopback address"), data_dir.path().to_path_buf());
+    let mut settings = demo::settings("127.0.0.1:0".parse().expect("loopback address"), data_dir.path().to_path_buf());
+    let _paper = printer_out_of_paper(&mut settings).await;
     let app = App::build(settings).expect("the edge starts");
     let base = format!("http://127.0.0.1:{}", app.port());
     let server = app.handle();
@@ -74,6 +75,28 @@ async fn a_ticket_issued_at_the_kiosk_is_called_at_the_counter_and_shown_on_the_
     }
 }
 
+/// The kiosk's printer, emulated, has run out of paper: the kiosk's screen must be the ticket.
+async fn printer_out_of_paper(
+    settings: &mut fila_edge::settings::Settings,
+) -> tokio::sync::watch::Sender<fila_devices::escpos::PrinterStatus> {
+    use fila_devices::escpos::{self, PrinterProfile, PrinterStatus};
+    let (paper, status) = tokio::sync::watch::channel(PrinterStatus::Out);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = listener.local_addr().expect("address").to_string();
+    tokio::spawn(escpos::serve_tcp(
+        listener,
+        escpos::EmulatorOptions { profile: PrinterProfile::default(), out_dir: None, status },
+    ));
+    settings.devices.printers.push(fila_edge::devices::settings::PrinterSettings {
+        id: "entrada".into(),
+        kiosks: vec![],
+        transport: escpos::PrinterTransport::Tcp { address },
+        profile: PrinterProfile::default(),
+        poll: Duration::from_millis(200),
+    });
+    paper
+}
+
 async fn scenario(base: String, browsers: Arc<Browsers>) {
     // The display learns about calls from the event stream, so it is open before anything happens.
     let display = browsers.open("display").await;
@@ -87,6 +110,9 @@ async fn scenario(base: String, browsers: Arc<Browsers>) {
     click(&kiosk, "#priority-none").await;
     let number = text_when(&kiosk, "#ticket-number", "a ticket number", |text| !text.is_empty()).await;
     assert_eq!(number, "A-001", "the first ticket of the day for general attention");
+    let notice = text_when(&kiosk, "#ticket-print", "the printer notice", |text| !text.is_empty()).await;
+    assert!(notice.contains("La impresora no está disponible"), "out of paper, the screen is the ticket: {notice}");
+    shown(&kiosk, "#ticket-qr svg").await;
     keep_screenshot(&kiosk, "kiosk").await;
 
     let counter = browsers.open("counter").await;
