@@ -297,12 +297,19 @@ struct Broker {
 
 impl Broker {
     async fn start() -> Broker {
+        Broker::start_with("allow_anonymous true\n", |_| {}).await
+    }
+
+    /// With more configuration, and files the configuration names made in its directory first.
+    async fn start_with(access: &str, prepare: impl FnOnce(&Path)) -> Broker {
         let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
             .and_then(|socket| socket.local_addr())
             .expect("a free port")
             .port();
         let config = tempfile::tempdir().expect("a temp dir");
-        let text = format!("listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n");
+        prepare(config.path());
+        let access = access.replace("{dir}", &config.path().display().to_string());
+        let text = format!("listener {port} 127.0.0.1\n{access}persistence false\n");
         std::fs::write(config.path().join("mosquitto.conf"), text).expect("config written");
         let mut broker = Broker { port, config, child: None };
         broker.restart().await;
@@ -417,4 +424,40 @@ async fn without_a_broker_the_link_reports_one_outage_not_one_per_retry_and_shut
     let started = tokio::time::Instant::now();
     link.shutdown().await;
     assert!(started.elapsed() < Duration::from_secs(1), "shutdown took {:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn a_broker_with_passwords_lets_the_edge_in_with_its_credentials_only() {
+    let passwd = Path::new("/usr/bin/mosquitto_passwd");
+    if !Path::new(MOSQUITTO).exists() || !passwd.exists() {
+        assert!(std::env::var_os("CI").is_none(), "{MOSQUITTO} or mosquitto_passwd is missing, and CI is set");
+        eprintln!("SKIPPED: {MOSQUITTO} or mosquitto_passwd is missing");
+        return;
+    }
+    let mut broker = Broker::start_with("allow_anonymous false\npassword_file {dir}/passwd\n", |dir| {
+        let made = std::process::Command::new(passwd)
+            .args(["-b", "-c"])
+            .arg(dir.join("passwd"))
+            .args(["fila-edge", "s3cret"])
+            .status()
+            .expect("mosquitto_passwd runs");
+        assert!(made.success());
+    })
+    .await;
+    let office = unique_office();
+    let with = |password: &str| MqttSettings {
+        username: Some("fila-edge".into()),
+        password: Some(password.into()),
+        ..settings(broker.port)
+    };
+
+    let (link, mut inbound) = spawn(&with("wrong"), &office);
+    next_inbound(&mut inbound, |message| matches!(message, Inbound::Disconnected { .. })).await;
+    assert!(!link.connected(), "a wrong password is refused");
+    link.shutdown().await;
+
+    let (link, _inbound) = connected_link(&with("s3cret"), &office).await;
+    assert!(link.connected(), "the right password is let in");
+    link.shutdown().await;
+    broker.kill().await;
 }
