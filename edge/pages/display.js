@@ -236,8 +236,11 @@
     try {
       const query = new URLSearchParams({ ticket: call.number, counter: call.counter, lang: window.lang() });
       const response = await fetch('/api/v1/audio/call?' + query.toString());
-      if (response.status === 404) { sound.boxSilent = true; return false; }
-      if (!response.ok) return false;
+      if (!response.ok) {
+        const body = await response.json().catch(() => ({}));
+        if (body.error === 'no_speech_engine') sound.boxSilent = true;
+        return false;
+      }
       const buffer = await ctx.decodeAudioData(await response.arrayBuffer());
       const source = ctx.createBufferSource();
       source.buffer = buffer;

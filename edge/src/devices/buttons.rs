@@ -2,8 +2,9 @@
 //! kiosk does, and the ticket comes out of that kiosk's printer. The button box hears back the
 //! number (or why there is none) on its `ticket` topic.
 
-use std::collections::BTreeSet;
-use std::sync::Arc;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use fila_devices::mqtt::{KioskButton, KioskTicket, MqttLink};
 use fila_protocol::office::{Command, Priority};
@@ -24,10 +25,18 @@ pub struct Buttons {
     /// Where citizens reach this box, for the QR code.
     pub base_url: String,
     pub lang: fila_devices::Lang,
+    pub last_press: Arc<Mutex<HashMap<String, Instant>>>,
 }
+
+/// The shortest time between two tickets from one button box.
+const PRESS_GAP: Duration = Duration::from_millis(1000);
 
 impl Buttons {
     pub fn press(&self, kiosk: String, button: KioskButton) {
+        if !self.ready(&kiosk) {
+            tracing::warn!(kiosk, "button pressed again too soon; ignored");
+            return;
+        }
         let buttons = self.clone();
         tokio::spawn(async move {
             let reply = buttons.issue(&kiosk, button).await;
@@ -37,6 +46,20 @@ impl Buttons {
                 }
             }
         });
+    }
+
+    /// A stuck or bouncing button must not print a roll of tickets: one press per kiosk per
+    /// `PRESS_GAP`.
+    fn ready(&self, kiosk: &str) -> bool {
+        let now = Instant::now();
+        let mut last = self.last_press.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        match last.get(kiosk) {
+            Some(at) if now.duration_since(*at) < PRESS_GAP => false,
+            _ => {
+                last.insert(kiosk.to_string(), now);
+                true
+            }
+        }
     }
 
     async fn issue(&self, kiosk: &str, button: KioskButton) -> KioskTicket {

@@ -149,6 +149,9 @@ impl DisplayHub {
             Event::DayStarted(_) => {
                 self.board.clear();
                 self.show_everything().await;
+                if let Some(speech) = self.speech.clone() {
+                    tokio::task::spawn_blocking(move || super::prune_audio(&speech));
+                }
             }
             _ => {}
         }

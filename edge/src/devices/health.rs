@@ -41,9 +41,10 @@ impl DeviceHealth {
 
     /// What a supervisor must act on, if anything.
     pub fn alert(&self) -> Option<(&'static str, String)> {
-        let name = match &self.counter {
-            Some(counter) => format!("the display of counter {counter}"),
-            None => format!("{} {}", self.kind, self.id),
+        let name = match (&self.counter, self.kind.as_str()) {
+            (Some(counter), _) => format!("the display of counter {counter}"),
+            (None, "broker") => "the MQTT broker".to_string(),
+            (None, kind) => format!("{kind} {}", self.id),
         };
         match self.paper.as_deref() {
             Some("out") => return Some(("printer_paper_out", format!("printer {} is out of paper", self.id))),

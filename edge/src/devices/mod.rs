@@ -59,6 +59,9 @@ impl Devices {
         };
         let buses: HashMap<_, _> = settings.buses.iter().map(|b| (b.id.clone(), b.settings.clone())).collect();
         let speech = settings.speech.then(|| Arc::new(SpeechEngine::new(data_dir.join("audio"))));
+        if let Some(speech) = speech.clone() {
+            tokio::task::spawn_blocking(move || prune_audio(&speech));
+        }
         if speech.as_ref().is_some_and(|s| !s.available()) {
             tracing::info!("espeak-ng is not installed: screens speak with the browser's voice");
         }
@@ -71,6 +74,7 @@ impl Devices {
             kiosks: Arc::new(kiosks),
             base_url,
             lang: settings.lang,
+            last_press: Default::default(),
         };
         let hub = (!settings.displays.is_empty() || mqtt.is_some() || speech.is_some()).then(|| {
             let hub = displays::DisplayHub::new(
@@ -117,6 +121,31 @@ impl Devices {
         if let Some(mqtt) = &self.mqtt {
             mqtt.shutdown().await;
         }
+    }
+}
+
+/// Spoken calls older than this are deleted at the start of each day: the cache is bounded by the
+/// calls of a few days, not by every phrase the office ever said.
+const AUDIO_KEPT: std::time::Duration = std::time::Duration::from_secs(3 * 24 * 3600);
+
+/// Delete cached spoken calls made before `AUDIO_KEPT` ago (a phrase still in use is simply made
+/// again, in milliseconds).
+fn prune_audio(speech: &SpeechEngine) {
+    let Ok(entries) = std::fs::read_dir(speech.cache_dir()) else { return };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|modified| modified.elapsed().ok())
+            .is_some_and(|age| age > AUDIO_KEPT);
+        if old && std::fs::remove_file(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    if removed > 0 {
+        tracing::info!(removed, "old spoken calls deleted");
     }
 }
 

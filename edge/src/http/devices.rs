@@ -41,13 +41,14 @@ pub async fn call_audio(
     query: web::Query<CallAudioQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
-    // Only phrases the office could call: anyone may ask, and each new phrase costs a synthesis.
-    if query.ticket.parse::<fila_protocol::TicketNumber>().is_err() {
+    // Only calls the office made today: anyone may ask, and each new phrase costs a synthesis
+    // and room on the disk.
+    let Ok(number) = query.ticket.parse::<fila_protocol::TicketNumber>() else {
         return Err(ApiError::bad_request(
             "bad_ticket",
             format!("{:?} is not a ticket number like A-023", query.ticket),
         ));
-    }
+    };
     let config = state.office.config();
     if !config.counters.iter().any(|c| c.id.as_str() == query.counter) {
         return Err(ApiError::bad_request(
@@ -61,11 +62,15 @@ pub async fn call_audio(
         Some("en") => Lang::En,
         Some(other) => return Err(ApiError::bad_request("bad_lang", format!("{other:?} is not es or en"))),
     };
-    let audio = state
-        .devices
-        .call_audio(lang, &query.ticket, &query.counter)
-        .await
-        .ok_or_else(|| ApiError::NotFound("this box cannot speak; use the browser's voice".into()))?;
+    let counter = query.counter.clone();
+    let called = state
+        .office
+        .query(move |office, _| office.day().calls.iter().any(|c| c.number == number && c.counter.as_str() == counter))
+        .await?;
+    if !called {
+        return Err(ApiError::NotFound(format!("{} was not called to counter {} today", query.ticket, query.counter)));
+    }
+    let audio = state.devices.call_audio(lang, &query.ticket, &query.counter).await.ok_or(ApiError::NoSpeech)?;
     let wav = tokio::fs::read(&audio.path)
         .await
         .map_err(|e| ApiError::NotFound(format!("the spoken call is not available: {e}")))?;

@@ -29,6 +29,8 @@ pub enum ApiError {
     BadRequest { code: &'static str, message: String },
     #[error("{0}")]
     NotFound(String),
+    #[error("this box cannot speak (espeak-ng is not installed); use the browser's voice")]
+    NoSpeech,
     #[error("the office is busy; try again in a moment")]
     Busy,
     #[error("internal error")]
@@ -48,6 +50,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "forbidden",
             ApiError::BadRequest { code, .. } => code,
             ApiError::NotFound(_) => "not_found",
+            ApiError::NoSpeech => "no_speech_engine",
             ApiError::Busy => "busy",
             ApiError::Internal(_) => "internal",
         }
@@ -82,7 +85,7 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized | ApiError::BadCredentials => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::NotFound(_) | ApiError::NoSpeech => StatusCode::NOT_FOUND,
             ApiError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
