@@ -103,7 +103,7 @@ async fn main() {
         let displays = (1..=PER_BUS)
             .map(|unit| EmulatedDisplay { unit: unit as u8, counter: (bus * PER_BUS + unit).to_string(), map: map() })
             .collect();
-        let emulator = Arc::new(Emulator::new(displays));
+        let emulator = Arc::new(Emulator::new(displays).quiet());
         let link = dir.path().join(format!("rs485-{bus}"));
         let (serving, pty) = (emulator.clone(), link.clone());
         tokio::spawn(async move { serving.serve_pty(&pty).await });
@@ -214,19 +214,26 @@ async fn main() {
             let ticket = reply["ticket"]["number"].as_str().expect("called a ticket").replace('-', "");
             let key = (counter, ticket);
             let deadline = Instant::now() + Duration::from_secs(5);
-            loop {
+            let seen_at = loop {
                 let done = {
                     let seen = seen.lock().expect("lock");
                     seen.modbus.get(&key).copied().zip(seen.mqtt.get(&key).copied())
                 };
-                if let Some((modbus, mqtt)) = done {
-                    return Some((sent, accepted, modbus, mqtt));
-                }
-                if Instant::now() > deadline {
-                    return None;
+                if done.is_some() || Instant::now() > deadline {
+                    break done;
                 }
                 tokio::time::sleep(Duration::from_micros(200)).await;
+            };
+            // Serve and finish, untimed, so the counter can call again.
+            for action in ["start", "finish"] {
+                http.post(format!("{base}/api/v1/counters/{counter}/{action}"))
+                    .bearer_auth(&token)
+                    .json(&json!({}))
+                    .send()
+                    .await
+                    .expect(action);
             }
+            seen_at.map(|(modbus, mqtt)| (sent, accepted, modbus, mqtt))
         }
     };
     let ms = |from: Instant, to: Instant| to.saturating_duration_since(from).as_secs_f64() * 1000.0;

@@ -55,6 +55,8 @@ pub struct Emulator {
 struct Shared {
     displays: Mutex<BTreeMap<u8, DisplayState>>,
     changes: broadcast::Sender<(u8, String)>,
+    /// Print each change on stdout (a person watching); benchmarks turn it off.
+    print: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Debug)]
@@ -83,7 +85,14 @@ impl Emulator {
             })
             .collect();
         let (changes, _) = broadcast::channel(CHANGES_CAPACITY);
-        Emulator { shared: Arc::new(Shared { displays: Mutex::new(displays), changes }) }
+        let print = std::sync::atomic::AtomicBool::new(true);
+        Emulator { shared: Arc::new(Shared { displays: Mutex::new(displays), changes, print }) }
+    }
+
+    /// Changes are only logged and broadcast, not printed on stdout.
+    pub fn quiet(self) -> Self {
+        self.shared.print.store(false, std::sync::atomic::Ordering::Relaxed);
+        self
     }
 
     /// What the display at `unit` shows now, `None` if there is none.
@@ -194,7 +203,9 @@ impl Shared {
         for (unit, counter, shown) in changed {
             let visible = if shown.trim().is_empty() { "(blank)" } else { shown.trim_end() };
             tracing::info!(unit, counter, shown = visible, "display {counter} (unit {unit}): {visible}");
-            println!("display {counter} (unit {unit}): {visible}");
+            if self.print.load(std::sync::atomic::Ordering::Relaxed) {
+                println!("display {counter} (unit {unit}): {visible}");
+            }
             // No subscriber is fine: nobody is watching.
             let _ = self.changes.send((unit, shown));
         }
