@@ -39,12 +39,13 @@ fn config(port: u16, data: &Path, links: &[std::path::PathBuf], prefix: &str) ->
     let mut text = format!(
         "[server]\nlisten = \"127.0.0.1:{port}\"\ndata = \"{}\"\n\n\
          [office]\nid = \"bench\"\nname = \"Bench office\"\ntime_zone = \"America/Argentina/Buenos_Aires\"\n\n\
-         [[services]]\nid = \"general\"\nprefix = \"A\"\nname = \"General\"\n\n",
+         [[services]]\nid = \"general\"\nprefix = \"A\"\nname = \"General\"\n\n\
+         [[services]]\nid = \"pagos\"\nprefix = \"B\"\nname = \"Pagos\"\n\n",
         data.display()
     );
     let hash = fila_edge::auth::hash_password("bench");
     for c in 1..=COUNTERS {
-        text += &format!("[[counters]]\nid = \"{c}\"\nname = \"Counter {c}\"\nservices = [\"general\"]\n\n");
+        text += &format!("[[counters]]\nid = \"{c}\"\nname = \"Counter {c}\"\nservices = [\"general\", \"pagos\"]\n\n");
         text += &format!(
             "[[users]]\nusername = \"agent{c}\"\nname = \"Agent {c}\"\nrole = \"agent\"\npassword_hash = \"{hash}\"\n\n"
         );
@@ -185,10 +186,12 @@ async fn main() {
             .expect("sign in");
         tokens.push(token);
     }
-    for _ in 0..COUNTERS * rounds * 2 {
+    // Two services: a service numbers at most 999 tickets a day.
+    for i in 0..COUNTERS * rounds * 2 {
+        let service = if i % 2 == 0 { "general" } else { "pagos" };
         http.post(format!("{base}/api/v1/tickets"))
             .bearer_auth(KIOSK_TOKEN)
-            .json(&json!({ "service": "general" }))
+            .json(&json!({ "service": service }))
             .send()
             .await
             .expect("issue");
@@ -211,7 +214,9 @@ async fn main() {
                 .await
                 .expect("json");
             let accepted = Instant::now();
-            let ticket = reply["ticket"]["number"].as_str().expect("called a ticket").replace('-', "");
+            let Some(ticket) = reply["ticket"]["number"].as_str().map(|n| n.replace('-', "")) else {
+                panic!("counter {counter} called no ticket: {reply}");
+            };
             let key = (counter, ticket);
             let deadline = Instant::now() + Duration::from_secs(5);
             let seen_at = loop {

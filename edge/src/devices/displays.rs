@@ -2,16 +2,15 @@
 //! a closed counter blanks it. Displays are sent state, never deltas, so a display that was
 //! away or rebooted shows the right thing as soon as it answers again.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use fila_devices::modbus::{BusSettings, DisplayBus, DisplayContent, DisplayError, RegisterMap};
-use fila_devices::mqtt::{BoardCall, BoardState, CallEvent, DisplayState, Inbound, MqttLink};
+use fila_devices::mqtt::{CallEvent, DisplayState, Inbound, MqttLink};
 use fila_devices::speech::SpeechEngine;
 use fila_devices::Lang;
 use fila_protocol::office::{CounterStatus, Event, Office};
-use fila_protocol::ticket::TicketStatus;
 use fila_protocol::Timestamp;
 use tokio::sync::{broadcast, mpsc, watch};
 use tracing::Instrument;
@@ -27,8 +26,6 @@ const CALL_BLINKS: u8 = 3;
 const PROBE_EVERY: Duration = Duration::from_secs(10);
 /// A display that failed is tried again this often.
 const RETRY_EVERY: Duration = Duration::from_secs(3);
-/// Calls kept on the waiting-room board.
-const BOARD_CALLS: usize = 8;
 
 /// What one counter shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,7 +45,6 @@ pub struct DisplayHub {
     modbus: HashMap<String, Vec<watch::Sender<DisplayContent>>>,
     /// Counters with an MQTT display whose online state is watched, by health id.
     mqtt_displays: HashMap<String, String>,
-    board: VecDeque<BoardCall>,
     seq: u64,
 }
 
@@ -92,18 +88,7 @@ impl DisplayHub {
                 }
             }
         }
-        DisplayHub {
-            office,
-            clock,
-            mqtt,
-            health: health.clone(),
-            speech,
-            lang,
-            modbus,
-            mqtt_displays,
-            board: VecDeque::new(),
-            seq: 0,
-        }
+        DisplayHub { office, clock, mqtt, health: health.clone(), speech, lang, modbus, mqtt_displays, seq: 0 }
     }
 
     /// Follow the office until it stops: events from the office loop, messages from MQTT devices.
@@ -147,7 +132,6 @@ impl DisplayHub {
                 self.show(counter.as_str(), &Shown { ticket: None, blink: 0 }).await;
             }
             Event::DayStarted(_) => {
-                self.board.clear();
                 self.show_everything().await;
                 if let Some(speech) = self.speech.clone() {
                     tokio::task::spawn_blocking(move || super::prune_audio(&speech));
@@ -173,13 +157,10 @@ impl DisplayHub {
 
     /// Every counter as the office has it now: after a start or a missed event.
     async fn show_everything(&mut self) {
-        let state = self.office.query(counters_now).await;
-        let Ok((counters, calls)) = state else { return };
-        self.board = calls.into_iter().collect();
+        let Ok(counters) = self.office.query(counters_now).await else { return };
         for (counter, ticket) in counters {
             self.show(&counter, &Shown { ticket, blink: 0 }).await;
         }
-        self.publish_board().await;
     }
 
     async fn show(&mut self, counter: &str, shown: &Shown) {
@@ -209,11 +190,8 @@ impl DisplayHub {
         }
     }
 
-    /// The call for screens, speakers and the board.
+    /// The call for screens and speakers.
     async fn announce(&mut self, counter: &str, ticket: &str, service: &str) {
-        let ts = self.now().as_ms();
-        self.board.push_front(BoardCall { ticket: ticket.to_string(), counter: counter.to_string(), ts });
-        self.board.truncate(BOARD_CALLS);
         if let Some(mqtt) = self.mqtt.clone() {
             let event = CallEvent {
                 seq: self.next_seq(),
@@ -221,12 +199,11 @@ impl DisplayHub {
                 counter: counter.to_string(),
                 label: self.counter_name(counter),
                 service: service.to_string(),
-                ts,
+                ts: self.now().as_ms(),
             };
             if let Ok(payload) = serde_json::to_vec(&event) {
                 mqtt.publish_event(mqtt.topics().call(), payload).await;
             }
-            self.publish_board().await;
         }
         // Made now so the waiting-room page finds it cached when it asks a moment later.
         if let Some(speech) = self.speech.clone() {
@@ -236,15 +213,6 @@ impl DisplayHub {
                     tracing::warn!(%error, ticket, "spoken call not made");
                 }
             });
-        }
-    }
-
-    async fn publish_board(&mut self) {
-        let Some(mqtt) = self.mqtt.clone() else { return };
-        let waiting = self.office.query(waiting_by_service).await.unwrap_or_default();
-        let board = BoardState { seq: self.next_seq(), calls: self.board.iter().cloned().collect(), waiting };
-        if let Ok(payload) = serde_json::to_vec(&board) {
-            mqtt.publish_state(mqtt.topics().board_state(), payload).await;
         }
     }
 
@@ -268,10 +236,10 @@ impl DisplayHub {
     }
 }
 
-/// Each counter's current ticket (None when closed or idle), and the latest calls.
-fn counters_now(office: &Office, _now: Timestamp) -> (Vec<(String, Option<String>)>, Vec<BoardCall>) {
+/// Each counter's current ticket (None when closed or idle).
+fn counters_now(office: &Office, _now: Timestamp) -> Vec<(String, Option<String>)> {
     let day = office.day();
-    let counters = office
+    office
         .config()
         .counters
         .iter()
@@ -283,28 +251,7 @@ fn counters_now(office: &Office, _now: Timestamp) -> (Vec<(String, Option<String
             };
             (c.id.as_str().to_string(), ticket)
         })
-        .collect();
-    let calls = day
-        .calls
-        .iter()
-        .rev()
-        .take(BOARD_CALLS)
-        .map(|call| BoardCall {
-            ticket: call.number.to_string(),
-            counter: call.counter.as_str().into(),
-            ts: call.at.as_ms(),
-        })
-        .collect();
-    (counters, calls)
-}
-
-fn waiting_by_service(office: &Office, _now: Timestamp) -> BTreeMap<String, u32> {
-    let mut waiting: BTreeMap<String, u32> =
-        office.config().services.iter().map(|s| (s.id.as_str().to_string(), 0)).collect();
-    for ticket in office.day().tickets.values().filter(|t| t.status == TicketStatus::Waiting) {
-        *waiting.entry(ticket.service.as_str().to_string()).or_default() += 1;
-    }
-    waiting
+        .collect()
 }
 
 /// One RS-485 line, shared by its displays, opened when first needed and again after it was lost

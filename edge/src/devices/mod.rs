@@ -3,6 +3,7 @@
 //! own; none of them is ever awaited by the office loop, so a dead device cannot hold up
 //! issuing or calling. What each device is doing is on the [`HealthBoard`].
 
+mod board;
 mod buttons;
 mod displays;
 pub mod health;
@@ -76,6 +77,7 @@ impl Devices {
             lang: settings.lang,
             last_press: Default::default(),
         };
+        let (office_for_board, clock_for_board) = (office.clone(), clock.clone());
         let hub = (!settings.displays.is_empty() || mqtt.is_some() || speech.is_some()).then(|| {
             let hub = displays::DisplayHub::new(
                 office,
@@ -89,6 +91,9 @@ impl Devices {
             );
             tokio::spawn(hub.run(inbound, buttons).instrument(tracing::info_span!("devices")))
         });
+        if let Some(mqtt) = mqtt.clone() {
+            tokio::spawn(board::run(office_for_board, mqtt, clock_for_board).instrument(tracing::info_span!("board")));
+        }
         Devices { health, printers, speech, lang: settings.lang, mqtt, hub }
     }
 
