@@ -785,7 +785,8 @@
     if (!d) return id || '';
     if (d.counter) {
       const c = findCounter(d.counter);
-      return t('counter.deviceDisplay', { counter: (c && c.name) || d.counter });
+      const name = t('counter.deviceDisplay', { counter: (c && c.name) || d.counter });
+      return d.kind === 'mqtt_display' ? name + ' (MQTT)' : name;
     }
     return t('counter.deviceKind.' + d.kind, { id: d.id });
   }

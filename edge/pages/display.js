@@ -235,7 +235,8 @@
     if (!ctx || ctx.state !== 'running' || sound.boxSilent || !call.counter) return false;
     try {
       const query = new URLSearchParams({ ticket: call.number, counter: call.counter, lang: window.lang() });
-      const response = await fetch('/api/v1/audio/call?' + query.toString());
+      // A slow box must not hold up the announcements behind this one.
+      const response = await fetch('/api/v1/audio/call?' + query.toString(), { signal: AbortSignal.timeout(2500) });
       if (!response.ok) {
         const body = await response.json().catch(() => ({}));
         if (body.error === 'no_speech_engine') sound.boxSilent = true;

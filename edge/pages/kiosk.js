@@ -13,6 +13,7 @@
 
   const TOKEN_KEY = 'fila.kioskToken';
   const TICKET_SECONDS = 10;       // how long the issued ticket stays on screen
+  const UNPRINTED_SECONDS = 45;    // longer when the screen is the only ticket (printer out of paper)
   const ERROR_SECONDS = 20;        // how long an error stays before resetting
   const IDLE_SECONDS = 45;         // a citizen who walks away mid-flow
   const OFFICE_MAX_AGE_MS = 5 * 60 * 1000;
@@ -271,9 +272,10 @@
     // Restart the CSS animation from full width.
     bar.classList.remove('is-running');
     void bar.offsetWidth;
-    bar.style.animationDuration = TICKET_SECONDS + 's';
+    const seconds = state.ticket && state.ticket.print && !state.ticket.print.printed ? UNPRINTED_SECONDS : TICKET_SECONDS;
+    bar.style.animationDuration = seconds + 's';
     bar.classList.add('is-running');
-    let left = TICKET_SECONDS;
+    let left = seconds;
     const tick = () => {
       $('countdown-text').textContent = t('kiosk.returning', { n: left });
       if (left <= 0) { reset(); return; }

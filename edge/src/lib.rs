@@ -61,6 +61,16 @@ impl App {
             tracing::info!(url = %central.url, "syncing with central");
             tokio::spawn(sync_client::run(central, office.clone(), link_status.clone()))
         });
+        if settings.public_url.is_none()
+            && settings.listen.ip().is_unspecified()
+            && !settings.devices.printers.is_empty()
+        {
+            tracing::warn!(
+                "set [server] public_url: tickets printed from buttons carry a QR code to this box, \
+                 and {} is no address a phone can reach",
+                settings.listen
+            );
+        }
         let base_url = settings.public_url.clone().unwrap_or_else(|| format!("http://{}", settings.listen));
         let kiosks = settings.kiosks.iter().map(|k| k.id.clone()).collect();
         let devices = Arc::new(devices::Devices::start(

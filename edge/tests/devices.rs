@@ -104,6 +104,9 @@ async fn out_of_paper_the_kiosk_shows_the_ticket_on_screen_and_supervisors_are_a
     let (_, queue) = edge.get("/api/v1/queue", Some(&supervisor)).await;
     let alert = queue["alerts"].as_array().expect("alerts").iter().find(|a| a["kind"] == "printer_paper_out").cloned();
     assert_eq!(alert.expect("a paper alert")["device"], "entrada");
+    let agent = edge.login("ana").await;
+    let (_, queue) = edge.get("/api/v1/queue", Some(&agent)).await;
+    assert!(queue["alerts"].as_array().expect("alerts").is_empty(), "devices are the supervisor's: {queue}");
 
     // Paper back in: the next citizen gets a paper ticket again.
     paper.send_replace(PrinterStatus::Ok);

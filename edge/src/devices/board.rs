@@ -25,8 +25,9 @@ pub async fn run(office: OfficeHandle, mqtt: MqttLink, clock: Clock) {
         let Ok(board) = office.query(board_now).await else { return };
         seq = (seq + 1).max(clock.as_ref()().as_ms().max(0) as u64);
         let state = BoardState { seq, calls: board.0, waiting: board.1 };
-        if let Ok(payload) = serde_json::to_vec(&state) {
-            mqtt.publish_state(mqtt.topics().board_state(), payload).await;
+        match state.to_payload() {
+            Ok(payload) => mqtt.publish_state(mqtt.topics().board_state(), payload).await,
+            Err(error) => tracing::warn!(%error, "board state not sent"),
         }
         tokio::time::sleep(EVERY).await;
         // Wait for something that changes the board; a missed event only means a fresh look.

@@ -2,7 +2,7 @@
 //! kiosk does, and the ticket comes out of that kiosk's printer. The button box hears back the
 //! number (or why there is none) on its `ticket` topic.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -20,8 +20,9 @@ pub struct Buttons {
     pub office: OfficeHandle,
     pub printers: PrinterPool,
     pub mqtt: Option<MqttLink>,
-    /// Kiosks allowed to ask for tickets by button.
-    pub kiosks: Arc<BTreeSet<String>>,
+    /// Kiosks allowed to ask for tickets by button: by their topic id (MQTT ids are lower
+    /// case), the kiosk's own id.
+    pub kiosks: Arc<BTreeMap<String, String>>,
     /// Where citizens reach this box, for the QR code.
     pub base_url: String,
     pub lang: fila_devices::Lang,
@@ -32,17 +33,24 @@ pub struct Buttons {
 const PRESS_GAP: Duration = Duration::from_millis(1000);
 
 impl Buttons {
-    pub fn press(&self, kiosk: String, button: KioskButton) {
-        if !self.ready(&kiosk) {
-            tracing::warn!(kiosk, "button pressed again too soon; ignored");
-            return;
-        }
+    pub fn press(&self, topic_id: String, button: KioskButton) {
         let buttons = self.clone();
         tokio::spawn(async move {
-            let reply = buttons.issue(&kiosk, button).await;
+            let reply = match buttons.kiosks.get(&topic_id) {
+                None => {
+                    tracing::warn!(kiosk = topic_id, "button press from a kiosk that is not configured");
+                    KioskTicket { ticket: None, error: Some(format!("kiosk {topic_id:?} is not configured")) }
+                }
+                Some(kiosk) if !buttons.ready(kiosk) => {
+                    tracing::warn!(kiosk, "button pressed again too soon; ignored");
+                    KioskTicket { ticket: None, error: Some("pressed again too soon; wait a second".into()) }
+                }
+                Some(kiosk) => buttons.issue(kiosk, button).await,
+            };
             if let Some(mqtt) = &buttons.mqtt {
-                if let Ok(payload) = serde_json::to_vec(&reply) {
-                    mqtt.publish_event(mqtt.topics().kiosk_ticket(&kiosk), payload).await;
+                match reply.to_payload() {
+                    Ok(payload) => mqtt.publish_event(mqtt.topics().kiosk_ticket(&topic_id), payload).await,
+                    Err(error) => tracing::warn!(%error, "button reply not sent"),
                 }
             }
         });
@@ -63,10 +71,6 @@ impl Buttons {
     }
 
     async fn issue(&self, kiosk: &str, button: KioskButton) -> KioskTicket {
-        if !self.kiosks.contains(kiosk) {
-            tracing::warn!(kiosk, "button press from a kiosk that is not configured");
-            return KioskTicket { ticket: None, error: Some(format!("kiosk {kiosk:?} is not configured")) };
-        }
         let priority = match button.category {
             Some(category) => Priority::Preferential(CategoryId::new(category)),
             None => Priority::Normal,

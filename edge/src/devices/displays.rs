@@ -1,6 +1,7 @@
-//! Counter displays follow the office: a call lights the counter's display (Modbus and MQTT),
-//! a closed counter blanks it. Displays are sent state, never deltas, so a display that was
-//! away or rebooted shows the right thing as soon as it answers again.
+//! Counter displays follow the office: a display shows its counter's current ticket (blinking
+//! when it is called), and goes blank when the counter is idle or closed. Displays are sent
+//! state, never deltas, so a display that was away or rebooted shows the right thing as soon as
+//! it answers again, and the same state after a restart as before it.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -11,7 +12,7 @@ use fila_devices::mqtt::{CallEvent, DisplayState, Inbound, MqttLink};
 use fila_devices::speech::SpeechEngine;
 use fila_devices::Lang;
 use fila_protocol::office::{CounterStatus, Event, Office};
-use fila_protocol::Timestamp;
+use fila_protocol::{TicketId, Timestamp};
 use tokio::sync::{broadcast, mpsc, watch};
 use tracing::Instrument;
 
@@ -24,8 +25,12 @@ use crate::office_loop::{Clock, OfficeHandle};
 const CALL_BLINKS: u8 = 3;
 /// A display that works is asked this often whether it still does.
 const PROBE_EVERY: Duration = Duration::from_secs(10);
-/// A display that failed is tried again this often.
-const RETRY_EVERY: Duration = Duration::from_secs(3);
+/// A display that failed is tried again after this, then twice as long each time up to
+/// `RETRY_MAX`, so dead displays do not keep a shared bus busy.
+const RETRY_FIRST: Duration = Duration::from_secs(3);
+const RETRY_MAX: Duration = Duration::from_secs(60);
+/// After a failed look at the office (it was busy), look again this soon.
+const RELOOK_AFTER: Duration = Duration::from_secs(1);
 
 /// What one counter shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,8 +48,14 @@ pub struct DisplayHub {
     lang: Lang,
     /// The Modbus displays of each counter, each fed by its own task.
     modbus: HashMap<String, Vec<watch::Sender<DisplayContent>>>,
-    /// Counters with an MQTT display whose online state is watched, by health id.
+    /// Counters with an MQTT display whose online state is watched (by the counter's topic id),
+    /// and the display's health id.
     mqtt_displays: HashMap<String, String>,
+    /// The ticket each counter shows, and the numbers of the tickets called today.
+    showing: HashMap<String, Option<TicketId>>,
+    numbers: HashMap<TicketId, String>,
+    /// The last look at the office failed: displays may be stale until the next one.
+    stale: bool,
     seq: u64,
 }
 
@@ -84,11 +95,26 @@ impl DisplayHub {
                 }
                 DisplayKind::Mqtt => {
                     health.register(DeviceHealth::new(&id, "mqtt_display", Some(&display.counter)));
-                    mqtt_displays.insert(display.counter.clone(), id);
+                    let topic_id = fila_devices::mqtt::topics::validate_id(&display.counter)
+                        .unwrap_or_else(|_| display.counter.clone());
+                    mqtt_displays.insert(topic_id, id);
                 }
             }
         }
-        DisplayHub { office, clock, mqtt, health: health.clone(), speech, lang, modbus, mqtt_displays, seq: 0 }
+        DisplayHub {
+            office,
+            clock,
+            mqtt,
+            health: health.clone(),
+            speech,
+            lang,
+            modbus,
+            mqtt_displays,
+            showing: HashMap::new(),
+            numbers: HashMap::new(),
+            stale: false,
+            seq: 0,
+        }
     }
 
     /// Follow the office until it stops: events from the office loop, messages from MQTT devices.
@@ -115,6 +141,7 @@ impl DisplayHub {
                     Some(message) => self.on_inbound(message, &buttons),
                     None => inbound = None,
                 },
+                _ = tokio::time::sleep(RELOOK_AFTER), if self.stale => self.show_everything().await,
             }
         }
     }
@@ -124,14 +151,34 @@ impl DisplayHub {
             Event::Called { ticket, .. } => {
                 let Some(counter) = ticket.counter.as_ref().map(|c| c.as_str().to_string()) else { return };
                 let number = ticket.number.to_string();
+                self.numbers.insert(ticket.id, number.clone());
+                self.showing.insert(counter.clone(), Some(ticket.id));
                 let shown = Shown { ticket: Some(number.clone()), blink: CALL_BLINKS };
                 self.show(&counter, &shown).await;
                 self.announce(&counter, &number, ticket.service.as_str()).await;
             }
-            Event::CounterChanged { counter, state } if state.status == CounterStatus::Closed => {
-                self.show(counter.as_str(), &Shown { ticket: None, blink: 0 }).await;
+            Event::CounterChanged { counter, state } => {
+                let wanted = if state.status == CounterStatus::Closed { None } else { state.current };
+                let counter = counter.as_str().to_string();
+                if self.showing.get(&counter) == Some(&wanted) {
+                    return;
+                }
+                match wanted {
+                    None => {
+                        self.showing.insert(counter.clone(), None);
+                        self.show(&counter, &Shown { ticket: None, blink: 0 }).await;
+                    }
+                    Some(id) => match self.numbers.get(&id).cloned() {
+                        Some(number) => {
+                            self.showing.insert(counter.clone(), Some(id));
+                            self.show(&counter, &Shown { ticket: Some(number), blink: 0 }).await;
+                        }
+                        None => self.show_everything().await,
+                    },
+                }
             }
             Event::DayStarted(_) => {
+                self.numbers.clear();
                 self.show_everything().await;
                 if let Some(speech) = self.speech.clone() {
                     tokio::task::spawn_blocking(move || super::prune_audio(&speech));
@@ -157,9 +204,21 @@ impl DisplayHub {
 
     /// Every counter as the office has it now: after a start or a missed event.
     async fn show_everything(&mut self) {
-        let Ok(counters) = self.office.query(counters_now).await else { return };
-        for (counter, ticket) in counters {
-            self.show(&counter, &Shown { ticket, blink: 0 }).await;
+        let counters = match self.office.query(counters_now).await {
+            Ok(counters) => counters,
+            Err(error) => {
+                tracing::warn!(%error, "cannot read the counters; displays may be stale for a moment");
+                self.stale = true;
+                return;
+            }
+        };
+        self.stale = false;
+        for (counter, current) in counters {
+            self.showing.insert(counter.clone(), current.as_ref().map(|(id, _)| *id));
+            if let Some((id, number)) = &current {
+                self.numbers.insert(*id, number.clone());
+            }
+            self.show(&counter, &Shown { ticket: current.map(|(_, number)| number), blink: 0 }).await;
         }
     }
 
@@ -184,8 +243,9 @@ impl DisplayHub {
                 blink: shown.blink,
                 ts: self.now().as_ms(),
             };
-            if let Ok(payload) = serde_json::to_vec(&state) {
-                mqtt.publish_state(mqtt.topics().display_state(counter), payload).await;
+            match state.to_payload() {
+                Ok(payload) => mqtt.publish_state(mqtt.topics().display_state(counter), payload).await,
+                Err(error) => tracing::warn!(%error, counter, "display state not sent"),
             }
         }
     }
@@ -201,13 +261,15 @@ impl DisplayHub {
                 service: service.to_string(),
                 ts: self.now().as_ms(),
             };
-            if let Ok(payload) = serde_json::to_vec(&event) {
-                mqtt.publish_event(mqtt.topics().call(), payload).await;
+            match event.to_payload() {
+                Ok(payload) => mqtt.publish_event(mqtt.topics().call(), payload).await,
+                Err(error) => tracing::warn!(%error, ticket, "call event not sent"),
             }
         }
         // Made now so the waiting-room page finds it cached when it asks a moment later.
         if let Some(speech) = self.speech.clone() {
-            let (lang, ticket, counter) = (self.lang, ticket.to_string(), counter.to_string());
+            let counter = super::spoken_counter(&self.office.config(), counter);
+            let (lang, ticket) = (self.lang, ticket.to_string());
             tokio::spawn(async move {
                 if let Err(error) = speech.call_audio(lang, &ticket, &counter).await {
                     tracing::warn!(%error, ticket, "spoken call not made");
@@ -236,8 +298,8 @@ impl DisplayHub {
     }
 }
 
-/// Each counter's current ticket (None when closed or idle).
-fn counters_now(office: &Office, _now: Timestamp) -> Vec<(String, Option<String>)> {
+/// Each counter's current ticket and its number (None when closed or idle).
+fn counters_now(office: &Office, _now: Timestamp) -> Vec<(String, Option<(TicketId, String)>)> {
     let day = office.day();
     office
         .config()
@@ -247,7 +309,7 @@ fn counters_now(office: &Office, _now: Timestamp) -> Vec<(String, Option<String>
             let state = day.counter(&c.id);
             let ticket = match state.status {
                 CounterStatus::Closed => None,
-                _ => state.current.and_then(|t| office.ticket(t)).map(|t| t.number.to_string()),
+                _ => state.current.and_then(|t| office.ticket(t)).map(|t| (t.id, t.number.to_string())),
             };
             (c.id.as_str().to_string(), ticket)
         })
@@ -311,18 +373,26 @@ struct ModbusDriver {
 impl ModbusDriver {
     async fn run(self, mut wanted: watch::Receiver<DisplayContent>) {
         let mut dirty = true;
+        // The wait before the next attempt, and the one after it.
+        let (mut wait_failed, mut next_wait) = (RETRY_FIRST, RETRY_FIRST);
         loop {
             if dirty {
                 let content = wanted.borrow_and_update().clone();
                 match self.bus.call(async |bus| bus.show(self.unit, &self.map, &content).await).await {
                     Ok(()) => {
                         dirty = false;
+                        (wait_failed, next_wait) = (RETRY_FIRST, RETRY_FIRST);
                         self.health.seen(&self.id, self.clock.as_ref()().as_ms());
                     }
-                    Err(error) => self.health.failed(&self.id, error.to_string()),
+                    // A missing line costs nothing to look for again; a silent display holds it.
+                    Err(error @ DisplayError::Open { .. }) => self.health.failed(&self.id, error.to_string()),
+                    Err(error) => {
+                        self.health.failed(&self.id, error.to_string());
+                        (wait_failed, next_wait) = (next_wait, (next_wait * 2).min(RETRY_MAX));
+                    }
                 }
             }
-            let wait = if dirty { RETRY_EVERY } else { PROBE_EVERY };
+            let wait = if dirty { wait_failed } else { PROBE_EVERY };
             tokio::select! {
                 changed = wanted.changed() => match changed {
                     Ok(()) => dirty = true,

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use fila_devices::escpos::TicketPrint;
 use fila_devices::mqtt::MqttLink;
-use fila_devices::speech::{CallAudio, SpeechEngine};
+use fila_devices::speech::{CallAudio, SpeechEngine, SpeechError};
 use fila_devices::Lang;
 use fila_protocol::OfficeConfig;
 use tokio::task::JoinHandle;
@@ -63,11 +63,12 @@ impl Devices {
         if let Some(speech) = speech.clone() {
             tokio::task::spawn_blocking(move || prune_audio(&speech));
         }
-        if speech.as_ref().is_some_and(|s| !s.available()) {
-            tracing::info!("espeak-ng is not installed: screens speak with the browser's voice");
-        }
         let printers = PrinterPool::start(&settings.printers, &health, mqtt.clone(), clock.clone());
-        let kiosks = kiosks.into_iter().chain(settings.printers.iter().flat_map(|p| p.kiosks.clone())).collect();
+        let kiosks = kiosks
+            .into_iter()
+            .chain(settings.printers.iter().flat_map(|p| p.kiosks.clone()))
+            .map(|kiosk| (fila_devices::mqtt::topics::validate_id(&kiosk).unwrap_or_else(|_| kiosk.clone()), kiosk))
+            .collect();
         let buttons = buttons::Buttons {
             office: office.clone(),
             printers: printers.clone(),
@@ -106,15 +107,12 @@ impl Devices {
         self.lang
     }
 
-    /// The chime and spoken call as one WAV, made (or found in the cache) on this box.
-    pub async fn call_audio(&self, lang: Lang, ticket: &str, counter: &str) -> Option<CallAudio> {
-        let speech = self.speech.as_ref()?;
-        match speech.call_audio(lang, ticket, counter).await {
-            Ok(audio) => audio,
-            Err(error) => {
-                tracing::warn!(%error, ticket, "spoken call not made");
-                None
-            }
+    /// The chime and spoken call as one WAV, made (or found in the cache) on this box; `None`
+    /// when the box cannot speak.
+    pub async fn call_audio(&self, lang: Lang, ticket: &str, counter: &str) -> Result<Option<CallAudio>, SpeechError> {
+        match &self.speech {
+            Some(speech) => speech.call_audio(lang, ticket, counter).await,
+            None => Ok(None),
         }
     }
 
@@ -152,6 +150,15 @@ fn prune_audio(speech: &SpeechEngine) {
     if removed > 0 {
         tracing::info!(removed, "old spoken calls deleted");
     }
+}
+
+/// How a counter is named in a spoken call, as the waiting-room page names it too: a numeric id
+/// is read as "puesto cuatro", any other counter by its name ("Caja rápida").
+pub fn spoken_counter(config: &OfficeConfig, id: &str) -> String {
+    if id.bytes().all(|b| b.is_ascii_digit()) {
+        return id.to_string();
+    }
+    config.counters.iter().find(|c| c.id.as_str() == id).map_or_else(|| id.to_string(), |c| c.name.clone())
 }
 
 /// A ticket as the printer lays it out.

@@ -18,6 +18,8 @@ use crate::office_loop::Clock;
 
 /// How long a kiosk waits for its ticket to be printed before it shows it on screen.
 const PRINT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Writing one ticket; shorter than the kiosk's wait, so a stuck write is reported in time.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// What became of a ticket's printing, as the kiosk is told.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -85,6 +87,7 @@ impl PrinterPool {
                     printer: None,
                     answers: false,
                     published: None,
+                    silences: 0,
                 };
                 tokio::spawn(worker.run(queue).instrument(tracing::info_span!("printer", id = %printer.id)));
                 Printer { id: printer.id.clone(), kiosks: printer.kiosks.clone(), jobs }
@@ -137,6 +140,8 @@ struct Worker {
     /// Whether this printer ever answered a status query: only then is it asked before a job.
     answers: bool,
     published: Option<PrinterStatus>,
+    /// Status queries in a row a printer that used to answer did not answer.
+    silences: u8,
 }
 
 impl Worker {
@@ -147,6 +152,12 @@ impl Worker {
             tokio::select! {
                 job = jobs.recv() => {
                     let Some(job) = job else { return };
+                    // The kiosk stopped waiting and told the citizen the screen is the ticket:
+                    // printing it now would hand a stranger a second copy.
+                    if job.done.is_closed() {
+                        tracing::info!(ticket = %job.ticket.number, "print job abandoned by its kiosk; not printed");
+                        continue;
+                    }
                     let outcome = self.print(&job.ticket).await;
                     let _ = job.done.send(outcome);
                     // A ticket may have used the last of the paper: the next citizen should know.
@@ -198,8 +209,10 @@ impl Worker {
                 PrinterStatus::Offline
             }
         };
-        let status = if status == PrinterStatus::Unknown && self.answers {
-            // It used to answer: silence now means the link or the printer is gone.
+        self.silences = if status == PrinterStatus::Unknown && self.answers { self.silences + 1 } else { 0 };
+        let status = if self.silences >= 2 {
+            // It used to answer: silence twice in a row (not one slow answer while it cuts)
+            // means the link or the printer is gone.
             self.printer = None;
             self.health.failed(&id, "the printer stopped answering status queries".into());
             PrinterStatus::Offline
@@ -215,8 +228,9 @@ impl Worker {
             self.published = Some(status);
             if let Some(mqtt) = &self.mqtt {
                 let payload = PrinterStatusPayload { state: status.as_str().into(), ts: self.clock.as_ref()().as_ms() };
-                if let Ok(bytes) = serde_json::to_vec(&payload) {
-                    mqtt.publish_state(mqtt.topics().printer_status(&id), bytes).await;
+                match payload.to_payload() {
+                    Ok(bytes) => mqtt.publish_state(mqtt.topics().printer_status(&id), bytes).await,
+                    Err(error) => tracing::warn!(%error, "printer status not sent"),
                 }
             }
         }
@@ -226,7 +240,8 @@ impl Worker {
     async fn connect(&mut self) -> Result<&mut escpos::BoxedPrinter, String> {
         if self.printer.is_none() {
             match escpos::open(&self.settings.transport, self.settings.profile.clone()).await {
-                Ok(printer) => self.printer = Some(printer),
+                // A write that outlasts the kiosk's patience is a printer in trouble.
+                Ok(printer) => self.printer = Some(printer.with_timeouts(WRITE_TIMEOUT, escpos::STATUS_TIMEOUT)),
                 Err(error) => return Err(error.to_string()),
             }
         }

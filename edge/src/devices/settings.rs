@@ -267,6 +267,13 @@ impl DeviceSettings {
             if bus.timeout_ms == 0 || bus.timeout_ms > 10_000 {
                 problem(format!("{at}.timeout_ms"), "must be between 1 and 10000".into());
             }
+            // Every retry of a dead display holds the whole line: keep them few.
+            if bus.retries > 5 {
+                problem(format!("{at}.retries"), "must be between 0 and 5".into());
+            }
+            if !(1200..=115_200).contains(&bus.baud) {
+                problem(format!("{at}.baud"), "must be between 1200 and 115200".into());
+            }
             settings.buses.push(BusSpec { id, settings: bus });
         }
 

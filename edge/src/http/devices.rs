@@ -70,7 +70,17 @@ pub async fn call_audio(
     if !called {
         return Err(ApiError::NotFound(format!("{} was not called to counter {} today", query.ticket, query.counter)));
     }
-    let audio = state.devices.call_audio(lang, &query.ticket, &query.counter).await.ok_or(ApiError::NoSpeech)?;
+    // The number as the office writes it (the parser also takes "A--023"): one phrase per call.
+    let ticket = number.to_string();
+    let counter = crate::devices::spoken_counter(&config, &query.counter);
+    let audio = match state.devices.call_audio(lang, &ticket, &counter).await {
+        Ok(Some(audio)) => audio,
+        Ok(None) => return Err(ApiError::NoSpeech),
+        Err(error) => {
+            tracing::warn!(%error, ticket, "spoken call not made");
+            return Err(ApiError::SpeechFailed(error.to_string()));
+        }
+    };
     let wav = tokio::fs::read(&audio.path)
         .await
         .map_err(|e| ApiError::NotFound(format!("the spoken call is not available: {e}")))?;

@@ -31,6 +31,8 @@ pub enum ApiError {
     NotFound(String),
     #[error("this box cannot speak (espeak-ng is not installed); use the browser's voice")]
     NoSpeech,
+    #[error("the spoken call could not be made: {0}")]
+    SpeechFailed(String),
     #[error("the office is busy; try again in a moment")]
     Busy,
     #[error("internal error")]
@@ -51,6 +53,7 @@ impl ApiError {
             ApiError::BadRequest { code, .. } => code,
             ApiError::NotFound(_) => "not_found",
             ApiError::NoSpeech => "no_speech_engine",
+            ApiError::SpeechFailed(_) => "speech_failed",
             ApiError::Busy => "busy",
             ApiError::Internal(_) => "internal",
         }
@@ -86,7 +89,7 @@ impl ResponseError for ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) | ApiError::NoSpeech => StatusCode::NOT_FOUND,
-            ApiError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Busy | ApiError::SpeechFailed(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

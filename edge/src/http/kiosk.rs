@@ -8,6 +8,7 @@ use super::caller::{Caller, ISSUERS};
 use super::dto::{IssueRequest, IssuedDto};
 use super::error::{ApiError, ErrorBody};
 use super::{render, AppState};
+use crate::auth::Role;
 
 /// Issue a ticket. Answers only once the ticket is on disk; then prints it at the kiosk's printer,
 /// if it has one, and says whether it did (if not, the kiosk shows the ticket on screen).
@@ -40,7 +41,13 @@ pub async fn issue(
         let info = request.connection_info();
         format!("{}://{}", info.scheme(), info.host())
     });
-    let print = crate::devices::ticket_print(&dto, &state.office.config(), &base_url, state.devices.lang());
-    let print = state.devices.print(&caller.id, print).await;
+    // Staff issuing at a desk hand the number over themselves: only kiosks print.
+    let print = match caller.role {
+        Role::Kiosk => {
+            let print = crate::devices::ticket_print(&dto, &state.office.config(), &base_url, state.devices.lang());
+            state.devices.print(&caller.id, print).await
+        }
+        _ => None,
+    };
     Ok(HttpResponse::Created().json(IssuedDto { ticket: dto, print }))
 }

@@ -18,10 +18,13 @@ const RECENT_CALLS: usize = 20;
 pub async fn queue(caller: Caller, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     caller.require(STAFF, "see the queue")?;
     let mut queue = state.office.query(queue_view).await?;
-    queue.alerts.extend(state.devices.health.all().iter().filter_map(|device| {
-        let (kind, message) = device.alert()?;
-        Some(AlertDto { kind: kind.into(), ticket: None, device: Some(device.id.clone()), message })
-    }));
+    // Devices are the supervisor's to see to; agents keep their alerts about citizens.
+    if SUPERVISORS.contains(&caller.role) {
+        queue.alerts.extend(state.devices.health.all().iter().filter_map(|device| {
+            let (kind, message) = device.alert()?;
+            Some(AlertDto { kind: kind.into(), ticket: None, device: Some(device.id.clone()), message })
+        }));
+    }
     Ok(HttpResponse::Ok().json(queue))
 }
 
