@@ -154,6 +154,7 @@ fn led_map() -> RegisterMap {
 
 /// Modbus displays for counters 1 and 2 (units 1, 2) on an emulated RS-485 line.
 async fn with_displays(settings: &mut Settings, dir: &Path) -> std::sync::Arc<modbus::Emulator> {
+    std::fs::create_dir_all(dir).expect("line directory");
     let emulator = std::sync::Arc::new(modbus::Emulator::new(vec![
         EmulatedDisplay { unit: 1, counter: "1".into(), map: led_map() },
         EmulatedDisplay { unit: 2, counter: "2".into(), map: led_map() },
@@ -209,6 +210,39 @@ async fn a_call_lights_the_counters_display_and_closing_the_counter_blanks_it() 
     let display = devices.as_array().expect("list").iter().find(|d| d["id"] == "display-1").cloned().expect("listed");
     assert_eq!(display["online"], true, "{display}");
     assert_eq!(display["counter"], "1");
+    edge.stop().await;
+}
+
+#[tokio::test]
+async fn after_a_restart_the_displays_show_each_counters_current_ticket_again() {
+    let _pty = common::PTY.lock().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lines = tempfile::tempdir().expect("tempdir");
+    let before = {
+        let mut settings = settings(dir.path());
+        let displays = with_displays(&mut settings, &lines.path().join("before")).await;
+        let edge = spawn_settings(settings, fila_edge::office_loop::system_clock()).await;
+        edge.issue("general").await;
+        edge.issue("general").await;
+        let ana = edge.at_counter("ana", "1").await;
+        let beto = edge.at_counter("beto", "2").await;
+        edge.act(&ana, "1", "call-next", json!({})).await;
+        edge.act(&beto, "2", "call-next", json!({})).await;
+        let (status, _) = edge.act(&beto, "2", "finish", json!({})).await;
+        assert_eq!(status, StatusCode::OK);
+        eventually("counter 2 idle", async || displays.shown(2)?.trim().is_empty().then_some(())).await;
+        edge.stop().await;
+        displays
+    };
+    assert!(before.shown(1).unwrap_or_default().contains("A-001"));
+
+    // New displays (say, replaced overnight) on a restarted edge: told the state, not history.
+    let mut settings = settings(dir.path());
+    let displays = with_displays(&mut settings, &lines.path().join("after")).await;
+    let edge = spawn_settings(settings, fila_edge::office_loop::system_clock()).await;
+    eventually("counter 1 shows its ticket", async || displays.shown(1)?.contains("A-001").then_some(())).await;
+    assert!(displays.shown(2).unwrap_or_default().trim().is_empty(), "counter 2 finished its ticket: blank");
+    assert_eq!(displays.blink(1), Some(0), "not a new call: no blinking");
     edge.stop().await;
 }
 
