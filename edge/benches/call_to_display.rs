@@ -8,8 +8,9 @@
 //! - the emulated display holds the new ticket (the Modbus frame written and answered), and
 //! - an MQTT subscriber has received the counter's new retained state,
 //!
-//! first one call at a time, then all 30 counters calling at once. Set `FILA_BENCH_ROUNDS` to
-//! change the number of rounds (default 20; each round is one call per counter).
+//! first one call at a time (each ticket is then served and finished, untimed, and its display
+//! blanked before the next call), then all 30 counters calling at once. Set `FILA_BENCH_ROUNDS`
+//! to change the number of rounds (default 20; each round is one call per counter).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -152,14 +153,16 @@ async fn main() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
     let config_file = dir.path().join("edge.toml");
     std::fs::write(&config_file, config(port, &dir.path().join("data"), &links, &prefix)).expect("config");
-    let mut child: Child = Command::new(env!("CARGO_BIN_EXE_fila-edge"))
-        .args(["run", "--config"])
-        .arg(&config_file)
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("fila-edge starts");
+    let _edge = KillOnDrop(
+        Command::new(env!("CARGO_BIN_EXE_fila-edge"))
+            .args(["run", "--config"])
+            .arg(&config_file)
+            .env("RUST_LOG", "error")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("fila-edge starts"),
+    );
     let base = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::new();
     while http.get(format!("{base}/healthz")).send().await.is_err() {
@@ -252,6 +255,9 @@ async fn main() {
                 let mut results = Vec::new();
                 for counter in 1..=COUNTERS {
                     results.push(call(counter).await);
+                    // Agents call minutes apart: let the finished ticket's blanking reach its
+                    // display before the next call, as it would in an office.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
                 }
                 results
             };
@@ -273,6 +279,21 @@ async fn main() {
         report("call sent -> both", both);
         report("call accepted (2xx) -> both", both_accepted);
     }
-    let _ = child.kill();
-    let _ = child.wait();
+    // Leave no retained states behind on the shared broker.
+    let counters = (1..=COUNTERS).map(|c| format!("{prefix}/bench/display/{c}/state"));
+    for topic in counters.chain([format!("{prefix}/bench/board/state"), format!("{prefix}/bench/edge/status")]) {
+        let _ = client.publish(topic, QoS::AtLeastOnce, true, Vec::new()).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+}
+
+/// The edge under test dies with the bench, even when the bench panics: a leftover edge would
+/// fight the next one for its MQTT client id.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }

@@ -386,7 +386,30 @@ async fn broker() -> Option<fila_devices::mqtt::MqttSettings> {
     }
     // A prefix of its own, so runs never see each other's retained states.
     let prefix = format!("fila-test-{}", rand_suffix());
-    Some(fila_devices::mqtt::MqttSettings { prefix, keep_alive_secs: 2, ..Default::default() })
+    let client_id = Some(format!("{prefix}-edge"));
+    Some(fila_devices::mqtt::MqttSettings { prefix, client_id, keep_alive_secs: 2, ..Default::default() })
+}
+
+/// Clear every retained message under `prefix`, so test runs leave the shared broker as they
+/// found it.
+async fn clear_retained(prefix: &str) {
+    use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+    let (client, mut events) = AsyncClient::new(MqttOptions::new(format!("{prefix}-cleaner"), "127.0.0.1", 1883), 64);
+    let _ = client.subscribe(format!("{prefix}/#"), QoS::AtLeastOnce).await;
+    let mut topics = std::collections::BTreeSet::new();
+    let until = tokio::time::Instant::now() + Duration::from_millis(500);
+    while let Ok(Ok(event)) = tokio::time::timeout_at(until, events.poll()).await {
+        if let Event::Incoming(Packet::Publish(publish)) = event {
+            if publish.retain && !publish.payload.is_empty() {
+                topics.insert(publish.topic);
+            }
+        }
+    }
+    for topic in topics {
+        let _ = client.publish(topic, QoS::AtLeastOnce, true, Vec::new()).await;
+    }
+    let until = tokio::time::Instant::now() + Duration::from_millis(300);
+    while let Ok(Ok(_)) = tokio::time::timeout_at(until, events.poll()).await {}
 }
 
 fn rand_suffix() -> String {
@@ -456,4 +479,5 @@ async fn mqtt_displays_show_calls_and_hardware_buttons_issue_tickets() {
     })
     .await;
     edge.stop().await;
+    clear_retained(&mqtt.prefix).await;
 }
