@@ -258,11 +258,15 @@ impl DeviceSettings {
             }
         }
         let mut bus_ids = BTreeSet::new();
+        let mut bus_paths = BTreeSet::new();
         for (i, table) in raw.buses.into_iter().enumerate() {
             let at = format!("devices.buses[{i}]");
             let Some((id, bus)) = with_id::<BusSettings>(table, &at, &mut problem) else { continue };
             if !bus_ids.insert(id.clone()) {
                 problem(format!("{at}.id"), format!("{id:?} is defined twice"));
+            }
+            if !bus_paths.insert(bus.path.clone()) {
+                problem(format!("{at}.path"), format!("{} is the path of another bus", bus.path.display()));
             }
             if bus.timeout_ms == 0 || bus.timeout_ms > 10_000 {
                 problem(format!("{at}.timeout_ms"), "must be between 1 and 10000".into());
