@@ -741,9 +741,11 @@
       (a) => {
         const key = 'counter.alert.' + a.kind;
         const subject = a.ticket || deviceName(a.device);
-        const headline = window.FilaI18n.has(key) ? t(key, { ticket: a.ticket, device: subject }) : (subject + ': ' + (a.kind || ''));
+        const known = window.FilaI18n.has(key);
+        // The server's message is English: shown only for kinds the page cannot phrase itself.
+        const headline = known ? t(key, { ticket: a.ticket, device: subject }) : (subject + ': ' + (a.kind || ''));
         return h('li', { class: 'alert-item', 'data-number': a.ticket || null, 'data-device': a.device || null },
-          h('span', null, headline, a.message ? h('small', null, a.message) : null));
+          h('span', null, headline, a.message && !known ? h('small', null, a.message) : null));
       });
   }
 

@@ -153,6 +153,21 @@ async fn scenario(base: String, browsers: Arc<Browsers>) {
     assert_eq!(spoken("A-023", "4", "es").await, "Turno A cero veintitrés, puesto cuatro");
     assert_eq!(spoken("B-105", "12", "es").await, "Turno B ciento cinco, puesto doce");
     assert_eq!(spoken("A-023", "4", "en").await, "Ticket A twenty-three, counter four");
+
+    // The supervisor sees the printer out of paper, among the devices and as an alert.
+    let supervisor = browsers.open("supervisor").await;
+    supervisor.goto(&format!("{base}/counter")).await.expect("the counter page loads");
+    type_into(&supervisor, "#login-user", "sara").await;
+    type_into(&supervisor, "#login-password", "1234").await;
+    click(&supervisor, "#login-submit").await;
+    click(&supervisor, "#supervise").await;
+    let printer = r#"#devices-overview tr[data-device="entrada"]"#;
+    let row = text_when(&supervisor, printer, "the printer among the devices", |text| text.contains("sin papel")).await;
+    assert!(row.contains("Impresora entrada"), "the printer by its name: {row:?}");
+    let alert = r#"#alerts li[data-device="entrada"]"#;
+    let alert = text_when(&supervisor, alert, "the paper alert", |text| text.contains("sin papel")).await;
+    assert!(alert.contains("en pantalla"), "the alert says what the kiosk does meanwhile: {alert:?}");
+    keep_screenshot(&supervisor, "supervisor").await;
     if screenshot_dir().is_some() {
         // A new call blinks for a few seconds; a person judges the page better once it settles.
         display
