@@ -458,7 +458,9 @@ impl Hub {
     /// office's configuration document; later ones change only the fields that differ, so edits
     /// made at the office meanwhile merge by the rule in `fila_protocol::doc::config::update`.
     /// A connected edge is sent the change at once. Returns whether anything changed.
-    pub fn set_config(&self, office: &str, config: &RawOfficeConfig) -> Result<bool, ReadError> {
+    /// With `base` (the version the editor saw, from [`Hub::config`]), fields changed since by
+    /// someone else are kept unless this edit changes them too.
+    pub fn set_config(&self, office: &str, config: &RawOfficeConfig, base: Option<&str>) -> Result<bool, ReadError> {
         let slot = self.offices.get(office).ok_or_else(|| ReadError::UnknownOffice(office.to_string()))?;
         let doc_id = config_doc_id(office);
         let mut live = slot.docs();
@@ -471,11 +473,14 @@ impl Hub {
             }
         };
         let before = doc.get_heads();
-        let changed = if before.is_empty() {
-            *doc = fila_protocol::doc::config::create(config, crate::auth::random_token().as_bytes())?;
-            true
-        } else {
-            fila_protocol::doc::config::update(doc, config)?
+        let changed = match (before.is_empty(), base) {
+            (true, None) => {
+                *doc = fila_protocol::doc::config::create(config, crate::auth::random_token().as_bytes())?;
+                true
+            }
+            (true, Some(base)) => return Err(DocError::UnknownVersion(base.to_string()).into()),
+            (false, Some(base)) => fila_protocol::doc::config::update_from(doc, base, config)?,
+            (false, None) => fila_protocol::doc::config::update(doc, config)?,
         };
         if changed {
             let chunk = if before.is_empty() { doc.save() } else { doc.save_after(&before) };
@@ -514,7 +519,8 @@ impl Hub {
         out
     }
 
-    pub fn config(&self, office: &str) -> Result<Option<RawOfficeConfig>, ReadError> {
+    /// The configuration set for an office, and its version (to edit it with [`Hub::set_config`]).
+    pub fn config(&self, office: &str) -> Result<Option<(RawOfficeConfig, String)>, ReadError> {
         if !self.offices.contains_key(office) {
             return Err(ReadError::UnknownOffice(office.to_string()));
         }
@@ -523,7 +529,8 @@ impl Hub {
         if doc.get_heads().is_empty() {
             return Ok(None);
         }
-        Ok(Some(fila_protocol::doc::config::read(&doc)?))
+        let version = fila_protocol::doc::config::version(&mut doc);
+        Ok(Some((fila_protocol::doc::config::read(&doc)?, version)))
     }
 }
 

@@ -136,7 +136,7 @@ fn office_config(hub: &Hub, office: &str) -> Result<Option<OfficeConfig>, ReadEr
         }
         Err(error) => return Err(error),
     };
-    let Some(raw) = raw else {
+    let Some((raw, _version)) = raw else {
         return Ok(None);
     };
     match raw.validate() {

@@ -51,6 +51,8 @@ pub enum LoopError {
     Storage(String),
     #[error("sync with central failed: {0}")]
     Sync(String),
+    #[error(transparent)]
+    Config(#[from] crate::sync_window::ConfigError),
 }
 
 type Query = Box<dyn FnOnce(&Office, Timestamp) + Send>;
@@ -62,7 +64,19 @@ enum Request {
     Command(Command, Responder),
     Query(Query),
     Sync(SyncRequest, oneshot::Sender<Result<Vec<Frame>, LoopError>>),
+    Config(ConfigRequest, oneshot::Sender<Result<(fila_protocol::RawOfficeConfig, String), LoopError>>),
     Shutdown(oneshot::Sender<()>),
+}
+
+/// The office admin reads or edits the configuration document (it merges with headquarters').
+#[derive(Debug)]
+pub enum ConfigRequest {
+    Read,
+    /// An edit made from the version `base` the admin saw, or from the document as it is now.
+    Edit {
+        config: Box<fila_protocol::RawOfficeConfig>,
+        base: Option<String>,
+    },
 }
 
 /// What the link to central asks of the office.
@@ -74,8 +88,6 @@ pub enum SyncRequest {
     Receive(Vec<u8>),
     /// The office changed: send what is new.
     Poll,
-    /// The office admin edits the configuration (merges with headquarters' edits).
-    EditConfig(Box<fila_protocol::RawOfficeConfig>),
 }
 
 /// The handlers' way to the office loop. Cheap to clone.
@@ -128,6 +140,16 @@ impl OfficeHandle {
     pub async fn sync(&self, request: SyncRequest) -> Result<Vec<Frame>, LoopError> {
         let (reply, answer) = oneshot::channel();
         self.submit(Request::Sync(request, reply))?;
+        answer.await.map_err(|_| LoopError::Stopped)?
+    }
+
+    /// The configuration document and its version, after the request (see [`ConfigRequest`]).
+    pub async fn config_doc(
+        &self,
+        request: ConfigRequest,
+    ) -> Result<(fila_protocol::RawOfficeConfig, String), LoopError> {
+        let (reply, answer) = oneshot::channel();
+        self.submit(Request::Config(request, reply))?;
         answer.await.map_err(|_| LoopError::Stopped)?
     }
 
@@ -266,6 +288,7 @@ impl Worker {
         let mut replies: Vec<(Responder, Result<Reply, fila_protocol::Rejection>)> = Vec::new();
         let mut queries = Vec::new();
         let mut syncs = Vec::new();
+        let mut configs = Vec::new();
         let mut shutdown = None;
         for request in batch {
             match request {
@@ -289,6 +312,7 @@ impl Worker {
                 }
                 Request::Query(query) => queries.push(query),
                 Request::Sync(request, reply) => syncs.push((request, reply)),
+                Request::Config(request, reply) => configs.push((request, reply)),
                 Request::Shutdown(done) => shutdown = Some(done),
             }
         }
@@ -308,6 +332,9 @@ impl Worker {
         for (request, reply) in syncs {
             let _ = reply.send(self.sync(request));
             self.docs_in_sync.store(self.window.docs(), std::sync::atomic::Ordering::SeqCst);
+        }
+        for (request, reply) in configs {
+            let _ = reply.send(self.config_request(request));
         }
         shutdown
     }
@@ -363,23 +390,33 @@ impl Worker {
         Ok(())
     }
 
+    /// The office admin's read or edit of the configuration document.
+    fn config_request(
+        &mut self,
+        request: ConfigRequest,
+    ) -> Result<(fila_protocol::RawOfficeConfig, String), LoopError> {
+        let office = self.office.config().id.clone();
+        let store = self.store.clone();
+        let (config, base) = match request {
+            ConfigRequest::Read => return self.window.read_config(store.as_ref(), &office).map_err(LoopError::from),
+            ConfigRequest::Edit { config, base } => (config, base),
+        };
+        let (merged, version) = self.window.edit_config(store.as_ref(), &office, &config, base.as_deref())?;
+        if let Err(problems) = merged.clone().validate() {
+            let list: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+            return Err(LoopError::Sync(format!("the merged configuration is invalid: {}", list.join("; "))));
+        }
+        self.apply_config(merged.clone());
+        self.changed.send_modify(|version| *version += 1);
+        Ok((merged, version))
+    }
+
     /// One step of the sync protocol with central.
     fn sync(&mut self, request: SyncRequest) -> Result<Vec<Frame>, LoopError> {
         let store = self.store.clone();
         match request {
             SyncRequest::Start => self.window.start(&self.office, store.as_ref()),
             SyncRequest::Poll => {}
-            SyncRequest::EditConfig(config) => {
-                let office = self.office.config().id.clone();
-                let merged = self.window.edit_config(store.as_ref(), &office, &config).map_err(LoopError::Sync)?;
-                if let Err(problems) = merged.clone().validate() {
-                    let list: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
-                    return Err(LoopError::Sync(format!("the merged configuration is invalid: {}", list.join("; "))));
-                }
-                self.apply_config(merged);
-                self.changed.send_modify(|version| *version += 1);
-                return Ok(Vec::new());
-            }
             SyncRequest::Receive(bytes) => {
                 let office = self.office.config().id.clone();
                 let frame = Frame::decode(&bytes, &office).map_err(|e| LoopError::Sync(e.to_string()))?;

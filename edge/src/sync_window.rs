@@ -190,37 +190,70 @@ impl SyncWindow {
     /// into the configuration document field by field, so it merges with headquarters' edits by
     /// the rule of `fila_protocol::doc::config::update`. Returns the configuration as it now
     /// stands in the document (the caller validates and applies it).
+    /// With `base` (the version the admin saw, from [`SyncWindow::read_config`]), fields changed
+    /// since by headquarters are kept unless this edit changes them too.
     pub fn edit_config(
         &mut self,
         store: &dyn Store,
         office: &str,
         config: &fila_protocol::RawOfficeConfig,
-    ) -> Result<fila_protocol::RawOfficeConfig, String> {
+        base: Option<&str>,
+    ) -> Result<(fila_protocol::RawOfficeConfig, String), ConfigError> {
         let doc_id = fila_protocol::doc::keys::config_doc_id(office);
         let mut stored;
         let doc = match self.peers.get_mut(&doc_id).and_then(|peer| peer.doc.as_mut()) {
             Some(doc) => doc,
             None => {
-                stored = load(store, &doc_id).ok_or("the configuration document cannot be read")?;
+                stored = load(store, &doc_id).ok_or(ConfigError::NotEditable(UNREADABLE.into()))?;
                 &mut stored
             }
         };
         let before = doc.get_heads();
         if before.is_empty() {
-            // Headquarters creates the document; an edge that has never received one edits its file.
-            return Err("headquarters has not sent this office a configuration yet; edit the configuration file".into());
+            return Err(ConfigError::NotEditable(NOT_SENT_YET.into()));
         }
-        fila_protocol::doc::config::update(doc, config).map_err(|e| e.to_string())?;
+        match base {
+            Some(base) => fila_protocol::doc::config::update_from(doc, base, config),
+            None => fila_protocol::doc::config::update(doc, config),
+        }
+        .map_err(|e| match e {
+            fila_protocol::doc::DocError::UnknownVersion(_) => ConfigError::UnknownVersion(e.to_string()),
+            other => ConfigError::NotEditable(other.to_string()),
+        })?;
         let bytes = doc.save_after(&before);
-        let merged = fila_protocol::doc::config::read(doc).map_err(|e| e.to_string());
+        let merged = fila_protocol::doc::config::read(doc).map_err(|e| ConfigError::NotEditable(e.to_string()));
+        let version = fila_protocol::doc::config::version(doc);
         if !bytes.is_empty() {
             if let Err(error) = store.append_chunk(&doc_id, &bytes).and_then(|()| store.flush()) {
                 // Not stored, so not to be sent: the next connection reloads the document.
                 self.peers.remove(&doc_id);
-                return Err(error.to_string());
+                return Err(ConfigError::NotEditable(error.to_string()));
             }
         }
-        merged
+        Ok((merged?, version))
+    }
+
+    /// The configuration document as the office admin edits it, and its version.
+    pub fn read_config(
+        &mut self,
+        store: &dyn Store,
+        office: &str,
+    ) -> Result<(fila_protocol::RawOfficeConfig, String), ConfigError> {
+        let doc_id = fila_protocol::doc::keys::config_doc_id(office);
+        let mut stored;
+        let doc = match self.peers.get_mut(&doc_id).and_then(|peer| peer.doc.as_mut()) {
+            Some(doc) => doc,
+            None => {
+                stored = load(store, &doc_id).ok_or(ConfigError::NotEditable(UNREADABLE.into()))?;
+                &mut stored
+            }
+        };
+        if doc.get_heads().is_empty() {
+            return Err(ConfigError::NotEditable(NOT_SENT_YET.into()));
+        }
+        let version = fila_protocol::doc::config::version(doc);
+        let config = fila_protocol::doc::config::read(doc).map_err(|e| ConfigError::NotEditable(e.to_string()))?;
+        Ok((config, version))
     }
 
     /// How many documents are kept in sync now (the configuration, today, unsealed past days).
@@ -242,6 +275,20 @@ impl SyncWindow {
         }
     }
 }
+
+/// Why the office admin cannot edit the configuration document.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0}")]
+    NotEditable(String),
+    /// The edit was made from a version this box does not have.
+    #[error("{0}; read the configuration again (its ETag) and make the edit on that")]
+    UnknownVersion(String),
+}
+
+const UNREADABLE: &str = "the configuration document cannot be read";
+// Headquarters creates the document; an edge that has never received one edits its file.
+const NOT_SENT_YET: &str = "headquarters has not sent this office a configuration yet; edit the configuration file";
 
 fn load(store: &dyn Store, doc_id: &str) -> Option<AutoCommit> {
     let chunks = store.chunks(doc_id).ok()?;

@@ -467,3 +467,91 @@ async fn an_office_edit_made_offline_merges_with_headquarters_edit_by_the_rule()
     edge.stop().await;
     central.stop().await;
 }
+
+/// A GET that keeps the ETag: the version to edit from.
+async fn get_with_version(client: &reqwest::Client, url: &str, token: &str) -> (Value, String) {
+    let response = client.get(url).bearer_auth(token).send().await.expect("get");
+    assert_eq!(response.status(), StatusCode::OK);
+    let version = response.headers()["etag"].to_str().expect("ascii").to_string();
+    (response.json().await.expect("json"), version)
+}
+
+async fn put_from(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    version: &str,
+    config: &Value,
+) -> (StatusCode, Value) {
+    let response = client.put(url).bearer_auth(token).header("If-Match", version).json(config).send().await;
+    let response = response.expect("put");
+    (response.status(), response.json().await.unwrap_or(Value::Null))
+}
+
+async fn wait_for_services(client: &reqwest::Client, edge: &str, names: &[&str]) {
+    let started = Instant::now();
+    loop {
+        let services = office_services(client, edge).await;
+        if names.iter().all(|name| services.contains(&name.to_string())) {
+            return;
+        }
+        assert!(started.elapsed() < PATIENCE, "the office has {services:?}, not all of {names:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_configuration_form_opened_before_someone_elses_edit_does_not_undo_it() {
+    let (central_dir, edge_dir) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
+    let port = free_port();
+    let client = reqwest::Client::new();
+    let central = start_central(port, central_dir.path()).await;
+    let edge = start_edge(edge_dir.path(), port).await;
+    let admin = fila_central::demo::HQ_ADMIN_TOKEN;
+    let hq_url = format!("{}/api/v1/offices/centro/config", central.base);
+    let settings = fila_edge::demo::settings("127.0.0.1:0".parse().expect("addr"), edge_dir.path().to_path_buf());
+    let first = serde_json::to_value(settings.office.to_raw()).expect("json");
+    let (status, body) = put_config(&client, &central.base, admin, &first).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // Two people at headquarters open the form; the first saves a rename.
+    let (form, seen) = get_with_version(&client, &hq_url, admin).await;
+    let mut theirs = form.clone();
+    theirs["services"][0]["name"] = json!("Mesa de entradas");
+    let (status, body) = put_config(&client, &central.base, admin, &theirs).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // The second saves another rename from the form as it was: both renames stand.
+    let mut mine = form.clone();
+    mine["services"][1]["name"] = json!("Caja");
+    let (status, body) = put_from(&client, &hq_url, admin, &seen, &mine).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (now, _) = get_with_version(&client, &hq_url, admin).await;
+    assert_eq!(now["services"][0]["name"], "Mesa de entradas", "the first rename was not undone");
+    assert_eq!(now["services"][1]["name"], "Caja");
+    // A version headquarters never gave is refused, by name, and changes nothing.
+    let mut odd = now.clone();
+    odd["services"][2]["name"] = json!("Nunca");
+    let (status, body) = put_from(&client, &hq_url, admin, "\"not-a-version\"", &odd).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::PRECONDITION_FAILED, Some("unknown_version")), "{body}");
+    wait_for_services(&client, &edge.base, &["Mesa de entradas", "Caja"]).await;
+
+    // The same at the office: its admin's form, opened before headquarters' next rename.
+    let token = login(&client, &edge.base, "admin", "admin").await;
+    let edge_url = format!("{}/api/v1/admin/config", edge.base);
+    let (form, seen) = get_with_version(&client, &edge_url, &token).await;
+    let mut hq_edit = now.clone();
+    hq_edit["services"][2]["name"] = json!("DNI");
+    let (status, body) = put_config(&client, &central.base, admin, &hq_edit).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    wait_for_services(&client, &edge.base, &["DNI"]).await;
+    let mut office_edit = form.clone();
+    office_edit["services"][3]["name"] = json!("Registro");
+    let (status, body) = put_from(&client, &edge_url, &token, &seen, &office_edit).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    wait_for_services(&client, &edge.base, &["Mesa de entradas", "Caja", "DNI", "Registro"]).await;
+    let (status, body) = put_from(&client, &edge_url, &token, "\"garbled\"", &office_edit).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::PRECONDITION_FAILED, Some("unknown_version")), "{body}");
+
+    edge.stop().await;
+    central.stop().await;
+}

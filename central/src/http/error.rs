@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use serde::Serialize;
 
 use crate::hub::ReadError;
+use fila_protocol::doc::DocError;
 
 #[derive(Debug, Serialize)]
 pub struct ErrorBody {
@@ -24,6 +25,9 @@ pub enum ApiError {
     BadRequest { code: &'static str, message: String },
     #[error("{0}")]
     NotFound(String),
+    /// An edit made from a version of the document this server does not have.
+    #[error("{0}")]
+    StaleVersion(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -39,6 +43,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "forbidden",
             ApiError::BadRequest { code, .. } => code,
             ApiError::NotFound(_) => "not_found",
+            ApiError::StaleVersion(_) => "unknown_version",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -48,6 +53,9 @@ impl From<ReadError> for ApiError {
     fn from(error: ReadError) -> Self {
         match error {
             ReadError::UnknownOffice(_) | ReadError::NoDocument { .. } => ApiError::NotFound(error.to_string()),
+            ReadError::Unreadable(DocError::UnknownVersion(_)) => ApiError::StaleVersion(format!(
+                "{error}; read the configuration again (its ETag) and make the edit on that"
+            )),
             ReadError::Unreadable(_) | ReadError::Store(_) => ApiError::Internal(error.to_string()),
         }
     }
@@ -66,6 +74,7 @@ impl ResponseError for ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::StaleVersion(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

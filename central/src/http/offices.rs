@@ -185,15 +185,17 @@ pub async fn get_config(
     let office = office.into_inner();
     let hub = state.hub.clone();
     let id = office.clone();
-    let config = web::block(move || hub.config(&id)).await??.ok_or_else(|| {
+    let (config, version) = web::block(move || hub.config(&id)).await??.ok_or_else(|| {
         ApiError::NotFound(format!("headquarters has set no configuration for {:?} yet", truncate(&office)))
     })?;
-    Ok(HttpResponse::Ok().json(config))
+    // The version to send back with an edit (If-Match), so the edit cannot undo others' since.
+    Ok(HttpResponse::Ok().insert_header(("ETag", format!("\"{version}\""))).json(config))
 }
 
 /// Set an office's configuration: checked here (every problem at once), then pushed to the
 /// office, which applies it at once if connected or when it next connects.
 pub async fn put_config(
+    request: actix_web::HttpRequest,
     _: HqAdmin,
     office: web::Path<String>,
     body: web::Json<fila_protocol::RawOfficeConfig>,
@@ -211,7 +213,17 @@ pub async fn put_config(
         let list: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
         return Err(ApiError::bad_request("bad_config", list.join("; ")));
     }
+    let base = match request.headers().get("If-Match").map(|value| value.to_str()) {
+        None => None,
+        Some(Ok(base)) => Some(base.to_string()),
+        Some(Err(_)) => return Err(ApiError::StaleVersion("If-Match is not a version this server gave".into())),
+    };
     let hub = state.hub.clone();
-    let changed = web::block(move || hub.set_config(&office, &raw)).await??;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "changed": changed })))
+    let id = office.clone();
+    let changed = web::block(move || hub.set_config(&id, &raw, base.as_deref())).await??;
+    let hub = state.hub.clone();
+    let version = web::block(move || hub.config(&office)).await??.map(|(_, version)| version).unwrap_or_default();
+    Ok(HttpResponse::Ok()
+        .insert_header(("ETag", format!("\"{version}\"")))
+        .json(serde_json::json!({ "changed": changed, "version": version })))
 }

@@ -1,12 +1,13 @@
 //! What only the office admin may do.
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::caller::{Caller, ADMINS};
 use super::dto::{KioskTokenReply, KioskTokenRequest};
 use super::error::{ApiError, ErrorBody};
 use super::AppState;
 use crate::auth::{random_token, sha256_hex};
+use crate::office_loop::{ConfigRequest, LoopError};
 
 pub const KIOSK_META_PREFIX: &str = "kiosk/";
 
@@ -38,14 +39,28 @@ pub async fn add_kiosk(
     Ok(HttpResponse::Created().json(KioskTokenReply { id, token }))
 }
 
+/// The configuration document as the office admin edits it. Its `ETag` goes back with an edit
+/// (`If-Match`), so the edit cannot undo what headquarters changed since.
+#[utoipa::path(get, path = "/api/v1/admin/config", tag = "admin",
+    responses((status = 200, description = "the configuration document, with its version as ETag"),
+              (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn read_config(caller: Caller, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    caller.require(ADMINS, "read the configuration document")?;
+    let (config, version) = state.office.config_doc(ConfigRequest::Read).await?;
+    Ok(HttpResponse::Ok().insert_header(("ETag", format!("\"{version}\""))).json(config))
+}
+
 /// Edit the office's configuration here (the office admin, possibly while headquarters is out
 /// of reach). Headquarters owns the configuration: the edit is written field by field into the
-/// document it sent, so it merges with headquarters' own edits by the documented rule.
+/// document it sent, so it merges with headquarters' own edits by the documented rule. With
+/// `If-Match` (the ETag the admin read), only what the admin changed from that version is written.
 #[utoipa::path(put, path = "/api/v1/admin/config", tag = "admin",
-    responses((status = 200, description = "the configuration now in force"), (status = 400, body = ErrorBody),
-              (status = 403, body = ErrorBody)),
+    responses((status = 200, description = "the configuration now in force, with the document's new version as ETag"),
+              (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 412, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn edit_config(
+    request: HttpRequest,
     caller: Caller,
     state: web::Data<AppState>,
     body: web::Json<fila_protocol::RawOfficeConfig>,
@@ -60,12 +75,19 @@ pub async fn edit_config(
         let list: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
         return Err(ApiError::bad_request("bad_config", list.join("; ")));
     }
-    match state.office.sync(crate::office_loop::SyncRequest::EditConfig(Box::new(raw))).await {
-        Ok(_) => {
+    let base = match request.headers().get("If-Match").map(|value| value.to_str()) {
+        None => None,
+        Some(Ok(base)) => Some(base.to_string()),
+        Some(Err(_)) => return Err(ApiError::StaleVersion("If-Match is not a version this box gave".into())),
+    };
+    match state.office.config_doc(ConfigRequest::Edit { config: Box::new(raw), base }).await {
+        Ok((_, version)) => {
             tracing::info!(by = %caller.id, "configuration edited at the office");
-            Ok(HttpResponse::Ok().json(state.office.config().to_raw()))
+            Ok(HttpResponse::Ok()
+                .insert_header(("ETag", format!("\"{version}\"")))
+                .json(state.office.config().to_raw()))
         }
-        Err(crate::office_loop::LoopError::Sync(reason)) => Err(ApiError::bad_request("config_not_editable", reason)),
+        Err(LoopError::Sync(reason)) => Err(ApiError::bad_request("config_not_editable", reason)),
         Err(error) => Err(error.into()),
     }
 }

@@ -33,6 +33,9 @@ pub enum ApiError {
     NoSpeech,
     #[error("the spoken call could not be made: {0}")]
     SpeechFailed(String),
+    /// An edit made from a version of a document this box does not have.
+    #[error("{0}")]
+    StaleVersion(String),
     #[error("the office is busy; try again in a moment")]
     Busy,
     #[error("internal error")]
@@ -54,6 +57,7 @@ impl ApiError {
             ApiError::NotFound(_) => "not_found",
             ApiError::NoSpeech => "no_speech_engine",
             ApiError::SpeechFailed(_) => "speech_failed",
+            ApiError::StaleVersion(_) => "unknown_version",
             ApiError::Busy => "busy",
             ApiError::Internal(_) => "internal",
         }
@@ -66,6 +70,12 @@ impl From<LoopError> for ApiError {
             LoopError::Rejected(rejection) => ApiError::Rejected(rejection),
             LoopError::Busy | LoopError::Stopped => ApiError::Busy,
             LoopError::Storage(reason) | LoopError::Sync(reason) => ApiError::Internal(reason),
+            LoopError::Config(crate::sync_window::ConfigError::NotEditable(reason)) => {
+                ApiError::bad_request("config_not_editable", reason)
+            }
+            LoopError::Config(error @ crate::sync_window::ConfigError::UnknownVersion(_)) => {
+                ApiError::StaleVersion(error.to_string())
+            }
         }
     }
 }
@@ -89,6 +99,7 @@ impl ResponseError for ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) | ApiError::NoSpeech => StatusCode::NOT_FOUND,
+            ApiError::StaleVersion(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::Busy | ApiError::SpeechFailed(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -79,7 +79,9 @@ pub fn routes(config: &mut web::ServiceConfig) {
                 .service(at("/devices").route(get().to(devices::list)))
                 .service(at("/audio/call").route(get().to(devices::call_audio)))
                 .service(at("/admin/kiosks").route(post().to(admin::add_kiosk)))
-                .service(at("/admin/config").route(web::put().to(admin::edit_config)))
+                .service(
+                    at("/admin/config").route(get().to(admin::read_config)).route(web::put().to(admin::edit_config)),
+                )
                 .default_service(web::to(not_found)),
         )
         .service(at("/").route(get().to(pages::index)))

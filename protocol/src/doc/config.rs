@@ -51,6 +51,39 @@ pub fn update(doc: &mut AutoCommit, config: &RawOfficeConfig) -> Result<bool, Do
     Ok(changed)
 }
 
+/// As [`update`], for an editor who saw the document at `base` (a [`version`]): the edit is
+/// what they changed from `base`, so a field changed by someone else since then keeps its new
+/// value unless this editor changed it too. Without it, a form opened before headquarters'
+/// last change would silently put the old values back.
+pub fn update_from(doc: &mut AutoCommit, base: &str, config: &RawOfficeConfig) -> Result<bool, DocError> {
+    let heads = parse_version(base).ok_or_else(|| DocError::UnknownVersion(base.to_string()))?;
+    if heads.iter().any(|head| doc.get_change_by_hash(head).is_none()) {
+        return Err(DocError::UnknownVersion(base.to_string()));
+    }
+    let mut seen = doc.fork_at(&heads)?;
+    if !update(&mut seen, config)? {
+        return Ok(false);
+    }
+    doc.merge(&mut seen)?;
+    Ok(true)
+}
+
+/// The version of the document an editor sees (its heads), to hand back with an edit; an HTTP
+/// `ETag`.
+pub fn version(doc: &mut AutoCommit) -> String {
+    let mut heads: Vec<String> = doc.get_heads().iter().map(ToString::to_string).collect();
+    heads.sort();
+    heads.join(".")
+}
+
+fn parse_version(text: &str) -> Option<Vec<automerge::ChangeHash>> {
+    let text = text.trim().trim_start_matches("W/").trim_matches('"');
+    if text.is_empty() || text.len() > 64 * 65 {
+        return None;
+    }
+    text.split('.').map(|head| head.parse().ok()).collect()
+}
+
 /// The document's shape of a configuration: its sections, with the keyed ones as maps by id.
 fn document_json(config: &RawOfficeConfig) -> Result<Map<String, Json>, DocError> {
     let json = serde_json::to_value(config).map_err(|e| DocError::Field(e.to_string()))?;
@@ -230,6 +263,42 @@ mod tests {
         fewer.counters.pop();
         update(&mut doc, &fewer).expect("update");
         assert_eq!(read(&doc).expect("read"), fewer, "a removed counter is gone");
+    }
+
+    #[test]
+    fn an_edit_from_a_stale_form_keeps_what_others_changed_since() {
+        let config = crate::config::tests::sample().to_raw();
+        let mut doc = create(&config, b"central").expect("create");
+        // An administrator opens the form; meanwhile a colleague renames a service.
+        let seen = version(&mut doc);
+        let colleague = renamed(&config, 0, "Mesa de entradas");
+        update(&mut doc, &colleague).expect("colleague's edit");
+        // The administrator, from the old form, renames another service.
+        let mine = renamed(&config, 1, "Pagos y tasas");
+        assert!(update_from(&mut doc, &seen, &mine).expect("edit"));
+        let now = read(&doc).expect("read");
+        assert_eq!(now.services[0].name, "Mesa de entradas", "the colleague's rename stays");
+        assert_eq!(now.services[1].name, "Pagos y tasas", "and so does mine");
+
+        // Without the version, the old form's values would have come back.
+        let mut naive = create(&config, b"central").expect("create");
+        update(&mut naive, &colleague).expect("colleague's edit");
+        update(&mut naive, &mine).expect("edit");
+        assert_eq!(read(&naive).expect("read").services[0].name, config.services[0].name);
+    }
+
+    #[test]
+    fn an_edit_from_an_unknown_or_garbled_version_is_refused_and_changes_nothing() {
+        let config = crate::config::tests::sample().to_raw();
+        let mut doc = create(&config, b"central").expect("create");
+        let before = version(&mut doc);
+        let other = version(&mut create(&config, b"elsewhere").expect("create"));
+        for base in [other.as_str(), "", "not-a-version", "\"abc\"", &"f".repeat(5000)] {
+            let edit = renamed(&config, 0, "X");
+            assert!(matches!(update_from(&mut doc, base, &edit), Err(DocError::UnknownVersion(_))), "{base:?}");
+        }
+        assert_eq!(version(&mut doc), before);
+        assert_eq!(read(&doc).expect("read"), config);
     }
 
     #[test]

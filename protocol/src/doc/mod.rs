@@ -22,6 +22,8 @@ pub enum DocError {
     WrongOffice { expected: String, found: String },
     #[error("document has no data")]
     Empty,
+    #[error("the edit was made from a version {0:?} this document does not have")]
+    UnknownVersion(String),
 }
 
 /// A document from its stored chunks (snapshots and incremental saves, in order), as much of it
