@@ -118,7 +118,10 @@ pub async fn emulated_devices(settings: &mut Settings) -> anyhow::Result<DemoDev
     let broker =
         tokio::time::timeout(Duration::from_millis(300), tokio::net::TcpStream::connect("127.0.0.1:1883")).await;
     if matches!(broker, Ok(Ok(_))) {
-        let mqtt_settings = mqtt::MqttSettings::default();
+        // A client id of its own per demo, so two demos on one machine do not take turns
+        // kicking each other off the broker.
+        let client_id = Some(format!("fila-edge-{}-{}", settings.office.id, settings.listen.port()));
+        let mqtt_settings = mqtt::MqttSettings { client_id, ..Default::default() };
         for counter in wireless {
             let (shown, _) = tokio::sync::watch::channel(None);
             let (mqtt_settings, office, counter) = (mqtt_settings.clone(), settings.office.id.clone(), counter.clone());

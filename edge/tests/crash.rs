@@ -15,15 +15,40 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
 }
 
-fn start(port: u16, dir: &std::path::Path) -> Child {
+fn start(port: u16, dir: &std::path::Path) -> Edge {
     Command::new(env!("CARGO_BIN_EXE_fila-edge"))
-        .args(["demo", "--listen", &format!("127.0.0.1:{port}"), "--data"])
+        .args(["demo", "--no-devices", "--listen", &format!("127.0.0.1:{port}"), "--data"])
         .arg(dir)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
+        .map(Edge)
         .expect("fila-edge starts")
+}
+
+/// The edge under test, killed when the test ends however it ends: a leftover daemon would
+/// hold its port and its files.
+struct Edge(Child);
+
+impl std::ops::Deref for Edge {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Edge {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Edge {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 async fn wait_ready(client: &reqwest::Client, base: &str) {
