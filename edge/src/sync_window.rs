@@ -188,10 +188,10 @@ impl SyncWindow {
 
     /// An edit of the configuration made at the office (by its admin, possibly offline): written
     /// into the configuration document field by field, so it merges with headquarters' edits by
-    /// the rule of `fila_protocol::doc::config::update`. Returns the configuration as it now
-    /// stands in the document (the caller validates and applies it).
-    /// With `base` (the version the admin saw, from [`SyncWindow::read_config`]), fields changed
-    /// since by headquarters are kept unless this edit changes them too.
+    /// the rule of `fila_protocol::doc::config::update`. With `base` (the version the admin saw,
+    /// from [`SyncWindow::read_config`]), fields changed since by headquarters are kept unless
+    /// this edit changes them too. Returns the configuration as it now stands in the document
+    /// (the caller validates and applies it) and its version.
     pub fn edit_config(
         &mut self,
         store: &dyn Store,
@@ -200,29 +200,21 @@ impl SyncWindow {
         base: Option<&str>,
     ) -> Result<(fila_protocol::RawOfficeConfig, String), ConfigError> {
         let doc_id = fila_protocol::doc::keys::config_doc_id(office);
-        let mut stored;
-        let doc = match self.peers.get_mut(&doc_id).and_then(|peer| peer.doc.as_mut()) {
-            Some(doc) => doc,
-            None => {
-                stored = load(store, &doc_id).ok_or(ConfigError::NotEditable(UNREADABLE.into()))?;
-                &mut stored
+        let edited = self.with_config_doc(store, &doc_id, |doc| {
+            let before = doc.get_heads();
+            match base {
+                Some(base) => fila_protocol::doc::config::update_from(doc, base, config),
+                None => fila_protocol::doc::config::update(doc, config),
             }
-        };
-        let before = doc.get_heads();
-        if before.is_empty() {
-            return Err(ConfigError::NotEditable(NOT_SENT_YET.into()));
-        }
-        match base {
-            Some(base) => fila_protocol::doc::config::update_from(doc, base, config),
-            None => fila_protocol::doc::config::update(doc, config),
-        }
-        .map_err(|e| match e {
-            fila_protocol::doc::DocError::UnknownVersion(_) => ConfigError::UnknownVersion(e.to_string()),
-            other => ConfigError::NotEditable(other.to_string()),
+            .map_err(|e| match e {
+                fila_protocol::doc::DocError::UnknownVersion(_) => ConfigError::UnknownVersion(e.to_string()),
+                other => ConfigError::NotEditable(other.to_string()),
+            })?;
+            let bytes = doc.save_after(&before);
+            let merged = fila_protocol::doc::config::read(doc).map_err(|e| ConfigError::NotEditable(e.to_string()))?;
+            Ok((bytes, merged, fila_protocol::doc::config::version(doc)))
         })?;
-        let bytes = doc.save_after(&before);
-        let merged = fila_protocol::doc::config::read(doc).map_err(|e| ConfigError::NotEditable(e.to_string()));
-        let version = fila_protocol::doc::config::version(doc);
+        let (bytes, merged, version) = edited;
         if !bytes.is_empty() {
             if let Err(error) = store.append_chunk(&doc_id, &bytes).and_then(|()| store.flush()) {
                 // Not stored, so not to be sent: the next connection reloads the document.
@@ -230,7 +222,7 @@ impl SyncWindow {
                 return Err(ConfigError::NotEditable(error.to_string()));
             }
         }
-        Ok((merged?, version))
+        Ok((merged, version))
     }
 
     /// The configuration document as the office admin edits it, and its version.
@@ -240,20 +232,33 @@ impl SyncWindow {
         office: &str,
     ) -> Result<(fila_protocol::RawOfficeConfig, String), ConfigError> {
         let doc_id = fila_protocol::doc::keys::config_doc_id(office);
+        self.with_config_doc(store, &doc_id, |doc| {
+            let version = fila_protocol::doc::config::version(doc);
+            let config = fila_protocol::doc::config::read(doc).map_err(|e| ConfigError::NotEditable(e.to_string()))?;
+            Ok((config, version))
+        })
+    }
+
+    /// Run `f` on the configuration document: the window's, or the stored one when it is not in
+    /// the window (before the first connection to central).
+    fn with_config_doc<T>(
+        &mut self,
+        store: &dyn Store,
+        doc_id: &str,
+        f: impl FnOnce(&mut AutoCommit) -> Result<T, ConfigError>,
+    ) -> Result<T, ConfigError> {
         let mut stored;
-        let doc = match self.peers.get_mut(&doc_id).and_then(|peer| peer.doc.as_mut()) {
+        let doc = match self.peers.get_mut(doc_id).and_then(|peer| peer.doc.as_mut()) {
             Some(doc) => doc,
             None => {
-                stored = load(store, &doc_id).ok_or(ConfigError::NotEditable(UNREADABLE.into()))?;
+                stored = load(store, doc_id).ok_or(ConfigError::NotEditable(UNREADABLE.into()))?;
                 &mut stored
             }
         };
         if doc.get_heads().is_empty() {
             return Err(ConfigError::NotEditable(NOT_SENT_YET.into()));
         }
-        let version = fila_protocol::doc::config::version(doc);
-        let config = fila_protocol::doc::config::read(doc).map_err(|e| ConfigError::NotEditable(e.to_string()))?;
-        Ok((config, version))
+        f(doc)
     }
 
     /// How many documents are kept in sync now (the configuration, today, unsealed past days).
