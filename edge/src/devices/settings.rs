@@ -188,6 +188,20 @@ impl DeviceSettings {
         for text in settings.mqtt.as_ref().map(MqttSettings::problems).unwrap_or_default() {
             problem("devices.mqtt".into(), text);
         }
+        if let (Some(_), Some(office)) = (&settings.mqtt, office) {
+            // Topic ids are lower case: "A1" and "a1" would share one display's topics.
+            let mut topics = std::collections::BTreeMap::new();
+            for counter in &office.counters {
+                let id = counter.id.as_str();
+                let topic = fila_devices::mqtt::topics::validate_id(id).unwrap_or_else(|_| id.to_string());
+                if let Some(other) = topics.insert(topic, id) {
+                    problem(
+                        "devices.mqtt".into(),
+                        format!("counters {other:?} and {id:?} differ only in case; MQTT topics would mix them"),
+                    );
+                }
+            }
+        }
 
         let mut ids = BTreeSet::new();
         for (i, p) in raw.printers.into_iter().enumerate() {
@@ -368,5 +382,47 @@ fn with_id<T: serde::de::DeserializeOwned>(
             problem(at.to_string(), e.message().to_string());
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::settings::Settings;
+
+    const OFFICE: &str =
+        "[office]\nid = \"centro\"\nname = \"Centro\"\ntime_zone = \"America/Argentina/Buenos_Aires\"\n\
+        [[services]]\nid = \"general\"\nprefix = \"A\"\nname = \"General\"\n\
+        [[counters]]\nid = \"A1\"\nname = \"Caja A1\"\nservices = [\"general\"]\n\
+        [[counters]]\nid = \"a1\"\nname = \"Caja a1\"\nservices = [\"general\"]\n";
+
+    fn problems(devices: &str) -> Vec<String> {
+        match Settings::parse(&format!("{OFFICE}{devices}")) {
+            Ok(_) => Vec::new(),
+            Err(problems) => problems.iter().map(|p| p.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn counters_that_differ_only_in_case_cannot_share_the_broker() {
+        assert!(problems("").is_empty(), "without MQTT they are fine");
+        let found = problems("[devices.mqtt]\nhost = \"127.0.0.1\"\n");
+        assert!(found.iter().any(|p| p.contains("differ only in case")), "{found:?}");
+    }
+
+    #[test]
+    fn a_complete_devices_section_is_accepted() {
+        let devices = "[devices]\nlang = \"en\"\n\
+            [devices.mqtt]\nusername = \"edge\"\npassword = \"secret\"\nprefix = \"qms\"\n\
+            [[devices.printers]]\nid = \"door\"\ntransport = \"serial\"\npath = \"/dev/ttyUSB0\"\nbaud = 19200\ncolumns = 32\nqr = false\n\
+            [[devices.display_models]]\nid = \"led\"\ntext_register = 128\ntext_chars = 6\nencoding = \"seven_segment\"\n\
+            [[devices.buses]]\nid = \"line\"\npath = \"/dev/ttyUSB1\"\n\
+            [[devices.displays]]\ncounter = \"A1\"\nbus = \"line\"\nunit = 3\nmodel = \"led\"\n";
+        let text = format!("{}{devices}", OFFICE.replace("id = \"a1\"", "id = \"b1\""));
+        let settings = Settings::parse(&text).unwrap_or_else(|p| panic!("{p:?}"));
+        assert_eq!(settings.devices.lang, fila_devices::Lang::En);
+        assert_eq!(settings.devices.printers[0].profile.columns, 32);
+        assert!(!settings.devices.printers[0].profile.qr);
+        assert_eq!(settings.devices.displays.len(), 1);
+        assert_eq!(settings.devices.mqtt.as_ref().and_then(|m| m.username.as_deref()), Some("edge"));
     }
 }
