@@ -371,6 +371,18 @@ struct ModbusDriver {
 }
 
 impl ModbusDriver {
+    /// The text first, its blinking after, as two requests: when several counters on one line
+    /// call at once, every display gets its number before any starts to blink.
+    async fn show(&self, bus: &DisplayBus, content: &DisplayContent) -> Result<(), DisplayError> {
+        let mut writes = self.map.frame(content);
+        let blink = writes.split_off(writes.len().min(1));
+        bus.write(self.unit, writes).await?;
+        if blink.is_empty() {
+            return Ok(());
+        }
+        bus.write(self.unit, blink).await
+    }
+
     async fn run(self, mut wanted: watch::Receiver<DisplayContent>) {
         let mut dirty = true;
         // The wait before the next attempt, and the one after it.
@@ -378,7 +390,7 @@ impl ModbusDriver {
         loop {
             if dirty {
                 let content = wanted.borrow_and_update().clone();
-                match self.bus.call(async |bus| bus.show(self.unit, &self.map, &content).await).await {
+                match self.bus.call(async |bus| self.show(&bus, &content).await).await {
                     Ok(()) => {
                         dirty = false;
                         (wait_failed, next_wait) = (RETRY_FIRST, RETRY_FIRST);
