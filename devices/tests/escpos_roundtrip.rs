@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use fila_devices::escpos::{
-    decode, encode_ticket, open, serve, serve_tcp, EmulatorOptions, Printer, PrinterError, PrinterProfile,
+    decode, encode_ticket, open, serve, serve_tcp, EmulatorOptions, FlowControl, Printer, PrinterError, PrinterProfile,
     PrinterStatus, PrinterTransport, TicketPrint,
 };
 use fila_devices::Lang;
@@ -54,7 +54,7 @@ async fn ticket_over_a_serial_line_reaches_the_emulator_and_status_comes_back() 
     let emulator = tokio::spawn(async move { serve(emulator_end, &options).await });
 
     // Open the port by name, as the edge does from its settings.
-    let transport = PrinterTransport::Serial { path: path.into(), baud: 9600 };
+    let transport = PrinterTransport::Serial { path: path.into(), baud: 9600, flow_control: FlowControl::Hardware };
     let mut printer = open(&transport, PrinterProfile::default()).await.expect("the pty opens");
     drop(driver_end);
     let bytes = encode_ticket(&ticket(), printer.profile());
@@ -165,7 +165,10 @@ async fn missing_device_file_is_an_error_not_a_new_file() {
 fn transports_read_from_settings() {
     let serial: PrinterTransport =
         serde_json::from_str(r#"{"transport":"serial","path":"/dev/ttyUSB0"}"#).expect("serial settings");
-    assert_eq!(serial, PrinterTransport::Serial { path: "/dev/ttyUSB0".into(), baud: 9600 });
+    assert_eq!(
+        serial,
+        PrinterTransport::Serial { path: "/dev/ttyUSB0".into(), baud: 9600, flow_control: FlowControl::None }
+    );
     let tcp: PrinterTransport =
         serde_json::from_str(r#"{"transport":"tcp","address":"10.0.0.5:9100"}"#).expect("tcp settings");
     assert_eq!(tcp, PrinterTransport::Tcp { address: "10.0.0.5:9100".to_owned() });

@@ -23,4 +23,4 @@ pub use status::{
     decode_status, status_reply, status_request, summarize, PrinterStatus, StatusError, StatusFlags,
     STATUS_ERROR_CAUSE, STATUS_OFFLINE_CAUSE, STATUS_PAPER, STATUS_PRINTER,
 };
-pub use transport::{open, BoxedPrinter, PrinterError, PrinterIo, PrinterTransport, CONNECT_TIMEOUT};
+pub use transport::{open, BoxedPrinter, FlowControl, PrinterError, PrinterIo, PrinterTransport, CONNECT_TIMEOUT};

@@ -19,11 +19,15 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(tag = "transport", rename_all = "snake_case", deny_unknown_fields)]
 pub enum PrinterTransport {
-    /// A serial port, 8N1 without flow control.
+    /// A serial port, 8N1.
     Serial {
         path: PathBuf,
         #[serde(default = "default_baud")]
         baud: u32,
+        /// Big jobs overrun a printer's buffer without it; tickets of a few hundred bytes
+        /// rarely do.
+        #[serde(default)]
+        flow_control: FlowControl,
     },
     /// Raw TCP, usually port 9100: "10.0.0.5:9100".
     Tcp { address: String },
@@ -35,10 +39,30 @@ fn default_baud() -> u32 {
     9600
 }
 
+/// How a serial printer says "wait": RTS/CTS wires, XON/XOFF bytes, or not at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FlowControl {
+    #[default]
+    None,
+    Hardware,
+    Software,
+}
+
+impl From<FlowControl> for tokio_serial::FlowControl {
+    fn from(flow: FlowControl) -> Self {
+        match flow {
+            FlowControl::None => tokio_serial::FlowControl::None,
+            FlowControl::Hardware => tokio_serial::FlowControl::Hardware,
+            FlowControl::Software => tokio_serial::FlowControl::Software,
+        }
+    }
+}
+
 impl std::fmt::Display for PrinterTransport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            PrinterTransport::Serial { path, baud } => write!(f, "serial {} at {baud} baud", path.display()),
+            PrinterTransport::Serial { path, baud, .. } => write!(f, "serial {} at {baud} baud", path.display()),
             PrinterTransport::Tcp { address } => write!(f, "tcp {address}"),
             PrinterTransport::File { path } => write!(f, "file {}", path.display()),
         }
@@ -83,8 +107,9 @@ pub enum PrinterError {
 pub async fn open(transport: &PrinterTransport, profile: PrinterProfile) -> Result<BoxedPrinter, PrinterError> {
     let device = transport.to_string();
     match transport {
-        PrinterTransport::Serial { path, baud } => {
+        PrinterTransport::Serial { path, baud, flow_control } => {
             let port = tokio_serial::new(path.to_string_lossy(), *baud)
+                .flow_control((*flow_control).into())
                 .open_native_async()
                 .map_err(|source| PrinterError::Serial { device: device.clone(), source })?;
             let io: Box<dyn PrinterIo> = Box::new(port);

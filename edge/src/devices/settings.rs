@@ -41,7 +41,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use fila_devices::escpos::{CodePage, PrinterProfile, PrinterTransport};
+use fila_devices::escpos::{CodePage, FlowControl, PrinterProfile, PrinterTransport};
 use fila_devices::modbus::{BusSettings, RegisterMap};
 use fila_devices::mqtt::MqttSettings;
 use fila_devices::Lang;
@@ -147,6 +147,7 @@ struct RawPrinter {
     address: Option<String>,
     path: Option<PathBuf>,
     baud: Option<u32>,
+    flow_control: Option<FlowControl>,
     #[serde(default)]
     code_page: CodePage,
     table: Option<u8>,
@@ -217,7 +218,11 @@ impl DeviceSettings {
             }
             let transport = match (p.transport.as_str(), p.address, p.path) {
                 ("tcp", Some(address), None) => Some(PrinterTransport::Tcp { address }),
-                ("serial", None, Some(path)) => Some(PrinterTransport::Serial { path, baud: p.baud.unwrap_or(9600) }),
+                ("serial", None, Some(path)) => Some(PrinterTransport::Serial {
+                    path,
+                    baud: p.baud.unwrap_or(9600),
+                    flow_control: p.flow_control.unwrap_or_default(),
+                }),
                 ("file", None, Some(path)) => Some(PrinterTransport::File { path }),
                 ("tcp", _, _) => {
                     problem(format!("{at}.address"), "a tcp printer needs `address` (host:9100) and no `path`".into());
@@ -232,8 +237,10 @@ impl DeviceSettings {
                     None
                 }
             };
-            if p.baud.is_some() && !matches!(transport, Some(PrinterTransport::Serial { .. })) {
-                problem(format!("{at}.baud"), "only a serial printer has a baud rate".into());
+            if (p.baud.is_some() || p.flow_control.is_some())
+                && !matches!(transport, Some(PrinterTransport::Serial { .. }))
+            {
+                problem(format!("{at}.baud"), "only a serial printer has a baud rate and flow control".into());
             }
             let defaults = PrinterProfile::default();
             let profile = PrinterProfile {
@@ -413,7 +420,7 @@ mod tests {
     fn a_complete_devices_section_is_accepted() {
         let devices = "[devices]\nlang = \"en\"\n\
             [devices.mqtt]\nusername = \"edge\"\npassword = \"secret\"\nprefix = \"qms\"\n\
-            [[devices.printers]]\nid = \"door\"\ntransport = \"serial\"\npath = \"/dev/ttyUSB0\"\nbaud = 19200\ncolumns = 32\nqr = false\n\
+            [[devices.printers]]\nid = \"door\"\ntransport = \"serial\"\npath = \"/dev/ttyUSB0\"\nbaud = 19200\nflow_control = \"hardware\"\ncolumns = 32\nqr = false\n\
             [[devices.display_models]]\nid = \"led\"\ntext_register = 128\ntext_chars = 6\nencoding = \"seven_segment\"\n\
             [[devices.buses]]\nid = \"line\"\npath = \"/dev/ttyUSB1\"\n\
             [[devices.displays]]\ncounter = \"A1\"\nbus = \"line\"\nunit = 3\nmodel = \"led\"\n";
