@@ -5,6 +5,7 @@
 pub mod escpos;
 pub mod modbus;
 pub mod mqtt;
+mod serial;
 pub mod speech;
 
 /// The language a device speaks to citizens in.

@@ -112,7 +112,7 @@ pub async fn open(transport: &PrinterTransport, profile: PrinterProfile) -> Resu
                 .flow_control((*flow_control).into())
                 .open_native_async()
                 .map_err(|source| PrinterError::Serial { device: device.clone(), source })?;
-            let io: Box<dyn PrinterIo> = Box::new(port);
+            let io: Box<dyn PrinterIo> = Box::new(crate::serial::NoDrain(port));
             Ok(Printer::new(io, profile).with_name(device))
         }
         PrinterTransport::Tcp { address } => {

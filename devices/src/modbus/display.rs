@@ -119,7 +119,7 @@ impl DisplayBus {
             .flow_control(tokio_serial::FlowControl::None);
         let stream = tokio_serial::SerialStream::open(&port)
             .map_err(|source| DisplayError::Open { path: settings.path.clone(), source })?;
-        Ok(DisplayBus::spawn(stream, settings))
+        Ok(DisplayBus::spawn(crate::serial::NoDrain(stream), settings))
     }
 
     /// Runs Modbus RTU over any byte stream (a serial port, a pty, `tokio::io::duplex`). Must be

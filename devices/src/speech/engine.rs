@@ -242,7 +242,8 @@ impl SpeechEngine {
             .arg("--")
             .arg(&text)
             .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::piped())
+            // The audio goes to the file; nothing on stdout is read.
+            .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())
             // Dropping the wait on timeout kills it.
             .kill_on_drop(true);

@@ -158,7 +158,7 @@ impl Worker {
                         tracing::info!(ticket = %job.ticket.number, "print job abandoned by its kiosk; not printed");
                         continue;
                     }
-                    let outcome = self.print(&job.ticket).await;
+                    let outcome = self.print(&job.ticket, &job.done).await;
                     let _ = job.done.send(outcome);
                     // A ticket may have used the last of the paper: the next citizen should know.
                     self.refresh().await;
@@ -170,7 +170,7 @@ impl Worker {
         }
     }
 
-    async fn print(&mut self, ticket: &TicketPrint) -> PrintOutcome {
+    async fn print(&mut self, ticket: &TicketPrint, kiosk: &oneshot::Sender<PrintOutcome>) -> PrintOutcome {
         let id = self.settings.id.clone();
         if self.answers {
             let status = self.refresh().await;
@@ -179,6 +179,10 @@ impl Worker {
             }
         }
         let bytes = escpos::encode_ticket(ticket, &self.settings.profile);
+        // Connecting or asking for status took a while: the kiosk may have given up meanwhile.
+        if kiosk.is_closed() {
+            return PrintOutcome::failed(&id, None, "the kiosk stopped waiting".into());
+        }
         let result = match self.connect().await {
             Ok(printer) => printer.print(&bytes).await.map_err(|e| e.to_string()),
             Err(error) => Err(error),
@@ -209,7 +213,8 @@ impl Worker {
                 PrinterStatus::Offline
             }
         };
-        self.silences = if status == PrinterStatus::Unknown && self.answers { self.silences + 1 } else { 0 };
+        self.silences =
+            if status == PrinterStatus::Unknown && self.answers { self.silences.saturating_add(1) } else { 0 };
         let status = if self.silences >= 2 {
             // It used to answer: silence twice in a row (not one slow answer while it cuts)
             // means the link or the printer is gone.

@@ -298,6 +298,19 @@ impl DeviceSettings {
             }
             if !(1200..=115_200).contains(&bus.baud) {
                 problem(format!("{at}.baud"), "must be between 1200 and 115200".into());
+            } else {
+                // An 8-character text frame and its answer are ~25 bytes of 11 bits on the wire.
+                let wire_ms = 25 * 11 * 1000 / u64::from(bus.baud);
+                if bus.timeout_ms < wire_ms + 20 {
+                    problem(
+                        format!("{at}.timeout_ms"),
+                        format!(
+                            "at {} baud a frame and its answer take {wire_ms} ms: allow at least {}",
+                            bus.baud,
+                            wire_ms + 20
+                        ),
+                    );
+                }
             }
             settings.buses.push(BusSpec { id, settings: bus });
         }
