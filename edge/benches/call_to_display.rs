@@ -12,9 +12,10 @@
 //! blanked before the next call), then all 30 counters calling at once. Set `FILA_BENCH_ROUNDS`
 //! to change the number of rounds (default 20; each round is one call per counter).
 
+mod support;
+
 use std::collections::HashMap;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -153,42 +154,11 @@ async fn main() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
     let config_file = dir.path().join("edge.toml");
     std::fs::write(&config_file, config(port, &dir.path().join("data"), &links, &prefix)).expect("config");
-    let _edge = KillOnDrop(
-        Command::new(env!("CARGO_BIN_EXE_fila-edge"))
-            .args(["run", "--config"])
-            .arg(&config_file)
-            .env("RUST_LOG", "error")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("fila-edge starts"),
-    );
-    let base = format!("http://127.0.0.1:{port}");
+    let edge = support::start(&config_file, port);
+    let base = edge.base.clone();
     let http = reqwest::Client::new();
-    while http.get(format!("{base}/healthz")).send().await.is_err() {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-
-    let mut tokens = Vec::new();
-    for c in 1..=COUNTERS {
-        let login: Value = http
-            .post(format!("{base}/api/v1/login"))
-            .json(&json!({ "username": format!("agent{c}"), "password": "bench" }))
-            .send()
-            .await
-            .expect("login")
-            .json()
-            .await
-            .expect("json");
-        let token = login["token"].as_str().expect("token").to_string();
-        http.post(format!("{base}/api/v1/counters/{c}/sign-in"))
-            .bearer_auth(&token)
-            .json(&json!({}))
-            .send()
-            .await
-            .expect("sign in");
-        tokens.push(token);
-    }
+    edge.wait_ready(&http).await;
+    let tokens = support::sign_in_agents(&http, &base, COUNTERS).await;
     // Two services: a service numbers at most 999 tickets a day.
     for i in 0..COUNTERS * rounds * 2 {
         let service = if i % 2 == 0 { "general" } else { "pagos" };
@@ -279,21 +249,11 @@ async fn main() {
         report("call sent -> both", both);
         report("call accepted (2xx) -> both", both_accepted);
     }
-    // Leave no retained states behind on the shared broker.
+    // The edge says "offline" as it stops; then leave no retained states behind on the shared broker.
+    edge.stop();
     let counters = (1..=COUNTERS).map(|c| format!("{prefix}/bench/display/{c}/state"));
     for topic in counters.chain([format!("{prefix}/bench/board/state"), format!("{prefix}/bench/edge/status")]) {
         let _ = client.publish(topic, QoS::AtLeastOnce, true, Vec::new()).await;
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
-}
-
-/// The edge under test dies with the bench, even when the bench panics: a leftover edge would
-/// fight the next one for its MQTT client id.
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }

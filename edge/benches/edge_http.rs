@@ -10,11 +10,13 @@
 //! Set `FILA_BENCH_SECONDS` to change the length of each throughput run (default 4; a run also
 //! stops at the bench office's daily capacity of 25,974 tickets).
 
+mod support;
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+use support::start;
 
 const KIOSK_TOKEN: &str = "bench-kiosk-token";
 const COUNTERS: usize = 8;
@@ -42,62 +44,6 @@ fn config(port: u16, data: &Path) -> String {
     }
     text += &format!("[[kiosks]]\nid = \"bench\"\ntoken_sha256 = \"{}\"\n", fila_edge::auth::sha256_hex(KIOSK_TOKEN));
     text
-}
-
-struct Daemon {
-    child: Child,
-    base: String,
-}
-
-fn start(config_file: &Path, port: u16) -> Daemon {
-    let child = Command::new(env!("CARGO_BIN_EXE_fila-edge"))
-        .args(["run", "--config"])
-        .arg(config_file)
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("fila-edge starts");
-    Daemon { child, base: format!("http://127.0.0.1:{port}") }
-}
-
-impl Daemon {
-    async fn wait_ready(&self, client: &reqwest::Client) -> Duration {
-        let started = Instant::now();
-        loop {
-            if let Ok(r) = client.get(format!("{}/healthz", self.base)).send().await {
-                if r.status().is_success() {
-                    return started.elapsed();
-                }
-            }
-            assert!(started.elapsed() < Duration::from_secs(30), "daemon did not start");
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
-    }
-
-    fn rss_kib(&self) -> (u64, u64) {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).expect("proc status");
-        let field = |name: &str| {
-            status
-                .lines()
-                .find(|l| l.starts_with(name))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0)
-        };
-        (field("VmRSS:"), field("VmHWM:"))
-    }
-
-    fn stop(self) {
-        // Drop sends SIGTERM: the daemon flushes, compacts and exits.
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = Command::new("kill").arg(self.child.id().to_string()).status();
-        let _ = self.child.wait();
-    }
 }
 
 /// Issue one ticket; panics with the server's answer if it is not a 201.
@@ -173,21 +119,8 @@ async fn post(client: &reqwest::Client, url: String, token: &str) -> Value {
 /// Each of `COUNTERS` agents loops: issue, call next, start, finish.
 async fn lifecycle_run(base: &str, seconds: f64) -> Run {
     let client = reqwest::Client::new();
-    let mut agents = Vec::new();
-    for c in 1..=COUNTERS {
-        let login: Value = client
-            .post(format!("{base}/api/v1/login"))
-            .json(&json!({ "username": format!("agent{c}"), "password": "bench" }))
-            .send()
-            .await
-            .expect("login")
-            .json()
-            .await
-            .expect("json");
-        let token = login["token"].as_str().expect("token").to_string();
-        post(&client, format!("{base}/api/v1/counters/{c}/sign-in"), &token).await;
-        agents.push((c, token));
-    }
+    let agents =
+        support::sign_in_agents(&client, base, COUNTERS).await.into_iter().enumerate().map(|(i, t)| (i + 1, t));
     let started = Instant::now();
     let deadline = started + Duration::from_secs_f64(seconds);
     let mut tasks = Vec::new();
