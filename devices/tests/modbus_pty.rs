@@ -82,3 +82,23 @@ async fn opening_a_missing_port_says_which() {
     let error = DisplayBus::open_serial(&BusSettings::new(&path)).expect_err("no such port");
     assert!(error.to_string().contains("ttyNONE"), "{error}");
 }
+
+#[tokio::test]
+async fn a_line_plugged_in_after_the_start_is_opened_when_it_appears() {
+    let _pty = PTY.lock().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let link = dir.path().join("ttyLATE");
+    let settings = BusSettings { timeout_ms: 300, retries: 1, ..BusSettings::new(&link) };
+    let bus = DisplayBus::serial(&settings);
+    let content = DisplayContent::Call { ticket: "B-007".into(), counter: "2".into(), blink: 0 };
+    let missing = bus.show(2, &ascii(), &content).await.expect_err("no line yet");
+    assert!(matches!(missing, fila_devices::modbus::DisplayError::Open { .. }), "{missing}");
+
+    let emulator = Emulator::new(vec![EmulatedDisplay { unit: 2, counter: "2".into(), map: ascii() }]);
+    let (server, served_link) = (emulator.clone(), link.clone());
+    let serving = tokio::spawn(async move { server.serve_pty(&served_link).await });
+    wait_for_link(&link).await;
+    bus.show(2, &ascii(), &content).await.expect("the same bus opens the line once it is there");
+    assert_eq!(emulator.shown(2).as_deref(), Some("B007 2"));
+    serving.abort();
+}

@@ -108,26 +108,36 @@ pub struct DisplayBus {
 }
 
 impl DisplayBus {
-    /// Opens the serial port at 8N1 and starts the bus task. Must be called within a tokio
-    /// runtime.
+    /// Opens the serial port at 8N1 and starts the bus task; the port is opened again after it
+    /// is lost. Must be called within a tokio runtime.
     pub fn open_serial(settings: &BusSettings) -> Result<DisplayBus, DisplayError> {
-        let path = settings.path.to_string_lossy();
-        let port = tokio_serial::new(path, settings.baud)
-            .data_bits(tokio_serial::DataBits::Eight)
-            .parity(tokio_serial::Parity::None)
-            .stop_bits(tokio_serial::StopBits::One)
-            .flow_control(tokio_serial::FlowControl::None);
-        let stream = tokio_serial::SerialStream::open(&port)
-            .map_err(|source| DisplayError::Open { path: settings.path.clone(), source })?;
-        Ok(DisplayBus::spawn(crate::serial::NoDrain(stream), settings))
+        let port = open_port(settings)?;
+        Ok(DisplayBus::start(Some(port), Some(reopener(settings)), settings))
+    }
+
+    /// A bus on a serial line that may not be there yet (a USB adapter plugged in after the
+    /// start): it is opened at the first request that finds it, and again after it is lost
+    /// (unplugged and plugged back). Until then requests fail with [`DisplayError::Open`]. Must
+    /// be called within a tokio runtime.
+    pub fn serial(settings: &BusSettings) -> DisplayBus {
+        DisplayBus::start(None, Some(reopener(settings)), settings)
     }
 
     /// Runs Modbus RTU over any byte stream (a serial port, a pty, `tokio::io::duplex`). Must be
     /// called within a tokio runtime. The task ends when the last handle is dropped.
     pub fn spawn<T: AsyncRead + AsyncWrite + Send + Unpin + 'static>(io: T, settings: &BusSettings) -> DisplayBus {
+        DisplayBus::start(Some(io), None, settings)
+    }
+
+    fn start<T: AsyncRead + AsyncWrite + Send + Unpin + 'static>(
+        io: Option<T>,
+        reopen: Option<Reopen<T>>,
+        settings: &BusSettings,
+    ) -> DisplayBus {
         let (jobs, queue) = mpsc::channel(QUEUE_CAPACITY);
         let worker = Worker {
-            port: SharedPort(Arc::new(Mutex::new(io))),
+            port: io.map(|io| SharedPort(Arc::new(Mutex::new(io)))),
+            reopen,
             context: None,
             timeout: Duration::from_millis(settings.timeout_ms),
             retries: settings.retries,
@@ -176,6 +186,31 @@ impl DisplayBus {
     }
 }
 
+/// Opens the line again; serial buses have one, byte streams given by the caller do not.
+type Reopen<T> = Box<dyn FnMut() -> Result<T, DisplayError> + Send>;
+
+type SerialLine = crate::serial::NoDrain<tokio_serial::SerialStream>;
+
+fn open_port(settings: &BusSettings) -> Result<SerialLine, DisplayError> {
+    let port = tokio_serial::new(settings.path.to_string_lossy(), settings.baud)
+        .data_bits(tokio_serial::DataBits::Eight)
+        .parity(tokio_serial::Parity::None)
+        .stop_bits(tokio_serial::StopBits::One)
+        .flow_control(tokio_serial::FlowControl::None);
+    let stream = tokio_serial::SerialStream::open(&port)
+        .map_err(|source| DisplayError::Open { path: settings.path.clone(), source })?;
+    Ok(crate::serial::NoDrain(stream))
+}
+
+fn reopener(settings: &BusSettings) -> Reopen<SerialLine> {
+    let settings = settings.clone();
+    Box::new(move || {
+        let port = open_port(&settings)?;
+        tracing::info!(path = %settings.path.display(), "RS-485 line open");
+        Ok(port)
+    })
+}
+
 struct Job {
     unit: u8,
     requests: Vec<Request<'static>>,
@@ -199,7 +234,9 @@ enum Failure {
 }
 
 struct Worker<T> {
-    port: SharedPort<T>,
+    /// None until the line is opened, and after it was lost.
+    port: Option<SharedPort<T>>,
+    reopen: Option<Reopen<T>>,
     /// Rebuilt after any failure: tokio-modbus keeps a half-written request or a failed decoder
     /// in its `Framed`, which would poison the next request.
     context: Option<Context>,
@@ -234,9 +271,19 @@ impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Worker<T> {
             if let Some(last_io) = self.last_io {
                 tokio::time::sleep_until(last_io + self.gap).await;
             }
-            let port = &self.port;
+            let port = match &self.port {
+                Some(port) => port.clone(),
+                None => match self.reopen.as_mut() {
+                    Some(reopen) => {
+                        let port = SharedPort(Arc::new(Mutex::new(reopen()?)));
+                        self.port = Some(port.clone());
+                        port
+                    }
+                    None => return Err(DisplayError::BusClosed),
+                },
+            };
             let context =
-                self.context.get_or_insert_with(|| tokio_modbus::client::rtu::attach_slave(port.clone(), Slave(unit)));
+                self.context.get_or_insert_with(|| tokio_modbus::client::rtu::attach_slave(port, Slave(unit)));
             context.set_slave(Slave(unit));
             let outcome = tokio::time::timeout(self.timeout, context.call(request.clone())).await;
             self.last_io = Some(Instant::now());
@@ -257,7 +304,16 @@ impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Worker<T> {
             match &failure {
                 Failure::Timeout => tracing::debug!(unit, attempt, "no answer"),
                 Failure::BadReply(detail) => tracing::debug!(unit, attempt, detail, "bad reply"),
-                Failure::Io(error) => tracing::debug!(unit, attempt, %error, "bus I/O error"),
+                Failure::Io(error) => {
+                    tracing::debug!(unit, attempt, %error, "bus I/O error");
+                    // Unplugged, say: drop the port (and its exclusive lock) to open it afresh.
+                    if self.reopen.is_some() {
+                        if self.port.take().is_some() {
+                            tracing::warn!("RS-485 line lost; reopening");
+                        }
+                        self.context = None;
+                    }
+                }
             }
             self.recover().await;
         }
@@ -280,7 +336,8 @@ impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Worker<T> {
         let mut scratch = [0_u8; 256];
         let mut discarded = 0_usize;
         while Instant::now() < deadline {
-            match tokio::time::timeout(quiet, self.port.read(&mut scratch)).await {
+            let Some(port) = self.port.as_mut() else { break };
+            match tokio::time::timeout(quiet, port.read(&mut scratch)).await {
                 Ok(Ok(0)) | Ok(Err(_)) | Err(_) => break,
                 Ok(Ok(read)) => discarded += read,
             }

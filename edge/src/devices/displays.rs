@@ -80,7 +80,8 @@ impl DisplayHub {
                 DisplayKind::Modbus { bus, unit, map } => {
                     health.register(DeviceHealth::new(&id, "display", Some(&display.counter)));
                     let Some(settings) = buses.get(bus) else { continue };
-                    let bus = lines.entry(settings.path.clone()).or_insert_with(|| SharedBus::new(settings.clone()));
+                    // Opened when first needed and again after it was lost (an adapter unplugged).
+                    let bus = lines.entry(settings.path.clone()).or_insert_with(|| DisplayBus::serial(settings));
                     let (content, wanted) = watch::channel(DisplayContent::Blank);
                     let driver = ModbusDriver {
                         id: id.clone(),
@@ -316,54 +317,10 @@ fn counters_now(office: &Office, _now: Timestamp) -> Vec<(String, Option<(Ticket
         .collect()
 }
 
-/// One RS-485 line, shared by its displays, opened when first needed and again after it was lost
-/// (a USB adapter unplugged and plugged back, or absent when the edge started).
-#[derive(Clone)]
-struct SharedBus {
-    settings: BusSettings,
-    /// The open bus and its generation, so a display reporting an old bus lost cannot close a
-    /// newer one another display has just opened.
-    open: Arc<std::sync::Mutex<(u64, Option<DisplayBus>)>>,
-}
-
-impl SharedBus {
-    fn new(settings: BusSettings) -> Self {
-        SharedBus { settings, open: Arc::new(std::sync::Mutex::new((0, None))) }
-    }
-
-    fn get(&self) -> Result<(u64, DisplayBus), DisplayError> {
-        let mut open = self.open.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(bus) = &open.1 {
-            return Ok((open.0, bus.clone()));
-        }
-        let bus = DisplayBus::open_serial(&self.settings)?;
-        open.0 += 1;
-        open.1 = Some(bus.clone());
-        tracing::info!(path = %self.settings.path.display(), "RS-485 line open");
-        Ok((open.0, bus))
-    }
-
-    fn lost(&self, generation: u64) {
-        let mut open = self.open.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if open.0 == generation && open.1.take().is_some() {
-            tracing::warn!(path = %self.settings.path.display(), "RS-485 line lost; reopening");
-        }
-    }
-
-    async fn call(&self, run: impl AsyncFnOnce(DisplayBus) -> Result<(), DisplayError>) -> Result<(), DisplayError> {
-        let (generation, bus) = self.get()?;
-        let result = run(bus).await;
-        if let Err(DisplayError::Io(_) | DisplayError::BusClosed) = &result {
-            self.lost(generation);
-        }
-        result
-    }
-}
-
 /// One Modbus display: shows the latest wanted content, retries while it does not answer.
 struct ModbusDriver {
     id: String,
-    bus: SharedBus,
+    bus: DisplayBus,
     unit: u8,
     map: RegisterMap,
     health: HealthBoard,
@@ -373,14 +330,14 @@ struct ModbusDriver {
 impl ModbusDriver {
     /// The text first, its blinking after, as two requests: when several counters on one line
     /// call at once, every display gets its number before any starts to blink.
-    async fn show(&self, bus: &DisplayBus, content: &DisplayContent) -> Result<(), DisplayError> {
+    async fn show(&self, content: &DisplayContent) -> Result<(), DisplayError> {
         let mut writes = self.map.frame(content);
         let blink = writes.split_off(writes.len().min(1));
-        bus.write(self.unit, writes).await?;
+        self.bus.write(self.unit, writes).await?;
         if blink.is_empty() {
             return Ok(());
         }
-        bus.write(self.unit, blink).await
+        self.bus.write(self.unit, blink).await
     }
 
     async fn run(self, mut wanted: watch::Receiver<DisplayContent>) {
@@ -390,7 +347,7 @@ impl ModbusDriver {
         loop {
             if dirty {
                 let content = wanted.borrow_and_update().clone();
-                match self.bus.call(async |bus| self.show(&bus, &content).await).await {
+                match self.show(&content).await {
                     Ok(()) => {
                         dirty = false;
                         (wait_failed, next_wait) = (RETRY_FIRST, RETRY_FIRST);
@@ -411,7 +368,7 @@ impl ModbusDriver {
                     Err(_) => return,
                 },
                 _ = tokio::time::sleep(wait), if !dirty => {
-                    if let Err(error) = self.bus.call(async |bus| bus.probe(self.unit, &self.map).await).await {
+                    if let Err(error) = self.bus.probe(self.unit, &self.map).await {
                         self.health.failed(&self.id, error.to_string());
                         // It may come back blank after a power cut: show it again once it answers.
                         dirty = true;
