@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use fila_devices::mqtt::{BoardCall, BoardState, MqttLink};
 use fila_protocol::office::{Event, Office};
-use fila_protocol::ticket::TicketStatus;
 use fila_protocol::Timestamp;
 use tokio::sync::broadcast;
 
@@ -57,10 +56,11 @@ fn board_now(office: &Office, _now: Timestamp) -> (Vec<BoardCall>, BTreeMap<Stri
             ts: call.at.as_ms(),
         })
         .collect();
-    let mut waiting: BTreeMap<String, u32> =
-        office.config().services.iter().map(|s| (s.id.as_str().to_string(), 0)).collect();
-    for ticket in day.tickets.values().filter(|t| t.status == TicketStatus::Waiting) {
-        *waiting.entry(ticket.service.as_str().to_string()).or_default() += 1;
-    }
+    let waiting = office
+        .config()
+        .services
+        .iter()
+        .map(|s| (s.id.as_str().to_string(), u32::try_from(office.waiting_count(&s.id)).unwrap_or(u32::MAX)))
+        .collect();
     (calls, waiting)
 }

@@ -56,7 +56,8 @@ fn office_metrics(office: &Office, now: Timestamp) -> String {
             })
             .collect()
     };
-    let waiting = per_service(TicketStatus::Waiting);
+    let waiting: Vec<(String, f64)> =
+        config.services.iter().map(|s| (format!("service=\"{}\"", s.id), office.waiting_count(&s.id) as f64)).collect();
     metric(&mut text, "fila_edge_tickets_waiting", "gauge", "tickets waiting to be called", &as_refs(&waiting));
     let issued: Vec<(String, f64)> = config
         .services

@@ -345,6 +345,11 @@ impl Office {
         std::mem::take(&mut self.failed)
     }
 
+    /// How many tickets of `service` wait, from the per-service index (no scan of the day).
+    pub fn waiting_count(&self, service: &ServiceId) -> usize {
+        self.waiting.get(service).map_or(0, BTreeSet::len)
+    }
+
     /// The waiting tickets in the order an idle counter serving every service would call them.
     pub fn ranked_waiting(&self, now: Timestamp) -> Vec<Ranked> {
         let services: Vec<ServiceId> = self.config.services.iter().map(|s| s.id.clone()).collect();

@@ -67,6 +67,22 @@ fn numbers_count_up_per_service_from_one() {
 }
 
 #[test]
+fn the_waiting_count_per_service_follows_issues_and_calls() {
+    let mut office = office();
+    let general = ServiceId::new("general");
+    issue(&mut office, minutes(0), "general", Priority::Normal);
+    issue(&mut office, minutes(1), "general", Priority::Normal);
+    issue(&mut office, minutes(2), "pagos", Priority::Normal);
+    assert_eq!(office.waiting_count(&general), 2);
+    // Counter 1 serves both services, first come first served: the first "general" goes.
+    open(&mut office, "1", "ana");
+    call_next(&mut office, minutes(3), "1", "ana");
+    assert_eq!(office.waiting_count(&general), 1);
+    assert_eq!(office.waiting_count(&ServiceId::new("pagos")), 1);
+    assert_eq!(office.waiting_count(&ServiceId::new("nothing")), 0);
+}
+
+#[test]
 fn a_counter_calls_first_come_first_served_across_its_services() {
     let mut office = office();
     open(&mut office, "1", "ana");
