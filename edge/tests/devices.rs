@@ -57,6 +57,18 @@ async fn eventually<T>(what: &str, mut check: impl AsyncFnMut() -> Option<T>) ->
     panic!("timed out waiting for {what}");
 }
 
+/// One device as `GET /api/v1/devices` lists it.
+async fn device(edge: &common::TestEdge, token: &str, id: &str) -> Option<Value> {
+    let (_, devices) = edge.get("/api/v1/devices", Some(token)).await;
+    devices.as_array()?.iter().find(|d| d["id"] == id).cloned()
+}
+
+/// Waits until the device's `field` reads `value`.
+async fn device_shows(edge: &common::TestEdge, token: &str, id: &str, field: &str, value: Value) {
+    let what = format!("{id}'s {field} to be {value}");
+    eventually(&what, async || (device(edge, token, id).await?[field] == value).then_some(())).await;
+}
+
 #[tokio::test]
 async fn a_ticket_is_printed_at_the_kiosk_printer_in_spanish_with_its_qr() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -88,12 +100,7 @@ async fn out_of_paper_the_kiosk_shows_the_ticket_on_screen_and_supervisors_are_a
     let edge = spawn_settings(settings, fila_edge::office_loop::system_clock()).await;
     let supervisor = edge.login("sara").await;
 
-    eventually("the printer's status", async || {
-        let (_, devices) = edge.get("/api/v1/devices", Some(&supervisor)).await;
-        let printer = devices.as_array()?.iter().find(|d| d["id"] == "entrada")?.clone();
-        (printer["paper"] == "out").then_some(())
-    })
-    .await;
+    device_shows(&edge, &supervisor, "entrada", "paper", json!("out")).await;
     let (status, ticket) = edge.post("/api/v1/tickets", Some(KIOSK), json!({ "service": "general" })).await;
     assert_eq!(status, StatusCode::CREATED, "issuing never waits for paper: {ticket}");
     assert_eq!(ticket["print"]["printed"], false, "{ticket}");
@@ -110,11 +117,7 @@ async fn out_of_paper_the_kiosk_shows_the_ticket_on_screen_and_supervisors_are_a
 
     // Paper back in: the next citizen gets a paper ticket again.
     paper.send_replace(PrinterStatus::Ok);
-    eventually("the printer back", async || {
-        let (_, devices) = edge.get("/api/v1/devices", Some(&supervisor)).await;
-        (devices.as_array()?.iter().find(|d| d["id"] == "entrada")?["paper"] == "ok").then_some(())
-    })
-    .await;
+    device_shows(&edge, &supervisor, "entrada", "paper", json!("ok")).await;
     let (_, ticket) = edge.post("/api/v1/tickets", Some(KIOSK), json!({ "service": "general" })).await;
     assert_eq!(ticket["print"]["printed"], true, "{ticket}");
     edge.stop().await;
@@ -206,8 +209,7 @@ async fn a_call_lights_the_counters_display_and_closing_the_counter_blanks_it() 
     assert!(shown(2).contains("A-002"), "the other display is untouched");
 
     let supervisor = edge.login("sara").await;
-    let (_, devices) = edge.get("/api/v1/devices", Some(&supervisor)).await;
-    let display = devices.as_array().expect("list").iter().find(|d| d["id"] == "display-1").cloned().expect("listed");
+    let display = device(&edge, &supervisor, "display-1").await.expect("listed");
     assert_eq!(display["online"], true, "{display}");
     assert_eq!(display["counter"], "1");
     edge.stop().await;
@@ -301,11 +303,7 @@ async fn an_rs485_adapter_plugged_in_after_the_start_shows_the_current_call() {
     let ana = edge.at_counter("ana", "1").await;
     let (status, _) = edge.act(&ana, "1", "call-next", json!({})).await;
     assert_eq!(status, StatusCode::OK, "calling works with the line missing");
-    eventually("the display reported offline", async || {
-        let (_, devices) = edge.get("/api/v1/devices", Some(&supervisor)).await;
-        (devices.as_array()?.iter().find(|d| d["id"] == "display-1")?["online"] == false).then_some(())
-    })
-    .await;
+    device_shows(&edge, &supervisor, "display-1", "online", json!(false)).await;
 
     let display = modbus::Emulator::new(vec![EmulatedDisplay { unit: 1, counter: "1".into(), map: led_map() }]);
     let serving = display.clone();
@@ -435,11 +433,7 @@ async fn mqtt_displays_show_calls_and_hardware_buttons_issue_tickets() {
         tokio::spawn(async move { fila_devices::mqtt::run_display(&mqtt, &office, "1", shown_tx).await })
     };
     let supervisor = edge.login("sara").await;
-    eventually("the MQTT display online", async || {
-        let (_, devices) = edge.get("/api/v1/devices", Some(&supervisor)).await;
-        (devices.as_array()?.iter().find(|d| d["id"] == "mqtt-display-1")?["online"] == true).then_some(())
-    })
-    .await;
+    device_shows(&edge, &supervisor, "mqtt-display-1", "online", json!(true)).await;
 
     // A hardware button at the entrance asks for a ticket: it is issued and printed.
     let reply = fila_devices::mqtt::press_button(&mqtt, &office, "entrada", "general")
