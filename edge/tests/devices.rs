@@ -42,7 +42,11 @@ async fn with_printer(settings: &mut Settings, out: &Path, status: PrinterStatus
 }
 
 fn printed(out: &Path) -> Vec<String> {
-    let mut files: Vec<_> = std::fs::read_dir(out).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();
+    // The tickets, not what the emulator is still writing.
+    let is_ticket =
+        |path: &std::path::PathBuf| path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("ticket-"));
+    let mut files: Vec<_> =
+        std::fs::read_dir(out).map(|d| d.flatten().map(|e| e.path()).filter(is_ticket).collect()).unwrap_or_default();
     files.sort();
     files.iter().filter_map(|f| std::fs::read_to_string(f).ok()).collect()
 }

@@ -94,7 +94,7 @@ async fn emit(printout: Printout, options: &EmulatorOptions) {
     }
 }
 
-/// Writes `text` to the next free `ticket-NNNN.txt` in `dir`.
+/// Writes `text` to the next free `ticket-NNNN.txt` in `dir`, whole or not at all.
 async fn write_ticket(dir: &Path, text: &str) -> std::io::Result<PathBuf> {
     tokio::fs::create_dir_all(dir).await?;
     let mut last = 0_u32;
@@ -108,10 +108,15 @@ async fn write_ticket(dir: &Path, text: &str) -> std::io::Result<PathBuf> {
             .and_then(|number| number.parse::<u32>().ok());
         last = last.max(number.unwrap_or(0));
     }
-    let path = dir.join(format!("ticket-{:04}.txt", last.saturating_add(1)));
-    let mut file = tokio::fs::OpenOptions::new().write(true).create_new(true).open(&path).await?;
+    let name = format!("ticket-{:04}.txt", last.saturating_add(1));
+    // Written aside and renamed into place, so whoever watches the directory (a person, a test)
+    // never reads half a ticket.
+    let partial = dir.join(format!(".{name}.partial"));
+    let mut file = tokio::fs::OpenOptions::new().write(true).create(true).truncate(true).open(&partial).await?;
     file.write_all(text.as_bytes()).await?;
     file.write_all(b"\n").await?;
     file.flush().await?;
+    let path = dir.join(name);
+    tokio::fs::rename(&partial, &path).await?;
     Ok(path)
 }
