@@ -59,7 +59,12 @@ impl Devices {
             None => (None, None),
         };
         let buses: HashMap<_, _> = settings.buses.iter().map(|b| (b.id.clone(), b.settings.clone())).collect();
-        let speech = settings.speech.then(|| Arc::new(SpeechEngine::new(data_dir.join("audio"))));
+        // Without espeak-ng on the box there is nothing to make: the pages speak themselves.
+        let speech = settings
+            .speech
+            .then(|| SpeechEngine::new(data_dir.join("audio")))
+            .filter(SpeechEngine::available)
+            .map(Arc::new);
         if let Some(speech) = speech.clone() {
             tokio::task::spawn_blocking(move || prune_audio(&speech));
         }
