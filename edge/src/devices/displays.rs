@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use fila_devices::modbus::{BusSettings, DisplayBus, DisplayContent, DisplayError, RegisterMap};
+use fila_devices::modbus::{DisplayBus, DisplayContent, DisplayError, RegisterMap};
 use fila_devices::mqtt::{CallEvent, DisplayState, Inbound, MqttLink};
 use fila_devices::speech::SpeechEngine;
 use fila_devices::Lang;
@@ -18,7 +18,7 @@ use tracing::Instrument;
 
 use super::buttons::Buttons;
 use super::health::{DeviceHealth, HealthBoard};
-use super::settings::{DisplayKind, DisplaySettings};
+use super::settings::{DeviceSettings, DisplayKind};
 use crate::office_loop::{Clock, OfficeHandle};
 
 /// Blinks when a ticket is called.
@@ -60,28 +60,25 @@ pub struct DisplayHub {
 }
 
 impl DisplayHub {
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         office: OfficeHandle,
         clock: Clock,
-        displays: &[DisplaySettings],
-        buses: &HashMap<String, BusSettings>,
+        settings: &DeviceSettings,
         mqtt: Option<MqttLink>,
         health: &HealthBoard,
         speech: Option<Arc<SpeechEngine>>,
-        lang: Lang,
     ) -> Self {
         let mut modbus: HashMap<String, Vec<watch::Sender<DisplayContent>>> = HashMap::new();
         let mut mqtt_displays = HashMap::new();
-        let mut lines = HashMap::new();
-        for display in displays {
+        // Each line is opened when first needed and again after it was lost (an adapter unplugged).
+        let lines: HashMap<&str, DisplayBus> =
+            settings.buses.iter().map(|b| (b.id.as_str(), DisplayBus::serial(&b.settings))).collect();
+        for display in &settings.displays {
             let id = display.health_id();
             match &display.kind {
                 DisplayKind::Modbus { bus, unit, map } => {
                     health.register(DeviceHealth::new(&id, "display", Some(&display.counter)));
-                    let Some(settings) = buses.get(bus) else { continue };
-                    // Opened when first needed and again after it was lost (an adapter unplugged).
-                    let bus = lines.entry(settings.path.clone()).or_insert_with(|| DisplayBus::serial(settings));
+                    let Some(bus) = lines.get(bus.as_str()) else { continue };
                     let (content, wanted) = watch::channel(DisplayContent::Blank);
                     let driver = ModbusDriver {
                         id: id.clone(),
@@ -108,7 +105,7 @@ impl DisplayHub {
             mqtt,
             health: health.clone(),
             speech,
-            lang,
+            lang: settings.lang,
             modbus,
             mqtt_displays,
             showing: HashMap::new(),

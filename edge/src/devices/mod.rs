@@ -10,7 +10,7 @@ pub mod health;
 mod printers;
 pub mod settings;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -58,7 +58,6 @@ impl Devices {
             }
             None => (None, None),
         };
-        let buses: HashMap<_, _> = settings.buses.iter().map(|b| (b.id.clone(), b.settings.clone())).collect();
         // Without espeak-ng on the box there is nothing to make: the pages speak themselves.
         let speech = settings
             .speech
@@ -85,16 +84,7 @@ impl Devices {
         };
         let (office_for_board, clock_for_board) = (office.clone(), clock.clone());
         let hub = (!settings.displays.is_empty() || mqtt.is_some() || speech.is_some()).then(|| {
-            let hub = displays::DisplayHub::new(
-                office,
-                clock,
-                &settings.displays,
-                &buses,
-                mqtt.clone(),
-                &health,
-                speech.clone(),
-                settings.lang,
-            );
+            let hub = displays::DisplayHub::new(office, clock, settings, mqtt.clone(), &health, speech.clone());
             tokio::spawn(hub.run(inbound, buttons).instrument(tracing::info_span!("devices")))
         });
         if let Some(mqtt) = mqtt.clone() {
