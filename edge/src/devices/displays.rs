@@ -4,13 +4,10 @@
 //! it answers again, and the same state after a restart as before it.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::Duration;
 
 use fila_devices::modbus::{DisplayBus, DisplayContent, DisplayError, RegisterMap};
 use fila_devices::mqtt::{CallEvent, DisplayState, Inbound, MqttLink};
-use fila_devices::speech::SpeechEngine;
-use fila_devices::Lang;
 use fila_protocol::office::{CounterStatus, Event, Office};
 use fila_protocol::{TicketId, Timestamp};
 use tokio::sync::{broadcast, mpsc, watch};
@@ -44,8 +41,6 @@ pub struct DisplayHub {
     clock: Clock,
     mqtt: Option<MqttLink>,
     health: HealthBoard,
-    speech: Option<Arc<SpeechEngine>>,
-    lang: Lang,
     /// The Modbus displays of each counter, each fed by its own task.
     modbus: HashMap<String, Vec<watch::Sender<DisplayContent>>>,
     /// Counters with an MQTT display whose online state is watched (by the counter's topic id),
@@ -66,7 +61,6 @@ impl DisplayHub {
         settings: &DeviceSettings,
         mqtt: Option<MqttLink>,
         health: &HealthBoard,
-        speech: Option<Arc<SpeechEngine>>,
     ) -> Self {
         let mut modbus: HashMap<String, Vec<watch::Sender<DisplayContent>>> = HashMap::new();
         let mut mqtt_displays = HashMap::new();
@@ -104,8 +98,6 @@ impl DisplayHub {
             clock,
             mqtt,
             health: health.clone(),
-            speech,
-            lang: settings.lang,
             modbus,
             mqtt_displays,
             showing: HashMap::new(),
@@ -178,9 +170,6 @@ impl DisplayHub {
             Event::DayStarted(_) => {
                 self.numbers.clear();
                 self.show_everything().await;
-                if let Some(speech) = self.speech.clone() {
-                    tokio::task::spawn_blocking(move || super::prune_audio(&speech));
-                }
             }
             _ => {}
         }
@@ -263,16 +252,6 @@ impl DisplayHub {
                 Ok(payload) => mqtt.publish_event(mqtt.topics().call(), payload).await,
                 Err(error) => tracing::warn!(%error, ticket, "call event not sent"),
             }
-        }
-        // Made now so the waiting-room page finds it cached when it asks a moment later.
-        if let Some(speech) = self.speech.clone() {
-            let counter = super::spoken_counter(&self.office.config(), counter);
-            let (lang, ticket) = (self.lang, ticket.to_string());
-            tokio::spawn(async move {
-                if let Err(error) = speech.call_audio(lang, &ticket, &counter).await {
-                    tracing::warn!(%error, ticket, "spoken call not made");
-                }
-            });
         }
     }
 

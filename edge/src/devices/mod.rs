@@ -32,7 +32,10 @@ pub use settings::DeviceSettings;
 pub struct Devices {
     pub health: HealthBoard,
     printers: PrinterPool,
+    /// Made when a screen first asks for a call (a few ms; every screen after finds it cached).
     speech: Option<Arc<SpeechEngine>>,
+    /// When old spoken calls were last deleted.
+    pruned: std::sync::Mutex<std::time::Instant>,
     lang: Lang,
     mqtt: Option<MqttLink>,
     hub: Option<JoinHandle<()>>,
@@ -83,14 +86,15 @@ impl Devices {
             last_press: Default::default(),
         };
         let (office_for_board, clock_for_board) = (office.clone(), clock.clone());
-        let hub = (!settings.displays.is_empty() || mqtt.is_some() || speech.is_some()).then(|| {
-            let hub = displays::DisplayHub::new(office, clock, settings, mqtt.clone(), &health, speech.clone());
+        let hub = (!settings.displays.is_empty() || mqtt.is_some()).then(|| {
+            let hub = displays::DisplayHub::new(office, clock, settings, mqtt.clone(), &health);
             tokio::spawn(hub.run(inbound, buttons).instrument(tracing::info_span!("devices")))
         });
         if let Some(mqtt) = mqtt.clone() {
             tokio::spawn(board::run(office_for_board, mqtt, clock_for_board).instrument(tracing::info_span!("board")));
         }
-        Devices { health, printers, speech, lang: settings.lang, mqtt, hub }
+        let pruned = std::sync::Mutex::new(std::time::Instant::now());
+        Devices { health, printers, speech, pruned, lang: settings.lang, mqtt, hub }
     }
 
     /// Print a ticket at the kiosk's printer; `None` when it has none.
@@ -105,9 +109,18 @@ impl Devices {
     /// The chime and spoken call as one WAV, made (or found in the cache) on this box; `None`
     /// when the box cannot speak.
     pub async fn call_audio(&self, lang: Lang, ticket: &str, counter: &str) -> Result<Option<CallAudio>, SpeechError> {
-        match &self.speech {
-            Some(speech) => speech.call_audio(lang, ticket, counter).await,
-            None => Ok(None),
+        let Some(speech) = &self.speech else { return Ok(None) };
+        self.prune_daily(speech);
+        speech.call_audio(lang, ticket, counter).await
+    }
+
+    /// Old spoken calls go once a day, beside a request rather than on a timer of its own.
+    fn prune_daily(&self, speech: &Arc<SpeechEngine>) {
+        let mut pruned = self.pruned.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if pruned.elapsed() >= PRUNE_EVERY {
+            *pruned = std::time::Instant::now();
+            let speech = speech.clone();
+            tokio::task::spawn_blocking(move || prune_audio(&speech));
         }
     }
 
@@ -122,9 +135,10 @@ impl Devices {
     }
 }
 
-/// Spoken calls older than this are deleted at the start of each day: the cache is bounded by the
-/// calls of a few days, not by every phrase the office ever said.
+/// Spoken calls older than this are deleted (at start-up and then daily): the cache is bounded
+/// by the calls of a few days, not by every phrase the office ever said.
 const AUDIO_KEPT: std::time::Duration = std::time::Duration::from_secs(3 * 24 * 3600);
+const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
 /// Delete cached spoken calls made before `AUDIO_KEPT` ago (a phrase still in use is simply made
 /// again, in milliseconds).
