@@ -97,6 +97,11 @@ impl Devices {
         Devices { health, printers, speech, pruned, lang: settings.lang, mqtt, hub }
     }
 
+    /// Whether this kiosk has a printer (so a ticket is laid out for it only then).
+    pub fn prints_for(&self, kiosk: &str) -> bool {
+        self.printers.serves(kiosk)
+    }
+
     /// Print a ticket at the kiosk's printer; `None` when it has none.
     pub async fn print(&self, kiosk: &str, ticket: TicketPrint) -> Option<PrintOutcome> {
         self.printers.print(kiosk, ticket).await

@@ -37,13 +37,13 @@ pub async fn issue(
     let dto = state.office.send_with(command, render::ticket_reply(true)).await?;
     tracing::info!(ticket = %dto.number, kiosk = %caller.id, "ticket issued");
     // The ticket is durable and numbered: printing can only add to it, never hold it back.
-    let base_url = state.public_url.clone().unwrap_or_else(|| {
-        let info = request.connection_info();
-        format!("{}://{}", info.scheme(), info.host())
-    });
-    // Staff issuing at a desk hand the number over themselves: only kiosks print.
+    // Staff issuing at a desk hand the number over themselves: only kiosks with a printer print.
     let print = match caller.role {
-        Role::Kiosk => {
+        Role::Kiosk if state.devices.prints_for(&caller.id) => {
+            let base_url = state.public_url.clone().unwrap_or_else(|| {
+                let info = request.connection_info();
+                format!("{}://{}", info.scheme(), info.host())
+            });
             let print = crate::devices::ticket_print(&dto, &state.office.config(), &base_url, state.devices.lang());
             state.devices.print(&caller.id, print).await
         }
