@@ -65,7 +65,12 @@ fn day_doc(office: usize, day: i64, tickets: usize) -> AutoCommit {
         run(
             &mut edge,
             at,
-            OfficeCommand::Issue { service, priority: Priority::Normal, token: format!("t{office}-{day}-{n}") },
+            OfficeCommand::Issue {
+                service,
+                priority: Priority::Normal,
+                issuer: fila_protocol::Who::Kiosk("entrada".into()),
+                token: format!("t{office}-{day}-{n}"),
+            },
         );
         run(&mut edge, at + 5_000, OfficeCommand::CallNext { counter: counter.clone(), by: by.clone() });
         run(&mut edge, at + 10_000, OfficeCommand::Start { counter: counter.clone(), by: by.clone() });
@@ -272,7 +277,12 @@ async fn steady(dir: &Path, offices: usize, seconds: u64) {
                         n += 1;
                         clock += 36_000;
                         let commands = [
-                            OfficeCommand::Issue { service: ServiceId::new("general"), priority: Priority::Normal, token: format!("t{n}") },
+                            OfficeCommand::Issue {
+                                service: ServiceId::new("general"),
+                                priority: Priority::Normal,
+                                issuer: fila_protocol::Who::Kiosk("entrada".into()),
+                                token: format!("t{n}"),
+                            },
                             OfficeCommand::CallNext { counter: counter.clone(), by: by.clone() },
                             OfficeCommand::Finish { counter: counter.clone(), by: by.clone(), outcome: String::new() },
                         ];

@@ -98,8 +98,12 @@ impl Edge {
 
     fn issue(&mut self, now: Timestamp, priority: Priority) -> TicketNumber {
         self.tokens += 1;
-        let command =
-            Command::Issue { service: ServiceId::new("general"), priority, token: format!("k{}", self.tokens) };
+        let command = Command::Issue {
+            service: ServiceId::new("general"),
+            priority,
+            issuer: fila_protocol::Who::Kiosk("entrada".into()),
+            token: format!("k{}", self.tokens),
+        };
         match self.office.handle_command(now, command).expect("ticket issued") {
             fila_protocol::Reply::Ticket(ticket) => {
                 self.persist();
@@ -163,7 +167,7 @@ fn scenario_edge() -> Edge {
     edge.run(at(11), Command::Finish { counter: counter("1"), by: agent("ana"), outcome: "resuelto".into() });
     let reason = "Trámite urgente, turno vencido".to_string();
     edge.run(at(12), Command::CallSpecific { counter: counter("2"), by: agent("beto"), number: second, reason });
-    edge.run(at(15), Command::Cancel { number: fourth, reason: "se retiró".into() });
+    edge.run(at(15), Command::Cancel { number: fourth, reason: "se retiró".into(), by: agent("sara") });
     edge.run(at(20), Command::Finish { counter: counter("2"), by: agent("beto"), outcome: String::new() });
     edge.run(at(25), Command::CallNext { counter: counter("1"), by: agent("ana") });
     edge.run(at(27), Command::NoShow { counter: counter("1"), by: agent("ana") });

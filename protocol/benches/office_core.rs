@@ -28,6 +28,7 @@ fn main() {
             let command = Command::Issue {
                 service: ServiceId::new(format!("s{}", (b'A' + (n % 4) as u8) as char)),
                 priority: Priority::Normal,
+                issuer: fila_protocol::Who::Kiosk("bench".into()),
                 token: format!("t{n}"),
             };
             office.handle_command(Timestamp(t0.0 + i64::from(n)), command).expect("issued");

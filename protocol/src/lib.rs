@@ -9,6 +9,7 @@
 //! what lets property tests and deterministic simulations drive it.
 
 pub mod config;
+pub mod day;
 pub mod doc;
 pub mod ids;
 pub mod limits;
@@ -20,7 +21,8 @@ pub mod ticket;
 pub mod wire;
 
 pub use config::{ConfigProblem, OfficeConfig, RawOfficeConfig};
+pub use day::{Breach, CallRecord, CounterState, CounterStatus, Day};
 pub use ids::{AgentId, BusinessDay, CategoryId, CounterId, ServiceId, TicketId, Timestamp};
-pub use office::{Command, CounterState, CounterStatus, Day, Event, Office, Rejection, Reply};
+pub use office::{Command, Event, Office, Rejection, Reply};
 pub use rule::CallReason;
-pub use ticket::{Class, Ticket, TicketNumber, TicketStatus};
+pub use ticket::{Class, Ticket, TicketNumber, TicketStatus, Who};

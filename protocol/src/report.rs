@@ -44,8 +44,8 @@ use jiff::tz::TimeZone;
 use serde::Serialize;
 
 use crate::config::OfficeConfig;
+use crate::day::{CallRecord, Day};
 use crate::ids::{AgentId, BusinessDay, CounterId, ServiceId, TicketId, Timestamp};
-use crate::office::{CallRecord, Day};
 use crate::rule::CallReason;
 use crate::ticket::{Class, Ticket, TicketStatus};
 
@@ -553,6 +553,7 @@ mod tests {
             TicketNumber { prefix: 'A', seq: id as u16 },
             ServiceId::new("general"),
             Class::Normal,
+            crate::ticket::Who::Kiosk("entrada".into()),
             format!("t{id}"),
             minutes(issued),
         )
@@ -578,6 +579,7 @@ mod tests {
             number: ticket.number,
             counter: CounterId::new(counter),
             agent: AgentId::new(agent),
+            actor: AgentId::new(agent),
             at: ticket.first_called_at.unwrap_or(ticket.issued_at),
             reason: if skipped.is_empty() { CallReason::FirstComeFirstServed } else { CallReason::Specific },
             note: (!skipped.is_empty()).then(|| "trámite urgente".to_string()),
@@ -763,8 +765,12 @@ mod tests {
         let (one, two) = (CounterId::new("1"), CounterId::new("2"));
         run(0, Command::SignIn { counter: one.clone(), by: ana.clone() });
         run(0, Command::SignIn { counter: two.clone(), by: beto.clone() });
-        let issue =
-            Command::Issue { service: ServiceId::new("general"), priority: Priority::Normal, token: "x1".into() };
+        let issue = Command::Issue {
+            service: ServiceId::new("general"),
+            priority: Priority::Normal,
+            issuer: crate::Who::Kiosk("entrada".into()),
+            token: "x1".into(),
+        };
         run(0, issue);
         run(4, Command::CallNext { counter: one.clone(), by: ana.clone() });
         run(6, Command::Transfer { counter: one, by: ana, service: ServiceId::new("pagos") });

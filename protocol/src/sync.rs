@@ -91,13 +91,29 @@ impl PeerSync {
 
     /// The next message for the peer, if it needs one.
     pub fn generate(&mut self, doc: &mut AutoCommit) -> Option<Vec<u8>> {
+        let reset = self.peer_names_unknown_changes(doc);
         let state = &mut self.state;
-        catch_unwind(AssertUnwindSafe(|| doc.sync().generate_sync_message(state).map(Message::encode))).unwrap_or_else(
-            |_| {
+        let message = catch_unwind(AssertUnwindSafe(|| doc.sync().generate_sync_message(state).map(Message::encode)))
+            .unwrap_or_else(|_| {
                 tracing::error!("automerge panicked generating a sync message");
                 None
-            },
-        )
+            });
+        if reset {
+            // The peer last synced heads this replica does not hold (a replaced box, a wiped
+            // disk, a skipped damaged chunk). automerge answers that with a reset message and
+            // leaves the state as it was, so asking again would answer the same forever: send
+            // it once and forget what the peer said it has, until it answers afresh.
+            tracing::warn!("the peer remembers changes this replica lacks; asking it to start over");
+            self.state.their_have = None;
+            self.state.shared_heads.clear();
+        }
+        message
+    }
+
+    /// Whether the peer's last message claims a common history that this replica lacks.
+    fn peer_names_unknown_changes(&self, doc: &mut AutoCommit) -> bool {
+        let first_have = self.state.their_have.as_ref().and_then(|have| have.first());
+        first_have.is_some_and(|have| have.last_sync.iter().any(|hash| doc.get_change_by_hash(hash).is_none()))
     }
 
     /// Apply a message from the peer. Returns whether the document changed.
@@ -137,6 +153,7 @@ mod tests {
             let command = Command::Issue {
                 service: ServiceId::new("general"),
                 priority: Priority::Normal,
+                issuer: crate::Who::Kiosk("entrada".into()),
                 token: format!("t{n}"),
             };
             office.handle_command(T0, command).expect("issue");

@@ -126,6 +126,59 @@ impl TicketStatus {
     }
 }
 
+/// Who did something to a ticket: issued it, or closed it. Recorded in the day document, so it
+/// names a device, a member of staff or a booking by id, never a citizen's personal data.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+pub enum Who {
+    /// A kiosk, by its configured id.
+    Kiosk(String),
+    /// A member of staff (agent, supervisor, admin), by username.
+    Staff(AgentId),
+    /// A physical kiosk button (MQTT), by its kiosk id.
+    Button(String),
+    /// A booking made at headquarters, by booking id.
+    Booking(String),
+    /// The citizen themself, from their tracking page.
+    Citizen,
+    /// Recorded before fila kept who did what (days stored by older builds).
+    Unrecorded,
+}
+
+impl Who {
+    /// The stored form: `kiosk:entrada`, `staff:ana`, `button:b1`, `booking:x`, `citizen`.
+    pub fn to_text(&self) -> String {
+        match self {
+            Who::Kiosk(id) => format!("kiosk:{id}"),
+            Who::Staff(agent) => format!("staff:{agent}"),
+            Who::Button(id) => format!("button:{id}"),
+            Who::Booking(id) => format!("booking:{id}"),
+            Who::Citizen => "citizen".into(),
+            Who::Unrecorded => "unrecorded".into(),
+        }
+    }
+
+    /// The stored form back; `None` for anything else (an id must be a valid id).
+    pub fn from_text(text: &str) -> Option<Who> {
+        let valid = |id: &str| crate::ids::is_valid_id(id).then(|| id.to_string());
+        match text.split_once(':') {
+            Some(("kiosk", id)) => valid(id).map(Who::Kiosk),
+            Some(("staff", id)) => valid(id).map(|id| Who::Staff(AgentId(id))),
+            Some(("button", id)) => valid(id).map(Who::Button),
+            Some(("booking", id)) => valid(id).map(Who::Booking),
+            None if text == "citizen" => Some(Who::Citizen),
+            None if text == "unrecorded" => Some(Who::Unrecorded),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Who {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_text())
+    }
+}
+
 /// A ticket of one business day. It is never deleted: closing it is a status.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ticket {
@@ -133,6 +186,8 @@ pub struct Ticket {
     pub number: TicketNumber,
     pub service: ServiceId,
     pub class: Class,
+    /// Who issued it: a kiosk, a member of staff, a button, a booking.
+    pub issuer: Who,
     /// The unguessable token of the citizen's tracking page.
     pub token: String,
     pub issued_at: Timestamp,
@@ -152,6 +207,8 @@ pub struct Ticket {
     pub closed_at: Option<Timestamp>,
     /// The outcome at finish, or the reason of a cancellation.
     pub outcome: Option<String>,
+    /// Who closed it (finished, marked a no-show, cancelled).
+    pub closed_by: Option<Who>,
 }
 
 impl Ticket {
@@ -161,6 +218,7 @@ impl Ticket {
         number: TicketNumber,
         service: ServiceId,
         class: Class,
+        issuer: Who,
         token: String,
         at: Timestamp,
     ) -> Ticket {
@@ -169,6 +227,7 @@ impl Ticket {
             number,
             service,
             class,
+            issuer,
             token,
             issued_at: at,
             queued_at: at,
@@ -183,6 +242,7 @@ impl Ticket {
             started_at: None,
             closed_at: None,
             outcome: None,
+            closed_by: None,
         }
     }
 }
@@ -200,6 +260,23 @@ mod tests {
         }
         for bad in ["", "A", "A-", "1-023", "A-0", "A-1000", "A-12x"] {
             assert!(bad.parse::<TicketNumber>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn who_did_it_is_stored_as_text_and_read_back_strictly() {
+        for who in [
+            Who::Kiosk("entrada".into()),
+            Who::Staff(AgentId::new("sara")),
+            Who::Button("b-1".into()),
+            Who::Booking("k3x".into()),
+            Who::Citizen,
+            Who::Unrecorded,
+        ] {
+            assert_eq!(Who::from_text(&who.to_text()), Some(who));
+        }
+        for bad in ["", "kiosk:", "staff:a b", "robot:x", "citizen:x", "kiosk"] {
+            assert_eq!(Who::from_text(bad), None, "{bad}");
         }
     }
 }

@@ -142,6 +142,7 @@ impl World {
             0..=2 => Command::Issue {
                 service: ServiceId::new(if self.rng.chance(50) { "general" } else { "pagos" }),
                 priority: Priority::Normal,
+                issuer: fila_protocol::Who::Kiosk("entrada".into()),
                 token: format!("t{}", self.rng.next()),
             },
             3 => Command::SignIn { counter, by: by(agent) },

@@ -280,6 +280,7 @@ impl SimEdge {
             let command = Command::Issue {
                 service: ServiceId::new("general"),
                 priority: Priority::Normal,
+                issuer: fila_protocol::Who::Kiosk("entrada".into()),
                 token: format!("track{}", self.issued),
             };
             self.office.handle_command(T0, command).expect("ticket issued");

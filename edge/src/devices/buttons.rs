@@ -75,8 +75,12 @@ impl Buttons {
             Some(category) => Priority::Preferential(CategoryId::new(category)),
             None => Priority::Normal,
         };
-        let command =
-            Command::Issue { service: ServiceId::new(button.service), priority, token: crate::auth::tracking_token() };
+        let command = Command::Issue {
+            service: ServiceId::new(button.service),
+            priority,
+            issuer: fila_protocol::Who::Button(kiosk.to_string()),
+            token: crate::auth::tracking_token(),
+        };
         match self.office.send_with(command, render::ticket_reply(true)).await {
             Ok(ticket) => {
                 tracing::info!(ticket = %ticket.number, kiosk, "ticket issued by button");

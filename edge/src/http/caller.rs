@@ -32,6 +32,22 @@ fn authenticate(request: &HttpRequest) -> Result<Caller, ApiError> {
 }
 
 impl Caller {
+    /// Who this caller is in the day's records: a kiosk by its id, anyone else by username.
+    pub fn who(&self) -> fila_protocol::Who {
+        match self.role {
+            Role::Kiosk => fila_protocol::Who::Kiosk(self.id.clone()),
+            _ => fila_protocol::Who::Staff(fila_protocol::AgentId::new(self.id.clone())),
+        }
+    }
+
+    /// This caller acting at a counter (supervisors and admins may act at any).
+    pub fn actor(&self) -> fila_protocol::office::Actor {
+        fila_protocol::office::Actor {
+            agent: fila_protocol::AgentId::new(self.id.clone()),
+            supervisor: self.role.oversees_counters(),
+        }
+    }
+
     /// Refuse unless the caller has one of `roles`; `action` says what was refused.
     pub fn require(&self, roles: &[Role], action: &'static str) -> Result<(), ApiError> {
         if roles.contains(&self.role) {

@@ -3,7 +3,7 @@
 
 use actix_web::{web, HttpResponse};
 use fila_protocol::office::{Actor, Command};
-use fila_protocol::{AgentId, CounterId, ServiceId, TicketNumber};
+use fila_protocol::{CounterId, ServiceId, TicketNumber};
 
 use super::caller::{Caller, STAFF};
 use super::dto::{CallDto, CallSpecificRequest, CounterDto, FinishRequest, ResumeRequest, TicketDto, TransferRequest};
@@ -19,8 +19,7 @@ async fn act(
     make: impl FnOnce(CounterId, Actor) -> Command,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(STAFF, "act at counters")?;
-    let by = Actor { agent: AgentId::new(caller.id.clone()), supervisor: caller.role.oversees_counters() };
-    let json = state.office.send_with(make(CounterId::new(counter), by), render::reply).await?;
+    let json = state.office.send_with(make(CounterId::new(counter), caller.actor()), render::reply).await?;
     Ok(HttpResponse::Ok().json(json))
 }
 

@@ -85,8 +85,10 @@ impl ResponseError for ApiError {
         match self {
             ApiError::Rejected(rejection) => match rejection {
                 r if r.is_not_found() => StatusCode::NOT_FOUND,
-                Rejection::Internal => StatusCode::SERVICE_UNAVAILABLE,
-                Rejection::NotYourCounter(_) => StatusCode::FORBIDDEN,
+                Rejection::Internal | Rejection::Recovering | Rejection::ClockBehind { .. } => {
+                    StatusCode::SERVICE_UNAVAILABLE
+                }
+                Rejection::NotYourCounter(_) | Rejection::AppointmentNeedsBooking => StatusCode::FORBIDDEN,
                 Rejection::UnknownService(_)
                 | Rejection::UnknownCategory(_)
                 | Rejection::ReasonRequired

@@ -32,8 +32,12 @@ pub async fn issue(
         (None, Some(at)) => Priority::Appointment(Timestamp::from_ms(at)),
         (None, None) => Priority::Normal,
     };
-    let command =
-        Command::Issue { service: ServiceId::new(body.service), priority, token: crate::auth::tracking_token() };
+    let command = Command::Issue {
+        service: ServiceId::new(body.service),
+        priority,
+        issuer: caller.who(),
+        token: crate::auth::tracking_token(),
+    };
     let dto = state.office.send_with(command, render::ticket_reply(true)).await?;
     tracing::info!(ticket = %dto.number, kiosk = %caller.id, "ticket issued");
     // The ticket is durable and numbered: printing can only add to it, never hold it back.

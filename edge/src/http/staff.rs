@@ -103,7 +103,7 @@ pub async fn cancel(
     let number = number.parse().map_err(|()| {
         ApiError::bad_request("bad_number", format!("{:?} is not a ticket number like A-023", number.as_str()))
     })?;
-    let command = Command::Cancel { number, reason: body.into_inner().reason };
+    let command = Command::Cancel { number, reason: body.into_inner().reason, by: caller.actor() };
     let json = state.office.send_with(command, render::reply).await?;
     Ok(HttpResponse::Ok().json(json))
 }

@@ -2,9 +2,9 @@
 //!
 //! ```text
 //! { schema: 1, office: "centro", day: "2026-11-29",
-//!   tickets:   { "000001": { prefix, seq, service, class, category, status, counter, ... } },
+//!   tickets:   { "000001": { prefix, seq, service, class, issuer, category, status, counter, ... } },
 //!   counters:  { "4": { status, agent, current, preferential_streak } },
-//!   calls:     { "000001": { ticket, prefix, seq, counter, agent, at, reason, note, skipped: [..] } },
+//!   calls:     { "000001": { ticket, prefix, seq, counter, agent, actor, at, reason, note, skipped: [..] } },
 //!   sequences: { "A": 23 } }
 //! ```
 //! Tickets and calls live in maps keyed by id, never in lists, and are never deleted. Only the
@@ -18,10 +18,10 @@ use automerge::{ActorId, AutoCommit, ObjId, ObjType, ReadDoc, ScalarValue, Value
 use super::keys::{self, call as ck, counter as cok, ticket as tk};
 use super::scalar::{self, i, opt_s, opt_t, s, t, Fields};
 use super::DocError;
+use crate::day::{CallRecord, CounterState, CounterStatus, Day};
 use crate::ids::{AgentId, BusinessDay, CategoryId, CounterId, ServiceId, TicketId, Timestamp};
-use crate::office::{CallRecord, CounterState, CounterStatus, Day};
 use crate::rule::CallReason;
-use crate::ticket::{Class, Ticket, TicketNumber, TicketStatus};
+use crate::ticket::{Class, Ticket, TicketNumber, TicketStatus, Who};
 
 pub struct DayDoc {
     doc: AutoCommit,
@@ -34,9 +34,13 @@ pub struct DayDoc {
 }
 
 impl DayDoc {
-    /// The skeleton of a new day. Only the edge calls this.
-    pub fn create(office: &str, day: BusinessDay, actor: &[u8], now: Timestamp) -> Result<Self, DocError> {
-        let mut doc = AutoCommit::new().with_actor(ActorId::from(actor));
+    /// The skeleton of a new day. Only the edge calls this, and every edge makes the very same
+    /// first change (a fixed actor and time): a replaced box that creates today's skeleton again
+    /// shares it with the copy central holds, instead of a rival `tickets` map that would hide
+    /// every ticket issued before. Later changes are written as `actor`.
+    pub fn create(office: &str, day: BusinessDay, actor: &[u8]) -> Result<Self, DocError> {
+        let skeleton_actor = format!("fila-day-skeleton/{office}/{day}");
+        let mut doc = AutoCommit::new().with_actor(ActorId::from(skeleton_actor.as_bytes()));
         doc.put(ROOT, keys::SCHEMA, keys::SCHEMA_VERSION)?;
         doc.put(ROOT, keys::OFFICE, office)?;
         doc.put(ROOT, keys::DAY, day.to_string())?;
@@ -44,7 +48,8 @@ impl DayDoc {
         let counters = doc.put_object(ROOT, keys::COUNTERS, ObjType::Map)?;
         let calls = doc.put_object(ROOT, keys::CALLS, ObjType::Map)?;
         let sequences = doc.put_object(ROOT, keys::SEQUENCES, ObjType::Map)?;
-        doc.commit_with(automerge::transaction::CommitOptions::default().with_time(now.0 / 1000));
+        doc.commit_with(automerge::transaction::CommitOptions::default().with_time(0));
+        doc.set_actor(ActorId::from(actor));
         Ok(DayDoc {
             doc,
             tickets,
@@ -126,6 +131,7 @@ impl DayDoc {
             (ck::SEQ, i(call.number.seq)),
             (ck::COUNTER, s(call.counter.as_str())),
             (ck::AGENT, s(call.agent.as_str())),
+            (ck::ACTOR, s(call.actor.as_str())),
             (ck::AT, t(call.at)),
             (ck::REASON, s(call.reason.name())),
             (ck::NOTE, opt_s(call.note.as_deref())),
@@ -192,8 +198,9 @@ pub fn read_day(doc: &AutoCommit) -> Result<Day, DocError> {
         let state = CounterState {
             status: CounterStatus::from_name(&status).ok_or_else(|| DocError::Field(cok::STATUS.into()))?,
             agent: scalar::opt_str(doc, &obj, cok::AGENT)?.map(AgentId),
-            current: scalar::opt_int(doc, &obj, cok::CURRENT)?.map(|n| TicketId(n as u32)),
-            preferential_streak: scalar::int(doc, &obj, cok::STREAK)? as u32,
+            current: scalar::opt_int(doc, &obj, cok::CURRENT)?.map(|n| ticket_id(n, cok::CURRENT)).transpose()?,
+            preferential_streak: u32::try_from(scalar::int(doc, &obj, cok::STREAK)?)
+                .map_err(|_| DocError::Field(cok::STREAK.into()))?,
         };
         result.counters.insert(CounterId(key), state);
     }
@@ -208,18 +215,21 @@ pub fn read_day(doc: &AutoCommit) -> Result<Day, DocError> {
             .list_range(&skipped_obj, ..)
             .map(|item| match item.value.into_value() {
                 Value::Scalar(v) => match v.as_ref() {
-                    ScalarValue::Int(n) => Ok(TicketId(*n as u32)),
+                    ScalarValue::Int(n) => ticket_id(*n, ck::SKIPPED),
                     _ => Err(DocError::Field(ck::SKIPPED.into())),
                 },
                 _ => Err(DocError::Field(ck::SKIPPED.into())),
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let agent = AgentId(scalar::str(doc, &obj, ck::AGENT)?);
         result.calls.push(CallRecord {
             seq,
-            ticket: TicketId(scalar::int(doc, &obj, ck::TICKET)? as u32),
+            ticket: ticket_id(scalar::int(doc, &obj, ck::TICKET)?, ck::TICKET)?,
             number: read_number(doc, &obj, ck::PREFIX, ck::SEQ)?,
             counter: CounterId(scalar::str(doc, &obj, ck::COUNTER)?),
-            agent: AgentId(scalar::str(doc, &obj, ck::AGENT)?),
+            // Calls recorded before the actor was kept were pressed by the counter's agent.
+            actor: scalar::opt_str(doc, &obj, ck::ACTOR)?.map_or_else(|| agent.clone(), AgentId),
+            agent,
             at: scalar::time(doc, &obj, ck::AT)?,
             reason: CallReason::from_name(&reason).ok_or_else(|| DocError::Field(ck::REASON.into()))?,
             note: scalar::opt_str(doc, &obj, ck::NOTE)?,
@@ -248,6 +258,7 @@ fn ticket_fields(ticket: &Ticket) -> Fields {
         (tk::SEQ, i(ticket.number.seq)),
         (tk::SERVICE, s(ticket.service.as_str())),
         (tk::CLASS, s(class)),
+        (tk::ISSUER, s(&ticket.issuer.to_text())),
         (tk::CATEGORY, opt_s(category)),
         (tk::APPOINTMENT_AT, opt_t(appointment_at)),
         (tk::TOKEN, s(&ticket.token)),
@@ -264,6 +275,7 @@ fn ticket_fields(ticket: &Ticket) -> Fields {
         (tk::STARTED_AT, opt_t(ticket.started_at)),
         (tk::CLOSED_AT, opt_t(ticket.closed_at)),
         (tk::OUTCOME, opt_s(ticket.outcome.as_deref())),
+        (tk::CLOSED_BY, opt_s(ticket.closed_by.as_ref().map(Who::to_text).as_deref())),
     ]
 }
 
@@ -284,6 +296,17 @@ fn read_number(doc: &AutoCommit, obj: &ObjId, prefix: &str, seq: &str) -> Result
     };
     let seq = u16::try_from(scalar::int(doc, obj, seq)?).map_err(|_| DocError::Field(seq.into()))?;
     Ok(TicketNumber { prefix: letter, seq })
+}
+
+/// A ticket id as stored: a positive integer that fits the day.
+fn ticket_id(n: i64, key: &str) -> Result<TicketId, DocError> {
+    u32::try_from(n).ok().filter(|&n| n > 0).map(TicketId).ok_or_else(|| DocError::Field(key.into()))
+}
+
+fn who(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<Option<Who>, DocError> {
+    scalar::opt_str(doc, obj, key)?
+        .map(|text| Who::from_text(&text).ok_or_else(|| DocError::Field(key.into())))
+        .transpose()
 }
 
 fn small(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<u8, DocError> {
@@ -307,6 +330,8 @@ fn read_ticket(doc: &AutoCommit, obj: &ObjId, id: TicketId) -> Result<Ticket, Do
         number: read_number(doc, obj, tk::PREFIX, tk::SEQ)?,
         service: ServiceId(scalar::str(doc, obj, tk::SERVICE)?),
         class,
+        // Days stored before issuers were kept have none.
+        issuer: who(doc, obj, tk::ISSUER)?.unwrap_or(Who::Unrecorded),
         token: scalar::str(doc, obj, tk::TOKEN)?,
         issued_at: scalar::time(doc, obj, tk::ISSUED_AT)?,
         queued_at: scalar::time(doc, obj, tk::QUEUED_AT)?,
@@ -321,5 +346,6 @@ fn read_ticket(doc: &AutoCommit, obj: &ObjId, id: TicketId) -> Result<Ticket, Do
         started_at: scalar::opt_time(doc, obj, tk::STARTED_AT)?,
         closed_at: scalar::opt_time(doc, obj, tk::CLOSED_AT)?,
         outcome: scalar::opt_str(doc, obj, tk::OUTCOME)?,
+        closed_by: who(doc, obj, tk::CLOSED_BY)?,
     })
 }

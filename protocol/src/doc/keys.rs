@@ -16,6 +16,7 @@ pub mod ticket {
     pub const SEQ: &str = "seq";
     pub const SERVICE: &str = "service";
     pub const CLASS: &str = "class";
+    pub const ISSUER: &str = "issuer";
     pub const CATEGORY: &str = "category";
     pub const APPOINTMENT_AT: &str = "appointment_at";
     pub const TOKEN: &str = "token";
@@ -32,6 +33,7 @@ pub mod ticket {
     pub const STARTED_AT: &str = "started_at";
     pub const CLOSED_AT: &str = "closed_at";
     pub const OUTCOME: &str = "outcome";
+    pub const CLOSED_BY: &str = "closed_by";
 }
 
 pub mod counter {
@@ -47,6 +49,7 @@ pub mod call {
     pub const SEQ: &str = "seq";
     pub const COUNTER: &str = "counter";
     pub const AGENT: &str = "agent";
+    pub const ACTOR: &str = "actor";
     pub const AT: &str = "at";
     pub const REASON: &str = "reason";
     pub const NOTE: &str = "note";

@@ -1,8 +1,8 @@
 //! What the outside world asks of an office.
 
+use crate::day::{CallRecord, CounterState};
 use crate::ids::{AgentId, CategoryId, CounterId, ServiceId, Timestamp};
-use crate::office::{CallRecord, CounterState};
-use crate::ticket::{Ticket, TicketNumber};
+use crate::ticket::{Ticket, TicketNumber, Who};
 
 /// Who acts at a counter. A supervisor may act at any counter; an agent only at their own.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,10 +21,12 @@ pub enum Priority {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
-    /// Issue a ticket. `token` is the tracking token the shell drew at random.
+    /// Issue a ticket. `token` is the tracking token the shell drew at random; `issuer` is the
+    /// kiosk, member of staff, button or booking asking. Only a booking issues an appointment.
     Issue {
         service: ServiceId,
         priority: Priority,
+        issuer: Who,
         token: String,
     },
     /// An agent takes a counter; it opens with them at it.
@@ -93,6 +95,7 @@ pub enum Command {
     Cancel {
         number: TicketNumber,
         reason: String,
+        by: Actor,
     },
     /// The citizen gives up their own ticket from the tracking page.
     CancelByToken {

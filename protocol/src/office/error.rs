@@ -57,6 +57,12 @@ pub enum Rejection {
     TextTooLong(usize),
     #[error("the tracking token is malformed")]
     BadToken,
+    #[error("only a booking made at headquarters issues an appointment ticket")]
+    AppointmentNeedsBooking,
+    #[error("this box is recovering the office's records from headquarters; it issues again once they are here")]
+    Recovering,
+    #[error("the box's clock ({now}) is behind its last stored change ({last}); check its time (NTP)")]
+    ClockBehind { now: String, last: String },
     #[error("the office's day document failed; the command was not applied")]
     Internal,
 }
@@ -90,6 +96,9 @@ impl Rejection {
             Rejection::ReasonRequired => "reason_required",
             Rejection::TextTooLong(_) => "text_too_long",
             Rejection::BadToken => "bad_token",
+            Rejection::AppointmentNeedsBooking => "appointment_needs_booking",
+            Rejection::Recovering => "recovering",
+            Rejection::ClockBehind { .. } => "clock_behind",
             Rejection::Internal => "internal",
         }
     }

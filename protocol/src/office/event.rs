@@ -1,8 +1,8 @@
 //! What happened, for screens, consoles and devices. Events are derived from accepted commands;
 //! the day document is the record, events are only notifications.
 
+use crate::day::{CallRecord, CounterState};
 use crate::ids::{BusinessDay, CounterId};
-use crate::office::{CallRecord, CounterState};
 use crate::ticket::Ticket;
 
 #[derive(Debug, Clone, PartialEq, Eq)]

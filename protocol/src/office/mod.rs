@@ -12,11 +12,12 @@ mod command;
 mod error;
 mod event;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::day::{Breach, CallRecord, CounterState, CounterStatus, Day};
 pub use command::{Actor, Command, Priority, Reply};
 pub use error::Rejection;
 pub use event::Event;
@@ -24,97 +25,11 @@ pub use event::Event;
 use crate::config::{OfficeConfig, TransferPosition};
 use crate::doc::day::DayDoc;
 use crate::doc::DocError;
-use crate::ids::{AgentId, BusinessDay, CounterId, ServiceId, TicketId, Timestamp};
+use crate::ids::{BusinessDay, CounterId, ServiceId, TicketId, Timestamp};
 use crate::limits;
 use crate::rule::{self, CallReason, Ranked};
 use crate::sync::{Outgoing, PeerSync, SyncError};
-use crate::ticket::{Class, Ticket, TicketNumber, TicketStatus};
-
-/// One business day of an office, exactly as its day document holds it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Day {
-    pub day: BusinessDay,
-    pub office: String,
-    pub tickets: BTreeMap<TicketId, Ticket>,
-    pub counters: BTreeMap<CounterId, CounterState>,
-    /// Every call, in order; out-of-order calls are those with skipped tickets.
-    pub calls: Vec<CallRecord>,
-    /// The last number issued per service prefix.
-    pub sequences: BTreeMap<char, u16>,
-}
-
-impl Day {
-    pub fn new(office: &str, day: BusinessDay) -> Self {
-        Day {
-            day,
-            office: office.to_string(),
-            tickets: BTreeMap::new(),
-            counters: BTreeMap::new(),
-            calls: Vec::new(),
-            sequences: BTreeMap::new(),
-        }
-    }
-
-    pub fn counter(&self, id: &CounterId) -> CounterState {
-        self.counters.get(id).cloned().unwrap_or_default()
-    }
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CounterStatus {
-    #[default]
-    Closed,
-    Open,
-    Paused,
-}
-
-impl CounterStatus {
-    pub fn name(self) -> &'static str {
-        match self {
-            CounterStatus::Closed => "closed",
-            CounterStatus::Open => "open",
-            CounterStatus::Paused => "paused",
-        }
-    }
-    pub fn from_name(name: &str) -> Option<Self> {
-        [CounterStatus::Closed, CounterStatus::Open, CounterStatus::Paused].into_iter().find(|s| s.name() == name)
-    }
-}
-
-/// A counter's state for the day: who is at it and whom they attend.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CounterState {
-    pub status: CounterStatus,
-    pub agent: Option<AgentId>,
-    /// The ticket called to or served at this counter.
-    pub current: Option<TicketId>,
-    /// Preferential calls in a row here, for the anti-starvation ratio.
-    pub preferential_streak: u32,
-}
-
-/// A call as recorded in the day document.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CallRecord {
-    /// 1 for the day's first call.
-    pub seq: u32,
-    pub ticket: TicketId,
-    pub number: TicketNumber,
-    pub counter: CounterId,
-    pub agent: AgentId,
-    pub at: Timestamp,
-    pub reason: CallReason,
-    /// The agent's reason for calling a specific ticket.
-    pub note: Option<String>,
-    /// Tickets the rule ranked above this one: non-empty makes it an out-of-order call.
-    pub skipped: Vec<TicketId>,
-}
-
-impl CallRecord {
-    pub fn is_out_of_order(&self) -> bool {
-        !self.skipped.is_empty()
-    }
-}
+use crate::ticket::{Class, Ticket, TicketNumber, TicketStatus, Who};
 
 /// Bytes of a document to store, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -163,23 +78,42 @@ pub struct Office {
     /// proportional to batches, not commands).
     last_applied: Option<Timestamp>,
     alarmed: BTreeSet<TicketId>,
+    /// Commands are refused until the clock passes this: the newest change already stored. A
+    /// box whose clock runs behind must not issue into a past day and number it again later.
+    clock_floor: Timestamp,
+    /// A box that lost its records (an empty store) waits for headquarters' copy of the day
+    /// before it numbers anything, so it never issues a number twice.
+    recovering: bool,
+    /// The stored day broke the rules whole; it was restored from the longest good prefix of its
+    /// chunks, which the shell should store compacted.
+    repaired: bool,
 }
 
 impl Office {
     /// A new office, or one restored from the stored chunks of its current day document.
     /// `actor` must be fresh for every process start (an automerge actor id never repeats a seq).
+    /// The stored day is checked (`Day::check`); if it breaks the rules whole, the longest prefix
+    /// of its chunks that keeps them is restored instead (see [`Office::take_repaired`]).
     pub fn restore(config: OfficeConfig, actor: Vec<u8>, now: Timestamp, chunks: &[Vec<u8>]) -> Result<Self, DocError> {
         let today = BusinessDay::containing(now, &config.time_zone);
+        let mut repaired = false;
         let (doc, day, saved) = if chunks.is_empty() {
-            let mut doc = DayDoc::create(&config.id, today, &actor, now)?;
+            let mut doc = DayDoc::create(&config.id, today, &actor)?;
             let saved = doc.save_incremental();
             (doc, Day::new(&config.id, today), saved)
         } else {
-            let (doc, day) = DayDoc::load(chunks, &actor)?;
-            if day.office != config.id {
-                return Err(DocError::WrongOffice { expected: config.id.clone(), found: day.office });
+            let expected = Day::new(&config.id, today);
+            let whole = DayDoc::load(chunks, &actor)
+                .map_err(|e| e.to_string())
+                .and_then(|(doc, day)| checked(&expected, &day).map(|()| (doc, day)).map_err(|b| b.to_string()));
+            match whole {
+                Ok((doc, day)) => (doc, day, chunks.concat()),
+                Err(problem) => {
+                    tracing::error!(office = %config.id, day = %today, %problem, "stored day breaks the rules; restoring its last good part");
+                    repaired = true;
+                    good_prefix(&expected, chunks, &actor)?
+                }
             }
-            (doc, day, chunks.concat())
         };
         let mut office = Office {
             config,
@@ -196,6 +130,9 @@ impl Office {
             failed: false,
             last_applied: None,
             alarmed: BTreeSet::new(),
+            clock_floor: Timestamp(i64::MIN),
+            recovering: false,
+            repaired,
         };
         office.reindex();
         if chunks.is_empty() {
@@ -208,6 +145,48 @@ impl Office {
 
     pub fn config(&self) -> &OfficeConfig {
         &self.config
+    }
+
+    /// Refuse every command until the clock reaches `floor` (the newest change the shell has
+    /// stored): a clock that went back must not write history before what is already written.
+    pub fn set_clock_floor(&mut self, floor: Timestamp) {
+        self.clock_floor = floor;
+    }
+
+    /// Whether the clock is behind the newest stored change, so commands are refused.
+    pub fn clock_behind(&self, now: Timestamp) -> bool {
+        now < self.clock_floor
+    }
+
+    /// Hold every command until headquarters' copy of the day is merged ([`Office::catch_up`]).
+    pub fn start_recovery(&mut self) {
+        tracing::warn!(office = %self.config.id, "no records on this box: waiting for headquarters' copy before numbering");
+        self.recovering = true;
+    }
+
+    pub fn is_recovering(&self) -> bool {
+        self.recovering
+    }
+
+    /// A recovering office is caught up once it holds every change the peer said it has.
+    pub fn catch_up(&mut self, peer: &PeerSync) {
+        if !self.recovering {
+            return;
+        }
+        let Some(theirs) = peer.their_heads() else { return };
+        let doc = self.doc.automerge_mut();
+        if theirs.iter().all(|hash| doc.get_change_by_hash(hash).is_some()) {
+            self.recovering = false;
+            tracing::info!(
+                office = %self.config.id, tickets = self.day.tickets.len(),
+                "recovered the day from headquarters; numbering continues"
+            );
+        }
+    }
+
+    /// True once if the stored day had to be restored from a good prefix: store it compacted.
+    pub fn take_repaired(&mut self) -> bool {
+        std::mem::take(&mut self.repaired)
     }
 
     /// Take a new configuration (pushed by headquarters). Tickets keep their services and
@@ -240,6 +219,12 @@ impl Office {
     }
 
     pub fn handle_command(&mut self, now: Timestamp, command: Command) -> Result<Reply, Rejection> {
+        if now < self.clock_floor {
+            return Err(Rejection::ClockBehind { now: show_time(now), last: show_time(self.clock_floor) });
+        }
+        if self.recovering {
+            return Err(Rejection::Recovering);
+        }
         if self.roll_over(now).is_err() {
             self.failed = true;
             return Err(Rejection::Internal);
@@ -324,17 +309,20 @@ impl Office {
             Err(error) => return Err(error),
         };
         if changed {
-            match self.doc.read() {
-                Ok(day) if day.day == self.day.day && day.office == self.day.office => {
-                    self.day = day;
-                    self.reindex();
-                }
-                Ok(_) | Err(_) => {
-                    tracing::error!(office = %self.config.id, "a sync message left the day unreadable; rebuilt");
-                    self.rebuild();
-                    return Err(SyncError::Refused("the changes do not form a valid day".into()));
-                }
-            }
+            let problem = match self.doc.read() {
+                Ok(day) => match checked(&self.day, &day) {
+                    Ok(()) => {
+                        self.day = day;
+                        self.reindex();
+                        return Ok(true);
+                    }
+                    Err(breach) => breach.to_string(),
+                },
+                Err(error) => format!("the day does not read: {error}"),
+            };
+            tracing::error!(office = %self.config.id, doc = %self.doc_id(), %problem, "sync message refused and undone");
+            self.rebuild();
+            return Err(SyncError::Refused(problem));
         }
         Ok(changed)
     }
@@ -458,9 +446,10 @@ impl Office {
     /// The maintained indexes equal indexes rebuilt from the day (tests call this).
     #[cfg(test)]
     pub(crate) fn check_indexes(&mut self) {
-        let nonempty = |w: &HashMap<ServiceId, BTreeSet<TicketId>>| -> BTreeMap<ServiceId, BTreeSet<TicketId>> {
-            w.iter().filter(|(_, set)| !set.is_empty()).map(|(k, v)| (k.clone(), v.clone())).collect()
-        };
+        let nonempty =
+            |w: &HashMap<ServiceId, BTreeSet<TicketId>>| -> std::collections::BTreeMap<ServiceId, BTreeSet<TicketId>> {
+                w.iter().filter(|(_, set)| !set.is_empty()).map(|(k, v)| (k.clone(), v.clone())).collect()
+            };
         let (waiting, times) = (nonempty(&self.waiting), self.service_times.clone());
         self.reindex();
         assert_eq!(nonempty(&self.waiting), waiting, "waiting index");
@@ -484,7 +473,7 @@ impl Office {
         if !last.is_empty() {
             self.persist.push_back(Persist { doc_id: self.doc_id(), bytes: last });
         }
-        let mut doc = DayDoc::create(&self.config.id, today, &self.actor, now)?;
+        let mut doc = DayDoc::create(&self.config.id, today, &self.actor)?;
         self.saved = doc.save_incremental();
         self.doc = doc;
         self.day = Day::new(&self.config.id, today);
@@ -573,7 +562,7 @@ impl Office {
 
     fn decide(&self, now: Timestamp, command: Command) -> Result<(Change, Reply), Rejection> {
         match command {
-            Command::Issue { service, priority, token } => self.issue(now, service, priority, token),
+            Command::Issue { service, priority, issuer, token } => self.issue(now, service, priority, issuer, token),
             Command::SignIn { counter, by } => self.sign_in(counter, by),
             Command::Pause { counter, by } => {
                 let state = self.counter_state(&counter, &by)?;
@@ -637,7 +626,7 @@ impl Office {
                     return Err(Rejection::TicketNotCalled { number: ticket.number, status: ticket.status });
                 }
                 if ticket.recalls >= self.config.rule.recalls_max {
-                    return Ok(self.release(now, counter, state, ticket, TicketStatus::NoShow, None));
+                    return Ok(self.release(now, counter, state, &by, ticket, TicketStatus::NoShow, None));
                 }
                 let ticket = Ticket { recalls: ticket.recalls + 1, called_at: Some(now), ..ticket.clone() };
                 let change = Change {
@@ -659,18 +648,18 @@ impl Office {
                 let outcome = optional_text(&outcome)?.unwrap_or_else(|| "served".to_string());
                 let (state, ticket) = self.current(&counter, &by)?;
                 let ticket = Ticket { started_at: ticket.started_at.or(ticket.called_at), ..ticket.clone() };
-                Ok(self.release(now, counter, state, &ticket, TicketStatus::Finished, Some(outcome)))
+                Ok(self.release(now, counter, state, &by, &ticket, TicketStatus::Finished, Some(outcome)))
             }
             Command::NoShow { counter, by } => {
                 let (state, ticket) = self.current(&counter, &by)?;
                 if ticket.status != TicketStatus::Called {
                     return Err(Rejection::TicketNotCalled { number: ticket.number, status: ticket.status });
                 }
-                Ok(self.release(now, counter, state, ticket, TicketStatus::NoShow, None))
+                Ok(self.release(now, counter, state, &by, ticket, TicketStatus::NoShow, None))
             }
             Command::Park { counter, by } => {
                 let (state, ticket) = self.current(&counter, &by)?;
-                Ok(self.release(now, counter, state, ticket, TicketStatus::Parked, None))
+                Ok(self.release(now, counter, state, &by, ticket, TicketStatus::Parked, None))
             }
             Command::Transfer { counter, by, service } => {
                 let (state, ticket) = self.current(&counter, &by)?;
@@ -697,14 +686,14 @@ impl Office {
                 };
                 Ok(leave_counter(counter, state, ticket))
             }
-            Command::Cancel { number, reason } => {
+            Command::Cancel { number, reason, by } => {
                 let reason = required_text(&reason)?;
                 let ticket = self.find(number)?;
-                self.cancel(now, ticket, reason)
+                self.cancel(now, ticket, reason, Who::Staff(by.agent))
             }
             Command::CancelByToken { token } => {
                 let ticket = self.ticket_by_token(&token).ok_or(Rejection::UnknownToken)?;
-                self.cancel(now, ticket, "cancelled by the citizen".to_string())
+                self.cancel(now, ticket, "cancelled by the citizen".to_string(), Who::Citizen)
             }
         }
     }
@@ -714,6 +703,7 @@ impl Office {
         now: Timestamp,
         service: ServiceId,
         priority: Priority,
+        issuer: Who,
         token: String,
     ) -> Result<(Change, Reply), Rejection> {
         let config = self.config.service(&service).ok_or_else(|| Rejection::UnknownService(service.clone()))?;
@@ -725,7 +715,9 @@ impl Office {
                 }
                 Class::Preferential { category }
             }
-            Priority::Appointment(at) => Class::Appointment { at },
+            // An appointment jumps the queue at its time: only a real booking may ask for one.
+            Priority::Appointment(at) if matches!(issuer, Who::Booking(_)) => Class::Appointment { at },
+            Priority::Appointment(_) => return Err(Rejection::AppointmentNeedsBooking),
         };
         let token_ok = !token.is_empty()
             && token.len() <= limits::TOKEN_LEN_MAX
@@ -733,12 +725,13 @@ impl Office {
         if !token_ok || self.tokens.contains_key(&token) {
             return Err(Rejection::BadToken);
         }
-        let seq = self.day.sequences.get(&config.prefix).copied().unwrap_or(0) + 1;
+        let seq = self.day.sequences.get(&config.prefix).copied().unwrap_or(0).saturating_add(1);
         if seq > limits::TICKETS_PER_SERVICE_MAX {
             return Err(Rejection::ServiceFull(service));
         }
         let id = TicketId(self.day.tickets.keys().next_back().map_or(1, |last| last.0 + 1));
-        let ticket = Ticket::issued(id, TicketNumber { prefix: config.prefix, seq }, service, class, token, now);
+        let ticket =
+            Ticket::issued(id, TicketNumber { prefix: config.prefix, seq }, service, class, issuer, token, now);
         let change = Change {
             events: vec![Event::Issued(ticket.clone())],
             tickets: vec![ticket.clone()],
@@ -884,6 +877,7 @@ impl Office {
             number: ticket.number,
             counter: counter.clone(),
             agent,
+            actor: by.agent,
             at: now,
             reason,
             note,
@@ -909,31 +903,68 @@ impl Office {
     }
 
     /// The ticket leaves the counter (finished, no-show or parked); the counter is idle again.
+    #[allow(clippy::too_many_arguments)]
     fn release(
         &self,
         now: Timestamp,
         counter: CounterId,
         state: CounterState,
+        by: &Actor,
         ticket: &Ticket,
         status: TicketStatus,
         outcome: Option<String>,
     ) -> (Change, Reply) {
-        let ticket =
-            Ticket { status, counter: None, closed_at: status.is_closed().then_some(now), outcome, ..ticket.clone() };
+        let closed = status.is_closed();
+        let ticket = Ticket {
+            status,
+            counter: None,
+            closed_at: closed.then_some(now),
+            closed_by: closed.then(|| Who::Staff(by.agent.clone())),
+            outcome,
+            ..ticket.clone()
+        };
         leave_counter(counter, state, ticket)
     }
 
-    fn cancel(&self, now: Timestamp, ticket: &Ticket, reason: String) -> Result<(Change, Reply), Rejection> {
+    fn cancel(&self, now: Timestamp, ticket: &Ticket, reason: String, by: Who) -> Result<(Change, Reply), Rejection> {
         if ticket.status.is_closed() {
             return Err(Rejection::TicketClosed { number: ticket.number, status: ticket.status });
         }
         if ticket.status.is_at_counter() {
             return Err(Rejection::TicketAtCounter(ticket.number));
         }
-        let ticket =
-            Ticket { status: TicketStatus::Cancelled, closed_at: Some(now), outcome: Some(reason), ..ticket.clone() };
+        let ticket = Ticket {
+            status: TicketStatus::Cancelled,
+            closed_at: Some(now),
+            outcome: Some(reason),
+            closed_by: Some(by),
+            ..ticket.clone()
+        };
         Ok(ticket_change(ticket))
     }
+}
+
+/// `next` may follow `before`: a day on its own rules, and history kept.
+fn checked(before: &Day, next: &Day) -> Result<(), crate::day::Breach> {
+    before.check_successor(next)?;
+    next.check()
+}
+
+/// The longest prefix of a day's chunks that loads and keeps the rules (a damaged or breaking
+/// tail is left out; sync brings back what central holds).
+fn good_prefix(expected: &Day, chunks: &[Vec<u8>], actor: &[u8]) -> Result<(DayDoc, Day, Vec<u8>), DocError> {
+    for end in (1..chunks.len()).rev() {
+        if let Ok((doc, day)) = DayDoc::load(&chunks[..end], actor) {
+            if checked(expected, &day).is_ok() {
+                return Ok((doc, day, chunks[..end].concat()));
+            }
+        }
+    }
+    Err(DocError::Empty)
+}
+
+fn show_time(at: Timestamp) -> String {
+    jiff::Timestamp::from_millisecond(at.0).map_or_else(|_| at.0.to_string(), |t| t.to_string())
 }
 
 /// A ticket leaves its counter (finished, no-show, parked, transferred): the counter is idle.

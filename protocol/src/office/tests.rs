@@ -5,7 +5,7 @@ use proptest::prelude::*;
 use super::*;
 use crate::config::tests::sample;
 use crate::doc::day::read_day;
-use crate::ids::{BusinessDay, CategoryId};
+use crate::ids::{AgentId, BusinessDay, CategoryId};
 
 const T0: Timestamp = Timestamp(1_795_953_600_000); // 2026-11-29 09:00 in Buenos Aires
 
@@ -32,7 +32,11 @@ fn check(office: &mut Office, at: Timestamp, command: Command) -> Reply {
 
 fn issue(office: &mut Office, at: Timestamp, service: &str, priority: Priority) -> Ticket {
     let token = format!("tok{}", office.day().tickets.len() + 1);
-    match check(office, at, Command::Issue { service: ServiceId::new(service), priority, token }) {
+    let issuer = match priority {
+        Priority::Appointment(_) => Who::Booking(format!("b{}", office.day().tickets.len() + 1)),
+        _ => Who::Kiosk("entrada".into()),
+    };
+    match check(office, at, Command::Issue { service: ServiceId::new(service), priority, issuer, token }) {
         Reply::Ticket(ticket) => ticket,
         other => panic!("issue replied {other:?}"),
     }
@@ -285,7 +289,8 @@ fn an_agent_cannot_work_another_agents_counter_but_a_supervisor_can() {
     else {
         panic!("a call")
     };
-    assert_eq!(call.agent, AgentId::new("ana"), "the call is the counter's agent's");
+    assert_eq!(call.agent, AgentId::new("ana"), "the citizen is attended by the counter's agent");
+    assert_eq!(call.actor, AgentId::new("sara"), "the call is recorded as the supervisor's, who pressed it");
 }
 
 #[test]
@@ -408,6 +413,12 @@ fn to_command(office: &Office, step: &Step, n: usize) -> Option<Command> {
                 1 => Priority::Appointment(minutes(i64::from(p))),
                 _ => Priority::Normal,
             },
+            // Mostly the right issuer; now and then a kiosk asking for an appointment.
+            issuer: match p % 8 {
+                1 => Who::Booking(format!("b{n}")),
+                5 => Who::Kiosk("entrada".into()),
+                _ => Who::Staff(AgentId::new(pick(&AGENTS, p))),
+            },
             token: format!("t{n}"),
         },
         Step::SignIn(k, a) => Command::SignIn { counter: c(k), by: by(a) },
@@ -424,7 +435,7 @@ fn to_command(office: &Office, step: &Step, n: usize) -> Option<Command> {
         }
         Step::Park(k) => Command::Park { counter: c(k), by: by(k) },
         Step::Resume(k, t) => Command::Resume { counter: c(k), by: by(k), number: number(t)? },
-        Step::Cancel(t) => Command::Cancel { number: number(t)?, reason: "left".into() },
+        Step::Cancel(t) => Command::Cancel { number: number(t)?, reason: "left".into(), by: by(t) },
         Step::Pause(k) => Command::Pause { counter: c(k), by: by(k) },
         Step::Reopen(k) => Command::Reopen { counter: c(k), by: by(k) },
         Step::Close(k) => Command::Close { counter: c(k), by: by(k) },
@@ -434,6 +445,7 @@ fn to_command(office: &Office, step: &Step, n: usize) -> Option<Command> {
 
 fn invariants(office: &Office) {
     let day = office.day();
+    assert_eq!(day.check(), Ok(()), "the day keeps its own rules");
     let mut numbers = std::collections::HashSet::new();
     for ticket in day.tickets.values() {
         assert!(numbers.insert(ticket.number), "number {} issued twice", ticket.number);
@@ -493,6 +505,7 @@ proptest! {
                 Ok(_) => {}
                 Err(_) => prop_assert_eq!(office.day(), &before, "a refused command changed nothing"),
             }
+            prop_assert_eq!(before.check_successor(office.day()), Ok(()), "history is only appended to");
             invariants(&office);
             office.check_indexes();
         }
