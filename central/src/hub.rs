@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use automerge::AutoCommit;
 use fila_protocol::doc::day::read_day;
-use fila_protocol::doc::keys::{config_doc_id, day_doc_id};
+use fila_protocol::doc::keys::{config_doc_id, day_doc_id, DocId};
 use fila_protocol::doc::load_chunks;
 use fila_protocol::doc::DocError;
 use fila_protocol::sync::{PeerSync, SyncError};
@@ -85,6 +85,8 @@ struct LiveDoc {
     doc: AutoCommit,
     peer: PeerSync,
     chunks: usize,
+    /// For a day document, the day as last accepted: every change is checked against it.
+    day: Option<Day>,
 }
 
 /// One edge's WebSocket, as far as the hub is concerned.
@@ -126,13 +128,16 @@ pub enum SyncFailure {
     Store(#[from] StoreError),
     #[error("{REPLACED}")]
     Replaced,
+    /// The change breaks the day's rules or rewrites its history; nothing of it is stored.
+    #[error("document {doc:?}: {reason}")]
+    Breach { doc: String, reason: String },
 }
 
 impl SyncFailure {
     /// The edge sent something central refuses (as opposed to central failing).
     pub fn is_refusal(&self) -> bool {
         match self {
-            SyncFailure::Frame(_) | SyncFailure::NotAnnounced(_) => true,
+            SyncFailure::Frame(_) | SyncFailure::NotAnnounced(_) | SyncFailure::Breach { .. } => true,
             SyncFailure::Sync { error, .. } => !matches!(error, SyncError::Panicked),
             SyncFailure::Store(_) | SyncFailure::Replaced => false,
         }
@@ -269,6 +274,9 @@ impl Hub {
             Ok(_) => self.metrics.frame_in(),
             Err(error) if error.is_refusal() => {
                 self.metrics.frame_rejected();
+                if matches!(error, SyncFailure::Breach { .. }) {
+                    self.metrics.change_refused();
+                }
                 tracing::warn!(office, %error, "frame refused");
             }
             Err(SyncFailure::Replaced) => {}
@@ -338,6 +346,11 @@ impl Hub {
         };
         let changed = received.map_err(|error| SyncFailure::Sync { doc: doc_id.to_string(), error })?;
         if changed {
+            // Checked before anything is stored: the caller drops this in-memory copy on error.
+            entry.day = accept_day(doc_id, entry.day.as_ref(), &entry.doc)
+                .map_err(|reason| SyncFailure::Breach { doc: doc_id.to_string(), reason })?;
+        }
+        if changed {
             // A first snapshot is stored as it came (compressed); otherwise only the new changes
             // (not save_incremental: after a load it would save the whole document again).
             let chunk = if snapshot && before.is_empty() { entry.doc.save() } else { entry.doc.save_after(&before) };
@@ -390,7 +403,11 @@ impl Hub {
         if !chunks.is_empty() {
             self.hold(slot, doc_id)?;
         }
-        Ok(LiveDoc { doc, peer, chunks: chunks.len() })
+        let day = match doc.get_heads().is_empty() {
+            true => None,
+            false => read_day(&doc).ok(),
+        };
+        Ok(LiveDoc { doc, peer, chunks: chunks.len(), day })
     }
 
     /// Note in the index that central holds `doc_id` (made durable by the caller's flush).
@@ -557,6 +574,20 @@ impl OfficeSlot {
     fn is_current(&self, generation: u64) -> bool {
         self.status().current.as_ref().is_some_and(|(current, _)| *current == generation)
     }
+}
+
+/// The day a received change leaves, if central may accept it: a day document must read as a
+/// day of its own office and date, keep the day's rules (`Day::check`), and keep everything
+/// the day held before (`Day::check_successor`: no call or ticket deleted, no issued ticket's
+/// identity or closed ticket rewritten), whoever sent it. Other documents pass as they are.
+fn accept_day(doc_id: &str, before: Option<&Day>, doc: &AutoCommit) -> Result<Option<Day>, String> {
+    let Some(DocId::Day { office, day }) = DocId::parse(doc_id) else { return Ok(None) };
+    let after = read_day(doc).map_err(|error| format!("the day does not read: {error}"))?;
+    let empty = Day::new(&office, day);
+    let before = before.unwrap_or(&empty);
+    before.check_successor(&after).map_err(|breach| format!("history rewritten: {breach}"))?;
+    after.check().map_err(|breach| format!("the day breaks its rules: {breach}"))?;
+    Ok(Some(after))
 }
 
 /// The stored sync state, unless it claims central has changes it no longer holds (a damaged

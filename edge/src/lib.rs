@@ -48,7 +48,7 @@ impl App {
                 .with_context(|| format!("cannot open the store in {}", store_dir.display()))?,
         );
         let office_config = headquarters_config(store.as_ref(), &settings).unwrap_or_else(|| settings.office.clone());
-        let office = office_loop::spawn(office_config, store.clone(), clock.clone())?;
+        let office = office_loop::spawn(office_config, store.clone(), clock.clone(), settings.central.is_some())?;
 
         let auth = Arc::new(Auth::new(&settings.users, &settings.kiosks));
         for (key, id) in store.scan_meta(http::KIOSK_META_PREFIX)? {
@@ -116,9 +116,29 @@ impl App {
         self.office.clone()
     }
 
-    /// Serve until SIGTERM or SIGINT; then finish requests, flush the store and stop.
+    /// Serve until SIGTERM or SIGINT; then finish requests, flush the store and stop. If the
+    /// office loop dies (the store failed, a bug), stop serving and return why: the daemon exits
+    /// non-zero and systemd restarts it from what is on disk.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        self.server.await?;
+        let handle = self.server.handle();
+        let server = self.server;
+        let office = self.office.clone();
+        tokio::pin!(server);
+        let died = tokio::select! {
+            served = &mut server => {
+                served?;
+                None
+            }
+            reason = office.died() => Some(reason),
+        };
+        if let Some(reason) = died {
+            handle.stop(false).await;
+            if let Some(link) = self.link {
+                link.abort();
+            }
+            self.devices.shutdown().await;
+            anyhow::bail!("the office cannot go on: {reason}");
+        }
         if let Some(link) = self.link {
             link.abort();
         }

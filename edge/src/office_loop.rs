@@ -7,6 +7,7 @@
 //! devices hear the events of a batch after that same flush, so nothing ever shows a ticket that
 //! a crash could take back.
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc::{self, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::{Arc, RwLock};
 use std::thread;
@@ -29,6 +30,12 @@ pub const BATCH_MAX: usize = 512;
 /// Incremental chunks of a day document before they are compacted into one snapshot.
 pub const COMPACT_AFTER_CHUNKS: usize = 1000;
 pub const EVENT_CAPACITY: usize = 1024;
+/// The newest time the office stored a batch at (ms): a clock behind it is refused.
+const CLOCK_KEY: &str = "clock/last";
+/// Set while a box that started with an empty store waits for headquarters' copy of its day.
+const RECOVERY_KEY: &str = "recovery";
+const RECOVERY_PENDING: &[u8] = b"pending";
+const RECOVERY_DONE: &[u8] = b"done";
 
 pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
 
@@ -101,6 +108,8 @@ pub struct OfficeHandle {
     changes: watch::Receiver<u64>,
     /// Documents in the sync window with central (0 before the first connection).
     docs_in_sync: Arc<std::sync::atomic::AtomicUsize>,
+    /// Why the office loop stopped for good (a failed store, a panic): the daemon must exit.
+    fatal: watch::Receiver<Option<String>>,
 }
 
 impl OfficeHandle {
@@ -158,6 +167,22 @@ impl OfficeHandle {
         self.docs_in_sync.load(std::sync::atomic::Ordering::SeqCst)
     }
 
+    /// Why the office cannot go on, once it cannot (the store failed, the loop died).
+    pub fn fatal(&self) -> Option<String> {
+        self.fatal.borrow().clone()
+    }
+
+    /// Resolves with the reason once the office loop has stopped for good; never, if it stops
+    /// because it was asked to.
+    pub async fn died(&self) -> String {
+        let mut fatal = self.fatal.clone();
+        let reason = fatal.wait_for(Option::is_some).await.map(|reason| reason.clone().unwrap_or_default());
+        match reason {
+            Ok(reason) => reason,
+            Err(_) => std::future::pending().await,
+        }
+    }
+
     /// Wakes when the office stored a change.
     pub fn changes(&self) -> watch::Receiver<u64> {
         self.changes.clone()
@@ -187,9 +212,16 @@ impl OfficeHandle {
     }
 }
 
-/// Restore the office from the store and start its loop on a thread of its own.
-pub fn spawn(config: OfficeConfig, store: Arc<dyn Store>, clock: Clock) -> anyhow::Result<OfficeHandle> {
-    let office = restore(&config, store.as_ref(), &clock)?;
+/// Restore the office from the store and start its loop on a thread of its own. `central`:
+/// whether the office syncs with headquarters (a box with an empty store then recovers first).
+pub fn spawn(config: OfficeConfig, store: Arc<dyn Store>, clock: Clock, central: bool) -> anyhow::Result<OfficeHandle> {
+    let recovering = needs_recovery(store.as_ref(), central)?;
+    let mut office = restore(&config, store.as_ref(), &clock)?;
+    if recovering {
+        store.put_meta(RECOVERY_KEY, RECOVERY_PENDING)?;
+        store.flush()?;
+        office.start_recovery();
+    }
     tracing::info!(
         office = %config.id, day = %office.day().day, tickets = office.day().tickets.len(),
         "office restored"
@@ -197,6 +229,7 @@ pub fn spawn(config: OfficeConfig, store: Arc<dyn Store>, clock: Clock) -> anyho
     let (requests, inbox) = mpsc::sync_channel(CHANNEL_CAPACITY);
     let (events, _) = broadcast::channel(EVENT_CAPACITY);
     let (changed, changes) = watch::channel(0);
+    let (fatal_tx, fatal) = watch::channel(None);
     let shared = Arc::new(RwLock::new(Arc::new(config)));
     let docs_in_sync = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let handle = OfficeHandle {
@@ -205,6 +238,7 @@ pub fn spawn(config: OfficeConfig, store: Arc<dyn Store>, clock: Clock) -> anyho
         config: shared.clone(),
         changes,
         docs_in_sync: docs_in_sync.clone(),
+        fatal,
     };
     let mut worker = Worker {
         office,
@@ -218,20 +252,79 @@ pub fn spawn(config: OfficeConfig, store: Arc<dyn Store>, clock: Clock) -> anyho
         docs_in_sync,
         noted: Default::default(),
     };
-    thread::Builder::new().name("office-loop".into()).spawn(move || worker.run(inbox))?;
+    if worker.office.take_repaired() {
+        // What was stored broke the day's rules: keep only the good part on disk too.
+        worker.compact();
+    }
+    thread::Builder::new().name("office-loop".into()).spawn(move || {
+        // Whatever ends this thread other than a shutdown must end the daemon: a process whose
+        // office is gone but whose sockets still accept is the worst of both (systemd restarts
+        // one that exits).
+        let ended = match catch_unwind(AssertUnwindSafe(|| worker.run(inbox))) {
+            Ok(LoopEnd::Stopped) => return,
+            Ok(LoopEnd::StoreFailed(reason)) => format!("the store failed: {reason}"),
+            Err(panic) => format!("the office loop panicked: {}", panic_text(&panic)),
+        };
+        tracing::error!(reason = %ended, "office loop stopped for good; the daemon exits");
+        let _ = fatal_tx.send(Some(ended));
+    })?;
     Ok(handle)
 }
 
+/// How the loop ended.
+enum LoopEnd {
+    /// Shutdown asked, or every handle dropped.
+    Stopped,
+    /// A write or flush failed: memory may hold what the disk lacks, so nothing more is answered.
+    StoreFailed(String),
+}
+
+fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}
+
+/// A box recovers from headquarters before numbering when it syncs with one and either holds no
+/// document at all (a replaced box, a new SD card) or was recovering when it stopped.
+fn needs_recovery(store: &dyn Store, central: bool) -> Result<bool, StoreError> {
+    if store.get_meta(RECOVERY_KEY)?.as_deref() == Some(RECOVERY_PENDING) {
+        return Ok(true);
+    }
+    Ok(central && store.scan_meta("docs/")?.is_empty())
+}
+
 fn restore(config: &OfficeConfig, store: &dyn Store, clock: &Clock) -> anyhow::Result<Office> {
-    let now = clock();
+    // A clock behind what is stored (a stale RTC before NTP) must not open a past day: the office
+    // opens the day of its newest change and refuses commands until the clock is past it.
+    let floor = store
+        .get_meta(CLOCK_KEY)?
+        .and_then(|bytes| <[u8; 8]>::try_from(bytes.as_slice()).ok())
+        .map(|bytes| Timestamp(i64::from_be_bytes(bytes)));
+    let now = match floor {
+        Some(floor) if clock() < floor => {
+            tracing::error!(
+                now = clock().0,
+                last_stored = floor.0,
+                "the clock is behind the last stored change; nothing is issued until it is right (check NTP)"
+            );
+            floor
+        }
+        _ => clock(),
+    };
     let day = fila_protocol::BusinessDay::containing(now, &config.time_zone);
     let doc_id = fila_protocol::doc::keys::day_doc_id(&config.id, day);
     let chunks = store.chunks(&doc_id)?;
     // A fresh actor per start: an automerge actor must never reuse a sequence number, and a
     // crash may have lost changes this actor made but never stored.
     let actor = crate::auth::tracking_token().into_bytes();
-    let office = Office::restore(config.clone(), actor, now, &chunks)
+    let mut office = Office::restore(config.clone(), actor, now, &chunks)
         .map_err(|e| anyhow::anyhow!("day document {doc_id} cannot be read: {e}"))?;
+    if let Some(floor) = floor {
+        office.set_clock_floor(floor);
+    }
     Ok(office)
 }
 
@@ -252,7 +345,7 @@ struct Worker {
 }
 
 impl Worker {
-    fn run(&mut self, inbox: mpsc::Receiver<Request>) {
+    fn run(&mut self, inbox: mpsc::Receiver<Request>) -> LoopEnd {
         loop {
             let now = (self.clock)();
             let wait_ms = self.office.next_deadline().ms_since(now).clamp(0, 60_000) as u64;
@@ -260,10 +353,12 @@ impl Worker {
                 Ok(request) => request,
                 Err(RecvTimeoutError::Timeout) => {
                     self.office.handle_timeout((self.clock)());
-                    let _ = self.commit(Vec::new());
+                    if let Err(reason) = self.commit() {
+                        return LoopEnd::StoreFailed(reason);
+                    }
                     continue;
                 }
-                Err(RecvTimeoutError::Disconnected) => break,
+                Err(RecvTimeoutError::Disconnected) => return LoopEnd::Stopped,
             };
             let mut batch = vec![first];
             while batch.len() < BATCH_MAX {
@@ -272,18 +367,23 @@ impl Worker {
                     Err(_) => break,
                 }
             }
-            if let Some(done) = self.handle_batch(batch) {
-                // Leave one snapshot behind: the next start loads it in one go.
-                self.compact();
-                tracing::info!(office = %self.office.config().id, "office loop stopped");
-                let _ = done.send(());
-                return;
+            match self.handle_batch(batch) {
+                Ok(None) => {}
+                Ok(Some(done)) => {
+                    // Leave one snapshot behind: the next start loads it in one go.
+                    self.compact();
+                    tracing::info!(office = %self.office.config().id, "office loop stopped");
+                    let _ = done.send(());
+                    return LoopEnd::Stopped;
+                }
+                Err(reason) => return LoopEnd::StoreFailed(reason),
             }
         }
     }
 
-    /// Apply a batch; returns the shutdown acknowledgement if the batch asked to stop.
-    fn handle_batch(&mut self, batch: Vec<Request>) -> Option<oneshot::Sender<()>> {
+    /// Apply a batch; returns the shutdown acknowledgement if the batch asked to stop, or why
+    /// the store failed (every command of the batch has been answered with an error).
+    fn handle_batch(&mut self, batch: Vec<Request>) -> Result<Option<oneshot::Sender<()>>, String> {
         let now = (self.clock)();
         let mut replies: Vec<(Responder, Result<Reply, fila_protocol::Rejection>)> = Vec::new();
         let mut queries = Vec::new();
@@ -316,58 +416,81 @@ impl Worker {
                 Request::Shutdown(done) => shutdown = Some(done),
             }
         }
-        let committed = self.commit(replies.iter().map(|(_, r)| r.is_ok()).collect());
-        for ((respond, result), durable) in replies.into_iter().zip(committed) {
-            let answer = match (result, durable) {
+        if self.office.take_failure() {
+            // The day document was rebuilt from its last save: the batch's changes are gone.
+            for (_, result) in &mut replies {
+                if result.is_ok() {
+                    *result = Err(fila_protocol::Rejection::Internal);
+                }
+            }
+        }
+        let committed = self.commit_batch(now);
+        for (respond, result) in replies {
+            let answer = match (result, &committed) {
                 (Ok(reply), Ok(())) => Ok(reply),
                 (Err(rejection), _) => Err(LoopError::Rejected(rejection)),
-                (Ok(_), Err(e)) => Err(e),
+                (Ok(_), Err(reason)) => Err(LoopError::Storage(reason.clone())),
             };
-            respond(&self.office, now, answer);
+            self.guarded("a reply", |office| respond(office, now, answer));
+        }
+        if let Err(reason) = committed {
+            // Nothing else is answered from memory the disk may not hold.
+            return Err(reason);
         }
         for query in queries {
-            query(&self.office, now);
+            self.guarded("a query", |office| query(office, now));
         }
         // Sync after the batch is durable: only what is on disk leaves the box.
         for (request, reply) in syncs {
-            let _ = reply.send(self.sync(request));
+            let answer = self.sync(request);
+            if let Err(LoopError::Storage(reason)) = &answer {
+                let reason = reason.clone();
+                let _ = reply.send(answer);
+                return Err(reason);
+            }
+            let _ = reply.send(answer);
             self.docs_in_sync.store(self.window.docs(), std::sync::atomic::Ordering::SeqCst);
         }
         for (request, reply) in configs {
             let _ = reply.send(self.config_request(request));
         }
-        shutdown
+        Ok(shutdown)
     }
 
-    /// Make the office's pending chunks durable, then publish its events. Returns, for each
-    /// accepted command of the batch, whether it may be acknowledged.
-    fn commit(&mut self, accepted: Vec<bool>) -> Vec<Result<(), LoopError>> {
-        let failed = self.office.take_failure();
-        let stored = self.persist();
-        let verdict = match (&stored, failed) {
-            (Err(e), _) => Err(e.to_string()),
-            (Ok(()), true) => Err("the day document was rebuilt".to_string()),
-            (Ok(()), false) => Ok(()),
-        };
-        match verdict {
-            Ok(()) => {
-                while let Some(event) = self.office.poll_event() {
-                    let _ = self.events.send(event);
-                }
-                if self.appended >= COMPACT_AFTER_CHUNKS {
-                    self.compact();
-                }
-                accepted.iter().map(|_| Ok(())).collect()
-            }
-            Err(reason) => {
-                tracing::error!(office = %self.office.config().id, %reason, "batch not durable; reloading from the store");
-                self.reload();
-                accepted.iter().map(|_| Err(LoopError::Storage(reason.clone()))).collect()
-            }
+    /// Run a handler's closure on the office: one that panics is a bug in that handler, and
+    /// must cost that request only, never the office loop.
+    fn guarded(&self, what: &str, f: impl FnOnce(&Office)) {
+        if let Err(panic) = catch_unwind(AssertUnwindSafe(|| f(&self.office))) {
+            tracing::error!(office = %self.office.config().id, what, panic = %panic_text(&panic), "handler panicked on the office loop");
         }
     }
 
-    fn persist(&mut self) -> Result<(), StoreError> {
+    /// Make a batch's pending chunks durable, then publish its events. `Err` means the store
+    /// failed: nothing of the batch may be acknowledged, and the loop must stop.
+    fn commit_batch(&mut self, now: Timestamp) -> Result<(), String> {
+        self.persist(now).map_err(|error| {
+            tracing::error!(office = %self.office.config().id, %error, "the store failed; the batch is not durable");
+            error.to_string()
+        })?;
+        while let Some(event) = self.office.poll_event() {
+            let _ = self.events.send(event);
+        }
+        if self.appended >= COMPACT_AFTER_CHUNKS {
+            self.compact();
+        }
+        Ok(())
+    }
+
+    /// As [`Worker::commit_batch`], for a timer with no commands to answer.
+    fn commit(&mut self) -> Result<(), String> {
+        if self.office.take_failure() {
+            tracing::error!(office = %self.office.config().id, "the day document was rebuilt at a timeout");
+        }
+        let now = (self.clock)();
+        self.commit_batch(now)
+    }
+
+    fn persist(&mut self, now: Timestamp) -> Result<(), StoreError> {
         let mut wrote = false;
         let current = self.office.doc_id();
         while let Some(Persist { doc_id, bytes }) = self.office.poll_persist() {
@@ -384,6 +507,7 @@ impl Worker {
             wrote = true;
         }
         if wrote {
+            self.store.put_meta(CLOCK_KEY, &now.0.to_be_bytes())?;
             self.store.flush()?;
             self.changed.send_modify(|version| *version += 1);
         }
@@ -421,13 +545,19 @@ impl Worker {
                 let office = self.office.config().id.clone();
                 let frame = Frame::decode(&bytes, &office).map_err(|e| LoopError::Sync(e.to_string()))?;
                 if let Frame::Sync { doc, message } = frame {
+                    let recovering = self.office.is_recovering();
                     let received = self.window.receive(&mut self.office, store.as_ref(), &doc, &message);
+                    if recovering && !self.office.is_recovering() {
+                        // Stored with the day's chunks below: a restart before then recovers again.
+                        if let Err(error) = store.put_meta(RECOVERY_KEY, RECOVERY_DONE) {
+                            return Err(LoopError::Storage(error.to_string()));
+                        }
+                    }
                     match received {
                         // Whatever central sent is stored before anything is answered.
                         Ok(Received::Day) => {
-                            if let Err(error) = self.persist() {
-                                // Memory holds what the disk lacks: start again from the disk.
-                                self.reload();
+                            if let Err(error) = self.persist((self.clock)()) {
+                                // Memory holds what the disk lacks: the loop stops.
                                 return Err(LoopError::Storage(error.to_string()));
                             }
                         }
@@ -489,17 +619,5 @@ impl Worker {
                 tracing::error!(doc = %snapshot.doc_id, %error, "compaction failed; chunks kept")
             }
         }
-    }
-
-    /// After a failed write, memory may hold what the disk does not: start again from the disk.
-    fn reload(&mut self) {
-        match restore(self.office.config(), self.store.as_ref(), &self.clock) {
-            Ok(office) => {
-                self.office = office;
-                self.appended = 0;
-            }
-            Err(error) => tracing::error!(%error, "office could not be reloaded from the store"),
-        }
-        while self.office.poll_event().is_some() {}
     }
 }

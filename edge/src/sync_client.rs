@@ -36,6 +36,8 @@ pub struct LinkStatus {
     pub connected: AtomicBool,
     /// When a frame last came from central, in ms since the epoch (0: never).
     pub last_heard_ms: AtomicI64,
+    /// Frames from central the office refused (and undid): they broke the day's rules.
+    pub refused: std::sync::atomic::AtomicU64,
 }
 
 /// Exponential backoff with full jitter: waits spread out so 5,000 offices coming back after a
@@ -126,7 +128,12 @@ async fn session(settings: &CentralSettings, office: &OfficeHandle, status: &Lin
                 status.last_heard_ms.store(now_ms(), Ordering::SeqCst);
                 match message? {
                     Message::Binary(bytes) => {
-                        send_all(&mut sink, office.sync(SyncRequest::Receive(bytes.to_vec())).await?).await?;
+                        let frames = office.sync(SyncRequest::Receive(bytes.to_vec())).await.inspect_err(|error| {
+                            if matches!(error, crate::office_loop::LoopError::Sync(_)) {
+                                status.refused.fetch_add(1, Ordering::SeqCst);
+                            }
+                        })?;
+                        send_all(&mut sink, frames).await?;
                     }
                     Message::Close(Some(frame)) if frame.code == CloseCode::Policy => {
                         return Err(LinkError::Refused(frame.reason.to_string()));

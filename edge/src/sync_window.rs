@@ -16,6 +16,9 @@ use fila_protocol::wire::Frame;
 use fila_store::Store;
 
 const OPEN: &[u8] = b"open";
+/// Messages generated for one document in one step; automerge usually has one thing to say,
+/// and a bound keeps a confused sync state from looping (as central's replies are bounded).
+const MESSAGES_PER_STEP_MAX: usize = 8;
 const SEALED: &[u8] = b"sealed";
 
 fn index_key(doc_id: &str) -> String {
@@ -130,10 +133,15 @@ impl SyncWindow {
             return Ok(Received::Nothing);
         };
         let received = match &mut peer.doc {
-            None => match office.sync_receive(&mut peer.sync, message).map_err(|e| e.to_string())? {
-                true => Received::Day,
-                false => Received::Nothing,
-            },
+            None => {
+                let changed = office.sync_receive(&mut peer.sync, message).map_err(|e| e.to_string())?;
+                // A box recovering its records numbers again once it holds all central has.
+                office.catch_up(&peer.sync);
+                match changed {
+                    true => Received::Day,
+                    false => Received::Nothing,
+                }
+            }
             Some(doc) => {
                 let before = doc.get_heads();
                 let changed = peer.sync.receive(doc, message).map_err(|e| e.to_string())?;
@@ -170,7 +178,7 @@ impl SyncWindow {
             self.announced = true;
         }
         for (doc_id, peer) in &mut self.peers {
-            loop {
+            for _ in 0..MESSAGES_PER_STEP_MAX {
                 let outgoing = match &mut peer.doc {
                     None => office.sync_generate(&mut peer.sync),
                     Some(doc) => peer.sync.generate_or_snapshot(doc),

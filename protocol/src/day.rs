@@ -17,7 +17,7 @@ use thiserror::Error;
 use crate::ids::{AgentId, BusinessDay, CounterId, TicketId, Timestamp};
 use crate::limits;
 use crate::rule::CallReason;
-use crate::ticket::{Ticket, TicketNumber};
+use crate::ticket::{Class, Ticket, TicketNumber, Who};
 
 /// One business day of an office, exactly as its day document holds it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -87,6 +87,8 @@ pub enum Breach {
     TicketIdOverLimit(TicketId),
     #[error("ticket {0} has {1} recalls or transfers, over the limit")]
     CountOverLimit(TicketNumber, u8),
+    #[error("ticket {0} is an appointment no booking issued")]
+    AppointmentWithoutBooking(TicketNumber),
     #[error("ticket {0} is closed without a closing time")]
     ClosedWithoutTime(TicketNumber),
     #[error("counter {counter}'s current ticket {ticket} does not exist")]
@@ -153,6 +155,10 @@ impl Day {
             }
             if ticket.transfers > limits::TRANSFERS_PER_TICKET_MAX {
                 return Err(Breach::CountOverLimit(number, ticket.transfers));
+            }
+            let booked = matches!(ticket.issuer, Who::Booking(_) | Who::Unrecorded);
+            if matches!(ticket.class, Class::Appointment { .. }) && !booked {
+                return Err(Breach::AppointmentWithoutBooking(number));
             }
             if ticket.status.is_closed() && ticket.closed_at.is_none() {
                 return Err(Breach::ClosedWithoutTime(number));
@@ -283,7 +289,7 @@ impl CallRecord {
 mod tests {
     use super::*;
     use crate::ids::ServiceId;
-    use crate::ticket::{Class, TicketStatus, Who};
+    use crate::ticket::TicketStatus;
 
     fn day_with(tickets: &[(u32, char, u16)]) -> Day {
         let mut day = Day::new("centro", BusinessDay::parse("2026-12-04").expect("date"));

@@ -40,6 +40,12 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         "Messages from edges that were refused, closing their connection.",
         &[("", counts.frames_rejected)],
     );
+    series(
+        "fila_central_changes_refused_total",
+        "counter",
+        "Changes from edges that broke a day's rules or rewrote its history: refused, nothing stored.",
+        &[("", counts.changes_refused)],
+    );
     series("fila_central_docs_held", "gauge", "Documents central holds.", &[("", census.docs_held as u64)]);
     series(
         "fila_central_sync_lag_seconds_max",

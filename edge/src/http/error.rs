@@ -38,6 +38,9 @@ pub enum ApiError {
     StaleVersion(String),
     #[error("the office is busy; try again in a moment")]
     Busy,
+    /// The office cannot go on (its store failed): the daemon is stopping to restart clean.
+    #[error("the office is out of service: {0}")]
+    Unavailable(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -59,6 +62,7 @@ impl ApiError {
             ApiError::SpeechFailed(_) => "speech_failed",
             ApiError::StaleVersion(_) => "unknown_version",
             ApiError::Busy => "busy",
+            ApiError::Unavailable(_) => "out_of_service",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -69,7 +73,8 @@ impl From<LoopError> for ApiError {
         match error {
             LoopError::Rejected(rejection) => ApiError::Rejected(rejection),
             LoopError::Busy | LoopError::Stopped => ApiError::Busy,
-            LoopError::Storage(reason) | LoopError::Sync(reason) => ApiError::Internal(reason),
+            LoopError::Storage(reason) => ApiError::Unavailable(reason),
+            LoopError::Sync(reason) => ApiError::Internal(reason),
             LoopError::Config(crate::sync_window::ConfigError::NotEditable(reason)) => {
                 ApiError::bad_request("config_not_editable", reason)
             }
@@ -102,7 +107,7 @@ impl ResponseError for ApiError {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) | ApiError::NoSpeech => StatusCode::NOT_FOUND,
             ApiError::StaleVersion(_) => StatusCode::PRECONDITION_FAILED,
-            ApiError::Busy | ApiError::SpeechFailed(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Busy | ApiError::SpeechFailed(_) | ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

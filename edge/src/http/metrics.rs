@@ -24,6 +24,13 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
         );
         metric(
             &mut text,
+            "fila_edge_sync_refused_total",
+            "counter",
+            "frames from central refused and undone because they broke the day's rules",
+            &[("", link.refused.load(Ordering::SeqCst) as f64)],
+        );
+        metric(
+            &mut text,
             "fila_edge_central_last_heard_seconds",
             "gauge",
             "when central was last heard from (unix time; 0: never)",

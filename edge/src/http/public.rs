@@ -82,6 +82,9 @@ pub async fn recent_calls(
 /// Liveness and a glance at the day.
 #[utoipa::path(get, path = "/healthz", tag = "public", responses((status = 200, body = HealthDto)))]
 pub async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    if let Some(reason) = state.office.fatal() {
+        return Err(ApiError::Unavailable(reason));
+    }
     let central = state.central.as_ref().map(|link| {
         use std::sync::atomic::Ordering;
         let last_heard = link.last_heard_ms.load(Ordering::SeqCst);

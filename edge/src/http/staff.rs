@@ -47,23 +47,44 @@ fn queue_view(office: &Office, now: Timestamp) -> QueueDto {
     let counters = config.counters.iter().map(|c| render::counter_dto(office, now, c.id.as_str())).collect();
     let recent_calls =
         day.calls.iter().rev().take(RECENT_CALLS).filter_map(|call| call_dto(office, now, call)).collect();
-    let alerts = day
-        .tickets
-        .values()
-        .filter(|t| t.status == TicketStatus::Waiting)
-        .filter(|t| rule::legal_alarm_at(config, t).is_some_and(|at| at <= now))
-        .map(|t| AlertDto {
-            kind: "legal_wait".into(),
-            ticket: Some(t.number.to_string()),
-            device: None,
-            message: format!(
-                "{} has waited {} minutes, near its legal maximum",
-                t.number,
-                now.ms_since(t.issued_at) / 60_000
-            ),
-        })
-        .collect();
+    let mut alerts = office_alerts(office, now);
+    alerts.extend(
+        day.tickets
+            .values()
+            .filter(|t| t.status == TicketStatus::Waiting)
+            .filter(|t| rule::legal_alarm_at(config, t).is_some_and(|at| at <= now))
+            .map(|t| AlertDto {
+                kind: "legal_wait".into(),
+                ticket: Some(t.number.to_string()),
+                device: None,
+                message: format!(
+                    "{} has waited {} minutes, near its legal maximum",
+                    t.number,
+                    now.ms_since(t.issued_at) / 60_000
+                ),
+            }),
+    );
     QueueDto { day: day.day.to_string(), waiting, parked, counters, recent_calls, alerts }
+}
+
+/// What stops the whole office from issuing: everyone at a counter needs to know.
+fn office_alerts(office: &Office, now: Timestamp) -> Vec<AlertDto> {
+    let alert =
+        |kind: &str, message: &str| AlertDto { kind: kind.into(), ticket: None, device: None, message: message.into() };
+    let mut alerts = Vec::new();
+    if office.clock_behind(now) {
+        alerts.push(alert(
+            "clock_behind",
+            "the box's clock is behind its last stored change: nothing is issued until its time is right (NTP)",
+        ));
+    }
+    if office.is_recovering() {
+        alerts.push(alert(
+            "recovering",
+            "this box is recovering the office's records from headquarters: it issues again once they are here",
+        ));
+    }
+    alerts
 }
 
 fn call_dto(office: &Office, now: Timestamp, call: &fila_protocol::office::CallRecord) -> Option<CallDto> {

@@ -240,7 +240,11 @@ pub fn read_day(doc: &AutoCommit) -> Result<Day, DocError> {
 
     let sequences = scalar::map(doc, &ROOT, keys::SEQUENCES)?;
     for key in doc.keys(&sequences) {
-        let prefix = key.chars().next().ok_or_else(|| DocError::Field("sequences".into()))?;
+        let mut chars = key.chars();
+        let prefix = match (chars.next(), chars.next()) {
+            (Some(letter), None) if letter.is_ascii_uppercase() => letter,
+            _ => return Err(DocError::Field(format!("sequences.{key}"))),
+        };
         let seq = scalar::int(doc, &sequences, &key)?;
         result.sequences.insert(prefix, u16::try_from(seq).map_err(|_| DocError::Field("sequences".into()))?);
     }
@@ -291,7 +295,7 @@ fn counter_fields(state: &CounterState) -> Fields {
 fn read_number(doc: &AutoCommit, obj: &ObjId, prefix: &str, seq: &str) -> Result<TicketNumber, DocError> {
     let prefix_text = scalar::str(doc, obj, prefix)?;
     let mut chars = prefix_text.chars();
-    let (Some(letter), None) = (chars.next(), chars.next()) else {
+    let (Some(letter @ 'A'..='Z'), None) = (chars.next(), chars.next()) else {
         return Err(DocError::Field(prefix.into()));
     };
     let seq = u16::try_from(scalar::int(doc, obj, seq)?).map_err(|_| DocError::Field(seq.into()))?;
