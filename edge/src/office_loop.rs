@@ -433,10 +433,8 @@ impl Worker {
             };
             self.guarded("a reply", |office| respond(office, now, answer));
         }
-        if let Err(reason) = committed {
-            // Nothing else is answered from memory the disk may not hold.
-            return Err(reason);
-        }
+        // Nothing else is answered from memory the disk may not hold.
+        committed?;
         for query in queries {
             self.guarded("a query", |office| query(office, now));
         }
