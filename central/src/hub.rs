@@ -612,7 +612,8 @@ mod tests {
 
     use super::*;
 
-    const DOC: &str = "branch/centro/day/2026-11-29";
+    // A configuration document: these tests are about storage, not the rules of a day.
+    const DOC: &str = "branch/centro/config";
 
     fn offices() -> [OfficeSettings; 1] {
         [OfficeSettings { id: "centro".into(), name: "Centro".into(), token_sha256: "0".repeat(64) }]

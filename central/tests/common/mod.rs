@@ -288,6 +288,12 @@ impl SimEdge {
         }
     }
 
+    /// Apply a command as the edge's office loop does, and store it.
+    pub fn run(&mut self, command: Command) {
+        self.office.handle_command(T0, command).expect("command accepted");
+        self.persist();
+    }
+
     /// What the edge's office loop would store, loaded into the document the edge syncs.
     fn persist(&mut self) {
         while let Some(persist) = self.office.poll_persist() {
