@@ -47,6 +47,13 @@ impl App {
             SledStore::open(&store_dir, settings.cache_bytes)
                 .with_context(|| format!("cannot open the store in {}", store_dir.display()))?,
         );
+        Self::build_with_store(settings, clock, store)
+    }
+
+    /// As [`App::build_with_clock`], on a store of the caller's (tests make one fail).
+    pub fn build_with_store(settings: Settings, clock: Clock, store: Arc<dyn Store>) -> anyhow::Result<App> {
+        std::fs::create_dir_all(&settings.data_dir)
+            .with_context(|| format!("cannot create the data directory {}", settings.data_dir.display()))?;
         let office_config = headquarters_config(store.as_ref(), &settings).unwrap_or_else(|| settings.office.clone());
         let office = office_loop::spawn(office_config, store.clone(), clock.clone(), settings.central.is_some())?;
 
@@ -132,7 +139,8 @@ impl App {
             reason = office.died() => Some(reason),
         };
         if let Some(reason) = died {
-            handle.stop(false).await;
+            // The server runs inside its own future: it must be polled to carry out the stop.
+            let _ = tokio::join!(handle.stop(false), &mut server);
             if let Some(link) = self.link {
                 link.abort();
             }

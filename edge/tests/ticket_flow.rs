@@ -148,14 +148,35 @@ async fn the_api_describes_itself_in_openapi() {
 #[tokio::test]
 async fn with_central_unreachable_the_office_serves_as_usual() {
     let dir = tempfile::tempdir().expect("temp dir");
+    // An office that has been working (its box holds its records)...
+    let edge = spawn(dir.path()).await;
+    assert_eq!(edge.issue("general").await["number"], "A-001");
+    edge.stop().await;
+    // ...loses its link to central: it serves as usual.
     let nobody = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
     let edge = common::spawn_with_central(dir.path(), &format!("ws://127.0.0.1:{nobody}/api/v1/sync")).await;
-    assert_eq!(edge.issue("general").await["number"], "A-001");
+    assert_eq!(edge.issue("general").await["number"], "A-002");
     let ana = edge.at_counter("ana", "1").await;
     let (status, _) = edge.act(&ana, "1", "call-next", json!({})).await;
     assert_eq!(status, StatusCode::OK);
     let (_, health) = edge.get("/healthz", None).await;
     assert_eq!(health["central"]["connected"], false);
+    edge.stop().await;
+}
+
+#[tokio::test]
+async fn a_box_with_no_records_and_central_unreachable_says_it_is_recovering_and_issues_nothing() {
+    // A replaced box (or a wiped disk) cannot know the day's numbers until central answers.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let nobody = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let edge = common::spawn_with_central(dir.path(), &format!("ws://127.0.0.1:{nobody}/api/v1/sync")).await;
+    let (status, body) = edge.post("/api/v1/tickets", Some(KIOSK), json!({"service": "general"})).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::SERVICE_UNAVAILABLE, Some("recovering")), "{body}");
+    let (status, _) = edge.get("/healthz", None).await;
+    assert_eq!(status, StatusCode::OK, "the box answers its health check while it waits");
+    let supervisor = edge.login("sara").await;
+    let (_, queue) = edge.get("/api/v1/queue", Some(&supervisor)).await;
+    assert!(queue["alerts"].as_array().expect("alerts").iter().any(|a| a["kind"] == "recovering"), "{queue}");
     edge.stop().await;
 }
 

@@ -1,80 +1,14 @@
 //! kill -9 the edge (a real child process) while it syncs live with central; after a restart
 //! both converge and no acknowledged ticket is lost anywhere.
 
+mod common;
+
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::{edge_binary, free_port, start_edge, wait_ready};
 use serde_json::{json, Value};
-
-/// The edge binary of this workspace, built if a narrower `cargo test` left it out.
-fn edge_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("test path");
-    let dir = exe.parent().and_then(Path::parent).expect("target/<profile>");
-    let binary = dir.join("fila-edge");
-    if !binary.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status =
-            Command::new(cargo).args(["build", "-p", "fila-edge", "--bin", "fila-edge"]).status().expect("cargo");
-        assert!(status.success(), "building fila-edge");
-    }
-    binary
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
-}
-
-fn start_edge(binary: &Path, port: u16, dir: &Path, central: u16) -> Edge {
-    Command::new(binary)
-        .args(["demo", "--no-devices", "--listen", &format!("127.0.0.1:{port}"), "--central"])
-        .arg(format!("ws://127.0.0.1:{central}/api/v1/sync"))
-        .arg("--data")
-        .arg(dir)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map(Edge)
-        .expect("fila-edge starts")
-}
-
-/// The edge under test, killed when the test ends however it ends: a leftover daemon would
-/// hold its port and its files.
-struct Edge(Child);
-
-impl std::ops::Deref for Edge {
-    type Target = Child;
-    fn deref(&self) -> &Child {
-        &self.0
-    }
-}
-
-impl std::ops::DerefMut for Edge {
-    fn deref_mut(&mut self) -> &mut Child {
-        &mut self.0
-    }
-}
-
-impl Drop for Edge {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-async fn wait_ready(client: &reqwest::Client, base: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if client.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("edge did not become ready");
-}
 
 async fn central_numbers(client: &reqwest::Client, central: &str, day: &str) -> BTreeSet<String> {
     let Ok(response) = client

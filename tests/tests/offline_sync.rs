@@ -230,11 +230,36 @@ async fn days_worked_offline_all_reach_central_when_it_comes_back() {
     let clock: fila_edge::office_loop::Clock =
         std::sync::Arc::new(move || fila_protocol::Timestamp(read.load(std::sync::atomic::Ordering::SeqCst)));
     let mut settings = fila_edge::demo::settings("127.0.0.1:0".parse().expect("addr"), edge_dir.path().to_path_buf());
+    // The box has met central once (a box with no records waits for central before numbering).
+    {
+        let central = start_central(port, central_dir.path()).await;
+        let mut first = settings.clone();
+        first.central = Some(fila_edge::sync_client::CentralSettings {
+            url: format!("ws://127.0.0.1:{port}/api/v1/sync"),
+            token: fila_central::demo::BRANCH_TOKEN.to_string(),
+        });
+        let app = retry(|| fila_edge::App::build_with_clock(first.clone(), clock.clone())).await;
+        let (base, handle) = (format!("http://127.0.0.1:{}", app.port()), app.handle());
+        let join = tokio::spawn(app.run_until_stopped());
+        let began = Instant::now();
+        loop {
+            let health: Value =
+                client.get(format!("{base}/healthz")).send().await.expect("health").json().await.expect("json");
+            if health["central"]["connected"] == true && health["central"]["docs_in_sync"].as_u64() > Some(0) {
+                break;
+            }
+            assert!(began.elapsed() < PATIENCE, "the edge never met central: {health}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        handle.stop(true).await;
+        join.await.expect("edge task").expect("edge stopped");
+        central.stop().await;
+    }
     settings.central = Some(fila_edge::sync_client::CentralSettings {
         url: format!("ws://127.0.0.1:{port}/api/v1/sync"),
         token: fila_central::demo::BRANCH_TOKEN.to_string(),
     });
-    let app = fila_edge::App::build_with_clock(settings, clock).expect("edge starts");
+    let app = retry(|| fila_edge::App::build_with_clock(settings.clone(), clock.clone())).await;
     let edge = Running {
         base: format!("http://127.0.0.1:{}", app.port()),
         handle: app.handle(),

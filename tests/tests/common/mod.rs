@@ -1,0 +1,75 @@
+//! The real `fila-edge` binary as a child process, for tests that kill it, wipe it or restart it.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The edge binary of this workspace, built if a narrower `cargo test` left it out.
+pub fn edge_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("test path");
+    let dir = exe.parent().and_then(Path::parent).expect("target/<profile>");
+    let binary = dir.join("fila-edge");
+    if !binary.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status =
+            Command::new(cargo).args(["build", "-p", "fila-edge", "--bin", "fila-edge"]).status().expect("cargo");
+        assert!(status.success(), "building fila-edge");
+    }
+    binary
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+/// The demo office on `port`, its data in `dir`, syncing with a central on `central`.
+pub fn start_edge(binary: &Path, port: u16, dir: &Path, central: u16) -> Edge {
+    Command::new(binary)
+        .args(["demo", "--no-devices", "--listen", &format!("127.0.0.1:{port}"), "--central"])
+        .arg(format!("ws://127.0.0.1:{central}/api/v1/sync"))
+        .arg("--data")
+        .arg(dir)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map(Edge)
+        .expect("fila-edge starts")
+}
+
+/// The edge under test, killed when the test ends however it ends: a leftover daemon would
+/// hold its port and its files.
+pub struct Edge(pub Child);
+
+impl std::ops::Deref for Edge {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Edge {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Edge {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Wait until the edge answers `/healthz` with 2xx; how long it took.
+pub async fn wait_ready(client: &reqwest::Client, base: &str) -> Duration {
+    let began = Instant::now();
+    while began.elapsed() < Duration::from_secs(30) {
+        if client.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
+            return began.elapsed();
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("edge did not become ready");
+}
