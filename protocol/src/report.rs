@@ -148,7 +148,10 @@ pub struct Deviation {
     pub ticket: String,
     pub service: Option<ServiceId>,
     pub counter: CounterId,
+    /// The agent at the counter.
     pub agent: AgentId,
+    /// Who pressed "call": the agent, or a supervisor calling at their counter.
+    pub actor: AgentId,
     pub reason: CallReason,
     /// The agent's reason for choosing this ticket.
     pub note: Option<String>,
@@ -399,6 +402,7 @@ fn deviation(day: &Day, ticket: Option<&Ticket>, call: &CallRecord, group: Strin
         service: ticket.map(|t| t.service.clone()),
         counter: call.counter.clone(),
         agent: call.agent.clone(),
+        actor: call.actor.clone(),
         reason: call.reason,
         note: call.note.clone(),
         skipped_count: u32::try_from(call.skipped.len()).unwrap_or(u32::MAX),
