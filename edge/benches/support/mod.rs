@@ -57,6 +57,12 @@ impl Daemon {
     pub fn stop(self) {
         // Drop sends SIGTERM: the daemon flushes, compacts and exits.
     }
+
+    /// kill -9: no flush, no compaction at exit; the next start loads every chunk as written.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 impl Drop for Daemon {
