@@ -117,3 +117,29 @@ async fn a_clock_behind_the_last_stored_change_issues_nothing_until_it_is_right(
     assert_eq!(edge.issue("general").await["number"], "A-002", "numbering never restarts");
     edge.stop().await;
 }
+
+#[tokio::test]
+async fn a_handler_that_panics_on_the_office_loop_costs_only_its_own_request() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let settings = demo::settings("127.0.0.1:0".parse().expect("address"), dir.path().to_path_buf());
+    let app = App::build(settings).expect("edge starts");
+    let office = app.office();
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let handle = app.handle();
+    let daemon = tokio::spawn(app.run_until_stopped());
+
+    let bug = office.query(|_, _| -> usize { panic!("a bug in a handler's query") }).await;
+    assert!(bug.is_err(), "the request that hit the bug fails");
+    assert_eq!(office.fatal(), None, "the office goes on");
+    let client = reqwest::Client::new();
+    let response = client
+        .post(format!("{base}/api/v1/tickets"))
+        .bearer_auth(common::KIOSK)
+        .json(&json!({"service": "general"}))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(response.status(), StatusCode::CREATED);
+    handle.stop(true).await;
+    daemon.await.expect("task").expect("a clean stop");
+}
