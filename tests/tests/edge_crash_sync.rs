@@ -42,14 +42,8 @@ async fn an_edge_killed_mid_sync_converges_with_central_after_restart_losing_not
     let binary = edge_binary();
     let (central_dir, edge_dir) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
     let central_port = free_port();
-    let settings = fila_central::demo::settings(
-        format!("127.0.0.1:{central_port}").parse().expect("addr"),
-        central_dir.path().into(),
-    );
-    let central_app = fila_central::App::build(settings).expect("central starts");
-    let central_handle = central_app.handle();
-    let central_task = tokio::spawn(central_app.run_until_stopped());
-    let central = format!("http://127.0.0.1:{central_port}");
+    let hq = common::Central::start(central_port, central_dir.path());
+    let central = hq.base.clone();
 
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
@@ -124,6 +118,5 @@ async fn an_edge_killed_mid_sync_converges_with_central_after_restart_losing_not
 
     edge.kill().expect("stop");
     edge.wait().expect("reaped");
-    central_handle.stop(true).await;
-    central_task.await.expect("central task").expect("central stopped");
+    hq.stop().await;
 }

@@ -36,14 +36,8 @@ async fn a_box_started_on_an_empty_disk_recovers_the_day_from_central_and_contin
     let (central_dir, old_disk, new_disk) =
         (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
     let central_port = free_port();
-    let settings = fila_central::demo::settings(
-        format!("127.0.0.1:{central_port}").parse().expect("addr"),
-        central_dir.path().into(),
-    );
-    let central_app = fila_central::App::build(settings).expect("central starts");
-    let central_handle = central_app.handle();
-    let central_task = tokio::spawn(central_app.run_until_stopped());
-    let central = format!("http://127.0.0.1:{central_port}");
+    let hq = common::Central::start(central_port, central_dir.path());
+    let central = hq.base.clone();
     let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().expect("client");
 
     // The office works a while and syncs.
@@ -96,6 +90,5 @@ async fn a_box_started_on_an_empty_disk_recovers_the_day_from_central_and_contin
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
-    central_handle.stop(true).await;
-    central_task.await.expect("central task").expect("central stopped");
+    hq.stop().await;
 }

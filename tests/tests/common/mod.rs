@@ -73,3 +73,24 @@ pub async fn wait_ready(client: &reqwest::Client, base: &str) -> Duration {
     }
     panic!("edge did not become ready");
 }
+
+/// The demo central, in this process, on `port` with its data in `dir`.
+pub struct Central {
+    pub base: String,
+    handle: actix_web::dev::ServerHandle,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Central {
+    pub fn start(port: u16, dir: &Path) -> Central {
+        let settings = fila_central::demo::settings(format!("127.0.0.1:{port}").parse().expect("addr"), dir.into());
+        let app = fila_central::App::build(settings).expect("central starts");
+        let handle = app.handle();
+        Central { base: format!("http://127.0.0.1:{port}"), handle, task: tokio::spawn(app.run_until_stopped()) }
+    }
+
+    pub async fn stop(self) {
+        self.handle.stop(true).await;
+        self.task.await.expect("central task").expect("central stopped");
+    }
+}
