@@ -25,8 +25,17 @@ use fila_store::{Store, StoreError};
 use thiserror::Error;
 use tokio::sync::{oneshot, watch};
 
+use crate::day_window::DayWindow;
 use crate::metrics::Metrics;
+use crate::replacements::Replacements;
 use crate::settings::OfficeSettings;
+
+/// Central's clock, in ms since the Unix epoch (tests set it to their scenario's date).
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+pub fn system_clock() -> Clock {
+    Arc::new(|| std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64))
+}
 
 /// A document with more chunks than this is compacted into one snapshot: loading many small
 /// chunks costs more than one, and the history is all in the snapshot anyway.
@@ -56,6 +65,9 @@ pub struct Hub {
     compact_after_chunks: usize,
     /// Set once when central stops: every connection closes.
     stopping: watch::Sender<bool>,
+    /// The days an edge may name are around this clock's date.
+    clock: Clock,
+    window: DayWindow,
 }
 
 struct OfficeSlot {
@@ -79,6 +91,8 @@ struct OfficeStatus {
     held: BTreeSet<String>,
     /// How old the newest change was when it reached central, in ms: the replication delay.
     sync_lag_ms: Option<i64>,
+    /// Connections replaced by a newer one of the same office.
+    replacements: Replacements,
 }
 
 struct LiveDoc {
@@ -131,13 +145,18 @@ pub enum SyncFailure {
     /// The change breaks the day's rules or rewrites its history; nothing of it is stored.
     #[error("document {doc:?}: {reason}")]
     Breach { doc: String, reason: String },
+    #[error("document {doc:?} refused: {reason}")]
+    OutOfWindow { doc: String, reason: String },
 }
 
 impl SyncFailure {
     /// The edge sent something central refuses (as opposed to central failing).
     pub fn is_refusal(&self) -> bool {
         match self {
-            SyncFailure::Frame(_) | SyncFailure::NotAnnounced(_) | SyncFailure::Breach { .. } => true,
+            SyncFailure::Frame(_)
+            | SyncFailure::NotAnnounced(_)
+            | SyncFailure::Breach { .. }
+            | SyncFailure::OutOfWindow { .. } => true,
             SyncFailure::Sync { error, .. } => !matches!(error, SyncError::Panicked),
             SyncFailure::Store(_) | SyncFailure::Replaced => false,
         }
@@ -166,6 +185,8 @@ pub struct OfficeSummary {
     /// How old the newest change was when it reached central (ms); `None` before any change.
     pub sync_lag_ms: Option<i64>,
     pub docs: Vec<String>,
+    /// `token_shared`: its connections keep replacing each other (see `replacements.rs`).
+    pub alerts: Vec<String>,
 }
 
 /// Counts for health checks and metrics.
@@ -207,7 +228,15 @@ impl Hub {
             metrics: Metrics::default(),
             compact_after_chunks: COMPACT_AFTER_CHUNKS,
             stopping: watch::channel(false).0,
+            clock: system_clock(),
+            window: DayWindow::default(),
         })
+    }
+
+    /// The same hub on another clock (tests replay a scenario's date).
+    pub fn with_clock(mut self, clock: Clock) -> Hub {
+        self.clock = clock;
+        self
     }
 
     pub fn metrics(&self) -> &Metrics {
@@ -225,6 +254,14 @@ impl Hub {
             if let Some((_, older)) = status.current.replace((generation, replace)) {
                 // The older connection may already be gone; then there is nobody to tell.
                 let _ = older.send(());
+                if status.replacements.replaced(now_ms) {
+                    tracing::warn!(
+                        target: "security",
+                        office,
+                        "connections of this office keep replacing each other: two boxes share its \
+                         branch token, or it was stolen"
+                    );
+                }
             }
             status.connections += 1;
             status.last_seen_ms = Some(now_ms);
@@ -309,6 +346,11 @@ impl Hub {
 
     /// A `Docs` frame: (re)start the sync of each named document and say hello for it.
     fn start(&self, connection: &mut Connection, docs: Vec<String>) -> Result<Vec<Vec<u8>>, SyncFailure> {
+        // All checked before any is loaded: a refused frame changes nothing.
+        let now = (self.clock)();
+        for doc in &docs {
+            self.window.admits(doc, now).map_err(|reason| SyncFailure::OutOfWindow { doc: doc.clone(), reason })?;
+        }
         let mut live = connection.id.slot.docs();
         let mut out = Vec::new();
         for doc_id in docs {
@@ -422,6 +464,8 @@ impl Hub {
 
     /// Every configured office, by id.
     pub fn offices(&self) -> Vec<OfficeSummary> {
+        // Connections are stamped with the wall clock (`connect`'s caller), so alerts age by it.
+        let now = system_clock()();
         self.offices
             .values()
             .map(|slot| {
@@ -433,6 +477,7 @@ impl Hub {
                     last_seen_ms: status.last_seen_ms,
                     sync_lag_ms: status.sync_lag_ms,
                     docs: status.held.iter().cloned().collect(),
+                    alerts: status.replacements.alerting(now).then(|| "token_shared".to_string()).into_iter().collect(),
                 }
             })
             .collect()
@@ -449,6 +494,18 @@ impl Hub {
             }
         }
         census
+    }
+
+    /// Per office: connections replaced so far, and whether that is an alert now.
+    pub fn replacements(&self) -> Vec<(String, u64, bool)> {
+        let now = system_clock()();
+        self.offices
+            .values()
+            .map(|slot| {
+                let status = slot.status();
+                (slot.id.clone(), status.replacements.total, status.replacements.alerting(now))
+            })
+            .collect()
     }
 
     /// A business day of an office, read from what central has stored.

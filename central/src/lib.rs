@@ -8,11 +8,13 @@
 
 pub mod auth;
 pub mod charts;
+pub mod day_window;
 pub mod demo;
 pub mod http;
 pub mod hub;
 pub mod kpis;
 pub mod metrics;
+pub mod replacements;
 pub mod settings;
 
 use std::net::TcpListener;
@@ -50,6 +52,12 @@ impl StopHandle {
 
 impl App {
     pub fn build(settings: Settings) -> anyhow::Result<App> {
+        Self::build_with_clock(settings, hub::system_clock())
+    }
+
+    /// As [`App::build`], with a clock of the caller's for the days edges may name (tests set it
+    /// to their scenario's date).
+    pub fn build_with_clock(settings: Settings, clock: hub::Clock) -> anyhow::Result<App> {
         std::fs::create_dir_all(&settings.data_dir)
             .with_context(|| format!("cannot create the data directory {}", settings.data_dir.display()))?;
         let store_dir = settings.data_dir.join("store");
@@ -57,7 +65,8 @@ impl App {
             SledStore::open(&store_dir, settings.cache_bytes)
                 .with_context(|| format!("cannot open the store in {}", store_dir.display()))?,
         );
-        let hub = Arc::new(Hub::open(store, &settings.offices).context("cannot read the document index")?);
+        let hub =
+            Arc::new(Hub::open(store, &settings.offices).context("cannot read the document index")?.with_clock(clock));
         let state = web::Data::new(AppState {
             hub: hub.clone(),
             tokens: Tokens::new(&settings),
@@ -69,6 +78,7 @@ impl App {
         let server = HttpServer::new(move || {
             actix_web::App::new()
                 .app_data(state.clone())
+                .wrap(http::security_headers())
                 .wrap(middleware::Logger::new("%s %r %Dms"))
                 .configure(http::routes)
         })

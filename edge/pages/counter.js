@@ -161,7 +161,8 @@
       await S.officeReady;
       await enter();
     } catch (err) {
-      showError(err);
+      // 429: locked out after repeated wrong passwords, or too many sign-ins at once.
+      showError(err instanceof ApiError && err.status === 429 ? t('counter.loginLocked') : err);
       $('login-password').select();
     } finally {
       $('login-submit').disabled = false;
@@ -737,13 +738,14 @@
     const alerts = (S.queue && S.queue.alerts) || [];
     $('alerts-empty').hidden = alerts.length > 0;
     $('alerts-panel').classList.toggle('has-alerts', alerts.length > 0);
-    reconcileList($('alerts'), alerts, (a) => a.kind + ':' + (a.ticket || a.device), (a) => a.message || '',
+    reconcileList($('alerts'), alerts, (a) => a.kind + ':' + (a.ticket || a.device || a.subject), (a) => a.message || '',
       (a) => {
         const key = 'counter.alert.' + a.kind;
-        const subject = a.ticket || deviceName(a.device);
+        // Security alerts (supervisors only) name a username, address or kiosk as `subject`.
+        const subject = a.ticket || a.subject || deviceName(a.device);
         const known = window.FilaI18n.has(key);
         // The server's message is English: shown only for kinds the page cannot phrase itself.
-        const headline = known ? t(key, { ticket: a.ticket, device: subject }) : (subject + ': ' + (a.kind || ''));
+        const headline = known ? t(key, { ticket: a.ticket, device: subject, subject }) : (subject + ': ' + (a.kind || ''));
         return h('li', { class: 'alert-item', 'data-number': a.ticket || null, 'data-device': a.device || null },
           h('span', null, headline, a.message && !known ? h('small', null, a.message) : null));
       });

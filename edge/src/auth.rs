@@ -5,6 +5,7 @@
 //! out a working credential.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
@@ -49,6 +50,10 @@ pub struct Auth {
     sessions: RwLock<HashMap<String, (Caller, Instant)>>,
     /// Verified against when the user does not exist, so timing does not reveal usernames.
     dummy_hash: String,
+    /// argon2 checks running now, and the most that ever ran at once (in `/metrics`, so an
+    /// operator, and a test, can see the cap on them hold).
+    checks_running: AtomicUsize,
+    checks_peak: AtomicUsize,
 }
 
 impl Auth {
@@ -58,6 +63,8 @@ impl Auth {
             kiosks: RwLock::new(kiosks.iter().map(|k| (k.token_sha256.to_ascii_lowercase(), k.id.clone())).collect()),
             sessions: RwLock::new(HashMap::new()),
             dummy_hash: hash_password("not a password"),
+            checks_running: AtomicUsize::new(0),
+            checks_peak: AtomicUsize::new(0),
         }
     }
 
@@ -74,9 +81,12 @@ impl Auth {
     pub fn login(&self, username: &str, password: &str) -> Option<(String, Caller)> {
         let user = self.users.get(username);
         let hash = user.map_or(self.dummy_hash.as_str(), |u| u.password_hash.as_str());
+        let running = self.checks_running.fetch_add(1, Ordering::SeqCst) + 1;
+        self.checks_peak.fetch_max(running, Ordering::SeqCst);
         let ok = PasswordHash::new(hash)
             .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
             .unwrap_or(false);
+        self.checks_running.fetch_sub(1, Ordering::SeqCst);
         let user = user.filter(|_| ok)?;
         let caller = Caller { role: user.role, id: user.username.clone(), name: user.name.clone() };
         let token = random_token();
@@ -85,6 +95,11 @@ impl Auth {
         sessions.retain(|_, (_, expires)| *expires > now);
         sessions.insert(sha256_hex(&token), (caller.clone(), now + SESSION_LIFETIME));
         Some((token, caller))
+    }
+
+    /// The most argon2 checks that ever ran at once.
+    pub fn password_checks_peak(&self) -> usize {
+        self.checks_peak.load(Ordering::SeqCst)
     }
 
     pub fn logout(&self, token: &str) {

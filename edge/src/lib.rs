@@ -9,9 +9,11 @@ pub mod demo;
 pub mod devices;
 pub mod http;
 pub mod office_loop;
+pub mod security;
 pub mod settings;
 pub mod sync_client;
 pub mod sync_window;
+pub mod throttle;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -95,12 +97,17 @@ impl App {
             public_url: settings.public_url.clone(),
             central: settings.central.is_some().then_some(link_status),
             devices: devices.clone(),
+            security: security::Security::new(settings.security.clone()),
         });
         let listener =
             TcpListener::bind(settings.listen).with_context(|| format!("cannot listen on {}", settings.listen))?;
         let port = listener.local_addr()?.port();
         let server = HttpServer::new(move || {
-            actix_web::App::new().app_data(state.clone()).wrap(access_log()).configure(http::routes)
+            actix_web::App::new()
+                .app_data(state.clone())
+                .wrap(http::security_headers())
+                .wrap(access_log())
+                .configure(http::routes)
         })
         .workers(2)
         .shutdown_timeout(3)

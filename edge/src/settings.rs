@@ -2,7 +2,8 @@
 //!
 //! One file holds everything an installer sets: `[server]` (listen address, data directory),
 //! the office (`[office]`, `[rule]`, `[[services]]`, `[[categories]]`, `[[counters]]`, checked by
-//! the core), `[[users]]` with argon2 password hashes and `[[kiosks]]` with SHA-256 hashes of
+//! the core; `[server]` also sets `kiosk_issues_per_minute` (default 30), `kiosk_issue_burst`
+//! (10) and `event_streams_max` (512)), `[[users]]` with argon2 password hashes and `[[kiosks]]` with SHA-256 hashes of
 //! their device tokens, and `[devices]` (see `devices::settings`). Every problem is reported at once.
 
 use std::net::SocketAddr;
@@ -30,6 +31,8 @@ pub struct Settings {
     pub central: Option<CentralSettings>,
     /// Printers, counter displays, MQTT devices and spoken calls.
     pub devices: DeviceSettings,
+    /// Sign-in lockouts, the kiosk ticket rate, the event stream's cap.
+    pub security: crate::security::SecuritySettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -52,6 +55,14 @@ pub struct ServerSettings {
     pub public_url: Option<String>,
     #[serde(default = "default_cache_mb")]
     pub cache_mb: u64,
+    /// Tickets a kiosk may issue a minute, on average, and at once.
+    #[serde(default)]
+    pub kiosk_issues_per_minute: Option<u32>,
+    #[serde(default)]
+    pub kiosk_issue_burst: Option<u32>,
+    /// Open connections to the public event stream (screens, consoles, tracking pages).
+    #[serde(default)]
+    pub event_streams_max: Option<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -130,6 +141,7 @@ impl Settings {
         if server.cache_mb == 0 || server.cache_mb > 4096 {
             problems.push(problem("server.cache_mb", "must be between 1 and 4096".into()));
         }
+        let security = security_settings(&server, &mut problems);
 
         if users.len() > limits::USERS_MAX {
             problems.push(problem("users", format!("at most {} users", limits::USERS_MAX)));
@@ -189,10 +201,37 @@ impl Settings {
                 kiosks,
                 central: central.map(|c| CentralSettings { url: c.url, token: c.token }),
                 devices,
+                security,
             }),
             _ => Err(problems),
         }
     }
+}
+
+/// The `[server]` keys of the door guards, over the defaults.
+fn security_settings(server: &ServerSettings, problems: &mut Vec<ConfigProblem>) -> crate::security::SecuritySettings {
+    let mut security = crate::security::SecuritySettings::default();
+    let mut check = |at: &str, value: Option<u64>, max: u64| -> Option<u64> {
+        let value = value?;
+        if value == 0 || value > max {
+            problems.push(ConfigProblem { at: at.into(), problem: format!("must be between 1 and {max}") });
+            return None;
+        }
+        Some(value)
+    };
+    let per_minute = check("server.kiosk_issues_per_minute", server.kiosk_issues_per_minute.map(u64::from), 6_000);
+    let burst = check("server.kiosk_issue_burst", server.kiosk_issue_burst.map(u64::from), 1_000);
+    let streams = check("server.event_streams_max", server.event_streams_max.map(|n| n as u64), 100_000);
+    if let Some(per_minute) = per_minute {
+        security.kiosk_issues.per_minute = per_minute as u32;
+    }
+    if let Some(burst) = burst {
+        security.kiosk_issues.burst = burst as u32;
+    }
+    if let Some(streams) = streams {
+        security.event_streams_max = streams as usize;
+    }
+    security
 }
 
 fn take_list<T: serde::de::DeserializeOwned>(

@@ -41,6 +41,7 @@ fn table() -> Vec<Rule> {
         rule(Method::POST, "/api/v1/counters/1/pause", json!({}), &[Agent, Supervisor, Admin]),
         rule(Method::POST, "/api/v1/counters/5/sign-in", json!({}), &[Agent, OtherAgent, Supervisor, Admin]),
         rule(Method::GET, "/api/v1/deviations", Value::Null, &[Supervisor, Admin]),
+        rule(Method::GET, "/api/v1/security/events", Value::Null, &[Supervisor, Admin]),
         rule(Method::POST, "/api/v1/tickets/A-001/cancel", json!({ "reason": "se retiró" }), &[Supervisor, Admin]),
         rule(Method::POST, "/api/v1/admin/kiosks", json!({ "id": "planta-alta" }), &[Admin]),
     ]

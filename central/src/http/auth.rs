@@ -13,8 +13,11 @@ pub struct Branch {
     pub office: String,
 }
 
-/// A headquarters analyst.
-pub struct Analyst;
+/// A headquarters analyst, or an administrator reading as one (administrators see a little more:
+/// see `hq.rs`).
+pub struct Analyst {
+    pub audience: super::hq::Audience,
+}
 
 /// A headquarters administrator (an analyst token with `can_configure`).
 pub struct HqAdmin;
@@ -49,8 +52,14 @@ impl FromRequest for Analyst {
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(state(request).and_then(|state| {
-            bearer(request).and_then(|token| state.tokens.analyst(token)).ok_or(ApiError::Unauthorized)?;
-            Ok(Analyst)
+            let token = bearer(request).ok_or(ApiError::Unauthorized)?;
+            state.tokens.analyst(token).ok_or(ApiError::Unauthorized)?;
+            let audience = if state.tokens.can_configure(token) {
+                super::hq::Audience::Admin
+            } else {
+                super::hq::Audience::Analyst
+            };
+            Ok(Analyst { audience })
         }))
     }
 }

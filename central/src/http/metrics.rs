@@ -53,5 +53,26 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         "The largest replication delay among online offices (age of the newest change on arrival).",
         &[("", (census.sync_lag_ms_max / 1000) as u64)],
     );
+    let replacements = state.hub.replacements();
+    // Only offices that ever had a connection replaced: thousands of zeros say nothing.
+    let replaced: Vec<(String, u64)> = replacements
+        .iter()
+        .filter(|(_, total, _)| *total > 0)
+        .map(|(office, total, _)| (format!("{{office=\"{office}\"}}"), *total))
+        .collect();
+    let replaced: Vec<(&str, u64)> = replaced.iter().map(|(labels, total)| (labels.as_str(), *total)).collect();
+    series(
+        "fila_central_connection_replacements_total",
+        "counter",
+        "Connections of an office replaced by a newer one of the same office.",
+        &replaced,
+    );
+    let shared = replacements.iter().filter(|(_, _, alerting)| *alerting).count() as u64;
+    series(
+        "fila_central_offices_token_shared",
+        "gauge",
+        "Offices whose connections keep replacing each other (two boxes with one token, or a stolen one).",
+        &[("", shared)],
+    );
     HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(text)
 }

@@ -9,7 +9,9 @@
 mod auth;
 mod dashboard;
 pub mod error;
+mod headers;
 mod health;
+pub mod hq;
 mod kpis;
 mod metrics;
 mod offices;
@@ -18,6 +20,8 @@ mod sync;
 use std::sync::Arc;
 
 use actix_web::web;
+
+pub use headers::security_headers;
 
 use crate::auth::Tokens;
 use crate::hub::Hub;

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::auth::{Analyst, HqAdmin};
 use super::error::ApiError;
+use super::hq::HqDay;
 use super::AppState;
 use crate::hub::OfficeSummary;
 
@@ -21,6 +22,9 @@ pub struct OfficeDto {
     pub sync_lag_seconds: Option<f64>,
     /// The documents central holds for it.
     pub docs: Vec<String>,
+    /// `token_shared`: more than 5 of its connections replaced each other within 10 minutes (two
+    /// boxes with one branch token, or a stolen token).
+    pub alerts: Vec<String>,
 }
 
 impl From<OfficeSummary> for OfficeDto {
@@ -32,6 +36,7 @@ impl From<OfficeSummary> for OfficeDto {
             last_seen: office.last_seen_ms,
             sync_lag_seconds: office.sync_lag_ms.map(|ms| ms as f64 / 1000.0),
             docs: office.docs,
+            alerts: office.alerts,
         }
     }
 }
@@ -40,8 +45,10 @@ pub async fn list(_: Analyst, state: web::Data<AppState>) -> web::Json<Vec<Offic
     web::Json(state.hub.offices().into_iter().map(OfficeDto::from).collect())
 }
 
+/// A business day of an office, as headquarters may see it (`hq::HqDay`: no tracking tokens, no
+/// free text but administrators' view of deviation notes).
 pub async fn day(
-    _: Analyst,
+    analyst: Analyst,
     path: web::Path<(String, String)>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
@@ -52,7 +59,7 @@ pub async fn day(
     let hub = state.hub.clone();
     // Loading a day document is CPU work (tens of ms for a busy day): keep it off the workers.
     let day = web::block(move || hub.day(&office, day)).await??;
-    Ok(HttpResponse::Ok().json(day))
+    Ok(HttpResponse::Ok().json(HqDay::new(&day, analyst.audience)))
 }
 
 fn truncate(text: &str) -> String {

@@ -50,7 +50,8 @@ pub async fn spawn_with(settings: Settings) -> TestCentral {
     // sled holds a lock on its directory until the previous instance is fully dropped.
     let mut attempts = 0;
     let app = loop {
-        match App::build(settings.clone()) {
+        // Central's date is the scenario's, so the days edges name stay within its window.
+        match App::build_with_clock(settings.clone(), std::sync::Arc::new(|| T0.0)) {
             Ok(app) => break app,
             Err(_) if attempts < 100 => {
                 attempts += 1;
@@ -309,8 +310,10 @@ impl SimEdge {
         self.office.day().day.to_string()
     }
 
+    /// The edge's day as an analyst at headquarters is shown it (no tokens, no free text).
     pub fn day_json(&self) -> Value {
-        serde_json::to_value(self.office.day()).expect("a day serialises")
+        let day = fila_central::http::hq::HqDay::new(self.office.day(), fila_central::http::hq::Audience::Analyst);
+        serde_json::to_value(day).expect("a day serialises")
     }
 
     /// Name the day document, then exchange sync messages until central has all the edge has.

@@ -30,7 +30,8 @@ pub struct TicketDto {
     pub outcome: Option<String>,
     pub recalls: u8,
     pub transfers: u8,
-    /// Only to the kiosk that issued it and to staff.
+    /// Only in the answer to whoever issued the ticket (the kiosk prints it): never to staff
+    /// afterwards, nor on the event stream.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -67,6 +68,60 @@ impl TicketDto {
             tracking_url: with_token.then(|| format!("/t/{}", ticket.token)),
             people_ahead: position.map(|p| p.people_ahead),
             estimated_wait_minutes: position.map(|p| p.estimated_wait_minutes),
+        }
+    }
+}
+
+/// A ticket as the anonymous event stream shows it: what a waiting-room screen and a tracking
+/// page need (number, status, counter), nothing about the citizen or the agent.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PublicTicketDto {
+    pub number: String,
+    pub service: String,
+    pub service_name: String,
+    /// waiting, called, serving, parked, finished, no_show or cancelled.
+    pub status: String,
+    pub counter: Option<String>,
+    pub counter_name: Option<String>,
+    pub issued_at: i64,
+    pub called_at: Option<i64>,
+    pub recalls: u8,
+}
+
+impl PublicTicketDto {
+    pub fn new(ticket: &Ticket, config: &OfficeConfig) -> Self {
+        PublicTicketDto {
+            number: ticket.number.to_string(),
+            service: ticket.service.to_string(),
+            service_name: config.service(&ticket.service).map_or_else(String::new, |s| s.name.clone()),
+            status: ticket.status.name().to_string(),
+            counter: ticket.counter.as_ref().map(|c| c.to_string()),
+            counter_name: ticket.counter.as_ref().and_then(|c| config.counter(c)).map(|c| c.name.clone()),
+            issued_at: ticket.issued_at.as_ms(),
+            called_at: ticket.called_at.map(|t| t.as_ms()),
+            recalls: ticket.recalls,
+        }
+    }
+}
+
+/// A counter as the anonymous event stream shows it: open or not, never who sits there.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PublicCounterDto {
+    pub id: String,
+    pub name: String,
+    pub services: Vec<String>,
+    /// closed, open or paused.
+    pub status: String,
+}
+
+impl PublicCounterDto {
+    pub fn new(id: &str, state: &CounterState, config: &OfficeConfig) -> Self {
+        let counter = config.counters.iter().find(|c| c.id.as_str() == id);
+        PublicCounterDto {
+            id: id.to_string(),
+            name: counter.map_or_else(|| id.to_string(), |c| c.name.clone()),
+            services: counter.map(|c| c.services.iter().map(|s| s.to_string()).collect()).unwrap_or_default(),
+            status: state.status.name().to_string(),
         }
     }
 }
@@ -174,7 +229,8 @@ pub struct QueueDto {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct AlertDto {
     /// legal_wait: a preferential ticket at or near its legal maximum wait; device_offline,
-    /// printer_paper_out, printer_paper_low, printer_cover_open: a device needs a hand.
+    /// printer_paper_out, printer_paper_low, printer_cover_open: a device needs a hand;
+    /// login_locked, address_locked, kiosk_rate_limited: a security event (supervisors only).
     pub kind: String,
     /// The ticket of a legal_wait alert.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -182,6 +238,10 @@ pub struct AlertDto {
     /// The device of a device alert.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub device: Option<String>,
+    /// The username, client address or kiosk of a security alert (login_locked,
+    /// address_locked, kiosk_rate_limited).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
     pub message: String,
 }
 
@@ -267,9 +327,11 @@ pub struct IssueRequest {
     /// A preferential category id, for preferential attention.
     #[serde(default)]
     pub category: Option<String>,
-    /// For a booked appointment: its time (ms since the epoch).
-    #[serde(default)]
-    pub appointment_at: Option<i64>,
+    /// Not accepted from anyone: appointment tickets come only from real bookings. Read so the
+    /// refusal can name it (400 `appointment_not_allowed`), never documented.
+    #[serde(default, skip_serializing)]
+    #[schema(ignore)]
+    pub appointment_at: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -41,6 +41,12 @@ pub enum ApiError {
     /// The office cannot go on (its store failed): the daemon is stopping to restart clean.
     #[error("the office is out of service: {0}")]
     Unavailable(String),
+    /// Too many requests from this caller: 429 with `Retry-After`.
+    #[error("{message}")]
+    TooMany { code: &'static str, message: String, retry_after: std::time::Duration },
+    /// A capped resource is full: 503.
+    #[error("{message}")]
+    Full { code: &'static str, message: String },
     #[error("internal error")]
     Internal(String),
 }
@@ -63,6 +69,7 @@ impl ApiError {
             ApiError::StaleVersion(_) => "unknown_version",
             ApiError::Busy => "busy",
             ApiError::Unavailable(_) => "out_of_service",
+            ApiError::TooMany { code, .. } | ApiError::Full { code, .. } => code,
             ApiError::Internal(_) => "internal",
         }
     }
@@ -107,7 +114,10 @@ impl ResponseError for ApiError {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) | ApiError::NoSpeech => StatusCode::NOT_FOUND,
             ApiError::StaleVersion(_) => StatusCode::PRECONDITION_FAILED,
-            ApiError::Busy | ApiError::SpeechFailed(_) | ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Busy | ApiError::SpeechFailed(_) | ApiError::Unavailable(_) | ApiError::Full { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            ApiError::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -116,9 +126,17 @@ impl ResponseError for ApiError {
         if let ApiError::Internal(reason) = self {
             tracing::error!(%reason, "request failed");
         }
-        HttpResponse::build(self.status_code())
-            .json(ErrorBody { error: self.code().to_string(), message: self.to_string() })
+        let mut response = HttpResponse::build(self.status_code());
+        if let ApiError::TooMany { retry_after, .. } = self {
+            response.insert_header(("Retry-After", retry_after_seconds(*retry_after).to_string()));
+        }
+        response.json(ErrorBody { error: self.code().to_string(), message: self.to_string() })
     }
+}
+
+/// Whole seconds, rounded up and at least 1: a client told 0 would retry at once.
+pub fn retry_after_seconds(wait: std::time::Duration) -> u64 {
+    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
 }
 
 /// Malformed JSON, wrong content type, oversized bodies: a 4xx naming the problem.

@@ -2,19 +2,22 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use fila_protocol::office::{Command, Priority};
-use fila_protocol::{CategoryId, ServiceId, Timestamp};
+use fila_protocol::{CategoryId, ServiceId};
 
 use super::caller::{Caller, ISSUERS};
 use super::dto::{IssueRequest, IssuedDto};
 use super::error::{ApiError, ErrorBody};
-use super::{render, AppState};
+use super::{now_ms, render, AppState};
 use crate::auth::Role;
 
-/// Issue a ticket. Answers only once the ticket is on disk; then prints it at the kiosk's printer,
+/// Issue a normal or preferential ticket (appointment tickets come only from bookings). Each
+/// kiosk has a rate (`[server] kiosk_issues_per_minute`, `kiosk_issue_burst`). Answers only once the ticket is on disk; then prints it at the kiosk's printer,
 /// if it has one, and says whether it did (if not, the kiosk shows the ticket on screen).
 #[utoipa::path(post, path = "/api/v1/tickets", tag = "kiosk", request_body = IssueRequest,
-    responses((status = 201, body = IssuedDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-              (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)),
+    responses((status = 201, body = IssuedDto),
+              (status = 400, body = ErrorBody, description = "bad body; `appointment_not_allowed` if it sets appointment_at"),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
+              (status = 429, body = ErrorBody, description = "the kiosk is over its ticket rate; see Retry-After")),
     security(("bearer" = [])))]
 pub async fn issue(
     request: HttpRequest,
@@ -24,13 +27,25 @@ pub async fn issue(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(ISSUERS, "issue tickets")?;
     let body = body.into_inner();
-    let priority = match (body.category, body.appointment_at) {
-        (Some(_), Some(_)) => {
-            return Err(ApiError::bad_request("bad_priority", "a ticket is preferential or an appointment, not both"))
-        }
-        (Some(category), None) => Priority::Preferential(CategoryId::new(category)),
-        (None, Some(at)) => Priority::Appointment(Timestamp::from_ms(at)),
-        (None, None) => Priority::Normal,
+    // An appointment ticket jumps the queue at its time and is never a deviation: it may come
+    // only from a real booking checked in at the office, never from a kiosk or a desk.
+    if body.appointment_at.is_some() {
+        return Err(ApiError::bad_request(
+            "appointment_not_allowed",
+            "appointment_at is not accepted: appointment tickets come only from bookings",
+        ));
+    }
+    // A person takes a ticket every few seconds at most; a script takes hundreds.
+    if caller.role == Role::Kiosk {
+        state.security.kiosk_issue(&caller.id, now_ms()).map_err(|retry_after| ApiError::TooMany {
+            code: "too_many_tickets",
+            message: "this kiosk is issuing tickets faster than people take them; wait a moment".into(),
+            retry_after,
+        })?;
+    }
+    let priority = match body.category {
+        Some(category) => Priority::Preferential(CategoryId::new(category)),
+        None => Priority::Normal,
     };
     let command = Command::Issue {
         service: ServiceId::new(body.service),

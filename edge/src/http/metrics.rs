@@ -46,7 +46,32 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
         let labelled: Vec<(&str, f64)> = online.iter().map(|(l, v)| (l.as_str(), *v)).collect();
         metric(&mut text, "fila_edge_device_online", "gauge", "1 while the device answers", &labelled);
     }
+    security_metrics(&mut text, &state);
     Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(text))
+}
+
+fn security_metrics(text: &mut String, state: &AppState) {
+    let security = &state.security;
+    let lockouts = security.lockouts_total.load(Ordering::Relaxed) as f64;
+    metric(
+        text,
+        "fila_edge_login_lockouts_total",
+        "counter",
+        "sign-in lockouts (per username or address)",
+        &[("", lockouts)],
+    );
+    let refused = security.kiosk_refusals_total.load(Ordering::Relaxed) as f64;
+    metric(
+        text,
+        "fila_edge_kiosk_issues_refused_total",
+        "counter",
+        "tickets refused to kiosks over their rate",
+        &[("", refused)],
+    );
+    let checks = state.auth.password_checks_peak() as f64;
+    metric(text, "fila_edge_password_checks_peak", "gauge", "the most argon2 checks ever run at once", &[("", checks)]);
+    let streams = security.event_streams_open() as f64;
+    metric(text, "fila_edge_event_streams_open", "gauge", "open connections to the event stream", &[("", streams)]);
 }
 
 fn office_metrics(office: &Office, now: Timestamp) -> String {

@@ -8,6 +8,7 @@ mod devices;
 pub mod dto;
 pub mod error;
 mod events;
+mod headers;
 mod kiosk;
 mod metrics;
 mod openapi;
@@ -22,6 +23,7 @@ use std::sync::Arc;
 use actix_web::web;
 
 pub use admin::KIOSK_META_PREFIX;
+pub use headers::security_headers;
 pub use openapi::ApiDoc;
 
 use crate::auth::Auth;
@@ -37,6 +39,8 @@ pub struct AppState {
     /// The link to central, when one is configured.
     pub central: Option<Arc<crate::sync_client::LinkStatus>>,
     pub devices: Arc<crate::devices::Devices>,
+    /// Sign-in lockouts, kiosk rates, the event stream's cap, and the events they raise.
+    pub security: Arc<crate::security::Security>,
 }
 
 pub fn routes(config: &mut web::ServiceConfig) {
@@ -63,6 +67,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
                 .service(at("/tickets/{number}/cancel").route(post().to(staff::cancel)))
                 .service(at("/queue").route(get().to(staff::queue)))
                 .service(at("/deviations").route(get().to(staff::deviations)))
+                .service(at("/security/events").route(get().to(staff::security_events)))
                 .service(at("/counters/{id}/sign-in").route(post().to(counter::sign_in)))
                 .service(at("/counters/{id}/pause").route(post().to(counter::pause)))
                 .service(at("/counters/{id}/reopen").route(post().to(counter::reopen)))
@@ -91,6 +96,11 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .service(at("/t/{token}").route(get().to(pages::track)))
         .service(at("/assets/{name}").route(get().to(pages::asset)))
         .default_service(web::to(not_found));
+}
+
+/// Milliseconds since the Unix epoch, from the system clock (for security events' times).
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
 /// A resource whose other methods answer 405 with a JSON body.

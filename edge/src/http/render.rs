@@ -5,7 +5,7 @@ use fila_protocol::office::{Event, Office, Reply};
 use fila_protocol::{OfficeConfig, Ticket, TicketId, Timestamp};
 use serde_json::Value;
 
-use super::dto::{CallDto, CallSummary, CounterDto, TicketDto};
+use super::dto::{CallDto, CallSummary, CounterDto, PublicCounterDto, PublicTicketDto, TicketDto};
 use crate::office_loop::LoopError;
 
 /// A reply as its DTO, as JSON.
@@ -24,9 +24,11 @@ pub fn ticket_reply(with_token: bool) -> impl Fn(&Office, Timestamp, &Reply) -> 
 fn reply_json(office: &Office, now: Timestamp, reply: &Reply) -> Value {
     let config = office.config();
     let json = match reply {
-        Reply::Ticket(ticket) => serde_json::to_value(ticket_dto(office, now, ticket, true)),
+        // Staff never see a tracking token: it is the citizen's key to their ticket (cancel
+        // included), and only the kiosk that prints it hands it over.
+        Reply::Ticket(ticket) => serde_json::to_value(ticket_dto(office, now, ticket, false)),
         Reply::Call { ticket, call } => {
-            let ticket = ticket_dto(office, now, ticket, true);
+            let ticket = ticket_dto(office, now, ticket, false);
             serde_json::to_value(CallDto::new(call, ticket, config, |id| number_of(office, id)))
         }
         Reply::Counter { counter, .. } => serde_json::to_value(counter_dto(office, now, counter.as_str())),
@@ -41,7 +43,7 @@ pub fn ticket_dto(office: &Office, now: Timestamp, ticket: &Ticket, with_token: 
 pub fn counter_dto(office: &Office, now: Timestamp, id: &str) -> CounterDto {
     let counter = fila_protocol::CounterId::new(id);
     let state = office.day().counter(&counter);
-    let current = state.current.and_then(|t| office.ticket(t)).map(|t| ticket_dto(office, now, t, true));
+    let current = state.current.and_then(|t| office.ticket(t)).map(|t| ticket_dto(office, now, t, false));
     CounterDto::new(id, &state, office.config(), current)
 }
 
@@ -62,9 +64,11 @@ pub fn call_summary(config: &OfficeConfig, ticket: &Ticket, recall: bool) -> Opt
     })
 }
 
-/// An event as a server-sent event name and JSON data. No tracking token ever leaves here.
+/// An event as a server-sent event name and JSON data, for anyone who listens (the stream is
+/// anonymous): numbers, counters and statuses only. No tracking token, agent, outcome, cancel
+/// reason or preferential category ever leaves here.
 pub fn event(config: &OfficeConfig, event: &Event) -> Option<(&'static str, Value)> {
-    let ticket = |t: &Ticket| serde_json::to_value(TicketDto::new(t, config, None, false)).ok();
+    let ticket = |t: &Ticket| serde_json::to_value(PublicTicketDto::new(t, config)).ok();
     Some(match event {
         Event::DayStarted(day) => ("day", serde_json::json!({ "day": day.to_string() })),
         Event::Issued(t) => ("issued", ticket(t)?),
@@ -73,7 +77,7 @@ pub fn event(config: &OfficeConfig, event: &Event) -> Option<(&'static str, Valu
         }
         Event::TicketChanged(t) => ("ticket", ticket(t)?),
         Event::CounterChanged { counter, state } => {
-            ("counter", serde_json::to_value(CounterDto::new(counter.as_str(), state, config, None)).ok()?)
+            ("counter", serde_json::to_value(PublicCounterDto::new(counter.as_str(), state, config)).ok()?)
         }
         Event::LegalWaitAlarm(t) => ("alarm", ticket(t)?),
     })

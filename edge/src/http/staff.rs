@@ -8,6 +8,7 @@ use super::caller::{Caller, STAFF, SUPERVISORS};
 use super::dto::{AlertDto, CallDto, CancelRequest, QueueDto, TicketDto};
 use super::error::{ApiError, ErrorBody};
 use super::{render, AppState};
+use crate::security::SecurityEvent;
 
 const RECENT_CALLS: usize = 20;
 
@@ -22,7 +23,15 @@ pub async fn queue(caller: Caller, state: web::Data<AppState>) -> Result<HttpRes
     if SUPERVISORS.contains(&caller.role) {
         queue.alerts.extend(state.devices.health.all().iter().filter_map(|device| {
             let (kind, message) = device.alert()?;
-            Some(AlertDto { kind: kind.into(), ticket: None, device: Some(device.id.clone()), message })
+            Some(AlertDto { kind: kind.into(), ticket: None, device: Some(device.id.clone()), subject: None, message })
+        }));
+        // So are sign-in lockouts and kiosks over their rate: someone may be guessing PINs.
+        queue.alerts.extend(state.security.recent().into_iter().map(|event| AlertDto {
+            kind: event.kind,
+            ticket: None,
+            device: None,
+            subject: Some(event.subject),
+            message: event.message,
         }));
     }
     Ok(HttpResponse::Ok().json(queue))
@@ -36,13 +45,13 @@ fn queue_view(office: &Office, now: Timestamp) -> QueueDto {
         .ranked_waiting(now)
         .iter()
         .filter_map(|r| office.ticket(r.ticket))
-        .map(|t| TicketDto::new(t, config, positions.get(&t.id).copied(), true))
+        .map(|t| TicketDto::new(t, config, positions.get(&t.id).copied(), false))
         .collect();
     let parked = day
         .tickets
         .values()
         .filter(|t| t.status == TicketStatus::Parked)
-        .map(|t| render::ticket_dto(office, now, t, true))
+        .map(|t| render::ticket_dto(office, now, t, false))
         .collect();
     let counters = config.counters.iter().map(|c| render::counter_dto(office, now, c.id.as_str())).collect();
     let recent_calls =
@@ -57,6 +66,7 @@ fn queue_view(office: &Office, now: Timestamp) -> QueueDto {
                 kind: "legal_wait".into(),
                 ticket: Some(t.number.to_string()),
                 device: None,
+                subject: None,
                 message: format!(
                     "{} has waited {} minutes, near its legal maximum",
                     t.number,
@@ -69,8 +79,13 @@ fn queue_view(office: &Office, now: Timestamp) -> QueueDto {
 
 /// What stops the whole office from issuing: everyone at a counter needs to know.
 fn office_alerts(office: &Office, now: Timestamp) -> Vec<AlertDto> {
-    let alert =
-        |kind: &str, message: &str| AlertDto { kind: kind.into(), ticket: None, device: None, message: message.into() };
+    let alert = |kind: &str, message: &str| AlertDto {
+        kind: kind.into(),
+        ticket: None,
+        device: None,
+        subject: None,
+        message: message.into(),
+    };
     let mut alerts = Vec::new();
     if office.clock_behind(now) {
         alerts.push(alert(
@@ -89,7 +104,7 @@ fn office_alerts(office: &Office, now: Timestamp) -> Vec<AlertDto> {
 
 fn call_dto(office: &Office, now: Timestamp, call: &fila_protocol::office::CallRecord) -> Option<CallDto> {
     let ticket = office.ticket(call.ticket)?;
-    let dto = render::ticket_dto(office, now, ticket, true);
+    let dto = render::ticket_dto(office, now, ticket, false);
     Some(CallDto::new(call, dto, office.config(), |id| render::number_of(office, id)))
 }
 
@@ -106,6 +121,16 @@ pub async fn deviations(caller: Caller, state: web::Data<AppState>) -> Result<Ht
         })
         .await?;
     Ok(HttpResponse::Ok().json(calls))
+}
+
+/// The latest security events, newest first: sign-in lockouts (per username and per address) and
+/// kiosks over their ticket rate. Supervisors also see the last 15 minutes' among the alerts.
+#[utoipa::path(get, path = "/api/v1/security/events", tag = "staff",
+    responses((status = 200, body = [SecurityEvent]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn security_events(caller: Caller, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    caller.require(SUPERVISORS, "see security events")?;
+    Ok(HttpResponse::Ok().json(state.security.events()))
 }
 
 /// Cancel a ticket that is waiting or parked.
