@@ -131,7 +131,7 @@ fn apply_map(
 
 /// The configuration a document holds (unchecked: call `validate` on it).
 pub fn read(doc: &AutoCommit) -> Result<RawOfficeConfig, DocError> {
-    let schema = super::scalar::int(doc, &ROOT, keys::SCHEMA)?;
+    let schema = super::scalar::Record::read(doc, &ROOT).int(keys::SCHEMA)?;
     if schema != keys::SCHEMA_VERSION {
         return Err(DocError::Schema { expected: keys::SCHEMA_VERSION, found: schema });
     }

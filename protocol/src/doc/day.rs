@@ -16,7 +16,7 @@ use automerge::transaction::Transactable;
 use automerge::{ActorId, AutoCommit, ObjId, ObjType, ReadDoc, ScalarValue, Value, ROOT};
 
 use super::keys::{self, call as ck, counter as cok, ticket as tk};
-use super::scalar::{self, i, opt_s, opt_t, s, t, Fields};
+use super::scalar::{self, i, opt_s, opt_t, s, t, Fields, Record};
 use super::DocError;
 use crate::day::{CallRecord, CounterState, CounterStatus, Day};
 use crate::ids::{AgentId, BusinessDay, CategoryId, CounterId, ServiceId, TicketId, Timestamp};
@@ -68,24 +68,16 @@ impl DayDoc {
             return Err(DocError::Empty);
         }
         doc.set_actor(ActorId::from(actor));
-        let mut day_doc = DayDoc {
-            tickets: scalar::map(&doc, &ROOT, keys::TICKETS)?,
-            counters: scalar::map(&doc, &ROOT, keys::COUNTERS)?,
-            calls: scalar::map(&doc, &ROOT, keys::CALLS)?,
-            sequences: scalar::map(&doc, &ROOT, keys::SEQUENCES)?,
+        let (day, objects) = read_with_objects(&doc)?;
+        let day_doc = DayDoc {
+            tickets: objects.tickets,
+            counters: objects.counters,
+            calls: objects.calls,
+            sequences: objects.sequences,
             doc,
-            ticket_objs: HashMap::new(),
-            counter_objs: HashMap::new(),
+            ticket_objs: objects.ticket_objs,
+            counter_objs: objects.counter_objs,
         };
-        let day = day_doc.read()?;
-        for id in day.tickets.keys() {
-            let obj = scalar::map(&day_doc.doc, &day_doc.tickets, &id.key())?;
-            day_doc.ticket_objs.insert(*id, obj);
-        }
-        for id in day.counters.keys() {
-            let obj = scalar::map(&day_doc.doc, &day_doc.counters, id.as_str())?;
-            day_doc.counter_objs.insert(id.clone(), obj);
-        }
         Ok((day_doc, day))
     }
 
@@ -175,44 +167,63 @@ impl DayDoc {
 
 /// Read a day from any automerge document holding the day schema.
 pub fn read_day(doc: &AutoCommit) -> Result<Day, DocError> {
-    let schema = scalar::int(doc, &ROOT, keys::SCHEMA)?;
+    read_with_objects(doc).map(|(day, _)| day)
+}
+
+/// Where a day's records live in its document, as read.
+struct Objects {
+    tickets: ObjId,
+    counters: ObjId,
+    calls: ObjId,
+    sequences: ObjId,
+    ticket_objs: HashMap<TicketId, ObjId>,
+    counter_objs: HashMap<CounterId, ObjId>,
+}
+
+/// The day, checked field by field, and where its records are. Each object is read in one pass.
+fn read_with_objects(doc: &AutoCommit) -> Result<(Day, Objects), DocError> {
+    let root = Record::read(doc, &ROOT);
+    let schema = root.int(keys::SCHEMA)?;
     if schema != keys::SCHEMA_VERSION {
         return Err(DocError::Schema { expected: keys::SCHEMA_VERSION, found: schema });
     }
-    let office = scalar::str(doc, &ROOT, keys::OFFICE)?;
-    let day =
-        BusinessDay::parse(&scalar::str(doc, &ROOT, keys::DAY)?).ok_or_else(|| DocError::Field(keys::DAY.into()))?;
+    let office = root.str(keys::OFFICE)?;
+    let day = BusinessDay::parse(&root.str(keys::DAY)?).ok_or_else(|| DocError::Field(keys::DAY.into()))?;
     let mut result = Day::new(&office, day);
+    let mut objects = Objects {
+        tickets: root.object(keys::TICKETS)?,
+        counters: root.object(keys::COUNTERS)?,
+        calls: root.object(keys::CALLS)?,
+        sequences: root.object(keys::SEQUENCES)?,
+        ticket_objs: HashMap::new(),
+        counter_objs: HashMap::new(),
+    };
 
-    let tickets = scalar::map(doc, &ROOT, keys::TICKETS)?;
-    for key in doc.keys(&tickets) {
+    for (key, obj, record) in records(doc, &objects.tickets, keys::TICKETS)? {
         let id = TicketId::from_key(&key).ok_or_else(|| DocError::Field(format!("tickets.{key}")))?;
-        let obj = scalar::map(doc, &tickets, &key)?;
-        result.tickets.insert(id, read_ticket(doc, &obj, id)?);
+        result.tickets.insert(id, read_ticket(&record, id)?);
+        objects.ticket_objs.insert(id, obj);
     }
 
-    let counters = scalar::map(doc, &ROOT, keys::COUNTERS)?;
-    for key in doc.keys(&counters) {
-        let obj = scalar::map(doc, &counters, &key)?;
-        let status = scalar::str(doc, &obj, cok::STATUS)?;
+    for (key, obj, record) in records(doc, &objects.counters, keys::COUNTERS)? {
+        let status = record.str(cok::STATUS)?;
         let state = CounterState {
             status: CounterStatus::from_name(&status).ok_or_else(|| DocError::Field(cok::STATUS.into()))?,
-            agent: scalar::opt_str(doc, &obj, cok::AGENT)?.map(AgentId),
-            current: scalar::opt_int(doc, &obj, cok::CURRENT)?.map(|n| ticket_id(n, cok::CURRENT)).transpose()?,
-            preferential_streak: u32::try_from(scalar::int(doc, &obj, cok::STREAK)?)
+            agent: record.opt_str(cok::AGENT)?.map(AgentId),
+            current: record.opt_int(cok::CURRENT)?.map(|n| ticket_id(n, cok::CURRENT)).transpose()?,
+            preferential_streak: u32::try_from(record.int(cok::STREAK)?)
                 .map_err(|_| DocError::Field(cok::STREAK.into()))?,
         };
-        result.counters.insert(CounterId(key), state);
+        let id = CounterId(key);
+        objects.counter_objs.insert(id.clone(), obj);
+        result.counters.insert(id, state);
     }
 
-    let calls = scalar::map(doc, &ROOT, keys::CALLS)?;
-    for key in doc.keys(&calls) {
-        let obj = scalar::map(doc, &calls, &key)?;
+    for (key, _, record) in records(doc, &objects.calls, keys::CALLS)? {
         let seq = TicketId::from_key(&key).ok_or_else(|| DocError::Field(format!("calls.{key}")))?.0;
-        let reason = scalar::str(doc, &obj, ck::REASON)?;
-        let skipped_obj = scalar::map(doc, &obj, ck::SKIPPED)?;
+        let reason = record.str(ck::REASON)?;
         let skipped = doc
-            .list_range(&skipped_obj, ..)
+            .list_range(&record.object(ck::SKIPPED)?, ..)
             .map(|item| match item.value.into_value() {
                 Value::Scalar(v) => match v.as_ref() {
                     ScalarValue::Int(n) => ticket_id(*n, ck::SKIPPED),
@@ -221,34 +232,47 @@ pub fn read_day(doc: &AutoCommit) -> Result<Day, DocError> {
                 _ => Err(DocError::Field(ck::SKIPPED.into())),
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let agent = AgentId(scalar::str(doc, &obj, ck::AGENT)?);
+        let agent = AgentId(record.str(ck::AGENT)?);
         result.calls.push(CallRecord {
             seq,
-            ticket: ticket_id(scalar::int(doc, &obj, ck::TICKET)?, ck::TICKET)?,
-            number: read_number(doc, &obj, ck::PREFIX, ck::SEQ)?,
-            counter: CounterId(scalar::str(doc, &obj, ck::COUNTER)?),
+            ticket: ticket_id(record.int(ck::TICKET)?, ck::TICKET)?,
+            number: read_number(&record, ck::PREFIX, ck::SEQ)?,
+            counter: CounterId(record.str(ck::COUNTER)?),
             // Calls recorded before the actor was kept were pressed by the counter's agent.
-            actor: scalar::opt_str(doc, &obj, ck::ACTOR)?.map_or_else(|| agent.clone(), AgentId),
+            actor: record.opt_str(ck::ACTOR)?.map_or_else(|| agent.clone(), AgentId),
             agent,
-            at: scalar::time(doc, &obj, ck::AT)?,
+            at: record.time(ck::AT)?,
             reason: CallReason::from_name(&reason).ok_or_else(|| DocError::Field(ck::REASON.into()))?,
-            note: scalar::opt_str(doc, &obj, ck::NOTE)?,
+            note: record.opt_str(ck::NOTE)?,
             skipped,
         });
     }
     result.calls.sort_by_key(|c| c.seq);
 
-    let sequences = scalar::map(doc, &ROOT, keys::SEQUENCES)?;
-    for key in doc.keys(&sequences) {
+    let sequences = Record::read(doc, &objects.sequences);
+    if let Some((key, _)) = sequences.objects().next() {
+        return Err(DocError::Field(format!("sequences.{key}")));
+    }
+    for (key, _) in sequences.scalars() {
         let mut chars = key.chars();
         let prefix = match (chars.next(), chars.next()) {
             (Some(letter), None) if letter.is_ascii_uppercase() => letter,
             _ => return Err(DocError::Field(format!("sequences.{key}"))),
         };
-        let seq = scalar::int(doc, &sequences, &key)?;
+        let seq = sequences.int(key)?;
         result.sequences.insert(prefix, u16::try_from(seq).map_err(|_| DocError::Field("sequences".into()))?);
     }
-    Ok(result)
+    Ok((result, objects))
+}
+
+/// The records of a map of records (tickets, counters, calls), each read in one pass. An entry
+/// that is not a record makes the day unreadable.
+fn records(doc: &AutoCommit, map: &ObjId, name: &str) -> Result<Vec<(String, ObjId, Record)>, DocError> {
+    let entries = Record::read(doc, map);
+    if let Some((key, _)) = entries.scalars().next() {
+        return Err(DocError::Field(format!("{name}.{key}")));
+    }
+    Ok(entries.objects().map(|(key, obj)| (key.clone(), obj.clone(), Record::read(doc, obj))).collect())
 }
 
 fn ticket_fields(ticket: &Ticket) -> Fields {
@@ -292,13 +316,13 @@ fn counter_fields(state: &CounterState) -> Fields {
     ]
 }
 
-fn read_number(doc: &AutoCommit, obj: &ObjId, prefix: &str, seq: &str) -> Result<TicketNumber, DocError> {
-    let prefix_text = scalar::str(doc, obj, prefix)?;
+fn read_number(record: &Record, prefix: &str, seq: &str) -> Result<TicketNumber, DocError> {
+    let prefix_text = record.str(prefix)?;
     let mut chars = prefix_text.chars();
     let (Some(letter @ 'A'..='Z'), None) = (chars.next(), chars.next()) else {
         return Err(DocError::Field(prefix.into()));
     };
-    let seq = u16::try_from(scalar::int(doc, obj, seq)?).map_err(|_| DocError::Field(seq.into()))?;
+    let seq = u16::try_from(record.int(seq)?).map_err(|_| DocError::Field(seq.into()))?;
     Ok(TicketNumber { prefix: letter, seq })
 }
 
@@ -307,49 +331,45 @@ fn ticket_id(n: i64, key: &str) -> Result<TicketId, DocError> {
     u32::try_from(n).ok().filter(|&n| n > 0).map(TicketId).ok_or_else(|| DocError::Field(key.into()))
 }
 
-fn who(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<Option<Who>, DocError> {
-    scalar::opt_str(doc, obj, key)?
-        .map(|text| Who::from_text(&text).ok_or_else(|| DocError::Field(key.into())))
-        .transpose()
+fn who(record: &Record, key: &str) -> Result<Option<Who>, DocError> {
+    record.opt_str(key)?.map(|text| Who::from_text(&text).ok_or_else(|| DocError::Field(key.into()))).transpose()
 }
 
-fn small(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<u8, DocError> {
-    u8::try_from(scalar::int(doc, obj, key)?).map_err(|_| DocError::Field(key.into()))
+fn small(record: &Record, key: &str) -> Result<u8, DocError> {
+    u8::try_from(record.int(key)?).map_err(|_| DocError::Field(key.into()))
 }
 
-fn read_ticket(doc: &AutoCommit, obj: &ObjId, id: TicketId) -> Result<Ticket, DocError> {
-    let class = match scalar::str(doc, obj, tk::CLASS)?.as_str() {
+fn read_ticket(record: &Record, id: TicketId) -> Result<Ticket, DocError> {
+    let class = match record.str(tk::CLASS)?.as_str() {
         "normal" => Class::Normal,
         "preferential" => Class::Preferential {
-            category: CategoryId(
-                scalar::opt_str(doc, obj, tk::CATEGORY)?.ok_or_else(|| DocError::Field(tk::CATEGORY.into()))?,
-            ),
+            category: CategoryId(record.opt_str(tk::CATEGORY)?.ok_or_else(|| DocError::Field(tk::CATEGORY.into()))?),
         },
-        "appointment" => Class::Appointment { at: scalar::time(doc, obj, tk::APPOINTMENT_AT)? },
+        "appointment" => Class::Appointment { at: record.time(tk::APPOINTMENT_AT)? },
         _ => return Err(DocError::Field(tk::CLASS.into())),
     };
-    let status = scalar::str(doc, obj, tk::STATUS)?;
+    let status = record.str(tk::STATUS)?;
     Ok(Ticket {
         id,
-        number: read_number(doc, obj, tk::PREFIX, tk::SEQ)?,
-        service: ServiceId(scalar::str(doc, obj, tk::SERVICE)?),
+        number: read_number(record, tk::PREFIX, tk::SEQ)?,
+        service: ServiceId(record.str(tk::SERVICE)?),
         class,
         // Days stored before issuers were kept have none.
-        issuer: who(doc, obj, tk::ISSUER)?.unwrap_or(Who::Unrecorded),
-        token: scalar::str(doc, obj, tk::TOKEN)?,
-        issued_at: scalar::time(doc, obj, tk::ISSUED_AT)?,
-        queued_at: scalar::time(doc, obj, tk::QUEUED_AT)?,
-        front: scalar::bool(doc, obj, tk::FRONT)?,
+        issuer: who(record, tk::ISSUER)?.unwrap_or(Who::Unrecorded),
+        token: record.str(tk::TOKEN)?,
+        issued_at: record.time(tk::ISSUED_AT)?,
+        queued_at: record.time(tk::QUEUED_AT)?,
+        front: record.bool(tk::FRONT)?,
         status: TicketStatus::from_name(&status).ok_or_else(|| DocError::Field(tk::STATUS.into()))?,
-        counter: scalar::opt_str(doc, obj, tk::COUNTER)?.map(CounterId),
-        agent: scalar::opt_str(doc, obj, tk::AGENT)?.map(AgentId),
-        recalls: small(doc, obj, tk::RECALLS)?,
-        transfers: small(doc, obj, tk::TRANSFERS)?,
-        called_at: scalar::opt_time(doc, obj, tk::CALLED_AT)?,
-        first_called_at: scalar::opt_time(doc, obj, tk::FIRST_CALLED_AT)?,
-        started_at: scalar::opt_time(doc, obj, tk::STARTED_AT)?,
-        closed_at: scalar::opt_time(doc, obj, tk::CLOSED_AT)?,
-        outcome: scalar::opt_str(doc, obj, tk::OUTCOME)?,
-        closed_by: who(doc, obj, tk::CLOSED_BY)?,
+        counter: record.opt_str(tk::COUNTER)?.map(CounterId),
+        agent: record.opt_str(tk::AGENT)?.map(AgentId),
+        recalls: small(record, tk::RECALLS)?,
+        transfers: small(record, tk::TRANSFERS)?,
+        called_at: record.opt_time(tk::CALLED_AT)?,
+        first_called_at: record.opt_time(tk::FIRST_CALLED_AT)?,
+        started_at: record.opt_time(tk::STARTED_AT)?,
+        closed_at: record.opt_time(tk::CLOSED_AT)?,
+        outcome: record.opt_str(tk::OUTCOME)?,
+        closed_by: who(record, tk::CLOSED_BY)?,
     })
 }
