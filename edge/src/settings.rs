@@ -4,7 +4,10 @@
 //! the office (`[office]`, `[rule]`, `[[services]]`, `[[categories]]`, `[[counters]]`, checked by
 //! the core; `[server]` also sets `kiosk_issues_per_minute` (default 30), `kiosk_issue_burst`
 //! (10) and `event_streams_max` (512)), `[[users]]` with argon2 password hashes and `[[kiosks]]` with SHA-256 hashes of
-//! their device tokens, and `[devices]` (see `devices::settings`). Every problem is reported at once.
+//! their device tokens, and `[devices]` (see `settings::devices`). Every problem is reported at once.
+//!
+//! A leaf: the types of every section live here or in `settings/`, and the modules that use them
+//! import them from here, never the other way round (`tests/tidy.rs` holds the rule).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -13,9 +16,13 @@ use fila_protocol::config::{ConfigProblem, OfficeConfig, RawOfficeConfig};
 use fila_protocol::limits;
 use serde::{Deserialize, Serialize};
 
-use crate::auth::Role;
-use crate::devices::DeviceSettings;
-use crate::sync_client::CentralSettings;
+mod central;
+pub mod devices;
+mod role;
+
+pub use central::CentralSettings;
+pub use devices::DeviceSettings;
+pub use role::Role;
 
 #[derive(Debug, Clone)]
 pub struct Settings {

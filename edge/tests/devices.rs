@@ -10,7 +10,7 @@ use common::{spawn_settings, KIOSK};
 use fila_devices::escpos::{self, PrinterProfile, PrinterStatus, PrinterTransport};
 use fila_devices::modbus::{self, BusSettings, EmulatedDisplay, RegisterMap, TextEncoding};
 use fila_edge::demo;
-use fila_edge::devices::settings::{BusSpec, DisplayKind, DisplaySettings, PrinterSettings};
+use fila_edge::settings::devices::{BusSpec, DisplayKind, DisplaySettings, PrinterSettings};
 use fila_edge::settings::Settings;
 use reqwest::StatusCode;
 use serde_json::{json, Value};

@@ -87,7 +87,7 @@ async fn printer_out_of_paper(
         listener,
         escpos::EmulatorOptions { profile: PrinterProfile::default(), out_dir: None, status },
     ));
-    settings.devices.printers.push(fila_edge::devices::settings::PrinterSettings {
+    settings.devices.printers.push(fila_edge::settings::devices::PrinterSettings {
         id: "entrada".into(),
         kiosks: vec![],
         transport: escpos::PrinterTransport::Tcp { address },

@@ -15,8 +15,8 @@ use tracing::Instrument;
 
 use super::buttons::Buttons;
 use super::health::{DeviceHealth, HealthBoard};
-use super::settings::{DeviceSettings, DisplayKind};
 use crate::office_loop::{Clock, OfficeHandle};
+use crate::settings::devices::{DeviceSettings, DisplayKind};
 
 /// Blinks when a ticket is called.
 const CALL_BLINKS: u8 = 3;

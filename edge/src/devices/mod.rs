@@ -8,7 +8,6 @@ mod buttons;
 mod displays;
 pub mod health;
 mod printers;
-pub mod settings;
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -24,9 +23,9 @@ use tracing::Instrument;
 
 use crate::http::dto::TicketDto;
 use crate::office_loop::{Clock, OfficeHandle};
+use crate::settings::DeviceSettings;
 pub use health::{DeviceHealth, HealthBoard};
 pub use printers::{PrintOutcome, PrinterPool};
-pub use settings::DeviceSettings;
 
 /// The office's devices, as handlers see them. Cheap to share behind an `Arc`.
 pub struct Devices {
