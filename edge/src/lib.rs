@@ -14,6 +14,7 @@ pub mod settings;
 pub mod sync_client;
 pub mod sync_window;
 pub mod throttle;
+pub mod tracking;
 
 use std::net::TcpListener;
 use std::sync::Arc;

@@ -8,20 +8,20 @@ mod buttons;
 mod displays;
 pub mod health;
 mod printers;
+mod ticket;
 
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
 
-use fila_devices::escpos::TicketPrint;
 use fila_devices::mqtt::MqttLink;
 use fila_devices::speech::{CallAudio, SpeechEngine, SpeechError};
 use fila_devices::Lang;
-use fila_protocol::OfficeConfig;
+use fila_protocol::office::Position;
+use fila_protocol::{OfficeConfig, Ticket};
 use tokio::task::JoinHandle;
 use tracing::Instrument;
 
-use crate::http::dto::TicketDto;
 use crate::office_loop::{Clock, OfficeHandle};
 use crate::settings::DeviceSettings;
 pub use health::{DeviceHealth, HealthBoard};
@@ -96,14 +96,22 @@ impl Devices {
         Devices { health, printers, speech, pruned, lang: settings.lang, mqtt, hub }
     }
 
-    /// Whether this kiosk has a printer (so a ticket is laid out for it only then).
-    pub fn prints_for(&self, kiosk: &str) -> bool {
-        self.printers.serves(kiosk)
-    }
-
-    /// Print a ticket at the kiosk's printer; `None` when it has none.
-    pub async fn print(&self, kiosk: &str, ticket: TicketPrint) -> Option<PrintOutcome> {
-        self.printers.print(kiosk, ticket).await
+    /// Print `ticket` at the kiosk's printer, laid out for it here; `None` when the kiosk has no
+    /// printer. `position` is its place in the queue when issued; `base_url` is where citizens'
+    /// phones reach this box (for the QR code).
+    pub async fn print_ticket(
+        &self,
+        kiosk: &str,
+        ticket: &Ticket,
+        position: Option<Position>,
+        config: &OfficeConfig,
+        base_url: &str,
+    ) -> Option<PrintOutcome> {
+        if !self.printers.serves(kiosk) {
+            return None;
+        }
+        let print = ticket::ticket_print(ticket, position, config, base_url, self.lang);
+        self.printers.print(kiosk, print).await
     }
 
     pub fn lang(&self) -> Lang {
@@ -172,25 +180,4 @@ pub fn spoken_counter(config: &OfficeConfig, id: &str) -> String {
         return id.to_string();
     }
     config.counters.iter().find(|c| c.id.as_str() == id).map_or_else(|| id.to_string(), |c| c.name.clone())
-}
-
-/// A ticket as the printer lays it out.
-pub fn ticket_print(ticket: &TicketDto, config: &OfficeConfig, base_url: &str, lang: Lang) -> TicketPrint {
-    let issued = jiff::Timestamp::from_millisecond(ticket.issued_at)
-        .map(|at| at.to_zoned(config.time_zone.clone()).strftime("%d/%m/%Y %H:%M").to_string())
-        .unwrap_or_default();
-    let preferential = ticket.category.as_ref().map(|id| {
-        config.categories.iter().find(|c| c.id.as_str() == id).map_or_else(|| id.clone(), |c| c.name.clone())
-    });
-    TicketPrint {
-        office: config.name.clone(),
-        number: ticket.number.clone(),
-        service: ticket.service_name.clone(),
-        issued_at: issued,
-        ahead: ticket.people_ahead.unwrap_or(0),
-        wait_minutes: ticket.estimated_wait_minutes,
-        tracking_url: ticket.tracking_url.as_ref().map(|path| format!("{}{path}", base_url.trim_end_matches('/'))),
-        preferential,
-        lang,
-    }
 }

@@ -43,6 +43,17 @@ pub struct AppState {
     pub security: Arc<crate::security::Security>,
 }
 
+impl AppState {
+    /// Where citizens' phones reach this box: the configured public address, else the address
+    /// this request came to (what the kiosk's browser sees too).
+    pub fn base_url(&self, request: &actix_web::HttpRequest) -> String {
+        self.public_url.clone().unwrap_or_else(|| {
+            let info = request.connection_info();
+            format!("{}://{}", info.scheme(), info.host())
+        })
+    }
+}
+
 pub fn routes(config: &mut web::ServiceConfig) {
     use web::{get, post};
     config
