@@ -7,6 +7,7 @@ mod board;
 mod buttons;
 mod displays;
 pub mod health;
+mod inbound;
 mod printers;
 mod ticket;
 
@@ -38,6 +39,7 @@ pub struct Devices {
     lang: Lang,
     mqtt: Option<MqttLink>,
     hub: Option<JoinHandle<()>>,
+    inbound: Option<JoinHandle<()>>,
 }
 
 impl Devices {
@@ -84,16 +86,19 @@ impl Devices {
             lang: settings.lang,
             last_press: Default::default(),
         };
+        let dispatch = inbound::InboundDispatch::new(settings, &health, buttons, clock.clone());
+        let inbound =
+            inbound.map(|inbound| tokio::spawn(dispatch.run(inbound).instrument(tracing::info_span!("mqtt_inbound"))));
         let (office_for_board, clock_for_board) = (office.clone(), clock.clone());
         let hub = (!settings.displays.is_empty() || mqtt.is_some()).then(|| {
             let hub = displays::DisplayHub::new(office, clock, settings, mqtt.clone(), &health);
-            tokio::spawn(hub.run(inbound, buttons).instrument(tracing::info_span!("devices")))
+            tokio::spawn(hub.run().instrument(tracing::info_span!("devices")))
         });
         if let Some(mqtt) = mqtt.clone() {
             tokio::spawn(board::run(office_for_board, mqtt, clock_for_board).instrument(tracing::info_span!("board")));
         }
         let pruned = std::sync::Mutex::new(std::time::Instant::now());
-        Devices { health, printers, speech, pruned, lang: settings.lang, mqtt, hub }
+        Devices { health, printers, speech, pruned, lang: settings.lang, mqtt, hub, inbound }
     }
 
     /// Print `ticket` at the kiosk's printer, laid out for it here; `None` when the kiosk has no
@@ -138,8 +143,8 @@ impl Devices {
 
     /// Tell MQTT devices the edge is going away, and stop.
     pub async fn shutdown(&self) {
-        if let Some(hub) = &self.hub {
-            hub.abort();
+        for task in self.hub.iter().chain(&self.inbound) {
+            task.abort();
         }
         if let Some(mqtt) = &self.mqtt {
             mqtt.shutdown().await;
