@@ -112,7 +112,23 @@ async fn scenario(base: String, browsers: Arc<Browsers>) {
     assert_eq!(number, "A-001", "the first ticket of the day for general attention");
     let notice = text_when(&kiosk, "#ticket-print", "the printer notice", |text| !text.is_empty()).await;
     assert!(notice.contains("La impresora no está disponible"), "out of paper, the screen is the ticket: {notice}");
-    shown(&kiosk, "#ticket-qr svg").await;
+    // The QR code is an image the box drew: shown, and loaded (an SVG that failed shows nothing).
+    shown(&kiosk, "#ticket-qr img.qr").await;
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let loaded = kiosk
+            .execute(
+                "const qr = document.querySelector('#ticket-qr img.qr'); return qr.complete && qr.naturalWidth;",
+                vec![],
+            )
+            .await
+            .expect("the kiosk page runs scripts");
+        if loaded.as_u64().is_some_and(|width| width > 0) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the QR image did not load within {PATIENCE:?}: {loaded}");
+        tokio::time::sleep(POLL).await;
+    }
     keep_screenshot(&kiosk, "kiosk").await;
 
     let counter = browsers.open("counter").await;

@@ -14,6 +14,7 @@ mod metrics;
 mod openapi;
 mod pages;
 mod public;
+mod qr;
 pub(crate) mod render;
 mod session;
 mod staff;
@@ -105,6 +106,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .service(at("/counter").route(get().to(pages::counter)))
         .service(at("/display").route(get().to(pages::display)))
         .service(at("/t/{token}").route(get().to(pages::track)))
+        .service(at("/t/{token}/qr.svg").route(get().to(qr::tracking_qr)))
         .service(at("/assets/{name}").route(get().to(pages::asset)))
         .default_service(web::to(not_found));
 }
