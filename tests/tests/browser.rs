@@ -3,11 +3,16 @@
 //! display shows the call as it happens.
 //!
 //! Needs Debian's `chromium` and `chromium-driver`. Without them the test passes with a note on
-//! stderr, except under CI (`CI` set), where a missing browser is a failure.
+//! stderr, except on a CI run (`CI` set, and not empty, `0` or `false`), where a missing browser
+//! is a failure.
 //!
 //! With `FILA_SCREENSHOTS` set, the test leaves kiosk.png, counter.png and display.png for a
 //! person to look at: in the directory the variable names, or in the temporary directory when it
 //! names none (`FILA_SCREENSHOTS=1`).
+
+// One rule for every test that needs a program: fail on CI, skip with a notice elsewhere.
+#[path = "../../devices/tests/tools/mod.rs"]
+mod tools;
 
 use std::any::Any;
 use std::net::TcpListener;
@@ -203,16 +208,7 @@ enum Failure {
 
 fn browser_installed() -> bool {
     let missing: Vec<&str> = [CHROMIUM, CHROMEDRIVER].into_iter().filter(|path| !Path::new(path).exists()).collect();
-    if missing.is_empty() {
-        return true;
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "CI must run the browser test, but {} is missing (apt-get install chromium chromium-driver)",
-        missing.join(" and ")
-    );
-    eprintln!("browser test skipped: chromium/chromedriver not installed (apt-get install chromium chromium-driver)");
-    false
+    tools::available(missing.is_empty(), &missing.join(" and "), "apt-get install chromium chromium-driver")
 }
 
 /// A chromedriver child process, killed when dropped so that no failure leaves one behind.
