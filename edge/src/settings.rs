@@ -19,10 +19,12 @@ use serde::{Deserialize, Serialize};
 mod central;
 pub mod devices;
 mod role;
+mod security;
 
 pub use central::CentralSettings;
 pub use devices::DeviceSettings;
 pub use role::Role;
+pub use security::{LockoutPolicy, Rate, SecuritySettings};
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -39,7 +41,7 @@ pub struct Settings {
     /// Printers, counter displays, MQTT devices and spoken calls.
     pub devices: DeviceSettings,
     /// Sign-in lockouts, the kiosk ticket rate, the event stream's cap.
-    pub security: crate::security::SecuritySettings,
+    pub security: SecuritySettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -216,8 +218,8 @@ impl Settings {
 }
 
 /// The `[server]` keys of the door guards, over the defaults.
-fn security_settings(server: &ServerSettings, problems: &mut Vec<ConfigProblem>) -> crate::security::SecuritySettings {
-    let mut security = crate::security::SecuritySettings::default();
+fn security_settings(server: &ServerSettings, problems: &mut Vec<ConfigProblem>) -> SecuritySettings {
+    let mut security = SecuritySettings::default();
     let mut check = |at: &str, value: Option<u64>, max: u64| -> Option<u64> {
         let value = value?;
         if value == 0 || value > max {
