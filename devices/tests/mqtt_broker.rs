@@ -3,8 +3,14 @@
 //!
 //! Most tests use the broker on 127.0.0.1:1883; the restart test starts its own on a free port.
 //! Without a broker (or without `/usr/sbin/mosquitto`) a test prints a notice and passes, unless
-//! the `CI` environment variable is set. Each test uses its own random office id, so no test sees
+//! this is a CI run (`tools::on_ci`). Each test uses its own random office id, so no test sees
 //! another's retained topics, and clears the retained topics it created.
+//!
+//! No test sleeps to let the broker catch up: a test client knows its subscription is live, or
+//! that the broker has sent everything before, when a marker it published comes back to it (the
+//! broker keeps the order of one connection's packets).
+
+mod tools;
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
@@ -27,12 +33,8 @@ const WAIT: Duration = Duration::from_secs(8);
 /// Whether the test can run; without the broker, a notice, or a failure on CI.
 fn broker_listening(port: u16) -> bool {
     let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-    if TcpStream::connect_timeout(&address, Duration::from_secs(1)).is_ok() {
-        return true;
-    }
-    assert!(std::env::var_os("CI").is_none(), "no MQTT broker listens on {address}, and CI is set");
-    eprintln!("SKIPPED: no MQTT broker listens on {address}");
-    false
+    let listening = TcpStream::connect_timeout(&address, Duration::from_secs(1)).is_ok();
+    tools::available(listening, &format!("an MQTT broker on {address}"), "apt-get install mosquitto")
 }
 
 fn unique_office() -> String {
@@ -115,20 +117,32 @@ async fn raw_client(port: u16) -> (AsyncClient, rumqttc::EventLoop) {
     }
 }
 
-/// The retained payload of `topic` right now (`None` if there is none within half a second).
+/// The retained payload of `topic` right now, `None` if it has none. The broker sends a
+/// subscription's retained message before it handles the client's next packets, so once a
+/// marker published after subscribing comes back, whatever was retained has arrived.
 async fn retained(port: u16, topic: &str) -> Option<Vec<u8>> {
     let (client, mut event_loop) = raw_client(port).await;
+    let marker = format!("fila-test/marker/{:016x}", rand::random::<u64>());
     client.subscribe(topic, QoS::AtLeastOnce).await.expect("a fresh client queues a subscribe");
+    client.subscribe(&marker, QoS::AtLeastOnce).await.expect("a fresh client queues a subscribe");
+    client
+        .publish(&marker, QoS::AtLeastOnce, false, b"marker".to_vec())
+        .await
+        .expect("a fresh client queues a publish");
     let read = async {
+        let mut found = None;
         loop {
-            if let Ok(Event::Incoming(Packet::Publish(publish))) = event_loop.poll().await {
-                if publish.topic == topic && publish.retain {
-                    return publish.payload.to_vec();
+            match event_loop.poll().await {
+                Ok(Event::Incoming(Packet::Publish(publish))) if publish.topic == marker => return found,
+                Ok(Event::Incoming(Packet::Publish(publish))) if publish.topic == topic && publish.retain => {
+                    found = Some(publish.payload.to_vec());
                 }
+                Ok(_) => {}
+                Err(error) => panic!("test client lost the broker: {error}"),
             }
         }
     };
-    tokio::time::timeout(Duration::from_millis(500), read).await.ok()
+    tokio::time::timeout(WAIT, read).await.expect("the marker came back in time")
 }
 
 /// Waits until the retained payload of `topic` is `expected`.
@@ -192,8 +206,11 @@ async fn a_display_that_connects_after_the_state_was_published_shows_it_at_once(
     display.abort();
     link.shutdown().await;
     let topics = Topics::new("qms", &office);
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    clear_retained(SHARED_BROKER_PORT, &[topic, topics.display_status("4"), topics.edge_status()]).await;
+    // Cleared only once the will and the goodbye are in, or they would be retained after us.
+    let (display_status, edge_status) = (topics.display_status("4"), topics.edge_status());
+    retained_becomes(SHARED_BROKER_PORT, &display_status, b"offline").await;
+    retained_becomes(SHARED_BROKER_PORT, &edge_status, b"offline").await;
+    clear_retained(SHARED_BROKER_PORT, &[topic, display_status, edge_status]).await;
 }
 
 #[tokio::test]
@@ -344,9 +361,7 @@ impl Broker {
 
 #[tokio::test]
 async fn after_a_broker_restart_the_link_reconnects_and_restores_edge_status_and_display_state() {
-    if !Path::new(MOSQUITTO).exists() {
-        assert!(std::env::var_os("CI").is_none(), "{MOSQUITTO} is missing, and CI is set");
-        eprintln!("SKIPPED: {MOSQUITTO} is missing");
+    if !tools::available(Path::new(MOSQUITTO).exists(), MOSQUITTO, "apt-get install mosquitto") {
         return;
     }
     let mut broker = Broker::start().await;
@@ -361,10 +376,11 @@ async fn after_a_broker_restart_the_link_reconnects_and_restores_edge_status_and
 
     broker.kill().await;
     next_inbound(&mut inbound, |message| matches!(message, Inbound::Disconnected { .. })).await;
-    // Published during the outage: only remembered, sent after the reconnect.
+    // Published during the outage (the link knows it is down): only remembered, sent after the
+    // reconnect.
+    assert!(!link.connected());
     let newer = display_state("4", 6, Some("B-105"));
     link.publish_state(topic.clone(), newer.to_payload().expect("fits")).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
     broker.restart().await;
 
     next_inbound(&mut inbound, |message| *message == Inbound::Connected).await;
@@ -391,47 +407,71 @@ async fn a_display_drops_an_older_state_but_follows_a_restarted_edge_that_counts
     let (display, mut shown) = start_display(&settings, &office, "2");
     link.publish_state(topic.clone(), display_state("2", 5, Some("C-005")).to_payload().expect("fits")).await;
     shows(&mut shown, Some("C-005")).await;
+    // Everything the display shows from now on, in order.
+    let history = {
+        let mut shown = shown.clone();
+        tokio::spawn(async move {
+            let mut history = Vec::new();
+            while shown.changed().await.is_ok() {
+                history.push(shown.borrow_and_update().as_ref().and_then(|state| state.ticket.clone()));
+            }
+            history
+        })
+    };
 
-    // Delivered late: older by seq and by ts.
+    // Delivered late: older by seq and by ts. Then the edge restarted: seq 1 again, but made
+    // later. The display takes the topic's messages in order, so once it shows the restarted
+    // edge's state it has judged the late one.
     link.publish_state(topic.clone(), display_state("2", 3, Some("C-003")).to_payload().expect("fits")).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(shown.borrow().as_ref().map(|state| state.seq), Some(5));
-
-    // The edge restarted: seq 1 again, but made later.
     let mut restarted = display_state("2", 1, Some("C-006"));
     restarted.ts += 60_000;
     link.publish_state(topic.clone(), restarted.to_payload().expect("fits")).await;
     assert_eq!(shows(&mut shown, Some("C-006")).await, restarted);
 
     display.abort();
+    let history = history.await.expect("the history task ran");
+    assert_eq!(history, [Some("C-006".to_string())], "the late C-003 was never shown");
     link.shutdown().await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    clear_retained(SHARED_BROKER_PORT, &[topic, link.topics().display_status("2"), link.topics().edge_status()]).await;
+    let (display_status, edge_status) = (link.topics().display_status("2"), link.topics().edge_status());
+    retained_becomes(SHARED_BROKER_PORT, &display_status, b"offline").await;
+    retained_becomes(SHARED_BROKER_PORT, &edge_status, b"offline").await;
+    clear_retained(SHARED_BROKER_PORT, &[topic, display_status, edge_status]).await;
 }
 
 #[tokio::test]
-async fn without_a_broker_the_link_reports_one_outage_not_one_per_retry_and_shuts_down_promptly() {
-    let port =
-        TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).and_then(|socket| socket.local_addr()).expect("a free port").port();
+async fn while_the_broker_hangs_up_the_link_reports_one_outage_not_one_per_retry_and_shuts_down_promptly() {
+    // A broker that hangs up on every connection, and counts them, so the test sees each retry.
+    let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.expect("a free port");
+    let port = listener.local_addr().expect("a bound address").port();
+    let (count, mut attempts) = watch::channel(0_u32);
+    let hangs_up = tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            drop(socket);
+            count.send_modify(|attempts| *attempts += 1);
+        }
+    });
     let (link, mut inbound) = spawn(&settings(port), &unique_office());
     assert!(matches!(next_inbound(&mut inbound, |_| true).await, Inbound::Disconnected { .. }));
     link.publish_state(link.topics().board_state(), b"{}".to_vec()).await;
     link.publish_event(link.topics().call(), b"{}".to_vec()).await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // The link reports a failure, if it does, before it waits and tries again: by the third
+    // attempt two failures have been handled, and a report per attempt would be waiting here.
+    let retried = tokio::time::timeout(WAIT, attempts.wait_for(|attempts| *attempts >= 3)).await;
+    retried.expect("the link retries within the wait").expect("the hang-up task runs");
     assert!(inbound.try_recv().is_err(), "one outage is reported once, not once per attempt");
     assert!(!link.connected());
 
     let started = tokio::time::Instant::now();
     link.shutdown().await;
     assert!(started.elapsed() < Duration::from_secs(1), "shutdown took {:?}", started.elapsed());
+    hangs_up.abort();
 }
 
 #[tokio::test]
 async fn a_broker_with_passwords_lets_the_edge_in_with_its_credentials_only() {
     let passwd = Path::new("/usr/bin/mosquitto_passwd");
-    if !Path::new(MOSQUITTO).exists() || !passwd.exists() {
-        assert!(std::env::var_os("CI").is_none(), "{MOSQUITTO} or mosquitto_passwd is missing, and CI is set");
-        eprintln!("SKIPPED: {MOSQUITTO} or mosquitto_passwd is missing");
+    let installed = Path::new(MOSQUITTO).exists() && passwd.exists();
+    if !tools::available(installed, "mosquitto and mosquitto_passwd", "apt-get install mosquitto") {
         return;
     }
     let mut broker = Broker::start_with("allow_anonymous false\npassword_file {dir}/passwd\n", |dir| {

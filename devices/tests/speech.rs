@@ -1,6 +1,8 @@
 //! Spoken calls as the waiting room hears them: the sentence (checked against the browser's own
 //! i18n.js under node), the WAV file espeak-ng makes, and the cache in front of it.
 
+mod tools;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -68,12 +70,13 @@ fn every_number_up_to_999_has_its_own_words_in_both_languages() {
 
 // ---- the same sentence as the browser ----
 
-/// Runs i18n.js under node on every case; `None` when node is not installed.
+/// Runs i18n.js under node on every case; `None` when node is not installed (outside CI).
 fn browser_phrases(cases: &[(String, String, &str)]) -> Option<Vec<String>> {
-    let Ok(version) = Command::new("node").arg("--version").output() else {
-        println!("NOTICE: node is not installed; the cross-check with i18n.js is skipped");
+    let version = Command::new("node").arg("--version").output();
+    if !tools::available(version.is_ok(), "node", "apt-get install nodejs") {
         return None;
-    };
+    }
+    let version = version.ok()?;
     assert!(version.status.success(), "node --version failed");
     let i18n = Path::new(env!("CARGO_MANIFEST_DIR")).join("../edge/pages/i18n.js");
     assert!(i18n.is_file(), "{} is missing", i18n.display());
@@ -287,9 +290,7 @@ fn check_call_wav(path: &Path) -> Duration {
 async fn espeak_ng_says_the_call_after_the_chime() {
     let cache = tempfile::tempdir().expect("temp dir");
     let engine = SpeechEngine::new(cache.path().join("audio"));
-    if !engine.available() {
-        assert!(std::env::var_os("CI").is_none(), "espeak-ng must be installed on CI");
-        println!("NOTICE: espeak-ng is not installed; the real-engine test is skipped");
+    if !tools::available(engine.available(), "espeak-ng", "apt-get install espeak-ng") {
         return;
     }
     for lang in [Lang::Es, Lang::En] {

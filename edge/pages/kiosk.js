@@ -192,13 +192,21 @@
     const link = trackingLink(tk);
     $('ticket-url').textContent = link;
     $('ticket-track-block').hidden = !link;
-    // A QR code of the same link, when the encoder is there and the link fits.
-    const qr = link && window.FilaQR ? window.FilaQR.svg(link, { title: t('kiosk.qrLabel'), className: 'qr' }) : null;
+    // A QR code of the same link, drawn by the box (/t/<token>/qr.svg); without it the link
+    // alone is shown.
+    const path = tk.tracking_url || (tk.token ? '/t/' + tk.token : '');
+    const qr = link && path.charAt(0) === '/'
+      ? h('img', { class: 'qr', src: path + '/qr.svg', alt: t('kiosk.qrLabel'), onerror: () => showQr(false) })
+      : null;
     $('ticket-qr').replaceChildren(...(qr ? [qr] : []));
-    $('ticket-qr').hidden = !qr;
-    $('ticket-track-block').classList.toggle('has-qr', !!qr);
-    $('ticket-track-label').textContent = t(qr ? 'kiosk.trackLabelQr' : 'kiosk.trackLabel');
+    showQr(!!qr);
     renderPrint(tk.print);
+  }
+
+  function showQr(shown) {
+    $('ticket-qr').hidden = !shown;
+    $('ticket-track-block').classList.toggle('has-qr', shown);
+    $('ticket-track-label').textContent = t(shown ? 'kiosk.trackLabelQr' : 'kiosk.trackLabel');
   }
 
   /**

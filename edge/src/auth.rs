@@ -12,20 +12,12 @@ use std::time::{Duration, Instant};
 use argon2::password_hash::{PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Argon2, PasswordHash};
 use rand::RngCore;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+pub use crate::settings::Role;
 use crate::settings::{KioskSettings, UserSettings};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Kiosk,
-    Agent,
-    Supervisor,
-    Admin,
-}
-
+// The enum is defined with the settings (the TOML names roles); what each may do is decided here.
 impl Role {
     /// Supervisors and admins may act at any counter.
     pub fn oversees_counters(self) -> bool {

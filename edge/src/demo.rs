@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use crate::auth::{hash_password, sha256_hex, Role};
-use crate::devices::settings::{BusSpec, DisplayKind, DisplaySettings, PrinterSettings};
+use crate::settings::devices::{BusSpec, DisplayKind, DisplaySettings, PrinterSettings};
 use crate::settings::{KioskSettings, Settings, UserSettings};
 
 /// The demo kiosk's device token (a real office gets random ones: `fila-edge kiosk-token`).

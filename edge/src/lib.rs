@@ -14,6 +14,7 @@ pub mod settings;
 pub mod sync_client;
 pub mod sync_window;
 pub mod throttle;
+pub mod tracking;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -186,12 +187,30 @@ fn headquarters_config(store: &dyn Store, settings: &Settings) -> Option<fila_pr
 
 /// Request log lines without tracking tokens (they are credentials to a citizen's ticket).
 fn access_log() -> middleware::Logger {
-    middleware::Logger::new("%s %{path}xi %Dms").custom_request_replace("path", |request| {
-        let path = request.path();
-        if path.contains("/track/") || path.starts_with("/t/") {
-            format!("{} [tracking path]", request.method())
-        } else {
-            format!("{} {}", request.method(), path)
+    middleware::Logger::new("%s %{path}xi %Dms")
+        .custom_request_replace("path", |request| logged_request(request.method().as_str(), request.path()))
+}
+
+/// A request as the access log shows it: a path that holds a tracking token (the API's
+/// `/api/v1/track/...`, the page `/t/...` and its QR code) is not written down.
+fn logged_request(method: &str, path: &str) -> String {
+    if path.contains("/track/") || path.starts_with("/t/") {
+        format!("{method} [tracking path]")
+    } else {
+        format!("{method} {path}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_access_log_never_shows_a_tracking_token() {
+        let token = "0123456789abcdef0123456789abcdef";
+        for path in [format!("/t/{token}"), format!("/t/{token}/qr.svg"), format!("/api/v1/track/{token}/cancel")] {
+            let logged = super::logged_request("GET", &path);
+            assert!(!logged.contains(token), "{logged}");
+            assert_eq!(logged, "GET [tracking path]");
         }
-    })
+        assert_eq!(super::logged_request("POST", "/api/v1/tickets"), "POST /api/v1/tickets");
+    }
 }

@@ -4,7 +4,10 @@
 //! the office (`[office]`, `[rule]`, `[[services]]`, `[[categories]]`, `[[counters]]`, checked by
 //! the core; `[server]` also sets `kiosk_issues_per_minute` (default 30), `kiosk_issue_burst`
 //! (10) and `event_streams_max` (512)), `[[users]]` with argon2 password hashes and `[[kiosks]]` with SHA-256 hashes of
-//! their device tokens, and `[devices]` (see `devices::settings`). Every problem is reported at once.
+//! their device tokens, and `[devices]` (see `settings::devices`). Every problem is reported at once.
+//!
+//! A leaf: the types of every section live here or in `settings/`, and the modules that use them
+//! import them from here, never the other way round (`tests/tidy.rs` holds the rule).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -13,9 +16,15 @@ use fila_protocol::config::{ConfigProblem, OfficeConfig, RawOfficeConfig};
 use fila_protocol::limits;
 use serde::{Deserialize, Serialize};
 
-use crate::auth::Role;
-use crate::devices::DeviceSettings;
-use crate::sync_client::CentralSettings;
+mod central;
+pub mod devices;
+mod role;
+mod security;
+
+pub use central::CentralSettings;
+pub use devices::DeviceSettings;
+pub use role::Role;
+pub use security::{LockoutPolicy, Rate, SecuritySettings};
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -32,7 +41,7 @@ pub struct Settings {
     /// Printers, counter displays, MQTT devices and spoken calls.
     pub devices: DeviceSettings,
     /// Sign-in lockouts, the kiosk ticket rate, the event stream's cap.
-    pub security: crate::security::SecuritySettings,
+    pub security: SecuritySettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -209,8 +218,8 @@ impl Settings {
 }
 
 /// The `[server]` keys of the door guards, over the defaults.
-fn security_settings(server: &ServerSettings, problems: &mut Vec<ConfigProblem>) -> crate::security::SecuritySettings {
-    let mut security = crate::security::SecuritySettings::default();
+fn security_settings(server: &ServerSettings, problems: &mut Vec<ConfigProblem>) -> SecuritySettings {
+    let mut security = SecuritySettings::default();
     let mut check = |at: &str, value: Option<u64>, max: u64| -> Option<u64> {
         let value = value?;
         if value == 0 || value > max {

@@ -22,13 +22,7 @@ const SILENCE_MAX: Duration = Duration::from_secs(60);
 /// A connection up this long counts as healthy: the next failure retries from the shortest wait.
 const HEALTHY_AFTER: Duration = Duration::from_secs(30);
 
-#[derive(Debug, Clone)]
-pub struct CentralSettings {
-    /// `ws://central.example:9090/api/v1/sync`
-    pub url: String,
-    /// The office's branch token (central keeps only its hash).
-    pub token: String,
-}
+pub use crate::settings::CentralSettings;
 
 /// What the rest of the edge may know about the link (health, metrics).
 #[derive(Debug, Default)]

@@ -6,22 +6,12 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::time::{Duration, Instant};
 
+// Defined with the settings (`[server]` sets a kiosk's rate); what they do is decided here.
+pub use crate::settings::{LockoutPolicy, Rate};
+
 /// Keys a table remembers at most: an attacker inventing usernames must not grow memory. When
 /// full, the entry idle longest goes (it is also the one least likely to be under attack).
 pub const KEYS_MAX: usize = 4096;
-
-/// How failures earn a lockout.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LockoutPolicy {
-    /// Consecutive failures that cost nothing; the next one locks.
-    pub free_failures: u32,
-    /// The first lockout; each further failure doubles it.
-    pub first: Duration,
-    /// No lockout is longer than this.
-    pub longest: Duration,
-    /// Failures this old (with no lockout running) are forgotten.
-    pub forget_after: Duration,
-}
 
 impl LockoutPolicy {
     /// The lockout earned by `failures` consecutive failures, if any.
@@ -115,13 +105,6 @@ impl<K: Eq + Hash + Clone> Strikes<K> {
             }
         }
     }
-}
-
-/// A rate: `per_minute` on average, up to `burst` at once (a token bucket per key).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Rate {
-    pub per_minute: u32,
-    pub burst: u32,
 }
 
 #[derive(Debug)]

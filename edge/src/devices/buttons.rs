@@ -7,13 +7,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use fila_devices::mqtt::{KioskButton, KioskTicket, MqttLink};
-use fila_protocol::office::{Command, Priority};
-use fila_protocol::{CategoryId, ServiceId};
+use fila_protocol::office::{Command, Office, Position, Priority, Reply};
+use fila_protocol::{CategoryId, ServiceId, Ticket, Timestamp};
 
 use super::printers::PrinterPool;
-use super::ticket_print;
-use crate::http::render;
-use crate::office_loop::OfficeHandle;
+use super::ticket::ticket_print;
+use crate::office_loop::{LoopError, OfficeHandle};
 
 #[derive(Clone)]
 pub struct Buttons {
@@ -81,19 +80,28 @@ impl Buttons {
             issuer: fila_protocol::Who::Button(kiosk.to_string()),
             token: crate::auth::tracking_token(),
         };
-        match self.office.send_with(command, render::ticket_reply(true)).await {
-            Ok(ticket) => {
+        match self.office.send_with(command, issued_ticket).await {
+            Ok((ticket, position)) => {
                 tracing::info!(ticket = %ticket.number, kiosk, "ticket issued by button");
                 let config = self.office.config();
-                let print = ticket_print(&ticket, &config, &self.base_url, self.lang);
+                let print = ticket_print(&ticket, position, &config, &self.base_url, self.lang);
                 let outcome = self.printers.print(kiosk, print).await;
                 let error = outcome.filter(|o| !o.printed).and_then(|o| o.reason);
-                KioskTicket { ticket: Some(ticket.number), error }
+                KioskTicket { ticket: Some(ticket.number.to_string()), error }
             }
             Err(error) => {
                 tracing::warn!(kiosk, %error, "button press refused");
                 KioskTicket { ticket: None, error: Some(error.to_string()) }
             }
         }
+    }
+}
+
+/// The ticket an issue made and its place in the queue, read in the office loop right after the
+/// ticket is durable.
+fn issued_ticket(office: &Office, now: Timestamp, reply: &Reply) -> Result<(Ticket, Option<Position>), LoopError> {
+    match reply {
+        Reply::Ticket(ticket) => Ok((ticket.clone(), office.position(ticket.id, now))),
+        other => Err(LoopError::Storage(format!("expected a ticket, the office replied {other:?}"))),
     }
 }

@@ -7,16 +7,15 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use fila_devices::modbus::{DisplayBus, DisplayContent, DisplayError, RegisterMap};
-use fila_devices::mqtt::{CallEvent, DisplayState, Inbound, MqttLink};
+use fila_devices::mqtt::{CallEvent, DisplayState, MqttLink};
 use fila_protocol::office::{CounterStatus, Event, Office};
 use fila_protocol::{TicketId, Timestamp};
-use tokio::sync::{broadcast, mpsc, watch};
+use tokio::sync::{broadcast, watch};
 use tracing::Instrument;
 
-use super::buttons::Buttons;
 use super::health::{DeviceHealth, HealthBoard};
-use super::settings::{DeviceSettings, DisplayKind};
 use crate::office_loop::{Clock, OfficeHandle};
+use crate::settings::devices::{DeviceSettings, DisplayKind};
 
 /// Blinks when a ticket is called.
 const CALL_BLINKS: u8 = 3;
@@ -40,12 +39,8 @@ pub struct DisplayHub {
     office: OfficeHandle,
     clock: Clock,
     mqtt: Option<MqttLink>,
-    health: HealthBoard,
     /// The Modbus displays of each counter, each fed by its own task.
     modbus: HashMap<String, Vec<watch::Sender<DisplayContent>>>,
-    /// Counters with an MQTT display whose online state is watched (by the counter's topic id),
-    /// and the display's health id.
-    mqtt_displays: HashMap<String, String>,
     /// The ticket each counter shows, and the numbers of the tickets called today.
     showing: HashMap<String, Option<TicketId>>,
     numbers: HashMap<TicketId, String>,
@@ -63,7 +58,6 @@ impl DisplayHub {
         health: &HealthBoard,
     ) -> Self {
         let mut modbus: HashMap<String, Vec<watch::Sender<DisplayContent>>> = HashMap::new();
-        let mut mqtt_displays = HashMap::new();
         // Each line is opened when first needed and again after it was lost (an adapter unplugged).
         let lines: HashMap<&str, DisplayBus> =
             settings.buses.iter().map(|b| (b.id.as_str(), DisplayBus::serial(&b.settings))).collect();
@@ -85,21 +79,16 @@ impl DisplayHub {
                     tokio::spawn(driver.run(wanted).instrument(tracing::info_span!("display", id = %id, unit)));
                     modbus.entry(display.counter.clone()).or_default().push(content);
                 }
-                DisplayKind::Mqtt => {
-                    health.register(DeviceHealth::new(&id, "mqtt_display", Some(&display.counter)));
-                    let topic_id = fila_devices::mqtt::topics::validate_id(&display.counter)
-                        .unwrap_or_else(|_| display.counter.clone());
-                    mqtt_displays.insert(topic_id, id);
-                }
+                // Its state goes out on MQTT from `show`; its online status comes back through
+                // `inbound`.
+                DisplayKind::Mqtt => {}
             }
         }
         DisplayHub {
             office,
             clock,
             mqtt,
-            health: health.clone(),
             modbus,
-            mqtt_displays,
             showing: HashMap::new(),
             numbers: HashMap::new(),
             stale: false,
@@ -107,17 +96,11 @@ impl DisplayHub {
         }
     }
 
-    /// Follow the office until it stops: events from the office loop, messages from MQTT devices.
-    pub async fn run(mut self, mut inbound: Option<mpsc::Receiver<Inbound>>, buttons: Buttons) {
+    /// Follow the office's events until it stops.
+    pub async fn run(mut self) {
         let mut events = self.office.subscribe();
         self.show_everything().await;
         loop {
-            let message = async {
-                match inbound.as_mut() {
-                    Some(inbound) => inbound.recv().await,
-                    None => std::future::pending().await,
-                }
-            };
             tokio::select! {
                 event = events.recv() => match event {
                     Ok(event) => self.on_event(event).await,
@@ -126,10 +109,6 @@ impl DisplayHub {
                         self.show_everything().await;
                     }
                     Err(broadcast::error::RecvError::Closed) => return,
-                },
-                message = message => match message {
-                    Some(message) => self.on_inbound(message, &buttons),
-                    None => inbound = None,
                 },
                 _ = tokio::time::sleep(RELOOK_AFTER), if self.stale => self.show_everything().await,
             }
@@ -172,20 +151,6 @@ impl DisplayHub {
                 self.show_everything().await;
             }
             _ => {}
-        }
-    }
-
-    fn on_inbound(&mut self, message: Inbound, buttons: &Buttons) {
-        let now = self.now().as_ms();
-        match message {
-            Inbound::Connected => self.health.seen("broker", now),
-            Inbound::Disconnected { error } => self.health.failed("broker", error),
-            Inbound::DisplayStatus { counter, online } => match self.mqtt_displays.get(&counter) {
-                Some(id) => self.health.set_online(id, online, now),
-                None => tracing::debug!(counter, online, "status of a display that is not configured"),
-            },
-            Inbound::KioskButton { kiosk, button } => buttons.press(kiosk, button),
-            Inbound::Rejected { topic, reason } => tracing::warn!(topic, reason, "MQTT message rejected"),
         }
     }
 

@@ -7,26 +7,26 @@ mod board;
 mod buttons;
 mod displays;
 pub mod health;
+mod inbound;
 mod printers;
-pub mod settings;
+mod ticket;
 
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
 
-use fila_devices::escpos::TicketPrint;
 use fila_devices::mqtt::MqttLink;
 use fila_devices::speech::{CallAudio, SpeechEngine, SpeechError};
 use fila_devices::Lang;
-use fila_protocol::OfficeConfig;
+use fila_protocol::office::Position;
+use fila_protocol::{OfficeConfig, Ticket};
 use tokio::task::JoinHandle;
 use tracing::Instrument;
 
-use crate::http::dto::TicketDto;
 use crate::office_loop::{Clock, OfficeHandle};
+use crate::settings::DeviceSettings;
 pub use health::{DeviceHealth, HealthBoard};
 pub use printers::{PrintOutcome, PrinterPool};
-pub use settings::DeviceSettings;
 
 /// The office's devices, as handlers see them. Cheap to share behind an `Arc`.
 pub struct Devices {
@@ -39,6 +39,7 @@ pub struct Devices {
     lang: Lang,
     mqtt: Option<MqttLink>,
     hub: Option<JoinHandle<()>>,
+    inbound: Option<JoinHandle<()>>,
 }
 
 impl Devices {
@@ -85,26 +86,37 @@ impl Devices {
             lang: settings.lang,
             last_press: Default::default(),
         };
+        let dispatch = inbound::InboundDispatch::new(settings, &health, buttons, clock.clone());
+        let inbound =
+            inbound.map(|inbound| tokio::spawn(dispatch.run(inbound).instrument(tracing::info_span!("mqtt_inbound"))));
         let (office_for_board, clock_for_board) = (office.clone(), clock.clone());
         let hub = (!settings.displays.is_empty() || mqtt.is_some()).then(|| {
             let hub = displays::DisplayHub::new(office, clock, settings, mqtt.clone(), &health);
-            tokio::spawn(hub.run(inbound, buttons).instrument(tracing::info_span!("devices")))
+            tokio::spawn(hub.run().instrument(tracing::info_span!("devices")))
         });
         if let Some(mqtt) = mqtt.clone() {
             tokio::spawn(board::run(office_for_board, mqtt, clock_for_board).instrument(tracing::info_span!("board")));
         }
         let pruned = std::sync::Mutex::new(std::time::Instant::now());
-        Devices { health, printers, speech, pruned, lang: settings.lang, mqtt, hub }
+        Devices { health, printers, speech, pruned, lang: settings.lang, mqtt, hub, inbound }
     }
 
-    /// Whether this kiosk has a printer (so a ticket is laid out for it only then).
-    pub fn prints_for(&self, kiosk: &str) -> bool {
-        self.printers.serves(kiosk)
-    }
-
-    /// Print a ticket at the kiosk's printer; `None` when it has none.
-    pub async fn print(&self, kiosk: &str, ticket: TicketPrint) -> Option<PrintOutcome> {
-        self.printers.print(kiosk, ticket).await
+    /// Print `ticket` at the kiosk's printer, laid out for it here; `None` when the kiosk has no
+    /// printer. `position` is its place in the queue when issued; `base_url` is where citizens'
+    /// phones reach this box (for the QR code).
+    pub async fn print_ticket(
+        &self,
+        kiosk: &str,
+        ticket: &Ticket,
+        position: Option<Position>,
+        config: &OfficeConfig,
+        base_url: &str,
+    ) -> Option<PrintOutcome> {
+        if !self.printers.serves(kiosk) {
+            return None;
+        }
+        let print = ticket::ticket_print(ticket, position, config, base_url, self.lang);
+        self.printers.print(kiosk, print).await
     }
 
     pub fn lang(&self) -> Lang {
@@ -131,8 +143,8 @@ impl Devices {
 
     /// Tell MQTT devices the edge is going away, and stop.
     pub async fn shutdown(&self) {
-        if let Some(hub) = &self.hub {
-            hub.abort();
+        for task in self.hub.iter().chain(&self.inbound) {
+            task.abort();
         }
         if let Some(mqtt) = &self.mqtt {
             mqtt.shutdown().await;
@@ -173,25 +185,4 @@ pub fn spoken_counter(config: &OfficeConfig, id: &str) -> String {
         return id.to_string();
     }
     config.counters.iter().find(|c| c.id.as_str() == id).map_or_else(|| id.to_string(), |c| c.name.clone())
-}
-
-/// A ticket as the printer lays it out.
-pub fn ticket_print(ticket: &TicketDto, config: &OfficeConfig, base_url: &str, lang: Lang) -> TicketPrint {
-    let issued = jiff::Timestamp::from_millisecond(ticket.issued_at)
-        .map(|at| at.to_zoned(config.time_zone.clone()).strftime("%d/%m/%Y %H:%M").to_string())
-        .unwrap_or_default();
-    let preferential = ticket.category.as_ref().map(|id| {
-        config.categories.iter().find(|c| c.id.as_str() == id).map_or_else(|| id.clone(), |c| c.name.clone())
-    });
-    TicketPrint {
-        office: config.name.clone(),
-        number: ticket.number.clone(),
-        service: ticket.service_name.clone(),
-        issued_at: issued,
-        ahead: ticket.people_ahead.unwrap_or(0),
-        wait_minutes: ticket.estimated_wait_minutes,
-        tracking_url: ticket.tracking_url.as_ref().map(|path| format!("{}{path}", base_url.trim_end_matches('/'))),
-        preferential,
-        lang,
-    }
 }

@@ -13,8 +13,8 @@ use tracing::Instrument;
 use utoipa::ToSchema;
 
 use super::health::{DeviceHealth, HealthBoard};
-use super::settings::PrinterSettings;
 use crate::office_loop::Clock;
+use crate::settings::devices::PrinterSettings;
 
 /// How long a kiosk waits for its ticket to be printed before it shows it on screen.
 const PRINT_TIMEOUT: Duration = Duration::from_secs(5);

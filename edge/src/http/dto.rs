@@ -65,7 +65,7 @@ impl TicketDto {
             recalls: ticket.recalls,
             transfers: ticket.transfers,
             token: with_token.then(|| ticket.token.clone()),
-            tracking_url: with_token.then(|| format!("/t/{}", ticket.token)),
+            tracking_url: with_token.then(|| crate::tracking::path(&ticket.token)),
             people_ahead: position.map(|p| p.people_ahead),
             estimated_wait_minutes: position.map(|p| p.estimated_wait_minutes),
         }

@@ -53,18 +53,14 @@ pub async fn issue(
         issuer: caller.who(),
         token: crate::auth::tracking_token(),
     };
-    let dto = state.office.send_with(command, render::ticket_reply(true)).await?;
+    let (dto, ticket, position) = state.office.send_with(command, render::issued_ticket).await?;
     tracing::info!(ticket = %dto.number, kiosk = %caller.id, "ticket issued");
     // The ticket is durable and numbered: printing can only add to it, never hold it back.
     // Staff issuing at a desk hand the number over themselves: only kiosks with a printer print.
     let print = match caller.role {
-        Role::Kiosk if state.devices.prints_for(&caller.id) => {
-            let base_url = state.public_url.clone().unwrap_or_else(|| {
-                let info = request.connection_info();
-                format!("{}://{}", info.scheme(), info.host())
-            });
-            let print = crate::devices::ticket_print(&dto, &state.office.config(), &base_url, state.devices.lang());
-            state.devices.print(&caller.id, print).await
+        Role::Kiosk => {
+            let (config, base_url) = (state.office.config(), state.base_url(&request));
+            state.devices.print_ticket(&caller.id, &ticket, position, &config, &base_url).await
         }
         _ => None,
     };

@@ -14,6 +14,7 @@ mod metrics;
 mod openapi;
 mod pages;
 mod public;
+mod qr;
 pub(crate) mod render;
 mod session;
 mod staff;
@@ -41,6 +42,17 @@ pub struct AppState {
     pub devices: Arc<crate::devices::Devices>,
     /// Sign-in lockouts, kiosk rates, the event stream's cap, and the events they raise.
     pub security: Arc<crate::security::Security>,
+}
+
+impl AppState {
+    /// Where citizens' phones reach this box: the configured public address, else the address
+    /// this request came to (what the kiosk's browser sees too).
+    pub fn base_url(&self, request: &actix_web::HttpRequest) -> String {
+        self.public_url.clone().unwrap_or_else(|| {
+            let info = request.connection_info();
+            format!("{}://{}", info.scheme(), info.host())
+        })
+    }
 }
 
 pub fn routes(config: &mut web::ServiceConfig) {
@@ -94,6 +106,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .service(at("/counter").route(get().to(pages::counter)))
         .service(at("/display").route(get().to(pages::display)))
         .service(at("/t/{token}").route(get().to(pages::track)))
+        .service(at("/t/{token}/qr.svg").route(get().to(qr::tracking_qr)))
         .service(at("/assets/{name}").route(get().to(pages::asset)))
         .default_service(web::to(not_found));
 }

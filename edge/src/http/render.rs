@@ -1,7 +1,7 @@
 //! Turning replies and events into DTOs. Runs inside an office query where it needs the day's
 //! state (positions, numbers of skipped tickets).
 
-use fila_protocol::office::{Event, Office, Reply};
+use fila_protocol::office::{Event, Office, Position, Reply};
 use fila_protocol::{OfficeConfig, Ticket, TicketId, Timestamp};
 use serde_json::Value;
 
@@ -17,6 +17,23 @@ pub fn reply(office: &Office, now: Timestamp, reply: &Reply) -> Result<Value, Lo
 pub fn ticket_reply(with_token: bool) -> impl Fn(&Office, Timestamp, &Reply) -> Result<TicketDto, LoopError> {
     move |office, now, reply| match reply {
         Reply::Ticket(ticket) => Ok(ticket_dto(office, now, ticket, with_token)),
+        other => Err(LoopError::Storage(format!("expected a ticket, the office replied {other:?}"))),
+    }
+}
+
+/// A ticket just issued: its DTO for the kiosk that asked, and the ticket with its place in the
+/// queue for the printer (which lays out domain types, not DTOs).
+pub fn issued_ticket(
+    office: &Office,
+    now: Timestamp,
+    reply: &Reply,
+) -> Result<(TicketDto, Ticket, Option<Position>), LoopError> {
+    match reply {
+        Reply::Ticket(ticket) => {
+            let position = office.position(ticket.id, now);
+            let dto = TicketDto::new(ticket, office.config(), position, true);
+            Ok((dto, ticket.clone(), position))
+        }
         other => Err(LoopError::Storage(format!("expected a ticket, the office replied {other:?}"))),
     }
 }
