@@ -11,6 +11,8 @@
 
 pub mod client;
 pub mod server;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
