@@ -2,7 +2,12 @@
 //! documents, and runs the automerge sync protocol over it, live. When central is unreachable
 //! the office works as usual; the link retries with exponential backoff and jitter, and a
 //! reconnect sends only what central lacks (the sync state is persisted per document and peer).
+//!
+//! Over `wss://` the link trusts the system's roots plus the configured CA file; a certificate
+//! that does not check out ends the attempt during the handshake, before the request carrying
+//! the branch token is written.
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,6 +17,7 @@ use rand::Rng;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::Connector;
 
 use crate::office_loop::{OfficeHandle, SyncRequest};
 
@@ -28,6 +34,24 @@ pub struct CentralSettings {
     pub url: String,
     /// The office's branch token (central keeps only its hash).
     pub token: String,
+    /// A CA trusted besides the system's roots, for `wss://` (PEM).
+    pub ca_file: Option<PathBuf>,
+}
+
+impl CentralSettings {
+    /// A `ws://` address whose host is not this machine: the token and the days go in clear.
+    pub fn is_unencrypted_over_a_network(&self) -> bool {
+        let Some(rest) = self.url.strip_prefix("ws://") else { return false };
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        let authority = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+        let host = match authority.strip_prefix('[') {
+            Some(bracketed) => bracketed.split(']').next().unwrap_or(""),
+            None => authority.split(':').next().unwrap_or(""),
+        };
+        let loopback =
+            host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+        !loopback
+    }
 }
 
 /// What the rest of the edge may know about the link (health, metrics).
@@ -63,10 +87,19 @@ impl Backoff {
 
 /// Keep the office in sync with central until the process ends.
 pub async fn run(settings: CentralSettings, office: OfficeHandle, status: Arc<LinkStatus>) {
+    // Read once: the system's roots and the CA file change with a package update or a restart.
+    let connector = match fila_tls::client::client_config(settings.ca_file.as_deref()) {
+        Ok(config) => Some(Connector::Rustls(Arc::new(config))),
+        Err(error) => {
+            // check-config read the file at start; it has changed since. wss:// cannot work.
+            tracing::error!(%error, "cannot set up TLS for the link to central; only ws:// will connect");
+            Some(Connector::Plain)
+        }
+    };
     let mut backoff = Backoff::new();
     loop {
         let began = std::time::Instant::now();
-        let outcome = session(&settings, &office, &status).await;
+        let outcome = session(&settings, connector.clone(), &office, &status).await;
         // Only a connection that stayed up a while earns a fast retry: one that central closes
         // at once (a failure there, or two boxes sharing a token) must not reconnect in a loop.
         if began.elapsed() >= HEALTHY_AFTER {
@@ -100,11 +133,17 @@ enum LinkError {
     Refused(String),
 }
 
-async fn session(settings: &CentralSettings, office: &OfficeHandle, status: &LinkStatus) -> Result<(), LinkError> {
+async fn session(
+    settings: &CentralSettings,
+    connector: Option<Connector>,
+    office: &OfficeHandle,
+    status: &LinkStatus,
+) -> Result<(), LinkError> {
     let mut request = settings.url.as_str().into_client_request().map_err(|e| LinkError::Connect(e.to_string()))?;
     let bearer = format!("Bearer {}", settings.token).parse().map_err(|_| LinkError::Connect("bad token".into()))?;
     request.headers_mut().insert("Authorization", bearer);
-    let (socket, _) = tokio_tungstenite::connect_async(request).await.map_err(|e| match e {
+    let connecting = tokio_tungstenite::connect_async_tls_with_config(request, None, false, connector);
+    let (socket, _) = connecting.await.map_err(|e| match e {
         tokio_tungstenite::tungstenite::Error::Http(response) if response.status().is_client_error() => {
             LinkError::Refused(format!("HTTP {}", response.status()))
         }
@@ -176,6 +215,25 @@ fn now_ms() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn central(url: &str) -> CentralSettings {
+        CentralSettings { url: url.into(), token: "t".into(), ca_file: None }
+    }
+
+    #[test]
+    fn only_ws_to_another_machine_counts_as_unencrypted() {
+        for url in ["ws://hq.example.gob/api/v1/sync", "ws://10.0.0.5:9090/api/v1/sync", "ws://[2001:db8::1]:9090/x"] {
+            assert!(central(url).is_unencrypted_over_a_network(), "{url}");
+        }
+        for url in [
+            "wss://hq.example.gob/api/v1/sync",
+            "ws://127.0.0.1:9090/api/v1/sync",
+            "ws://localhost:9090/api/v1/sync",
+            "ws://[::1]:9090/api/v1/sync",
+        ] {
+            assert!(!central(url).is_unencrypted_over_a_network(), "{url}");
+        }
+    }
 
     #[test]
     fn backoff_grows_to_its_ceiling_with_jitter_and_resets() {
