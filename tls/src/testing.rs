@@ -71,8 +71,14 @@ pub async fn handshake(
 
 /// `GET path` over HTTPS: the whole response, head and body, as text.
 pub async fn https_get(port: u16, ca_file: &Path, path: &str) -> std::io::Result<String> {
+    https_get_as(port, ca_file, path, None).await
+}
+
+/// [`https_get`] with `Authorization: Bearer <token>`.
+pub async fn https_get_as(port: u16, ca_file: &Path, path: &str, bearer: Option<&str>) -> std::io::Result<String> {
     let (_, mut stream) = handshake(port, Some(ca_file)).await?;
-    let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    let authorization = bearer.map(|token| format!("Authorization: Bearer {token}\r\n")).unwrap_or_default();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\n{authorization}Connection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await?;
     let mut response = Vec::new();
     // A server that closes without close_notify still sent a complete response.
