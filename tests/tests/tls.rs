@@ -32,17 +32,27 @@ async fn an_edge_that_trusts_the_ministry_ca_syncs_a_ticket_to_central_over_tls(
     let edge_stop = edge.handle();
     let edge_run = tokio::spawn(edge.run_until_stopped());
 
+    // A new box first recovers the office's records from central (over the same TLS link), then
+    // numbers tickets.
     let client = reqwest::Client::new();
-    let ticket: Value = client
-        .post(format!("{edge_base}/api/v1/tickets"))
-        .bearer_auth(fila_edge::demo::KIOSK_TOKEN)
-        .json(&json!({ "service": "general" }))
-        .send()
-        .await
-        .expect("issue")
-        .json()
-        .await
-        .expect("json");
+    let started = Instant::now();
+    let ticket: Value = loop {
+        let response = client
+            .post(format!("{edge_base}/api/v1/tickets"))
+            .bearer_auth(fila_edge::demo::KIOSK_TOKEN)
+            .json(&json!({ "service": "general" }))
+            .send()
+            .await
+            .expect("issue");
+        let status = response.status();
+        let body: Value = response.json().await.expect("json");
+        if status == reqwest::StatusCode::CREATED {
+            break body;
+        }
+        assert_eq!(body["error"], "recovering", "{status}: {body}");
+        assert!(started.elapsed() < PATIENCE, "the edge never finished recovering from central: {body}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     let number = ticket["number"].as_str().expect("number").to_string();
     let health: Value =
         client.get(format!("{edge_base}/healthz")).send().await.expect("health").json().await.expect("json");
