@@ -87,19 +87,24 @@ impl Backoff {
 
 /// Keep the office in sync with central until the process ends.
 pub async fn run(settings: CentralSettings, office: OfficeHandle, status: Arc<LinkStatus>) {
-    // Read once: the system's roots and the CA file change with a package update or a restart.
-    let connector = match fila_tls::client::client_config(settings.ca_file.as_deref()) {
-        Ok(config) => Some(Connector::Rustls(Arc::new(config))),
-        Err(error) => {
-            // check-config read the file at start; it has changed since. wss:// cannot work.
-            tracing::error!(%error, "cannot set up TLS for the link to central; only ws:// will connect");
-            Some(Connector::Plain)
+    // Read once (the system's roots and the CA file change with a package update or a restart),
+    // and only for wss://: reading every system root delays a plain link's first connection.
+    let connector = if settings.url.starts_with("wss://") {
+        match fila_tls::client::client_config(settings.ca_file.as_deref()) {
+            Ok(config) => Connector::Rustls(Arc::new(config)),
+            Err(error) => {
+                // check-config read the file at start; it has changed since. Plain refuses wss://.
+                tracing::error!(%error, "cannot set up TLS for the link to central");
+                Connector::Plain
+            }
         }
+    } else {
+        Connector::Plain
     };
     let mut backoff = Backoff::new();
     loop {
         let began = std::time::Instant::now();
-        let outcome = session(&settings, connector.clone(), &office, &status).await;
+        let outcome = session(&settings, Some(connector.clone()), &office, &status).await;
         // Only a connection that stayed up a while earns a fast retry: one that central closes
         // at once (a failure there, or two boxes sharing a token) must not reconnect in a loop.
         if began.elapsed() >= HEALTHY_AFTER {
