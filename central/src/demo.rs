@@ -28,6 +28,7 @@ pub fn settings(listen: SocketAddr, data_dir: PathBuf) -> Settings {
         listen,
         data_dir,
         cache_bytes: 32 << 20,
+        tls: None,
         offices: OFFICES
             .iter()
             .map(|(id, name, token)| OfficeSettings {

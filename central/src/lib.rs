@@ -33,6 +33,8 @@ pub struct App {
     server: actix_web::dev::Server,
     port: u16,
     hub: Arc<Hub>,
+    /// Reloads the TLS certificate on SIGHUP (and keeps SIGHUP from ending a plain central).
+    reload: tokio::task::JoinHandle<()>,
 }
 
 /// Stops a running [`App`] gracefully: edges' WebSockets close first (1001, "going away"), since
@@ -72,6 +74,10 @@ impl App {
             tokens: Tokens::new(&settings),
             heartbeat: settings.heartbeat,
         });
+        let certificate = match &settings.tls {
+            Some(files) => Some(fila_tls::server::ReloadingCert::load(files.clone())?),
+            None => None,
+        };
         let listener =
             TcpListener::bind(settings.listen).with_context(|| format!("cannot listen on {}", settings.listen))?;
         let port = listener.local_addr()?.port();
@@ -85,11 +91,17 @@ impl App {
         // Edges reconnect on their own, so a stop need not wait long for a socket to finish.
         .shutdown_timeout(2)
         // Signals are handled in `run_until_stopped`, which closes the WebSockets first.
-        .disable_signals()
-        .listen(listener)?
+        .disable_signals();
+        let server = match &certificate {
+            Some(certificate) => server.listen_rustls_0_23(listener, certificate.server_config()?)?,
+            None => server.listen(listener)?,
+        }
         .run();
-        tracing::info!(port, offices = settings.offices.len(), "central listening");
-        Ok(App { server, port, hub })
+        let reload = fila_tls::server::reload_on_hangup("fila-central", certificate.clone())
+            .context("cannot watch for SIGHUP")?;
+        let scheme = if certificate.is_some() { "https" } else { "http" };
+        tracing::info!(port, scheme, offices = settings.offices.len(), "central listening");
+        Ok(App { server, port, hub, reload })
     }
 
     pub fn port(&self) -> u16 {
@@ -120,6 +132,7 @@ impl App {
             result = self.server => result?,
             never = stop_on_signal => match never {},
         }
+        self.reload.abort();
         // Connection tasks that outlived a hard stop close now, if any are left.
         self.hub.stop();
         self.hub.flush().context("cannot flush the store")?;

@@ -24,6 +24,10 @@ enum Mode {
         listen: SocketAddr,
         #[arg(long, default_value = "./fila-central-data")]
         data: PathBuf,
+        /// Allow a --listen address other machines can reach. The demo's tokens are published
+        /// in README.md, so anyone on the network could act as an office or read HQ data.
+        #[arg(long)]
+        allow_remote: bool,
     },
     /// Run the headquarters described by a configuration file.
     Run {
@@ -45,7 +49,14 @@ fn main() -> ExitCode {
             println!("token        = \"{token}\"\ntoken_sha256 = \"{}\"", auth::sha256_hex(&token));
             ExitCode::SUCCESS
         }
-        Mode::Demo { listen, data } => serve(|| {
+        Mode::Demo { listen, allow_remote: false, .. } if !listen.ip().is_loopback() => {
+            eprintln!(
+                "fila-central: the demo's tokens are published in README.md, so it listens only on a \
+                 loopback address (127.0.0.1); add --allow-remote to listen on {listen} anyway"
+            );
+            ExitCode::from(2)
+        }
+        Mode::Demo { listen, data, .. } => serve(|| {
             println!("fila demo headquarters on http://{listen}");
             println!("  edges sync at ws://{listen}/api/v1/sync with a branch token:");
             for (id, _, token) in demo::OFFICES {
@@ -90,6 +101,8 @@ fn serve(settings: impl FnOnce() -> anyhow::Result<Settings>) -> ExitCode {
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sled=warn".into()),
         )
+        // Colour codes are for a person at a terminal; journald and log files get plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
     let result = settings().and_then(|settings| {
         actix_web::rt::System::new().block_on(async move { App::build(settings)?.run_until_stopped().await })

@@ -5,6 +5,10 @@
 //! listen = "127.0.0.1:9090"
 //! data = "/var/lib/fila-central"
 //! cache_mb = 32
+//! # HTTPS served by central itself (omit both behind a TLS-terminating reverse proxy);
+//! # `systemctl reload fila-central` (SIGHUP) reads renewed files without a restart.
+//! tls_cert = "/etc/fila/tls/fullchain.pem"
+//! tls_key = "/etc/fila/tls/privkey.pem"
 //!
 //! [[offices]]            # one per branch office; its edge authenticates with the token
 //! id = "centro"
@@ -26,6 +30,7 @@ use std::time::Duration;
 use fila_protocol::config::ConfigProblem;
 use fila_protocol::ids::is_valid_id;
 use fila_protocol::limits;
+use fila_tls::server::CertFiles;
 use serde::Deserialize;
 
 #[derive(Debug, Clone)]
@@ -33,6 +38,8 @@ pub struct Settings {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
     pub cache_bytes: u64,
+    /// Serve HTTPS with this certificate and key; plain HTTP without (a reverse proxy's job).
+    pub tls: Option<CertFiles>,
     pub offices: Vec<OfficeSettings>,
     pub analysts: Vec<AnalystSettings>,
     /// Not in the file: tests shorten it to see silent connections dropped.
@@ -81,11 +88,21 @@ struct ServerSettings {
     data: PathBuf,
     #[serde(default = "default_cache_mb")]
     cache_mb: u64,
+    #[serde(default)]
+    tls_cert: Option<PathBuf>,
+    #[serde(default)]
+    tls_key: Option<PathBuf>,
 }
 
 impl Default for ServerSettings {
     fn default() -> Self {
-        ServerSettings { listen: default_listen(), data: default_data(), cache_mb: default_cache_mb() }
+        ServerSettings {
+            listen: default_listen(),
+            data: default_data(),
+            cache_mb: default_cache_mb(),
+            tls_cert: None,
+            tls_key: None,
+        }
     }
 }
 
@@ -124,6 +141,8 @@ impl Settings {
             problems.push(problem("server.cache_mb", "must be between 1 and 4096".into()));
         }
 
+        let tls = check_tls(server.tls_cert, server.tls_key, &mut problems);
+
         if offices.len() > OFFICES_MAX {
             problems.push(problem("offices", format!("at most {OFFICES_MAX} offices")));
         }
@@ -154,6 +173,7 @@ impl Settings {
                 listen,
                 data_dir: server.data,
                 cache_bytes: server.cache_mb << 20,
+                tls,
                 offices,
                 analysts,
                 heartbeat: Heartbeat::default(),
@@ -175,6 +195,32 @@ fn take<T: serde::de::DeserializeOwned>(
 ) -> Option<T> {
     let value = table.remove(key)?;
     value.try_into().map_err(|e: toml::de::Error| problems.push(problem(key, e.message().to_string()))).ok()
+}
+
+/// Both files or neither; the pair is read now so `check-config` catches a wrong path, a key
+/// that is not the certificate's, or a file that is not PEM, before the daemon is restarted.
+fn check_tls(cert: Option<PathBuf>, key: Option<PathBuf>, problems: &mut Vec<ConfigProblem>) -> Option<CertFiles> {
+    match (cert, key) {
+        (None, None) => None,
+        (Some(_), None) => {
+            problems.push(problem("server.tls_key", "is needed with tls_cert (the certificate's private key)".into()));
+            None
+        }
+        (None, Some(_)) => {
+            problems.push(problem("server.tls_cert", "is needed with tls_key (the certificate chain, PEM)".into()));
+            None
+        }
+        (Some(cert), Some(key)) => {
+            let files = CertFiles { cert, key };
+            match files.load() {
+                Ok(_) => Some(files),
+                Err(error) => {
+                    problems.push(problem("server.tls_cert", error.to_string()));
+                    None
+                }
+            }
+        }
+    }
 }
 
 fn check_name(name: &str, at: &str, problems: &mut Vec<ConfigProblem>) {
@@ -253,6 +299,17 @@ mod tests {
         assert_eq!(problems.len(), 2, "{problems:#?}");
         assert!(problems[0].starts_with("server:"), "{problems:#?}");
         assert!(problems[1].starts_with("offices:") && problems[1].contains("name"), "{problems:#?}");
+    }
+
+    #[test]
+    fn https_needs_both_a_certificate_and_a_key_that_can_be_read() {
+        let problems = check("[server]\ntls_cert = \"/etc/fila/cert.pem\"\n").expect_err("no key");
+        assert_eq!(problems, ["server.tls_key: is needed with tls_cert (the certificate's private key)"]);
+
+        let problems = check("[server]\ntls_cert = \"/nowhere/cert.pem\"\ntls_key = \"/nowhere/key.pem\"\n")
+            .expect_err("missing files");
+        assert_eq!(problems.len(), 1, "{problems:#?}");
+        assert!(problems[0].starts_with("server.tls_cert: cannot read /nowhere/cert.pem"), "{problems:#?}");
     }
 
     #[test]

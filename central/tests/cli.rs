@@ -106,3 +106,56 @@ async fn sigterm_closes_edge_connections_and_stops_central_cleanly() {
     assert_eq!(central.day("centro", &edge.date()).await.1, edge.day_json());
     central.stop().await;
 }
+
+#[test]
+fn the_demo_listens_only_on_loopback_unless_allowed_remote() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().to_str().expect("path");
+    let (ok, text) = fila_central(&["demo", "--listen", "0.0.0.0:0", "--data", data]);
+    assert!(!ok);
+    assert!(text.contains("--allow-remote") && text.contains("published"), "{text}");
+
+    let (mut child, lines) = start_logging(&["demo", "--listen", "0.0.0.0:0", "--data", data, "--allow-remote"]);
+    assert!(lines.iter().any(|line| line.contains("central listening")), "{lines:#?}");
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn logs_to_a_pipe_carry_no_colour_codes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().to_str().expect("path");
+    let (mut child, lines) = start_logging(&["demo", "--listen", "127.0.0.1:0", "--data", data]);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(lines.iter().any(|line| line.contains("central listening port=")), "{lines:#?}");
+    assert!(lines.iter().all(|line| !line.contains("\x1b[")), "{lines:#?}");
+}
+
+/// Starts the binary with standard output to a pipe (as under systemd, NO_COLOR unset) and
+/// returns its lines up to the one saying it listens.
+fn start_logging(args: &[&str]) -> (std::process::Child, Vec<String>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fila-central"))
+        .args(args)
+        .env_remove("NO_COLOR")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let listening = line.contains("central listening");
+            seen.push(line);
+            if listening {
+                break;
+            }
+        }
+        let _ = sender.send(seen);
+    });
+    let lines = receiver.recv_timeout(common::PATIENCE).unwrap_or_default();
+    (child, lines)
+}

@@ -34,6 +34,8 @@ pub struct App {
     office: OfficeHandle,
     link: Option<tokio::task::JoinHandle<()>>,
     devices: Arc<devices::Devices>,
+    /// Reloads the HTTPS certificate on SIGHUP (and keeps SIGHUP from ending a plain edge).
+    reload: tokio::task::JoinHandle<()>,
 }
 
 impl App {
@@ -66,6 +68,9 @@ impl App {
             auth.add_kiosk(&String::from_utf8_lossy(&id), hash);
         }
 
+        for note in settings.notes() {
+            tracing::warn!("{note}");
+        }
         let link_status = Arc::new(sync_client::LinkStatus::default());
         let link = settings.central.clone().map(|central| {
             tracing::info!(url = %central.url, "syncing with central");
@@ -81,7 +86,8 @@ impl App {
                 settings.listen
             );
         }
-        let base_url = settings.public_url.clone().unwrap_or_else(|| format!("http://{}", settings.listen));
+        let scheme = if settings.tls.is_some() { "https" } else { "http" };
+        let base_url = settings.public_url.clone().unwrap_or_else(|| format!("{scheme}://{}", settings.listen));
         let kiosks = settings.kiosks.iter().map(|k| k.id.clone()).collect();
         let devices = Arc::new(devices::Devices::start(
             &settings.devices,
@@ -100,6 +106,10 @@ impl App {
             devices: devices.clone(),
             security: security::Security::new(settings.security.clone()),
         });
+        let certificate = match &settings.tls {
+            Some(files) => Some(fila_tls::server::ReloadingCert::load(files.clone())?),
+            None => None,
+        };
         let listener =
             TcpListener::bind(settings.listen).with_context(|| format!("cannot listen on {}", settings.listen))?;
         let port = listener.local_addr()?.port();
@@ -111,11 +121,15 @@ impl App {
                 .configure(http::routes)
         })
         .workers(2)
-        .shutdown_timeout(3)
-        .listen(listener)?
+        .shutdown_timeout(3);
+        let server = match &certificate {
+            Some(certificate) => server.listen_rustls_0_23(listener, certificate.server_config()?)?,
+            None => server.listen(listener)?,
+        }
         .run();
-        tracing::info!(office = %settings.office.id, port, "edge listening");
-        Ok(App { server, port, office, link, devices })
+        let reload = fila_tls::server::reload_on_hangup("fila-edge", certificate).context("cannot watch for SIGHUP")?;
+        tracing::info!(office = %settings.office.id, port, scheme, "edge listening");
+        Ok(App { server, port, office, link, devices, reload })
     }
 
     pub fn port(&self) -> u16 {
@@ -146,6 +160,7 @@ impl App {
             }
             reason = office.died() => Some(reason),
         };
+        self.reload.abort();
         if let Some(reason) = died {
             // The server runs inside its own future: it must be polled to carry out the stop.
             let _ = tokio::join!(handle.stop(false), &mut server);

@@ -33,6 +33,10 @@ enum Mode {
         /// Run without the emulated printer and displays.
         #[arg(long)]
         no_devices: bool,
+        /// Allow a --listen address other machines can reach. The demo's PINs and kiosk token
+        /// are published in README.md, so anyone on the network could log in at a counter.
+        #[arg(long)]
+        allow_remote: bool,
     },
     /// Run the office described by a configuration file.
     Run {
@@ -65,9 +69,17 @@ fn main() -> ExitCode {
             println!("token        = \"{token}\"\ntoken_sha256 = \"{}\"", auth::sha256_hex(&token));
             ExitCode::SUCCESS
         }
-        Mode::Demo { listen, data, central, central_token, no_devices } => serve(!no_devices, || {
+        Mode::Demo { listen, allow_remote: false, .. } if !listen.ip().is_loopback() => {
+            eprintln!(
+                "fila-edge: the demo's PINs and kiosk token are published in README.md, so it listens only \
+                 on a loopback address (127.0.0.1); add --allow-remote to listen on {listen} anyway"
+            );
+            ExitCode::from(2)
+        }
+        Mode::Demo { listen, data, central, central_token, no_devices, .. } => serve(!no_devices, || {
             let mut settings = demo::settings(listen, data);
-            settings.central = central.map(|url| fila_edge::sync_client::CentralSettings { url, token: central_token });
+            settings.central =
+                central.map(|url| fila_edge::sync_client::CentralSettings { url, token: central_token, ca_file: None });
             println!("fila demo office \"{}\" on http://{listen}", settings.office.name);
             println!("  kiosk:    http://{listen}/kiosk?token={}", demo::KIOSK_TOKEN);
             println!("  counter:  http://{listen}/counter   (ana / 1234, beto / 1234; supervisor sara / 1234)");
@@ -98,6 +110,9 @@ fn check_config(file: &PathBuf) -> ExitCode {
                 settings.users.len(),
                 settings.kiosks.len()
             );
+            for note in settings.notes() {
+                println!("note: {note}");
+            }
             ExitCode::SUCCESS
         }
         Err(error) => {
@@ -113,6 +128,8 @@ fn serve(emulators: bool, settings: impl FnOnce() -> anyhow::Result<Settings>) -
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sled=warn".into()),
         )
+        // Colour codes are for a person at a terminal; journald and log files get plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
     let result = settings().and_then(|mut settings| {
         actix_web::rt::System::new().block_on(async move {

@@ -1,6 +1,7 @@
 //! The edge's TOML configuration: raw values, then checked settings.
 //!
-//! One file holds everything an installer sets: `[server]` (listen address, data directory),
+//! One file holds everything an installer sets: `[server]` (listen address, data directory, and
+//! optionally a certificate to serve the pages over HTTPS),
 //! the office (`[office]`, `[rule]`, `[[services]]`, `[[categories]]`, `[[counters]]`, checked by
 //! the core; `[server]` also sets `kiosk_issues_per_minute` (default 30), `kiosk_issue_burst`
 //! (10) and `event_streams_max` (512)), `[[users]]` with argon2 password hashes and `[[kiosks]]` with SHA-256 hashes of
@@ -23,6 +24,7 @@ mod security;
 
 pub use central::CentralSettings;
 pub use devices::DeviceSettings;
+use fila_tls::server::CertFiles;
 pub use role::Role;
 pub use security::{LockoutPolicy, Rate, SecuritySettings};
 
@@ -33,6 +35,8 @@ pub struct Settings {
     /// Where citizens reach this box, for tracking links; defaults to the listen address.
     pub public_url: Option<String>,
     pub cache_bytes: u64,
+    /// Serve the pages and API over HTTPS with this certificate; plain HTTP on the LAN without.
+    pub tls: Option<CertFiles>,
     pub office: OfficeConfig,
     pub users: Vec<UserSettings>,
     pub kiosks: Vec<KioskSettings>,
@@ -51,6 +55,10 @@ pub struct RawCentral {
     pub url: String,
     /// This office's branch token, as issued by headquarters.
     pub token: String,
+    /// A CA to trust besides the system's, PEM (a ministry's own CA that signs central's
+    /// certificate).
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -72,6 +80,11 @@ pub struct ServerSettings {
     /// Open connections to the public event stream (screens, consoles, tracking pages).
     #[serde(default)]
     pub event_streams_max: Option<usize>,
+    /// The certificate chain (PEM) to serve HTTPS with; `tls_key` goes with it.
+    #[serde(default)]
+    pub tls_cert: Option<PathBuf>,
+    #[serde(default)]
+    pub tls_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -129,13 +142,9 @@ impl Settings {
             ),
         };
         if let Some(central) = &central {
-            if !(central.url.starts_with("ws://") || central.url.starts_with("wss://")) {
-                problems.push(problem("central.url", "must be a ws:// or wss:// address".into()));
-            }
-            if central.token.trim().is_empty() {
-                problems.push(problem("central.token", "must not be empty".into()));
-            }
+            check_central(central, &mut problems);
         }
+        let tls = check_tls(server.tls_cert.clone(), server.tls_key.clone(), &mut problems);
 
         let listen = server.listen.parse::<SocketAddr>().map_err(|_| {
             problem("server.listen", format!("{:?} is not an address like 127.0.0.1:8080", server.listen))
@@ -205,10 +214,11 @@ impl Settings {
                 data_dir: server.data,
                 public_url: server.public_url,
                 cache_bytes: server.cache_mb << 20,
+                tls,
                 office,
                 users,
                 kiosks,
-                central: central.map(|c| CentralSettings { url: c.url, token: c.token }),
+                central: central.map(|c| CentralSettings { url: c.url, token: c.token, ca_file: c.ca_file }),
                 devices,
                 security,
             }),
@@ -241,6 +251,73 @@ fn security_settings(server: &ServerSettings, problems: &mut Vec<ConfigProblem>)
         security.event_streams_max = streams as usize;
     }
     security
+}
+
+impl Settings {
+    /// What is allowed but worth a second look; `check-config` prints these and the daemon logs
+    /// them at start.
+    pub fn notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        if let Some(central) = &self.central {
+            if central.is_unencrypted_over_a_network() {
+                notes.push(format!(
+                    "central.url {:?} is not encrypted: the branch token and every business day cross \
+                     the network in clear; use wss:// (and ca_file for a ministry's own CA)",
+                    central.url
+                ));
+            }
+        }
+        notes
+    }
+}
+
+fn check_central(central: &RawCentral, problems: &mut Vec<ConfigProblem>) {
+    let problem = |at: &str, text: String| ConfigProblem { at: at.into(), problem: text };
+    let encrypted = central.url.starts_with("wss://");
+    if !(central.url.starts_with("ws://") || encrypted) {
+        problems.push(problem("central.url", "must be a ws:// or wss:// address".into()));
+    }
+    if central.token.trim().is_empty() {
+        problems.push(problem("central.token", "must not be empty".into()));
+    }
+    if let Some(path) = &central.ca_file {
+        // A CA file next to a ws:// address looks encrypted to whoever reads the file, and is not.
+        if !encrypted {
+            problems
+                .push(problem("central.ca_file", "is only used with a wss:// url; change the url to wss://".into()));
+        }
+        if let Err(error) = fila_tls::client::read_ca_file(path) {
+            problems.push(problem("central.ca_file", error.to_string()));
+        }
+    }
+}
+
+/// Both files or neither; the pair is read now so `check-config` catches a wrong path, a key that
+/// is not the certificate's, or a file that is not PEM. (Central checks its own the same way:
+/// the two daemons share the loading in fila-tls, not their settings.)
+fn check_tls(cert: Option<PathBuf>, key: Option<PathBuf>, problems: &mut Vec<ConfigProblem>) -> Option<CertFiles> {
+    let problem = |at: &str, text: &str| ConfigProblem { at: at.into(), problem: text.into() };
+    match (cert, key) {
+        (None, None) => None,
+        (Some(_), None) => {
+            problems.push(problem("server.tls_key", "is needed with tls_cert (the certificate's private key)"));
+            None
+        }
+        (None, Some(_)) => {
+            problems.push(problem("server.tls_cert", "is needed with tls_key (the certificate chain, PEM)"));
+            None
+        }
+        (Some(cert), Some(key)) => {
+            let files = CertFiles { cert, key };
+            match files.load() {
+                Ok(_) => Some(files),
+                Err(error) => {
+                    problems.push(problem("server.tls_cert", &error.to_string()));
+                    None
+                }
+            }
+        }
+    }
 }
 
 fn take_list<T: serde::de::DeserializeOwned>(

@@ -2,6 +2,10 @@
 //! documents, and runs the automerge sync protocol over it, live. When central is unreachable
 //! the office works as usual; the link retries with exponential backoff and jitter, and a
 //! reconnect sends only what central lacks (the sync state is persisted per document and peer).
+//!
+//! Over `wss://` the link trusts the system's roots plus the configured CA file; a certificate
+//! that does not check out ends the attempt during the handshake, before the request carrying
+//! the branch token is written.
 
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
@@ -12,6 +16,7 @@ use rand::Rng;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::Connector;
 
 use crate::office_loop::{OfficeHandle, SyncRequest};
 
@@ -57,10 +62,24 @@ impl Backoff {
 
 /// Keep the office in sync with central until the process ends.
 pub async fn run(settings: CentralSettings, office: OfficeHandle, status: Arc<LinkStatus>) {
+    // Read once (the system's roots and the CA file change with a package update or a restart),
+    // and only for wss://: reading every system root delays a plain link's first connection.
+    let connector = if settings.url.starts_with("wss://") {
+        match fila_tls::client::client_config(settings.ca_file.as_deref()) {
+            Ok(config) => Connector::Rustls(Arc::new(config)),
+            Err(error) => {
+                // check-config read the file at start; it has changed since. Plain refuses wss://.
+                tracing::error!(%error, "cannot set up TLS for the link to central");
+                Connector::Plain
+            }
+        }
+    } else {
+        Connector::Plain
+    };
     let mut backoff = Backoff::new();
     loop {
         let began = std::time::Instant::now();
-        let outcome = session(&settings, &office, &status).await;
+        let outcome = session(&settings, Some(connector.clone()), &office, &status).await;
         // Only a connection that stayed up a while earns a fast retry: one that central closes
         // at once (a failure there, or two boxes sharing a token) must not reconnect in a loop.
         if began.elapsed() >= HEALTHY_AFTER {
@@ -94,11 +113,17 @@ enum LinkError {
     Refused(String),
 }
 
-async fn session(settings: &CentralSettings, office: &OfficeHandle, status: &LinkStatus) -> Result<(), LinkError> {
+async fn session(
+    settings: &CentralSettings,
+    connector: Option<Connector>,
+    office: &OfficeHandle,
+    status: &LinkStatus,
+) -> Result<(), LinkError> {
     let mut request = settings.url.as_str().into_client_request().map_err(|e| LinkError::Connect(e.to_string()))?;
     let bearer = format!("Bearer {}", settings.token).parse().map_err(|_| LinkError::Connect("bad token".into()))?;
     request.headers_mut().insert("Authorization", bearer);
-    let (socket, _) = tokio_tungstenite::connect_async(request).await.map_err(|e| match e {
+    let connecting = tokio_tungstenite::connect_async_tls_with_config(request, None, false, connector);
+    let (socket, _) = connecting.await.map_err(|e| match e {
         tokio_tungstenite::tungstenite::Error::Http(response) if response.status().is_client_error() => {
             LinkError::Refused(format!("HTTP {}", response.status()))
         }
@@ -170,6 +195,25 @@ fn now_ms() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn central(url: &str) -> CentralSettings {
+        CentralSettings { url: url.into(), token: "t".into(), ca_file: None }
+    }
+
+    #[test]
+    fn only_ws_to_another_machine_counts_as_unencrypted() {
+        for url in ["ws://hq.example.gob/api/v1/sync", "ws://10.0.0.5:9090/api/v1/sync", "ws://[2001:db8::1]:9090/x"] {
+            assert!(central(url).is_unencrypted_over_a_network(), "{url}");
+        }
+        for url in [
+            "wss://hq.example.gob/api/v1/sync",
+            "ws://127.0.0.1:9090/api/v1/sync",
+            "ws://localhost:9090/api/v1/sync",
+            "ws://[::1]:9090/api/v1/sync",
+        ] {
+            assert!(!central(url).is_unencrypted_over_a_network(), "{url}");
+        }
+    }
 
     #[test]
     fn backoff_grows_to_its_ceiling_with_jitter_and_resets() {

@@ -30,8 +30,11 @@ pub async fn spawn_with_clock(dir: &Path, clock: Clock) -> TestEdge {
 /// An edge that syncs with central at `url` (with the demo branch token).
 pub async fn spawn_with_central(dir: &Path, url: &str) -> TestEdge {
     let mut settings = demo::settings("127.0.0.1:0".parse().expect("address"), dir.to_path_buf());
-    settings.central =
-        Some(fila_edge::sync_client::CentralSettings { url: url.to_string(), token: "demo-branch-token".into() });
+    settings.central = Some(fila_edge::sync_client::CentralSettings {
+        url: url.to_string(),
+        token: "demo-branch-token".into(),
+        ca_file: None,
+    });
     spawn_settings(settings, fila_edge::office_loop::system_clock()).await
 }
 
