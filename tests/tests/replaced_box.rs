@@ -19,6 +19,23 @@ async fn issue(client: &reqwest::Client, base: &str) -> reqwest::Response {
         .expect("the edge answers")
 }
 
+/// Issue a ticket once the box has heard from central: until then a box with no records says
+/// it is recovering (503), and nothing else.
+async fn issue_when_recovered(client: &reqwest::Client, base: &str) -> Value {
+    let began = Instant::now();
+    loop {
+        let response = issue(client, base).await;
+        if response.status().is_success() {
+            return response.json().await.expect("json");
+        }
+        assert_eq!(response.status().as_u16(), 503);
+        let body: Value = response.json().await.expect("json");
+        assert_eq!(body["error"], "recovering", "{body}");
+        assert!(began.elapsed() < Duration::from_secs(20), "the box never heard from central");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 async fn held_by_central(client: &reqwest::Client, central: &str, day: &str) -> usize {
     let response = client
         .get(format!("{central}/api/v1/offices/centro/days/{day}"))
@@ -47,7 +64,7 @@ async fn a_box_started_on_an_empty_disk_recovers_the_day_from_central_and_contin
     wait_ready(&client, &base).await;
     let mut numbers = Vec::new();
     for _ in 0..4 {
-        let ticket: Value = issue(&client, &base).await.json().await.expect("json");
+        let ticket = issue_when_recovered(&client, &base).await;
         numbers.push(ticket["number"].as_str().expect("number").to_string());
     }
     assert_eq!(numbers, ["A-001", "A-002", "A-003", "A-004"]);
@@ -67,19 +84,7 @@ async fn a_box_started_on_an_empty_disk_recovers_the_day_from_central_and_contin
     let ready = wait_ready(&client, &base).await;
     assert!(ready < Duration::from_secs(2), "/healthz answered after {ready:?}");
 
-    let began = Instant::now();
-    let ticket = loop {
-        let response = issue(&client, &base).await;
-        if response.status().is_success() {
-            break response.json::<Value>().await.expect("json");
-        }
-        // Until the day is back from central the box says why it does not issue.
-        assert_eq!(response.status().as_u16(), 503);
-        let body: Value = response.json().await.expect("json");
-        assert_eq!(body["error"], "recovering", "{body}");
-        assert!(began.elapsed() < Duration::from_secs(20), "the day never came back from central");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let ticket = issue_when_recovered(&client, &base).await;
     assert_eq!(ticket["number"], "A-005", "numbering continues the day: {ticket}");
 
     let health: Value = client.get(format!("{base}/healthz")).send().await.expect("health").json().await.expect("json");
