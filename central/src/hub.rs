@@ -147,6 +147,10 @@ pub enum SyncFailure {
     Breach { doc: String, reason: String },
     #[error("document {doc:?} refused: {reason}")]
     OutOfWindow { doc: String, reason: String },
+    /// Each named document is held in memory while the connection lasts: a connection names at
+    /// most as many as one frame may list.
+    #[error("this connection names more than {max} documents", max = fila_protocol::limits::SYNC_DOCS_MAX)]
+    TooManyDocs,
 }
 
 impl SyncFailure {
@@ -156,7 +160,8 @@ impl SyncFailure {
             SyncFailure::Frame(_)
             | SyncFailure::NotAnnounced(_)
             | SyncFailure::Breach { .. }
-            | SyncFailure::OutOfWindow { .. } => true,
+            | SyncFailure::OutOfWindow { .. }
+            | SyncFailure::TooManyDocs => true,
             SyncFailure::Sync { error, .. } => !matches!(error, SyncError::Panicked),
             SyncFailure::Store(_) | SyncFailure::Replaced => false,
         }
@@ -350,6 +355,10 @@ impl Hub {
         let now = (self.clock)();
         for doc in &docs {
             self.window.admits(doc, now).map_err(|reason| SyncFailure::OutOfWindow { doc: doc.clone(), reason })?;
+        }
+        let named = connection.named.iter().chain(&docs).collect::<HashSet<_>>().len();
+        if named > fila_protocol::limits::SYNC_DOCS_MAX {
+            return Err(SyncFailure::TooManyDocs);
         }
         let mut live = connection.id.slot.docs();
         let mut out = Vec::new();

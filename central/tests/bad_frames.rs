@@ -142,3 +142,30 @@ async fn a_replayed_sync_frame_is_harmless() {
     assert_eq!(central.metric("fila_central_frames_rejected_total").await, 0);
     central.stop().await;
 }
+
+#[tokio::test]
+async fn a_connection_may_not_name_more_documents_than_one_frame_may_list() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let central = common::spawn(dir.path()).await;
+    let edge = SimEdge::new("centro");
+    let today = jiff::civil::Date::strptime("%Y-%m-%d", edge.date()).expect("date");
+    let day = |back: i64| {
+        let date = today.checked_sub(jiff::Span::new().days(back)).expect("date");
+        format!("branch/centro/day/{date}")
+    };
+    let max = fila_protocol::limits::SYNC_DOCS_MAX as i64;
+    let mut ws = central.connect(CENTRO).await;
+    ws.send(&Frame::Docs { docs: (0..max).map(day).collect() }).await;
+    // Each named document is held while the connection lasts: a second list is one too many.
+    ws.send(&Frame::Docs { docs: vec![day(max)] }).await;
+    let (code, reason) = loop {
+        match ws.next().await {
+            common::Incoming::Frame(_) => continue,
+            common::Incoming::Closed(Some(closed)) => break closed,
+            common::Incoming::Closed(None) => panic!("closed without a reason"),
+        }
+    };
+    assert_eq!(code, 1008, "{reason}");
+    assert!(reason.contains("more than 64 documents"), "{reason}");
+    central.stop().await;
+}
