@@ -39,7 +39,7 @@ fn map() -> RegisterMap {
 
 fn config(port: u16, data: &Path, links: &[std::path::PathBuf], prefix: &str) -> String {
     let mut text = format!(
-        "[server]\nlisten = \"127.0.0.1:{port}\"\ndata = \"{}\"\n\n\
+        "[server]\nlisten = \"127.0.0.1:{port}\"\ndata = \"{}\"\n# The bench drives one kiosk at a machine's pace.\nkiosk_issues_per_minute = 1000000\nkiosk_issue_burst = 100000\n\n\
          [office]\nid = \"bench\"\nname = \"Bench office\"\ntime_zone = \"America/Argentina/Buenos_Aires\"\n\n\
          [[services]]\nid = \"general\"\nprefix = \"A\"\nname = \"General\"\n\n\
          [[services]]\nid = \"pagos\"\nprefix = \"B\"\nname = \"Pagos\"\n\n",

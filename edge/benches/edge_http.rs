@@ -23,7 +23,7 @@ const COUNTERS: usize = 8;
 
 fn config(port: u16, data: &Path) -> String {
     let mut text = format!(
-        "[server]\nlisten = \"127.0.0.1:{port}\"\ndata = \"{}\"\ncache_mb = 16\n\n\
+        "[server]\nlisten = \"127.0.0.1:{port}\"\ndata = \"{}\"\n# The bench drives one kiosk at a machine's pace.\nkiosk_issues_per_minute = 1000000\nkiosk_issue_burst = 100000\ncache_mb = 16\n\n\
          [office]\nid = \"bench\"\nname = \"Bench office\"\ntime_zone = \"America/Argentina/Buenos_Aires\"\n\n",
         data.display()
     );

@@ -32,6 +32,7 @@ pub const COMPACT_AFTER_CHUNKS: usize = 1000;
 pub const EVENT_CAPACITY: usize = 1024;
 /// The newest time the office stored a batch at (ms): a clock behind it is refused.
 const CLOCK_KEY: &str = "clock/last";
+const CLOCK_PRECISION_MS: i64 = 1_000;
 /// Set while a box that started with an empty store waits for headquarters' copy of its day.
 const RECOVERY_KEY: &str = "recovery";
 const RECOVERY_PENDING: &[u8] = b"pending";
@@ -251,6 +252,7 @@ pub fn spawn(config: OfficeConfig, store: Arc<dyn Store>, clock: Clock, central:
         config: shared,
         docs_in_sync,
         noted: Default::default(),
+        clock_stored: Timestamp(0),
     };
     if worker.office.take_repaired() {
         // What was stored broke the day's rules: keep only the good part on disk too.
@@ -342,6 +344,8 @@ struct Worker {
     docs_in_sync: Arc<std::sync::atomic::AtomicUsize>,
     /// Chunks appended to the current day document since it was last compacted.
     appended: usize,
+    /// The time last stored under `clock/last`.
+    clock_stored: Timestamp,
 }
 
 impl Worker {
@@ -505,7 +509,12 @@ impl Worker {
             wrote = true;
         }
         if wrote {
-            self.store.put_meta(CLOCK_KEY, &now.0.to_be_bytes())?;
+            // The floor guards against clocks behind by minutes or days: a second's precision is
+            // plenty, and spares a write in most batches.
+            if now.ms_since(self.clock_stored) >= CLOCK_PRECISION_MS {
+                self.store.put_meta(CLOCK_KEY, &now.0.to_be_bytes())?;
+                self.clock_stored = now;
+            }
             self.store.flush()?;
             self.changed.send_modify(|version| *version += 1);
         }
