@@ -224,14 +224,22 @@ async fn seven_day_reconnect(dir: &Path) {
 async fn storm(dir: &Path, offices: usize) {
     let port = free_port();
     let config = write_config(dir, port, offices);
-    let day = day_doc(0, 0, 500);
+    // Each office its own day: central checks that a day document is the office's own.
+    let days: Vec<AutoCommit> = std::thread::scope(|scope| {
+        let halves: Vec<_> = (0..2)
+            .map(|half| scope.spawn(move || (0..offices).filter(|o| o % 2 == half).map(|o| (o, day_doc(o, 0, 500))).collect::<Vec<_>>()))
+            .collect();
+        let mut days: Vec<(usize, AutoCommit)> = halves.into_iter().flat_map(|h| h.join().expect("generator")).collect();
+        days.sort_by_key(|(o, _)| *o);
+        days.into_iter().map(|(_, day)| day).collect()
+    });
     let date = fila_protocol::BusinessDay::containing(Timestamp(T0), &office_config(0).time_zone);
     let central = Central::start(&config, port).await;
     let started = Instant::now();
     let done = Arc::new(AtomicUsize::new(0));
     let mut tasks = Vec::new();
-    for o in 0..offices {
-        let mut docs = vec![(fila_protocol::doc::keys::day_doc_id(&format!("o{o}"), date), day.clone())];
+    for (o, day) in days.into_iter().enumerate() {
+        let mut docs = vec![(fila_protocol::doc::keys::day_doc_id(&format!("o{o}"), date), day)];
         let done = done.clone();
         tasks.push(tokio::spawn(async move {
             sync_docs(port, o, &mut docs).await;
