@@ -4,8 +4,8 @@
 //! of the day stand between it and the history).
 
 use automerge::sync::{Message, MessageVersion};
-use automerge::transaction::Transactable;
-use automerge::{AutoCommit, ObjId, ObjType, ReadDoc, ScalarValue, Value, ROOT};
+use automerge::transaction::{CommitOptions, Transactable};
+use automerge::{ActorId, AutoCommit, ObjId, ObjType, ReadDoc, ScalarValue, Value, ROOT};
 use fila_protocol::doc::day::read_day;
 use fila_protocol::doc::keys;
 use fila_protocol::doc::load_chunks;
@@ -29,28 +29,18 @@ impl Hostile {
         [Hostile::DeleteCall, Hostile::Sequence, Hostile::RewriteClosed, Hostile::DuplicateNumber];
 }
 
-/// A sync message carrying one change that applies `hostile` to the day stored as `chunks`.
-/// A day without what the edit needs (no call yet, no closed ticket) gets the sequence edit,
-/// which any day allows. `None` for a document that holds nothing yet.
-pub fn hostile_message(chunks: &[Vec<u8>], hostile: Hostile) -> Option<(Hostile, Vec<u8>)> {
-    let mut doc = load_chunks("attacked day", chunks);
+/// A sync message carrying one change that applies `wanted` to the day stored as `chunks`,
+/// made as `actor` at `now` (s) so that runs replay. A day without what that edit needs (no
+/// call yet, no closed ticket) gets the next edit it allows; the sequence edit any day allows.
+/// `None` for a document that holds nothing yet.
+pub fn hostile_message(chunks: &[Vec<u8>], wanted: Hostile, actor: &str, now: i64) -> Option<(Hostile, Vec<u8>)> {
+    let mut doc = load_chunks("attacked day", chunks).with_actor(ActorId::from(actor.as_bytes()));
     let day = read_day(&doc).ok()?;
     let before = doc.get_heads();
-    let done = match hostile {
-        Hostile::DeleteCall => delete_call(&mut doc),
-        Hostile::Sequence => false,
-        Hostile::RewriteClosed => {
-            let closed = day.tickets.values().find(|t| t.status.is_closed()).map(|t| t.id);
-            closed.is_some_and(|id| rewrite_outcome(&mut doc, id))
-        }
-        Hostile::DuplicateNumber => {
-            let next = day.tickets.keys().next_back().map(|id| TicketId(id.0 + 1));
-            let copied = day.tickets.keys().next().copied();
-            matches!((copied, next), (Some(from), Some(to)) if duplicate(&mut doc, from, to))
-        }
-    };
-    let hostile = if done { hostile } else { push_sequence(&mut doc).then_some(Hostile::Sequence)? };
-    doc.commit();
+    let start = Hostile::ALL.iter().position(|h| *h == wanted).unwrap_or(0);
+    let order = Hostile::ALL.iter().cycle().skip(start).take(Hostile::ALL.len());
+    let hostile = *order.into_iter().find(|hostile| edit(&mut doc, &day, **hostile))?;
+    doc.commit_with(CommitOptions::default().with_time(now));
     let change = doc.save_after(&before);
     let message = Message {
         heads: doc.get_heads(),
@@ -61,6 +51,23 @@ pub fn hostile_message(chunks: &[Vec<u8>], hostile: Hostile) -> Option<(Hostile,
         version: MessageVersion::V1,
     };
     Some((hostile, message.encode()))
+}
+
+/// Make the edit in `doc` (holding `day`), if the day has what it needs.
+fn edit(doc: &mut AutoCommit, day: &fila_protocol::Day, hostile: Hostile) -> bool {
+    match hostile {
+        Hostile::DeleteCall => delete_call(doc),
+        Hostile::Sequence => push_sequence(doc),
+        Hostile::RewriteClosed => {
+            let closed = day.tickets.values().find(|t| t.status.is_closed()).map(|t| t.id);
+            closed.is_some_and(|id| rewrite_outcome(doc, id))
+        }
+        Hostile::DuplicateNumber => {
+            let next = day.tickets.keys().next_back().map(|id| TicketId(id.0 + 1));
+            let copied = day.tickets.keys().next().copied();
+            matches!((copied, next), (Some(from), Some(to)) if duplicate(doc, from, to))
+        }
+    }
 }
 
 /// Flip `count` bytes of a frame at random places (never into the same value).
