@@ -20,7 +20,8 @@ pub enum Hostile {
     Sequence,
     /// A closed ticket's outcome rewritten.
     RewriteClosed,
-    /// A second ticket with a number already issued.
+    /// A second ticket with a number already issued, as the day's next ticket (racing the
+    /// office's own next one) or further on.
     DuplicateNumber,
 }
 
@@ -32,14 +33,21 @@ impl Hostile {
 /// A sync message carrying one change that applies `wanted` to the day stored as `chunks`,
 /// made as `actor` at `now` (s) so that runs replay. A day without what that edit needs (no
 /// call yet, no closed ticket) gets the next edit it allows; the sequence edit any day allows.
+/// `gap`: how far after the day's last ticket a duplicate goes (1: the office's next id).
 /// `None` for a document that holds nothing yet.
-pub fn hostile_message(chunks: &[Vec<u8>], wanted: Hostile, actor: &str, now: i64) -> Option<(Hostile, Vec<u8>)> {
+pub fn hostile_message(
+    chunks: &[Vec<u8>],
+    wanted: Hostile,
+    gap: u32,
+    actor: &str,
+    now: i64,
+) -> Option<(Hostile, Vec<u8>)> {
     let mut doc = load_chunks("attacked day", chunks).with_actor(ActorId::from(actor.as_bytes()));
     let day = read_day(&doc).ok()?;
     let before = doc.get_heads();
     let start = Hostile::ALL.iter().position(|h| *h == wanted).unwrap_or(0);
     let order = Hostile::ALL.iter().cycle().skip(start).take(Hostile::ALL.len());
-    let hostile = *order.into_iter().find(|hostile| edit(&mut doc, &day, **hostile))?;
+    let hostile = *order.into_iter().find(|hostile| edit(&mut doc, &day, **hostile, gap))?;
     doc.commit_with(CommitOptions::default().with_time(now));
     let change = doc.save_after(&before);
     let message = Message {
@@ -54,7 +62,7 @@ pub fn hostile_message(chunks: &[Vec<u8>], wanted: Hostile, actor: &str, now: i6
 }
 
 /// Make the edit in `doc` (holding `day`), if the day has what it needs.
-fn edit(doc: &mut AutoCommit, day: &fila_protocol::Day, hostile: Hostile) -> bool {
+fn edit(doc: &mut AutoCommit, day: &fila_protocol::Day, hostile: Hostile, gap: u32) -> bool {
     match hostile {
         Hostile::DeleteCall => delete_call(doc),
         Hostile::Sequence => push_sequence(doc),
@@ -63,7 +71,7 @@ fn edit(doc: &mut AutoCommit, day: &fila_protocol::Day, hostile: Hostile) -> boo
             closed.is_some_and(|id| rewrite_outcome(doc, id))
         }
         Hostile::DuplicateNumber => {
-            let next = day.tickets.keys().next_back().map(|id| TicketId(id.0 + 1));
+            let next = day.tickets.keys().next_back().map(|id| TicketId(id.0 + gap));
             let copied = day.tickets.keys().next().copied();
             matches!((copied, next), (Some(from), Some(to)) if duplicate(doc, from, to))
         }
