@@ -128,6 +128,8 @@ struct Stats {
     connections: u64,
     frames_lost: u64,
     replaced_boxes: u64,
+    /// Messages from central naming heads only the old box held (answered with a reset).
+    resets: u64,
     recoveries: u64,
     refused_while_recovering: u64,
     tickets_lost_with_a_box: u64,
@@ -171,6 +173,7 @@ impl Stats {
             connections,
             frames_lost,
             replaced_boxes,
+            resets,
             recoveries,
             refused_while_recovering,
             tickets_lost_with_a_box,
@@ -197,6 +200,7 @@ impl Stats {
         self.connections += connections;
         self.frames_lost += frames_lost;
         self.replaced_boxes += replaced_boxes;
+        self.resets += resets;
         self.recoveries += recoveries;
         self.refused_while_recovering += refused_while_recovering;
         self.tickets_lost_with_a_box += tickets_lost_with_a_box;
@@ -524,6 +528,9 @@ impl World {
         if let (true, Some(session)) = (durable.changed, self.links[o].session.as_mut()) {
             session.changed = true;
         }
+        if let Err(breach) = self.edges[o].office.day().check() {
+            panic!("office {o}'s day breaks the rules after a batch: {breach}");
+        }
         if self.recovering[o] && !self.edges[o].office.is_recovering() {
             self.recovering[o] = false;
             self.stats.recoveries += 1;
@@ -632,6 +639,9 @@ impl World {
             }
             let flipped = self.maybe_flip(&mut flight);
             self.trace(&flight.bytes);
+            if self.recovering[o] && !flight.tampered && self.names_unknown_heads(o, &flight.bytes) {
+                self.stats.resets += 1;
+            }
             let session = self.links[o].session.as_mut().expect("session");
             session.tainted |= flight.tampered;
             session.flipped = flipped;
@@ -644,6 +654,15 @@ impl World {
             SyncRequest::Poll
         };
         self.edges[o].submit(Request::Sync { session: id, request });
+    }
+
+    /// Whether central's message names heads the (replaced) box does not hold: central still
+    /// remembers what it shared with the old box, and the box answers with a reset, once.
+    fn names_unknown_heads(&self, o: usize, bytes: &[u8]) -> bool {
+        let Ok(Frame::Sync { doc, message }) = Frame::decode(bytes, &office_id(o)) else { return false };
+        let Ok(message) = automerge::sync::Message::decode(&message) else { return false };
+        let mut ours = load_chunks(&doc, &self.edges[o].disk.chunks(&doc).expect("chunks"));
+        message.have.iter().flat_map(|have| &have.last_sync).any(|hash| ours.get_change_by_hash(hash).is_none())
     }
 
     /// The link dials central (when the network lets it and its last session is over).
@@ -952,7 +971,7 @@ fn offices_and_central_converge_through_crashes_midnight_attacks_and_replaced_bo
     assert!(total.writes_lost > 0 && total.edge_crashes > 0, "{total:#?}");
     assert!(total.midnights >= SEEDS, "{total:#?}");
     assert!(total.alarms > 0 && total.timeouts > total.midnights, "{total:#?}");
-    assert!(total.replaced_boxes > 0 && total.recoveries > 0, "{total:#?}");
+    assert!(total.replaced_boxes > 0 && total.recoveries > 0 && total.resets > 0, "{total:#?}");
     assert!(total.refused_while_recovering > 0, "{total:#?}");
     assert!(total.flips_refused_by_central + total.flips_refused_by_edge > 0 && total.flips_taken > 0, "{total:#?}");
     for class in ["duplicate number", "sequence over its limit", "closed ticket rewritten", "call deleted"] {

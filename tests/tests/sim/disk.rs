@@ -66,6 +66,11 @@ impl SimDisk {
         self.state().pending.len()
     }
 
+    /// Document chunks not yet flushed (meta values aside).
+    pub fn unflushed_chunks(&self) -> usize {
+        self.state().pending.iter().filter(|w| !matches!(w, Write::Meta(..))).count()
+    }
+
     /// The power goes: the first `kept` unflushed writes reach the disk, the rest are lost.
     pub fn crash(&self, kept: usize) {
         let mut state = self.state();

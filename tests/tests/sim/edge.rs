@@ -249,6 +249,7 @@ impl Edge {
 
     /// `Worker::sync`: one step of the sync protocol with central.
     fn sync(&mut self, now: Timestamp, request: SyncRequest) -> Result<Vec<Frame>, String> {
+        assert_eq!(self.disk.unflushed_chunks(), 0, "only what is on disk leaves the box");
         let disk = self.disk.clone();
         let store: &dyn Store = disk.as_ref();
         match request {
