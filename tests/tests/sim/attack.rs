@@ -5,10 +5,11 @@
 
 use automerge::sync::{Message, MessageVersion};
 use automerge::transaction::{CommitOptions, Transactable};
-use automerge::{ActorId, AutoCommit, ObjId, ObjType, ReadDoc, ScalarValue, Value, ROOT};
+use automerge::{ActorId, AutoCommit, Change, ObjId, ObjType, ReadDoc, ScalarValue, Value, ROOT};
 use fila_protocol::doc::day::read_day;
 use fila_protocol::doc::keys;
 use fila_protocol::doc::load_chunks;
+use fila_protocol::wire::Frame;
 use fila_protocol::TicketId;
 
 /// The rule-breaking edits the attacker tries, as the issue names them.
@@ -87,6 +88,15 @@ pub fn flip(bytes: &mut [u8], mut pick: impl FnMut(u64) -> u64, count: usize) {
         let at = pick(bytes.len() as u64) as usize;
         bytes[at] ^= 1 + pick(255) as u8;
     }
+}
+
+/// Whether `frame` is a sync message that decodes but carries a change that does not: automerge
+/// drops such a change without a word (see `FLIPS_INTO_CHANGES`).
+pub fn damages_a_change(frame: &[u8], office: &str) -> bool {
+    let Ok(Frame::Sync { message, .. }) = Frame::decode(frame, office) else { return false };
+    let Ok(message) = Message::decode(&message) else { return false };
+    let damaged = message.changes.iter().any(|change| Change::from_bytes(change.to_vec()).is_err());
+    damaged
 }
 
 fn map(doc: &AutoCommit, parent: &ObjId, key: &str) -> Option<ObjId> {

@@ -14,7 +14,7 @@ use fila_store::Store;
 use super::attack::{self, Hostile};
 use super::edge::{Request, SyncRequest};
 use super::record::breach_class;
-use super::{office_id, World, FLIP_PERCENT, LOSS_PERCENT, TAMPER_PAST_DAYS_TOWARDS_EDGE};
+use super::{office_id, World, FLIPS_INTO_CHANGES, FLIP_PERCENT, LOSS_PERCENT, TAMPER_PAST_DAYS_TOWARDS_EDGE};
 
 /// A frame in flight, and whether the attacker made or touched it.
 pub struct Flight {
@@ -68,13 +68,18 @@ impl World {
     }
 
     /// Bytes flipped in flight, now and then. Returns whether they were.
-    pub fn maybe_flip(&mut self, flight: &mut Flight) -> bool {
+    pub fn maybe_flip(&mut self, o: usize, flight: &mut Flight) -> bool {
         if self.calm || !self.rng.chance(FLIP_PERCENT) {
             return false;
         }
         let count = 1 + self.rng.below(3) as usize;
         let rng = &mut self.rng;
-        attack::flip(&mut flight.bytes, |n| rng.below(n), count);
+        let mut bytes = flight.bytes.clone();
+        attack::flip(&mut bytes, |n| rng.below(n), count);
+        if !FLIPS_INTO_CHANGES && attack::damages_a_change(&bytes, &office_id(o)) {
+            return false;
+        }
+        flight.bytes = bytes;
         flight.tampered = true;
         self.stats.flips += 1;
         true
@@ -83,7 +88,7 @@ impl World {
     /// Central reads the next frame of office `o` and answers it.
     pub fn central_turn(&mut self, o: usize) {
         let Some(mut flight) = self.links[o].to_central.pop_front() else { return };
-        let flipped = self.maybe_flip(&mut flight);
+        let flipped = self.maybe_flip(o, &mut flight);
         self.trace(&flight.bytes);
         let session = self.links[o].session.as_mut().expect("frames in flight belong to a session");
         session.tainted |= flight.tampered;
@@ -125,7 +130,7 @@ impl World {
             {
                 return; // midnight passed under it: the day it names is a past one now
             }
-            let flipped = self.maybe_flip(&mut flight);
+            let flipped = self.maybe_flip(o, &mut flight);
             self.trace(&flight.bytes);
             if self.recovering[o] && !flight.tampered && self.names_unknown_heads(o, &flight.bytes) {
                 self.stats.resets += 1;
