@@ -23,6 +23,7 @@ pub const BATCH_MAX: usize = 512;
 const COMPACT_AFTER_CHUNKS: usize = 1000;
 /// The office loop's meta keys (private there; the same strings here).
 const CLOCK_KEY: &str = "clock/last";
+const CLOCK_PRECISION_MS: i64 = 1_000;
 const RECOVERY_KEY: &str = "recovery";
 const RECOVERY_PENDING: &[u8] = b"pending";
 const RECOVERY_DONE: &[u8] = b"done";
@@ -82,6 +83,8 @@ pub struct Edge {
     window: SyncWindow,
     noted: HashSet<String>,
     appended: usize,
+    /// The time last stored under `clock/last`.
+    clock_stored: Timestamp,
     inbox: VecDeque<Request>,
     batch: Option<Batch>,
     /// Commands refused because the box was recovering its records.
@@ -106,6 +109,7 @@ impl Edge {
             window: SyncWindow::default(),
             noted: HashSet::new(),
             appended: 0,
+            clock_stored: Timestamp(0),
             inbox: VecDeque::new(),
             batch: None,
             refused_while_recovering: 0,
@@ -227,7 +231,8 @@ impl Edge {
         std::iter::from_fn(|| self.office.poll_event()).collect()
     }
 
-    /// `Worker::persist` up to the flush: chunks appended, documents noted, the clock stored.
+    /// `Worker::persist` up to the flush: chunks appended, documents noted, the clock stored (at
+    /// most once a second).
     fn write(&mut self, now: Timestamp) -> bool {
         let store: &dyn Store = self.disk.as_ref();
         let current = self.office.doc_id();
@@ -241,8 +246,9 @@ impl Edge {
             self.appended = if doc_id == current { self.appended + 1 } else { 1 };
             wrote = true;
         }
-        if wrote {
+        if wrote && now.ms_since(self.clock_stored) >= CLOCK_PRECISION_MS {
             store.put_meta(CLOCK_KEY, &now.0.to_be_bytes()).expect("sim disk");
+            self.clock_stored = now;
         }
         wrote
     }
