@@ -227,9 +227,14 @@ async fn storm(dir: &Path, offices: usize) {
     // Each office its own day: central checks that a day document is the office's own.
     let days: Vec<AutoCommit> = std::thread::scope(|scope| {
         let halves: Vec<_> = (0..2)
-            .map(|half| scope.spawn(move || (0..offices).filter(|o| o % 2 == half).map(|o| (o, day_doc(o, 0, 500))).collect::<Vec<_>>()))
+            .map(|half| {
+                scope.spawn(move || {
+                    (0..offices).filter(|o| o % 2 == half).map(|o| (o, day_doc(o, 0, 500))).collect::<Vec<_>>()
+                })
+            })
             .collect();
-        let mut days: Vec<(usize, AutoCommit)> = halves.into_iter().flat_map(|h| h.join().expect("generator")).collect();
+        let mut days: Vec<(usize, AutoCommit)> =
+            halves.into_iter().flat_map(|h| h.join().expect("generator")).collect();
         days.sort_by_key(|(o, _)| *o);
         days.into_iter().map(|(_, day)| day).collect()
     });

@@ -14,8 +14,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use automerge::AutoCommit;
-use fila_protocol::doc::day::read_day;
-use fila_protocol::doc::keys::{config_doc_id, day_doc_id, DocId};
+use fila_protocol::doc::day::{accept_received, read_day};
+use fila_protocol::doc::keys::{config_doc_id, day_doc_id};
 use fila_protocol::doc::load_chunks;
 use fila_protocol::doc::DocError;
 use fila_protocol::sync::{PeerSync, SyncError};
@@ -398,7 +398,7 @@ impl Hub {
         let changed = received.map_err(|error| SyncFailure::Sync { doc: doc_id.to_string(), error })?;
         if changed {
             // Checked before anything is stored: the caller drops this in-memory copy on error.
-            entry.day = accept_day(doc_id, entry.day.as_ref(), &entry.doc)
+            entry.day = accept_received(doc_id, entry.day.as_ref(), &entry.doc)
                 .map_err(|reason| SyncFailure::Breach { doc: doc_id.to_string(), reason })?;
         }
         if changed {
@@ -640,20 +640,6 @@ impl OfficeSlot {
     fn is_current(&self, generation: u64) -> bool {
         self.status().current.as_ref().is_some_and(|(current, _)| *current == generation)
     }
-}
-
-/// The day a received change leaves, if central may accept it: a day document must read as a
-/// day of its own office and date, keep the day's rules (`Day::check`), and keep everything
-/// the day held before (`Day::check_successor`: no call or ticket deleted, no issued ticket's
-/// identity or closed ticket rewritten), whoever sent it. Other documents pass as they are.
-fn accept_day(doc_id: &str, before: Option<&Day>, doc: &AutoCommit) -> Result<Option<Day>, String> {
-    let Some(DocId::Day { office, day }) = DocId::parse(doc_id) else { return Ok(None) };
-    let after = read_day(doc).map_err(|error| format!("the day does not read: {error}"))?;
-    let empty = Day::new(&office, day);
-    let before = before.unwrap_or(&empty);
-    before.check_successor(&after).map_err(|breach| format!("history rewritten: {breach}"))?;
-    after.check().map_err(|breach| format!("the day breaks its rules: {breach}"))?;
-    Ok(Some(after))
 }
 
 /// The stored sync state, unless it claims central has changes it no longer holds (a damaged

@@ -50,13 +50,16 @@ struct Peer {
     /// The sync state as last stored: it is written again only when it changed, not on every
     /// batch the office commits.
     stored: Vec<u8>,
+    /// A past day as last accepted: what central sends back is checked against it.
+    day: Option<fila_protocol::Day>,
 }
 
 impl Peer {
     fn load(store: &dyn Store, doc_id: &str, doc: Option<AutoCommit>) -> Peer {
         let stored = store.get_meta(&state_key(doc_id)).ok().flatten().unwrap_or_default();
         let sync = PeerSync::restore(&stored).unwrap_or_default();
-        Peer { sync, doc, stored }
+        let day = doc.as_ref().and_then(|doc| fila_protocol::doc::day::read_day(doc).ok());
+        Peer { sync, doc, stored, day }
     }
 
     /// Keep the sync state across restarts; losing it costs only bytes on the next reconnect.
@@ -145,6 +148,18 @@ impl SyncWindow {
             Some(doc) => {
                 let before = doc.get_heads();
                 let changed = peer.sync.receive(doc, message).map_err(|e| e.to_string())?;
+                if changed {
+                    // A past day is checked like the current one before anything is stored: a
+                    // change that breaks it is refused, and the day reloaded from the store.
+                    match fila_protocol::doc::day::accept_received(doc_id, peer.day.as_ref(), doc) {
+                        Ok(day) => peer.day = day,
+                        Err(problem) => {
+                            tracing::error!(doc = doc_id, %problem, "sync message refused and undone");
+                            self.peers.remove(doc_id);
+                            return Err(problem);
+                        }
+                    }
+                }
                 if changed {
                     let bytes = doc.save_after(&before);
                     note_doc(store, doc_id).map_err(|e| e.to_string())?;

@@ -116,9 +116,14 @@ impl PeerSync {
         first_have.is_some_and(|have| have.last_sync.iter().any(|hash| doc.get_change_by_hash(hash).is_none()))
     }
 
-    /// Apply a message from the peer. Returns whether the document changed.
+    /// Apply a message from the peer. Returns whether the document changed. A message whose
+    /// changes do not all parse is refused whole: automerge would drop a damaged change without
+    /// a word while the sender counts it as sent, and the two would ask and answer forever.
     pub fn receive(&mut self, doc: &mut AutoCommit, bytes: &[u8]) -> Result<bool, SyncError> {
         let message = Message::decode(bytes).map_err(|e| SyncError::Malformed(e.to_string()))?;
+        if !changes_parse(&message) {
+            return Err(SyncError::Malformed("a change in the message is damaged".into()));
+        }
         let before = doc.get_heads();
         let state = &mut self.state;
         match catch_unwind(AssertUnwindSafe(|| doc.sync().receive_sync_message(state, message))) {
@@ -132,6 +137,58 @@ impl PeerSync {
     pub fn their_heads(&self) -> Option<&[automerge::ChangeHash]> {
         self.state.their_heads.as_deref()
     }
+}
+
+/// Whether every change a message carries is whole (its checksum holds). A message carries
+/// its changes as runs of automerge chunks (changes, or a whole document), one run per entry.
+fn changes_parse(message: &Message) -> bool {
+    catch_unwind(AssertUnwindSafe(|| {
+        message.changes.iter().all(|run| {
+            split_chunks(run).is_some_and(|chunks| {
+                chunks.into_iter().all(|(kind, chunk)| match kind {
+                    CHUNK_DOCUMENT => AutoCommit::load(chunk).is_ok(),
+                    CHUNK_CHANGE | CHUNK_COMPRESSED_CHANGE => automerge::Change::try_from(chunk).is_ok(),
+                    _ => false,
+                })
+            })
+        })
+    }))
+    .unwrap_or(false)
+}
+
+/// Every automerge chunk starts with these bytes, then a 4-byte checksum, a type byte and the
+/// body's length (unsigned LEB128).
+const CHUNK_MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
+const CHUNK_DOCUMENT: u8 = 0;
+const CHUNK_CHANGE: u8 = 1;
+const CHUNK_COMPRESSED_CHANGE: u8 = 2;
+
+/// A run of chunks, split by their headers into (type, whole chunk); `None` if it is not one.
+fn split_chunks(mut bytes: &[u8]) -> Option<Vec<(u8, &[u8])>> {
+    let mut chunks = Vec::new();
+    while !bytes.is_empty() {
+        if bytes.get(..4)? != CHUNK_MAGIC {
+            return None;
+        }
+        let kind = *bytes.get(8)?;
+        let (mut length, mut shift, mut at) = (0u64, 0u32, 9usize);
+        loop {
+            let byte = *bytes.get(at)?;
+            length |= u64::from(byte & 0x7f).checked_shl(shift)?;
+            at += 1;
+            if byte & 0x80 == 0 {
+                break;
+            }
+            shift += 7;
+            if shift > 63 {
+                return None;
+            }
+        }
+        let end = at.checked_add(usize::try_from(length).ok()?)?;
+        chunks.push((kind, bytes.get(..end)?));
+        bytes = &bytes[end..];
+    }
+    Some(chunks)
 }
 
 #[cfg(test)]
@@ -248,6 +305,27 @@ mod tests {
             }
         }
         assert!(with_snapshot * 3 < plain * 2, "snapshot path {with_snapshot} bytes vs {plain} change by change");
+    }
+
+    #[test]
+    fn a_message_with_a_damaged_change_is_refused_whole() {
+        let (_, mut edge) = edge_doc(3);
+        let (mut central, mut ours, mut theirs) = (AutoCommit::new(), PeerSync::new(), PeerSync::new());
+        let hello = ours.generate(&mut edge).expect("hello");
+        theirs.receive(&mut central, &hello).expect("applies");
+        let answer = theirs.generate(&mut central).expect("answer");
+        ours.receive(&mut edge, &answer).expect("applies");
+        let message = ours.generate(&mut edge).expect("the changes");
+        let mut decoded = Message::decode(&message).expect("decodes");
+        assert!(!decoded.changes.is_empty(), "the message carries changes");
+        let mut chunks: Vec<Vec<u8>> = decoded.changes.iter().map(<[u8]>::to_vec).collect();
+        let middle = chunks[0].len() / 2;
+        chunks[0][middle] ^= 0x55;
+        decoded.changes = chunks.into();
+        let heads = central.get_heads();
+        let refused = theirs.receive(&mut central, &decoded.encode());
+        assert!(matches!(refused, Err(SyncError::Malformed(_))), "{refused:?}");
+        assert_eq!(central.get_heads(), heads);
     }
 
     #[test]

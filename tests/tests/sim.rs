@@ -57,17 +57,14 @@ const EVENING: i64 = 1_795_953_600_000 + (14 * 60 + 20) * 60_000;
 const LOSS_PERCENT: u64 = 4;
 /// A frame delivered has bytes flipped this often (percent).
 const FLIP_PERCENT: u64 = 3;
-/// automerge drops a change that does not parse inside a sync message that does, without an
-/// error; the sender has marked it sent and never sends it again on that connection, the
-/// receiver keeps asking for it, and the two answer each other forever without progress (seed
-/// 42 with this on). Off until `PeerSync::receive` refuses such a message.
-const FLIPS_INTO_CHANGES: bool = false;
-/// The edge checks only its current day when central sends changes: a past day in its sync
-/// window is merged unchecked (`SyncWindow::receive`), stored, and sealed on the heads the
-/// message claims. Injecting into past days towards the edge finds that (seed 4 with this on);
-/// off until it is fixed. (With it off, an injection for today that reaches the edge after
-/// midnight is dropped as well.)
-const TAMPER_PAST_DAYS_TOWARDS_EDGE: bool = false;
+/// Flips may land inside a change carried by an otherwise valid sync message. automerge would
+/// drop such a change without an error and the two sides would ask and answer forever (found
+/// by seed 42); `PeerSync::receive` now refuses the message whole.
+const FLIPS_INTO_CHANGES: bool = true;
+/// Rule-breaking changes are also injected into past days on their way to the edge. The edge
+/// once merged a past day unchecked and sealed it on the heads the message claimed (found by
+/// seed 4); `SyncWindow::receive` now checks past days as the office checks today.
+const TAMPER_PAST_DAYS_TOWARDS_EDGE: bool = true;
 
 /// splitmix64: small, seedable, good enough to pick actions.
 struct Rng(u64);

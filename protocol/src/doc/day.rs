@@ -165,6 +165,22 @@ impl DayDoc {
     }
 }
 
+/// The day a peer's change leaves in `doc`, if it may be accepted: a day document must read as a
+/// day of its own office and date, keep the day's rules (`Day::check`), and keep everything the
+/// day held before (`Day::check_successor`: no call or ticket deleted, no issued ticket's
+/// identity or closed ticket rewritten), whoever sent it. Other documents pass as they are
+/// (`Ok(None)`). Central runs it on every change an edge sends; the edge on past days central
+/// sends back (the current day goes through `Office::sync_receive`, which runs the same rules).
+pub fn accept_received(doc_id: &str, before: Option<&Day>, doc: &AutoCommit) -> Result<Option<Day>, String> {
+    let Some(super::keys::DocId::Day { office, day }) = super::keys::DocId::parse(doc_id) else { return Ok(None) };
+    let after = read_day(doc).map_err(|error| format!("the day does not read: {error}"))?;
+    let empty = Day::new(&office, day);
+    let before = before.unwrap_or(&empty);
+    before.check_successor(&after).map_err(|breach| format!("history rewritten: {breach}"))?;
+    after.check().map_err(|breach| format!("the day breaks its rules: {breach}"))?;
+    Ok(Some(after))
+}
+
 /// Read a day from any automerge document holding the day schema.
 pub fn read_day(doc: &AutoCommit) -> Result<Day, DocError> {
     read_with_objects(doc).map(|(day, _)| day)
