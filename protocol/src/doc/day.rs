@@ -25,12 +25,7 @@ use crate::ticket::{Class, Ticket, TicketNumber, TicketStatus, Who};
 
 pub struct DayDoc {
     doc: AutoCommit,
-    tickets: ObjId,
-    counters: ObjId,
-    calls: ObjId,
-    sequences: ObjId,
-    ticket_objs: HashMap<TicketId, ObjId>,
-    counter_objs: HashMap<CounterId, ObjId>,
+    at: Objects,
 }
 
 impl DayDoc {
@@ -50,15 +45,9 @@ impl DayDoc {
         let sequences = doc.put_object(ROOT, keys::SEQUENCES, ObjType::Map)?;
         doc.commit_with(automerge::transaction::CommitOptions::default().with_time(0));
         doc.set_actor(ActorId::from(actor));
-        Ok(DayDoc {
-            doc,
-            tickets,
-            counters,
-            calls,
-            sequences,
-            ticket_objs: HashMap::new(),
-            counter_objs: HashMap::new(),
-        })
+        let at =
+            Objects { tickets, counters, calls, sequences, ticket_objs: HashMap::new(), counter_objs: HashMap::new() };
+        Ok(DayDoc { doc, at })
     }
 
     /// A day document from its stored chunks (a snapshot and/or incremental saves, in order).
@@ -68,29 +57,20 @@ impl DayDoc {
             return Err(DocError::Empty);
         }
         doc.set_actor(ActorId::from(actor));
-        let (day, objects) = read_with_objects(&doc)?;
-        let day_doc = DayDoc {
-            tickets: objects.tickets,
-            counters: objects.counters,
-            calls: objects.calls,
-            sequences: objects.sequences,
-            doc,
-            ticket_objs: objects.ticket_objs,
-            counter_objs: objects.counter_objs,
-        };
-        Ok((day_doc, day))
+        let (day, at) = read_with_objects(&doc)?;
+        Ok((DayDoc { doc, at }, day))
     }
 
     pub fn put_ticket(&mut self, old: Option<&Ticket>, new: &Ticket) -> Result<(), DocError> {
-        match self.ticket_objs.get(&new.id) {
+        match self.at.ticket_objs.get(&new.id) {
             Some(obj) => {
                 let obj = obj.clone();
                 let old = old.map(ticket_fields);
                 scalar::write(&mut self.doc, &obj, old.as_ref(), &ticket_fields(new))
             }
             None => {
-                let obj = scalar::create(&mut self.doc, &self.tickets, &new.id.key(), &ticket_fields(new), None)?;
-                self.ticket_objs.insert(new.id, obj);
+                let obj = scalar::create(&mut self.doc, &self.at.tickets, &new.id.key(), &ticket_fields(new), None)?;
+                self.at.ticket_objs.insert(new.id, obj);
                 Ok(())
             }
         }
@@ -102,15 +82,15 @@ impl DayDoc {
         old: Option<&CounterState>,
         new: &CounterState,
     ) -> Result<(), DocError> {
-        match self.counter_objs.get(id) {
+        match self.at.counter_objs.get(id) {
             Some(obj) => {
                 let obj = obj.clone();
                 let old = old.map(counter_fields);
                 scalar::write(&mut self.doc, &obj, old.as_ref(), &counter_fields(new))
             }
             None => {
-                let obj = scalar::create(&mut self.doc, &self.counters, id.as_str(), &counter_fields(new), None)?;
-                self.counter_objs.insert(id.clone(), obj);
+                let obj = scalar::create(&mut self.doc, &self.at.counters, id.as_str(), &counter_fields(new), None)?;
+                self.at.counter_objs.insert(id.clone(), obj);
                 Ok(())
             }
         }
@@ -129,12 +109,18 @@ impl DayDoc {
             (ck::NOTE, opt_s(call.note.as_deref())),
         ];
         let skipped: Vec<ScalarValue> = call.skipped.iter().map(|id| i(id.0)).collect();
-        scalar::create(&mut self.doc, &self.calls, &TicketId(call.seq).key(), &fields, Some((ck::SKIPPED, skipped)))?;
+        scalar::create(
+            &mut self.doc,
+            &self.at.calls,
+            &TicketId(call.seq).key(),
+            &fields,
+            Some((ck::SKIPPED, skipped)),
+        )?;
         Ok(())
     }
 
     pub fn put_sequence(&mut self, prefix: char, seq: u16) -> Result<(), DocError> {
-        self.doc.put(&self.sequences, prefix.to_string(), i(seq))?;
+        self.doc.put(&self.at.sequences, prefix.to_string(), i(seq))?;
         Ok(())
     }
 
@@ -186,7 +172,7 @@ pub fn read_day(doc: &AutoCommit) -> Result<Day, DocError> {
     read_with_objects(doc).map(|(day, _)| day)
 }
 
-/// Where a day's records live in its document, as read.
+/// Where a day's records live in its document (read once, then kept for writing).
 struct Objects {
     tickets: ObjId,
     counters: ObjId,
