@@ -89,6 +89,7 @@ impl App {
         let scheme = if settings.tls.is_some() { "https" } else { "http" };
         let base_url = settings.public_url.clone().unwrap_or_else(|| format!("{scheme}://{}", settings.listen));
         let kiosks = settings.kiosks.iter().map(|k| k.id.clone()).collect();
+        let security = security::Security::new(settings.security.clone());
         let devices = Arc::new(devices::Devices::start(
             &settings.devices,
             kiosks,
@@ -96,6 +97,7 @@ impl App {
             &settings.data_dir,
             base_url,
             clock.clone(),
+            security.clone(),
         ));
         let state = web::Data::new(AppState {
             office: office.clone(),
@@ -104,7 +106,7 @@ impl App {
             public_url: settings.public_url.clone(),
             central: settings.central.is_some().then_some(link_status),
             devices: devices.clone(),
-            security: security::Security::new(settings.security.clone()),
+            security,
         });
         let certificate = match &settings.tls {
             Some(files) => Some(fila_tls::server::ReloadingCert::load(files.clone())?),

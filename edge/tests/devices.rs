@@ -498,3 +498,26 @@ async fn mqtt_displays_show_calls_and_hardware_buttons_issue_tickets() {
     edge.stop().await;
     clear_retained(&mqtt.prefix).await;
 }
+
+#[tokio::test]
+async fn a_kiosks_button_and_its_touch_screen_share_one_ticket_rate() {
+    let Some(mqtt) = broker().await else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut settings = settings(dir.path());
+    settings.devices.mqtt = Some(mqtt.clone());
+    settings.security.kiosk_issues = fila_edge::throttle::Rate { per_minute: 1, burst: 1 };
+    let office = settings.office.id.clone();
+    let edge = spawn_settings(settings, fila_edge::office_loop::system_clock()).await;
+    // Let the edge's subscription to the buttons be live before pressing.
+    let supervisor = edge.login("sara").await;
+    device_shows(&edge, &supervisor, "broker", "online", json!(true)).await;
+
+    assert_eq!(edge.issue("general").await["number"], "A-001", "the touch screen takes the kiosk's one ticket");
+    let reply = fila_devices::mqtt::press_button(&mqtt, &office, "entrada", "general")
+        .await
+        .expect("button pressed")
+        .expect("the edge answered");
+    assert!(reply.ticket.is_none(), "a script on the button box cannot print past the rate: {reply:?}");
+    assert!(reply.error.as_deref().is_some_and(|e| e.contains("faster than people")), "{reply:?}");
+    edge.stop().await;
+}

@@ -26,6 +26,9 @@ pub struct Buttons {
     pub base_url: String,
     pub lang: fila_devices::Lang,
     pub last_press: Arc<Mutex<HashMap<String, Instant>>>,
+    /// The kiosks' ticket rate: a button box and the touch screen of one kiosk share it.
+    pub security: Arc<crate::security::Security>,
+    pub clock: crate::office_loop::Clock,
 }
 
 /// The shortest time between two tickets from one button box.
@@ -44,7 +47,13 @@ impl Buttons {
                     tracing::warn!(kiosk, "button pressed again too soon; ignored");
                     KioskTicket { ticket: None, error: Some("pressed again too soon; wait a second".into()) }
                 }
-                Some(kiosk) => buttons.issue(kiosk, button).await,
+                Some(kiosk) => match buttons.security.kiosk_issue(kiosk, (buttons.clock)().as_ms()) {
+                    Ok(()) => buttons.issue(kiosk, button).await,
+                    Err(_) => KioskTicket {
+                        ticket: None,
+                        error: Some("this kiosk is issuing tickets faster than people take them; wait a moment".into()),
+                    },
+                },
             };
             if let Some(mqtt) = &buttons.mqtt {
                 match reply.to_payload() {

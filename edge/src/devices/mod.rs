@@ -52,6 +52,7 @@ impl Devices {
         data_dir: &Path,
         base_url: String,
         clock: Clock,
+        security: Arc<crate::security::Security>,
     ) -> Devices {
         let health = HealthBoard::default();
         let (mqtt, inbound) = match &settings.mqtt {
@@ -85,6 +86,8 @@ impl Devices {
             base_url,
             lang: settings.lang,
             last_press: Default::default(),
+            security,
+            clock: clock.clone(),
         };
         let dispatch = inbound::InboundDispatch::new(settings, &health, buttons, clock.clone());
         let inbound =
