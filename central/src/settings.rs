@@ -141,7 +141,10 @@ impl Settings {
             problems.push(problem("server.cache_mb", "must be between 1 and 4096".into()));
         }
 
-        let tls = check_tls(server.tls_cert, server.tls_key, &mut problems);
+        let tls = CertFiles::from_settings(server.tls_cert, server.tls_key).unwrap_or_else(|wrong| {
+            problems.push(ConfigProblem { at: wrong.at.into(), problem: wrong.problem });
+            None
+        });
 
         if offices.len() > OFFICES_MAX {
             problems.push(problem("offices", format!("at most {OFFICES_MAX} offices")));
@@ -195,32 +198,6 @@ fn take<T: serde::de::DeserializeOwned>(
 ) -> Option<T> {
     let value = table.remove(key)?;
     value.try_into().map_err(|e: toml::de::Error| problems.push(problem(key, e.message().to_string()))).ok()
-}
-
-/// Both files or neither; the pair is read now so `check-config` catches a wrong path, a key
-/// that is not the certificate's, or a file that is not PEM, before the daemon is restarted.
-fn check_tls(cert: Option<PathBuf>, key: Option<PathBuf>, problems: &mut Vec<ConfigProblem>) -> Option<CertFiles> {
-    match (cert, key) {
-        (None, None) => None,
-        (Some(_), None) => {
-            problems.push(problem("server.tls_key", "is needed with tls_cert (the certificate's private key)".into()));
-            None
-        }
-        (None, Some(_)) => {
-            problems.push(problem("server.tls_cert", "is needed with tls_key (the certificate chain, PEM)".into()));
-            None
-        }
-        (Some(cert), Some(key)) => {
-            let files = CertFiles { cert, key };
-            match files.load() {
-                Ok(_) => Some(files),
-                Err(error) => {
-                    problems.push(problem("server.tls_cert", error.to_string()));
-                    None
-                }
-            }
-        }
-    }
 }
 
 fn check_name(name: &str, at: &str, problems: &mut Vec<ConfigProblem>) {

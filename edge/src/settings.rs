@@ -144,7 +144,10 @@ impl Settings {
         if let Some(central) = &central {
             check_central(central, &mut problems);
         }
-        let tls = check_tls(server.tls_cert.clone(), server.tls_key.clone(), &mut problems);
+        let tls = CertFiles::from_settings(server.tls_cert.clone(), server.tls_key.clone()).unwrap_or_else(|wrong| {
+            problems.push(ConfigProblem { at: wrong.at.into(), problem: wrong.problem });
+            None
+        });
 
         let listen = server.listen.parse::<SocketAddr>().map_err(|_| {
             problem("server.listen", format!("{:?} is not an address like 127.0.0.1:8080", server.listen))
@@ -290,34 +293,6 @@ fn check_central(central: &RawCentral, problems: &mut Vec<ConfigProblem>) {
         }
         if let Err(error) = fila_tls::client::read_ca_file(path) {
             problems.push(problem("central.ca_file", error.to_string()));
-        }
-    }
-}
-
-/// Both files or neither; the pair is read now so `check-config` catches a wrong path, a key that
-/// is not the certificate's, or a file that is not PEM. (Central checks its own the same way:
-/// the two daemons share the loading in fila-tls, not their settings.)
-fn check_tls(cert: Option<PathBuf>, key: Option<PathBuf>, problems: &mut Vec<ConfigProblem>) -> Option<CertFiles> {
-    let problem = |at: &str, text: &str| ConfigProblem { at: at.into(), problem: text.into() };
-    match (cert, key) {
-        (None, None) => None,
-        (Some(_), None) => {
-            problems.push(problem("server.tls_key", "is needed with tls_cert (the certificate's private key)"));
-            None
-        }
-        (None, Some(_)) => {
-            problems.push(problem("server.tls_cert", "is needed with tls_key (the certificate chain, PEM)"));
-            None
-        }
-        (Some(cert), Some(key)) => {
-            let files = CertFiles { cert, key };
-            match files.load() {
-                Ok(_) => Some(files),
-                Err(error) => {
-                    problems.push(problem("server.tls_cert", &error.to_string()));
-                    None
-                }
-            }
         }
     }
 }

@@ -23,7 +23,36 @@ pub struct CertFiles {
     pub key: PathBuf,
 }
 
+/// What is wrong with a `[server] tls_cert` / `tls_key` pair, and which key to name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingProblem {
+    /// `server.tls_cert` or `server.tls_key`.
+    pub at: &'static str,
+    pub problem: String,
+}
+
 impl CertFiles {
+    /// The `[server] tls_cert` and `tls_key` settings, both or neither. The pair is read now, so
+    /// `check-config` catches a wrong path, a key that is not the certificate's, or a file that
+    /// is not PEM, before the daemon is restarted. Both daemons check their settings with it.
+    pub fn from_settings(cert: Option<PathBuf>, key: Option<PathBuf>) -> Result<Option<CertFiles>, SettingProblem> {
+        let problem = |at, problem: &str| SettingProblem { at, problem: problem.to_string() };
+        match (cert, key) {
+            (None, None) => Ok(None),
+            (Some(_), None) => {
+                Err(problem("server.tls_key", "is needed with tls_cert (the certificate's private key)"))
+            }
+            (None, Some(_)) => Err(problem("server.tls_cert", "is needed with tls_key (the certificate chain, PEM)")),
+            (Some(cert), Some(key)) => {
+                let files = CertFiles { cert, key };
+                match files.load() {
+                    Ok(_) => Ok(Some(files)),
+                    Err(error) => Err(problem("server.tls_cert", &error.to_string())),
+                }
+            }
+        }
+    }
+
     /// Reads and checks the pair: both files parse and the key is the certificate's.
     pub fn load(&self) -> Result<Arc<CertifiedKey>, TlsError> {
         use rustls::pki_types::pem::{self, PemObject};
