@@ -58,7 +58,11 @@ impl Peer {
     fn load(store: &dyn Store, doc_id: &str, doc: Option<AutoCommit>) -> Peer {
         let stored = store.get_meta(&state_key(doc_id)).ok().flatten().unwrap_or_default();
         let sync = PeerSync::restore(&stored).unwrap_or_default();
-        let day = doc.as_ref().and_then(|doc| fila_protocol::doc::day::read_day(doc).ok());
+        // Only a past day has a last accepted version to check what central sends against.
+        let day = doc
+            .as_ref()
+            .filter(|_| doc_id.contains("/day/"))
+            .and_then(|doc| fila_protocol::doc::day::read_day(doc).ok());
         Peer { sync, doc, stored, day }
     }
 

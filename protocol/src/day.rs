@@ -204,6 +204,13 @@ impl Day {
         Ok(())
     }
 
+    /// Whether `next` may follow this version of the day: it keeps the day's own rules and
+    /// everything this version recorded. Every received or loaded day goes through this.
+    pub fn check_next(&self, next: &Day) -> Result<(), Breach> {
+        self.check_successor(next)?;
+        next.check()
+    }
+
     /// What may change from this version of the day to `next`: only what the life cycle moves.
     /// History is append-only: no ticket or call disappears, a ticket's identity never changes,
     /// a closed ticket never changes again, sequences never go back.

@@ -162,8 +162,7 @@ pub fn accept_received(doc_id: &str, before: Option<&Day>, doc: &AutoCommit) -> 
     let after = read_day(doc).map_err(|error| format!("the day does not read: {error}"))?;
     let empty = Day::new(&office, day);
     let before = before.unwrap_or(&empty);
-    before.check_successor(&after).map_err(|breach| format!("history rewritten: {breach}"))?;
-    after.check().map_err(|breach| format!("the day breaks its rules: {breach}"))?;
+    before.check_next(&after).map_err(|breach| breach.to_string())?;
     Ok(Some(after))
 }
 

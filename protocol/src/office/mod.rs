@@ -105,7 +105,7 @@ impl Office {
             let expected = Day::new(&config.id, today);
             let whole = DayDoc::load(chunks, &actor)
                 .map_err(|e| e.to_string())
-                .and_then(|(doc, day)| checked(&expected, &day).map(|()| (doc, day)).map_err(|b| b.to_string()));
+                .and_then(|(doc, day)| expected.check_next(&day).map(|()| (doc, day)).map_err(|b| b.to_string()));
             match whole {
                 Ok((doc, day)) => (doc, day, chunks.concat()),
                 Err(problem) => {
@@ -310,7 +310,7 @@ impl Office {
         };
         if changed {
             let problem = match self.doc.read() {
-                Ok(day) => match checked(&self.day, &day) {
+                Ok(day) => match self.day.check_next(&day) {
                     Ok(()) => {
                         self.day = day;
                         self.reindex();
@@ -944,18 +944,12 @@ impl Office {
     }
 }
 
-/// `next` may follow `before`: a day on its own rules, and history kept.
-fn checked(before: &Day, next: &Day) -> Result<(), crate::day::Breach> {
-    before.check_successor(next)?;
-    next.check()
-}
-
 /// The longest prefix of a day's chunks that loads and keeps the rules (a damaged or breaking
 /// tail is left out; sync brings back what central holds).
 fn good_prefix(expected: &Day, chunks: &[Vec<u8>], actor: &[u8]) -> Result<(DayDoc, Day, Vec<u8>), DocError> {
     for end in (1..chunks.len()).rev() {
         if let Ok((doc, day)) = DayDoc::load(&chunks[..end], actor) {
-            if checked(expected, &day).is_ok() {
+            if expected.check_next(&day).is_ok() {
                 return Ok((doc, day, chunks[..end].concat()));
             }
         }
