@@ -305,16 +305,16 @@ fn restore(config: &OfficeConfig, store: &dyn Store, clock: &Clock) -> anyhow::R
         .get_meta(CLOCK_KEY)?
         .and_then(|bytes| <[u8; 8]>::try_from(bytes.as_slice()).ok())
         .map(|bytes| Timestamp(i64::from_be_bytes(bytes)));
-    let now = match floor {
-        Some(floor) if clock() < floor => {
+    let now = match (clock(), floor) {
+        (now, Some(floor)) if now < floor => {
             tracing::error!(
-                now = clock().0,
+                now = now.0,
                 last_stored = floor.0,
                 "the clock is behind the last stored change; nothing is issued until it is right (check NTP)"
             );
             floor
         }
-        _ => clock(),
+        (now, _) => now,
     };
     let day = fila_protocol::BusinessDay::containing(now, &config.time_zone);
     let doc_id = fila_protocol::doc::keys::day_doc_id(&config.id, day);
