@@ -9,3 +9,9 @@
 //! keys and texts it is given.
 
 pub mod channel;
+pub mod contact;
+pub mod kind;
+pub mod outbox;
+#[path = "sms_pending.rs"]
+mod sms;
+pub mod template;
