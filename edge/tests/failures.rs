@@ -55,6 +55,10 @@ impl Store for FillingDisk {
         self.check()?;
         self.sled.put_meta(key, value)
     }
+    fn delete_meta(&self, key: &str) -> Result<(), StoreError> {
+        self.check()?;
+        self.sled.delete_meta(key)
+    }
     fn scan_meta(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
         self.sled.scan_meta(prefix)
     }

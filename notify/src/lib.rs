@@ -10,8 +10,10 @@
 
 pub mod channel;
 pub mod contact;
+pub mod contact_book;
 pub mod kind;
 pub mod outbox;
+pub mod outbox_store;
 #[path = "sms_pending.rs"]
 mod sms;
 pub mod template;

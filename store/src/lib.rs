@@ -36,5 +36,7 @@ pub trait Store: Send + Sync + 'static {
     /// Small named values (kiosk tokens added at run time, and the like).
     fn get_meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
     fn put_meta(&self, key: &str, value: &[u8]) -> Result<(), StoreError>;
+    /// Forget a value (a contact past its retention period). Durable after [`Store::flush`].
+    fn delete_meta(&self, key: &str) -> Result<(), StoreError>;
     fn scan_meta(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
 }

@@ -174,6 +174,11 @@ impl Store for SledStore {
         Ok(())
     }
 
+    fn delete_meta(&self, key: &str) -> Result<(), StoreError> {
+        self.meta.remove(key)?;
+        Ok(())
+    }
+
     fn scan_meta(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
         self.meta
             .scan_prefix(prefix)
@@ -204,6 +209,19 @@ mod tests {
                     .ok()
             })
             .expect("reopen")
+    }
+
+    #[test]
+    fn a_forgotten_value_stays_forgotten_after_a_reopen() {
+        let (dir, store) = store();
+        store.put_meta("contact/a", b"+34600111222").expect("put");
+        store.put_meta("contact/b", b"kept").expect("put");
+        store.flush().expect("flush");
+        store.delete_meta("contact/a").expect("delete");
+        store.flush().expect("flush");
+        drop(store);
+        let store = reopen(dir.path());
+        assert_eq!(store.scan_meta("contact/").expect("scan"), vec![("contact/b".to_string(), b"kept".to_vec())]);
     }
 
     #[test]

@@ -19,6 +19,7 @@ enum Write {
     Append(String, Vec<u8>),
     Replace(String, Vec<u8>),
     Meta(String, Vec<u8>),
+    Forget(String),
 }
 
 impl Contents {
@@ -30,6 +31,9 @@ impl Contents {
             }
             Write::Meta(key, value) => {
                 self.meta.insert(key.clone(), value.clone());
+            }
+            Write::Forget(key) => {
+                self.meta.remove(key);
             }
         }
     }
@@ -68,7 +72,7 @@ impl SimDisk {
 
     /// Document chunks not yet flushed (meta values aside).
     pub fn unflushed_chunks(&self) -> usize {
-        self.state().pending.iter().filter(|w| !matches!(w, Write::Meta(..))).count()
+        self.state().pending.iter().filter(|w| !matches!(w, Write::Meta(..) | Write::Forget(_))).count()
     }
 
     /// The power goes: the first `kept` unflushed writes reach the disk, the rest are lost.
@@ -116,6 +120,11 @@ impl Store for SimDisk {
 
     fn put_meta(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
         self.write(Write::Meta(key.to_string(), value.to_vec()));
+        Ok(())
+    }
+
+    fn delete_meta(&self, key: &str) -> Result<(), StoreError> {
+        self.write(Write::Forget(key.to_string()));
         Ok(())
     }
 
