@@ -8,6 +8,7 @@ pub mod auth;
 pub mod demo;
 pub mod devices;
 pub mod http;
+pub mod notices;
 pub mod office_loop;
 pub mod security;
 pub mod settings;

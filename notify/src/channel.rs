@@ -1,6 +1,12 @@
 //! What every channel answers: sent, or why not, and whether trying again can help.
 
+use std::future::Future;
+use std::pin::Pin;
+
 use thiserror::Error;
+
+use crate::contact::{Contact, Medium};
+use crate::template::Rendered;
 
 /// Why a channel did not deliver a message. The outbox retries a transient failure with
 /// backoff and gives up at once on a permanent one.
@@ -28,4 +34,18 @@ impl SendError {
             SendError::Permanent(reason) | SendError::Transient(reason) => reason,
         }
     }
+}
+
+/// A channel's answer, once the message is with the server, modem or gateway.
+pub type Sending<'a> = Pin<Box<dyn Future<Output = Result<(), SendError>> + Send + 'a>>;
+
+/// A way to send a message to a contact of one medium: SMTP, a GSM modem, an HTTP gateway.
+/// Daemons hold channels as `Arc<dyn Channel>` and pick one by the contact's medium.
+pub trait Channel: Send + Sync {
+    fn medium(&self) -> Medium;
+    /// Whether a citizen can answer STOP to it (a modem reads replies; a gateway may not).
+    fn reads_replies(&self) -> bool {
+        false
+    }
+    fn send<'a>(&'a self, to: &'a Contact, message: &'a Rendered) -> Sending<'a>;
 }

@@ -5,9 +5,11 @@
 use std::sync::Arc;
 
 use fila_store::{Store, StoreError};
+use hmac::{Hmac, Mac};
 use jiff::Timestamp;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
+use sha2::Sha256;
 
 use crate::contact::{Contact, Fingerprint};
 
@@ -49,6 +51,17 @@ impl ContactBook {
         contact.fingerprint(&self.key)
     }
 
+    /// A keyed hash of `text` with the box's key, in hex: for links that must prove they were
+    /// made here (an opt-out link names its ticket and carries this of it).
+    pub fn keyed_hash(&self, text: &str) -> String {
+        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&self.key) else {
+            unreachable!("HMAC accepts a key of any length")
+        };
+        mac.update(b"link:");
+        mac.update(text.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+
     /// Keeps `contact` for `cause`, replacing one given before. Durable after the store's flush.
     pub fn put(&self, cause: &str, contact: Contact, lang: &str, now: Timestamp) -> Result<(), StoreError> {
         let stored = StoredContact { contact, lang: lang.into(), stored_at: now };
@@ -83,6 +96,16 @@ impl ContactBook {
     pub fn causes(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
         let found = self.store.scan_meta(&format!("{CONTACT}{prefix}"))?;
         Ok(found.into_iter().map(|(key, _)| key[CONTACT.len()..].to_string()).collect())
+    }
+
+    /// The causes under `prefix` whose contact is `contact` (to stop them all on an opt-out).
+    pub fn causes_of(&self, contact: &Contact, prefix: &str) -> Result<Vec<String>, StoreError> {
+        let found = self.store.scan_meta(&format!("{CONTACT}{prefix}"))?;
+        Ok(found
+            .into_iter()
+            .filter(|(_, bytes)| serde_json::from_slice::<StoredContact>(bytes).is_ok_and(|s| &s.contact == contact))
+            .map(|(key, _)| key[CONTACT.len()..].to_string())
+            .collect())
     }
 
     /// No more messages to this contact, for any cause: the citizen said STOP or followed the

@@ -1,0 +1,244 @@
+//! Notices to citizens from the office: "your turn is near", "you are called at counter 4",
+//! and the survey invitation after finish, by SMS (a GSM modem on the box, or an HTTP gateway)
+//! or e-mail (SMTP on the LAN), so they keep going with the WAN down.
+//!
+//! The pure parts are in `fila_notify`: the outbox's states, contacts, templates. Here they meet
+//! the office: a contact given at the kiosk or on the tracking page is stored beside the day
+//! document (never in it), the runner derives notices from the office's state after every event
+//! (`derive.rs`), stores them before sending, and sends them through the channels.
+
+mod derive;
+mod runner;
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+
+use fila_notify::channel::Channel;
+use fila_notify::contact::{Contact, Medium};
+use fila_notify::contact_book::ContactBook;
+use fila_notify::outbox::{Counts, Notice, Outbox, Policy};
+use fila_notify::outbox_store;
+use fila_notify::template::Templates;
+use fila_protocol::{BusinessDay, TicketId, Timestamp};
+use fila_store::{Store, StoreError};
+use tokio::sync::Notify;
+
+pub use derive::Thresholds;
+
+use crate::office_loop::{Clock, OfficeHandle};
+
+/// What the runner needs to know, from `[notices]`.
+#[derive(Clone)]
+pub struct NoticeRules {
+    pub thresholds: Thresholds,
+    pub policy: Policy,
+    pub retention: jiff::SignedDuration,
+    pub templates: Templates,
+}
+
+/// The channels the box has, by medium.
+#[derive(Clone, Default)]
+pub struct Channels {
+    pub sms: Option<Arc<dyn Channel>>,
+    pub email: Option<Arc<dyn Channel>>,
+}
+
+impl Channels {
+    pub fn for_medium(&self, medium: Medium) -> Option<&Arc<dyn Channel>> {
+        match medium {
+            Medium::Sms => self.sms.as_ref(),
+            Medium::Email => self.email.as_ref(),
+        }
+    }
+}
+
+/// The notices of one office, shared by handlers and the runner.
+pub struct Notices {
+    office_id: String,
+    store: Arc<dyn Store>,
+    book: ContactBook,
+    outbox: Mutex<Outbox>,
+    /// The tickets that have a contact, per business day (what `derive` looks at).
+    contacts: Mutex<BTreeSet<(BusinessDay, TicketId)>>,
+    channels: Channels,
+    rules: NoticeRules,
+    /// Where citizens' phones reach this box: the tracking page and the opt-out page.
+    base_url: String,
+    /// Wakes the runner: a contact was added, or a send finished.
+    wake: Notify,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ContactRefused {
+    #[error("{0}")]
+    Bad(#[from] fila_notify::contact::ContactError),
+    #[error("this office sends no {0} messages")]
+    NoChannel(&'static str),
+    #[error("the contact could not be stored: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// The cause of a ticket's notices, as the outbox and the contact book name it.
+pub fn ticket_cause(office: &str, day: BusinessDay, ticket: TicketId) -> String {
+    format!("ticket/{office}/{day}/{}", ticket.key())
+}
+
+impl Notices {
+    pub fn open(
+        office_id: &str,
+        store: Arc<dyn Store>,
+        channels: Channels,
+        rules: NoticeRules,
+        base_url: String,
+        now: Timestamp,
+    ) -> Result<Arc<Notices>, StoreError> {
+        let book = ContactBook::open(store.clone())?;
+        let now = to_jiff(now);
+        let outbox = Outbox::restore(rules.policy, outbox_store::load(store.as_ref())?, now);
+        let prefix = format!("ticket/{office_id}/");
+        let mut contacts = BTreeSet::new();
+        for cause in book.causes(&prefix)? {
+            if let Some(found) = parse_cause(&cause[prefix.len()..]) {
+                contacts.insert(found);
+            }
+        }
+        let notices = Notices {
+            office_id: office_id.to_string(),
+            store,
+            book,
+            outbox: Mutex::new(outbox),
+            contacts: Mutex::new(contacts),
+            channels,
+            rules,
+            base_url,
+            wake: Notify::new(),
+        };
+        // A notice interrupted mid-send by the last stop is closed as such, on disk too.
+        notices.persist()?;
+        Ok(Arc::new(notices))
+    }
+
+    /// Starts the runner: it derives and sends until the office stops.
+    pub fn start(self: &Arc<Self>, office: OfficeHandle, clock: Clock) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(runner::run(self.clone(), office, clock))
+    }
+
+    /// Reads a contact a citizen typed, and whether the box can reach it.
+    pub fn parse_contact(&self, text: &str, country_code: &str) -> Result<Contact, ContactRefused> {
+        let contact = Contact::parse(text, country_code)?;
+        if self.channels.for_medium(contact.medium()).is_none() {
+            return Err(ContactRefused::NoChannel(contact.medium().as_str()));
+        }
+        Ok(contact)
+    }
+
+    /// Keeps `contact` for a ticket, durably, and wakes the runner (the ticket may already be
+    /// near its turn). Blocking: call from `spawn_blocking`.
+    pub fn add_contact(
+        &self,
+        day: BusinessDay,
+        ticket: TicketId,
+        contact: Contact,
+        lang: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let cause = ticket_cause(&self.office_id, day, ticket);
+        self.book.put(&cause, contact, lang, to_jiff(now))?;
+        self.store.flush()?;
+        lock(&self.contacts).insert((day, ticket));
+        self.wake.notify_one();
+        Ok(())
+    }
+
+    /// The citizen asked for no more messages: this contact is stopped for every ticket, and
+    /// what is queued for it ends. Blocking.
+    pub fn opt_out(&self, contact: &Contact, now: Timestamp) -> Result<usize, StoreError> {
+        let now = to_jiff(now);
+        self.book.opt_out(contact, None, now)?;
+        let mut stopped = 0;
+        let causes = self.book.causes_of(contact, &format!("ticket/{}/", self.office_id))?;
+        {
+            let mut outbox = lock(&self.outbox);
+            for cause in &causes {
+                outbox.cancel_cause(cause, "the citizen opted out", now);
+                self.book.remove(cause)?;
+                stopped += 1;
+            }
+        }
+        self.persist()?;
+        tracing::info!(causes = stopped, "a citizen opted out of messages");
+        Ok(stopped)
+    }
+
+    /// The opt-out link of a ticket's messages: it names the ticket and carries a keyed hash of
+    /// it, so it opens for that ticket alone and needs nothing stored.
+    pub fn opt_out_link(&self, day: BusinessDay, ticket: TicketId) -> String {
+        format!("{}/o/{day}/{}/{}", self.base_url, ticket.key(), self.opt_out_mac(day, ticket))
+    }
+
+    fn opt_out_mac(&self, day: BusinessDay, ticket: TicketId) -> String {
+        let mut mac = self.book.keyed_hash(&format!("opt-out {}", ticket_cause(&self.office_id, day, ticket)));
+        // 128 bits are plenty for a link, and keep an SMS short.
+        mac.truncate(32);
+        mac
+    }
+
+    /// Follows an opt-out link; `false` when it is not one of this box's.
+    pub fn opt_out_by_link(&self, day: &str, ticket: &str, mac: &str, now: Timestamp) -> Result<bool, StoreError> {
+        let (Ok(day), Some(ticket)) = (BusinessDay::parse(day).ok_or(()), TicketId::from_key(ticket)) else {
+            return Ok(false);
+        };
+        if !constant_time_eq(self.opt_out_mac(day, ticket).as_bytes(), mac.as_bytes()) {
+            return Ok(false);
+        }
+        match self.book.get(&ticket_cause(&self.office_id, day, ticket))? {
+            Some(stored) => self.opt_out(&stored.contact, now).map(|_| true),
+            // Already stopped or deleted: the link did its work.
+            None => Ok(true),
+        }
+    }
+
+    pub fn counts(&self) -> Counts {
+        lock(&self.outbox).counts()
+    }
+
+    /// Every notice the box holds, for supervisors (no contact is in a notice).
+    pub fn list(&self) -> Vec<Notice> {
+        let mut notices: Vec<Notice> = lock(&self.outbox).notices().cloned().collect();
+        notices.sort_by(|a, b| b.updated_at.cmp(&a.updated_at));
+        notices
+    }
+
+    /// Which media the box can send: what the kiosk may offer.
+    pub fn media(&self) -> Vec<Medium> {
+        [Medium::Sms, Medium::Email].into_iter().filter(|m| self.channels.for_medium(*m).is_some()).collect()
+    }
+
+    /// Stores what the outbox changed, durably. Blocking.
+    fn persist(&self) -> Result<(), StoreError> {
+        let changed = lock(&self.outbox).take_changed();
+        if changed.is_empty() {
+            return Ok(());
+        }
+        outbox_store::save(self.store.as_ref(), &changed)?;
+        self.store.flush()
+    }
+}
+
+fn parse_cause(rest: &str) -> Option<(BusinessDay, TicketId)> {
+    let (day, ticket) = rest.split_once('/')?;
+    Some((BusinessDay::parse(day)?, TicketId::from_key(ticket)?))
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+pub fn to_jiff(now: Timestamp) -> jiff::Timestamp {
+    jiff::Timestamp::from_millisecond(now.as_ms()).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+}
+
+/// A poisoned lock means a panic mid-update elsewhere; the data is plain values, still usable.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
