@@ -9,3 +9,25 @@
 //! keys and texts it is given.
 
 pub mod channel;
+pub mod email;
+
+/// One thing wrong in a channel's settings, as `check()` reports it (every problem at once):
+/// `at` names the field within the channel's section (`from`, `headers.Authorization`), so a
+/// daemon can prefix its own section name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingProblem {
+    pub at: String,
+    pub problem: String,
+}
+
+impl SettingProblem {
+    fn new(at: impl Into<String>, problem: impl Into<String>) -> SettingProblem {
+        SettingProblem { at: at.into(), problem: problem.into() }
+    }
+}
+
+impl std::fmt::Display for SettingProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.at, self.problem)
+    }
+}
