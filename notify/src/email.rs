@@ -322,9 +322,13 @@ impl Failure {
             return Failure::Timeout(timeout);
         }
         // Other errors carry lettre's or the system's words (never the server's text for these
-        // kinds), which help whoever reads the log.
-        let words = error_chain(error);
-        if error.is_tls() {
+        // kinds); the innermost cause is the one that helps whoever reads the log.
+        let causes = causes(error);
+        let words = causes.last().map(ToString::to_string).unwrap_or_else(|| error.to_string());
+        let tls = causes.iter().any(|cause| cause.downcast_ref::<fila_tls::rustls::Error>().is_some());
+        // lettre refuses to go on without the STARTTLS we require as a client error.
+        let no_starttls = error.is_client() && words.contains("STARTTLS");
+        if error.is_tls() || tls || no_starttls {
             Failure::Tls(words)
         } else if error.is_client() && !address_is_ascii {
             Failure::NonAsciiAddress
@@ -394,18 +398,19 @@ fn enhanced_status(text: &str) -> Option<String> {
     well_formed.then(|| first.to_string())
 }
 
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut words = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_words = cause.to_string();
-        if !words.contains(&cause_words) {
-            words.push_str(": ");
-            words.push_str(&cause_words);
-        }
-        source = cause.source();
+/// The error's causes, outermost first. An `io::Error` hides the error it wraps from
+/// `source()` (a rustls handshake failure, say), so that one is taken from `get_ref()`.
+fn causes<'a>(error: &'a (dyn std::error::Error + 'static)) -> Vec<&'a (dyn std::error::Error + 'static)> {
+    let mut causes = Vec::new();
+    let mut next = error.source();
+    while let Some(cause) = next {
+        causes.push(cause);
+        next = match cause.downcast_ref::<std::io::Error>().and_then(std::io::Error::get_ref) {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => cause.source(),
+        };
     }
-    words
+    causes
 }
 
 #[cfg(test)]
