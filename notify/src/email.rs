@@ -156,14 +156,10 @@ fn is_loopback(host: &str) -> bool {
 /// Why a [`Mailer`] cannot be made from its settings.
 #[derive(Debug, thiserror::Error)]
 pub enum EmailError {
-    #[error("the SMTP settings are not usable: {}", list(.0))]
+    #[error("the SMTP settings are not usable: {}", crate::list(.0))]
     Settings(Vec<SettingProblem>),
     #[error("cannot set up TLS for the SMTP server: {0}")]
     Tls(String),
-}
-
-fn list(problems: &[SettingProblem]) -> String {
-    problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
 }
 
 /// One notice by e-mail. `Debug` leaves the address out.
@@ -323,7 +319,7 @@ impl Failure {
         }
         // Other errors carry lettre's or the system's words (never the server's text for these
         // kinds); the innermost cause is the one that helps whoever reads the log.
-        let causes = causes(error);
+        let causes = crate::causes(error);
         let words = causes.last().map(ToString::to_string).unwrap_or_else(|| error.to_string());
         let tls = causes.iter().any(|cause| cause.downcast_ref::<fila_tls::rustls::Error>().is_some());
         // lettre refuses to go on without the STARTTLS we require as a client error.
@@ -396,21 +392,6 @@ fn enhanced_status(text: &str) -> Option<String> {
     let well_formed =
         matches!(class, "2" | "4" | "5") && digits(subject, 3) && digits(detail, 3) && parts.next().is_none();
     well_formed.then(|| first.to_string())
-}
-
-/// The error's causes, outermost first. An `io::Error` hides the error it wraps from
-/// `source()` (a rustls handshake failure, say), so that one is taken from `get_ref()`.
-fn causes<'a>(error: &'a (dyn std::error::Error + 'static)) -> Vec<&'a (dyn std::error::Error + 'static)> {
-    let mut causes = Vec::new();
-    let mut next = error.source();
-    while let Some(cause) = next {
-        causes.push(cause);
-        next = match cause.downcast_ref::<std::io::Error>().and_then(std::io::Error::get_ref) {
-            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
-            None => cause.source(),
-        };
-    }
-    causes
 }
 
 #[cfg(test)]
