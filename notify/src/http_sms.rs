@@ -555,4 +555,28 @@ mod tests {
         }
         assert!(!outcome(StatusCode::FOUND).expect_err("302").is_permanent());
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_template_parses_and_writes_back_as_it_was(source in "[{}a-z\"_ 0-9]{0,40}") {
+            let template = Template::parse(&source);
+            proptest::prop_assert_eq!(template.render("{to}", "{text}", Escape::None), source);
+        }
+
+        #[test]
+        fn any_text_survives_each_escaping(text in "\\PC{0,40}") {
+            let json = Template::parse(r#"{"text": "{text}"}"#).render("", &text, Escape::Json);
+            let parsed: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
+            proptest::prop_assert_eq!(parsed["text"].as_str(), Some(text.as_str()));
+
+            let form = format!("text={}", Escape::Form.apply(&text));
+            let fields: Vec<(String, String)> = form_urlencoded::parse(form.as_bytes()).into_owned().collect();
+            proptest::prop_assert_eq!(fields, vec![("text".to_string(), text.clone())]);
+
+            let url = Escape::Url.apply(&text);
+            proptest::prop_assert!(url.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~%".contains(&b)));
+            let decoded = percent_encoding::percent_decode_str(&url).decode_utf8().expect("UTF-8");
+            proptest::prop_assert_eq!(decoded, text.as_str());
+        }
+    }
 }
