@@ -17,3 +17,46 @@ pub mod outbox_store;
 #[path = "sms_pending.rs"]
 mod sms;
 pub mod template;
+pub mod email;
+pub mod http_sms;
+
+/// One thing wrong in a channel's settings, as `check()` reports it (every problem at once):
+/// `at` names the field within the channel's section (`from`, `headers.Authorization`), so a
+/// daemon can prefix its own section name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingProblem {
+    pub at: String,
+    pub problem: String,
+}
+
+impl SettingProblem {
+    fn new(at: impl Into<String>, problem: impl Into<String>) -> SettingProblem {
+        SettingProblem { at: at.into(), problem: problem.into() }
+    }
+}
+
+impl std::fmt::Display for SettingProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.at, self.problem)
+    }
+}
+
+fn list(problems: &[SettingProblem]) -> String {
+    problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+}
+
+/// An error's causes, outermost first, for the words of the innermost. An `io::Error` hides the
+/// error it wraps from `source()` (a rustls handshake failure, say), so that one is taken from
+/// `get_ref()`.
+fn causes<'a>(error: &'a (dyn std::error::Error + 'static)) -> Vec<&'a (dyn std::error::Error + 'static)> {
+    let mut causes = Vec::new();
+    let mut next = error.source();
+    while let Some(cause) = next {
+        causes.push(cause);
+        next = match cause.downcast_ref::<std::io::Error>().and_then(std::io::Error::get_ref) {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => cause.source(),
+        };
+    }
+    causes
+}
