@@ -91,6 +91,16 @@ impl App {
         let base_url = settings.public_url.clone().unwrap_or_else(|| format!("{scheme}://{}", settings.listen));
         let kiosks = settings.kiosks.iter().map(|k| k.id.clone()).collect();
         let security = security::Security::new(settings.security.clone());
+        let channels = notices::Channels::from_settings(settings.notices.as_ref(), None)?;
+        let notices = notices::Notices::open(
+            &settings.office.id,
+            store.clone(),
+            channels,
+            notices::NoticeRules::from_settings(settings.notices.as_ref()),
+            base_url.clone(),
+            clock.as_ref()(),
+        )?;
+        notices.start(office.clone(), clock.clone());
         let devices = Arc::new(devices::Devices::start(
             &settings.devices,
             kiosks,
@@ -108,6 +118,8 @@ impl App {
             central: settings.central.is_some().then_some(link_status),
             devices: devices.clone(),
             security,
+            notices,
+            country_code: settings.notices.as_ref().map_or_else(|| "34".into(), |n| n.country_code.clone()),
         });
         let certificate = match &settings.tls {
             Some(files) => Some(fila_tls::server::ReloadingCert::load(files.clone())?),

@@ -19,12 +19,14 @@ use serde::{Deserialize, Serialize};
 
 mod central;
 pub mod devices;
+pub mod notices;
 mod role;
 mod security;
 
 pub use central::CentralSettings;
 pub use devices::DeviceSettings;
 use fila_tls::server::CertFiles;
+pub use notices::{NoticeSettings, SmsRoute};
 pub use role::Role;
 pub use security::{LockoutPolicy, Rate, SecuritySettings};
 
@@ -46,6 +48,8 @@ pub struct Settings {
     pub devices: DeviceSettings,
     /// Sign-in lockouts, the kiosk ticket rate, the event stream's cap.
     pub security: SecuritySettings,
+    /// Notices to citizens by SMS and e-mail; none without the section.
+    pub notices: Option<NoticeSettings>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -131,6 +135,7 @@ impl Settings {
         let users: Vec<UserSettings> = take_list(&mut table, "users", &mut problems);
         let kiosks: Vec<KioskSettings> = take_list(&mut table, "kiosks", &mut problems);
         let devices = table.remove("devices");
+        let notices = table.remove("notices");
         let central: Option<RawCentral> = match table.remove("central") {
             None => None,
             Some(value) => value.try_into().map_or_else(
@@ -210,6 +215,7 @@ impl Settings {
             Some(value) => DeviceSettings::parse(value, office.as_ref(), &mut problems),
             None => DeviceSettings::default(),
         };
+        let notices = notices.and_then(|value| NoticeSettings::parse(value, devices.modem.is_some(), &mut problems));
 
         match (problems.is_empty(), listen, office) {
             (true, Some(listen), Some(office)) => Ok(Settings {
@@ -224,6 +230,7 @@ impl Settings {
                 central: central.map(|c| CentralSettings { url: c.url, token: c.token, ca_file: c.ca_file }),
                 devices,
                 security,
+                notices,
             }),
             _ => Err(problems),
         }

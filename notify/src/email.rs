@@ -575,3 +575,25 @@ mod tests {
         assert_eq!(enhanced_status(""), None);
     }
 }
+
+impl crate::channel::Channel for Mailer {
+    fn medium(&self) -> crate::contact::Medium {
+        crate::contact::Medium::Email
+    }
+
+    fn send<'a>(
+        &'a self,
+        to: &'a crate::contact::Contact,
+        message: &'a crate::template::Rendered,
+    ) -> crate::channel::Sending<'a> {
+        Box::pin(async move {
+            let email = Email {
+                to: to.expose().to_string(),
+                subject: message.subject.clone(),
+                text: message.text.clone(),
+                unsubscribe: message.opt_out_link.clone(),
+            };
+            Mailer::send(self, &email).await
+        })
+    }
+}

@@ -580,3 +580,17 @@ mod tests {
         }
     }
 }
+
+impl crate::channel::Channel for HttpGateway {
+    fn medium(&self) -> crate::contact::Medium {
+        crate::contact::Medium::Sms
+    }
+
+    fn send<'a>(
+        &'a self,
+        to: &'a crate::contact::Contact,
+        message: &'a crate::template::Rendered,
+    ) -> crate::channel::Sending<'a> {
+        Box::pin(HttpGateway::send(self, to.expose(), &message.text))
+    }
+}

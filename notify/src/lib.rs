@@ -11,14 +11,14 @@
 pub mod channel;
 pub mod contact;
 pub mod contact_book;
+pub mod email;
+pub mod http_sms;
 pub mod kind;
 pub mod outbox;
 pub mod outbox_store;
 #[path = "sms_pending.rs"]
 mod sms;
 pub mod template;
-pub mod email;
-pub mod http_sms;
 
 /// One thing wrong in a channel's settings, as `check()` reports it (every problem at once):
 /// `at` names the field within the channel's section (`from`, `headers.Authorization`), so a

@@ -25,6 +25,9 @@ pub struct Template {
 pub struct Rendered {
     pub subject: String,
     pub text: String,
+    /// The opt-out page, for e-mail's `List-Unsubscribe` header.
+    #[serde(default)]
+    pub opt_out_link: Option<String>,
 }
 
 /// What saving a template tells its editor.
@@ -185,7 +188,7 @@ impl Templates {
             Medium::Sms => format!("{body} {footer}"),
             Medium::Email => format!("{body}\n\n--\n{footer}\n"),
         };
-        Some(Rendered { subject: fill(&template.subject, values), text })
+        Some(Rendered { subject: fill(&template.subject, values), text, opt_out_link: opt_out.link.clone() })
     }
 
     /// The report shown when `template` is saved for `kind`.

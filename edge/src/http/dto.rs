@@ -133,6 +133,9 @@ pub struct IssuedDto {
     pub ticket: TicketDto,
     /// None when the kiosk has no printer.
     pub print: Option<crate::devices::PrintOutcome>,
+    /// Whether the contact given with the ticket was kept (absent when none was given).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contact_kept: Option<bool>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -332,6 +335,13 @@ pub struct IssueRequest {
     #[serde(default, skip_serializing)]
     #[schema(ignore)]
     pub appointment_at: Option<serde_json::Value>,
+    /// A mobile number or e-mail the citizen chose to give, for this ticket's notices ("your
+    /// turn is near", "you are called") and its survey, and nothing else. Never in the reply.
+    #[serde(default)]
+    pub contact: Option<String>,
+    /// The language of those messages: es or en.
+    #[serde(default)]
+    pub lang: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -2,7 +2,7 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use fila_protocol::office::{Command, Priority};
-use fila_protocol::{CategoryId, ServiceId};
+use fila_protocol::{BusinessDay, CategoryId, ServiceId};
 
 use super::caller::{Caller, ISSUERS};
 use super::dto::{IssueRequest, IssuedDto};
@@ -43,6 +43,9 @@ pub async fn issue(
             retry_after,
         })?;
     }
+    // A contact the office cannot use is refused before any ticket exists.
+    let contact = body.contact.as_deref().map(|text| super::notices::parse_contact(&state, text)).transpose()?;
+    let lang = super::notices::message_lang(body.lang.as_deref());
     let priority = match body.category {
         Some(category) => Priority::Preferential(CategoryId::new(category)),
         None => Priority::Normal,
@@ -55,6 +58,19 @@ pub async fn issue(
     };
     let (dto, ticket, position) = state.office.send_with(command, render::issued_ticket).await?;
     tracing::info!(ticket = %dto.number, kiosk = %caller.id, "ticket issued");
+    // The ticket stands whatever happens to its contact: a store that fails here is said in the
+    // reply, and the kiosk tells the citizen no messages will come.
+    let contact_kept = match contact {
+        None => None,
+        Some(contact) => {
+            let day = BusinessDay::containing(ticket.issued_at, &state.office.config().time_zone);
+            let kept = super::notices::keep_contact(&state.notices, day, ticket.id, contact, lang).await;
+            if let Err(error) = &kept {
+                tracing::error!(ticket = %dto.number, %error, "the ticket's contact was not kept");
+            }
+            Some(kept.is_ok())
+        }
+    };
     // The ticket is durable and numbered: printing can only add to it, never hold it back.
     // Staff issuing at a desk hand the number over themselves: only kiosks with a printer print.
     let print = match caller.role {
@@ -64,5 +80,5 @@ pub async fn issue(
         }
         _ => None,
     };
-    Ok(HttpResponse::Created().json(IssuedDto { ticket: dto, print }))
+    Ok(HttpResponse::Created().json(IssuedDto { ticket: dto, print, contact_kept }))
 }

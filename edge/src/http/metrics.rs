@@ -46,6 +46,19 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
         let labelled: Vec<(&str, f64)> = online.iter().map(|(l, v)| (l.as_str(), *v)).collect();
         metric(&mut text, "fila_edge_device_online", "gauge", "1 while the device answers", &labelled);
     }
+    let notices = state.notices.counts();
+    metric(
+        &mut text,
+        "fila_edge_notices",
+        "gauge",
+        "notices to citizens held by the outbox, by state (kept for the retention period)",
+        &[
+            ("state=\"queued\"", notices.queued as f64),
+            ("state=\"sending\"", notices.sending as f64),
+            ("state=\"sent\"", notices.sent as f64),
+            ("state=\"failed\"", notices.failed as f64),
+        ],
+    );
     security_metrics(&mut text, &state);
     Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(text))
 }

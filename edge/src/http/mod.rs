@@ -11,6 +11,7 @@ mod events;
 mod headers;
 mod kiosk;
 mod metrics;
+mod notices;
 mod openapi;
 mod pages;
 mod public;
@@ -42,6 +43,10 @@ pub struct AppState {
     pub devices: Arc<crate::devices::Devices>,
     /// Sign-in lockouts, kiosk rates, the event stream's cap, and the events they raise.
     pub security: Arc<crate::security::Security>,
+    /// Contacts and notices to citizens.
+    pub notices: Arc<crate::notices::Notices>,
+    /// Put in front of national numbers typed at the kiosk.
+    pub country_code: String,
 }
 
 impl AppState {
@@ -73,6 +78,8 @@ pub fn routes(config: &mut web::ServiceConfig) {
                 .service(at("/calls/recent").route(get().to(public::recent_calls)))
                 .service(at("/track/{token}").route(get().to(public::track)))
                 .service(at("/track/{token}/cancel").route(post().to(public::track_cancel)))
+                .service(at("/track/{token}/contact").route(post().to(notices::add_contact)))
+                .service(at("/notices").route(get().to(notices::list)))
                 .service(at("/login").route(post().to(session::login)))
                 .service(at("/logout").route(post().to(session::logout)))
                 .service(at("/tickets").route(post().to(kiosk::issue)))
@@ -107,6 +114,9 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .service(at("/display").route(get().to(pages::display)))
         .service(at("/t/{token}").route(get().to(pages::track)))
         .service(at("/t/{token}/qr.svg").route(get().to(qr::tracking_qr)))
+        .service(
+            at("/o/{day}/{ticket}/{mac}").route(get().to(notices::opt_out_page)).route(post().to(notices::opt_out)),
+        )
         .service(at("/assets/{name}").route(get().to(pages::asset)))
         .default_service(web::to(not_found));
 }

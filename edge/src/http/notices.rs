@@ -159,15 +159,15 @@ pub async fn opt_out(state: web::Data<AppState>, path: web::Path<(String, String
     let now = Timestamp::from_ms(now_ms());
     let done = tokio::task::spawn_blocking(move || notices.opt_out_by_link(&day, &ticket, &mac, now)).await;
     match done {
-        Ok(Ok(true)) => html("<h1>Hecho / Done</h1><p>No recibirá más mensajes. / You will receive no more messages.</p>"),
+        Ok(Ok(true)) => {
+            html("<h1>Hecho / Done</h1><p>No recibirá más mensajes. / You will receive no more messages.</p>")
+        }
         Ok(Ok(false)) => HttpResponse::NotFound().json(ErrorBody {
             error: "not_found".into(),
             message: "this is not an opt-out link of this office".into(),
         }),
-        _ => HttpResponse::InternalServerError().json(ErrorBody {
-            error: "internal".into(),
-            message: "the opt-out could not be stored; try again".into(),
-        }),
+        _ => HttpResponse::InternalServerError()
+            .json(ErrorBody { error: "internal".into(), message: "the opt-out could not be stored; try again".into() }),
     }
 }
 

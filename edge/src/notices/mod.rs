@@ -13,9 +13,12 @@ mod runner;
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
+use anyhow::Context;
 use fila_notify::channel::Channel;
 use fila_notify::contact::{Contact, Medium};
 use fila_notify::contact_book::ContactBook;
+use fila_notify::email::Mailer;
+use fila_notify::http_sms::HttpGateway;
 use fila_notify::outbox::{Counts, Notice, Outbox, Policy};
 use fila_notify::outbox_store;
 use fila_notify::template::Templates;
@@ -26,6 +29,7 @@ use tokio::sync::Notify;
 pub use derive::Thresholds;
 
 use crate::office_loop::{Clock, OfficeHandle};
+use crate::settings::{NoticeSettings, SmsRoute};
 
 /// What the runner needs to know, from `[notices]`.
 #[derive(Clone)]
@@ -49,6 +53,49 @@ impl Channels {
             Medium::Sms => self.sms.as_ref(),
             Medium::Email => self.email.as_ref(),
         }
+    }
+}
+
+impl NoticeRules {
+    /// The rules of `[notices]`, or the defaults when the section is absent (nothing is sent
+    /// then: there is no channel).
+    pub fn from_settings(settings: Option<&NoticeSettings>) -> NoticeRules {
+        let defaults = NoticeSettings::parse(toml::Value::Table(toml::Table::new()), false, &mut Vec::new());
+        let Some(settings) = settings.or(defaults.as_ref()).cloned() else {
+            unreachable!("an empty [notices] section is valid")
+        };
+        NoticeRules {
+            thresholds: Thresholds {
+                ahead: settings.turn_near_ahead,
+                minutes: settings.turn_near_minutes,
+                survey: settings.survey,
+            },
+            policy: Policy { per_contact_per_hour: settings.per_contact_per_hour as usize, ..Policy::default() },
+            retention: jiff::SignedDuration::from_hours(24 * i64::from(settings.retention_days)),
+            templates: Templates::builtin(),
+        }
+    }
+}
+
+impl Channels {
+    /// The channels `[notices]` names; `modem` is the `[devices.modem]`'s, when there is one.
+    pub fn from_settings(
+        settings: Option<&NoticeSettings>,
+        modem: Option<Arc<dyn Channel>>,
+    ) -> anyhow::Result<Channels> {
+        let Some(settings) = settings else { return Ok(Channels::default()) };
+        let email = match &settings.smtp {
+            Some(smtp) => Some(Arc::new(Mailer::new(smtp).context("[notices.smtp]")?) as Arc<dyn Channel>),
+            None => None,
+        };
+        let sms = match (settings.sms, &settings.sms_gateway) {
+            (Some(SmsRoute::Modem), _) => modem,
+            (Some(SmsRoute::Gateway), Some(gateway)) => {
+                Some(Arc::new(HttpGateway::new(gateway).context("[notices.sms_gateway]")?) as Arc<dyn Channel>)
+            }
+            _ => None,
+        };
+        Ok(Channels { sms, email })
     }
 }
 

@@ -118,11 +118,10 @@ fn draft(
     let reads_replies = notices.channels.for_medium(medium).is_some_and(|c| c.reads_replies());
     let opt_out = OptOut { reply_stop: reads_replies, link: Some(notices.opt_out_link(day, wanted.ticket)) };
     wanted.values.insert("link", format!("{}/t/{}", notices.base_url, wanted.token));
-    let message = notices
-        .rules
-        .templates
-        .render(key.kind, &stored.lang, medium, &wanted.values, &opt_out)
-        .unwrap_or_else(|| fila_notify::template::Rendered { subject: String::new(), text: String::new() });
+    let message =
+        notices.rules.templates.render(key.kind, &stored.lang, medium, &wanted.values, &opt_out).unwrap_or_else(|| {
+            fila_notify::template::Rendered { subject: String::new(), text: String::new(), opt_out_link: None }
+        });
     Draft { key, medium, contact: notices.book.fingerprint(&stored.contact), message, not_before: None }
 }
 

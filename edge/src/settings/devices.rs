@@ -31,6 +31,9 @@
 //! unit = 4
 //! model = "led485-8"
 //!
+//! [devices.modem]                 # a GSM modem for SMS notices (see [notices])
+//! path = "/dev/ttyUSB2"
+//!
 //! [[devices.displays]]
 //! counter = "5"
 //! mqtt = true                      # an MQTT display (its online state is watched)
@@ -58,6 +61,22 @@ pub struct DeviceSettings {
     pub printers: Vec<PrinterSettings>,
     pub buses: Vec<BusSpec>,
     pub displays: Vec<DisplaySettings>,
+    /// A GSM modem that sends the office's SMS notices (and reads STOP replies).
+    pub modem: Option<ModemSettings>,
+}
+
+/// `[devices.modem]`: a USB 3G/4G stick or an industrial modem on a serial port.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModemSettings {
+    /// The modem's AT port, e.g. /dev/ttyUSB2 (a udev rule gives it a stable name).
+    pub path: PathBuf,
+    #[serde(default = "default_modem_baud")]
+    pub baud: u32,
+}
+
+fn default_modem_baud() -> u32 {
+    115_200
 }
 
 impl Default for DeviceSettings {
@@ -70,6 +89,7 @@ impl Default for DeviceSettings {
             printers: Vec::new(),
             buses: Vec::new(),
             displays: Vec::new(),
+            modem: None,
         }
     }
 }
@@ -131,6 +151,8 @@ struct RawDevices {
     buses: Vec<toml::Table>,
     #[serde(default)]
     displays: Vec<RawDisplay>,
+    #[serde(default)]
+    modem: Option<ModemSettings>,
 }
 
 fn yes() -> bool {
@@ -185,7 +207,13 @@ impl DeviceSettings {
                 return DeviceSettings::default();
             }
         };
-        let mut settings = DeviceSettings { lang: raw.lang, speech: raw.speech, mqtt: raw.mqtt, ..Default::default() };
+        let mut settings = DeviceSettings {
+            lang: raw.lang,
+            speech: raw.speech,
+            mqtt: raw.mqtt,
+            modem: raw.modem,
+            ..Default::default()
+        };
         for text in settings.mqtt.as_ref().map(MqttSettings::problems).unwrap_or_default() {
             problem("devices.mqtt".into(), text);
         }

@@ -17,7 +17,7 @@ fn draft(key: NoticeKey, contact: &str) -> Draft {
         key,
         medium: Medium::Sms,
         contact: Fingerprint(contact.into()),
-        message: Rendered { subject: "Centro".into(), text: "Turno A-001".into() },
+        message: Rendered { subject: "Centro".into(), text: "Turno A-001".into(), opt_out_link: None },
         not_before: None,
     }
 }
