@@ -19,6 +19,8 @@ pub mod outbox_store;
 #[path = "sms_pending.rs"]
 mod sms;
 pub mod template;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 /// One thing wrong in a channel's settings, as `check()` reports it (every problem at once):
 /// `at` names the field within the channel's section (`from`, `headers.Authorization`), so a

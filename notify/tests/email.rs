@@ -1,123 +1,22 @@
 //! The e-mail channel against a real SMTP server (aiosmtpd, started by each test on loopback):
 //! what the citizen receives, and what the outbox is told when a message does not go.
 
-mod tools;
-
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use fila_notify::channel::SendError;
 use fila_notify::email::{Email, Mailer, SmtpSettings};
-use fila_tls::testing::TestPki;
+use fila_notify::testing::{Mode, SmtpServer, PASSWORD, USER};
 use serde_json::Value;
 
 const CITIZEN: &str = "maria.garcia@example.org";
 const REFUSED: &str = "nadie.aqui@example.org";
-const USER: &str = "avisos";
-const PASSWORD: &str = "clave-correcta";
 
-/// A python that can import aiosmtpd: Debian's package serves /usr/bin/python3, which another
-/// python3 earlier on the PATH (pyenv, a virtualenv) does not see.
-fn python() -> Option<&'static str> {
-    static FOUND: OnceLock<Option<&'static str>> = OnceLock::new();
-    *FOUND.get_or_init(|| {
-        ["python3", "/usr/bin/python3"].into_iter().find(|python| {
-            Command::new(python)
-                .args(["-c", "import aiosmtpd"])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status()
-                .is_ok_and(|status| status.success())
-        })
-    })
+fn start(mode: Mode, login: bool) -> Option<SmtpServer> {
+    SmtpServer::start(mode, login, REFUSED)
 }
 
-#[derive(Clone, Copy, PartialEq)]
-enum Mode {
-    Plain,
-    Starttls,
-    Tls,
-}
-
-/// aiosmtpd running `tests/smtp_server.py`; killed when dropped.
-struct SmtpServer {
-    child: Child,
-    port: u16,
-    dir: tempfile::TempDir,
-    ca_file: PathBuf,
-}
-
-impl SmtpServer {
-    /// The server, or `None` (after the CI rule's notice) where aiosmtpd is missing.
-    fn start(mode: Mode, login: bool) -> Option<SmtpServer> {
-        let python = python();
-        if !tools::available(python.is_some(), "python3-aiosmtpd", "apt-get install python3-aiosmtpd") {
-            return None;
-        }
-        let dir = tempfile::tempdir().expect("temp dir");
-        let pki = TestPki::new(dir.path());
-        pki.issue();
-        let mail = dir.path().join("mail");
-        std::fs::create_dir(&mail).expect("mail dir");
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smtp_server.py");
-        let mut command = Command::new(python.expect("checked above"));
-        command.arg(script).arg("--dir").arg(&mail).arg("--reject").arg(REFUSED);
-        command.arg("--mode").arg(match mode {
-            Mode::Plain => "plain",
-            Mode::Starttls => "starttls",
-            Mode::Tls => "tls",
-        });
-        let files = pki.cert_files();
-        command.arg("--cert").arg(&files.cert).arg("--key").arg(&files.key);
-        if login {
-            command.args(["--user", USER, "--password", PASSWORD]);
-        }
-        let mut child = command.stdout(Stdio::piped()).spawn().expect("start smtp_server.py");
-        // The script prints its port only once it accepts connections.
-        let mut line = String::new();
-        let stdout = child.stdout.take().expect("piped stdout");
-        BufReader::new(stdout).read_line(&mut line).expect("read the server's first line");
-        let port = line.trim().strip_prefix("listening on ").and_then(|port| port.parse().ok());
-        let Some(port) = port else {
-            let _ = child.kill();
-            panic!("smtp_server.py did not start: {line:?}");
-        };
-        Some(SmtpServer { child, port, ca_file: pki.ca_file(), dir })
-    }
-
-    /// Settings for this server, plus `extra` TOML lines.
-    fn settings(&self, security: &str, extra: &str) -> SmtpSettings {
-        let text = format!(
-            "host = \"localhost\"\nport = {}\nsecurity = \"{security}\"\n\
-             from = \"Oficina Centro <avisos@example.org>\"\nca_file = {:?}\ntimeout_seconds = 5\n{extra}",
-            self.port, self.ca_file
-        );
-        toml::from_str(&text).expect("settings")
-    }
-
-    /// Every message the server accepted, in order.
-    fn received(&self) -> Vec<Value> {
-        let mut paths: Vec<PathBuf> = std::fs::read_dir(self.dir.path().join("mail"))
-            .expect("mail dir")
-            .map(|entry| entry.expect("entry").path())
-            .filter(|path| path.extension().is_some_and(|extension| extension == "json"))
-            .collect();
-        paths.sort_by_key(|path| path.file_stem().and_then(|s| s.to_str()).and_then(|s| s.parse::<u32>().ok()));
-        paths
-            .iter()
-            .map(|path| serde_json::from_str(&std::fs::read_to_string(path).expect("read")).expect("JSON"))
-            .collect()
-    }
-}
-
-impl Drop for SmtpServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+fn settings(server: &SmtpServer, security: &str, extra: &str) -> SmtpSettings {
+    toml::from_str(&server.settings_toml(security, extra)).expect("settings")
 }
 
 fn notice(to: &str) -> Email {
@@ -157,9 +56,9 @@ fn mailer(settings: &SmtpSettings) -> Mailer {
 
 #[tokio::test]
 async fn a_notice_with_accents_arrives_intact_with_its_unsubscribe_link() {
-    let Some(server) = SmtpServer::start(Mode::Plain, false) else { return };
+    let Some(server) = start(Mode::Plain, false) else { return };
     let email = notice(CITIZEN);
-    mailer(&server.settings("none", "")).send(&email).await.expect("sent");
+    mailer(&settings(&server, "none", "")).send(&email).await.expect("sent");
 
     let received = server.received();
     assert_eq!(received.len(), 1);
@@ -179,9 +78,9 @@ async fn a_notice_with_accents_arrives_intact_with_its_unsubscribe_link() {
 
 #[tokio::test]
 async fn a_notice_without_an_unsubscribe_link_has_no_list_headers() {
-    let Some(server) = SmtpServer::start(Mode::Plain, false) else { return };
+    let Some(server) = start(Mode::Plain, false) else { return };
     let email = Email { unsubscribe: None, ..notice(CITIZEN) };
-    mailer(&server.settings("none", "")).send(&email).await.expect("sent");
+    mailer(&settings(&server, "none", "")).send(&email).await.expect("sent");
     let message = &server.received()[0];
     assert_eq!(header(message, "List-Unsubscribe"), None);
     assert_eq!(header(message, "List-Unsubscribe-Post"), None);
@@ -189,8 +88,8 @@ async fn a_notice_without_an_unsubscribe_link_has_no_list_headers() {
 
 #[tokio::test]
 async fn starttls_and_a_login_deliver() {
-    let Some(server) = SmtpServer::start(Mode::Starttls, true) else { return };
-    let settings = server.settings("starttls", &format!("username = \"{USER}\"\npassword = \"{PASSWORD}\""));
+    let Some(server) = start(Mode::Starttls, true) else { return };
+    let settings = settings(&server, "starttls", &format!("username = \"{USER}\"\npassword = \"{PASSWORD}\""));
     mailer(&settings).send(&notice(CITIZEN)).await.expect("sent");
     let message = &server.received()[0];
     assert_eq!(message["tls"], true);
@@ -200,8 +99,8 @@ async fn starttls_and_a_login_deliver() {
 
 #[tokio::test]
 async fn implicit_tls_delivers() {
-    let Some(server) = SmtpServer::start(Mode::Tls, false) else { return };
-    mailer(&server.settings("tls", "")).send(&notice(CITIZEN)).await.expect("sent");
+    let Some(server) = start(Mode::Tls, false) else { return };
+    mailer(&settings(&server, "tls", "")).send(&notice(CITIZEN)).await.expect("sent");
     let message = &server.received()[0];
     assert_eq!(message["tls"], true);
     assert_eq!(text(message), notice(CITIZEN).text.trim_end());
@@ -209,8 +108,8 @@ async fn implicit_tls_delivers() {
 
 #[tokio::test]
 async fn a_wrong_password_is_transient_and_the_reason_says_to_fix_the_login() {
-    let Some(server) = SmtpServer::start(Mode::Starttls, true) else { return };
-    let settings = server.settings("starttls", &format!("username = \"{USER}\"\npassword = \"clave-vieja\""));
+    let Some(server) = start(Mode::Starttls, true) else { return };
+    let settings = settings(&server, "starttls", &format!("username = \"{USER}\"\npassword = \"clave-vieja\""));
     let error = mailer(&settings).send(&notice(CITIZEN)).await.expect_err("refused");
     assert!(!error.is_permanent(), "{error}");
     assert!(error.reason().contains("authentication"), "{error}");
@@ -222,8 +121,8 @@ async fn a_wrong_password_is_transient_and_the_reason_says_to_fix_the_login() {
 
 #[tokio::test]
 async fn a_refused_recipient_is_permanent_and_the_reason_does_not_name_it() {
-    let Some(server) = SmtpServer::start(Mode::Plain, false) else { return };
-    let error = mailer(&server.settings("none", "")).send(&notice(REFUSED)).await.expect_err("refused");
+    let Some(server) = start(Mode::Plain, false) else { return };
+    let error = mailer(&settings(&server, "none", "")).send(&notice(REFUSED)).await.expect_err("refused");
     assert_eq!(error, SendError::Permanent("the mail server refused the recipient or the message (550 5.1.1)".into()));
     assert_names_no_contact(&error, REFUSED);
     assert!(server.received().is_empty());
@@ -231,8 +130,8 @@ async fn a_refused_recipient_is_permanent_and_the_reason_does_not_name_it() {
 
 #[tokio::test]
 async fn a_certificate_from_an_unknown_ca_is_transient_and_nothing_is_sent() {
-    let Some(server) = SmtpServer::start(Mode::Starttls, false) else { return };
-    let mut settings = server.settings("starttls", "");
+    let Some(server) = start(Mode::Starttls, false) else { return };
+    let mut settings = settings(&server, "starttls", "");
     settings.ca_file = None;
     let error = mailer(&settings).send(&notice(CITIZEN)).await.expect_err("untrusted");
     assert!(!error.is_permanent(), "{error}");
@@ -243,8 +142,8 @@ async fn a_certificate_from_an_unknown_ca_is_transient_and_nothing_is_sent() {
 
 #[tokio::test]
 async fn a_server_without_starttls_is_not_sent_to_in_clear() {
-    let Some(server) = SmtpServer::start(Mode::Plain, false) else { return };
-    let error = mailer(&server.settings("starttls", "")).send(&notice(CITIZEN)).await.expect_err("no STARTTLS");
+    let Some(server) = start(Mode::Plain, false) else { return };
+    let error = mailer(&settings(&server, "starttls", "")).send(&notice(CITIZEN)).await.expect_err("no STARTTLS");
     assert!(!error.is_permanent(), "{error}");
     assert_eq!(error.reason(), "TLS with the mail server failed: STARTTLS is not supported on this server");
     assert_names_no_contact(&error, CITIZEN);
