@@ -9,3 +9,5 @@
 //! keys and texts it is given.
 
 pub mod channel;
+pub mod modem;
+pub mod sms;
