@@ -97,6 +97,9 @@ enum Info {
     Listed { index: u16, pdu: String },
 }
 
+/// A stored part of a concatenated message: sequence, storage index, text.
+type Part = (u8, u16, String);
+
 /// A line, or the `> ` prompt, which has no line ending.
 enum Read {
     Line(String),
@@ -257,7 +260,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Modem<T> {
             .collect();
         let mut whole = Vec::new();
         let mut unreadable = Vec::new();
-        let mut parts: BTreeMap<(String, u16, u8), Vec<(u8, u16, String)>> = BTreeMap::new();
+        // By sender, reference and total: (sequence, storage index, text) of each part.
+        let mut parts: BTreeMap<(String, u16, u8), Vec<Part>> = BTreeMap::new();
         for (index, pdu) in listed {
             match sms::decode_deliver(&pdu) {
                 Ok(deliver) => match deliver.concat.filter(|concat| concat.total > 1) {

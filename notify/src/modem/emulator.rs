@@ -173,11 +173,18 @@ impl Emulator {
         let timestamp = Timestamp { year: 26, month: 11, day: 29, hour: 10, minute: 42, second: 0, offset_quarters: 4 };
         let pdus = sms::encode_deliver(SERVICE_CENTRE, from, text, timestamp, state.next_concat_reference)?;
         state.next_concat_reference = state.next_concat_reference.wrapping_add(1);
+        drop(state);
         for pdu in pdus {
-            let index = (1..=u16::MAX).find(|index| !state.storage.contains_key(index)).unwrap_or(u16::MAX);
-            state.storage.insert(index, (pdu, false));
+            self.inject_pdu(&pdu);
         }
         Ok(())
+    }
+
+    /// Stores one PDU as it is (a part of a message, or a malformed one), as if it arrived.
+    pub fn inject_pdu(&self, pdu: &str) {
+        let mut state = self.shared.lock();
+        let index = (1..=u16::MAX).find(|index| !state.storage.contains_key(index)).unwrap_or(u16::MAX);
+        state.storage.insert(index, (pdu.to_owned(), false));
     }
 
     /// Messages sent so far, whole, in the order their last part came.

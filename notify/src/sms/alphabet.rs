@@ -55,7 +55,7 @@ pub fn contains(c: char) -> bool {
 
 /// How many septets `c` costs, `None` when the alphabet lacks it.
 pub fn septet_len(c: char) -> Option<usize> {
-    septets(c).map(|s| s.len())
+    septets(c).map(Septets::count)
 }
 
 /// One character's septets.
@@ -67,7 +67,8 @@ pub enum Septets {
 }
 
 impl Septets {
-    pub fn len(self) -> usize {
+    /// Septets it takes: 1 or 2.
+    pub fn count(self) -> usize {
         match self {
             Septets::Basic(_) => 1,
             Septets::Escaped(_) => 2,

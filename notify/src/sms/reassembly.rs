@@ -7,12 +7,21 @@ use super::pdu::Concat;
 /// Messages waiting for parts; past this, the one waiting longest is dropped.
 pub const INCOMPLETE_MAX: usize = 64;
 
+/// Parts of one message: same sender, reference and total.
+type MessageKey = (String, u16, u8);
+
 /// Collects the parts of messages from several senders.
 #[derive(Debug, Default)]
 pub struct Reassembler {
-    /// By sender, reference and total; with the order of arrival, to drop the oldest.
-    incomplete: BTreeMap<(String, u16, u8), (u64, Vec<Option<String>>)>,
+    incomplete: BTreeMap<MessageKey, Incomplete>,
     arrivals: u64,
+}
+
+#[derive(Debug)]
+struct Incomplete {
+    /// When its first part came, to drop the oldest.
+    arrival: u64,
+    parts: Vec<Option<String>>,
 }
 
 impl Reassembler {
@@ -29,13 +38,15 @@ impl Reassembler {
         let key = (sender.to_owned(), concat.reference, concat.total);
         self.arrivals += 1;
         let arrival = self.arrivals;
-        let (_, parts) =
-            self.incomplete.entry(key.clone()).or_insert_with(|| (arrival, vec![None; usize::from(concat.total)]));
-        let slot = parts.get_mut(usize::from(concat.sequence).checked_sub(1)?)?;
+        let message = self
+            .incomplete
+            .entry(key.clone())
+            .or_insert_with(|| Incomplete { arrival, parts: vec![None; usize::from(concat.total)] });
+        let slot = message.parts.get_mut(usize::from(concat.sequence).checked_sub(1)?)?;
         *slot = Some(text);
-        if parts.iter().all(Option::is_some) {
-            let (_, parts) = self.incomplete.remove(&key)?;
-            return Some(parts.into_iter().flatten().collect());
+        if message.parts.iter().all(Option::is_some) {
+            let message = self.incomplete.remove(&key)?;
+            return Some(message.parts.into_iter().flatten().collect());
         }
         self.drop_oldest_beyond_limit();
         None
@@ -48,7 +59,7 @@ impl Reassembler {
 
     fn drop_oldest_beyond_limit(&mut self) {
         while self.incomplete.len() > INCOMPLETE_MAX {
-            let oldest = self.incomplete.iter().min_by_key(|(_, (arrival, _))| *arrival).map(|(key, _)| key.clone());
+            let oldest = self.incomplete.iter().min_by_key(|(_, message)| message.arrival).map(|(key, _)| key.clone());
             match oldest {
                 Some(key) => {
                     self.incomplete.remove(&key);
