@@ -293,11 +293,7 @@ fn registration(value: &str) -> Result<Line, AtError> {
         [_, stat, ..] => stat,
         [] => return Err(AtError::Malformed("+CREG")),
     };
-    stat.parse()
-        .ok()
-        .and_then(Registration::from_code)
-        .map(Line::Registration)
-        .ok_or(AtError::Malformed("+CREG"))
+    stat.parse().ok().and_then(Registration::from_code).map(Line::Registration).ok_or(AtError::Malformed("+CREG"))
 }
 
 /// `<index>,<stat>,[<alpha>],<length>`: the alpha may hold commas, so the length is the last
@@ -307,11 +303,8 @@ fn listed(value: &str) -> Result<Line, AtError> {
     let mut fields = value.splitn(3, ',');
     let index = fields.next().and_then(|f| f.trim().parse().ok()).ok_or(malformed.clone())?;
     let status = fields.next().and_then(|f| f.trim().parse().ok()).ok_or(malformed.clone())?;
-    let length = fields
-        .next()
-        .and_then(|rest| rest.rsplit(',').next())
-        .and_then(|f| f.trim().parse().ok())
-        .ok_or(malformed)?;
+    let length =
+        fields.next().and_then(|rest| rest.rsplit(',').next()).and_then(|f| f.trim().parse().ok()).ok_or(malformed)?;
     Ok(Line::Listed { index, status, length })
 }
 

@@ -94,7 +94,10 @@ pub struct Modem<T> {
 enum Info {
     Line(Line),
     /// A `+CMGL` entry: storage index and the PDU line that followed it.
-    Listed { index: u16, pdu: String },
+    Listed {
+        index: u16,
+        pdu: String,
+    },
 }
 
 /// A stored part of a concatenated message: sequence, storage index, text.
@@ -114,7 +117,13 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Modem<T> {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|since| since.subsec_nanos().to_le_bytes()[0])
             .unwrap_or(0);
-        Modem { io, pending: Vec::new(), timeouts: Timeouts::default(), validity: Validity::ONE_DAY, next_reference: start }
+        Modem {
+            io,
+            pending: Vec::new(),
+            timeouts: Timeouts::default(),
+            validity: Validity::ONE_DAY,
+            next_reference: start,
+        }
     }
 
     pub fn with_timeouts(mut self, timeouts: Timeouts) -> Self {

@@ -403,7 +403,12 @@ impl Emulator {
 
     fn record(&self, sent: &SentSms) {
         let chars = sent.text.chars().count();
-        tracing::info!(chars, parts = sent.parts, encoding = sent.encoding.name(), "the emulated modem sent an SMS to a number");
+        tracing::info!(
+            chars,
+            parts = sent.parts,
+            encoding = sent.encoding.name(),
+            "the emulated modem sent an SMS to a number"
+        );
         let plural = if sent.parts == 1 { "" } else { "s" };
         if self.shared.print.load(Ordering::Relaxed) {
             // The emulated phone's screen: the demo shows what a citizen would read.

@@ -431,10 +431,7 @@ mod tests {
         // to +46708251358, default alphabet, "hellohello" packed into 9 octets.
         let options = SubmitOptions { validity: Validity::from_code(0xAA), reference: 0 };
         let pdus = submit("+46708251358", "hellohello", options);
-        assert_eq!(
-            pdus,
-            [SubmitPdu { hex: "0011000B916407281553F80000AA0AE8329BFD4697D9EC37".into(), tpdu_len: 23 }]
-        );
+        assert_eq!(pdus, [SubmitPdu { hex: "0011000B916407281553F80000AA0AE8329BFD4697D9EC37".into(), tpdu_len: 23 }]);
     }
 
     #[test]
@@ -498,8 +495,7 @@ mod tests {
         assert_eq!(read.service_centre.as_deref(), Some("+34609090909"));
         assert_eq!(read.from, "+34600111222");
         assert_eq!(read.text, "STOP");
-        let timestamp =
-            Timestamp { year: 26, month: 11, day: 29, hour: 10, minute: 42, second: 7, offset_quarters: 4 };
+        let timestamp = Timestamp { year: 26, month: 11, day: 29, hour: 10, minute: 42, second: 7, offset_quarters: 4 };
         assert_eq!(read.timestamp, timestamp);
         let encoded = encode_deliver("+34609090909", "+34600111222", "STOP", timestamp, 0).expect("encodes");
         assert_eq!(encoded, [pdu]);
@@ -526,7 +522,10 @@ mod tests {
         assert_eq!(decode_deliver("zz"), Err(SmsError::NotHex));
         assert_eq!(decode_deliver(""), Err(SmsError::Truncated));
         assert_eq!(decode_submit("0011000B916407281553F80000AA0AE8329B"), Err(SmsError::Truncated));
-        assert_eq!(decode_submit("0011000B916407281553F80000AA0AE8329BFD4697D9EC3700"), Err(SmsError::TrailingBytes(1)));
+        assert_eq!(
+            decode_submit("0011000B916407281553F80000AA0AE8329BFD4697D9EC3700"),
+            Err(SmsError::TrailingBytes(1))
+        );
         // 8-bit data is not text.
         assert_eq!(decode_submit("0011000B916407281553F80004AA0100"), Err(SmsError::UnsupportedDcs(0x04)));
         // A concatenation element whose part number exceeds its total.
