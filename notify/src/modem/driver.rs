@@ -191,8 +191,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Modem<T> {
     }
 
     /// Sends `text` to `to` (digits, international after a `+`) in as many parts as it takes;
-    /// answers the network's reference of each part. A modem that cannot send now says so
-    /// before any part goes. If a later part fails, the earlier ones have gone: sending again
+    /// answers the network's reference of each part. Each send checks the modem first (the
+    /// set-up commands are harmless to repeat, and a modem reset since the last send is set up
+    /// again), so one that cannot send now says why before any part goes. If a later part fails, the earlier ones have gone: sending again
     /// repeats them.
     pub async fn send(&mut self, to: &str, text: &str) -> Result<Vec<u8>, ModemError> {
         let options = SubmitOptions { validity: self.validity, reference: self.next_reference };
@@ -212,22 +213,15 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Modem<T> {
 
     async fn send_part(&mut self, pdu: &sms::SubmitPdu) -> Result<u8, ModemError> {
         self.discard_stale().await?;
-        let command = format!("AT+CMGS={}", pdu.tpdu_len);
-        self.write(format!("{command}\r").as_bytes()).await?;
-        let deadline = Instant::now() + self.timeouts.prompt;
-        loop {
-            match self.read(deadline, true).await {
-                Ok(Read::Prompt) => break,
-                Ok(Read::Line(line)) => match parse(&line)? {
-                    Line::Final(result) => return Err(final_error(result)),
-                    _ => continue,
-                },
-                Err(ModemError::Timeout) => {
-                    // If the prompt comes late, the escape stops the modem from waiting for us.
-                    let _ = self.write(&[ESCAPE]).await;
-                    return Err(ModemError::Timeout);
-                }
-                Err(error) => return Err(error),
+        self.write(format!("AT+CMGS={}\r", pdu.tpdu_len).as_bytes()).await?;
+        match self.prompt().await {
+            Ok(()) => {}
+            Err(error @ ModemError::Gone(_)) => return Err(error),
+            Err(error) => {
+                // A modem whose prompt is late or was not understood may still wait for a PDU
+                // and would swallow the next command as one; the escape ends its wait.
+                let _ = self.write(&[ESCAPE]).await;
+                return Err(error);
             }
         }
         let mut body = pdu.hex.clone().into_bytes();
@@ -248,6 +242,20 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Modem<T> {
                 }
                 Line::Final(result) => return Err(final_error(result)),
                 _ => {}
+            }
+        }
+    }
+
+    /// Waits for the `> ` prompt after `AT+CMGS`.
+    async fn prompt(&mut self) -> Result<(), ModemError> {
+        let deadline = Instant::now() + self.timeouts.prompt;
+        loop {
+            match self.read(deadline, true).await? {
+                Read::Prompt => return Ok(()),
+                Read::Line(line) => match parse(&line)? {
+                    Line::Final(result) => return Err(final_error(result)),
+                    _ => continue,
+                },
             }
         }
     }

@@ -393,10 +393,12 @@ impl Emulator {
         let reference = state.next_message_reference;
         state.next_message_reference = state.next_message_reference.wrapping_add(1);
         let parts = submit.concat.map_or(1, |concat| usize::from(concat.total));
-        if let Some(text) = state.reassembler.push(&submit.to, submit.text, submit.concat) {
-            let sent = SentSms { to: submit.to, text, encoding: submit.encoding, parts };
+        let whole = state.reassembler.push(&submit.to, submit.text, submit.concat);
+        let sent = whole.map(|text| SentSms { to: submit.to, text, encoding: submit.encoding, parts });
+        state.sent.extend(sent.clone());
+        drop(state);
+        if let Some(sent) = sent {
             self.record(&sent);
-            state.sent.push(sent);
         }
         ok(&[format!("+CMGS: {reference}")])
     }

@@ -51,7 +51,7 @@ pub enum SmsError {
     UnsupportedDcs(u8),
     #[error("the user data header is malformed")]
     BadHeader,
-    #[error("the UCS-2 text is not valid UTF-16")]
+    #[error("the UCS-2 text has an odd number of octets")]
     BadUcs2,
     #[error("an address in the PDU is malformed")]
     BadAddress,

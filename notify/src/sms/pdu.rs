@@ -385,7 +385,9 @@ impl<'a> Reader<'a> {
                     return Err(SmsError::BadUcs2);
                 }
                 let units: Vec<u16> = text.chunks_exact(2).map(|pair| u16::from_be_bytes([pair[0], pair[1]])).collect();
-                String::from_utf16(&units).map_err(|_| SmsError::BadUcs2)?
+                // Some phones cut a surrogate pair between parts; the half shows as U+FFFD
+                // rather than costing the citizen's whole reply.
+                String::from_utf16_lossy(&units)
             }
         };
         Ok((text, concat))
@@ -530,6 +532,13 @@ mod tests {
         assert_eq!(decode_submit("0011000B916407281553F80004AA0100"), Err(SmsError::UnsupportedDcs(0x04)));
         // A concatenation element whose part number exceeds its total.
         assert_eq!(decode_submit("0051000B916407281553F80008AA0705000301020300"), Err(SmsError::BadHeader));
+    }
+
+    #[test]
+    fn half_a_surrogate_pair_reads_as_a_replacement_character() {
+        // UCS-2 "a" then a lone high surrogate (D83D), from a phone that cut an emoji in two.
+        let read = decode_submit("0011000B916407281553F80008AA040061D83D").expect("decodes");
+        assert_eq!(read.text, "a\u{FFFD}");
     }
 
     #[test]
