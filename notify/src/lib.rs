@@ -7,6 +7,9 @@
 //! (`email`), a GSM modem speaking AT commands on a serial line (`modem`, with an emulator), and
 //! an HTTP SMS gateway (`http_sms`). This crate knows nothing of tickets or bookings beyond the
 //! keys and texts it is given.
+//!
+//! The modem has an emulator (`modem::Emulator`) that tests drive and `fila-devsim modem` runs
+//! on a pseudo-terminal, so the SMS channel is tried without a SIM or hardware.
 
 pub mod channel;
 pub mod contact;
@@ -14,10 +17,10 @@ pub mod contact_book;
 pub mod email;
 pub mod http_sms;
 pub mod kind;
+pub mod modem;
 pub mod outbox;
 pub mod outbox_store;
-#[path = "sms_pending.rs"]
-mod sms;
+pub mod sms;
 pub mod template;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -198,7 +198,11 @@ impl Templates {
         let body = fill(&template.text, &values);
         let footer = OptOut { reply_stop: true, link: None }.line(lang, Medium::Sms);
         let text = format!("{body} {footer}");
-        TemplateReport { sms_segments: sms::segment_count(&text), sms_encoding: sms::encoding_name(&text) }
+        let encoding = match sms::Encoding::for_text(&text) {
+            sms::Encoding::Gsm7 => "gsm7",
+            sms::Encoding::Ucs2 => "ucs2",
+        };
+        TemplateReport { sms_segments: sms::segment_count(&text), sms_encoding: encoding }
     }
 }
 

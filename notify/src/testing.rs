@@ -113,10 +113,7 @@ impl SmtpServer {
             .filter(|path| path.extension().is_some_and(|extension| extension == "json"))
             .collect();
         paths.sort_by_key(|path| path.file_stem().and_then(|s| s.to_str()).and_then(|s| s.parse::<u32>().ok()));
-        paths
-            .iter()
-            .filter_map(|path| serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok())
-            .collect()
+        paths.iter().filter_map(|path| serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()).collect()
     }
 
     /// Stops the server (a mail server that goes down).

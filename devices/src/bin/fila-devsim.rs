@@ -1,6 +1,7 @@
 //! `fila-devsim`: the office's devices without hardware, for installers and newcomers.
 //! A ticket printer on a TCP port (what it prints appears as text), Modbus RTU counter displays
-//! on a pseudo-terminal, MQTT displays and a kiosk button. Point an edge's `[devices]` at them.
+//! on a pseudo-terminal, MQTT displays, a kiosk button, and a GSM modem on a pseudo-terminal
+//! that prints the SMS it is given. Point an edge's `[devices]` (and its SMS channel) at them.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,6 +10,7 @@ use clap::{Parser, Subcommand};
 use fila_devices::escpos::{self, PrinterProfile, PrinterStatus};
 use fila_devices::modbus::{self, EmulatedDisplay, RegisterMap, TextEncoding};
 use fila_devices::mqtt::{self, MqttSettings};
+use fila_notify::modem::{self as gsm, EmulatedSim};
 
 #[derive(Parser)]
 #[command(name = "fila-devsim", version, about = "fila's device emulators")]
@@ -39,6 +41,21 @@ enum Device {
         #[arg(long, value_delimiter = ',', default_value = "1,2,3")]
         units: Vec<u8>,
     },
+    /// A GSM modem answering AT commands in PDU mode on a pseudo-terminal linked at `--link`,
+    /// to use as the modem's serial port. Each SMS it is given is printed with its number.
+    Modem {
+        #[arg(long, default_value = "/tmp/fila-modem")]
+        link: PathBuf,
+        /// A file, or a directory to hold `sms.txt`, where each SMS is also written as a line.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The SIM slot is empty: every send fails with "no SIM".
+        #[arg(long)]
+        no_sim: bool,
+        /// Signal strength as `AT+CSQ` says it: 0 to 31, or 99 for none.
+        #[arg(long, default_value_t = 20, value_parser = parse_signal)]
+        signal: u8,
+    },
     /// MQTT counter displays, one connection (and last will) each.
     MqttDisplay {
         #[arg(long, default_value = "centro")]
@@ -62,6 +79,13 @@ enum Device {
         #[arg(long, default_value_t = 1883)]
         port: u16,
     },
+}
+
+fn parse_signal(value: &str) -> Result<u8, String> {
+    match value.parse::<u8>() {
+        Ok(signal @ (0..=31 | 99)) => Ok(signal),
+        _ => Err(format!("{value:?} is not 0 to 31, or 99 for no signal")),
+    }
 }
 
 fn main() -> ExitCode {
@@ -109,6 +133,18 @@ async fn run(device: Device) -> anyhow::Result<()> {
                 .collect();
             println!("Modbus displays {units:?} on {}", link.display());
             modbus::Emulator::new(displays).serve_pty(&link).await?;
+        }
+        Device::Modem { link, out, no_sim, signal } => {
+            let mut emulator = gsm::Emulator::new();
+            if let Some(out) = out {
+                emulator = emulator.with_output(out);
+            }
+            if no_sim {
+                emulator.set_sim(EmulatedSim::Absent);
+            }
+            emulator.set_signal((signal != 99).then_some(signal));
+            println!("GSM modem on {}", link.display());
+            emulator.serve_pty(&link).await?;
         }
         Device::MqttDisplay { office, counters, host, port } => {
             let settings = MqttSettings { host, port, ..Default::default() };
