@@ -89,18 +89,9 @@ impl App {
         }
         let scheme = if settings.tls.is_some() { "https" } else { "http" };
         let base_url = settings.public_url.clone().unwrap_or_else(|| format!("{scheme}://{}", settings.listen));
+        let public_base_url = base_url.clone();
         let kiosks = settings.kiosks.iter().map(|k| k.id.clone()).collect();
         let security = security::Security::new(settings.security.clone());
-        let channels = notices::Channels::from_settings(settings.notices.as_ref(), None)?;
-        let notices = notices::Notices::open(
-            &settings.office.id,
-            store.clone(),
-            channels,
-            notices::NoticeRules::from_settings(settings.notices.as_ref()),
-            base_url.clone(),
-            clock.as_ref()(),
-        )?;
-        notices.start(office.clone(), clock.clone());
         let devices = Arc::new(devices::Devices::start(
             &settings.devices,
             kiosks,
@@ -110,6 +101,16 @@ impl App {
             clock.clone(),
             security.clone(),
         ));
+        let channels = notices::Channels::from_settings(settings.notices.as_ref(), devices.modem_channel())?;
+        let notices = notices::Notices::open(
+            &settings.office.id,
+            store.clone(),
+            channels,
+            notices::NoticeRules::from_settings(settings.notices.as_ref()),
+            public_base_url,
+            clock.as_ref()(),
+        )?;
+        notices.start(office.clone(), clock.clone(), devices.take_modem_replies());
         let state = web::Data::new(AppState {
             office: office.clone(),
             auth,
@@ -119,7 +120,6 @@ impl App {
             devices: devices.clone(),
             security,
             notices,
-            country_code: settings.notices.as_ref().map_or_else(|| "34".into(), |n| n.country_code.clone()),
         });
         let certificate = match &settings.tls {
             Some(files) => Some(fila_tls::server::ReloadingCert::load(files.clone())?),

@@ -44,6 +44,7 @@ impl DeviceHealth {
         let name = match (&self.counter, self.kind.as_str()) {
             (Some(counter), _) => format!("the display of counter {counter}"),
             (None, "broker") => "the MQTT broker".to_string(),
+            (None, "modem") => "the SMS modem".to_string(),
             (None, kind) => format!("{kind} {}", self.id),
         };
         match self.paper.as_deref() {

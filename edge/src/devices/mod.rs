@@ -8,6 +8,7 @@ mod buttons;
 mod displays;
 pub mod health;
 mod inbound;
+pub mod modem;
 mod printers;
 mod ticket;
 
@@ -40,6 +41,10 @@ pub struct Devices {
     mqtt: Option<MqttLink>,
     hub: Option<JoinHandle<()>>,
     inbound: Option<JoinHandle<()>>,
+    /// The GSM modem, a channel of the notices; and the replies citizens send it, until the
+    /// notices take them.
+    modem: Option<modem::ModemLink>,
+    modem_replies: std::sync::Mutex<Option<tokio::sync::mpsc::Receiver<fila_notify::modem::IncomingSms>>>,
 }
 
 impl Devices {
@@ -92,7 +97,7 @@ impl Devices {
         let dispatch = inbound::InboundDispatch::new(settings, &health, buttons, clock.clone());
         let inbound =
             inbound.map(|inbound| tokio::spawn(dispatch.run(inbound).instrument(tracing::info_span!("mqtt_inbound"))));
-        let (office_for_board, clock_for_board) = (office.clone(), clock.clone());
+        let (office_for_board, clock_for_board, clock_for_modem) = (office.clone(), clock.clone(), clock.clone());
         let hub = (!settings.displays.is_empty() || mqtt.is_some()).then(|| {
             let hub = displays::DisplayHub::new(office, clock, settings, mqtt.clone(), &health);
             tokio::spawn(hub.run().instrument(tracing::info_span!("devices")))
@@ -100,8 +105,16 @@ impl Devices {
         if let Some(mqtt) = mqtt.clone() {
             tokio::spawn(board::run(office_for_board, mqtt, clock_for_board).instrument(tracing::info_span!("board")));
         }
+        let (modem, modem_replies) = match &settings.modem {
+            Some(modem) => {
+                let (link, replies, _task) = modem::start(modem, &health, clock_for_modem);
+                (Some(link), Some(replies))
+            }
+            None => (None, None),
+        };
         let pruned = std::sync::Mutex::new(std::time::Instant::now());
-        Devices { health, printers, speech, pruned, lang: settings.lang, mqtt, hub, inbound }
+        let modem_replies = std::sync::Mutex::new(modem_replies);
+        Devices { health, printers, speech, pruned, lang: settings.lang, mqtt, hub, inbound, modem, modem_replies }
     }
 
     /// Print `ticket` at the kiosk's printer, laid out for it here; `None` when the kiosk has no
@@ -120,6 +133,16 @@ impl Devices {
         }
         let print = ticket::ticket_print(ticket, position, config, base_url, self.lang);
         self.printers.print(kiosk, print).await
+    }
+
+    /// The modem as a channel for SMS notices, when the box has one.
+    pub fn modem_channel(&self) -> Option<Arc<dyn fila_notify::channel::Channel>> {
+        self.modem.clone().map(|link| Arc::new(link) as Arc<dyn fila_notify::channel::Channel>)
+    }
+
+    /// The SMS citizens send to the modem (STOP), once: for whoever handles them.
+    pub fn take_modem_replies(&self) -> Option<tokio::sync::mpsc::Receiver<fila_notify::modem::IncomingSms>> {
+        self.modem_replies.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take()
     }
 
     pub fn lang(&self) -> Lang {

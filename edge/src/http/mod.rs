@@ -45,8 +45,6 @@ pub struct AppState {
     pub security: Arc<crate::security::Security>,
     /// Contacts and notices to citizens.
     pub notices: Arc<crate::notices::Notices>,
-    /// Put in front of national numbers typed at the kiosk.
-    pub country_code: String,
 }
 
 impl AppState {

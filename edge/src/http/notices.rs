@@ -45,7 +45,7 @@ pub struct NoticeDto {
 
 /// Reads a contact from a request; a contact the box cannot use changes nothing.
 pub fn parse_contact(state: &AppState, text: &str) -> Result<Contact, ApiError> {
-    state.notices.parse_contact(text, &state.country_code).map_err(|error| match error {
+    state.notices.parse_contact(text).map_err(|error| match error {
         ContactRefused::NoChannel(_) => ApiError::bad_request("no_channel", error.to_string()),
         _ => ApiError::bad_request("bad_contact", error.to_string()),
     })

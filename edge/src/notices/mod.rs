@@ -19,12 +19,13 @@ use fila_notify::contact::{Contact, Medium};
 use fila_notify::contact_book::ContactBook;
 use fila_notify::email::Mailer;
 use fila_notify::http_sms::HttpGateway;
+use fila_notify::modem::IncomingSms;
 use fila_notify::outbox::{Counts, Notice, Outbox, Policy};
 use fila_notify::outbox_store;
 use fila_notify::template::Templates;
 use fila_protocol::{BusinessDay, TicketId, Timestamp};
 use fila_store::{Store, StoreError};
-use tokio::sync::Notify;
+use tokio::sync::{mpsc, Notify};
 
 pub use derive::Thresholds;
 
@@ -38,6 +39,8 @@ pub struct NoticeRules {
     pub policy: Policy,
     pub retention: jiff::SignedDuration,
     pub templates: Templates,
+    /// Put in front of national numbers (typed at the kiosk, or a reply's sender).
+    pub country_code: String,
 }
 
 /// The channels the box has, by medium.
@@ -73,6 +76,7 @@ impl NoticeRules {
             policy: Policy { per_contact_per_hour: settings.per_contact_per_hour as usize, ..Policy::default() },
             retention: jiff::SignedDuration::from_hours(24 * i64::from(settings.retention_days)),
             templates: Templates::builtin(),
+            country_code: settings.country_code,
         }
     }
 }
@@ -165,14 +169,23 @@ impl Notices {
         Ok(Arc::new(notices))
     }
 
-    /// Starts the runner: it derives and sends until the office stops.
-    pub fn start(self: &Arc<Self>, office: OfficeHandle, clock: Clock) -> tokio::task::JoinHandle<()> {
+    /// Starts the runner, which derives and sends until the office stops, and the reader of
+    /// the replies citizens send to the modem.
+    pub fn start(
+        self: &Arc<Self>,
+        office: OfficeHandle,
+        clock: Clock,
+        replies: Option<mpsc::Receiver<IncomingSms>>,
+    ) -> tokio::task::JoinHandle<()> {
+        if let Some(replies) = replies {
+            tokio::spawn(read_replies(self.clone(), replies, clock.clone()));
+        }
         tokio::spawn(runner::run(self.clone(), office, clock))
     }
 
     /// Reads a contact a citizen typed, and whether the box can reach it.
-    pub fn parse_contact(&self, text: &str, country_code: &str) -> Result<Contact, ContactRefused> {
-        let contact = Contact::parse(text, country_code)?;
+    pub fn parse_contact(&self, text: &str) -> Result<Contact, ContactRefused> {
+        let contact = Contact::parse(text, &self.rules.country_code)?;
         if self.channels.for_medium(contact.medium()).is_none() {
             return Err(ContactRefused::NoChannel(contact.medium().as_str()));
         }
@@ -269,6 +282,31 @@ impl Notices {
         }
         outbox_store::save(self.store.as_ref(), &changed)?;
         self.store.flush()
+    }
+}
+
+/// What a citizen may answer to stop messages (Spanish and English carriers' usual words).
+fn is_stop(text: &str) -> bool {
+    let word = text.trim().trim_end_matches(['.', '!']).to_uppercase();
+    ["STOP", "BAJA", "PARAR", "ALTO", "CANCELAR", "UNSUBSCRIBE"].contains(&word.as_str())
+}
+
+async fn read_replies(notices: Arc<Notices>, mut replies: mpsc::Receiver<IncomingSms>, clock: Clock) {
+    while let Some(reply) = replies.recv().await {
+        if !is_stop(&reply.text) {
+            tracing::info!(chars = reply.text.chars().count(), "an SMS that is not STOP reached the modem; ignored");
+            continue;
+        }
+        // The sender's number as the network gives it: international with its '+'.
+        let Ok(contact) = Contact::phone(&reply.from, &notices.rules.country_code) else {
+            tracing::warn!("a STOP came from a number that cannot be read; ignored");
+            continue;
+        };
+        let (notices, now) = (notices.clone(), clock.as_ref()());
+        match tokio::task::spawn_blocking(move || notices.opt_out(&contact, now)).await {
+            Ok(Ok(_)) => {}
+            _ => tracing::error!("a STOP could not be stored; the modem will not be asked again"),
+        }
     }
 }
 
