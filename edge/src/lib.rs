@@ -35,6 +35,9 @@ pub struct App {
     office: OfficeHandle,
     link: Option<tokio::task::JoinHandle<()>>,
     devices: Arc<devices::Devices>,
+    /// The notices' runner and the reader of STOP replies. Stopped with the office: a send cut
+    /// short is found `sending` at the next start and not sent again (at most once).
+    notices: Vec<tokio::task::JoinHandle<()>>,
     /// Reloads the HTTPS certificate on SIGHUP (and keeps SIGHUP from ending a plain edge).
     reload: tokio::task::JoinHandle<()>,
 }
@@ -88,7 +91,11 @@ impl App {
             );
         }
         let scheme = if settings.tls.is_some() { "https" } else { "http" };
-        let base_url = settings.public_url.clone().unwrap_or_else(|| format!("{scheme}://{}", settings.listen));
+        // Bound before anything links to it: with port 0 (tests) the address is known only now.
+        let listener =
+            TcpListener::bind(settings.listen).with_context(|| format!("cannot listen on {}", settings.listen))?;
+        let bound = listener.local_addr()?;
+        let base_url = settings.public_url.clone().unwrap_or_else(|| format!("{scheme}://{bound}"));
         let public_base_url = base_url.clone();
         let kiosks = settings.kiosks.iter().map(|k| k.id.clone()).collect();
         let security = security::Security::new(settings.security.clone());
@@ -110,7 +117,7 @@ impl App {
             public_base_url,
             clock.as_ref()(),
         )?;
-        notices.start(office.clone(), clock.clone(), devices.take_modem_replies());
+        let notice_tasks = notices.start(office.clone(), clock.clone(), devices.take_modem_replies());
         let state = web::Data::new(AppState {
             office: office.clone(),
             auth,
@@ -125,8 +132,6 @@ impl App {
             Some(files) => Some(fila_tls::server::ReloadingCert::load(files.clone())?),
             None => None,
         };
-        let listener =
-            TcpListener::bind(settings.listen).with_context(|| format!("cannot listen on {}", settings.listen))?;
         let port = listener.local_addr()?.port();
         let server = HttpServer::new(move || {
             actix_web::App::new()
@@ -144,7 +149,7 @@ impl App {
         .run();
         let reload = fila_tls::server::reload_on_hangup("fila-edge", certificate).context("cannot watch for SIGHUP")?;
         tracing::info!(office = %settings.office.id, port, scheme, "edge listening");
-        Ok(App { server, port, office, link, devices, reload })
+        Ok(App { server, port, office, link, devices, notices: notice_tasks, reload })
     }
 
     pub fn port(&self) -> u16 {
@@ -176,6 +181,9 @@ impl App {
             reason = office.died() => Some(reason),
         };
         self.reload.abort();
+        for task in &self.notices {
+            task.abort();
+        }
         if let Some(reason) = died {
             // The server runs inside its own future: it must be polled to carry out the stop.
             let _ = tokio::join!(handle.stop(false), &mut server);

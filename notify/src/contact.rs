@@ -140,6 +140,13 @@ impl Contact {
     }
 }
 
+/// Whether a reply says "stop sending me messages" (the words carriers and citizens use in
+/// Spanish and English).
+pub fn is_stop_reply(text: &str) -> bool {
+    let word = text.trim().trim_end_matches(['.', '!']).to_uppercase();
+    ["STOP", "BAJA", "PARAR", "ALTO", "CANCELAR", "UNSUBSCRIBE"].contains(&word.as_str())
+}
+
 impl fmt::Debug for Contact {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Contact({}, redacted)", self.medium().as_str())
@@ -206,6 +213,16 @@ mod tests {
     fn parse_tells_an_address_from_a_number() {
         assert_eq!(Contact::parse("ana@example.org", "34").expect("a valid contact").medium(), Medium::Email);
         assert_eq!(Contact::parse("600111222", "34").expect("a valid contact").medium(), Medium::Sms);
+    }
+
+    #[test]
+    fn stop_is_understood_however_it_is_written() {
+        for text in ["STOP", "stop", " Stop. ", "Baja", "PARAR!"] {
+            assert!(is_stop_reply(text), "{text}");
+        }
+        for text in ["stop it now", "gracias", "", "no pare"] {
+            assert!(!is_stop_reply(text), "{text}");
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use fila_notify::channel::{Channel, SendError, Sending};
-use fila_notify::contact::{Contact, Medium};
+use fila_notify::contact::{is_stop_reply, Contact, Medium};
 use fila_notify::modem::{self, IncomingSms, ModemError, SerialLine};
 use fila_notify::template::Rendered;
 use tokio::sync::{mpsc, oneshot};
@@ -123,6 +123,15 @@ impl Task {
             tokio::select! {
                 job = jobs.recv() => {
                     let Some(job) = job else { return Err(()) };
+                    // A STOP waiting on the SIM is honoured before anything more goes to it.
+                    let stopped = match self.read_replies(modem).await {
+                        Ok(replies) => replies.iter().any(|r| r.from == job.to && is_stop_reply(&r.text)),
+                        Err(()) => return Ok(()),
+                    };
+                    if stopped {
+                        let _ = job.done.send(Err(SendError::Permanent("the citizen answered STOP".into())));
+                        continue;
+                    }
                     let result = modem.send(&job.to, &job.text).await;
                     let gone = matches!(result, Err(ModemError::Gone(_) | ModemError::Timeout));
                     match &result {
@@ -158,17 +167,22 @@ impl Task {
                 return if gone { Err(()) } else { Ok(()) };
             }
         }
+        self.read_replies(modem).await.map(|_| ())
+    }
+
+    /// Reads the replies waiting on the SIM and passes them on; `Err` when the port is gone.
+    async fn read_replies(&self, modem: &mut modem::Modem<SerialLine>) -> Result<Vec<IncomingSms>, ()> {
         match modem.received().await {
             Ok(replies) => {
-                for reply in replies {
-                    let _ = self.incoming.send(reply).await;
+                for reply in &replies {
+                    let _ = self.incoming.send(reply.clone()).await;
                 }
-                Ok(())
+                Ok(replies)
             }
             Err(ModemError::Gone(_) | ModemError::Timeout) => Err(()),
             Err(error) => {
                 tracing::warn!(%error, "the modem's stored messages could not be read");
-                Ok(())
+                Ok(Vec::new())
             }
         }
     }

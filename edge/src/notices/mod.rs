@@ -176,11 +176,12 @@ impl Notices {
         office: OfficeHandle,
         clock: Clock,
         replies: Option<mpsc::Receiver<IncomingSms>>,
-    ) -> tokio::task::JoinHandle<()> {
+    ) -> Vec<tokio::task::JoinHandle<()>> {
+        let mut tasks = vec![tokio::spawn(runner::run(self.clone(), office, clock.clone()))];
         if let Some(replies) = replies {
-            tokio::spawn(read_replies(self.clone(), replies, clock.clone()));
+            tasks.push(tokio::spawn(read_replies(self.clone(), replies, clock)));
         }
-        tokio::spawn(runner::run(self.clone(), office, clock))
+        tasks
     }
 
     /// Reads a contact a citizen typed, and whether the box can reach it.
@@ -285,15 +286,9 @@ impl Notices {
     }
 }
 
-/// What a citizen may answer to stop messages (Spanish and English carriers' usual words).
-fn is_stop(text: &str) -> bool {
-    let word = text.trim().trim_end_matches(['.', '!']).to_uppercase();
-    ["STOP", "BAJA", "PARAR", "ALTO", "CANCELAR", "UNSUBSCRIBE"].contains(&word.as_str())
-}
-
 async fn read_replies(notices: Arc<Notices>, mut replies: mpsc::Receiver<IncomingSms>, clock: Clock) {
     while let Some(reply) = replies.recv().await {
-        if !is_stop(&reply.text) {
+        if !fila_notify::contact::is_stop_reply(&reply.text) {
             tracing::info!(chars = reply.text.chars().count(), "an SMS that is not STOP reached the modem; ignored");
             continue;
         }
