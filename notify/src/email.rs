@@ -394,6 +394,28 @@ fn enhanced_status(text: &str) -> Option<String> {
     well_formed.then(|| first.to_string())
 }
 
+impl crate::channel::Channel for Mailer {
+    fn medium(&self) -> crate::contact::Medium {
+        crate::contact::Medium::Email
+    }
+
+    fn send<'a>(
+        &'a self,
+        to: &'a crate::contact::Contact,
+        message: &'a crate::template::Rendered,
+    ) -> crate::channel::Sending<'a> {
+        Box::pin(async move {
+            let email = Email {
+                to: to.expose().to_string(),
+                subject: message.subject.clone(),
+                text: message.text.clone(),
+                unsubscribe: message.opt_out_link.clone(),
+            };
+            Mailer::send(self, &email).await
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -573,27 +595,5 @@ mod tests {
         assert_eq!(enhanced_status("5.1.1.1 x"), None);
         assert_eq!(enhanced_status("maria.1.1 x"), None);
         assert_eq!(enhanced_status(""), None);
-    }
-}
-
-impl crate::channel::Channel for Mailer {
-    fn medium(&self) -> crate::contact::Medium {
-        crate::contact::Medium::Email
-    }
-
-    fn send<'a>(
-        &'a self,
-        to: &'a crate::contact::Contact,
-        message: &'a crate::template::Rendered,
-    ) -> crate::channel::Sending<'a> {
-        Box::pin(async move {
-            let email = Email {
-                to: to.expose().to_string(),
-                subject: message.subject.clone(),
-                text: message.text.clone(),
-                unsubscribe: message.opt_out_link.clone(),
-            };
-            Mailer::send(self, &email).await
-        })
     }
 }

@@ -419,6 +419,20 @@ impl Escape {
     }
 }
 
+impl crate::channel::Channel for HttpGateway {
+    fn medium(&self) -> crate::contact::Medium {
+        crate::contact::Medium::Sms
+    }
+
+    fn send<'a>(
+        &'a self,
+        to: &'a crate::contact::Contact,
+        message: &'a crate::template::Rendered,
+    ) -> crate::channel::Sending<'a> {
+        Box::pin(HttpGateway::send(self, to.expose(), &message.text))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -578,19 +592,5 @@ mod tests {
             let decoded = percent_encoding::percent_decode_str(&url).decode_utf8().expect("UTF-8");
             proptest::prop_assert_eq!(decoded, text.as_str());
         }
-    }
-}
-
-impl crate::channel::Channel for HttpGateway {
-    fn medium(&self) -> crate::contact::Medium {
-        crate::contact::Medium::Sms
-    }
-
-    fn send<'a>(
-        &'a self,
-        to: &'a crate::contact::Contact,
-        message: &'a crate::template::Rendered,
-    ) -> crate::channel::Sending<'a> {
-        Box::pin(HttpGateway::send(self, to.expose(), &message.text))
     }
 }

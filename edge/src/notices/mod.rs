@@ -266,7 +266,7 @@ impl Notices {
     /// Every notice the box holds, for supervisors (no contact is in a notice).
     pub fn list(&self) -> Vec<Notice> {
         let mut notices: Vec<Notice> = lock(&self.outbox).notices().cloned().collect();
-        notices.sort_by(|a, b| b.updated_at.cmp(&a.updated_at));
+        notices.sort_by_key(|notice| std::cmp::Reverse(notice.updated_at));
         notices
     }
 
