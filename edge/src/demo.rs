@@ -118,6 +118,25 @@ pub async fn emulated_devices(settings: &mut Settings) -> anyhow::Result<DemoDev
         });
     }
 
+    // A GSM modem: the SMS it sends appear in the terminal and in <data>/sms/sms.txt.
+    let modem = fila_notify::modem::Emulator::new().with_output(settings.data_dir.join("sms"));
+    let modem_link = std::path::absolute(settings.data_dir.join("modem"))?;
+    let (serving, pty) = (modem.clone(), modem_link.clone());
+    tokio::spawn(async move {
+        if let Err(error) = serving.serve_pty(&pty).await {
+            tracing::error!(%error, "the demo modem stopped");
+        }
+    });
+    for _ in 0..50 {
+        if modem_link.exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    settings.devices.modem = Some(crate::settings::devices::ModemSettings { path: modem_link, baud: 115_200 });
+    let notices = settings.notices.get_or_insert_with(notice_defaults);
+    notices.sms = Some(crate::settings::SmsRoute::Modem);
+
     let broker =
         tokio::time::timeout(Duration::from_millis(300), tokio::net::TcpStream::connect("127.0.0.1:1883")).await;
     if matches!(broker, Ok(Ok(_))) {
@@ -140,13 +159,41 @@ pub async fn emulated_devices(settings: &mut Settings) -> anyhow::Result<DemoDev
     } else {
         println!("  devices:  printer, Modbus displays for counters {wired:?} (no MQTT broker on 127.0.0.1:1883)");
     }
-    Ok(DemoDevices { _printer_status: status, _displays: emulator })
+    Ok(DemoDevices { _printer_status: status, _displays: emulator, _modem: modem })
+}
+
+/// `[notices]` as an empty section gives it.
+pub fn notice_defaults() -> crate::settings::NoticeSettings {
+    let empty = toml::Value::Table(toml::Table::new());
+    let Some(defaults) = crate::settings::NoticeSettings::parse(empty, false, &mut Vec::new()) else {
+        unreachable!("an empty [notices] section is valid")
+    };
+    defaults
+}
+
+/// The demo's e-mail notices go to an SMTP server on `address` (host:port, plain, no login),
+/// e.g. a local aiosmtpd or MailHog.
+pub fn smtp_notices(settings: &mut Settings, address: &str) -> anyhow::Result<()> {
+    let (host, port) = address.rsplit_once(':').ok_or_else(|| anyhow::anyhow!("--smtp is host:port"))?;
+    let smtp = format!(
+        "host = {host:?}\nport = {port}\nsecurity = \"none\"\nfrom = \"{} <avisos@fila.invalid>\"\n",
+        settings.office.name
+    );
+    let smtp: fila_notify::email::SmtpSettings =
+        toml::from_str(&smtp).map_err(|e| anyhow::anyhow!("--smtp {address}: {}", e.message()))?;
+    if let Err(problems) = smtp.check() {
+        let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        anyhow::bail!("--smtp {address}: {}", list.join("; "));
+    }
+    settings.notices.get_or_insert_with(notice_defaults).smtp = Some(smtp);
+    Ok(())
 }
 
 /// The demo's emulated devices; they stop when the runtime does.
 pub struct DemoDevices {
     _printer_status: tokio::sync::watch::Sender<fila_devices::escpos::PrinterStatus>,
     _displays: std::sync::Arc<fila_devices::modbus::Emulator>,
+    _modem: fila_notify::modem::Emulator,
 }
 
 #[cfg(test)]

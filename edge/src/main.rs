@@ -30,9 +30,13 @@ enum Mode {
         /// The office's branch token at central.
         #[arg(long, default_value = "demo-branch-token")]
         central_token: String,
-        /// Run without the emulated printer and displays.
+        /// Run without the emulated printer, displays and GSM modem.
         #[arg(long)]
         no_devices: bool,
+        /// Send the e-mail notices to an SMTP server, host:port (plain, no login), e.g. a local
+        /// aiosmtpd or MailHog; the kiosk then offers e-mail besides SMS.
+        #[arg(long)]
+        smtp: Option<String>,
         /// Allow a --listen address other machines can reach. The demo's PINs and kiosk token
         /// are published in README.md, so anyone on the network could log in at a counter.
         #[arg(long)]
@@ -76,8 +80,11 @@ fn main() -> ExitCode {
             );
             ExitCode::from(2)
         }
-        Mode::Demo { listen, data, central, central_token, no_devices, .. } => serve(!no_devices, || {
+        Mode::Demo { listen, data, central, central_token, no_devices, smtp, .. } => serve(!no_devices, || {
             let mut settings = demo::settings(listen, data);
+            if let Some(smtp) = smtp {
+                demo::smtp_notices(&mut settings, &smtp)?;
+            }
             settings.central =
                 central.map(|url| fila_edge::sync_client::CentralSettings { url, token: central_token, ca_file: None });
             println!("fila demo office \"{}\" on http://{listen}", settings.office.name);

@@ -15,6 +15,8 @@ pub struct Thresholds {
     pub ahead: u32,
     pub minutes: u32,
     pub survey: bool,
+    /// The survey invitation goes this long after the finish.
+    pub survey_delay_ms: i64,
 }
 
 /// A notice the state calls for, with what its template needs.
@@ -25,6 +27,8 @@ pub struct Wanted {
     pub values: BTreeMap<&'static str, String>,
     /// The ticket's tracking token: its page is where the survey is answered.
     pub token: String,
+    /// Not before this (a survey's delay after the finish).
+    pub not_before: Option<Timestamp>,
 }
 
 /// The notices the office's current day calls for, for tickets in `with_contact` (pairs of
@@ -41,13 +45,17 @@ pub fn wanted(
         let Some(ticket) = day.tickets.get(id) else { continue };
         let mut values =
             BTreeMap::from([("office", office.config().name.clone()), ("ticket", ticket.number.to_string())]);
+        let mut not_before = None;
         let kind = match ticket.status {
             TicketStatus::Called | TicketStatus::Serving => {
                 let Some(counter) = &ticket.counter else { continue };
                 values.insert("counter", counter.as_str().to_string());
                 NoticeKind::Called
             }
-            TicketStatus::Finished if thresholds.survey => NoticeKind::SurveyInvite,
+            TicketStatus::Finished if thresholds.survey => {
+                not_before = ticket.closed_at.map(|at| Timestamp(at.as_ms() + thresholds.survey_delay_ms));
+                NoticeKind::SurveyInvite
+            }
             TicketStatus::Waiting => {
                 let Some(position) = office.position(*id, now) else { continue };
                 if position.people_ahead > thresholds.ahead && position.estimated_wait_minutes > thresholds.minutes {
@@ -59,7 +67,7 @@ pub fn wanted(
             }
             _ => continue,
         };
-        out.push(Wanted { ticket: *id, kind, values, token: ticket.token.clone() });
+        out.push(Wanted { ticket: *id, kind, values, token: ticket.token.clone(), not_before });
     }
     (day.day, out)
 }

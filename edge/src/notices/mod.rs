@@ -63,15 +63,13 @@ impl NoticeRules {
     /// The rules of `[notices]`, or the defaults when the section is absent (nothing is sent
     /// then: there is no channel).
     pub fn from_settings(settings: Option<&NoticeSettings>) -> NoticeRules {
-        let defaults = NoticeSettings::parse(toml::Value::Table(toml::Table::new()), false, &mut Vec::new());
-        let Some(settings) = settings.or(defaults.as_ref()).cloned() else {
-            unreachable!("an empty [notices] section is valid")
-        };
+        let settings = settings.cloned().unwrap_or_else(crate::demo::notice_defaults);
         NoticeRules {
             thresholds: Thresholds {
                 ahead: settings.turn_near_ahead,
                 minutes: settings.turn_near_minutes,
                 survey: settings.survey,
+                survey_delay_ms: i64::from(settings.survey_delay_seconds) * 1000,
             },
             policy: Policy { per_contact_per_hour: settings.per_contact_per_hour as usize, ..Policy::default() },
             retention: jiff::SignedDuration::from_hours(24 * i64::from(settings.retention_days)),

@@ -122,7 +122,8 @@ fn draft(
         notices.rules.templates.render(key.kind, &stored.lang, medium, &wanted.values, &opt_out).unwrap_or_else(|| {
             fila_notify::template::Rendered { subject: String::new(), text: String::new(), opt_out_link: None }
         });
-    Draft { key, medium, contact: notices.book.fingerprint(&stored.contact), message, not_before: None }
+    let not_before = wanted.not_before.map(super::to_jiff);
+    Draft { key, medium, contact: notices.book.fingerprint(&stored.contact), message, not_before }
 }
 
 /// Hands due notices to their channels; returns how many went.

@@ -5,7 +5,8 @@
 //! country_code = "34"          # put in front of national numbers typed at the kiosk
 //! turn_near_ahead = 3          # "your turn is near" with this many people ahead or fewer,
 //! turn_near_minutes = 10       # or an estimated wait this short
-//! survey = true                # the survey invitation after finish
+//! survey = true                # the survey invitation after finish,
+//! survey_delay_seconds = 0     # this long after it (at most an hour)
 //! retention_days = 30          # contacts and notices are deleted after this many days
 //! per_contact_per_hour = 6     # messages to one contact in an hour; more wait
 //! sms = "modem"                # "modem" (the [devices.modem]) or "gateway" ([notices.sms_gateway])
@@ -48,6 +49,8 @@ pub struct NoticeSettings {
     pub turn_near_minutes: u32,
     #[serde(default = "default_true")]
     pub survey: bool,
+    #[serde(default)]
+    pub survey_delay_seconds: u32,
     #[serde(default = "default_retention_days")]
     pub retention_days: u32,
     #[serde(default = "default_per_contact_per_hour")]
@@ -96,6 +99,9 @@ impl NoticeSettings {
         let digits = settings.country_code.len();
         if !(1..=3).contains(&digits) || !settings.country_code.chars().all(|c| c.is_ascii_digit()) {
             problem("notices.country_code", "is 1 to 3 digits, without '+' (34 for Spain)".into());
+        }
+        if settings.survey_delay_seconds > 3600 {
+            problem("notices.survey_delay_seconds", "at most 3600: the invitation goes within the hour".into());
         }
         if !(1..=3650).contains(&settings.retention_days) {
             problem("notices.retention_days", "must be between 1 and 3650".into());
