@@ -275,6 +275,10 @@ pub struct OfficeDto {
     pub id: String,
     /// Where citizens reach this office's pages (for tracking links), when configured.
     pub public_url: Option<String>,
+    /// How this office can send a citizen notices: "sms", "email" (the kiosk offers those; none
+    /// when the office sends nothing).
+    #[serde(default)]
+    pub contact_media: Vec<String>,
     pub name: String,
     pub time_zone: String,
     pub day: String,
@@ -288,6 +292,7 @@ impl OfficeDto {
         OfficeDto {
             id: config.id.clone(),
             public_url: None,
+            contact_media: Vec::new(),
             name: config.name.clone(),
             time_zone: config.time_zone_name.clone(),
             day,

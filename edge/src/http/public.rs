@@ -13,6 +13,7 @@ use super::{render, AppState};
 pub async fn office(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let mut dto = state.office.query(|office, _| OfficeDto::new(office.config(), office.day().day.to_string())).await?;
     dto.public_url = state.public_url.clone();
+    dto.contact_media = state.notices.media().into_iter().map(|m| m.as_str().to_string()).collect();
     Ok(HttpResponse::Ok().json(dto))
 }
 
