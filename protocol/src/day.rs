@@ -30,6 +30,41 @@ pub struct Day {
     pub calls: Vec<CallRecord>,
     /// The last number issued per service prefix.
     pub sequences: BTreeMap<char, u16>,
+    /// Satisfaction surveys answered at the office (tracking page, exit tablet), per ticket.
+    pub surveys: BTreeMap<TicketId, SurveyAnswer>,
+}
+
+/// A citizen's answer to the survey of a finished ticket. A comment's text never enters the
+/// document (free text may name people, and a document's history cannot be erased); only that
+/// there was one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SurveyAnswer {
+    /// 1 to 5.
+    pub satisfaction: Option<u8>,
+    /// 0 to 10: would they recommend the office.
+    pub recommend: Option<u8>,
+    /// Was their procedure resolved.
+    pub resolved: Option<bool>,
+    pub commented: bool,
+    pub at: Timestamp,
+    /// The citizen (tracking page) or the exit tablet's kiosk.
+    pub by: Who,
+}
+
+impl SurveyAnswer {
+    /// What is wrong with the answer's values, if anything.
+    pub fn problem(&self) -> Option<&'static str> {
+        if self.satisfaction.is_some_and(|s| !(1..=5).contains(&s)) {
+            return Some("satisfaction is 1 to 5");
+        }
+        if self.recommend.is_some_and(|r| r > 10) {
+            return Some("recommend is 0 to 10");
+        }
+        if self.satisfaction.is_none() && self.recommend.is_none() && self.resolved.is_none() && !self.commented {
+            return Some("an answer answers at least one question");
+        }
+        None
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -115,6 +150,12 @@ pub enum Breach {
     CallRewritten(u32),
     #[error("sequence {0} went back")]
     SequenceWentBack(char),
+    #[error("the survey of ticket {0} is for a ticket that is not finished")]
+    SurveyNotFinished(TicketId),
+    #[error("the survey of ticket {ticket}: {problem}")]
+    SurveyOutOfRange { ticket: TicketId, problem: &'static str },
+    #[error("the survey of ticket {0} was removed or changed; answers are history")]
+    SurveyRewritten(TicketId),
 }
 
 impl Day {
@@ -126,6 +167,7 @@ impl Day {
             counters: BTreeMap::new(),
             calls: Vec::new(),
             sequences: BTreeMap::new(),
+            surveys: BTreeMap::new(),
         }
     }
 
@@ -201,6 +243,14 @@ impl Day {
                 return Err(Breach::CallSkippedUnknown { seq: call.seq, ticket });
             }
         }
+        for (&ticket, answer) in &self.surveys {
+            if self.tickets.get(&ticket).is_none_or(|t| t.status != crate::ticket::TicketStatus::Finished) {
+                return Err(Breach::SurveyNotFinished(ticket));
+            }
+            if let Some(problem) = answer.problem() {
+                return Err(Breach::SurveyOutOfRange { ticket, problem });
+            }
+        }
         Ok(())
     }
 
@@ -268,6 +318,9 @@ impl Day {
             if next.sequences.get(&prefix).is_none_or(|&new| new < old) {
                 return Err(Breach::SequenceWentBack(prefix));
             }
+        }
+        if let Some((&ticket, _)) = self.surveys.iter().find(|(id, old)| next.surveys.get(id) != Some(*old)) {
+            return Err(Breach::SurveyRewritten(ticket));
         }
         Ok(())
     }

@@ -106,6 +106,7 @@ impl ResponseError for ApiError {
                 | Rejection::ReasonRequired
                 | Rejection::TextTooLong(_)
                 | Rejection::BadToken
+                | Rejection::BadSurvey(_)
                 | Rejection::SameService(_) => StatusCode::BAD_REQUEST,
                 _ => StatusCode::CONFLICT,
             },

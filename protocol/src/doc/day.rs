@@ -15,10 +15,10 @@ use std::collections::HashMap;
 use automerge::transaction::Transactable;
 use automerge::{ActorId, AutoCommit, ObjId, ObjType, ReadDoc, ScalarValue, Value, ROOT};
 
-use super::keys::{self, call as ck, counter as cok, ticket as tk};
+use super::keys::{self, call as ck, counter as cok, survey as sk, ticket as tk};
 use super::scalar::{self, i, opt_s, opt_t, s, t, Fields, Record};
 use super::DocError;
-use crate::day::{CallRecord, CounterState, CounterStatus, Day};
+use crate::day::{CallRecord, CounterState, CounterStatus, Day, SurveyAnswer};
 use crate::ids::{AgentId, BusinessDay, CategoryId, CounterId, ServiceId, TicketId, Timestamp};
 use crate::rule::CallReason;
 use crate::ticket::{Class, Ticket, TicketNumber, TicketStatus, Who};
@@ -45,8 +45,15 @@ impl DayDoc {
         let sequences = doc.put_object(ROOT, keys::SEQUENCES, ObjType::Map)?;
         doc.commit_with(automerge::transaction::CommitOptions::default().with_time(0));
         doc.set_actor(ActorId::from(actor));
-        let at =
-            Objects { tickets, counters, calls, sequences, ticket_objs: HashMap::new(), counter_objs: HashMap::new() };
+        let at = Objects {
+            tickets,
+            counters,
+            calls,
+            sequences,
+            surveys: None,
+            ticket_objs: HashMap::new(),
+            counter_objs: HashMap::new(),
+        };
         Ok(DayDoc { doc, at })
     }
 
@@ -119,6 +126,29 @@ impl DayDoc {
         Ok(())
     }
 
+    /// A survey answer is written once and never changed.
+    pub fn put_survey(&mut self, ticket: TicketId, answer: &SurveyAnswer) -> Result<(), DocError> {
+        let surveys = match &self.at.surveys {
+            Some(surveys) => surveys.clone(),
+            None => {
+                let surveys = self.doc.put_object(ROOT, keys::SURVEYS, ObjType::Map)?;
+                self.at.surveys = Some(surveys.clone());
+                surveys
+            }
+        };
+        let optional = |n: Option<u8>| n.map_or(ScalarValue::Null, i);
+        let fields = vec![
+            (sk::SATISFACTION, optional(answer.satisfaction)),
+            (sk::RECOMMEND, optional(answer.recommend)),
+            (sk::RESOLVED, answer.resolved.map_or(ScalarValue::Null, ScalarValue::Boolean)),
+            (sk::COMMENTED, ScalarValue::Boolean(answer.commented)),
+            (sk::AT, t(answer.at)),
+            (sk::BY, s(&answer.by.to_text())),
+        ];
+        scalar::create(&mut self.doc, &surveys, &ticket.key(), &fields, None)?;
+        Ok(())
+    }
+
     pub fn put_sequence(&mut self, prefix: char, seq: u16) -> Result<(), DocError> {
         self.doc.put(&self.at.sequences, prefix.to_string(), i(seq))?;
         Ok(())
@@ -177,6 +207,8 @@ struct Objects {
     counters: ObjId,
     calls: ObjId,
     sequences: ObjId,
+    /// None until the day's first survey answer.
+    surveys: Option<ObjId>,
     ticket_objs: HashMap<TicketId, ObjId>,
     counter_objs: HashMap<CounterId, ObjId>,
 }
@@ -196,6 +228,7 @@ fn read_with_objects(doc: &AutoCommit) -> Result<(Day, Objects), DocError> {
         counters: root.object(keys::COUNTERS)?,
         calls: root.object(keys::CALLS)?,
         sequences: root.object(keys::SEQUENCES)?,
+        surveys: root.opt_object(keys::SURVEYS)?,
         ticket_objs: HashMap::new(),
         counter_objs: HashMap::new(),
     };
@@ -262,6 +295,12 @@ fn read_with_objects(doc: &AutoCommit) -> Result<(Day, Objects), DocError> {
         };
         let seq = sequences.int(key)?;
         result.sequences.insert(prefix, u16::try_from(seq).map_err(|_| DocError::Field("sequences".into()))?);
+    }
+    if let Some(surveys) = &objects.surveys {
+        for (key, _, record) in records(doc, surveys, keys::SURVEYS)? {
+            let id = TicketId::from_key(&key).ok_or_else(|| DocError::Field(format!("surveys.{key}")))?;
+            result.surveys.insert(id, read_survey(&record)?);
+        }
     }
     Ok((result, objects))
 }
@@ -338,6 +377,20 @@ fn who(record: &Record, key: &str) -> Result<Option<Who>, DocError> {
 
 fn small(record: &Record, key: &str) -> Result<u8, DocError> {
     u8::try_from(record.int(key)?).map_err(|_| DocError::Field(key.into()))
+}
+
+fn read_survey(record: &Record) -> Result<SurveyAnswer, DocError> {
+    let score = |key: &str| -> Result<Option<u8>, DocError> {
+        record.opt_int(key)?.map(|n| u8::try_from(n).map_err(|_| DocError::Field(key.into()))).transpose()
+    };
+    Ok(SurveyAnswer {
+        satisfaction: score(sk::SATISFACTION)?,
+        recommend: score(sk::RECOMMEND)?,
+        resolved: record.opt_bool(sk::RESOLVED)?,
+        commented: record.bool(sk::COMMENTED)?,
+        at: record.time(sk::AT)?,
+        by: who(record, sk::BY)?.ok_or_else(|| DocError::Field(sk::BY.into()))?,
+    })
 }
 
 fn read_ticket(record: &Record, id: TicketId) -> Result<Ticket, DocError> {

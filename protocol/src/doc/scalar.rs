@@ -131,6 +131,23 @@ impl Record {
         self.objects.get(key).cloned().ok_or_else(|| DocError::Field(key.to_string()))
     }
 
+    /// The object under `key`, if there is one; a scalar there is an error.
+    pub fn opt_object(&self, key: &str) -> Result<Option<ObjId>, DocError> {
+        match (self.objects.get(key), self.get(key)) {
+            (Some(obj), _) => Ok(Some(obj.clone())),
+            (None, None) => Ok(None),
+            (None, Some(_)) => Err(DocError::Field(key.to_string())),
+        }
+    }
+
+    pub fn opt_bool(&self, key: &str) -> Result<Option<bool>, DocError> {
+        match self.get(key) {
+            None | Some(ScalarValue::Null) => Ok(None),
+            Some(ScalarValue::Boolean(b)) => Ok(Some(*b)),
+            Some(_) => Err(DocError::Field(key.to_string())),
+        }
+    }
+
     /// Every object field, by key (the entries of a map of records).
     pub fn objects(&self) -> impl Iterator<Item = (&String, &ObjId)> {
         self.objects.iter()

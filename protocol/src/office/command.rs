@@ -101,6 +101,29 @@ pub enum Command {
     CancelByToken {
         token: String,
     },
+    /// The citizen answers the survey of their finished ticket: on its tracking page, or at
+    /// the exit tablet by its number. One answer per ticket; it never changes.
+    AnswerSurvey {
+        ticket: SurveyTicket,
+        answer: SurveyInput,
+        by: Who,
+    },
+}
+
+/// Which ticket a survey answer is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SurveyTicket {
+    Token(String),
+    Number(TicketNumber),
+}
+
+/// The answer as given; the comment's text stays with the shell (see `SurveyAnswer`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SurveyInput {
+    pub satisfaction: Option<u8>,
+    pub recommend: Option<u8>,
+    pub resolved: Option<bool>,
+    pub commented: bool,
 }
 
 /// The result of an accepted command.

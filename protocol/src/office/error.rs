@@ -17,6 +17,12 @@ pub enum Rejection {
     UnknownTicket(TicketNumber),
     #[error("no ticket has that tracking token")]
     UnknownToken,
+    #[error("the survey of ticket {0} opens when the visit is finished")]
+    SurveyNotOpen(TicketNumber),
+    #[error("the survey of ticket {0} is already answered; one answer per ticket")]
+    SurveyAnswered(TicketNumber),
+    #[error("{0}")]
+    BadSurvey(&'static str),
     #[error("counter {0} is closed")]
     CounterClosed(CounterId),
     #[error("counter {0} is paused")]
@@ -76,6 +82,9 @@ impl Rejection {
             Rejection::UnknownCounter(_) => "unknown_counter",
             Rejection::UnknownTicket(_) => "unknown_ticket",
             Rejection::UnknownToken => "unknown_token",
+            Rejection::SurveyNotOpen(_) => "survey_not_open",
+            Rejection::SurveyAnswered(_) => "survey_answered",
+            Rejection::BadSurvey(_) => "bad_answer",
             Rejection::CounterClosed(_) => "counter_closed",
             Rejection::CounterPaused(_) => "counter_paused",
             Rejection::CounterNotPaused(_) => "counter_not_paused",

@@ -17,8 +17,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::day::{Breach, CallRecord, CounterState, CounterStatus, Day};
-pub use command::{Actor, Command, Priority, Reply};
+pub use crate::day::{Breach, CallRecord, CounterState, CounterStatus, Day, SurveyAnswer};
+pub use command::{Actor, Command, Priority, Reply, SurveyInput, SurveyTicket};
 pub use error::Rejection;
 pub use event::Event;
 
@@ -52,6 +52,7 @@ struct Change {
     counters: Vec<(CounterId, CounterState)>,
     call: Option<CallRecord>,
     sequence: Option<(char, u16)>,
+    survey: Option<(TicketId, SurveyAnswer)>,
     events: Vec<Event>,
 }
 
@@ -503,6 +504,9 @@ impl Office {
             if let Some((prefix, seq)) = change.sequence {
                 doc.put_sequence(prefix, seq)?;
             }
+            if let Some((ticket, answer)) = &change.survey {
+                doc.put_survey(*ticket, answer)?;
+            }
             Ok(())
         }));
         match written {
@@ -535,6 +539,9 @@ impl Office {
         if let Some((prefix, seq)) = change.sequence {
             let previous = self.day.sequences.insert(prefix, seq);
             assert!(previous.is_none_or(|p| p < seq), "ticket numbers strictly increase");
+        }
+        if let Some((ticket, answer)) = change.survey {
+            self.day.surveys.insert(ticket, answer);
         }
         self.events.extend(change.events);
         Ok(())
@@ -695,7 +702,44 @@ impl Office {
                 let ticket = self.ticket_by_token(&token).ok_or(Rejection::UnknownToken)?;
                 self.cancel(now, ticket, "cancelled by the citizen".to_string(), Who::Citizen)
             }
+            Command::AnswerSurvey { ticket, answer, by } => self.answer_survey(now, ticket, answer, by),
         }
+    }
+
+    fn answer_survey(
+        &self,
+        now: Timestamp,
+        which: SurveyTicket,
+        input: SurveyInput,
+        by: Who,
+    ) -> Result<(Change, Reply), Rejection> {
+        let ticket = match which {
+            SurveyTicket::Token(token) => self.ticket_by_token(&token).ok_or(Rejection::UnknownToken)?,
+            SurveyTicket::Number(number) => self
+                .numbers
+                .get(&number)
+                .and_then(|id| self.day.tickets.get(id))
+                .ok_or(Rejection::UnknownTicket(number))?,
+        };
+        if ticket.status != TicketStatus::Finished {
+            return Err(Rejection::SurveyNotOpen(ticket.number));
+        }
+        if self.day.surveys.contains_key(&ticket.id) {
+            return Err(Rejection::SurveyAnswered(ticket.number));
+        }
+        let answer = SurveyAnswer {
+            satisfaction: input.satisfaction,
+            recommend: input.recommend,
+            resolved: input.resolved,
+            commented: input.commented,
+            at: now,
+            by,
+        };
+        if let Some(problem) = answer.problem() {
+            return Err(Rejection::BadSurvey(problem));
+        }
+        let change = Change { survey: Some((ticket.id, answer)), ..Change::default() };
+        Ok((change, Reply::Ticket(ticket.clone())))
     }
 
     fn issue(

@@ -61,6 +61,59 @@ fn finish(office: &mut Office, at: Timestamp, id: &str, by: &str) {
     check(office, at, Command::Finish { counter: counter(id), by: agent(by), outcome: String::new() });
 }
 
+fn answer(office: &mut Office, at: Timestamp, ticket: &Ticket, satisfaction: u8) -> Result<Reply, Rejection> {
+    let answer =
+        SurveyInput { satisfaction: Some(satisfaction), recommend: Some(9), resolved: Some(true), commented: true };
+    let command = Command::AnswerSurvey { ticket: SurveyTicket::Token(ticket.token.clone()), answer, by: Who::Citizen };
+    office.handle_command(at, command)
+}
+
+#[test]
+fn a_finished_visit_takes_one_survey_answer_kept_in_the_day_without_its_comment() {
+    let mut office = office();
+    let ticket = issue(&mut office, T0, "general", Priority::Normal);
+    assert_eq!(answer(&mut office, minutes(1), &ticket, 5), Err(Rejection::SurveyNotOpen(ticket.number)));
+    open(&mut office, "1", "ana");
+    call_next(&mut office, minutes(1), "1", "ana");
+    check(&mut office, minutes(2), Command::Start { counter: counter("1"), by: agent("ana") });
+    finish(&mut office, minutes(5), "1", "ana");
+    assert_eq!(answer(&mut office, minutes(6), &ticket, 6), Err(Rejection::BadSurvey("satisfaction is 1 to 5")));
+    answer(&mut office, minutes(6), &ticket, 4).expect("answered");
+    assert_eq!(answer(&mut office, minutes(7), &ticket, 5), Err(Rejection::SurveyAnswered(ticket.number)));
+    let kept = &office.day().surveys[&ticket.id];
+    assert_eq!(
+        (kept.satisfaction, kept.recommend, kept.resolved, kept.commented),
+        (Some(4), Some(9), Some(true), true)
+    );
+    assert_eq!(read_day(office.doc.automerge()).expect("reads"), *office.day(), "the document holds it");
+    let by_number = Command::AnswerSurvey {
+        ticket: SurveyTicket::Number(ticket.number),
+        answer: SurveyInput { satisfaction: Some(1), ..SurveyInput::default() },
+        by: Who::Kiosk("salida".into()),
+    };
+    assert_eq!(
+        office.handle_command(minutes(8), by_number),
+        Err(Rejection::SurveyAnswered(ticket.number)),
+        "the exit tablet too"
+    );
+}
+
+#[test]
+fn a_received_change_that_rewrites_a_survey_answer_is_a_breach() {
+    let mut office = office();
+    let ticket = issue(&mut office, T0, "general", Priority::Normal);
+    open(&mut office, "1", "ana");
+    call_next(&mut office, minutes(1), "1", "ana");
+    finish(&mut office, minutes(5), "1", "ana");
+    answer(&mut office, minutes(6), &ticket, 2).expect("answered");
+    let before = office.day().clone();
+    let mut after = before.clone();
+    after.surveys.get_mut(&ticket.id).expect("answer").satisfaction = Some(5);
+    assert_eq!(before.check_successor(&after), Err(Breach::SurveyRewritten(ticket.id)));
+    after.surveys.clear();
+    assert_eq!(before.check_successor(&after), Err(Breach::SurveyRewritten(ticket.id)));
+}
+
 #[test]
 fn numbers_count_up_per_service_from_one() {
     let mut office = office();
@@ -366,6 +419,7 @@ enum Step {
     Pause(u8),
     Reopen(u8),
     Close(u8),
+    Survey(u8, u8),
     Wait(u16),
 }
 
@@ -386,6 +440,7 @@ fn step() -> impl Strategy<Value = Step> {
         1 => any::<u8>().prop_map(Step::Pause),
         1 => any::<u8>().prop_map(Step::Reopen),
         1 => any::<u8>().prop_map(Step::Close),
+        1 => (any::<u8>(), any::<u8>()).prop_map(|(t, s)| Step::Survey(t, s)),
         2 => (0u16..600).prop_map(Step::Wait),
     ]
 }
@@ -438,6 +493,17 @@ fn to_command(office: &Office, step: &Step, n: usize) -> Option<Command> {
         Step::Cancel(t) => Command::Cancel { number: number(t)?, reason: "left".into(), by: by(t) },
         Step::Pause(k) => Command::Pause { counter: c(k), by: by(k) },
         Step::Reopen(k) => Command::Reopen { counter: c(k), by: by(k) },
+        // Any ticket, any score: the office refuses unfinished, answered and out-of-range ones.
+        Step::Survey(t, s) => Command::AnswerSurvey {
+            ticket: SurveyTicket::Number(number(t)?),
+            answer: SurveyInput {
+                satisfaction: Some(s % 7),
+                recommend: (s % 3 == 0).then_some(s % 12),
+                resolved: Some(s % 2 == 0),
+                commented: s % 5 == 0,
+            },
+            by: Who::Citizen,
+        },
         Step::Close(k) => Command::Close { counter: c(k), by: by(k) },
         Step::Wait(_) => return None,
     })
