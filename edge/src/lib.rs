@@ -12,6 +12,7 @@ pub mod notices;
 pub mod office_loop;
 pub mod security;
 pub mod settings;
+pub mod survey_comments;
 pub mod sync_client;
 pub mod sync_window;
 pub mod throttle;
@@ -118,6 +119,7 @@ impl App {
             clock.as_ref()(),
         )?;
         let notice_tasks = notices.start(office.clone(), clock.clone(), devices.take_modem_replies());
+        let comments = survey_comments::SurveyComments::new(store.clone());
         let state = web::Data::new(AppState {
             office: office.clone(),
             auth,
@@ -127,6 +129,7 @@ impl App {
             devices: devices.clone(),
             security,
             notices,
+            comments,
         });
         let certificate = match &settings.tls {
             Some(files) => Some(fila_tls::server::ReloadingCert::load(files.clone())?),

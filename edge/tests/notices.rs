@@ -137,53 +137,7 @@ async fn a_citizen_who_leaves_an_email_hears_their_turn_near_their_call_and_the_
     let (_, office) = edge.get("/api/v1/office", None).await;
     let day_doc = format!("branch/{}/day/{}", office["id"].as_str().expect("id"), office["day"].as_str().expect("day"));
     edge.stop().await;
-    assert_no_contact_in_documents(dir.path(), &[day_doc], "maria.garcia");
-}
-
-/// The day and configuration documents are stored as automerge chunks: the contact must not be
-/// in any value or key of any of them (it lives beside them, and goes after the retention period).
-fn assert_no_contact_in_documents(data: &Path, docs: &[String], needle: &str) {
-    use fila_store::Store;
-    // sled lets go of its directory a moment after the edge stops.
-    let store = (0..100)
-        .find_map(|_| {
-            fila_store::SledStore::open(&data.join("store"), 8 << 20)
-                .inspect_err(|_| std::thread::sleep(Duration::from_millis(50)))
-                .ok()
-        })
-        .expect("store");
-    for doc in docs {
-        let bytes: Vec<u8> = store.chunks(doc).expect("chunks").concat();
-        let document = automerge::Automerge::load(&bytes).expect("the document loads");
-        let mut text = String::new();
-        dump(&document, &automerge::ROOT, &mut text);
-        assert!(text.contains("general"), "the dump reads the document: {doc}");
-        assert!(!text.contains(needle), "{doc} holds the contact");
-    }
-}
-
-fn dump(doc: &automerge::Automerge, obj: &automerge::ObjId, out: &mut String) {
-    use automerge::{ObjType, ReadDoc, Value};
-    let visit = |value: Option<(Value<'_>, automerge::ObjId)>, out: &mut String| match value {
-        Some((Value::Object(_), id)) => dump(doc, &id, out),
-        Some((Value::Scalar(scalar), _)) => out.push_str(&format!("{scalar:?}\n")),
-        None => {}
-    };
-    match doc.object_type(obj) {
-        Ok(ObjType::Map | ObjType::Table) => {
-            for key in doc.keys(obj) {
-                out.push_str(&key);
-                out.push('\n');
-                visit(doc.get(obj, key.as_str()).ok().flatten(), out);
-            }
-        }
-        Ok(ObjType::List | ObjType::Text) => {
-            for index in 0..doc.length(obj) {
-                visit(doc.get(obj, index).ok().flatten(), out);
-            }
-        }
-        Err(_) => {}
-    }
+    common::assert_not_in_documents(dir.path(), &[day_doc], "maria.garcia");
 }
 
 #[tokio::test]

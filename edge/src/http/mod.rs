@@ -19,6 +19,7 @@ mod qr;
 pub(crate) mod render;
 mod session;
 mod staff;
+mod surveys;
 
 use std::sync::Arc;
 
@@ -45,6 +46,8 @@ pub struct AppState {
     pub security: Arc<crate::security::Security>,
     /// Contacts and notices to citizens.
     pub notices: Arc<crate::notices::Notices>,
+    /// Survey comments, kept on the box for supervisors.
+    pub comments: crate::survey_comments::SurveyComments,
 }
 
 impl AppState {
@@ -78,6 +81,14 @@ pub fn routes(config: &mut web::ServiceConfig) {
                 .service(at("/track/{token}/cancel").route(post().to(public::track_cancel)))
                 .service(at("/track/{token}/contact").route(post().to(notices::add_contact)))
                 .service(at("/notices").route(get().to(notices::list)))
+                .service(
+                    at("/track/{token}/survey")
+                        .route(get().to(surveys::state_of))
+                        .route(post().to(surveys::answer_by_token)),
+                )
+                .service(at("/survey-form").route(get().to(surveys::form)))
+                .service(at("/surveys").route(post().to(surveys::answer_at_exit)))
+                .service(at("/surveys/comments").route(get().to(surveys::comments)))
                 .service(at("/login").route(post().to(session::login)))
                 .service(at("/logout").route(post().to(session::logout)))
                 .service(at("/tickets").route(post().to(kiosk::issue)))

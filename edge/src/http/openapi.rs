@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{admin, counter, devices, dto, error, events, kiosk, public, session, staff};
+use super::{admin, counter, devices, dto, error, events, kiosk, notices, public, session, staff, surveys};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -19,6 +19,8 @@ use super::{admin, counter, devices, dto, error, events, kiosk, public, session,
         admin::add_kiosk, admin::read_config, admin::edit_config,
         events::events,
         devices::list, devices::call_audio,
+        notices::add_contact, notices::list,
+        surveys::form, surveys::state_of, surveys::answer_by_token, surveys::answer_at_exit, surveys::comments,
     ),
     components(schemas(
         dto::TicketDto, dto::CallDto, dto::CallSummary, dto::CounterDto, dto::QueueDto, dto::AlertDto,
@@ -28,6 +30,9 @@ use super::{admin, counter, devices, dto, error, events, kiosk, public, session,
         dto::IssuedDto, dto::PublicTicketDto, dto::PublicCounterDto, crate::security::SecurityEvent,
         crate::devices::PrintOutcome, crate::devices::DeviceHealth,
         error::ErrorBody, crate::auth::Role,
+        notices::ContactRequest, notices::NoticeDto,
+        surveys::SurveyQuestions, surveys::SurveyFormDto, surveys::SurveyStateDto, surveys::SurveyAnswerRequest,
+        surveys::CommentDto,
     )),
     modifiers(&BearerAuth),
 )]

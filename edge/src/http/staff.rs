@@ -25,6 +25,14 @@ pub async fn queue(caller: Caller, state: web::Data<AppState>) -> Result<HttpRes
             let (kind, message) = device.alert()?;
             Some(AlertDto { kind: kind.into(), ticket: None, device: Some(device.id.clone()), subject: None, message })
         }));
+        // A citizen unhappy enough to say why.
+        queue.alerts.extend(state.comments.alerts(Timestamp::from_ms(super::now_ms())).into_iter().map(|c| AlertDto {
+            kind: "low_score".into(),
+            ticket: Some(c.ticket.clone()),
+            device: None,
+            subject: None,
+            message: format!("ticket {} rated the visit {}/5: {}", c.ticket, c.satisfaction.unwrap_or(0), c.text),
+        }));
         // So are sign-in lockouts and kiosks over their rate: someone may be guessing PINs.
         queue.alerts.extend(state.security.recent().into_iter().map(|event| AlertDto {
             kind: event.kind,

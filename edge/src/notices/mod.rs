@@ -115,6 +115,8 @@ pub struct Notices {
     base_url: String,
     /// Wakes the runner: a contact was added, or a send finished.
     wake: Notify,
+    /// Survey comments: personal data too, deleted with the contacts.
+    comments: crate::survey_comments::SurveyComments,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -141,6 +143,7 @@ impl Notices {
         base_url: String,
         now: Timestamp,
     ) -> Result<Arc<Notices>, StoreError> {
+        let comments = crate::survey_comments::SurveyComments::new(store.clone());
         let book = ContactBook::open(store.clone())?;
         let now = to_jiff(now);
         let outbox = Outbox::restore(rules.policy, outbox_store::load(store.as_ref())?, now);
@@ -161,6 +164,7 @@ impl Notices {
             rules,
             base_url,
             wake: Notify::new(),
+            comments,
         };
         // A notice interrupted mid-send by the last stop is closed as such, on disk too.
         notices.persist()?;

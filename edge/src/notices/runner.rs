@@ -197,6 +197,7 @@ async fn purge(notices: &Arc<Notices>, clock: &Clock) {
     let notices = notices.clone();
     let result = tokio::task::spawn_blocking(move || -> Result<(usize, usize), fila_store::StoreError> {
         let contacts = notices.book.purge(cutoff)?;
+        notices.comments.purge(fila_protocol::Timestamp::from_ms(cutoff.as_millisecond()))?;
         let forgotten = lock(&notices.outbox).forget_before(cutoff);
         outbox_store::delete(notices.store.as_ref(), &forgotten)?;
         notices.store.flush()?;

@@ -135,3 +135,49 @@ impl TestEdge {
 
 /// Pseudo-terminal pairs are not safe to open from several threads at once.
 pub static PTY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Personal data (a contact, a comment's text) must not be in any key or value of these
+/// documents: their history can never be erased. It lives in the store beside them.
+pub fn assert_not_in_documents(data: &Path, docs: &[String], needle: &str) {
+    use fila_store::Store;
+    // sled lets go of its directory a moment after the edge stops.
+    let store = (0..100)
+        .find_map(|_| {
+            fila_store::SledStore::open(&data.join("store"), 8 << 20)
+                .inspect_err(|_| std::thread::sleep(std::time::Duration::from_millis(50)))
+                .ok()
+        })
+        .expect("store");
+    for doc in docs {
+        let bytes: Vec<u8> = store.chunks(doc).expect("chunks").concat();
+        let document = automerge::Automerge::load(&bytes).expect("the document loads");
+        let mut text = String::new();
+        dump(&document, &automerge::ROOT, &mut text);
+        assert!(text.contains("general"), "the dump reads the document: {doc}");
+        assert!(!text.contains(needle), "{doc} holds {needle:?}");
+    }
+}
+
+fn dump(doc: &automerge::Automerge, obj: &automerge::ObjId, out: &mut String) {
+    use automerge::{ObjType, ReadDoc, Value};
+    let visit = |value: Option<(Value<'_>, automerge::ObjId)>, out: &mut String| match value {
+        Some((Value::Object(_), id)) => dump(doc, &id, out),
+        Some((Value::Scalar(scalar), _)) => out.push_str(&format!("{scalar:?}\n")),
+        None => {}
+    };
+    match doc.object_type(obj) {
+        Ok(ObjType::Map | ObjType::Table) => {
+            for key in doc.keys(obj) {
+                out.push_str(&key);
+                out.push('\n');
+                visit(doc.get(obj, key.as_str()).ok().flatten(), out);
+            }
+        }
+        Ok(ObjType::List | ObjType::Text) => {
+            for index in 0..doc.length(obj) {
+                visit(doc.get(obj, index).ok().flatten(), out);
+            }
+        }
+        Err(_) => {}
+    }
+}
