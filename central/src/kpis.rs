@@ -127,7 +127,7 @@ pub fn report(hub: &Hub, query: &KpiQuery, now: Timestamp) -> Result<KpiReport, 
 
 /// The office's configuration from its document, if central holds a valid one. A broken
 /// configuration document costs the two shares that need it, not the whole report.
-fn office_config(hub: &Hub, office: &str) -> Result<Option<OfficeConfig>, ReadError> {
+pub(crate) fn office_config(hub: &Hub, office: &str) -> Result<Option<OfficeConfig>, ReadError> {
     let raw = match hub.config(office) {
         Ok(raw) => raw,
         Err(ReadError::Unreadable(error)) => {

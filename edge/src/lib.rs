@@ -114,7 +114,10 @@ impl App {
             &settings.office.id,
             store.clone(),
             channels,
-            notices::NoticeRules::from_settings(settings.notices.as_ref()),
+            notices::NoticeRules {
+                central_surveys: settings.central.as_ref().map(notices::CentralSurveys::from_settings),
+                ..notices::NoticeRules::from_settings(settings.notices.as_ref())
+            },
             public_base_url,
             clock.as_ref()(),
         )?;

@@ -85,8 +85,12 @@ fn main() -> ExitCode {
             if let Some(smtp) = smtp {
                 demo::smtp_notices(&mut settings, &smtp)?;
             }
-            settings.central =
-                central.map(|url| fila_edge::sync_client::CentralSettings { url, token: central_token, ca_file: None });
+            settings.central = central.map(|url| fila_edge::sync_client::CentralSettings {
+                url,
+                token: central_token,
+                ca_file: None,
+                citizen_url: None,
+            });
             println!("fila demo office \"{}\" on http://{listen}", settings.office.name);
             println!("  kiosk:    http://{listen}/kiosk?token={}", demo::KIOSK_TOKEN);
             println!("  counter:  http://{listen}/counter   (ana / 1234, beto / 1234; supervisor sara / 1234)");

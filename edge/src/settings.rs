@@ -63,6 +63,10 @@ pub struct RawCentral {
     /// certificate).
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
+    /// Where citizens reach central's pages (survey links in invitations), when it is not the
+    /// sync address's own host (`wss://h/...` is `https://h`).
+    #[serde(default)]
+    pub citizen_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -227,7 +231,12 @@ impl Settings {
                 office,
                 users,
                 kiosks,
-                central: central.map(|c| CentralSettings { url: c.url, token: c.token, ca_file: c.ca_file }),
+                central: central.map(|c| CentralSettings {
+                    url: c.url,
+                    token: c.token,
+                    ca_file: c.ca_file,
+                    citizen_url: c.citizen_url,
+                }),
                 devices,
                 security,
                 notices,
@@ -291,6 +300,11 @@ fn check_central(central: &RawCentral, problems: &mut Vec<ConfigProblem>) {
     }
     if central.token.trim().is_empty() {
         problems.push(problem("central.token", "must not be empty".into()));
+    }
+    if let Some(url) = &central.citizen_url {
+        if !(url.starts_with("https://") || url.starts_with("http://")) || url.contains(char::is_whitespace) {
+            problems.push(problem("central.citizen_url", "must be an http:// or https:// address".into()));
+        }
     }
     if let Some(path) = &central.ca_file {
         // A CA file next to a ws:// address looks encrypted to whoever reads the file, and is not.

@@ -6,7 +6,8 @@
 //! SMS text: GSM 7-bit or UCS-2, segments, PDUs (`sms`). The channels do the I/O: SMTP
 //! (`email`), a GSM modem speaking AT commands on a serial line (`modem`, with an emulator), and
 //! an HTTP SMS gateway (`http_sms`). This crate knows nothing of tickets or bookings beyond the
-//! keys and texts it is given.
+//! keys and texts it is given, except where both daemons keep the same thing: survey comments
+//! (`survey_comments`) and the survey link central checks for the edge (`survey_link`).
 //!
 //! The modem has an emulator (`modem::Emulator`) that tests drive and `fila-devsim modem` runs
 //! on a pseudo-terminal, so the SMS channel is tried without a SIM or hardware.
@@ -21,6 +22,8 @@ pub mod modem;
 pub mod outbox;
 pub mod outbox_store;
 pub mod sms;
+pub mod survey_comments;
+pub mod survey_link;
 pub mod template;
 #[cfg(feature = "testing")]
 pub mod testing;

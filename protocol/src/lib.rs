@@ -16,6 +16,7 @@ pub mod limits;
 pub mod office;
 pub mod report;
 pub mod rule;
+pub mod survey_report;
 pub mod sync;
 pub mod ticket;
 pub mod wire;

@@ -410,11 +410,11 @@ fn deviation(day: &Day, ticket: Option<&Ticket>, call: &CallRecord, group: Strin
     }
 }
 
-fn service_label(config: Option<&OfficeConfig>, id: &ServiceId) -> Option<String> {
+pub(crate) fn service_label(config: Option<&OfficeConfig>, id: &ServiceId) -> Option<String> {
     config.and_then(|c| c.service(id)).map(|s| s.name.clone())
 }
 
-fn counter_label(config: Option<&OfficeConfig>, id: &CounterId) -> Option<String> {
+pub(crate) fn counter_label(config: Option<&OfficeConfig>, id: &CounterId) -> Option<String> {
     config.and_then(|c| c.counter(id)).map(|c| c.name.clone())
 }
 
@@ -423,7 +423,7 @@ fn zoned(at: Timestamp, zone: &TimeZone) -> jiff::Zoned {
 }
 
 /// The local hour an instant falls in, as "09:00".
-fn local_hour(at: Timestamp, zone: &TimeZone) -> String {
+pub(crate) fn local_hour(at: Timestamp, zone: &TimeZone) -> String {
     format!("{:02}:00", zoned(at, zone).hour())
 }
 

@@ -41,6 +41,7 @@ async fn start_edge(dir: &Path, central_port: u16) -> Running {
         url: format!("ws://127.0.0.1:{central_port}/api/v1/sync"),
         token: fila_central::demo::BRANCH_TOKEN.to_string(),
         ca_file: None,
+        citizen_url: None,
     });
     let app = retry(|| fila_edge::App::build(settings.clone())).await;
     let base = format!("http://127.0.0.1:{}", app.port());
@@ -239,6 +240,7 @@ async fn days_worked_offline_all_reach_central_when_it_comes_back() {
             url: format!("ws://127.0.0.1:{port}/api/v1/sync"),
             token: fila_central::demo::BRANCH_TOKEN.to_string(),
             ca_file: None,
+            citizen_url: None,
         });
         let app = retry(|| fila_edge::App::build_with_clock(first.clone(), clock.clone())).await;
         let (base, handle) = (format!("http://127.0.0.1:{}", app.port()), app.handle());
@@ -261,6 +263,7 @@ async fn days_worked_offline_all_reach_central_when_it_comes_back() {
         url: format!("ws://127.0.0.1:{port}/api/v1/sync"),
         token: fila_central::demo::BRANCH_TOKEN.to_string(),
         ca_file: None,
+        citizen_url: None,
     });
     let app = retry(|| fila_edge::App::build_with_clock(settings.clone(), clock.clone())).await;
     let edge = Running {

@@ -41,6 +41,26 @@ pub struct NoticeRules {
     pub templates: Templates,
     /// Put in front of national numbers (typed at the kiosk, or a reply's sender).
     pub country_code: String,
+    /// With a central, survey invitations link to its pages, which citizens reach from home
+    /// (this box is usually behind the office's NAT); without, to this box's tracking page.
+    pub central_surveys: Option<CentralSurveys>,
+}
+
+/// Where survey links point when the office has a central: its citizen address, and the key
+/// both share (from the branch token) that makes each link checkable there.
+#[derive(Clone, Debug)]
+pub struct CentralSurveys {
+    pub base_url: String,
+    pub key: fila_notify::survey_link::SurveyKey,
+}
+
+impl CentralSurveys {
+    pub fn from_settings(central: &crate::settings::CentralSettings) -> CentralSurveys {
+        CentralSurveys {
+            base_url: central.citizen_url(),
+            key: fila_notify::survey_link::SurveyKey::from_branch_token(&central.token),
+        }
+    }
 }
 
 /// The channels the box has, by medium.
@@ -75,6 +95,7 @@ impl NoticeRules {
             retention: jiff::SignedDuration::from_hours(24 * i64::from(settings.retention_days)),
             templates: Templates::builtin(),
             country_code: settings.country_code,
+            central_surveys: None,
         }
     }
 }

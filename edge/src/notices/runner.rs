@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fila_notify::channel::SendError;
+use fila_notify::kind::NoticeKind;
 use fila_notify::outbox::{Draft, NoticeKey};
 use fila_notify::outbox_store;
 use fila_notify::template::OptOut;
@@ -117,7 +118,13 @@ fn draft(
     let medium = stored.contact.medium();
     let reads_replies = notices.channels.for_medium(medium).is_some_and(|c| c.reads_replies());
     let opt_out = OptOut { reply_stop: reads_replies, link: Some(notices.opt_out_link(day, wanted.ticket)) };
-    wanted.values.insert("link", format!("{}/t/{}", notices.base_url, wanted.token));
+    let link = match (&notices.rules.central_surveys, key.kind) {
+        (Some(central), NoticeKind::SurveyInvite) => {
+            central.key.link(&central.base_url, &notices.office_id, &day.to_string(), &wanted.ticket.key())
+        }
+        _ => format!("{}/t/{}", notices.base_url, wanted.token),
+    };
+    wanted.values.insert("link", link);
     let message =
         notices.rules.templates.render(key.kind, &stored.lang, medium, &wanted.values, &opt_out).unwrap_or_else(|| {
             fila_notify::template::Rendered { subject: String::new(), text: String::new(), opt_out_link: None }

@@ -11,9 +11,26 @@ pub struct CentralSettings {
     pub token: String,
     /// A CA trusted besides the system's roots, for `wss://` (PEM).
     pub ca_file: Option<PathBuf>,
+    /// Where citizens reach central's pages; see [`CentralSettings::citizen_url`].
+    pub citizen_url: Option<String>,
 }
 
 impl CentralSettings {
+    /// Central's address for citizens (survey links): the configured one, else the sync
+    /// address's scheme and host (`wss://hq.example/api/v1/sync` is `https://hq.example`).
+    pub fn citizen_url(&self) -> String {
+        if let Some(url) = &self.citizen_url {
+            return url.trim_end_matches('/').to_string();
+        }
+        let (scheme, rest) = match self.url.split_once("://") {
+            Some(("wss", rest)) => ("https", rest),
+            Some((_, rest)) => ("http", rest),
+            None => ("http", self.url.as_str()),
+        };
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        format!("{scheme}://{authority}")
+    }
+
     /// A `ws://` address whose host is not this machine: the token and the days go in clear.
     pub fn is_unencrypted_over_a_network(&self) -> bool {
         let Some(rest) = self.url.strip_prefix("ws://") else { return false };
@@ -26,5 +43,24 @@ impl CentralSettings {
         let loopback =
             host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
         !loopback
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn central(url: &str, citizen_url: Option<&str>) -> CentralSettings {
+        CentralSettings { url: url.into(), token: "t".into(), ca_file: None, citizen_url: citizen_url.map(Into::into) }
+    }
+
+    #[test]
+    fn citizens_reach_central_at_the_sync_hosts_web_address_unless_told_otherwise() {
+        assert_eq!(central("wss://hq.example.gob/api/v1/sync", None).citizen_url(), "https://hq.example.gob");
+        assert_eq!(central("ws://127.0.0.1:9090/api/v1/sync", None).citizen_url(), "http://127.0.0.1:9090");
+        assert_eq!(
+            central("wss://10.0.0.5/api/v1/sync", Some("https://turnos.example.gob/")).citizen_url(),
+            "https://turnos.example.gob"
+        );
     }
 }

@@ -34,6 +34,7 @@ pub async fn spawn_with_central(dir: &Path, url: &str) -> TestEdge {
         url: url.to_string(),
         token: "demo-branch-token".into(),
         ca_file: None,
+        citizen_url: None,
     });
     spawn_settings(settings, fila_edge::office_loop::system_clock()).await
 }
