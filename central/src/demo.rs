@@ -35,6 +35,7 @@ pub fn settings(listen: SocketAddr, data_dir: PathBuf) -> Settings {
                 id: id.to_string(),
                 name: name.to_string(),
                 token_sha256: sha256_hex(token),
+                supervisor_email: None,
             })
             .collect(),
         analysts: vec![
@@ -45,6 +46,7 @@ pub fn settings(listen: SocketAddr, data_dir: PathBuf) -> Settings {
                 can_configure: true,
             },
         ],
+        smtp: None,
         heartbeat: Heartbeat::default(),
     }
 }

@@ -244,6 +244,15 @@ impl Hub {
         self
     }
 
+    /// Central's time now, by its clock.
+    pub fn now(&self) -> fila_protocol::Timestamp {
+        fila_protocol::Timestamp((self.clock)())
+    }
+
+    pub fn clock(&self) -> Clock {
+        self.clock.clone()
+    }
+
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
     }
@@ -668,7 +677,12 @@ mod tests {
     const DOC: &str = "branch/centro/config";
 
     fn offices() -> [OfficeSettings; 1] {
-        [OfficeSettings { id: "centro".into(), name: "Centro".into(), token_sha256: "0".repeat(64) }]
+        [OfficeSettings {
+            id: "centro".into(),
+            name: "Centro".into(),
+            token_sha256: "0".repeat(64),
+            supervisor_email: None,
+        }]
     }
 
     fn open(dir: &std::path::Path) -> (Hub, Arc<dyn Store>) {

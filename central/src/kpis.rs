@@ -73,15 +73,7 @@ pub fn report(hub: &Hub, query: &KpiQuery, now: Timestamp) -> Result<KpiReport, 
     let time_zone = config.as_ref().map_or(&utc, |c| &c.time_zone);
     let context = Context { config: config.as_ref(), time_zone, now };
 
-    let mut days: Vec<BusinessDay> = office
-        .docs
-        .iter()
-        .filter_map(|doc| match DocId::parse(doc) {
-            Some(DocId::Day { day, .. }) if (query.from..=query.to).contains(&day) => Some(day),
-            _ => None,
-        })
-        .collect();
-    days.sort();
+    let mut days = days_held(&office, query);
 
     let mut range = Tally::new(query.by);
     let mut rows = Vec::new();
@@ -123,6 +115,20 @@ pub fn report(hub: &Hub, query: &KpiQuery, now: Timestamp) -> Result<KpiReport, 
         deviations: range.deviations().to_vec(),
         rows,
     })
+}
+
+/// The days of the query's range central holds a document for, in order.
+pub(crate) fn days_held(office: &crate::hub::OfficeSummary, query: &KpiQuery) -> Vec<BusinessDay> {
+    let mut days: Vec<BusinessDay> = office
+        .docs
+        .iter()
+        .filter_map(|doc| match DocId::parse(doc) {
+            Some(DocId::Day { day, .. }) if (query.from..=query.to).contains(&day) => Some(day),
+            _ => None,
+        })
+        .collect();
+    days.sort();
+    days
 }
 
 /// The office's configuration from its document, if central holds a valid one. A broken

@@ -14,8 +14,10 @@ pub mod http;
 pub mod hub;
 pub mod kpis;
 pub mod metrics;
+pub mod outbox;
 pub mod replacements;
 pub mod settings;
+pub mod surveys;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -35,6 +37,8 @@ pub struct App {
     hub: Arc<Hub>,
     /// Reloads the TLS certificate on SIGHUP (and keeps SIGHUP from ending a plain central).
     reload: tokio::task::JoinHandle<()>,
+    /// Central's outbox: sending, and deleting what is past its retention period.
+    outbox_tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 /// Stops a running [`App`] gracefully: edges' WebSockets close first (1001, "going away"), since
@@ -67,12 +71,18 @@ impl App {
             SledStore::open(&store_dir, settings.cache_bytes)
                 .with_context(|| format!("cannot open the store in {}", store_dir.display()))?,
         );
-        let hub =
-            Arc::new(Hub::open(store, &settings.offices).context("cannot read the document index")?.with_clock(clock));
+        let hub = Arc::new(
+            Hub::open(store.clone(), &settings.offices).context("cannot read the document index")?.with_clock(clock),
+        );
+        let surveys = Arc::new(surveys::Surveys::new(store.clone(), &settings.offices));
+        let outbox = Arc::new(outbox::CentralOutbox::open(store.clone(), &settings, hub.now())?);
+        let outbox_tasks = outbox.start(hub.clock(), surveys.clone());
         let state = web::Data::new(AppState {
             hub: hub.clone(),
             tokens: Tokens::new(&settings),
             heartbeat: settings.heartbeat,
+            surveys,
+            outbox,
         });
         let certificate = match &settings.tls {
             Some(files) => Some(fila_tls::server::ReloadingCert::load(files.clone())?),
@@ -101,7 +111,7 @@ impl App {
             .context("cannot watch for SIGHUP")?;
         let scheme = if certificate.is_some() { "https" } else { "http" };
         tracing::info!(port, scheme, offices = settings.offices.len(), "central listening");
-        Ok(App { server, port, hub, reload })
+        Ok(App { server, port, hub, reload, outbox_tasks })
     }
 
     pub fn port(&self) -> u16 {
@@ -133,6 +143,9 @@ impl App {
             never = stop_on_signal => match never {},
         }
         self.reload.abort();
+        for task in &self.outbox_tasks {
+            task.abort();
+        }
         // Connection tasks that outlived a hard stop close now, if any are left.
         self.hub.stop();
         self.hub.flush().context("cannot flush the store")?;

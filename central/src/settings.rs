@@ -15,6 +15,13 @@
 //! name = "Oficina Centro"
 //! token_sha256 = "<hex SHA-256 of the branch token>"
 //!
+//! supervisor_email = "jefatura.centro@example.gob"   # optional: low survey scores by e-mail
+//!
+//! [notices.smtp]         # optional: how central sends e-mail (fila_notify::email::SmtpSettings)
+//! host = "smtp.example.gob"
+//! security = "starttls"
+//! from = "fila <avisos@example.gob>"
+//!
 //! [[analysts]]           # bearer tokens for the headquarters read API
 //! name = "Tablero nacional"
 //! token_sha256 = "<hex SHA-256 of the analyst token>"
@@ -42,6 +49,8 @@ pub struct Settings {
     pub tls: Option<CertFiles>,
     pub offices: Vec<OfficeSettings>,
     pub analysts: Vec<AnalystSettings>,
+    /// How central sends e-mail; without it, it sends none.
+    pub smtp: Option<fila_notify::email::SmtpSettings>,
     /// Not in the file: tests shorten it to see silent connections dropped.
     pub heartbeat: Heartbeat,
 }
@@ -53,6 +62,17 @@ pub struct OfficeSettings {
     pub name: String,
     /// Hex SHA-256 of the office's branch token (lower case once checked).
     pub token_sha256: String,
+    /// Where low survey scores with a comment are sent (the office's supervisors).
+    #[serde(default)]
+    pub supervisor_email: Option<String>,
+}
+
+/// `[notices]`: central's own sending.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoticesSection {
+    #[serde(default)]
+    smtp: Option<fila_notify::email::SmtpSettings>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -128,8 +148,17 @@ impl Settings {
         let server: ServerSettings = take(&mut table, "server", &mut problems).unwrap_or_default();
         let mut offices: Vec<OfficeSettings> = take(&mut table, "offices", &mut problems).unwrap_or_default();
         let mut analysts: Vec<AnalystSettings> = take(&mut table, "analysts", &mut problems).unwrap_or_default();
+        let notices: NoticesSection = take(&mut table, "notices", &mut problems).unwrap_or_default();
         for key in table.keys() {
-            problems.push(problem(key, "is not a section central knows ([server], [[offices]], [[analysts]])".into()));
+            problems.push(problem(
+                key,
+                "is not a section central knows ([server], [[offices]], [[analysts]], [notices])".into(),
+            ));
+        }
+        if let Some(smtp) = &notices.smtp {
+            for p in smtp.check().err().unwrap_or_default() {
+                problems.push(problem(&format!("notices.smtp.{}", p.at), p.problem));
+            }
         }
 
         let listen = server.listen.parse::<SocketAddr>();
@@ -164,6 +193,18 @@ impl Settings {
             }
             check_name(&office.name, &format!("{at}.name"), &mut problems);
             check_token(&mut office.token_sha256, &format!("{at}.token_sha256"), &mut tokens, &mut problems);
+            if let Some(email) = &office.supervisor_email {
+                if fila_notify::contact::Contact::parse(email, "").map(|c| c.medium()).ok()
+                    != Some(fila_notify::contact::Medium::Email)
+                {
+                    problems.push(problem(&format!("{at}.supervisor_email"), "is not an e-mail address".into()));
+                } else if notices.smtp.is_none() {
+                    problems.push(problem(
+                        &format!("{at}.supervisor_email"),
+                        "needs [notices.smtp], the server central sends e-mail through".into(),
+                    ));
+                }
+            }
         }
         for (i, analyst) in analysts.iter_mut().enumerate() {
             let at = format!("analysts[{i}]");
@@ -179,6 +220,7 @@ impl Settings {
                 tls,
                 offices,
                 analysts,
+                smtp: notices.smtp,
                 heartbeat: Heartbeat::default(),
             }),
             _ => Err(problems),

@@ -4,17 +4,10 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-
-use automerge::AutoCommit;
-use common::{TestCentral, Ws, CENTRO, HQ, T0};
-use fila_protocol::doc::keys::config_doc_id;
+use common::docs_edge::Edge;
+use common::{TestCentral, CENTRO, HQ, T0};
 use fila_protocol::office::{Actor, Priority};
-use fila_protocol::sync::PeerSync;
-use fila_protocol::wire::Frame;
-use fila_protocol::{
-    AgentId, CategoryId, Command, CounterId, Office, OfficeConfig, RawOfficeConfig, ServiceId, TicketNumber, Timestamp,
-};
+use fila_protocol::{AgentId, CategoryId, Command, CounterId, OfficeConfig, RawOfficeConfig, Timestamp};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -67,84 +60,6 @@ fn counter(id: &str) -> CounterId {
     CounterId::new(id)
 }
 
-/// An edge that keeps every document it writes (its days, and its configuration once added),
-/// as its store would, and syncs them all with central when it is online.
-struct Edge {
-    office: Office,
-    docs: BTreeMap<String, (AutoCommit, PeerSync)>,
-    tokens: u32,
-}
-
-impl Edge {
-    fn new(now: Timestamp) -> Self {
-        let office = Office::restore(config(), b"kpi-edge".to_vec(), now, &[]).expect("office");
-        let mut edge = Edge { office, docs: BTreeMap::new(), tokens: 0 };
-        edge.persist();
-        edge
-    }
-
-    /// What the office loop would store, into the document each chunk belongs to.
-    fn persist(&mut self) {
-        while let Some(persist) = self.office.poll_persist() {
-            let (doc, _) = self.docs.entry(persist.doc_id).or_insert_with(|| (AutoCommit::new(), PeerSync::new()));
-            doc.load_incremental(&persist.bytes).expect("the edge's own bytes load");
-        }
-    }
-
-    fn run(&mut self, now: Timestamp, command: Command) {
-        self.office.handle_command(now, command).expect("command accepted");
-        self.persist();
-    }
-
-    fn issue(&mut self, now: Timestamp, priority: Priority) -> TicketNumber {
-        self.tokens += 1;
-        let command = Command::Issue {
-            service: ServiceId::new("general"),
-            priority,
-            issuer: fila_protocol::Who::Kiosk("entrada".into()),
-            token: format!("k{}", self.tokens),
-        };
-        match self.office.handle_command(now, command).expect("ticket issued") {
-            fila_protocol::Reply::Ticket(ticket) => {
-                self.persist();
-                ticket.number
-            }
-            other => panic!("issue replied {other:?}"),
-        }
-    }
-
-    /// The office's configuration document, as the edge would hold it.
-    fn add_config(&mut self) {
-        let doc = fila_protocol::doc::config::create(&config().to_raw(), b"kpi-config").expect("config doc");
-        self.docs.insert(config_doc_id("centro"), (doc, PeerSync::new()));
-    }
-
-    /// Name every document, then exchange sync messages until central has all of them.
-    async fn sync(&mut self, ws: &mut Ws) {
-        for (_, peer) in self.docs.values_mut() {
-            peer.restart();
-        }
-        ws.send(&Frame::Docs { docs: self.docs.keys().cloned().collect() }).await;
-        loop {
-            for (id, (doc, peer)) in self.docs.iter_mut() {
-                while let Some(message) = peer.generate(doc) {
-                    ws.send(&Frame::Sync { doc: id.clone(), message }).await;
-                }
-            }
-            if self.docs.values_mut().all(|(doc, peer)| peer.their_heads() == Some(doc.get_heads().as_slice())) {
-                return;
-            }
-            match ws.frame().await {
-                Frame::Sync { doc, message } => {
-                    let (doc, peer) = self.docs.get_mut(&doc).expect("central answers about documents named");
-                    peer.receive(doc, &message).expect("central's messages apply");
-                }
-                other => panic!("central sent {other:?}"),
-            }
-        }
-    }
-}
-
 /// The day of the scenario, at 2026-11-29 from 10:00 in Buenos Aires (minutes after T0):
 ///
 /// | ticket | issued | first call        | then                        | wait  | service |
@@ -155,7 +70,7 @@ impl Edge {
 /// | A-004  | 3      | never             | cancelled at 15             |       |         |
 /// | A-005  | 65     | 70 beto @2        | finished 75                 | 5 m   | 5 m     |
 fn scenario_edge() -> Edge {
-    let mut edge = Edge::new(at(0));
+    let mut edge = Edge::new(config(), at(0));
     edge.run(at(0), Command::SignIn { counter: counter("1"), by: agent("ana") });
     edge.run(at(0), Command::SignIn { counter: counter("2"), by: agent("beto") });
     let first = edge.issue(at(0), Priority::Normal);
@@ -278,7 +193,7 @@ async fn an_office_back_after_days_offline_has_every_day_in_its_kpis() {
     let central = common::spawn(dir.path()).await;
     // Three days of work, 27 to 29 November, with no link to central.
     let start = T0.0 - 2 * DAY_MS;
-    let mut edge = Edge::new(Timestamp(start));
+    let mut edge = Edge::new(config(), Timestamp(start));
     edge.add_config();
     let waits_minutes: [&[i64]; 3] = [&[2, 4], &[6, 8, 10], &[12]];
     for (day, waits) in waits_minutes.iter().enumerate() {

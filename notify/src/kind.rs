@@ -23,10 +23,13 @@ pub enum NoticeKind {
     Reminder,
     /// Central: a slot freed up for someone on the waiting list.
     WaitlistOffer,
+    /// Central, to an office's supervisors: a citizen answered a survey with a low score and a
+    /// comment.
+    LowScoreAlert,
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 7] = [
+    pub const ALL: [NoticeKind; 8] = [
         NoticeKind::TurnNear,
         NoticeKind::Called,
         NoticeKind::SurveyInvite,
@@ -34,6 +37,7 @@ impl NoticeKind {
         NoticeKind::BookingConfirmed,
         NoticeKind::Reminder,
         NoticeKind::WaitlistOffer,
+        NoticeKind::LowScoreAlert,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -45,6 +49,7 @@ impl NoticeKind {
             NoticeKind::BookingConfirmed => "booking_confirmed",
             NoticeKind::Reminder => "reminder",
             NoticeKind::WaitlistOffer => "waitlist_offer",
+            NoticeKind::LowScoreAlert => "low_score_alert",
         }
     }
 
@@ -57,7 +62,14 @@ impl NoticeKind {
             NoticeKind::BookingCode => &["code"],
             NoticeKind::BookingConfirmed => &["code", "service", "date", "time", "link"],
             NoticeKind::Reminder | NoticeKind::WaitlistOffer => &["service", "date", "time", "link"],
+            NoticeKind::LowScoreAlert => &["day", "ticket", "score", "comment"],
         }
+    }
+
+    /// Whether it goes to staff, not to a citizen: no way out of further messages at its foot
+    /// (staff alerts are the office's to configure).
+    pub fn is_for_staff(self) -> bool {
+        matches!(self, NoticeKind::LowScoreAlert)
     }
 
     /// Whether it waits for the end of quiet hours. What happens in the office now (a call, a
@@ -73,7 +85,10 @@ impl NoticeKind {
             NoticeKind::Called => 10,
             NoticeKind::TurnNear => 30,
             NoticeKind::BookingCode => 15,
-            NoticeKind::SurveyInvite | NoticeKind::BookingConfirmed | NoticeKind::WaitlistOffer => 24 * 60,
+            NoticeKind::SurveyInvite
+            | NoticeKind::BookingConfirmed
+            | NoticeKind::WaitlistOffer
+            | NoticeKind::LowScoreAlert => 24 * 60,
             NoticeKind::Reminder => 12 * 60,
         };
         SignedDuration::from_mins(minutes)

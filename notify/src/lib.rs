@@ -15,6 +15,7 @@
 pub mod channel;
 pub mod contact;
 pub mod contact_book;
+pub mod dispatch;
 pub mod email;
 pub mod http_sms;
 pub mod kind;

@@ -60,15 +60,29 @@ impl SurveyComments {
         text: &str,
         now: Timestamp,
     ) -> Result<(), StoreError> {
+        self.put_labelled(day, ticket.0, &ticket.1.to_string(), satisfaction, text, now)
+    }
+
+    /// As [`SurveyComments::put`], with the ticket's number as text: central may not have the
+    /// office's day yet, and labels the ticket by its id then.
+    pub fn put_labelled(
+        &self,
+        day: BusinessDay,
+        ticket: TicketId,
+        label: &str,
+        satisfaction: Option<u8>,
+        text: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
         let comment = Comment {
             day: day.to_string(),
-            ticket: ticket.1.to_string(),
+            ticket: label.to_string(),
             satisfaction,
             text: text.chars().take(COMMENT_CHARS_MAX).collect(),
             at: now.as_ms(),
         };
         let bytes = serde_json::to_vec(&comment).map_err(|e| StoreError::Transaction(e.to_string()))?;
-        self.store.put_meta(&format!("{}{day}/{}", self.prefix, ticket.0.key()), &bytes)?;
+        self.store.put_meta(&format!("{}{day}/{}", self.prefix, ticket.key()), &bytes)?;
         self.store.flush()
     }
 

@@ -183,6 +183,9 @@ impl Templates {
         let template = self.text(kind, lang)?;
         let lang = if self.texts.contains_key(&(kind, lang.to_string())) { lang } else { FALLBACK_LANG };
         let body = fill(&template.text, values);
+        if kind.is_for_staff() {
+            return Some(Rendered { subject: fill(&template.subject, values), text: body, opt_out_link: None });
+        }
         let footer = opt_out.line(lang, medium);
         let text = match medium {
             Medium::Sms => format!("{body} {footer}"),
@@ -246,7 +249,7 @@ impl OptOut {
 
 fn builtin() -> BTreeMap<(NoticeKind, String), Template> {
     use NoticeKind::*;
-    let entries: [(NoticeKind, &str, &str, &str); 14] = [
+    let entries: [(NoticeKind, &str, &str, &str); 16] = [
         (TurnNear, "es", "{office}: su turno se acerca", "{office}: su turno {ticket} se acerca. Delante: {ahead}, unos {minutes} min. Acérquese a la sala."),
         (TurnNear, "en", "{office}: your turn is near", "{office}: your turn {ticket} is near. Ahead of you: {ahead}, about {minutes} min. Please come to the waiting room."),
         (Called, "es", "{office}: le llaman", "{office}: turno {ticket}, acuda a la ventanilla {counter}."),
@@ -261,6 +264,8 @@ fn builtin() -> BTreeMap<(NoticeKind, String), Template> {
         (Reminder, "en", "{office}: appointment reminder", "{office}: a reminder of your appointment on {date} at {time}, {service}. {link}"),
         (WaitlistOffer, "es", "{office}: hay una cita libre", "{office}: hay una cita libre el {date} a las {time}, {service}. {link}"),
         (WaitlistOffer, "en", "{office}: a slot is free", "{office}: a slot is free on {date} at {time}, {service}. {link}"),
+        (LowScoreAlert, "es", "{office}: encuesta con puntuación baja ({score}/5)", "{office}: el turno {ticket} del {day} valoró la atención con {score}/5 y comentó:\n\n{comment}"),
+        (LowScoreAlert, "en", "{office}: a low survey score ({score}/5)", "{office}: ticket {ticket} of {day} rated the service {score}/5 and said:\n\n{comment}"),
     ];
     entries
         .into_iter()

@@ -44,6 +44,19 @@ impl BusinessDay {
         }
     }
 
+    /// The instant the day begins (local midnight).
+    pub fn start(self, zone: &jiff::tz::TimeZone) -> Timestamp {
+        match self.0.to_zoned(zone.clone()) {
+            Ok(zoned) => Timestamp(zoned.timestamp().as_millisecond()),
+            Err(_) => Timestamp(i64::MIN),
+        }
+    }
+
+    /// The day `days` later (earlier when negative); the same day past the calendar's ends.
+    pub fn plus_days(self, days: i64) -> Self {
+        BusinessDay(self.0.checked_add(jiff::Span::new().days(days)).unwrap_or(self.0))
+    }
+
     pub fn parse(text: &str) -> Option<Self> {
         text.parse::<jiff::civil::Date>().ok().map(BusinessDay)
     }

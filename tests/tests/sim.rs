@@ -148,7 +148,12 @@ struct World {
 
 fn open_hub(disk: &Arc<SimDisk>, clock: &Arc<AtomicI64>) -> Hub {
     let offices: Vec<OfficeSettings> = (0..OFFICES)
-        .map(|o| OfficeSettings { id: office_id(o), name: format!("Office {o}"), token_sha256: "0".repeat(64) })
+        .map(|o| OfficeSettings {
+            id: office_id(o),
+            name: format!("Office {o}"),
+            token_sha256: "0".repeat(64),
+            supervisor_email: None,
+        })
         .collect();
     let store: Arc<dyn Store> = disk.clone();
     let clock = clock.clone();

@@ -74,5 +74,17 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         "Offices whose connections keep replacing each other (two boxes with one token, or a stolen one).",
         &[("", shared)],
     );
+    let notices = state.outbox.counts();
+    series(
+        "fila_central_notices",
+        "gauge",
+        "Notices in central's outbox by state (finished ones are forgotten after the retention period).",
+        &[
+            ("{state=\"queued\"}", notices.queued as u64),
+            ("{state=\"sending\"}", notices.sending as u64),
+            ("{state=\"sent\"}", notices.sent as u64),
+            ("{state=\"failed\"}", notices.failed as u64),
+        ],
+    );
     HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(text)
 }

@@ -3,6 +3,8 @@
 //! - `GET /api/v1/sync`: the WebSocket an edge opens with its branch token (`sync.rs`);
 //! - `GET /api/v1/offices[/{id}/days/{date}]`: the headquarters read API, analyst tokens only;
 //! - `GET /api/v1/kpis[.csv]?office=&from=&to=&by=`: KPIs from the day documents (`kpis.rs`);
+//! - `GET /s/{office}/{day}/{ticket}/{mac}` and `/api/v1/public/surveys/...`: a citizen answers
+//!   a survey by link; `GET /api/v1/surveys[.csv|/comments]`: HQ's survey figures (`surveys.rs`);
 //! - `GET /dashboard` and its charts `GET /api/v1/dashboard/charts/*.svg` (`dashboard.rs`);
 //! - `GET /healthz`, `GET /metrics`: public, for monitoring.
 
@@ -15,6 +17,7 @@ pub mod hq;
 mod kpis;
 mod metrics;
 mod offices;
+mod surveys;
 mod sync;
 
 use std::sync::Arc;
@@ -31,17 +34,26 @@ pub struct AppState {
     pub hub: Arc<Hub>,
     pub tokens: Tokens,
     pub heartbeat: Heartbeat,
+    /// Survey answers taken by link.
+    pub surveys: Arc<crate::surveys::Surveys>,
+    pub outbox: Arc<crate::outbox::CentralOutbox>,
 }
 
 pub fn routes(config: &mut web::ServiceConfig) {
     use web::{get, resource as at};
     config
         .app_data(web::PathConfig::default().error_handler(error::path_error))
+        .app_data(
+            web::JsonConfig::default().limit(fila_protocol::limits::BODY_BYTES_MAX).error_handler(error::json_error),
+        )
         .service(at("/healthz").route(get().to(health::healthz)))
         .service(at("/metrics").route(get().to(metrics::metrics)))
         .service(at("/dashboard").route(get().to(dashboard::page)))
         .service(at("/dashboard/dashboard.js").route(get().to(dashboard::script)))
         .service(at("/dashboard/dashboard.css").route(get().to(dashboard::style)))
+        .service(at("/s/{office}/{day}/{ticket}/{mac}").route(get().to(surveys::page)))
+        .service(at("/s/survey.js").route(get().to(surveys::script)))
+        .service(at("/s/survey.css").route(get().to(surveys::style)))
         .service(
             web::scope("/api/v1")
                 .service(at("/sync").route(get().to(sync::sync)))
@@ -53,6 +65,15 @@ pub fn routes(config: &mut web::ServiceConfig) {
                         .route(get().to(offices::get_config))
                         .route(web::put().to(offices::put_config)),
                 )
+                .service(
+                    at("/public/surveys/{office}/{day}/{ticket}/{mac}")
+                        .route(get().to(surveys::link_state))
+                        .route(web::post().to(surveys::answer)),
+                )
+                .service(at("/surveys").route(get().to(surveys::figures)))
+                .service(at("/surveys.csv").route(get().to(surveys::figures_csv)))
+                .service(at("/surveys/comments").route(get().to(surveys::comments)))
+                .service(at("/dashboard/charts/satisfaction.svg").route(get().to(surveys::trend_chart)))
                 .service(at("/kpis").route(get().to(kpis::json)))
                 .service(at("/kpis.csv").route(get().to(kpis::csv)))
                 .service(at("/dashboard/charts/waits.svg").route(get().to(dashboard::waits)))

@@ -2,6 +2,8 @@
 //! headquarters does and over the sync WebSocket as an edge does, with the real office core.
 #![allow(dead_code)]
 
+pub mod docs_edge;
+
 use std::path::Path;
 use std::time::Duration;
 
