@@ -100,6 +100,24 @@
       'dev.reason': 'Motivo declarado',
       'dev.skipped': 'Turnos saltados',
       'unknown': 'Sin configuración de la oficina',
+      'surveys.title': 'Encuestas de satisfacción',
+      'surveys.help': 'Cada turno cuenta una vez, respondido en la oficina o por el enlace del mensaje. Las cifras por agente aparecen desde 5 respuestas.',
+      'surveys.comments': 'Comentarios recibidos por enlace',
+      'surveys.noComments': 'Sin comentarios.',
+      'surveys.low': 'Puntuación baja',
+      'surveys.satisfaction': 'Satisfacción media (1–5)',
+      'surveys.recommend': 'Índice de recomendación',
+      'surveys.resolved': 'Trámites resueltos',
+      'surveys.response': 'Tasa de respuesta',
+      'surveys.answers': '{a} respuestas de {n} atendidos',
+      'surveys.withheld': 'menos de 5 respuestas',
+      'col.answers': 'Respuestas',
+      'col.satisfaction': 'Satisfacción',
+      'col.distribution': '1 · 2 · 3 · 4 · 5',
+      'col.recommend': 'Recomendación',
+      'col.resolved': '% resueltos',
+      'col.response': '% respuesta',
+      'charts.satisfaction': 'Gráfico de satisfacción media y respuestas por día',
       'error.network': 'No se pudo conectar con casa central.',
       'refreshed': 'Actualizado {time}'
     },
@@ -189,6 +207,24 @@
       'dev.reason': 'Stated reason',
       'dev.skipped': 'Tickets skipped',
       'unknown': 'Office configuration not held',
+      'surveys.title': 'Satisfaction surveys',
+      'surveys.help': 'Each ticket counts once, answered at the office or through the link in its message. Per-agent figures appear from 5 answers.',
+      'surveys.comments': 'Comments received by link',
+      'surveys.noComments': 'No comments.',
+      'surveys.low': 'Low score',
+      'surveys.satisfaction': 'Mean satisfaction (1–5)',
+      'surveys.recommend': 'Recommendation score',
+      'surveys.resolved': 'Procedures resolved',
+      'surveys.response': 'Response rate',
+      'surveys.answers': '{a} answers of {n} served',
+      'surveys.withheld': 'fewer than 5 answers',
+      'col.answers': 'Answers',
+      'col.satisfaction': 'Satisfaction',
+      'col.distribution': '1 · 2 · 3 · 4 · 5',
+      'col.recommend': 'Recommendation',
+      'col.resolved': '% resolved',
+      'col.response': '% response',
+      'charts.satisfaction': 'Chart of mean satisfaction and responses per day',
       'error.network': 'Cannot reach headquarters.',
       'refreshed': 'Updated {time}'
     }
@@ -413,13 +449,17 @@
     const withBy = new URLSearchParams(params);
     withBy.set('by', $('by').value);
     try {
-      const [report, waits, served] = await Promise.all([
+      const [report, waits, served, surveys, satisfaction, comments] = await Promise.all([
         api('/api/v1/kpis?' + withBy).then((r) => r.json()),
         api('/api/v1/dashboard/charts/waits.svg?' + params).then((r) => r.blob()),
-        api('/api/v1/dashboard/charts/served.svg?' + params).then((r) => r.blob())
+        api('/api/v1/dashboard/charts/served.svg?' + params).then((r) => r.blob()),
+        api('/api/v1/surveys?' + withBy).then((r) => r.json()),
+        api('/api/v1/dashboard/charts/satisfaction.svg?' + params).then((r) => r.blob()),
+        api('/api/v1/surveys/comments?' + new URLSearchParams({ office: params.get('office') })).then((r) => r.json())
       ]);
       renderReport(report);
-      showCharts([[$('chart-waits'), waits], [$('chart-served'), served]]);
+      renderSurveys(surveys, comments);
+      showCharts([[$('chart-waits'), waits], [$('chart-served'), served], [$('chart-satisfaction'), satisfaction]]);
     } catch (error) {
       handle(error);
     }
@@ -539,17 +579,54 @@
     table.replaceChildren(el('thead', {}, [head]), body);
   }
 
+  // ---------------------------------------------------------------- surveys
+  const SURVEY_COLUMNS = [
+    ['col.answers', (r) => number.format(r.answers)],
+    ['col.response', (r) => share(r.response_rate)],
+    ['col.satisfaction', (r) => r.satisfaction_mean == null ? '—' : r.satisfaction_mean.toFixed(2)],
+    ['col.distribution', (r) => r.withheld ? '—' : r.satisfaction_counts.join(' · ')],
+    ['col.recommend', (r) => r.recommend_score == null ? '—' : Math.round(r.recommend_score).toString()],
+    ['col.resolved', (r) => share(r.resolved_rate)]
+  ];
+
+  function renderSurveys(report, comments) {
+    const total = report.total;
+    $('survey-tiles').replaceChildren(
+      tile(t('surveys.satisfaction'), total.satisfaction_mean == null ? '—' : total.satisfaction_mean.toFixed(2),
+        total.satisfaction_counts.join(' · '),
+        total.satisfaction_mean == null ? '' : (total.satisfaction_mean >= 4 ? 'good' : total.satisfaction_mean < 3 ? 'bad' : 'warn')),
+      tile(t('surveys.recommend'), total.recommend_score == null ? '—' : Math.round(total.recommend_score).toString()),
+      tile(t('surveys.resolved'), share(total.resolved_rate)),
+      tile(t('surveys.response'), share(total.response_rate), t('surveys.answers', { a: total.answers, n: total.finished }))
+    );
+    const table = $('survey-totals');
+    const head = el('tr', {}, [el('th', { text: t('col.group') }),
+      ...SURVEY_COLUMNS.map(([key]) => el('th', { className: 'num', text: t(key) }))]);
+    const rows = report.totals.map((row) => el('tr', {}, [
+      el('td', { text: groupName(row) + (row.withheld ? ' — ' + t('surveys.withheld') : '') }),
+      ...SURVEY_COLUMNS.map(([, cell]) => el('td', { className: 'num', text: cell(row) }))
+    ]));
+    table.replaceChildren(el('thead', {}, [head]), el('tbody', {}, rows));
+    const list = $('survey-comments');
+    list.replaceChildren(...comments.map((c) => el('li', { className: c.low ? 'low' : '' }, [
+      el('span', { className: 'muted small', text: shortDate(c.day) + ' · ' + c.ticket + ' · ' + (c.satisfaction || '—') + '/5' +
+        (c.low ? ' · ' + t('surveys.low') : '') }),
+      el('p', { text: c.text })
+    ])));
+    if (!comments.length) list.append(el('li', { className: 'muted', text: t('surveys.noComments') }));
+  }
+
   // ---------------------------------------------------------------- CSV
-  async function downloadCsv() {
+  async function downloadCsv(kind) {
     showError('');
     const params = range();
     params.set('by', $('by').value);
     try {
-      const blob = await (await api('/api/v1/kpis.csv?' + params)).blob();
+      const blob = await (await api('/api/v1/' + kind + '.csv?' + params)).blob();
       const url = URL.createObjectURL(blob);
       const link = el('a');
       link.href = url;
-      link.download = 'kpis-' + params.get('office') + '-' + params.get('from') + '-' + params.get('to') + '-' + params.get('by') + '.csv';
+      link.download = kind + '-' + params.get('office') + '-' + params.get('from') + '-' + params.get('to') + '-' + params.get('by') + '.csv';
       document.body.append(link);
       link.click();
       link.remove();
@@ -577,7 +654,8 @@
     $('login-form').addEventListener('submit', login);
     $('logout').addEventListener('click', () => logout(''));
     $('filters').addEventListener('submit', loadReport);
-    $('csv').addEventListener('click', downloadCsv);
+    $('csv').addEventListener('click', () => downloadCsv('kpis'));
+    $('surveys-csv').addEventListener('click', () => downloadCsv('surveys'));
     $('by').addEventListener('change', () => loadReport());
     $('office').addEventListener('change', () => loadReport());
     for (const button of document.querySelectorAll('[data-days]')) {
