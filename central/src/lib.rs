@@ -95,7 +95,7 @@ impl App {
             actix_web::App::new()
                 .app_data(state.clone())
                 .wrap(http::security_headers())
-                .wrap(middleware::Logger::new("%s %r %Dms"))
+                .wrap(access_log())
                 .configure(http::routes)
         })
         // Edges reconnect on their own, so a stop need not wait long for a socket to finish.
@@ -154,6 +154,20 @@ impl App {
     }
 }
 
+/// The access log, without the survey links' MACs: each is a citizen's credential to answer.
+fn access_log() -> middleware::Logger {
+    middleware::Logger::new("%s %{request}xi %Dms")
+        .custom_request_replace("request", |request| logged_request(request.method().as_str(), request.path()))
+}
+
+fn logged_request(method: &str, path: &str) -> String {
+    if path.starts_with("/s/") && path.len() > "/s/survey.css".len() || path.starts_with("/api/v1/public/surveys/") {
+        format!("{method} [survey link]")
+    } else {
+        format!("{method} {path}")
+    }
+}
+
 async fn stop_signal() {
     use tokio::signal::unix::{signal, SignalKind};
     match signal(SignalKind::terminate()) {
@@ -167,5 +181,21 @@ async fn stop_signal() {
             tracing::warn!(%error, "cannot watch for SIGTERM; only SIGINT stops central");
             let _ = tokio::signal::ctrl_c().await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_access_log_never_shows_a_survey_links_mac() {
+        let mac = "0123456789abcdef0123456789abcdef";
+        for path in [
+            format!("/s/centro/2026-12-05/000001/{mac}"),
+            format!("/api/v1/public/surveys/centro/2026-12-05/000001/{mac}"),
+        ] {
+            assert_eq!(super::logged_request("GET", &path), "GET [survey link]");
+        }
+        assert_eq!(super::logged_request("GET", "/s/survey.js"), "GET /s/survey.js");
+        assert_eq!(super::logged_request("GET", "/api/v1/kpis"), "GET /api/v1/kpis");
     }
 }

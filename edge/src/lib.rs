@@ -240,6 +240,9 @@ fn access_log() -> middleware::Logger {
 fn logged_request(method: &str, path: &str) -> String {
     if path.contains("/track/") || path.starts_with("/t/") {
         format!("{method} [tracking path]")
+    } else if path.starts_with("/o/") {
+        // An opt-out link is a credential too: it stops a citizen's messages.
+        format!("{method} [opt-out path]")
     } else {
         format!("{method} {path}")
     }
@@ -256,5 +259,6 @@ mod tests {
             assert_eq!(logged, "GET [tracking path]");
         }
         assert_eq!(super::logged_request("POST", "/api/v1/tickets"), "POST /api/v1/tickets");
+        assert_eq!(super::logged_request("POST", &format!("/o/2026-12-05/000001/{token}")), "POST [opt-out path]");
     }
 }

@@ -7,14 +7,22 @@ use std::time::{Duration, Instant};
 
 /// The edge binary of this workspace, built if a narrower `cargo test` left it out.
 pub fn edge_binary() -> PathBuf {
+    binary("fila-edge")
+}
+
+/// The central binary of this workspace, built if a narrower `cargo test` left it out.
+pub fn central_binary() -> PathBuf {
+    binary("fila-central")
+}
+
+fn binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test path");
     let dir = exe.parent().and_then(Path::parent).expect("target/<profile>");
-    let binary = dir.join("fila-edge");
+    let binary = dir.join(name);
     if !binary.exists() {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status =
-            Command::new(cargo).args(["build", "-p", "fila-edge", "--bin", "fila-edge"]).status().expect("cargo");
-        assert!(status.success(), "building fila-edge");
+        let status = Command::new(cargo).args(["build", "-p", name, "--bin", name]).status().expect("cargo");
+        assert!(status.success(), "building {name}");
     }
     binary
 }

@@ -1,0 +1,276 @@
+//! A citizen's contact goes where it is needed (the contact book beside the documents, and the
+//! message itself) and nowhere else: not into a log of either daemon, not into any document or
+//! its history, not into the office's live events, and not into any headquarters response.
+//!
+//! Against the real binaries, as an installer runs them: `fila-edge demo` with e-mail through a
+//! real SMTP server (aiosmtpd) and syncing with `fila-central demo`, both logging at debug.
+
+mod common;
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::{central_binary, edge_binary, free_port, wait_ready, Edge};
+use fila_notify::testing::{Mode, SmtpServer};
+use fila_protocol::doc::keys::day_doc_id;
+use fila_protocol::BusinessDay;
+use fila_store::Store;
+use serde_json::{json, Value};
+
+/// Given at the kiosk.
+const AT_KIOSK: &str = "lucia.fernandez@example.org";
+/// Added later on the tracking page.
+const ON_TRACKING_PAGE: &str = "jorge.quispe@example.net";
+/// Typed wrong at the kiosk, refused: not kept, and not logged either.
+const TYPED_WRONG: &str = "marta.ruiz@@example";
+const HQ: &str = fila_central::demo::HQ_TOKEN;
+
+/// Each daemon's output, stdout and stderr together, in a file the test reads afterwards.
+fn logged(dir: &Path, name: &str) -> (Stdio, Stdio, PathBuf) {
+    let path = dir.join(format!("{name}.log"));
+    let file = File::create(&path).expect("log file");
+    (Stdio::from(file.try_clone().expect("log file")), Stdio::from(file), path)
+}
+
+fn start_central(dir: &Path, port: u16, logs: &Path) -> Edge {
+    let (stdout, stderr, _) = logged(logs, "central");
+    let child = Command::new(central_binary())
+        .args(["demo", "--listen", &format!("127.0.0.1:{port}"), "--data"])
+        .arg(dir)
+        .env("RUST_LOG", "debug")
+        .stdout(stdout)
+        .stderr(stderr)
+        .spawn()
+        .expect("fila-central starts");
+    // Same guard as the edge's: killed when the test ends, however it ends.
+    Edge(child)
+}
+
+fn start_edge(dir: &Path, port: u16, central: u16, smtp: u16, logs: &Path) -> Edge {
+    let (stdout, stderr, _) = logged(logs, "edge");
+    let child = Command::new(edge_binary())
+        .args(["demo", "--no-devices", "--listen", &format!("127.0.0.1:{port}"), "--central"])
+        .arg(format!("ws://127.0.0.1:{central}/api/v1/sync"))
+        .args(["--smtp", &format!("127.0.0.1:{smtp}"), "--data"])
+        .arg(dir)
+        .env("RUST_LOG", "debug")
+        .stdout(stdout)
+        .stderr(stderr)
+        .spawn()
+        .expect("fila-edge starts");
+    Edge(child)
+}
+
+struct Client {
+    http: reqwest::Client,
+    edge: String,
+    central: String,
+    /// Every body headquarters answered, for the search at the end.
+    hq_said: String,
+}
+
+impl Client {
+    async fn post(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
+        let response =
+            self.http.post(format!("{}{path}", self.edge)).bearer_auth(token).json(&body).send().await.expect("edge");
+        (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn hq(&mut self, path: &str) -> Value {
+        let response =
+            self.http.get(format!("{}{path}", self.central)).bearer_auth(HQ).send().await.expect("central answers");
+        assert!(response.status().is_success(), "{path}: {}", response.status());
+        let text = response.text().await.expect("body");
+        self.hq_said.push_str(&text);
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+}
+
+/// The edge's live events, as a screen in the office receives them, kept as text.
+fn listen_to_events(client: &reqwest::Client, edge: &str) -> Arc<Mutex<String>> {
+    let seen = Arc::new(Mutex::new(String::new()));
+    let (client, url, into) = (client.clone(), format!("{edge}/api/v1/events"), seen.clone());
+    tokio::spawn(async move {
+        let Ok(mut response) = client.get(url).send().await else { return };
+        while let Ok(Some(chunk)) = response.chunk().await {
+            into.lock().expect("events").push_str(&String::from_utf8_lossy(&chunk));
+        }
+    });
+    seen
+}
+
+async fn eventually<T>(what: &str, mut check: impl AsyncFnMut() -> Option<T>) -> T {
+    let began = Instant::now();
+    loop {
+        if let Some(found) = check().await {
+            return found;
+        }
+        assert!(began.elapsed() < Duration::from_secs(30), "{what} did not happen");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Every document a store holds, without compression, history included: a value once written
+/// and later overwritten is still in there.
+fn documents(store_dir: &Path, ids: &[String]) -> Vec<(String, Vec<u8>)> {
+    let store = (0..100)
+        .find_map(|_| {
+            fila_store::SledStore::open(store_dir, 8 << 20)
+                .inspect_err(|_| std::thread::sleep(Duration::from_millis(50)))
+                .ok()
+        })
+        .expect("the store opens once its daemon let go of it");
+    ids.iter()
+        .map(|id| {
+            let chunks = store.chunks(id).expect("chunks").concat();
+            let document = automerge::Automerge::load(&chunks).expect("the document loads");
+            (id.clone(), document.save_nocompress())
+        })
+        .collect()
+}
+
+fn holds(haystack: &[u8], needle: &str) -> bool {
+    haystack.windows(needle.len()).any(|window| window.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_contact_reaches_the_citizen_and_no_log_document_event_or_hq_answer() {
+    let Some(smtp) = SmtpServer::start(Mode::Plain, false, "nobody@example.org") else { return };
+    let (edge_dir, central_dir, logs) = (tempfile::tempdir(), tempfile::tempdir(), tempfile::tempdir());
+    let (edge_dir, central_dir, logs) = (edge_dir.expect("dir"), central_dir.expect("dir"), logs.expect("dir"));
+    let (edge_port, central_port) = (free_port(), free_port());
+    let mut central = start_central(central_dir.path(), central_port, logs.path());
+    let mut edge = start_edge(edge_dir.path(), edge_port, central_port, smtp.port, logs.path());
+    let mut client = Client {
+        http: reqwest::Client::builder().timeout(Duration::from_secs(10)).build().expect("client"),
+        edge: format!("http://127.0.0.1:{edge_port}"),
+        central: format!("http://127.0.0.1:{central_port}"),
+        hq_said: String::new(),
+    };
+    wait_ready(&client.http, &client.central).await;
+    wait_ready(&client.http, &client.edge).await;
+    let events = listen_to_events(&client.http, &client.edge);
+
+    // Two citizens leave a contact, one at the kiosk and one on their tracking page; a third
+    // types one wrong and is told so.
+    let kiosk = fila_edge::demo::KIOSK_TOKEN;
+    let (status, refused) =
+        client.post("/api/v1/tickets", kiosk, json!({ "service": "general", "contact": TYPED_WRONG })).await;
+    assert_eq!(status, 400, "{refused}");
+    let (status, first) =
+        client.post("/api/v1/tickets", kiosk, json!({ "service": "general", "contact": AT_KIOSK })).await;
+    assert_eq!((status, &first["contact_kept"]), (201, &json!(true)), "{first}");
+    let (_, second) = client.post("/api/v1/tickets", kiosk, json!({ "service": "general" })).await;
+    let token = second["token"].as_str().expect("tracking token");
+    let (status, added) =
+        client.post(&format!("/api/v1/track/{token}/contact"), "", json!({ "contact": ON_TRACKING_PAGE })).await;
+    assert!(status < 300, "{added}");
+
+    // Both are called and served: each hears their call, then the survey invitation.
+    let (_, login) = client.post("/api/v1/login", "", json!({ "username": "ana", "password": "1234" })).await;
+    let ana = login["token"].as_str().expect("token").to_string();
+    client.post("/api/v1/counters/1/sign-in", &ana, json!({})).await;
+    for _ in 0..2 {
+        client.post("/api/v1/counters/1/call-next", &ana, json!({})).await;
+        client.post("/api/v1/counters/1/start", &ana, json!({})).await;
+        client.post("/api/v1/counters/1/finish", &ana, json!({ "outcome": "hecho" })).await;
+    }
+    let invitations = eventually("two survey invitations", async || {
+        let invitations: Vec<Value> = smtp
+            .received()
+            .into_iter()
+            .filter(|m| m["subject"].as_str().is_some_and(|s| s.contains("atendimos")))
+            .collect();
+        (invitations.len() == 2).then_some(invitations)
+    })
+    .await;
+    let recipients: Vec<&Value> = invitations.iter().map(|m| &m["rcpt_tos"][0]).collect();
+    assert!(recipients.contains(&&json!(AT_KIOSK)) && recipients.contains(&&json!(ON_TRACKING_PAGE)));
+
+    // The first citizen answers at central through the link in their invitation.
+    let text = invitations[0]["text"].as_str().expect("text");
+    let link = text
+        .split_whitespace()
+        .find(|word| word.starts_with(&format!("{}/s/", client.central)))
+        .unwrap_or_else(|| panic!("the invitation links to central: {text}"));
+    let api = link.replace("/s/", "/api/v1/public/surveys/");
+    let answered = client
+        .http
+        .post(api)
+        .json(&json!({ "satisfaction": 2, "resolved": false, "comment": "Tardaron mucho en la caja" }))
+        .send()
+        .await
+        .expect("central answers");
+    assert_eq!(answered.status().as_u16(), 201);
+
+    // Headquarters looks at everything it has on the office.
+    let office: Value = client
+        .http
+        .get(format!("{}/api/v1/office", client.edge))
+        .send()
+        .await
+        .expect("office")
+        .json()
+        .await
+        .expect("json");
+    let today = BusinessDay::parse(office["day"].as_str().expect("the office's day")).expect("a date");
+    let day_path = format!("/api/v1/offices/centro/days/{today}");
+    let synced = eventually("the day at central", async || {
+        let response = client.http.get(format!("{}{day_path}", client.central)).bearer_auth(HQ).send().await.ok()?;
+        let day: Value = response.json().await.ok()?;
+        (day["tickets"].as_object().map(|t| t.len()) == Some(2)).then_some(day)
+    })
+    .await;
+    client.hq_said.push_str(&synced.to_string());
+    for path in [
+        "/api/v1/offices".to_string(),
+        day_path.clone(),
+        "/api/v1/offices/centro/queue".to_string(),
+        format!("/api/v1/kpis?office=centro&from={today}&by=agent"),
+        format!("/api/v1/surveys?office=centro&from={today}&by=service"),
+        "/api/v1/surveys/comments?office=centro".to_string(),
+    ] {
+        client.hq(&path).await;
+    }
+    let surveys = client.hq(&format!("/api/v1/surveys?office=centro&from={today}")).await;
+    assert_eq!(surveys["total"]["answers"], json!(1), "{surveys}");
+
+    // The daemons stop; what they wrote is searched.
+    edge.kill().expect("stop the edge");
+    central.kill().expect("stop central");
+    let _ = (edge.wait(), central.wait());
+    let contacts = [AT_KIOSK, ON_TRACKING_PAGE, TYPED_WRONG];
+    for name in ["edge", "central"] {
+        let log = std::fs::read_to_string(logs.path().join(format!("{name}.log"))).expect("log");
+        assert!(log.contains("DEBUG") || log.contains("INFO"), "{name} logged at all:\n{log}");
+        for contact in contacts {
+            assert!(!log.to_lowercase().contains(contact), "{name}'s log holds {contact}");
+        }
+    }
+    let central_log = std::fs::read_to_string(logs.path().join("central.log")).expect("log");
+    let mac = link.rsplit('/').next().expect("the link's MAC");
+    assert!(!central_log.contains(mac), "central's log holds a survey link's credential");
+    assert!(central_log.contains("[survey link]"), "the answer was logged, without its link");
+    let edge_log = std::fs::read_to_string(logs.path().join("edge.log")).expect("log");
+    assert!(edge_log.contains("notice sent"), "the edge logged its notices (without whom they went to)");
+    let events = events.lock().expect("events").clone();
+    assert!(events.contains("called"), "the events were heard: {events}");
+    // The configuration document holds no citizen data by construction; the day is where
+    // tickets, calls and survey answers are.
+    let ids = [day_doc_id("centro", today)];
+    for store in [edge_dir.path().join("store"), central_dir.path().join("store")] {
+        for (id, bytes) in documents(&store, &ids) {
+            assert!(holds(&bytes, "general"), "{id} was read");
+            for contact in contacts {
+                assert!(!holds(&bytes, contact), "{id} holds {contact}, in its history at least");
+            }
+        }
+    }
+    for contact in contacts {
+        assert!(!events.contains(contact), "the live events hold {contact}");
+        assert!(!client.hq_said.to_lowercase().contains(contact), "headquarters answered with {contact}");
+    }
+}
