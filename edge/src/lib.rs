@@ -116,7 +116,7 @@ impl App {
             channels,
             notices::NoticeRules {
                 central_surveys: settings.central.as_ref().map(notices::CentralSurveys::from_settings),
-                ..notices::NoticeRules::from_settings(settings.notices.as_ref())
+                ..notices::NoticeRules::from_settings(settings.notices.as_ref(), &office.config().time_zone)
             },
             public_base_url,
             clock.as_ref()(),

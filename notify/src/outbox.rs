@@ -92,13 +92,55 @@ pub struct Notice {
 }
 
 /// The outbox's knobs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Policy {
     /// The wait after a first transient failure; it doubles with each further one.
     pub first_retry: SignedDuration,
     pub retry_max: SignedDuration,
     /// Messages to one contact within any hour; more wait.
     pub per_contact_per_hour: usize,
+    /// Hours when kinds that can wait (reminders, offers, survey invitations) are held back.
+    pub quiet_hours: Option<QuietHours>,
+}
+
+/// A nightly window, in a time zone, when nobody wants a reminder: 21:00 to 08:00, say. A
+/// window that ends before it starts runs past midnight.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuietHours {
+    pub from: jiff::civil::Time,
+    pub to: jiff::civil::Time,
+    pub zone: jiff::tz::TimeZone,
+}
+
+impl QuietHours {
+    /// Reads `"21:00-08:00"`.
+    pub fn parse(text: &str, zone: jiff::tz::TimeZone) -> Result<QuietHours, String> {
+        let wrong = || format!("{text:?} is not a window like \"21:00-08:00\"");
+        let (from, to) = text.split_once('-').ok_or_else(wrong)?;
+        let time = |t: &str| t.trim().parse::<jiff::civil::Time>().map_err(|_| wrong());
+        let (from, to) = (time(from)?, time(to)?);
+        if from == to {
+            return Err(format!("{text:?} starts and ends at the same time"));
+        }
+        Ok(QuietHours { from, to, zone })
+    }
+
+    /// The first moment at or after `at` outside the window.
+    pub fn first_allowed(&self, at: Timestamp) -> Timestamp {
+        let local = at.to_zoned(self.zone.clone());
+        let time = local.time();
+        let inside =
+            if self.from < self.to { self.from <= time && time < self.to } else { time >= self.from || time < self.to };
+        if !inside {
+            return at;
+        }
+        // The window ends today at `to`, or tomorrow when it runs past midnight and it is evening.
+        let end_day =
+            if self.from > self.to && time >= self.from { local.date().tomorrow().ok() } else { Some(local.date()) };
+        end_day
+            .and_then(|day| day.to_datetime(self.to).to_zoned(self.zone.clone()).ok())
+            .map_or(at, |end| end.timestamp())
+    }
 }
 
 impl Default for Policy {
@@ -107,6 +149,7 @@ impl Default for Policy {
             first_retry: SignedDuration::from_secs(15),
             retry_max: SignedDuration::from_mins(10),
             per_contact_per_hour: 6,
+            quiet_hours: None,
         }
     }
 }
@@ -166,7 +209,10 @@ impl Outbox {
         if self.notices.contains_key(&draft.key) {
             return false;
         }
-        let start = draft.not_before.map_or(now, |at| at.max(now));
+        let mut start = draft.not_before.map_or(now, |at| at.max(now));
+        if let Some(quiet) = self.policy.quiet_hours.as_ref().filter(|_| draft.key.kind.waits_out_quiet_hours()) {
+            start = quiet.first_allowed(start);
+        }
         let notice = Notice {
             expires_at: start + draft.key.kind.lifetime(),
             key: draft.key.clone(),
@@ -243,7 +289,7 @@ impl Outbox {
 
     /// The channel's answer for a notice handed out by `start_due`.
     pub fn finish(&mut self, key: &NoticeKey, result: Result<(), SendError>, now: Timestamp) {
-        let policy = self.policy;
+        let policy = &self.policy;
         let Some(notice) = self.notices.get_mut(key) else { return };
         if notice.state != State::Sending {
             return;
@@ -320,7 +366,7 @@ impl Outbox {
     }
 }
 
-fn backoff(policy: Policy, attempts: u32) -> SignedDuration {
+fn backoff(policy: &Policy, attempts: u32) -> SignedDuration {
     let doublings = attempts.saturating_sub(1).min(16);
     let wait = policy.first_retry.saturating_mul(1 << doublings);
     wait.min(policy.retry_max)

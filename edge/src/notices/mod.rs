@@ -20,7 +20,7 @@ use fila_notify::contact_book::ContactBook;
 use fila_notify::email::Mailer;
 use fila_notify::http_sms::HttpGateway;
 use fila_notify::modem::IncomingSms;
-use fila_notify::outbox::{Counts, Notice, Outbox, Policy};
+use fila_notify::outbox::{Counts, Notice, Outbox, Policy, QuietHours};
 use fila_notify::outbox_store;
 use fila_notify::template::Templates;
 use fila_protocol::{BusinessDay, TicketId, Timestamp};
@@ -82,8 +82,10 @@ impl Channels {
 impl NoticeRules {
     /// The rules of `[notices]`, or the defaults when the section is absent (nothing is sent
     /// then: there is no channel).
-    pub fn from_settings(settings: Option<&NoticeSettings>) -> NoticeRules {
+    pub fn from_settings(settings: Option<&NoticeSettings>, zone: &jiff::tz::TimeZone) -> NoticeRules {
         let settings = settings.cloned().unwrap_or_else(crate::demo::notice_defaults);
+        // Checked with the settings; a window that does not read is none.
+        let quiet_hours = settings.quiet_hours.as_deref().and_then(|w| QuietHours::parse(w, zone.clone()).ok());
         NoticeRules {
             thresholds: Thresholds {
                 ahead: settings.turn_near_ahead,
@@ -91,7 +93,11 @@ impl NoticeRules {
                 survey: settings.survey,
                 survey_delay_ms: i64::from(settings.survey_delay_seconds) * 1000,
             },
-            policy: Policy { per_contact_per_hour: settings.per_contact_per_hour as usize, ..Policy::default() },
+            policy: Policy {
+                per_contact_per_hour: settings.per_contact_per_hour as usize,
+                quiet_hours,
+                ..Policy::default()
+            },
             retention: jiff::SignedDuration::from_hours(24 * i64::from(settings.retention_days)),
             templates: Templates::builtin(),
             country_code: settings.country_code,
@@ -167,7 +173,7 @@ impl Notices {
         let comments = crate::survey_comments::SurveyComments::new(store.clone());
         let book = ContactBook::open(store.clone())?;
         let now = to_jiff(now);
-        let outbox = Outbox::restore(rules.policy, outbox_store::load(store.as_ref())?, now);
+        let outbox = Outbox::restore(rules.policy.clone(), outbox_store::load(store.as_ref())?, now);
         let prefix = format!("ticket/{office_id}/");
         let mut contacts = BTreeSet::new();
         for cause in book.causes(&prefix)? {

@@ -9,6 +9,7 @@
 //! survey_delay_seconds = 0     # this long after it (at most an hour)
 //! retention_days = 30          # contacts and notices are deleted after this many days
 //! per_contact_per_hour = 6     # messages to one contact in an hour; more wait
+//! quiet_hours = "21:00-08:00"  # survey invitations finishing later wait for the morning
 //! sms = "modem"                # "modem" (the [devices.modem]) or "gateway" ([notices.sms_gateway])
 //!
 //! [notices.smtp]               # e-mail (fila_notify::email::SmtpSettings)
@@ -55,6 +56,10 @@ pub struct NoticeSettings {
     pub retention_days: u32,
     #[serde(default = "default_per_contact_per_hour")]
     pub per_contact_per_hour: u32,
+    /// A window in the office's time zone, "21:00-08:00": what can wait (survey invitations)
+    /// waits until it ends. Calls and "your turn is near" never wait.
+    #[serde(default)]
+    pub quiet_hours: Option<String>,
     /// Chosen from what is configured when not said: the modem first (it works offline).
     #[serde(default)]
     pub sms: Option<SmsRoute>,
@@ -112,6 +117,11 @@ impl NoticeSettings {
         if settings.turn_near_ahead > 100 || settings.turn_near_minutes > 240 {
             problem("notices.turn_near_ahead", "at most 100 people ahead and 240 minutes".into());
         }
+        if let Some(window) = &settings.quiet_hours {
+            if let Err(why) = fila_notify::outbox::QuietHours::parse(window, jiff::tz::TimeZone::UTC) {
+                problem("notices.quiet_hours", why);
+            }
+        }
         if let Some(smtp) = &settings.smtp {
             for p in smtp.check().err().unwrap_or_default() {
                 problem(&format!("notices.smtp.{}", p.at), p.problem);
@@ -166,11 +176,18 @@ mod tests {
 
     #[test]
     fn every_problem_is_reported_at_once() {
-        let text = "country_code = \"+34\"\nretention_days = 0\nsms = \"gateway\"\n\
+        let text = "country_code = \"+34\"\nretention_days = 0\nsms = \"gateway\"\nquiet_hours = \"9pm\"\n\
                     [smtp]\nhost = \"\"\nfrom = \"not an address\"\n";
         let (_, problems) = parse(text, false);
         let all = problems.join("\n");
-        for field in ["notices.country_code", "notices.retention_days", "notices.sms", "notices.smtp.from"] {
+        let fields = [
+            "notices.country_code",
+            "notices.retention_days",
+            "notices.sms",
+            "notices.quiet_hours",
+            "notices.smtp.from",
+        ];
+        for field in fields {
             assert!(all.contains(field), "{field} missing in:\n{all}");
         }
     }

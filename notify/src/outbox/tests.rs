@@ -207,7 +207,7 @@ proptest! {
     #[test]
     fn crashes_never_lose_or_repeat_a_notice(steps in proptest::collection::vec(step(), 1..60)) {
         let policy = Policy { per_contact_per_hour: 100, ..Policy::default() };
-        let mut outbox = Outbox::new(policy);
+        let mut outbox = Outbox::new(policy.clone());
         let mut disk: BTreeMap<NoticeKey, Notice> = BTreeMap::new();
         let mut accepted: BTreeSet<NoticeKey> = BTreeSet::new();
         let mut derived: BTreeSet<NoticeKey> = BTreeSet::new();
@@ -238,7 +238,7 @@ proptest! {
                     stored(&mut outbox, &mut disk);
                 }
                 Step::Crash => {
-                    outbox = Outbox::restore(policy, disk.values().cloned(), now);
+                    outbox = Outbox::restore(policy.clone(), disk.values().cloned(), now);
                     stored(&mut outbox, &mut disk);
                 }
                 Step::Wait(seconds) => now += SignedDuration::from_secs(seconds.into()),
@@ -254,5 +254,42 @@ proptest! {
             outbox.finish(&notice.key, Ok(()), now);
         }
         prop_assert_eq!(outbox.counts().queued + outbox.counts().sending, 0);
+    }
+}
+
+/// 21:00 to 08:00 in Madrid (UTC+1 in December): T0 is 09:00 there.
+fn nights() -> Policy {
+    let zone = jiff::tz::TimeZone::get("Europe/Madrid").expect("bundled zone");
+    Policy { quiet_hours: Some(QuietHours::parse("21:00-08:00", zone).expect("a window")), ..Policy::default() }
+}
+
+#[test]
+fn a_survey_invitation_after_a_late_visit_waits_for_the_morning_but_a_call_does_not() {
+    let mut outbox = Outbox::new(nights());
+    // 21:30 in Madrid.
+    let late = at(12 * 3600 + 30 * 60);
+    outbox.enqueue(draft(key(1, NoticeKind::SurveyInvite), "c1"), late);
+    outbox.enqueue(draft(key(2, NoticeKind::Called), "c2"), late);
+    let out = outbox.start_due(late, 10);
+    assert_eq!(out.iter().map(|n| n.key.kind).collect::<Vec<_>>(), [NoticeKind::Called]);
+    let held = outbox.get(&key(1, NoticeKind::SurveyInvite)).expect("held");
+    // 08:00 the next morning, and it is still worth sending then.
+    assert_eq!(held.next_attempt_at, at(23 * 3600));
+    assert!(held.expires_at > held.next_attempt_at);
+    assert_eq!(outbox.start_due(at(23 * 3600), 10).len(), 1);
+}
+
+#[test]
+fn quiet_hours_are_a_window_that_may_run_past_midnight() {
+    let zone = jiff::tz::TimeZone::get("Europe/Madrid").expect("bundled zone");
+    let nights = QuietHours::parse("21:00-08:00", zone.clone()).expect("a window");
+    // 02:00 in Madrid is 01:00 UTC: held until 08:00 that morning.
+    let small_hours = at(17 * 3600);
+    assert_eq!(nights.first_allowed(small_hours), at(23 * 3600));
+    assert_eq!(nights.first_allowed(at(0)), at(0), "09:00 is outside");
+    let lunch = QuietHours::parse("14:00-16:00", zone.clone()).expect("a window");
+    assert_eq!(lunch.first_allowed(at(5 * 3600 + 1800)), at(7 * 3600), "14:30 waits until 16:00");
+    for wrong in ["21:00", "25:00-08:00", "08:00-08:00", ""] {
+        assert!(QuietHours::parse(wrong, zone.clone()).is_err(), "{wrong}");
     }
 }
