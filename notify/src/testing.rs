@@ -116,6 +116,13 @@ impl SmtpServer {
         paths.iter().filter_map(|path| serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()).collect()
     }
 
+    /// The `n`th message accepted (from 1), once it is there: a bench waits for one message
+    /// without reading every earlier one again.
+    pub fn message(&self, n: usize) -> Option<Value> {
+        let text = std::fs::read_to_string(self.dir.path().join("mail").join(format!("{n}.json"))).ok()?;
+        serde_json::from_str(&text).ok()
+    }
+
     /// Stops the server (a mail server that goes down).
     pub fn stop(&mut self) {
         let _ = self.child.kill();
