@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 
+use fila_protocol::config::{ConfigProblem, NoticesConfig};
 use serde::{Deserialize, Serialize};
 
 use crate::contact::Medium;
@@ -43,6 +44,46 @@ pub struct TemplateReport {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Templates {
     texts: BTreeMap<(NoticeKind, String), Template>,
+}
+
+/// One configured template's report, as an edit's answer lists them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConfiguredReport {
+    pub kind: String,
+    pub lang: String,
+    #[serde(flatten)]
+    pub report: TemplateReport,
+}
+
+/// Checks an office configuration's templates as both daemons' edit endpoints do: every problem
+/// at once (an unknown kind, a placeholder its kind does not know, a lone brace), each named by
+/// where it is; or, when all are good, each one's SMS length.
+pub fn check_configured(notices: &NoticesConfig) -> Result<Vec<ConfiguredReport>, Vec<ConfigProblem>> {
+    let mut found = Vec::new();
+    let mut reports = Vec::new();
+    for (i, configured) in notices.templates.iter().enumerate() {
+        let at = format!("notices.templates[{i}]");
+        let Ok(kind) = configured.kind.parse::<NoticeKind>() else {
+            let known: Vec<&str> = NoticeKind::ALL.iter().map(|k| k.as_str()).collect();
+            found.push(ConfigProblem {
+                at: format!("{at}.kind"),
+                problem: format!("{:?} is not a kind of notice ({})", configured.kind, known.join(", ")),
+            });
+            continue;
+        };
+        let template = Template { subject: configured.subject.clone(), text: configured.text.clone() };
+        let problems = problems(kind, &template);
+        if problems.is_empty() {
+            let report = Templates::report(kind, &configured.lang, &template);
+            reports.push(ConfiguredReport { kind: kind.to_string(), lang: configured.lang.clone(), report });
+        }
+        found.extend(problems.into_iter().map(|problem| ConfigProblem { at: at.clone(), problem }));
+    }
+    if found.is_empty() {
+        Ok(reports)
+    } else {
+        Err(found)
+    }
 }
 
 /// The language used when a citizen's is not among the templates.
@@ -164,6 +205,21 @@ impl Templates {
 
     pub fn builtin() -> Templates {
         Templates { texts: builtin() }
+    }
+
+    /// The built-in texts with an office configuration's over them. A template the edit
+    /// endpoints would have refused (a configuration merged from two edits, say) is skipped and
+    /// its built-in text stays.
+    pub fn configured(notices: &NoticesConfig) -> Templates {
+        let entries = notices.templates.iter().filter_map(|t| {
+            let kind = t.kind.parse::<NoticeKind>().ok()?;
+            Some((kind, t.lang.clone(), Template { subject: t.subject.clone(), text: t.text.clone() }))
+        });
+        let (templates, skipped) = Templates::new(entries);
+        for problem in skipped {
+            tracing::warn!(%problem, "a configured template is not used");
+        }
+        templates
     }
 
     fn text(&self, kind: NoticeKind, lang: &str) -> Option<&Template> {
@@ -371,5 +427,51 @@ mod tests {
         let accents = Templates::report(NoticeKind::Called, "es", &template(&"Información ".repeat(6)));
         assert_eq!(accents.sms_encoding, "ucs2", "ó is not in the GSM alphabet");
         assert_eq!(accents.sms_segments, 2, "over 70 UCS-2 characters");
+    }
+
+    fn configured(kind: &str, lang: &str, text: &str) -> fila_protocol::config::TemplateConfig {
+        fila_protocol::config::TemplateConfig {
+            kind: kind.into(),
+            lang: lang.into(),
+            subject: "{office}".into(),
+            text: text.into(),
+        }
+    }
+
+    #[test]
+    fn saving_templates_reports_each_ones_sms_length_or_every_problem() {
+        let mut notices = NoticesConfig::default();
+        notices.templates = vec![
+            configured("called", "es", "Turno {ticket}: diríjase a la ventanilla {counter}."),
+            configured("called", "en", "Ticket {ticket}: counter {counter}."),
+        ];
+        let reports = check_configured(&notices).expect("good templates");
+        assert_eq!(reports.len(), 2);
+        // "í" is not in GSM 7-bit: the Spanish text goes as UCS-2, 70 characters a segment.
+        assert_eq!((reports[1].lang.as_str(), reports[1].report.sms_encoding), ("en", "gsm7"));
+        assert_eq!(reports[0].report.sms_encoding, "ucs2");
+
+        notices.templates.push(configured("called", "es", "Turno {code}"));
+        notices.templates.push(configured("birthday", "es", "Feliz cumpleaños"));
+        notices.templates.push(configured("turn_near", "es", "Turno {ticket"));
+        let problems = check_configured(&notices).expect_err("bad templates");
+        let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert_eq!(text.len(), 3, "{text:#?}");
+        assert!(text[0].starts_with("notices.templates[2]: text: {code} is not known to called"), "{text:#?}");
+        assert!(text[1].starts_with("notices.templates[3].kind: \"birthday\" is not a kind"), "{text:#?}");
+        assert!(text[2].starts_with("notices.templates[4]: text: a '{' that is never closed"), "{text:#?}");
+    }
+
+    #[test]
+    fn a_configured_text_replaces_the_builtin_one_in_its_language_only() {
+        let mut notices = NoticesConfig::default();
+        notices.templates = vec![configured("called", "en", "Please go to counter {counter}, {ticket}.")];
+        let templates = Templates::configured(&notices);
+        let values = values(&[("ticket", "A-001"), ("counter", "4"), ("office", "Centro")]);
+        let none = OptOut { reply_stop: true, link: None };
+        let en = templates.render(NoticeKind::Called, "en", Medium::Sms, &values, &none).expect("en");
+        assert!(en.text.starts_with("Please go to counter 4, A-001."), "{}", en.text);
+        let es = templates.render(NoticeKind::Called, "es", Medium::Sms, &values, &none).expect("es");
+        assert!(es.text.starts_with("Centro: turno A-001, acuda a la ventanilla 4."), "{}", es.text);
     }
 }

@@ -22,6 +22,9 @@ pub struct RawOfficeConfig {
     pub categories: Vec<CategoryConfig>,
     #[serde(default)]
     pub counters: Vec<CounterConfig>,
+    /// Absent from files and documents written before notices existed: the defaults then.
+    #[serde(default, skip_serializing_if = "NoticesConfig::is_default")]
+    pub notices: NoticesConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -117,6 +120,59 @@ pub enum TransferPosition {
     Head,
 }
 
+/// What the office says to citizens who left a contact, and its survey, as headquarters sets
+/// them. The kinds and placeholders of templates are `fila_notify`'s to check (this crate does
+/// not know them); here their shape is checked.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NoticesConfig {
+    /// Texts that replace the built-in ones, per kind and language.
+    pub templates: Vec<TemplateConfig>,
+    pub survey: SurveyForm,
+}
+
+impl NoticesConfig {
+    pub fn is_default(&self) -> bool {
+        *self == NoticesConfig::default()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateConfig {
+    /// `turn_near`, `called`, `survey_invite`, ...
+    pub kind: String,
+    /// `es`, `en`: the citizen's language at the kiosk or on the tracking page.
+    pub lang: String,
+    /// The e-mail's subject; SMS have none.
+    #[serde(default)]
+    pub subject: String,
+    /// With placeholders such as `{ticket}` and `{counter}`.
+    pub text: String,
+}
+
+/// The satisfaction survey's questions, and how long a survey link is answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SurveyForm {
+    /// 1 to 5.
+    pub satisfaction: bool,
+    /// 0 to 10: would they recommend the office.
+    pub recommend: bool,
+    /// Was the procedure resolved.
+    pub resolved: bool,
+    /// An optional comment.
+    pub comment: bool,
+    /// Days after the visit its link is answered (the office's own pages take answers that day).
+    pub open_days: u32,
+}
+
+impl Default for SurveyForm {
+    fn default() -> Self {
+        SurveyForm { satisfaction: true, recommend: true, resolved: true, comment: true, open_days: 7 }
+    }
+}
+
 fn default_target_wait() -> u32 {
     20
 }
@@ -135,6 +191,7 @@ pub struct OfficeConfig {
     pub services: Vec<ServiceConfig>,
     pub categories: Vec<CategoryConfig>,
     pub counters: Vec<CounterConfig>,
+    pub notices: NoticesConfig,
 }
 
 /// One thing wrong with a configuration, with where it is.
@@ -257,6 +314,8 @@ impl RawOfficeConfig {
             }
         }
 
+        check_notices(&mut problem, &self.notices);
+
         match (problems.is_empty(), time_zone) {
             (true, Some(time_zone)) => Ok(OfficeConfig {
                 id: self.office.id,
@@ -267,9 +326,44 @@ impl RawOfficeConfig {
                 services: self.services,
                 categories: self.categories,
                 counters: self.counters,
+                notices: self.notices,
             }),
             _ => Err(problems),
         }
+    }
+}
+
+fn check_notices(problem: &mut impl FnMut(String, String), notices: &NoticesConfig) {
+    if notices.templates.len() > limits::TEMPLATES_MAX {
+        problem("notices.templates".into(), format!("at most {} templates", limits::TEMPLATES_MAX));
+    }
+    let mut seen = BTreeSet::new();
+    for (i, template) in notices.templates.iter().enumerate() {
+        let at = format!("notices.templates[{i}]");
+        if !is_valid_id(&template.kind) {
+            problem(format!("{at}.kind"), "must be a kind of notice such as \"called\"".into());
+        }
+        if template.lang.len() != 2 || !template.lang.bytes().all(|b| b.is_ascii_lowercase()) {
+            problem(format!("{at}.lang"), "must be a two-letter language code such as \"es\"".into());
+        }
+        if !seen.insert((&template.kind, &template.lang)) {
+            problem(at.clone(), format!("{} in {:?} is defined twice", template.kind, template.lang));
+        }
+        if template.text.trim().is_empty() {
+            problem(format!("{at}.text"), "must not be empty".into());
+        } else if template.text.chars().count() > limits::TEMPLATE_TEXT_CHARS_MAX {
+            problem(format!("{at}.text"), format!("at most {} characters", limits::TEMPLATE_TEXT_CHARS_MAX));
+        }
+        if template.subject.chars().count() > limits::TEMPLATE_SUBJECT_CHARS_MAX {
+            problem(format!("{at}.subject"), format!("at most {} characters", limits::TEMPLATE_SUBJECT_CHARS_MAX));
+        }
+    }
+    let survey = &notices.survey;
+    if !(1..=limits::SURVEY_OPEN_DAYS_MAX).contains(&survey.open_days) {
+        problem("notices.survey.open_days".into(), format!("must be 1 to {}", limits::SURVEY_OPEN_DAYS_MAX));
+    }
+    if !(survey.satisfaction || survey.recommend || survey.resolved || survey.comment) {
+        problem("notices.survey".into(), "the survey needs at least one question".into());
     }
 }
 
@@ -308,6 +402,7 @@ impl OfficeConfig {
             services: self.services.clone(),
             categories: self.categories.clone(),
             counters: self.counters.clone(),
+            notices: self.notices.clone(),
         }
     }
 }
@@ -353,6 +448,36 @@ pub(crate) mod tests {
 
     pub fn sample() -> OfficeConfig {
         RawOfficeConfig::parse_toml(SAMPLE).expect("sample config is valid")
+    }
+
+    #[test]
+    fn templates_and_the_survey_form_are_checked_with_everything_else() {
+        let text = format!(
+            "{SAMPLE}\n[notices.survey]\nsatisfaction = false\nrecommend = false\nresolved = false\ncomment = false\nopen_days = 0\n\n\
+             [[notices.templates]]\nkind = \"called\"\nlang = \"ES\"\ntext = \"\"\n\n\
+             [[notices.templates]]\nkind = \"called\"\nlang = \"ES\"\ntext = \"{}\"\nsubject = \"x\"\n",
+            "x".repeat(limits::TEMPLATE_TEXT_CHARS_MAX + 1)
+        );
+        let problems: Vec<String> =
+            RawOfficeConfig::parse_toml(&text).expect_err("problems").iter().map(ToString::to_string).collect();
+        for expected in [
+            "notices.templates[0].lang: must be a two-letter",
+            "notices.templates[0].text: must not be empty",
+            "notices.templates[1]: called in \"ES\" is defined twice",
+            "notices.templates[1].text: at most 480",
+            "notices.survey.open_days: must be 1 to 30",
+            "notices.survey: the survey needs at least one question",
+        ] {
+            assert!(problems.iter().any(|p| p.starts_with(expected)), "{expected:?} missing in {problems:#?}");
+        }
+    }
+
+    #[test]
+    fn a_file_without_notices_has_the_default_survey() {
+        let config = sample();
+        assert_eq!(config.notices.survey.open_days, 7);
+        assert!(config.notices.templates.is_empty());
+        assert!(!toml::to_string(&config.to_raw()).expect("serialises").contains("notices"));
     }
 
     #[test]

@@ -16,6 +16,13 @@ pub const REASON_LEN_MAX: usize = 500;
 pub const NAME_LEN_MAX: usize = 100;
 pub const ID_LEN_MAX: usize = 32;
 pub const TOKEN_LEN_MAX: usize = 128;
+/// Message templates an office configures (kinds × languages), and their lengths: an SMS of
+/// three GSM segments, a short e-mail subject.
+pub const TEMPLATES_MAX: usize = 32;
+pub const TEMPLATE_TEXT_CHARS_MAX: usize = 480;
+pub const TEMPLATE_SUBJECT_CHARS_MAX: usize = 120;
+/// Days after a visit its survey link is answered, at most.
+pub const SURVEY_OPEN_DAYS_MAX: u32 = 30;
 /// HTTP request bodies.
 pub const BODY_BYTES_MAX: usize = 16 * 1024;
 /// One edge<->central frame (an initial sync of a busy day is ~200 KB).

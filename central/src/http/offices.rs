@@ -216,10 +216,7 @@ pub async fn put_config(
             format!("the configuration is for {:?}, not {:?}", truncate(&raw.office.id), truncate(&office)),
         ));
     }
-    if let Err(problems) = raw.clone().validate() {
-        let list: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
-        return Err(ApiError::bad_request("bad_config", list.join("; ")));
-    }
+    let templates = checked(&raw)?;
     let base = match request.headers().get("If-Match").map(|value| value.to_str()) {
         None => None,
         Some(Ok(base)) => Some(base.to_string()),
@@ -232,5 +229,20 @@ pub async fn put_config(
     let version = web::block(move || hub.config(&office)).await??.map(|(_, version)| version).unwrap_or_default();
     Ok(HttpResponse::Ok()
         .insert_header(("ETag", format!("\"{version}\"")))
-        .json(serde_json::json!({ "changed": changed, "version": version })))
+        .json(serde_json::json!({ "changed": changed, "version": version, "templates": templates })))
+}
+
+/// Every problem of an edit at once: the configuration's own, and its message templates' (kinds
+/// and placeholders); when there is none, each template's SMS length, for the editor to see.
+fn checked(raw: &fila_protocol::RawOfficeConfig) -> Result<Vec<fila_notify::template::ConfiguredReport>, ApiError> {
+    let mut problems = raw.clone().validate().err().unwrap_or_default();
+    let templates = fila_notify::template::check_configured(&raw.notices).unwrap_or_else(|found| {
+        problems.extend(found);
+        Vec::new()
+    });
+    if problems.is_empty() {
+        return Ok(templates);
+    }
+    let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    Err(ApiError::bad_request("bad_config", list.join("; ")))
 }

@@ -56,7 +56,8 @@ pub async fn read_config(caller: Caller, state: web::Data<AppState>) -> Result<H
 /// document it sent, so it merges with headquarters' own edits by the documented rule. With
 /// `If-Match` (the ETag the admin read), only what the admin changed from that version is written.
 #[utoipa::path(put, path = "/api/v1/admin/config", tag = "admin",
-    responses((status = 200, description = "the configuration now in force, with the document's new version as ETag"),
+    responses((status = 200, description = "`{config, templates}`: the configuration now in force, with the document's \
+        new version as ETag, and each message template's SMS length (`sms_segments`, `sms_encoding`)"),
               (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 412, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn edit_config(
@@ -71,8 +72,13 @@ pub async fn edit_config(
     if raw.office.id != current.id || raw.office.time_zone != current.time_zone_name {
         return Err(ApiError::bad_request("bad_config", "the office id and time zone cannot change here"));
     }
-    if let Err(problems) = raw.clone().validate() {
-        let list: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+    let mut problems = raw.clone().validate().err().unwrap_or_default();
+    let templates = fila_notify::template::check_configured(&raw.notices).unwrap_or_else(|found| {
+        problems.extend(found);
+        Vec::new()
+    });
+    if !problems.is_empty() {
+        let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
         return Err(ApiError::bad_request("bad_config", list.join("; ")));
     }
     let base = match request.headers().get("If-Match").map(|value| value.to_str()) {
@@ -85,7 +91,7 @@ pub async fn edit_config(
             tracing::info!(by = %caller.id, "configuration edited at the office");
             Ok(HttpResponse::Ok()
                 .insert_header(("ETag", format!("\"{version}\"")))
-                .json(state.office.config().to_raw()))
+                .json(serde_json::json!({ "config": state.office.config().to_raw(), "templates": templates })))
         }
         Err(LoopError::Sync(reason)) => Err(ApiError::bad_request("config_not_editable", reason)),
         Err(error) => Err(error.into()),

@@ -4,7 +4,9 @@
 //! { schema: 1, office: { id, name, time_zone }, rule: { preferential_ratio, ... },
 //!   services:   { "<id>": { position, prefix, name, target_wait_minutes, ... } },
 //!   categories: { "<id>": { position, name, max_wait_minutes } },
-//!   counters:   { "<id>": { position, name, services: ["general", ...] } } }
+//!   counters:   { "<id>": { position, name, services: ["general", ...] } },
+//!   notices:    { templates: { "<kind>": { "<lang>": { subject, text } } },
+//!                 survey: { satisfaction, recommend, resolved, comment, open_days } } }
 //! ```
 //! Services, categories and counters are maps keyed by id, so two edits of different entries
 //! merge field by field; `position` keeps the order an installer wrote them in.
@@ -18,6 +20,8 @@ use super::DocError;
 use crate::config::RawOfficeConfig;
 
 const KEYED_SECTIONS: [&str; 3] = ["services", "categories", "counters"];
+const NOTICES: &str = "notices";
+const TEMPLATES: &str = "templates";
 
 /// A new configuration document holding `config`. One peer creates it (headquarters, which
 /// owns configuration): two independently created skeletons would conflict when merged.
@@ -94,6 +98,12 @@ fn document_json(config: &RawOfficeConfig) -> Result<Map<String, Json>, DocError
         .into_iter()
         .map(|(section, value)| match (KEYED_SECTIONS.contains(&section.as_str()), value) {
             (true, Json::Array(items)) => (section, keyed(items)),
+            (false, Json::Object(mut notices)) if section == NOTICES => {
+                if let Some(Json::Array(templates)) = notices.remove(TEMPLATES) {
+                    notices.insert(TEMPLATES.into(), templates_by_kind(templates));
+                }
+                (section, Json::Object(notices))
+            }
             (_, value) => (section, value),
         })
         .collect())
@@ -144,7 +154,44 @@ pub fn read(doc: &AutoCommit) -> Result<RawOfficeConfig, DocError> {
             sections.insert(section.to_string(), unkeyed(entries));
         }
     }
+    if let Some(Json::Object(notices)) = sections.get_mut(NOTICES) {
+        if let Some(Json::Object(by_kind)) = notices.remove(TEMPLATES) {
+            notices.insert(TEMPLATES.into(), templates_listed(by_kind));
+        }
+    }
     serde_json::from_value(Json::Object(sections)).map_err(|e| DocError::Field(e.to_string()))
+}
+
+/// Templates as `{kind: {lang: {subject, text}}}`: headquarters editing one language and the
+/// office another merge.
+fn templates_by_kind(items: Vec<Json>) -> Json {
+    let mut by_kind = Map::new();
+    for item in items {
+        let Json::Object(mut fields) = item else { continue };
+        let text = |value: Option<Json>| value.and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
+        let (kind, lang) = (text(fields.remove("kind")), text(fields.remove("lang")));
+        if let Json::Object(langs) = by_kind.entry(kind).or_insert_with(|| Json::Object(Map::new())) {
+            langs.insert(lang, Json::Object(fields));
+        }
+    }
+    Json::Object(by_kind)
+}
+
+fn templates_listed(by_kind: Map<String, Json>) -> Json {
+    let mut items = Vec::new();
+    for (kind, langs) in by_kind {
+        let Json::Object(langs) = langs else { continue };
+        for (lang, fields) in langs {
+            let mut fields = match fields {
+                Json::Object(fields) => fields,
+                _ => Map::new(),
+            };
+            fields.insert("kind".into(), Json::String(kind.clone()));
+            fields.insert("lang".into(), Json::String(lang));
+            items.push(Json::Object(fields));
+        }
+    }
+    Json::Array(items)
 }
 
 fn keyed(items: Vec<Json>) -> Json {
@@ -341,5 +388,58 @@ mod tests {
         let bytes = doc.clone().save();
         let loaded = AutoCommit::load(&bytes).expect("load");
         assert_eq!(read(&loaded).expect("read"), config);
+    }
+
+    fn template(kind: &str, lang: &str, text: &str) -> crate::config::TemplateConfig {
+        crate::config::TemplateConfig {
+            kind: kind.into(),
+            lang: lang.into(),
+            subject: String::new(),
+            text: text.into(),
+        }
+    }
+
+    #[test]
+    fn templates_and_the_survey_form_survive_the_document() {
+        let mut config = crate::config::tests::sample().to_raw();
+        config.notices.templates = vec![
+            template("called", "en", "Ticket {ticket}: counter {counter}."),
+            template("called", "es", "Turno {ticket}: ventanilla {counter}."),
+            template("survey_invite", "es", "¿Cómo le atendimos? {link}"),
+        ];
+        config.notices.survey.recommend = false;
+        config.notices.survey.open_days = 3;
+        let doc = create(&config, b"central").expect("create");
+        let loaded = AutoCommit::load(&doc.clone().save()).expect("load");
+        assert_eq!(read(&loaded).expect("read"), config);
+        assert!(read(&loaded).expect("read").validate().is_ok());
+
+        // Back to the defaults: the section goes, and old readers see what they always saw.
+        let mut doc = loaded;
+        let plain = crate::config::tests::sample().to_raw();
+        update(&mut doc, &plain).expect("update");
+        assert_eq!(read(&doc).expect("read"), plain);
+    }
+
+    #[test]
+    fn headquarters_editing_spanish_texts_and_the_office_english_ones_both_survive() {
+        let mut config = crate::config::tests::sample().to_raw();
+        config.notices.templates = vec![template("called", "es", "Turno {ticket}.")];
+        let mut hq = create(&config, b"central").expect("create");
+        let mut office =
+            AutoCommit::load(&hq.save()).expect("load").with_actor(automerge::ActorId::from(b"edge".as_slice()));
+        let mut at_hq = config.clone();
+        at_hq.notices.templates[0].text = "Turno {ticket}, ventanilla {counter}.".into();
+        update(&mut hq, &at_hq).expect("hq edit");
+        let mut at_office = config.clone();
+        at_office.notices.templates.insert(0, template("called", "en", "Ticket {ticket}."));
+        update(&mut office, &at_office).expect("office edit");
+        hq.merge(&mut office).expect("merge");
+        office.merge(&mut hq).expect("merge");
+        let merged = read(&hq).expect("read");
+        assert_eq!(merged, read(&office).expect("read"));
+        let texts: Vec<(&str, &str)> =
+            merged.notices.templates.iter().map(|t| (t.lang.as_str(), t.text.as_str())).collect();
+        assert_eq!(texts, [("en", "Ticket {ticket}."), ("es", "Turno {ticket}, ventanilla {counter}.")]);
     }
 }
