@@ -440,11 +440,13 @@ mod tests {
 
     #[test]
     fn saving_templates_reports_each_ones_sms_length_or_every_problem() {
-        let mut notices = NoticesConfig::default();
-        notices.templates = vec![
-            configured("called", "es", "Turno {ticket}: diríjase a la ventanilla {counter}."),
-            configured("called", "en", "Ticket {ticket}: counter {counter}."),
-        ];
+        let mut notices = NoticesConfig {
+            templates: vec![
+                configured("called", "es", "Turno {ticket}: diríjase a la ventanilla {counter}."),
+                configured("called", "en", "Ticket {ticket}: counter {counter}."),
+            ],
+            ..NoticesConfig::default()
+        };
         let reports = check_configured(&notices).expect("good templates");
         assert_eq!(reports.len(), 2);
         // "í" is not in GSM 7-bit: the Spanish text goes as UCS-2, 70 characters a segment.
@@ -464,8 +466,10 @@ mod tests {
 
     #[test]
     fn a_configured_text_replaces_the_builtin_one_in_its_language_only() {
-        let mut notices = NoticesConfig::default();
-        notices.templates = vec![configured("called", "en", "Please go to counter {counter}, {ticket}.")];
+        let notices = NoticesConfig {
+            templates: vec![configured("called", "en", "Please go to counter {counter}, {ticket}.")],
+            ..NoticesConfig::default()
+        };
         let templates = Templates::configured(&notices);
         let values = values(&[("ticket", "A-001"), ("counter", "4"), ("office", "Centro")]);
         let none = OptOut { reply_stop: true, link: None };
