@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 
 use fila_notify::survey_comments::{Comment, SurveyComments, COMMENT_CHARS_MAX};
 use fila_notify::survey_link::SurveyKey;
+use fila_protocol::config::SurveyForm;
 use fila_protocol::day::SurveyAnswer;
 use fila_protocol::office::SurveyInput;
 use fila_protocol::report::{Context, GroupBy};
@@ -26,8 +27,6 @@ use crate::kpis::{office_config, KpiQuery};
 use crate::settings::OfficeSettings;
 
 const ANSWER_PREFIX: &str = "survey/answer/";
-/// Days after the visit a link is answered, when the office's configuration says nothing.
-pub const OPEN_DAYS_DEFAULT: u32 = 7;
 /// How long comments are kept, as at the offices.
 pub const RETENTION_DAYS: i64 = 30;
 
@@ -60,6 +59,21 @@ pub struct Questions {
     pub recommend: bool,
     pub resolved: bool,
     pub comment: bool,
+}
+
+impl Questions {
+    /// The first question `answer` answers that the form does not ask.
+    fn unasked(&self, answer: &SurveyAnswer) -> Option<&'static str> {
+        [
+            (self.satisfaction, answer.satisfaction.is_some(), "satisfaction"),
+            (self.recommend, answer.recommend.is_some(), "recommend"),
+            (self.resolved, answer.resolved.is_some(), "resolved"),
+            (self.comment, answer.commented, "comment"),
+        ]
+        .into_iter()
+        .find(|(asked, answered, _)| !asked && *answered)
+        .map(|(_, _, question)| question)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -150,6 +164,9 @@ impl Surveys {
             return Err(Refusal::Bad(problem.to_string()));
         }
         let facts = Facts::read(hub, survey)?;
+        if let Some(question) = facts.questions.unasked(&answer) {
+            return Err(Refusal::Bad(format!("this office's survey does not ask {question}")));
+        }
         if !facts.open(now) {
             return Err(Refusal::Closed(facts.open_until));
         }
@@ -241,7 +258,9 @@ impl Facts {
             .ok_or_else(|| ReadError::UnknownOffice(survey.office.clone()))?;
         let config = office_config(hub, &survey.office)?;
         let zone = config.as_ref().map_or(jiff::tz::TimeZone::UTC, |c| c.time_zone.clone());
-        let open_days = config.as_ref().map_or(OPEN_DAYS_DEFAULT, survey_open_days);
+        // Without the office's configuration, the default form.
+        let form = config.as_ref().map_or_else(SurveyForm::default, |c| c.notices.survey);
+        let open_days = form.open_days;
         let open_until = survey.day.plus_days(i64::from(open_days) - 1);
         let (mut ticket_number, mut answered_at_office) = (None, false);
         match hub.day(&survey.office, survey.day) {
@@ -265,25 +284,18 @@ impl Facts {
             opens: survey.day.start(&zone),
             closes: open_until.next_start(&zone),
             open_until,
-            questions: config.as_ref().map_or(ALL_QUESTIONS, survey_questions),
+            questions: Questions {
+                satisfaction: form.satisfaction,
+                recommend: form.recommend,
+                resolved: form.resolved,
+                comment: form.comment,
+            },
         })
     }
 
     fn open(&self, now: Timestamp) -> bool {
         self.opens <= now && now < self.closes
     }
-}
-
-const ALL_QUESTIONS: Questions = Questions { satisfaction: true, recommend: true, resolved: true, comment: true };
-
-/// The questions of the office's survey form.
-fn survey_questions(_config: &fila_protocol::config::OfficeConfig) -> Questions {
-    ALL_QUESTIONS
-}
-
-/// Days a link stays open, from the office's survey form.
-fn survey_open_days(_config: &fila_protocol::config::OfficeConfig) -> u32 {
-    OPEN_DAYS_DEFAULT
 }
 
 /// An office's survey figures over a range of days, from its day documents and the answers

@@ -273,3 +273,54 @@ async fn wait_for<T>(mut check: impl FnMut() -> Option<T>) -> T {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test]
+async fn headquarters_saves_templates_and_the_form_and_sees_each_texts_sms_length() {
+    let dir = tempfile::tempdir().expect("dir");
+    let central = common::spawn(dir.path()).await;
+    let mut config = serde_json::to_value(config().to_raw()).expect("json");
+    let put = async |config: &Value| {
+        let response = central
+            .client
+            .put(format!("{}/api/v1/offices/centro/config", central.base))
+            .bearer_auth(common::HQ_ADMIN)
+            .json(config)
+            .send()
+            .await
+            .expect("put");
+        (response.status(), response.json::<Value>().await.unwrap_or(Value::Null))
+    };
+    config["notices"] = json!({ "templates": [
+        { "kind": "survey_invite", "lang": "es", "subject": "{office}", "text": "¿Cómo le atendimos? {linkk}" },
+        { "kind": "reminder", "lang": "xx1", "text": "{date}" },
+    ] });
+    let (status, body) = put(&config).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let message = body["message"].as_str().expect("message");
+    assert!(message.contains("notices.templates[0]: text: {linkk} is not known"), "{message}");
+    assert!(message.contains("notices.templates[1].lang"), "{message}");
+
+    config["notices"] = json!({
+        "templates": [
+            { "kind": "survey_invite", "lang": "es", "subject": "{office}", "text": "¿Cómo le atendimos? {link}" },
+            { "kind": "survey_invite", "lang": "en", "subject": "{office}", "text": "How did we do? {link}" },
+        ],
+        "survey": { "recommend": false, "open_days": 2 },
+    });
+    let (status, body) = put(&config).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let reports = body["templates"].as_array().expect("reports");
+    let spanish = reports.iter().find(|r| r["lang"] == "es").expect("es");
+    assert_eq!((spanish["sms_encoding"].as_str(), spanish["sms_segments"].as_u64()), (Some("ucs2"), Some(2)));
+    let english = reports.iter().find(|r| r["lang"] == "en").expect("en");
+    assert_eq!((english["sms_encoding"].as_str(), english["sms_segments"].as_u64()), (Some("gsm7"), Some(1)));
+
+    // The form rules links answered at central too.
+    let (_, state) = central.get(&api(&link(CENTRO, DAY, 1)), None).await;
+    assert_eq!(state["questions"]["recommend"], json!(false));
+    assert_eq!(state["open_until"], "2026-11-30");
+    let (status, body) =
+        post(&central, &api(&link(CENTRO, DAY, 1)), json!({ "satisfaction": 5, "recommend": 9 })).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_answer")), "{body}");
+    central.stop().await;
+}

@@ -24,6 +24,7 @@ use tokio_tungstenite::tungstenite::{self, Message};
 pub const CENTRO: &str = demo::BRANCH_TOKEN;
 pub const NORTE: &str = demo::BRANCH_TOKEN_NORTE;
 pub const HQ: &str = demo::HQ_TOKEN;
+pub const HQ_ADMIN: &str = demo::HQ_ADMIN_TOKEN;
 
 /// 2026-11-29 10:00 in Buenos Aires.
 pub const T0: Timestamp = Timestamp(1_795_957_200_000);

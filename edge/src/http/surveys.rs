@@ -29,6 +29,10 @@ pub struct SurveyQuestions {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct SurveyFormDto {
     pub questions: SurveyQuestions,
+    /// Days after the visit its invitation's link is answered (at central).
+    pub open_days: u32,
+    /// The longest comment kept.
+    pub comment_chars_max: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -70,14 +74,40 @@ pub struct CommentDto {
     pub low: bool,
 }
 
-fn questions(_state: &AppState) -> SurveyQuestions {
-    SurveyQuestions { satisfaction: true, recommend: true, resolved: true, comment: true }
+/// The questions of the office's survey form, as headquarters configured it.
+fn questions(state: &AppState) -> SurveyQuestions {
+    let form = state.office.config().notices.survey;
+    SurveyQuestions {
+        satisfaction: form.satisfaction,
+        recommend: form.recommend,
+        resolved: form.resolved,
+        comment: form.comment,
+    }
+}
+
+/// An answer to a question the form does not ask is refused: the page was out of date, or the
+/// answer was made up, and either way the figures would count what nobody was asked.
+fn unasked(asked: &SurveyQuestions, body: &SurveyAnswerRequest) -> Option<&'static str> {
+    let answered_comment = body.comment.as_deref().is_some_and(|c| !c.trim().is_empty());
+    [
+        (asked.satisfaction, body.satisfaction.is_some(), "satisfaction"),
+        (asked.recommend, body.recommend.is_some(), "recommend"),
+        (asked.resolved, body.resolved.is_some(), "resolved"),
+        (asked.comment, answered_comment, "comment"),
+    ]
+    .into_iter()
+    .find(|(asked, answered, _)| !asked && *answered)
+    .map(|(_, _, question)| question)
 }
 
 /// The survey's questions, for the exit tablet.
 #[utoipa::path(get, path = "/api/v1/survey-form", tag = "public", responses((status = 200, body = SurveyFormDto)))]
 pub async fn form(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok().json(SurveyFormDto { questions: questions(&state) })
+    HttpResponse::Ok().json(SurveyFormDto {
+        questions: questions(&state),
+        open_days: state.office.config().notices.survey.open_days,
+        comment_chars_max: COMMENT_CHARS_MAX,
+    })
 }
 
 /// Where the survey of the ticket with this tracking token stands.
@@ -146,6 +176,9 @@ async fn answer(
     body: SurveyAnswerRequest,
     by: fila_protocol::Who,
 ) -> Result<HttpResponse, ApiError> {
+    if let Some(question) = unasked(&questions(state), &body) {
+        return Err(ApiError::bad_request("bad_answer", format!("this office's survey does not ask {question}")));
+    }
     let comment = body.comment.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(str::to_string);
     if comment.as_ref().is_some_and(|c| c.chars().count() > COMMENT_CHARS_MAX) {
         return Err(ApiError::bad_request(

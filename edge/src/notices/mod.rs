@@ -22,7 +22,6 @@ use fila_notify::http_sms::HttpGateway;
 use fila_notify::modem::IncomingSms;
 use fila_notify::outbox::{Counts, Notice, Outbox, Policy, QuietHours};
 use fila_notify::outbox_store;
-use fila_notify::template::Templates;
 use fila_protocol::{BusinessDay, TicketId, Timestamp};
 use fila_store::{Store, StoreError};
 use tokio::sync::{mpsc, Notify};
@@ -38,7 +37,6 @@ pub struct NoticeRules {
     pub thresholds: Thresholds,
     pub policy: Policy,
     pub retention: jiff::SignedDuration,
-    pub templates: Templates,
     /// Put in front of national numbers (typed at the kiosk, or a reply's sender).
     pub country_code: String,
     /// With a central, survey invitations link to its pages, which citizens reach from home
@@ -99,7 +97,6 @@ impl NoticeRules {
                 ..Policy::default()
             },
             retention: jiff::SignedDuration::from_hours(24 * i64::from(settings.retention_days)),
-            templates: Templates::builtin(),
             country_code: settings.country_code,
             central_surveys: None,
         }

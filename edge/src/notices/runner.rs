@@ -14,7 +14,7 @@ use fila_notify::channel::SendError;
 use fila_notify::kind::NoticeKind;
 use fila_notify::outbox::{Draft, NoticeKey};
 use fila_notify::outbox_store;
-use fila_notify::template::OptOut;
+use fila_notify::template::{OptOut, Templates};
 use fila_protocol::office::Event;
 use tokio::sync::{broadcast, mpsc};
 use tracing::Instrument;
@@ -86,6 +86,8 @@ async fn derive_and_enqueue(notices: &Arc<Notices>, office: &OfficeHandle, clock
     }
     let thresholds = notices.rules.thresholds;
     let (day, wanted) = office.query(move |office, now| derive::wanted(office, now, &contacts, thresholds)).await?;
+    // Headquarters' texts as the office has them now, over the built-in ones.
+    let templates = Templates::configured(&office.config().notices);
     let notices = notices.clone();
     let now = clock.as_ref()();
     tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
@@ -96,7 +98,7 @@ async fn derive_and_enqueue(notices: &Arc<Notices>, office: &OfficeHandle, clock
                 continue;
             }
             let Some(stored) = notices.book.get(&cause)? else { continue };
-            let draft = draft(&notices, key, day, wanted, &stored);
+            let draft = draft(&notices, &templates, key, day, wanted, &stored);
             let span = tracing::info_span!("notice", ticket = %draft.key.cause, kind = %draft.key.kind);
             let _entered = span.enter();
             if lock(&notices.outbox).enqueue(draft, to_jiff(now)) {
@@ -110,6 +112,7 @@ async fn derive_and_enqueue(notices: &Arc<Notices>, office: &OfficeHandle, clock
 
 fn draft(
     notices: &Notices,
+    templates: &Templates,
     key: NoticeKey,
     day: fila_protocol::BusinessDay,
     mut wanted: Wanted,
@@ -125,10 +128,9 @@ fn draft(
         _ => format!("{}/t/{}", notices.base_url, wanted.token),
     };
     wanted.values.insert("link", link);
-    let message =
-        notices.rules.templates.render(key.kind, &stored.lang, medium, &wanted.values, &opt_out).unwrap_or_else(|| {
-            fila_notify::template::Rendered { subject: String::new(), text: String::new(), opt_out_link: None }
-        });
+    let message = templates.render(key.kind, &stored.lang, medium, &wanted.values, &opt_out).unwrap_or_else(|| {
+        fila_notify::template::Rendered { subject: String::new(), text: String::new(), opt_out_link: None }
+    });
     let not_before = wanted.not_before.map(super::to_jiff);
     Draft { key, medium, contact: notices.book.fingerprint(&stored.contact), message, not_before }
 }
