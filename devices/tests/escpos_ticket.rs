@@ -157,6 +157,7 @@ fn citizen_reads_the_spanish_ticket() {
          \n\
          Siga su turno en:\n\
          [QR https://fila.example/t/8f3k2]\n\
+         Al terminar, escanéelo para opinar\n\
          \n\
          Conserve este ticket\n\
          ¿Dudas? ¡Consúltenos!\n\
@@ -204,6 +205,8 @@ fn narrow_printer_without_qr_or_cutter_prints_the_url_and_feeds_to_tear() {
          \n\
          Follow your turn at:\n\
          https://fila.example/t/p007\n\
+         After your visit, open it to\n\
+         rate us\n\
          \n\
          Keep this ticket\n\
          Questions? Just ask us!\n\

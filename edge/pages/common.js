@@ -349,6 +349,23 @@
     return '';
   }
 
+  /**
+   * A shared device's token (kiosk, exit tablet). A token in the URL (first installation, or a
+   * new token) wins and is moved to storage under `key`, so a reboot or reload keeps working
+   * and nobody can read it off the address bar.
+   */
+  function deviceToken(key) {
+    const url = new URL(location.href);
+    const fromUrl = url.searchParams.get('token');
+    if (fromUrl) {
+      try { localStorage.setItem(key, fromUrl); } catch (_) { /* storage disabled: keep it in memory */ }
+      url.searchParams.delete('token');
+      history.replaceState(null, '', url.pathname + url.search + url.hash);
+      return fromUrl;
+    }
+    try { return localStorage.getItem(key); } catch (_) { return null; }
+  }
+
   /** Keeps the screen on (kiosk, display) where the browser allows it. */
   function keepAwake() {
     if (!('wakeLock' in navigator)) return;
@@ -361,7 +378,7 @@
 
   const Fila = {
     ApiError, api, errorText, serverNow, fmtTime, fmtDay, minutesSince, locale,
-    h, applyI18n, langSwitcher, reconcileList, debounce, connectEvents, loadOffice, ticketBadge, keepAwake,
+    h, applyI18n, langSwitcher, reconcileList, debounce, connectEvents, loadOffice, ticketBadge, keepAwake, deviceToken,
   };
   window.Fila = Fila;
   Object.assign(window, {

@@ -17,6 +17,9 @@
   const SS = { token: 'fila.staffToken', role: 'fila.staffRole', name: 'fila.staffName', user: 'fila.staffUser', supervising: 'fila.supervising', parked: 'fila.parked' };
   const COUNTER_KEY = 'fila.counterId';
   const ACTIVE_STATUSES = ['called', 'serving'];
+  const FEEDBACK_MS = 15000;   // notices and survey comments: how stale they may be
+  const NOTICES_SHOWN = 50;
+  const COMMENTS_SHOWN = 30;
 
   const S = {
     token: null, role: null, name: null, user: null,
@@ -32,6 +35,10 @@
     events: null,
     pollTimer: null,
     noticeTimer: null,
+    devices: null,
+    notices: null,         // GET /notices (supervisors)
+    comments: null,        // GET /surveys/comments (supervisors)
+    feedbackAt: 0,
   };
 
   // -------------------------------------------------------------- storage
@@ -245,6 +252,7 @@
           if (isSupervisor()) {
             // Device health is secondary: a failure here must not hide the queue.
             S.devices = await api('GET', '/api/v1/devices', null, S.token).catch(() => S.devices);
+            await loadFeedback();
           }
           render();
         } while (loadAgain && S.token);
@@ -253,6 +261,21 @@
       }
     })();
     return loading;
+  }
+
+  /**
+   * Notices and survey comments change slowly and are read by a person: every event would
+   * refetch them, so they are asked at most every FEEDBACK_MS.
+   */
+  async function loadFeedback() {
+    if (Date.now() - S.feedbackAt < FEEDBACK_MS) return;
+    S.feedbackAt = Date.now();
+    const [notices, comments] = await Promise.all([
+      api('GET', '/api/v1/notices', null, S.token).catch(() => S.notices),
+      api('GET', '/api/v1/surveys/comments', null, S.token).catch(() => S.comments),
+    ]);
+    S.notices = notices || [];
+    S.comments = comments || [];
   }
 
   const refreshSoon = debounce(() => {
@@ -587,6 +610,8 @@
     if (isSupervisor()) {
       renderOverview();
       renderDevices();
+      renderNotices();
+      renderComments();
     }
   }
 
@@ -806,6 +831,43 @@
         h('td', null, h('span', { class: 'badge ' + (state === 'online' ? 'badge-open' : state === 'offline' ? 'badge-danger' : '') }, t('counter.device.' + state))),
         h('td', null, detail || t('common.none')));
     }));
+  }
+
+  /** What was sent to citizens and what failed, and why; never to whom. */
+  function renderNotices() {
+    const notices = S.notices || [];
+    const count = (state) => notices.filter((n) => n.state === state).length;
+    $('notices-counts').textContent = notices.length
+      ? t('counter.noticeCounts', { sent: count('sent'), queued: count('queued') + count('sending'), failed: count('failed') })
+      : '';
+    $('notices-empty').hidden = notices.length > 0;
+    // Failed ones first: they are what a supervisor has to act on.
+    const shown = notices.slice().sort((a, b) => (b.state === 'failed') - (a.state === 'failed')).slice(0, NOTICES_SHOWN);
+    $('notices-overview').replaceChildren(...shown.map((n) => {
+      const kind = 'counter.noticeKind.' + n.kind;
+      const state = 'counter.noticeState.' + n.state;
+      return h('tr', { class: n.state === 'failed' ? 'notice-failed' : null, dataset: { ticket: n.ticket || '', state: n.state } },
+        h('td', null, h('strong', null, n.ticket || n.day)),
+        h('td', null, window.FilaI18n.has(kind) ? t(kind) : n.kind),
+        h('td', null, n.medium === 'sms' ? 'SMS' : 'e-mail'),
+        h('td', null, h('span', { class: 'badge ' + (n.state === 'failed' ? 'badge-danger' : n.state === 'sent' ? 'badge-open' : 'badge-warn') },
+          window.FilaI18n.has(state) ? t(state) : n.state)),
+        h('td', null, n.reason || t('common.none')));
+    }));
+  }
+
+  /** What citizens wrote; a low score with a comment stands out. */
+  function renderComments() {
+    const comments = S.comments || [];
+    $('comments-empty').hidden = comments.length > 0;
+    $('survey-comments').replaceChildren(...comments.slice(0, COMMENTS_SHOWN).map((c) =>
+      h('li', { class: 'ticket-row' + (c.low ? ' comment-low' : ''), dataset: { ticket: c.ticket, low: String(!!c.low) } },
+        h('span', { class: 'ticket-row-main' },
+          h('strong', null, c.ticket), ' ',
+          c.satisfaction ? h('span', { class: 'badge ' + (c.low ? 'badge-danger' : '') }, t('counter.commentScore', { n: c.satisfaction })) : null,
+          c.low ? h('span', { class: 'visually-hidden' }, ' ' + t('counter.commentLow')) : null,
+          h('span', { class: 'muted' }, ' ' + c.day + ' ' + fmtTime(c.at))),
+        h('p', { class: 'comment-text' }, c.text))));
   }
 
   function renderSelect() {

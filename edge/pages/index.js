@@ -1,4 +1,4 @@
-/* fila — home page: office name and links to the three front-ends. */
+/* fila — home page: office name and links to the front-ends. */
 (function () {
   'use strict';
   const { api, applyI18n, langSwitcher, fmtDay, errorText } = window.Fila;
@@ -10,7 +10,7 @@
   // Carry an explicit ?lang= over to the linked pages so the choice sticks.
   const chosen = new URLSearchParams(location.search).get('lang');
   if (chosen) {
-    for (const id of ['link-kiosk', 'link-counter', 'link-display']) {
+    for (const id of ['link-kiosk', 'link-counter', 'link-display', 'link-exit']) {
       const link = document.getElementById(id);
       const url = new URL(link.getAttribute('href'), location.origin);
       url.searchParams.set('lang', window.lang());

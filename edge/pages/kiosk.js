@@ -1,14 +1,15 @@
 /*
  * fila — ticket kiosk (/kiosk?token=<device token>).
  *
- * Flow: services → "preferential?" → ticket shown for 10 s → back to services.
+ * Flow: services → "preferential?" → an optional contact for notices (when the office
+ * sends any) → ticket shown for 10 s → back to services.
  * The kiosk is a shared public device, so every path leads back to the start
  * screen on its own, and a language chosen by one citizen is forgotten when
  * the next one arrives.
  */
 (function () {
   'use strict';
-  const { api, ApiError, applyI18n, langSwitcher, fmtTime, h, ticketBadge, keepAwake, loadOffice } = window.Fila;
+  const { api, ApiError, applyI18n, langSwitcher, fmtTime, h, ticketBadge, keepAwake, loadOffice, deviceToken } = window.Fila;
   const t = window.t;
 
   const TOKEN_KEY = 'fila.kioskToken';
@@ -19,7 +20,8 @@
   const OFFICE_MAX_AGE_MS = 5 * 60 * 1000;
 
   const $ = (id) => document.getElementById(id);
-  const SCREENS = ['loading', 'setup', 'services', 'priority', 'issuing', 'ticket', 'error'];
+  const SCREENS = ['loading', 'setup', 'services', 'priority', 'contact', 'issuing', 'ticket', 'error'];
+  const KEYPAD = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '+', '0', 'erase'];
 
   const state = {
     token: null,
@@ -27,6 +29,7 @@
     officeLoadedAt: 0,
     screen: 'loading',
     service: null,   // chosen service object
+    category: null,  // chosen preferential category id, or null
     ticket: null,    // last issued TicketDto
     error: null,     // {text, detail}
     busy: false,
@@ -34,23 +37,6 @@
   const kioskLang = window.lang(); // the language the kiosk returns to after each citizen
   let screenTimer = null;
   let countdownTimer = null;
-
-  // -------------------------------------------------------------- device token
-
-  function readToken() {
-    // A token in the URL (first installation, or a new token) wins and is moved
-    // to storage so a reboot or reload keeps working and nobody can read it off
-    // the address bar.
-    const url = new URL(location.href);
-    const fromUrl = url.searchParams.get('token');
-    if (fromUrl) {
-      try { localStorage.setItem(TOKEN_KEY, fromUrl); } catch (_) { /* storage disabled: keep it in memory */ }
-      url.searchParams.delete('token');
-      history.replaceState(null, '', url.pathname + url.search + url.hash);
-      return fromUrl;
-    }
-    try { return localStorage.getItem(TOKEN_KEY); } catch (_) { return null; }
-  }
 
   // -------------------------------------------------------------- screens
 
@@ -74,7 +60,11 @@
   function reset() {
     stopCountdown();
     state.service = null;
+    state.category = null;
     state.ticket = null;
+    // A shared screen: the last citizen's contact must not be there for the next one.
+    $('contact-input').value = '';
+    $('contact-error').hidden = true;
     state.error = null;
     state.busy = false;
     if (window.lang() !== kioskLang) {
@@ -98,6 +88,7 @@
     }
     renderServices();
     renderPriority();
+    renderContact();
     if (state.ticket) renderTicket();
     if (state.error) renderError();
   }
@@ -126,7 +117,7 @@
       type: 'button',
       class: 'category-btn',
       dataset: { category: c.id },
-      onclick: () => issue(c.id),
+      onclick: () => afterPriority(c.id),
     }, priorityIcon(), h('span', null, c.name || c.id))));
   }
 
@@ -201,6 +192,10 @@
     $('ticket-qr').replaceChildren(...(qr ? [qr] : []));
     showQr(!!qr);
     renderPrint(tk.print);
+    const kept = $('ticket-contact');
+    kept.hidden = typeof tk.contact_kept !== 'boolean';
+    kept.classList.toggle('is-warning', tk.contact_kept === false);
+    kept.textContent = tk.contact_kept === true ? t('contact.kept') : tk.contact_kept === false ? t('contact.notKept') : '';
   }
 
   function showQr(shown) {
@@ -232,19 +227,70 @@
     if (state.busy) return;
     state.service = service;
     const categories = (state.office && state.office.categories) || [];
-    if (!categories.length) { issue(null); return; }
+    if (!categories.length) { afterPriority(null); return; }
     renderPriority();
     show('priority');
     armTimeout(IDLE_SECONDS);
   }
 
-  async function issue(categoryId) {
+  const contactMedia = () => (state.office && state.office.contact_media) || [];
+
+  /** The contact step, when the office can send messages; otherwise the ticket right away. */
+  function afterPriority(categoryId) {
+    if (state.busy || !state.service) return;
+    state.category = categoryId || null;
+    if (!contactMedia().length) { issue(null); return; }
+    renderContact();
+    show('contact');
+    armTimeout(IDLE_SECONDS);
+  }
+
+  function renderContact() {
+    const media = contactMedia();
+    const both = media.includes('sms') && media.includes('email');
+    $('contact-label').textContent = media.length ? t(both ? 'contact.label.both' : 'contact.label.' + media[0]) : '';
+    const input = $('contact-input');
+    input.type = both ? 'text' : media[0] === 'email' ? 'email' : 'tel';
+    input.inputMode = both ? 'text' : media[0] === 'email' ? 'email' : 'tel';
+    // Touch kiosks often have no keyboard of their own: numbers get a keypad on screen.
+    const keypad = $('contact-keypad');
+    keypad.hidden = !media.includes('sms');
+    keypad.replaceChildren(...KEYPAD.map((key) => h('button', {
+      type: 'button',
+      class: 'btn btn-ghost',
+      'aria-label': key === 'erase' ? t('contact.erase') : null,
+      onclick: () => pressKey(key),
+    }, key === 'erase' ? '⌫' : key)));
+  }
+
+  function pressKey(key) {
+    const input = $('contact-input');
+    input.value = key === 'erase' ? input.value.slice(0, -1) : input.value + key;
+    armTimeout(IDLE_SECONDS);
+  }
+
+  function sendContact(event) {
+    event.preventDefault();
+    const text = $('contact-input').value.trim();
+    if (!text) {
+      $('contact-error').textContent = t('contact.bad');
+      $('contact-error').hidden = false;
+      return;
+    }
+    issue(text);
+  }
+
+  async function issue(contact) {
     if (state.busy || !state.service) return;
     state.busy = true;
     show('issuing');
+    const body = { service: state.service.id, category: state.category };
+    if (contact) {
+      body.contact = contact;
+      body.lang = window.lang();
+    }
     try {
-      const ticket = await api('POST', '/api/v1/tickets',
-        { service: state.service.id, category: categoryId || null }, state.token);
+      const ticket = await api('POST', '/api/v1/tickets', body, state.token);
       state.ticket = ticket;
       state.busy = false;
       renderTicket();
@@ -253,6 +299,14 @@
       startCountdown();
     } catch (err) {
       state.busy = false;
+      if (contact && err instanceof ApiError && (err.error === 'bad_contact' || err.error === 'no_channel')) {
+        // No ticket was issued: let the citizen fix the contact or skip it.
+        $('contact-error').textContent = t('contact.bad');
+        $('contact-error').hidden = false;
+        show('contact');
+        armTimeout(IDLE_SECONDS);
+        return;
+      }
       showError(err);
     }
   }
@@ -317,13 +371,16 @@
   // -------------------------------------------------------------- start
 
   function init() {
-    state.token = readToken();
+    state.token = deviceToken(TOKEN_KEY);
     renderAll();
     tickClock();
     setInterval(tickClock, 10000);
     keepAwake();
 
-    $('priority-none').addEventListener('click', () => issue(null));
+    $('priority-none').addEventListener('click', () => afterPriority(null));
+    $('contact-form').addEventListener('submit', sendContact);
+    $('contact-skip').addEventListener('click', () => issue(null));
+    $('contact-input').addEventListener('input', () => armTimeout(IDLE_SECONDS));
     $('priority-back').addEventListener('click', reset);
     $('ticket-done').addEventListener('click', reset);
     $('error-back').addEventListener('click', reset);

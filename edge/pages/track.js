@@ -21,7 +21,14 @@
   try { token = decodeURIComponent(segments[segments.length - 1] || ''); } catch (_) { token = ''; }
   if (segments.length < 2) token = ''; // "/t" alone has no token
 
-  const state = { notFound: false, ticket: null, office: null, lastStatus: null, pollTimer: null, events: null, loading: false };
+  const CONTACT_OPEN = ['waiting', 'parked'];
+
+  const state = {
+    notFound: false, ticket: null, office: null, lastStatus: null, pollTimer: null, events: null, loading: false,
+    contactDone: false,
+    survey: null, // null until asked; then the survey's state (open, answered, closed)
+  };
+  const ticketApi = () => '/api/v1/track/' + encodeURIComponent(token);
 
   // -------------------------------------------------------------- rendering
 
@@ -91,7 +98,11 @@
       try { if (navigator.vibrate) navigator.vibrate([300, 150, 300, 150, 600]); } catch (_) { /* ignore */ }
     }
     state.lastStatus = tk.status;
-    if (FINAL.includes(tk.status)) stopLive();
+    renderContact();
+    if (FINAL.includes(tk.status)) {
+      stopLive();
+      loadSurvey();
+    }
   }
 
   function showNotFound() {
@@ -116,7 +127,7 @@
     if (state.loading) return;
     state.loading = true;
     try {
-      const tk = await api('GET', '/api/v1/track/' + encodeURIComponent(token));
+      const tk = await api('GET', ticketApi());
       state.ticket = tk;
       showError(null);
       render();
@@ -164,7 +175,7 @@
     const btn = $('track-cancel-confirm');
     btn.disabled = true;
     try {
-      const tk = await api('POST', '/api/v1/track/' + encodeURIComponent(token) + '/cancel');
+      const tk = await api('POST', ticketApi() + '/cancel');
       state.ticket = tk;
       $('track-cancel-box').hidden = true;
       $('track-cancel').hidden = false;
@@ -175,6 +186,88 @@
     } finally {
       btn.disabled = false;
     }
+  }
+
+  // -------------------------------------------------------------- contact for notices
+
+  /** Offered while the ticket waits, when the office sends messages at all. */
+  function renderContact() {
+    const media = (state.office && state.office.contact_media) || [];
+    const offered = media.length > 0 && state.ticket && (CONTACT_OPEN.includes(state.ticket.status) || state.contactDone);
+    $('contact-area').hidden = !offered;
+    if (!offered) return;
+    const both = media.includes('sms') && media.includes('email');
+    $('contact-label').textContent = t(both ? 'contact.label.both' : 'contact.label.' + media[0]);
+    const input = $('contact-input');
+    input.type = both ? 'text' : media[0] === 'email' ? 'email' : 'tel';
+    input.autocomplete = both ? 'off' : media[0] === 'email' ? 'email' : 'tel';
+  }
+
+  async function sendContact(event) {
+    event.preventDefault();
+    const error = $('contact-error');
+    const text = $('contact-input').value.trim();
+    if (!text) {
+      error.textContent = t('contact.bad');
+      error.hidden = false;
+      return;
+    }
+    $('contact-send').disabled = true;
+    try {
+      await api('POST', ticketApi() + '/contact', { contact: text, lang: window.lang() });
+      state.contactDone = true;
+      $('contact-form').hidden = true;
+      $('contact-done').hidden = false;
+      $('contact-done').focus();
+    } catch (err) {
+      error.textContent = err instanceof ApiError && err.error === 'bad_contact' ? t('contact.bad') : F.errorText(err);
+      error.hidden = false;
+    } finally {
+      $('contact-send').disabled = false;
+    }
+  }
+
+  // -------------------------------------------------------------- survey
+
+  /** Once the visit is finished, its survey: asked once per page, answered once per ticket. */
+  async function loadSurvey() {
+    if (state.survey || !state.ticket || state.ticket.status !== 'finished') return;
+    state.survey = 'loading';
+    try {
+      const survey = await api('GET', ticketApi() + '/survey');
+      state.survey = survey.state;
+      if (survey.state === 'open') {
+        $('survey-body').replaceChildren(F.surveyForm(survey.questions, survey.comment_chars_max, answerSurvey));
+        $('survey-area').hidden = false;
+      } else if (survey.state === 'answered' || survey.state === 'closed') {
+        surveyDone(survey.state === 'answered' ? 'survey.answered' : 'survey.closed', false);
+      }
+    } catch (_) {
+      state.survey = null; // asked again on the next render
+    }
+  }
+
+  async function answerSurvey(answer) {
+    try {
+      await api('POST', ticketApi() + '/survey', answer);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 409) {
+        surveyDone(err.error === 'survey_answered' ? 'survey.answered' : 'survey.closed', true);
+        return;
+      }
+      throw new Error(F.errorText(err));
+    }
+    surveyDone('survey.thanks', true);
+  }
+
+  function surveyDone(key, focus) {
+    $('survey-area').hidden = false;
+    $('survey-body').replaceChildren();
+    $('survey-intro').hidden = true;
+    const status = $('survey-status');
+    status.textContent = t(key);
+    status.hidden = false;
+    if (focus) status.focus();
   }
 
   // -------------------------------------------------------------- start
@@ -193,6 +286,8 @@
       $('track-cancel').focus();
     });
     $('track-cancel-confirm').addEventListener('click', confirmCancel);
+    $('contact-form').addEventListener('submit', sendContact);
+    $('contact-done').tabIndex = -1;
     document.addEventListener('visibilitychange', () => {
       if (document.visibilityState === 'visible' && state.ticket && !FINAL.includes(state.ticket.status)) load();
     });

@@ -96,6 +96,9 @@ struct Labels {
     ahead: &'static str,
     wait: &'static str,
     follow: &'static str,
+    /// Under the QR (or the link): the same page opens the survey once the visit is over.
+    rate_qr: &'static str,
+    rate_link: &'static str,
     keep: &'static str,
     questions: &'static str,
 }
@@ -108,6 +111,8 @@ fn labels(lang: Lang) -> Labels {
             ahead: "Personas delante",
             wait: "Espera estimada",
             follow: "Siga su turno en:",
+            rate_qr: "Al terminar, escanéelo para opinar",
+            rate_link: "Al terminar, ábralo para opinar",
             keep: "Conserve este ticket",
             questions: "¿Dudas? ¡Consúltenos!",
         },
@@ -117,6 +122,8 @@ fn labels(lang: Lang) -> Labels {
             ahead: "People ahead",
             wait: "Estimated wait",
             follow: "Follow your turn at:",
+            rate_qr: "After your visit, scan it to rate us",
+            rate_link: "After your visit, open it to rate us",
             keep: "Keep this ticket",
             questions: "Questions? Just ask us!",
         },
@@ -150,6 +157,7 @@ pub fn encode_ticket(ticket: &TicketPrint, profile: &PrinterProfile) -> Vec<u8> 
         out.blank();
         out.text(labels.follow);
         out.qr_or_text(url);
+        out.text(if profile.qr { labels.rate_qr } else { labels.rate_link });
     }
     out.blank();
     out.text(labels.keep);

@@ -121,6 +121,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .service(at("/kiosk").route(get().to(pages::kiosk)))
         .service(at("/counter").route(get().to(pages::counter)))
         .service(at("/display").route(get().to(pages::display)))
+        .service(at("/exit").route(get().to(pages::exit)))
         .service(at("/t/{token}").route(get().to(pages::track)))
         .service(at("/t/{token}/qr.svg").route(get().to(qr::tracking_qr)))
         .service(

@@ -1,5 +1,5 @@
 //! The web pages, embedded in the binary: kiosk, counter console, waiting-room display,
-//! citizen tracking page. Their strings, per language, live in `pages/i18n.js`.
+//! citizen tracking page, exit-survey tablet. Their strings, per language, live in `pages/i18n.js`.
 
 use actix_web::{web, HttpResponse};
 use rust_embed::RustEmbed;
@@ -33,6 +33,9 @@ pub async fn counter() -> HttpResponse {
 }
 pub async fn display() -> HttpResponse {
     serve("display.html")
+}
+pub async fn exit() -> HttpResponse {
+    serve("exit.html")
 }
 pub async fn track(_token: web::Path<String>) -> HttpResponse {
     serve("track.html")

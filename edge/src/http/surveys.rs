@@ -40,6 +40,14 @@ pub struct SurveyStateDto {
     /// not_yet (the visit is not finished), open, answered or closed.
     pub state: String,
     pub questions: SurveyQuestions,
+    /// The longest comment kept.
+    pub comment_chars_max: usize,
+}
+
+impl SurveyStateDto {
+    fn new(state: &str, questions: SurveyQuestions) -> Self {
+        SurveyStateDto { state: state.into(), questions, comment_chars_max: COMMENT_CHARS_MAX }
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
@@ -129,7 +137,7 @@ pub async fn state_of(state: web::Data<AppState>, token: web::Path<String>) -> R
         })
         .await?
         .ok_or_else(|| ApiError::NotFound("no ticket has that tracking token today".into()))?;
-    Ok(HttpResponse::Ok().json(SurveyStateDto { state: found.into(), questions: questions(&state) }))
+    Ok(HttpResponse::Ok().json(SurveyStateDto::new(found, questions(&state))))
 }
 
 /// The citizen answers from their ticket's tracking page.
@@ -212,7 +220,7 @@ async fn answer(
         }
     }
     tracing::info!(ticket = %ticket.number, "survey answered");
-    Ok(HttpResponse::Created().json(SurveyStateDto { state: "answered".into(), questions: questions(state) }))
+    Ok(HttpResponse::Created().json(SurveyStateDto::new("answered", questions(state))))
 }
 
 /// The comments citizens left, newest first, for the office's supervisors.
