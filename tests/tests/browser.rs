@@ -2,44 +2,24 @@
 //! takes a ticket at the kiosk, an agent calls it from the counter console, and the waiting-room
 //! display shows the call as it happens.
 //!
-//! Needs Debian's `chromium` and `chromium-driver`. Without them the test passes with a note on
-//! stderr, except on a CI run (`CI` set, and not empty, `0` or `false`), where a missing browser
-//! is a failure.
-//!
-//! With `FILA_SCREENSHOTS` set, the test leaves kiosk.png, counter.png and display.png for a
-//! person to look at: in the directory the variable names, or in the temporary directory when it
-//! names none (`FILA_SCREENSHOTS=1`).
+//! Needs Debian's `chromium` and `chromium-driver` (see `browsers`). With `FILA_SCREENSHOTS`
+//! set, the test leaves kiosk.png, counter.png, supervisor.png and display.png.
 
-// One rule for every test that needs a program: fail on CI, skip with a notice elsewhere.
-#[path = "../../devices/tests/tools/mod.rs"]
-mod tools;
+mod browsers;
 
-use std::any::Any;
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use fantoccini::elements::Element;
-use fantoccini::wd::Capabilities;
-use fantoccini::{Client, ClientBuilder, Locator};
+use browsers::{click, keep_screenshot, screenshot_dir, shown, text_when, type_into, Browsers, PATIENCE, POLL};
+use fantoccini::Locator;
 use fila_edge::{demo, App};
-use hyper_util::client::legacy::connect::HttpConnector;
-use serde_json::json;
 
-const CHROMIUM: &str = "/usr/bin/chromium";
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-/// Generous, because three browsers share two cores with a debug build of the edge.
-const PATIENCE: Duration = Duration::from_secs(10);
-const POLL: Duration = Duration::from_millis(100);
-/// A hung WebDriver command (chromedriver's own page-load timeout is 5 minutes) must still end
-/// the test, with the browsers closed.
+/// The whole scenario, browsers included.
 const SCENARIO_LIMIT: Duration = Duration::from_secs(120);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_ticket_issued_at_the_kiosk_is_called_at_the_counter_and_shown_on_the_display() {
-    if !browser_installed() {
+    if !browsers::browser_installed() {
         return;
     }
     let data_dir = tempfile::tempdir().expect("temporary data directory");
@@ -50,34 +30,10 @@ async fn a_ticket_issued_at_the_kiosk_is_called_at_the_counter_and_shown_on_the_
     let server = app.handle();
     let edge = tokio::spawn(app.run_until_stopped());
 
-    let driver = Chromedriver::start().await;
-    let browsers = Arc::new(Browsers::new(driver.url.clone()));
-    // Run in a task so that a failed assertion comes back here as a value: the browsers and
-    // chromedriver must be shut down whatever happened.
-    let mut run = tokio::spawn(scenario(base, browsers.clone()));
-    let outcome = match tokio::time::timeout(SCENARIO_LIMIT, &mut run).await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(error)) => Err(match error.try_into_panic() {
-            Ok(payload) => Failure::Panicked(payload),
-            Err(error) => Failure::Stuck(format!("the scenario task ended abnormally: {error}")),
-        }),
-        Err(_) => {
-            run.abort();
-            Err(Failure::Stuck(format!("the scenario did not finish within {SCENARIO_LIMIT:?}")))
-        }
-    };
-
-    browsers.close_all().await;
-    drop(driver);
+    let outcome = browsers::run(SCENARIO_LIMIT, move |browsers| scenario(base, browsers)).await;
     server.stop(true).await;
     edge.await.expect("edge task").expect("the edge ran and stopped cleanly");
-
-    match outcome {
-        Ok(()) => {}
-        // The panic hook has already printed the assertion's message when it failed.
-        Err(Failure::Panicked(payload)) => std::panic::resume_unwind(payload),
-        Err(Failure::Stuck(message)) => panic!("{message}"),
-    }
+    outcome.rethrow();
 }
 
 /// The kiosk's printer, emulated, has run out of paper: the kiosk's screen must be the ticket.
@@ -199,191 +155,4 @@ async fn scenario(base: String, browsers: Arc<Browsers>) {
             .expect("the new call stops blinking");
         keep_screenshot(&display, "display").await;
     }
-}
-
-enum Failure {
-    Panicked(Box<dyn Any + Send>),
-    Stuck(String),
-}
-
-fn browser_installed() -> bool {
-    let missing: Vec<&str> = [CHROMIUM, CHROMEDRIVER].into_iter().filter(|path| !Path::new(path).exists()).collect();
-    tools::available(missing.is_empty(), &missing.join(" and "), "apt-get install chromium chromium-driver")
-}
-
-/// A chromedriver child process, killed when dropped so that no failure leaves one behind.
-struct Chromedriver {
-    child: Child,
-    url: String,
-}
-
-impl Chromedriver {
-    async fn start() -> Chromedriver {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free port for chromedriver")
-            .port();
-        let child = Command::new(CHROMEDRIVER)
-            .arg(format!("--port={port}"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver starts");
-        let mut driver = Chromedriver { child, url: format!("http://127.0.0.1:{port}") };
-        driver.wait_until_ready().await;
-        driver
-    }
-
-    async fn wait_until_ready(&mut self) {
-        let http = reqwest::Client::new();
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            if let Some(status) = self.child.try_wait().expect("chromedriver's state") {
-                panic!("chromedriver exited before it was ready: {status}");
-            }
-            if let Ok(response) = http.get(format!("{}/status", self.url)).send().await {
-                if let Ok(status) = response.json::<serde_json::Value>().await {
-                    if status["value"]["ready"] == true {
-                        return;
-                    }
-                }
-            }
-            assert!(Instant::now() < deadline, "chromedriver did not answer on {} within {PATIENCE:?}", self.url);
-            tokio::time::sleep(POLL).await;
-        }
-    }
-}
-
-impl Drop for Chromedriver {
-    fn drop(&mut self) {
-        // It may have died already; either way it must be reaped.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// One Chromium session per page, each with a fresh profile (Chromium refuses to share one), all
-/// remembered so that they can be closed however the scenario ends.
-struct Browsers {
-    driver: String,
-    profiles: tempfile::TempDir,
-    opened: Mutex<Vec<Client>>,
-}
-
-impl Browsers {
-    fn new(driver: String) -> Browsers {
-        let profiles = tempfile::tempdir().expect("temporary directory for browser profiles");
-        Browsers { driver, profiles, opened: Mutex::new(Vec::new()) }
-    }
-
-    async fn open(&self, page: &str) -> Client {
-        let profile = self.profiles.path().join(page);
-        let client = ClientBuilder::new(HttpConnector::new())
-            .capabilities(chrome_capabilities(&profile))
-            .connect(&self.driver)
-            .await
-            .unwrap_or_else(|error| panic!("no Chromium session for the {page} page: {error}"));
-        self.opened.lock().expect("the list of browser sessions").push(client.clone());
-        client
-    }
-
-    async fn close_all(&self) {
-        let clients = std::mem::take(&mut *self.opened.lock().expect("the list of browser sessions"));
-        for client in clients {
-            if let Err(error) = client.close().await {
-                eprintln!("a browser session did not close: {error}");
-            }
-        }
-    }
-}
-
-fn chrome_capabilities(profile: &Path) -> Capabilities {
-    let options = json!({
-        "binary": CHROMIUM,
-        "args": [
-            "--headless=new",
-            // Root in a container has no user namespace for Chromium's sandbox.
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            // Only loopback traffic: no background calls to Google's services.
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            format!("--user-data-dir={}", profile.display()),
-            "--window-size=1280,900",
-        ],
-    });
-    let mut capabilities = Capabilities::new();
-    capabilities.insert("goog:chromeOptions".to_string(), options);
-    capabilities
-}
-
-/// The element once it is visible and enabled: the pages fill in and reveal their screens
-/// asynchronously, after their API calls return.
-async fn shown(client: &Client, css: &str) -> Element {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        if let Ok(element) = client.find(Locator::Css(css)).await {
-            if element.is_displayed().await.unwrap_or(false) && element.is_enabled().await.unwrap_or(false) {
-                return element;
-            }
-        }
-        assert!(Instant::now() < deadline, "{css} was not visible and enabled within {PATIENCE:?}");
-        tokio::time::sleep(POLL).await;
-    }
-}
-
-/// Retries because a page may re-render the element between finding it and clicking it.
-async fn click(client: &Client, css: &str) {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        let error = match shown(client, css).await.click().await {
-            Ok(()) => return,
-            Err(error) => error,
-        };
-        assert!(Instant::now() < deadline, "{css} could not be clicked: {error}");
-        tokio::time::sleep(POLL).await;
-    }
-}
-
-async fn type_into(client: &Client, css: &str, text: &str) {
-    shown(client, css).await.send_keys(text).await.unwrap_or_else(|error| panic!("typing into {css}: {error}"));
-}
-
-/// The element's text once `accept` likes it.
-async fn text_when(client: &Client, css: &str, expected: &str, accept: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + PATIENCE;
-    let mut last_seen = None;
-    loop {
-        if let Ok(element) = client.find(Locator::Css(css)).await {
-            if let Ok(text) = element.text().await {
-                if accept(&text) {
-                    return text;
-                }
-                last_seen = Some(text);
-            }
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{css} did not show {expected} within {PATIENCE:?}; last seen: {last_seen:?}"
-        );
-        tokio::time::sleep(POLL).await;
-    }
-}
-
-fn screenshot_dir() -> Option<PathBuf> {
-    let value = PathBuf::from(std::env::var_os("FILA_SCREENSHOTS")?);
-    Some(if value.is_dir() { value } else { std::env::temp_dir() })
-}
-
-async fn keep_screenshot(client: &Client, name: &str) {
-    let Some(dir) = screenshot_dir() else { return };
-    let png = client.screenshot().await.unwrap_or_else(|error| panic!("screenshot of the {name} page: {error}"));
-    let path = dir.join(format!("{name}.png"));
-    std::fs::write(&path, png).unwrap_or_else(|error| panic!("cannot write {}: {error}", path.display()));
-    eprintln!("screenshot of the {name} page: {}", path.display());
 }
