@@ -21,7 +21,16 @@
 
   const $ = (id) => document.getElementById(id);
   const SCREENS = ['loading', 'setup', 'services', 'priority', 'contact', 'issuing', 'ticket', 'error'];
-  const KEYPAD = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '+', '0', 'erase'];
+  // On-screen keys: touch kiosks often have no keyboard of their own. Numbers get a phone pad;
+  // e-mail addresses a keyboard of the characters addresses use.
+  const PHONE_KEYS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '+', '0', 'erase'];
+  const EMAIL_KEYS = [
+    '1', '2', '3', '4', '5', '6', '7', '8', '9', '0',
+    'q', 'w', 'e', 'r', 't', 'y', 'u', 'i', 'o', 'p',
+    'a', 's', 'd', 'f', 'g', 'h', 'j', 'k', 'l', '@',
+    'z', 'x', 'c', 'v', 'b', 'n', 'm', '.', '-', '_',
+    '+', '.com', 'erase',
+  ];
 
   const state = {
     token: null,
@@ -252,12 +261,14 @@
     const input = $('contact-input');
     input.type = both ? 'text' : media[0] === 'email' ? 'email' : 'tel';
     input.inputMode = both ? 'text' : media[0] === 'email' ? 'email' : 'tel';
-    // Touch kiosks often have no keyboard of their own: numbers get a keypad on screen.
     const keypad = $('contact-keypad');
-    keypad.hidden = !media.includes('sms');
-    keypad.replaceChildren(...KEYPAD.map((key) => h('button', {
+    const email = media.includes('email');
+    keypad.hidden = !media.length;
+    keypad.classList.toggle('keyboard', email);
+    keypad.replaceChildren(...(email ? EMAIL_KEYS : PHONE_KEYS).map((key) => h('button', {
       type: 'button',
-      class: 'btn btn-ghost',
+      class: 'btn btn-ghost' + (key.length > 1 ? ' key-wide' : ''),
+      dataset: { key },
       'aria-label': key === 'erase' ? t('contact.erase') : null,
       onclick: () => pressKey(key),
     }, key === 'erase' ? '⌫' : key)));

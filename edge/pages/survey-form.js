@@ -19,7 +19,7 @@
       h('p', { class: 'survey-hint', id: hintId }, hint),
       h('div', { class: 'survey-choices survey-choices-' + (to - from + 1) },
         Array.from({ length: to - from + 1 }, (_, i) => from + i).map((value) =>
-          h('label', { class: 'survey-choice' },
+          h('label', { class: 'survey-choice', dataset: { value: String(value) } },
             h('input', { type: 'radio', name: name + '-' + formCount, value: String(value) }),
             h('span', null, String(value))))));
   }
@@ -29,7 +29,7 @@
       h('legend', null, legend),
       h('div', { class: 'survey-choices survey-choices-2' },
         [['true', t('survey.yes')], ['false', t('survey.no')]].map(([value, label]) =>
-          h('label', { class: 'survey-choice' },
+          h('label', { class: 'survey-choice', dataset: { value } },
             h('input', { type: 'radio', name: name + '-' + formCount, value }),
             h('span', null, label)))));
   }

@@ -9,11 +9,11 @@ mod common;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{central_binary, edge_binary, free_port, wait_ready, Edge};
+use common::{demo_central, demo_edge, edge_binary, free_port, wait_ready, Edge};
 use fila_notify::testing::{Mode, SmtpServer};
 use fila_protocol::doc::keys::day_doc_id;
 use fila_protocol::BusinessDay;
@@ -37,9 +37,7 @@ fn logged(dir: &Path, name: &str) -> (Stdio, Stdio, PathBuf) {
 
 fn start_central(dir: &Path, port: u16, logs: &Path) -> Edge {
     let (stdout, stderr, _) = logged(logs, "central");
-    let child = Command::new(central_binary())
-        .args(["demo", "--listen", &format!("127.0.0.1:{port}"), "--data"])
-        .arg(dir)
+    let child = demo_central(port, dir)
         .env("RUST_LOG", "debug")
         .stdout(stdout)
         .stderr(stderr)
@@ -51,11 +49,8 @@ fn start_central(dir: &Path, port: u16, logs: &Path) -> Edge {
 
 fn start_edge(dir: &Path, port: u16, central: u16, smtp: u16, logs: &Path) -> Edge {
     let (stdout, stderr, _) = logged(logs, "edge");
-    let child = Command::new(edge_binary())
-        .args(["demo", "--no-devices", "--listen", &format!("127.0.0.1:{port}"), "--central"])
-        .arg(format!("ws://127.0.0.1:{central}/api/v1/sync"))
-        .args(["--smtp", &format!("127.0.0.1:{smtp}"), "--data"])
-        .arg(dir)
+    let child = demo_edge(&edge_binary(), port, dir, central)
+        .args(["--smtp", &format!("127.0.0.1:{smtp}")])
         .env("RUST_LOG", "debug")
         .stdout(stdout)
         .stderr(stderr)

@@ -33,17 +33,32 @@ pub fn free_port() -> u16 {
 
 /// The demo office on `port`, its data in `dir`, syncing with a central on `central`.
 pub fn start_edge(binary: &Path, port: u16, dir: &Path, central: u16) -> Edge {
-    Command::new(binary)
-        .args(["demo", "--no-devices", "--listen", &format!("127.0.0.1:{port}"), "--central"])
-        .arg(format!("ws://127.0.0.1:{central}/api/v1/sync"))
-        .arg("--data")
-        .arg(dir)
+    demo_edge(binary, port, dir, central)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .map(Edge)
         .expect("fila-edge starts")
+}
+
+/// `fila-edge demo` without devices on `port`, its data in `dir`, syncing with a central on
+/// `central`: the caller adds options, the log level and where the output goes.
+pub fn demo_edge(binary: &Path, port: u16, dir: &Path, central: u16) -> Command {
+    let mut command = Command::new(binary);
+    command
+        .args(["demo", "--no-devices", "--listen", &format!("127.0.0.1:{port}"), "--central"])
+        .arg(format!("ws://127.0.0.1:{central}/api/v1/sync"))
+        .arg("--data")
+        .arg(dir);
+    command
+}
+
+/// `fila-central demo` on `port` with its data in `dir`.
+pub fn demo_central(port: u16, dir: &Path) -> Command {
+    let mut command = Command::new(central_binary());
+    command.args(["demo", "--listen", &format!("127.0.0.1:{port}"), "--data"]).arg(dir);
+    command
 }
 
 /// The edge under test, killed when the test ends however it ends: a leftover daemon would
