@@ -109,7 +109,7 @@ impl App {
             clock.clone(),
             security.clone(),
         ));
-        let channels = notices::Channels::from_settings(settings.notices.as_ref(), devices.modem_channel())?;
+        let channels = notices::channels_from_settings(settings.notices.as_ref(), devices.modem_channel())?;
         let notices = notices::Notices::open(
             &settings.office.id,
             store.clone(),

@@ -132,12 +132,7 @@ async fn scenario(base: String, browsers: Arc<Browsers>) {
     assert_eq!(spoken("A-023", "4", "en").await, "Ticket A twenty-three, counter four");
 
     // The supervisor sees the printer out of paper, among the devices and as an alert.
-    let supervisor = browsers.open("supervisor").await;
-    supervisor.goto(&format!("{base}/counter")).await.expect("the counter page loads");
-    type_into(&supervisor, "#login-user", "sara").await;
-    type_into(&supervisor, "#login-password", "1234").await;
-    click(&supervisor, "#login-submit").await;
-    click(&supervisor, "#supervise").await;
+    let supervisor = browsers::supervising(&browsers, &base).await;
     let printer = r#"#devices-overview tr[data-device="entrada"]"#;
     let row = text_when(&supervisor, printer, "the printer among the devices", |text| text.contains("sin papel")).await;
     assert!(row.contains("Impresora entrada"), "the printer by its name: {row:?}");

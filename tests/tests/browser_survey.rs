@@ -193,12 +193,7 @@ async fn scenario(office: Office, browsers: Arc<Browsers>) {
     assert_eq!(left.as_deref(), Some(""), "the last number is wiped");
 
     // The supervisor reads the comment, the low score marked, and sees what was sent.
-    let supervisor = browsers.open("supervisor").await;
-    supervisor.goto(&format!("{base}/counter")).await.expect("the counter page loads");
-    type_into(&supervisor, "#login-user", "sara").await;
-    type_into(&supervisor, "#login-password", "1234").await;
-    click(&supervisor, "#login-submit").await;
-    click(&supervisor, "#supervise").await;
+    let supervisor = browsers::supervising(&browsers, &base).await;
     let comment = r#"#survey-comments li[data-ticket="A-001"][data-low="true"]"#;
     let comment = text_when(&supervisor, comment, "the low score's comment", |t| t.contains(COMMENT)).await;
     assert!(comment.contains("2/5"), "{comment}");

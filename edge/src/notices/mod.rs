@@ -17,19 +17,24 @@ use anyhow::Context;
 use fila_notify::channel::Channel;
 use fila_notify::contact::{Contact, Medium};
 use fila_notify::contact_book::ContactBook;
+use fila_notify::dispatch::Dispatch;
 use fila_notify::email::Mailer;
 use fila_notify::http_sms::HttpGateway;
 use fila_notify::modem::IncomingSms;
-use fila_notify::outbox::{Counts, Notice, Outbox, Policy, QuietHours};
-use fila_notify::outbox_store;
+use fila_notify::outbox::{Counts, Notice, Policy, QuietHours};
 use fila_protocol::{BusinessDay, TicketId, Timestamp};
 use fila_store::{Store, StoreError};
 use tokio::sync::{mpsc, Notify};
+
+pub use fila_notify::dispatch::Channels;
 
 pub use derive::Thresholds;
 
 use crate::office_loop::{Clock, OfficeHandle};
 use crate::settings::{NoticeSettings, SmsRoute};
+
+/// Sends in flight at once: a modem sends one SMS at a time anyway; SMTP takes a few.
+const IN_FLIGHT_MAX: usize = 8;
 
 /// What the runner needs to know, from `[notices]`.
 #[derive(Clone)]
@@ -61,22 +66,6 @@ impl CentralSurveys {
     }
 }
 
-/// The channels the box has, by medium.
-#[derive(Clone, Default)]
-pub struct Channels {
-    pub sms: Option<Arc<dyn Channel>>,
-    pub email: Option<Arc<dyn Channel>>,
-}
-
-impl Channels {
-    pub fn for_medium(&self, medium: Medium) -> Option<&Arc<dyn Channel>> {
-        match medium {
-            Medium::Sms => self.sms.as_ref(),
-            Medium::Email => self.email.as_ref(),
-        }
-    }
-}
-
 impl NoticeRules {
     /// The rules of `[notices]`, or the defaults when the section is absent (nothing is sent
     /// then: there is no channel).
@@ -103,41 +92,38 @@ impl NoticeRules {
     }
 }
 
-impl Channels {
-    /// The channels `[notices]` names; `modem` is the `[devices.modem]`'s, when there is one.
-    pub fn from_settings(
-        settings: Option<&NoticeSettings>,
-        modem: Option<Arc<dyn Channel>>,
-    ) -> anyhow::Result<Channels> {
-        let Some(settings) = settings else { return Ok(Channels::default()) };
-        let email = match &settings.smtp {
-            Some(smtp) => Some(Arc::new(Mailer::new(smtp).context("[notices.smtp]")?) as Arc<dyn Channel>),
-            None => None,
-        };
-        let sms = match (settings.sms, &settings.sms_gateway) {
-            (Some(SmsRoute::Modem), _) => modem,
-            (Some(SmsRoute::Gateway), Some(gateway)) => {
-                Some(Arc::new(HttpGateway::new(gateway).context("[notices.sms_gateway]")?) as Arc<dyn Channel>)
-            }
-            _ => None,
-        };
-        Ok(Channels { sms, email })
-    }
+/// The channels `[notices]` names; `modem` is the `[devices.modem]`'s, when there is one.
+pub fn channels_from_settings(
+    settings: Option<&NoticeSettings>,
+    modem: Option<Arc<dyn Channel>>,
+) -> anyhow::Result<Channels> {
+    let Some(settings) = settings else { return Ok(Channels::default()) };
+    let email = match &settings.smtp {
+        Some(smtp) => Some(Arc::new(Mailer::new(smtp).context("[notices.smtp]")?) as Arc<dyn Channel>),
+        None => None,
+    };
+    let sms = match (settings.sms, &settings.sms_gateway) {
+        (Some(SmsRoute::Modem), _) => modem,
+        (Some(SmsRoute::Gateway), Some(gateway)) => {
+            Some(Arc::new(HttpGateway::new(gateway).context("[notices.sms_gateway]")?) as Arc<dyn Channel>)
+        }
+        _ => None,
+    };
+    Ok(Channels { sms, email })
 }
 
 /// The notices of one office, shared by handlers and the runner.
 pub struct Notices {
     office_id: String,
     store: Arc<dyn Store>,
-    book: ContactBook,
-    outbox: Mutex<Outbox>,
+    /// The outbox, the contact book and the channels, and the loop that sends.
+    dispatch: Arc<Dispatch>,
     /// The tickets that have a contact, per business day (what `derive` looks at).
     contacts: Mutex<BTreeSet<(BusinessDay, TicketId)>>,
-    channels: Channels,
     rules: NoticeRules,
     /// Where citizens' phones reach this box: the tracking page and the opt-out page.
     base_url: String,
-    /// Wakes the runner: a contact was added, or a send finished.
+    /// Wakes the runner to derive again: a contact was added.
     wake: Notify,
     /// Survey comments: personal data too, deleted with the contacts.
     comments: crate::survey_comments::SurveyComments,
@@ -169,8 +155,9 @@ impl Notices {
     ) -> Result<Arc<Notices>, StoreError> {
         let comments = crate::survey_comments::SurveyComments::new(store.clone());
         let book = ContactBook::open(store.clone())?;
-        let now = to_jiff(now);
-        let outbox = Outbox::restore(rules.policy.clone(), outbox_store::load(store.as_ref())?, now);
+        // A notice interrupted mid-send by the last stop is closed as such, on disk too.
+        let dispatch =
+            Dispatch::open(store.clone(), book.clone(), channels, rules.policy.clone(), IN_FLIGHT_MAX, to_jiff(now))?;
         let prefix = format!("ticket/{office_id}/");
         let mut contacts = BTreeSet::new();
         for cause in book.causes(&prefix)? {
@@ -178,21 +165,16 @@ impl Notices {
                 contacts.insert(found);
             }
         }
-        let notices = Notices {
+        Ok(Arc::new(Notices {
             office_id: office_id.to_string(),
             store,
-            book,
-            outbox: Mutex::new(outbox),
+            dispatch,
             contacts: Mutex::new(contacts),
-            channels,
             rules,
             base_url,
             wake: Notify::new(),
             comments,
-        };
-        // A notice interrupted mid-send by the last stop is closed as such, on disk too.
-        notices.persist()?;
-        Ok(Arc::new(notices))
+        }))
     }
 
     /// Starts the runner, which derives and sends until the office stops, and the reader of
@@ -203,7 +185,12 @@ impl Notices {
         clock: Clock,
         replies: Option<mpsc::Receiver<IncomingSms>>,
     ) -> Vec<tokio::task::JoinHandle<()>> {
-        let mut tasks = vec![tokio::spawn(runner::run(self.clone(), office, clock.clone()))];
+        let sending_clock = clock.clone();
+        let sending_clock: fila_notify::dispatch::Clock = Arc::new(move || to_jiff(sending_clock.as_ref()()));
+        let mut tasks = vec![
+            tokio::spawn(runner::run(self.clone(), office, clock.clone())),
+            tokio::spawn(self.dispatch.clone().run(sending_clock)),
+        ];
         if let Some(replies) = replies {
             tasks.push(tokio::spawn(read_replies(self.clone(), replies, clock)));
         }
@@ -213,7 +200,7 @@ impl Notices {
     /// Reads a contact a citizen typed, and whether the box can reach it.
     pub fn parse_contact(&self, text: &str) -> Result<Contact, ContactRefused> {
         let contact = Contact::parse(text, &self.rules.country_code)?;
-        if self.channels.for_medium(contact.medium()).is_none() {
+        if self.dispatch.channels().for_medium(contact.medium()).is_none() {
             return Err(ContactRefused::NoChannel(contact.medium().as_str()));
         }
         Ok(contact)
@@ -230,7 +217,7 @@ impl Notices {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         let cause = ticket_cause(&self.office_id, day, ticket);
-        self.book.put(&cause, contact, lang, to_jiff(now))?;
+        self.book().put(&cause, contact, lang, to_jiff(now))?;
         self.store.flush()?;
         lock(&self.contacts).insert((day, ticket));
         self.wake.notify_one();
@@ -241,18 +228,18 @@ impl Notices {
     /// what is queued for it ends. Blocking.
     pub fn opt_out(&self, contact: &Contact, now: Timestamp) -> Result<usize, StoreError> {
         let now = to_jiff(now);
-        self.book.opt_out(contact, None, now)?;
+        self.book().opt_out(contact, None, now)?;
         let mut stopped = 0;
-        let causes = self.book.causes_of(contact, &format!("ticket/{}/", self.office_id))?;
+        let causes = self.book().causes_of(contact, &format!("ticket/{}/", self.office_id))?;
         {
-            let mut outbox = lock(&self.outbox);
+            let mut outbox = self.dispatch.outbox();
             for cause in &causes {
                 outbox.cancel_cause(cause, "the citizen opted out", now);
-                self.book.remove(cause)?;
+                self.book().remove(cause)?;
                 stopped += 1;
             }
         }
-        self.persist()?;
+        self.dispatch.persist()?;
         tracing::info!(causes = stopped, "a citizen opted out of messages");
         Ok(stopped)
     }
@@ -264,7 +251,7 @@ impl Notices {
     }
 
     fn opt_out_mac(&self, day: BusinessDay, ticket: TicketId) -> String {
-        let mut mac = self.book.keyed_hash(&format!("opt-out {}", ticket_cause(&self.office_id, day, ticket)));
+        let mut mac = self.book().keyed_hash(&format!("opt-out {}", ticket_cause(&self.office_id, day, ticket)));
         // 128 bits are plenty for a link, and keep an SMS short.
         mac.truncate(32);
         mac
@@ -278,7 +265,7 @@ impl Notices {
         if !constant_time_eq(self.opt_out_mac(day, ticket).as_bytes(), mac.as_bytes()) {
             return Ok(false);
         }
-        match self.book.get(&ticket_cause(&self.office_id, day, ticket))? {
+        match self.book().get(&ticket_cause(&self.office_id, day, ticket))? {
             Some(stored) => self.opt_out(&stored.contact, now).map(|_| true),
             // Already stopped or deleted: the link did its work.
             None => Ok(true),
@@ -286,29 +273,24 @@ impl Notices {
     }
 
     pub fn counts(&self) -> Counts {
-        lock(&self.outbox).counts()
+        self.dispatch.counts()
     }
 
     /// Every notice the box holds, for supervisors (no contact is in a notice).
     pub fn list(&self) -> Vec<Notice> {
-        let mut notices: Vec<Notice> = lock(&self.outbox).notices().cloned().collect();
+        let mut notices: Vec<Notice> = self.dispatch.outbox().notices().cloned().collect();
         notices.sort_by_key(|notice| std::cmp::Reverse(notice.updated_at));
         notices
     }
 
     /// Which media the box can send: what the kiosk may offer.
     pub fn media(&self) -> Vec<Medium> {
-        [Medium::Sms, Medium::Email].into_iter().filter(|m| self.channels.for_medium(*m).is_some()).collect()
+        let channels = self.dispatch.channels();
+        [Medium::Sms, Medium::Email].into_iter().filter(|m| channels.for_medium(*m).is_some()).collect()
     }
 
-    /// Stores what the outbox changed, durably. Blocking.
-    fn persist(&self) -> Result<(), StoreError> {
-        let changed = lock(&self.outbox).take_changed();
-        if changed.is_empty() {
-            return Ok(());
-        }
-        outbox_store::save(self.store.as_ref(), &changed)?;
-        self.store.flush()
+    fn book(&self) -> &ContactBook {
+        self.dispatch.book()
     }
 }
 

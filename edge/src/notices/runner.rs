@@ -1,41 +1,28 @@
-//! The task that turns the office's state into notices and sends them.
+//! The task that turns the office's state into notices.
 //!
 //! After every office event (and at start, which is what makes a restart after a crash derive
-//! what was missed) it asks the office which notices its state calls for, enqueues the new ones,
-//! stores them, and hands the due ones to their channels, each send in a task of its own so a
-//! slow modem never holds back an e-mail. Results come back here; the outbox alone decides what
-//! happens next.
+//! what was missed) it asks the office which notices its state calls for, enqueues the new ones
+//! and stores them; `fila_notify::dispatch` sends them, as it does central's.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use fila_notify::channel::SendError;
 use fila_notify::kind::NoticeKind;
 use fila_notify::outbox::{Draft, NoticeKey};
-use fila_notify::outbox_store;
 use fila_notify::template::{OptOut, Templates};
 use fila_protocol::office::Event;
-use tokio::sync::{broadcast, mpsc};
-use tracing::Instrument;
+use tokio::sync::broadcast;
 
 use super::derive::{self, Wanted};
 use super::{lock, ticket_cause, to_jiff, Notices};
 use crate::office_loop::{Clock, OfficeHandle};
 
-/// Sends in flight at once: a modem sends one SMS at a time anyway; SMTP takes a few.
-const IN_FLIGHT_MAX: usize = 8;
-/// A channel that takes longer than this has failed, transiently.
-const SEND_TIMEOUT: Duration = Duration::from_secs(60);
 /// How often contacts and notices past their retention period are looked for.
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
 
-type Finished = (NoticeKey, Result<(), SendError>);
-
 pub async fn run(notices: Arc<Notices>, office: OfficeHandle, clock: Clock) {
     let mut events = office.subscribe();
-    let (done_tx, mut done_rx) = mpsc::channel::<Finished>(IN_FLIGHT_MAX);
-    let mut in_flight = 0usize;
     let mut derive_now = true;
     let mut last_purge: Option<tokio::time::Instant> = None;
     loop {
@@ -49,14 +36,8 @@ pub async fn run(notices: Arc<Notices>, office: OfficeHandle, clock: Clock) {
             last_purge = Some(tokio::time::Instant::now());
             purge(&notices, &clock).await;
         }
-        in_flight += start_due(&notices, &clock, &done_tx, IN_FLIGHT_MAX - in_flight).await;
-
-        let now = to_jiff(clock.as_ref()());
-        let wait = lock(&notices.outbox)
-            .next_wake()
-            .map(|at| Duration::try_from(at.duration_since(now)).unwrap_or(Duration::ZERO))
-            .unwrap_or(PURGE_EVERY)
-            .min(PURGE_EVERY);
+        // Each derive is after an event; a survey invitation's delay is the outbox's to keep.
+        let wait = last_purge.map_or(Duration::ZERO, |at| PURGE_EVERY.saturating_sub(at.elapsed()));
         tokio::select! {
             event = events.recv() => match event {
                 Ok(Event::Issued(_) | Event::Called { .. } | Event::TicketChanged(_) | Event::DayStarted(_)) => {
@@ -68,10 +49,6 @@ pub async fn run(notices: Arc<Notices>, office: OfficeHandle, clock: Clock) {
                 Err(broadcast::error::RecvError::Lagged(_)) => derive_now = true,
                 Err(broadcast::error::RecvError::Closed) => return,
             },
-            Some((key, result)) = done_rx.recv() => {
-                in_flight = in_flight.saturating_sub(1);
-                finish(&notices, &clock, key, result).await;
-            }
             () = notices.wake.notified() => derive_now = true,
             () = tokio::time::sleep(wait) => {}
         }
@@ -94,18 +71,21 @@ async fn derive_and_enqueue(notices: &Arc<Notices>, office: &OfficeHandle, clock
         for wanted in wanted {
             let cause = ticket_cause(&notices.office_id, day, wanted.ticket);
             let key = NoticeKey { cause: cause.clone(), kind: wanted.kind };
-            if lock(&notices.outbox).get(&key).is_some() {
+            if notices.dispatch.outbox().get(&key).is_some() {
                 continue;
             }
-            let Some(stored) = notices.book.get(&cause)? else { continue };
+            let Some(stored) = notices.book().get(&cause)? else { continue };
             let draft = draft(&notices, &templates, key, day, wanted, &stored);
             let span = tracing::info_span!("notice", ticket = %draft.key.cause, kind = %draft.key.kind);
             let _entered = span.enter();
-            if lock(&notices.outbox).enqueue(draft, to_jiff(now)) {
+            if notices.dispatch.outbox().enqueue(draft, to_jiff(now)) {
                 tracing::info!("notice queued");
             }
         }
-        Ok(notices.persist()?)
+        // Stored, then sent: the dispatch loop looks at the outbox once woken.
+        notices.dispatch.persist()?;
+        notices.dispatch.wake();
+        Ok(())
     })
     .await?
 }
@@ -119,7 +99,7 @@ fn draft(
     stored: &fila_notify::contact_book::StoredContact,
 ) -> Draft {
     let medium = stored.contact.medium();
-    let reads_replies = notices.channels.for_medium(medium).is_some_and(|c| c.reads_replies());
+    let reads_replies = notices.dispatch.channels().for_medium(medium).is_some_and(|c| c.reads_replies());
     let opt_out = OptOut { reply_stop: reads_replies, link: Some(notices.opt_out_link(day, wanted.ticket)) };
     let link = match (&notices.rules.central_surveys, key.kind) {
         (Some(central), NoticeKind::SurveyInvite) => {
@@ -132,72 +112,7 @@ fn draft(
         fila_notify::template::Rendered { subject: String::new(), text: String::new(), opt_out_link: None }
     });
     let not_before = wanted.not_before.map(super::to_jiff);
-    Draft { key, medium, contact: notices.book.fingerprint(&stored.contact), message, not_before }
-}
-
-/// Hands due notices to their channels; returns how many went.
-async fn start_due(notices: &Arc<Notices>, clock: &Clock, done: &mpsc::Sender<Finished>, room: usize) -> usize {
-    if room == 0 {
-        return 0;
-    }
-    let now = to_jiff(clock.as_ref()());
-    let due = lock(&notices.outbox).start_due(now, room);
-    if due.is_empty() {
-        return 0;
-    }
-    // `Sending` is on disk before any message leaves: a crash now never sends one twice.
-    let stored = {
-        let notices = notices.clone();
-        tokio::task::spawn_blocking(move || notices.persist()).await
-    };
-    if !matches!(stored, Ok(Ok(()))) {
-        tracing::error!("the outbox could not be stored; nothing is sent until it can be");
-        for notice in &due {
-            lock(&notices.outbox).finish(&notice.key, Err(SendError::Transient("the box's store failed".into())), now);
-        }
-        return 0;
-    }
-    let count = due.len();
-    for notice in due {
-        let (notices, done) = (notices.clone(), done.clone());
-        let span = tracing::info_span!("notice", ticket = %notice.key.cause, kind = %notice.key.kind);
-        tokio::spawn(
-            async move {
-                let result = send(&notices, &notice).await;
-                match &result {
-                    Ok(()) => tracing::info!(medium = notice.medium.as_str(), "notice sent"),
-                    Err(error) => tracing::warn!(medium = notice.medium.as_str(), %error, "notice not sent"),
-                }
-                let _ = done.send((notice.key, result)).await;
-            }
-            .instrument(span),
-        );
-    }
-    count
-}
-
-async fn send(notices: &Notices, notice: &fila_notify::outbox::Notice) -> Result<(), SendError> {
-    let Some(channel) = notices.channels.for_medium(notice.medium).cloned() else {
-        return Err(SendError::Permanent(format!("this office sends no {} messages", notice.medium.as_str())));
-    };
-    let book = notices.book.clone();
-    let cause = notice.key.cause.clone();
-    let stored = tokio::task::spawn_blocking(move || book.get(&cause)).await;
-    let Ok(Ok(Some(stored))) = stored else {
-        return Err(SendError::Permanent("the contact was withdrawn".into()));
-    };
-    match tokio::time::timeout(SEND_TIMEOUT, channel.send(&stored.contact, &notice.message)).await {
-        Ok(result) => result,
-        Err(_) => Err(SendError::Transient("the channel did not answer in time".into())),
-    }
-}
-
-async fn finish(notices: &Arc<Notices>, clock: &Clock, key: NoticeKey, result: Result<(), SendError>) {
-    lock(&notices.outbox).finish(&key, result, to_jiff(clock.as_ref()()));
-    let notices = notices.clone();
-    if !matches!(tokio::task::spawn_blocking(move || notices.persist()).await, Ok(Ok(()))) {
-        tracing::error!("the outbox could not be stored");
-    }
+    Draft { key, medium, contact: notices.book().fingerprint(&stored.contact), message, not_before }
 }
 
 /// Deletes contacts and finished notices older than the retention period.
@@ -205,20 +120,18 @@ async fn purge(notices: &Arc<Notices>, clock: &Clock) {
     let cutoff = to_jiff(clock.as_ref()()) - notices.rules.retention;
     let notices = notices.clone();
     let result = tokio::task::spawn_blocking(move || -> Result<(usize, usize), fila_store::StoreError> {
-        let contacts = notices.book.purge(cutoff)?;
+        let contacts = notices.book().purge(cutoff)?;
         notices.comments.purge(fila_protocol::Timestamp::from_ms(cutoff.as_millisecond()))?;
-        let forgotten = lock(&notices.outbox).forget_before(cutoff);
-        outbox_store::delete(notices.store.as_ref(), &forgotten)?;
-        notices.store.flush()?;
+        let forgotten = notices.dispatch.forget_before(cutoff)?;
         let prefix = format!("ticket/{}/", notices.office_id);
         let left: BTreeSet<_> = notices
-            .book
+            .book()
             .causes(&prefix)?
             .iter()
             .filter_map(|cause| super::parse_cause(&cause[prefix.len()..]))
             .collect();
         *lock(&notices.contacts) = left;
-        Ok((contacts, forgotten.len()))
+        Ok((contacts, forgotten))
     })
     .await;
     match result {

@@ -199,6 +199,17 @@ fn chrome_capabilities(profile: &Path) -> Capabilities {
     capabilities
 }
 
+/// The demo office's supervisor (sara) signed in at the counter console, supervising.
+pub async fn supervising(browsers: &Browsers, base: &str) -> Client {
+    let supervisor = browsers.open("supervisor").await;
+    supervisor.goto(&format!("{base}/counter")).await.expect("the counter page loads");
+    type_into(&supervisor, "#login-user", "sara").await;
+    type_into(&supervisor, "#login-password", "1234").await;
+    click(&supervisor, "#login-submit").await;
+    click(&supervisor, "#supervise").await;
+    supervisor
+}
+
 /// The element once it is visible and enabled: the pages fill in and reveal their screens
 /// asynchronously, after their API calls return.
 pub async fn shown(client: &Client, css: &str) -> Element {
