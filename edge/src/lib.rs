@@ -12,7 +12,6 @@ pub mod notices;
 pub mod office_loop;
 pub mod security;
 pub mod settings;
-pub mod survey_comments;
 pub mod sync_client;
 pub mod sync_window;
 pub mod throttle;
@@ -122,7 +121,7 @@ impl App {
             clock.as_ref()(),
         )?;
         let notice_tasks = notices.start(office.clone(), clock.clone(), devices.take_modem_replies());
-        let comments = survey_comments::SurveyComments::new(store.clone());
+        let comments = fila_notify::survey_comments::SurveyComments::new(store.clone());
         let state = web::Data::new(AppState {
             office: office.clone(),
             auth,

@@ -47,7 +47,7 @@ pub struct AppState {
     /// Contacts and notices to citizens.
     pub notices: Arc<crate::notices::Notices>,
     /// Survey comments, kept on the box for supervisors.
-    pub comments: crate::survey_comments::SurveyComments,
+    pub comments: fila_notify::survey_comments::SurveyComments,
 }
 
 impl AppState {

@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use super::caller::{Caller, ISSUERS, SUPERVISORS};
 use super::error::{ApiError, ErrorBody};
 use super::{now_ms, AppState};
-use crate::survey_comments::{Comment, COMMENT_CHARS_MAX};
+use fila_notify::survey_comments::{Comment, COMMENT_CHARS_MAX};
 
 /// Which questions the survey asks.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -126,7 +126,7 @@ pub struct Notices {
     /// Wakes the runner to derive again: a contact was added.
     wake: Notify,
     /// Survey comments: personal data too, deleted with the contacts.
-    comments: crate::survey_comments::SurveyComments,
+    comments: fila_notify::survey_comments::SurveyComments,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -153,7 +153,7 @@ impl Notices {
         base_url: String,
         now: Timestamp,
     ) -> Result<Arc<Notices>, StoreError> {
-        let comments = crate::survey_comments::SurveyComments::new(store.clone());
+        let comments = fila_notify::survey_comments::SurveyComments::new(store.clone());
         let book = ContactBook::open(store.clone())?;
         // A notice interrupted mid-send by the last stop is closed as such, on disk too.
         let dispatch =
