@@ -220,6 +220,16 @@ async fn scenario(office: Office, browsers: Arc<Browsers>) {
     assert_eq!(counted["total"]["resolved_rate"], json!(0.5), "{counted}");
     assert_eq!(counted["total"]["comments"], json!(1), "{counted}");
     assert!(!counted.to_string().contains(CITIZEN));
+    // The analyst sees them in the dashboard: two answers of two visits, and the comment is the
+    // office's (answered there), not headquarters'.
+    let hq = browsers.open("headquarters").await;
+    hq.goto(&format!("{}/dashboard", office.central)).await.expect("the dashboard loads");
+    type_into(&hq, "#token", HQ).await;
+    click(&hq, "#login-form button[type=submit]").await;
+    let tiles = text_when(&hq, "#survey-tiles", "both answers", |t| t.contains("2 respuestas de 2 atendidos")).await;
+    assert!(tiles.contains("3.50") || tiles.contains("3,50"), "the mean of 2 and 5: {tiles}");
+    keep_screenshot(&hq, "headquarters-surveys").await;
+
     // An attacker replaying the tracking page's answer gets a refusal, and the count stands.
     let token = tracking.rsplit('/').next().expect("token");
     let replay = office
