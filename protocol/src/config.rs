@@ -7,6 +7,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::booking::BookingConfig;
+use crate::calendar::Calendar;
 use crate::ids::{is_valid_id, CategoryId, CounterId, ServiceId};
 use crate::limits;
 
@@ -14,6 +16,9 @@ use crate::limits;
 #[serde(deny_unknown_fields)]
 pub struct RawOfficeConfig {
     pub office: RawOffice,
+    /// Opening hours and closures; absent from files written before appointments.
+    #[serde(default, skip_serializing_if = "Calendar::is_default")]
+    pub calendar: Calendar,
     #[serde(default)]
     pub rule: RuleParams,
     #[serde(default)]
@@ -49,6 +54,9 @@ pub struct ServiceConfig {
     /// Used for wait estimates until the day has finished tickets of its own to average.
     #[serde(default = "default_service_minutes")]
     pub expected_service_minutes: u32,
+    /// How citizens book it; absent when it takes no appointments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub booking: Option<BookingConfig>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -187,6 +195,7 @@ pub struct OfficeConfig {
     pub name: String,
     pub time_zone_name: String,
     pub time_zone: jiff::tz::TimeZone,
+    pub calendar: Calendar,
     pub rule: RuleParams,
     pub services: Vec<ServiceConfig>,
     pub categories: Vec<CategoryConfig>,
@@ -264,7 +273,17 @@ impl RawOfficeConfig {
             if service.expected_service_minutes == 0 {
                 problem(format!("{at}.expected_service_minutes"), "must be at least 1".into());
             }
+            if let Some(booking) = &service.booking {
+                booking.check(&format!("{at}.booking"), &mut problem);
+                if self.calendar.hours.is_empty() {
+                    problem(
+                        format!("{at}.booking"),
+                        "a bookable service needs the office's opening hours (calendar.hours)".into(),
+                    );
+                }
+            }
         }
+        self.calendar.check(&mut problem);
 
         let mut category_ids = BTreeSet::new();
         if self.categories.len() > limits::CATEGORIES_MAX {
@@ -322,6 +341,7 @@ impl RawOfficeConfig {
                 name: self.office.name,
                 time_zone_name: self.office.time_zone,
                 time_zone,
+                calendar: self.calendar,
                 rule: self.rule,
                 services: self.services,
                 categories: self.categories,
@@ -398,6 +418,7 @@ impl OfficeConfig {
     pub fn to_raw(&self) -> RawOfficeConfig {
         RawOfficeConfig {
             office: RawOffice { id: self.id.clone(), name: self.name.clone(), time_zone: self.time_zone_name.clone() },
+            calendar: self.calendar.clone(),
             rule: self.rule.clone(),
             services: self.services.clone(),
             categories: self.categories.clone(),

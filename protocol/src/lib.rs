@@ -8,6 +8,8 @@
 //! [`Timestamp`] parameter and tracking tokens come in with the command that needs them. That is
 //! what lets property tests and deterministic simulations drive it.
 
+pub mod booking;
+pub mod calendar;
 pub mod config;
 pub mod day;
 pub mod doc;

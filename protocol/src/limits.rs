@@ -23,6 +23,16 @@ pub const TEMPLATE_TEXT_CHARS_MAX: usize = 480;
 pub const TEMPLATE_SUBJECT_CHARS_MAX: usize = 120;
 /// Days after a visit its survey link is answered, at most.
 pub const SURVEY_OPEN_DAYS_MAX: u32 = 30;
+/// Opening hours: spans in one weekday, and listed closures.
+pub const SPANS_PER_DAY_MAX: usize = 6;
+pub const CLOSURES_MAX: usize = 200;
+/// Appointments: the longest slot, most bookings in one, furthest day bookable.
+pub const SLOT_MINUTES_MAX: u32 = 240;
+pub const SLOT_CAPACITY_MAX: u32 = 200;
+pub const BOOKING_HORIZON_DAYS_MAX: u32 = 180;
+/// A service's requirements: items per list, and each item's length.
+pub const REQUIREMENT_ITEMS_MAX: usize = 20;
+pub const REQUIREMENT_CHARS_MAX: usize = 300;
 /// HTTP request bodies.
 pub const BODY_BYTES_MAX: usize = 16 * 1024;
 /// One edge<->central frame (an initial sync of a busy day is ~200 KB).

@@ -6,8 +6,12 @@
 //!   categories: { "<id>": { position, name, max_wait_minutes } },
 //!   counters:   { "<id>": { position, name, services: ["general", ...] } },
 //!   notices:    { templates: { "<kind>": { "<lang>": { subject, text } } },
-//!                 survey: { satisfaction, recommend, resolved, comment, open_days } } }
+//!                 survey: { satisfaction, recommend, resolved, comment, open_days } },
+//!   calendar:   { hours: { mon: ["08:00-13:00", ...], ... },
+//!                 closures: { "<yyyy-mm-dd>": { until, reason } } } }
 //! ```
+//! and a bookable service carries `booking: { slot_minutes, ..., requirements: { "<lang>":
+//! { documents, fees, forms } } }`.
 //! Services, categories and counters are maps keyed by id, so two edits of different entries
 //! merge field by field; `position` keeps the order an installer wrote them in.
 
@@ -22,6 +26,11 @@ use crate::config::RawOfficeConfig;
 const KEYED_SECTIONS: [&str; 3] = ["services", "categories", "counters"];
 const NOTICES: &str = "notices";
 const TEMPLATES: &str = "templates";
+const CALENDAR: &str = "calendar";
+const CLOSURES: &str = "closures";
+const SERVICES: &str = "services";
+const BOOKING: &str = "booking";
+const REQUIREMENTS: &str = "requirements";
 
 /// A new configuration document holding `config`. One peer creates it (headquarters, which
 /// owns configuration): two independently created skeletons would conflict when merged.
@@ -97,7 +106,18 @@ fn document_json(config: &RawOfficeConfig) -> Result<Map<String, Json>, DocError
     Ok(sections
         .into_iter()
         .map(|(section, value)| match (KEYED_SECTIONS.contains(&section.as_str()), value) {
-            (true, Json::Array(items)) => (section, keyed(items)),
+            (true, Json::Array(mut items)) => {
+                if section == SERVICES {
+                    for service in &mut items {
+                        rekey(service, &[BOOKING, REQUIREMENTS], |list| by_field(list, "lang"));
+                    }
+                }
+                (section, keyed(items))
+            }
+            (false, mut calendar) if section == CALENDAR => {
+                rekey(&mut calendar, &[CLOSURES], |list| by_field(list, "from"));
+                (section, calendar)
+            }
             (false, Json::Object(mut notices)) if section == NOTICES => {
                 if let Some(Json::Array(templates)) = notices.remove(TEMPLATES) {
                     notices.insert(TEMPLATES.into(), templates_by_kind(templates));
@@ -150,9 +170,17 @@ pub fn read(doc: &AutoCommit) -> Result<RawOfficeConfig, DocError> {
     };
     sections.remove(keys::SCHEMA);
     for section in KEYED_SECTIONS {
-        if let Some(Json::Object(entries)) = sections.remove(section) {
+        if let Some(Json::Object(mut entries)) = sections.remove(section) {
+            if section == SERVICES {
+                for service in entries.values_mut() {
+                    rekey(service, &[BOOKING, REQUIREMENTS], |map| listed_by_field(map, "lang"));
+                }
+            }
             sections.insert(section.to_string(), unkeyed(entries));
         }
+    }
+    if let Some(calendar) = sections.get_mut(CALENDAR) {
+        rekey(calendar, &[CLOSURES], |map| listed_by_field(map, "from"));
     }
     if let Some(Json::Object(notices)) = sections.get_mut(NOTICES) {
         if let Some(Json::Object(by_kind)) = notices.remove(TEMPLATES) {
@@ -192,6 +220,55 @@ fn templates_listed(by_kind: Map<String, Json>) -> Json {
         }
     }
     Json::Array(items)
+}
+
+/// Replaces the value at `path` inside `value` (objects all the way) by `change` of it.
+fn rekey(value: &mut Json, path: &[&str], change: impl FnOnce(Json) -> Json) {
+    let Some((last, parents)) = path.split_last() else { return };
+    let mut at = value;
+    for key in parents {
+        match at.get_mut(*key) {
+            Some(next) => at = next,
+            None => return,
+        }
+    }
+    if let Some(Json::Object(fields)) = Some(at) {
+        if let Some(old) = fields.remove(*last) {
+            fields.insert((*last).to_string(), change(old));
+        }
+    }
+}
+
+/// A list of objects as a map by one of their fields (a closure by its date, requirements by
+/// their language): automerge lists hold scalars here, and entries keyed by what they are
+/// merge one by one.
+fn by_field(list: Json, field: &str) -> Json {
+    let Json::Array(items) = list else { return list };
+    let mut map = Map::new();
+    for item in items {
+        let Json::Object(mut fields) = item else { continue };
+        let key = fields.remove(field).and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
+        map.insert(key, Json::Object(fields));
+    }
+    Json::Object(map)
+}
+
+/// Back from [`by_field`], in the key's order.
+fn listed_by_field(map: Json, field: &str) -> Json {
+    let Json::Object(entries) = map else { return map };
+    Json::Array(
+        entries
+            .into_iter()
+            .map(|(key, value)| {
+                let mut fields = match value {
+                    Json::Object(fields) => fields,
+                    _ => Map::new(),
+                };
+                fields.insert(field.to_string(), Json::String(key));
+                Json::Object(fields)
+            })
+            .collect(),
+    )
 }
 
 fn keyed(items: Vec<Json>) -> Json {
@@ -387,6 +464,22 @@ mod tests {
         let doc = create(&config, b"edge-test").expect("create");
         let bytes = doc.clone().save();
         let loaded = AutoCommit::load(&bytes).expect("load");
+        assert_eq!(read(&loaded).expect("read"), config);
+    }
+
+    #[test]
+    fn opening_hours_closures_and_bookable_services_survive_the_document() {
+        let mut config = crate::booking::slots::tests::config().to_raw();
+        if let Some(booking) = config.services[0].booking.as_mut() {
+            booking.requirements = vec![crate::booking::Requirements {
+                lang: "es".into(),
+                documents: vec!["Cédula anterior".into()],
+                fees: vec!["$ 12.000 en caja".into()],
+                forms: vec![],
+            }];
+        }
+        let doc = create(&config, b"central").expect("create");
+        let loaded = AutoCommit::load(&doc.clone().save()).expect("load");
         assert_eq!(read(&loaded).expect("read"), config);
     }
 
