@@ -6,8 +6,10 @@
 //! them and turns a checked-in booking into an appointment ticket. No personal data is in any
 //! of this: names, identity numbers and contacts stay in central's store.
 
+pub mod code;
 pub mod config;
 pub mod slots;
 
+pub use code::{BookingPass, CodeError, ShortCode};
 pub use config::{BookingConfig, Requirements};
 pub use slots::{FreeSlot, Slot, Unbookable};
