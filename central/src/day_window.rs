@@ -10,6 +10,10 @@
 use fila_protocol::doc::keys::DocId;
 use fila_protocol::{BusinessDay, Timestamp};
 
+/// How many days ahead an office may read bookings: enough to prepare, and to check in offline
+/// what it already holds.
+pub const APPOINTMENT_DAYS_AHEAD: i64 = 7;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DayWindow {
     /// How many days before central's date an edge may still sync (a long outage's backlog).
@@ -28,9 +32,22 @@ impl DayWindow {
     /// Whether `doc_id` may be synced when central's clock says `now_ms`: configuration
     /// documents always; day documents within the window.
     pub fn admits(&self, doc_id: &str, now_ms: i64) -> Result<(), String> {
-        let Some(DocId::Day { day, .. }) = DocId::parse(doc_id) else { return Ok(()) };
         let today = BusinessDay::containing(Timestamp(now_ms), &jiff::tz::TimeZone::UTC);
-        let days = today.0.until(day.0).map(|span| i64::from(span.get_days())).unwrap_or(i64::MAX);
+        let days_from_today =
+            |day: BusinessDay| today.0.until(day.0).map(|span| i64::from(span.get_days())).unwrap_or(i64::MAX);
+        let day = match DocId::parse(doc_id) {
+            Some(DocId::Day { day, .. }) => day,
+            // Bookings: an office reads today's and the next days', never far ones.
+            Some(DocId::Appointments { day, .. }) => {
+                let days = days_from_today(day);
+                if !(-self.future_days..=APPOINTMENT_DAYS_AHEAD).contains(&days) {
+                    return Err(format!("bookings of {} are not an office's to read now", day.0));
+                }
+                return Ok(());
+            }
+            _ => return Ok(()),
+        };
+        let days = days_from_today(day);
         if days > self.future_days {
             return Err(format!("day {} is in the future (central's date is {})", day.0, today.0));
         }
@@ -61,5 +78,9 @@ mod tests {
         assert!(check("branch/centro/day/1970-01-01").is_err_and(|e| e.contains("400 days old")));
         assert!(check("branch/centro/day/9999-12-31").is_err());
         assert_eq!(check("branch/centro/config"), Ok(()));
+        assert_eq!(check("branch/centro/appointments/2026-11-29"), Ok(()));
+        assert_eq!(check("branch/centro/appointments/2026-12-06"), Ok(()), "a week ahead");
+        assert!(check("branch/centro/appointments/2026-12-07").is_err(), "further ahead");
+        assert!(check("branch/centro/appointments/2026-11-01").is_err(), "long past");
     }
 }

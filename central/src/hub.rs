@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use automerge::AutoCommit;
 use fila_protocol::doc::day::{accept_received, read_day};
-use fila_protocol::doc::keys::{config_doc_id, day_doc_id};
+use fila_protocol::doc::keys::{config_doc_id, day_doc_id, DocId};
 use fila_protocol::doc::load_chunks;
 use fila_protocol::doc::DocError;
 use fila_protocol::sync::{PeerSync, SyncError};
@@ -406,6 +406,14 @@ impl Hub {
         };
         let changed = received.map_err(|error| SyncFailure::Sync { doc: doc_id.to_string(), error })?;
         if changed {
+            // Central is the only writer of bookings: an edge that changes them is refused,
+            // whatever it wrote (the caller drops this in-memory copy, nothing is stored).
+            if matches!(DocId::parse(doc_id), Some(DocId::Appointments { .. })) {
+                return Err(SyncFailure::Breach {
+                    doc: doc_id.to_string(),
+                    reason: "an office may not write bookings; central alone does".into(),
+                });
+            }
             // Checked before anything is stored: the caller drops this in-memory copy on error.
             entry.day = accept_received(doc_id, entry.day.as_ref(), &entry.doc)
                 .map_err(|reason| SyncFailure::Breach { doc: doc_id.to_string(), reason })?;
@@ -711,6 +719,38 @@ mod tests {
             inbox = hub.handle_frame(connection, &Frame::Sync { doc: DOC.into(), message }.encode()).expect("sync");
         }
         panic!("sync did not settle");
+    }
+
+    #[test]
+    fn an_office_that_writes_bookings_is_refused_and_nothing_is_stored() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (hub, store) = open(dir.path());
+        let (mut connection, _replaced) = hub.connect("centro", 0).expect("configured office");
+        let day = BusinessDay::containing(hub.now(), &jiff::tz::TimeZone::UTC);
+        let doc = fila_protocol::doc::keys::appointments_doc_id("centro", day);
+        let doc = doc.as_str();
+        hub.handle_frame(&mut connection, &Frame::Docs { docs: vec![doc.into()] }.encode()).expect("named");
+        let mut forged = fila_protocol::doc::appointments::create("centro", day, b"edge").expect("create");
+        // The sync protocol first trades heads; the bookings travel a round later.
+        let mut peer = PeerSync::new();
+        let mut refused = None;
+        for _ in 0..5 {
+            let Some(message) = peer.generate(&mut forged) else { break };
+            match hub.handle_frame(&mut connection, &Frame::Sync { doc: doc.into(), message }.encode()) {
+                Ok(replies) => {
+                    for frame in replies {
+                        let Ok(Frame::Sync { message, .. }) = Frame::decode(&frame, "centro") else { panic!("sync") };
+                        peer.receive(&mut forged, &message).expect("applies");
+                    }
+                }
+                Err(error) => {
+                    refused = Some(error);
+                    break;
+                }
+            }
+        }
+        assert!(matches!(refused, Some(SyncFailure::Breach { .. })), "{refused:?}");
+        assert_eq!(store.chunk_count(doc).expect("count"), 0);
     }
 
     #[test]

@@ -6,10 +6,12 @@
 //! them and turns a checked-in booking into an appointment ticket. No personal data is in any
 //! of this: names, identity numbers and contacts stay in central's store.
 
+pub mod appointments;
 pub mod code;
 pub mod config;
 pub mod slots;
 
+pub use appointments::{Appointments, Booking, BookingState};
 pub use code::{BookingPass, CodeError, ShortCode};
 pub use config::{BookingConfig, Requirements};
 pub use slots::{FreeSlot, Slot, Unbookable};

@@ -12,6 +12,8 @@ pub const CALLS: &str = "calls";
 pub const SEQUENCES: &str = "sequences";
 /// Made by the first answer, not in the day's skeleton: days from before surveys stay readable.
 pub const SURVEYS: &str = "surveys";
+/// The appointments document's map of bookings.
+pub const BOOKINGS: &str = "bookings";
 
 pub mod ticket {
     pub const PREFIX: &str = "prefix";
@@ -47,6 +49,16 @@ pub mod survey {
     pub const BY: &str = "by";
 }
 
+pub mod booking {
+    pub const SERVICE: &str = "service";
+    pub const START: &str = "start";
+    pub const MINUTES: &str = "minutes";
+    pub const STATE: &str = "state";
+    pub const CODE_HASH: &str = "code_hash";
+    pub const BOOKED_AT: &str = "booked_at";
+    pub const UPDATED_AT: &str = "updated_at";
+}
+
 pub mod counter {
     pub const STATUS: &str = "status";
     pub const AGENT: &str = "agent";
@@ -75,11 +87,25 @@ pub fn config_doc_id(office: &str) -> String {
     format!("branch/{office}/config")
 }
 
+pub fn appointments_doc_id(office: &str, day: BusinessDay) -> String {
+    format!("branch/{office}/appointments/{day}")
+}
+
 /// A document's identity, parsed from its id string.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum DocId {
-    Config { office: String },
-    Day { office: String, day: BusinessDay },
+    Config {
+        office: String,
+    },
+    Day {
+        office: String,
+        day: BusinessDay,
+    },
+    /// Central's bookings for an office's date; the edge only reads it.
+    Appointments {
+        office: String,
+        day: BusinessDay,
+    },
 }
 
 impl DocId {
@@ -93,6 +119,7 @@ impl DocId {
         let id = match (parts.next()?, parts.next(), parts.next()) {
             ("config", None, None) => DocId::Config { office },
             ("day", Some(day), None) => DocId::Day { office, day: BusinessDay::parse(day)? },
+            ("appointments", Some(day), None) => DocId::Appointments { office, day: BusinessDay::parse(day)? },
             _ => return None,
         };
         Some(id)
@@ -100,7 +127,7 @@ impl DocId {
 
     pub fn office(&self) -> &str {
         match self {
-            DocId::Config { office } | DocId::Day { office, .. } => office,
+            DocId::Config { office } | DocId::Day { office, .. } | DocId::Appointments { office, .. } => office,
         }
     }
 }
@@ -110,6 +137,7 @@ impl std::fmt::Display for DocId {
         match self {
             DocId::Config { office } => f.write_str(&config_doc_id(office)),
             DocId::Day { office, day } => f.write_str(&day_doc_id(office, *day)),
+            DocId::Appointments { office, day } => f.write_str(&appointments_doc_id(office, *day)),
         }
     }
 }
@@ -120,7 +148,7 @@ mod tests {
 
     #[test]
     fn document_ids_parse_back_and_nothing_else_does() {
-        for id in ["branch/centro/config", "branch/centro/day/2026-11-29"] {
+        for id in ["branch/centro/config", "branch/centro/day/2026-11-29", "branch/centro/appointments/2026-12-07"] {
             assert_eq!(DocId::parse(id).map(|d| d.to_string()).as_deref(), Some(id));
         }
         for bad in [
@@ -129,6 +157,8 @@ mod tests {
             "branch/centro",
             "branch/../config",
             "branch/centro/day/2026-13-01",
+            "branch/centro/appointments",
+            "branch/centro/appointments/2026-12-07/x",
             "branch/centro/config/x",
             "x/centro/config",
         ] {

@@ -1,6 +1,7 @@
 //! The automerge schema: how a business day and an office's configuration are stored and
 //! replicated. This is the one stored form of domain state; it changes with a version.
 
+pub mod appointments;
 pub mod config;
 pub mod day;
 pub mod keys;
