@@ -568,7 +568,7 @@ impl Worker {
                                 return Err(LoopError::Storage(error.to_string()));
                             }
                         }
-                        Ok(Received::Config(config)) => self.apply_config(config),
+                        Ok(Received::Config(config)) => self.apply_config(*config),
                         Ok(Received::Nothing) => {}
                         Err(error) => {
                             // A rebuild here only dropped what central sent: no acknowledged

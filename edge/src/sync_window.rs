@@ -82,7 +82,7 @@ pub enum Received {
     /// The office's current day: store it before answering.
     Day,
     /// The configuration document: headquarters' configuration, as merged (not yet validated).
-    Config(fila_protocol::RawOfficeConfig),
+    Config(Box<fila_protocol::RawOfficeConfig>),
 }
 
 #[derive(Default)]
@@ -171,7 +171,7 @@ impl SyncWindow {
                 }
                 match (changed, doc_id.ends_with("/config")) {
                     (true, true) => {
-                        fila_protocol::doc::config::read(doc).map(Received::Config).unwrap_or_else(|error| {
+                        fila_protocol::doc::config::read(doc).map(|config| Received::Config(Box::new(config))).unwrap_or_else(|error| {
                             tracing::error!(%error, "configuration document from headquarters does not read");
                             Received::Nothing
                         })
