@@ -170,12 +170,12 @@ impl SyncWindow {
                     store.append_chunk(doc_id, &bytes).and_then(|()| store.flush()).map_err(|e| e.to_string())?;
                 }
                 match (changed, doc_id.ends_with("/config")) {
-                    (true, true) => {
-                        fila_protocol::doc::config::read(doc).map(|config| Received::Config(Box::new(config))).unwrap_or_else(|error| {
+                    (true, true) => fila_protocol::doc::config::read(doc)
+                        .map(|config| Received::Config(Box::new(config)))
+                        .unwrap_or_else(|error| {
                             tracing::error!(%error, "configuration document from headquarters does not read");
                             Received::Nothing
-                        })
-                    }
+                        }),
                     _ => Received::Nothing,
                 }
             }

@@ -6,7 +6,10 @@
 //!    maximum wait and that has waited at least that maximum minus `legal_wait_margin_minutes`.
 //!    Earliest legal deadline first. The law beats every other consideration.
 //! 2. **Appointment due**: an appointment whose time, less `appointment_early_minutes`, has come.
-//!    Earliest appointment first.
+//!    Earliest appointment first. But a bookable service keeps a share of each hour's calls for
+//!    walk-ins (`walk_in_percent`): once appointments have had the rest of this clock hour's
+//!    calls of their service, they wait behind everyone else until walk-ins have had their
+//!    share (see [`capped`]), so bookings can never crowd out the people who came in.
 //! 3. **Preferential**, oldest first, then **first come, first served** for everyone else
 //!    (normal tickets and appointments that are not due yet). But once a counter has made
 //!    `preferential_ratio` preferential calls in a row, normal tickets go before preferential ones
@@ -19,10 +22,12 @@
 //! records the [`CallReason`] that chose it.
 
 use std::cmp::Reverse;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
 use crate::config::{OfficeConfig, ServiceOrder};
+use crate::day::Day;
 use crate::ids::{ServiceId, TicketId, Timestamp};
 use crate::ticket::{Class, Ticket, TicketStatus};
 
@@ -81,6 +86,44 @@ pub struct Ranked {
     pub reason: CallReason,
 }
 
+/// Services whose due appointments have had their share of the last hour's calls.
+pub type Capped = BTreeSet<ServiceId>;
+
+/// The bookable services whose appointments took more than their share of this clock hour's
+/// calls (the office's local hour; each ticket counted once, however often it was recalled):
+/// their appointments wait until walk-ins have had theirs.
+pub fn capped(config: &OfficeConfig, day: &Day, now: Timestamp) -> Capped {
+    let since = hour_start(now, &config.time_zone);
+    let mut counted = HashSet::new();
+    let mut calls: HashMap<&ServiceId, (u64, u64)> = HashMap::new();
+    for call in day.calls.iter().rev().take_while(|call| call.at >= since) {
+        let Some(ticket) = day.tickets.get(&call.ticket).filter(|_| counted.insert(call.ticket)) else { continue };
+        let (all, appointments) = calls.entry(&ticket.service).or_default();
+        *all += 1;
+        *appointments += u64::from(matches!(ticket.class, Class::Appointment { .. }));
+    }
+    config
+        .services
+        .iter()
+        .filter(|service| {
+            let share = service.booking.as_ref().map_or(0, |b| u64::from(b.walk_in_percent.min(100)));
+            let (all, appointments) = calls.get(&service.id).copied().unwrap_or((0, 0));
+            share > 0 && appointments * 100 > (100 - share) * all
+        })
+        .map(|service| service.id.clone())
+        .collect()
+}
+
+/// The start of the local clock hour `now` is in (zones a half or three quarters off UTC too).
+fn hour_start(now: Timestamp, zone: &jiff::tz::TimeZone) -> Timestamp {
+    let Ok(instant) = jiff::Timestamp::from_millisecond(now.0) else { return now };
+    let zoned = instant.to_zoned(zone.clone());
+    match zoned.date().at(zoned.hour(), 0, 0, 0).to_zoned(zone.clone()) {
+        Ok(start) => Timestamp(start.timestamp().as_millisecond()),
+        Err(_) => now.plus_minutes(-i64::from(zoned.minute())),
+    }
+}
+
 /// Rank every waiting ticket of `services` for a counter whose preferential streak is `streak`.
 /// The first entry is the ticket "call next" takes.
 pub fn rank<'a>(
@@ -88,9 +131,10 @@ pub fn rank<'a>(
     tickets: impl Iterator<Item = &'a Ticket>,
     services: &[ServiceId],
     streak: u32,
+    capped: &Capped,
     now: Timestamp,
 ) -> Vec<Ranked> {
-    let order = Order { config, services, starving: starving(config, streak), now };
+    let order = Order { config, services, starving: starving(config, streak), capped, now };
     let mut keyed: Vec<(SortKey, Ranked)> = tickets.filter_map(|t| order.key(t)).collect();
     keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     keyed.into_iter().map(|(_, ranked)| ranked).collect()
@@ -102,9 +146,10 @@ pub fn first<'a>(
     tickets: impl Iterator<Item = &'a Ticket>,
     services: &[ServiceId],
     streak: u32,
+    capped: &Capped,
     now: Timestamp,
 ) -> Option<Ranked> {
-    let order = Order { config, services, starving: starving(config, streak), now };
+    let order = Order { config, services, starving: starving(config, streak), capped, now };
     tickets.filter_map(|t| order.key(t)).min_by(|a, b| a.0.cmp(&b.0)).map(|(_, ranked)| ranked)
 }
 
@@ -115,9 +160,10 @@ pub fn ahead<'a>(
     tickets: impl Iterator<Item = &'a Ticket>,
     services: &[ServiceId],
     target: &Ticket,
+    capped: &Capped,
     now: Timestamp,
 ) -> Option<u32> {
-    let order = Order { config, services, starving: false, now };
+    let order = Order { config, services, starving: false, capped, now };
     let (target_key, _) = order.key(target)?;
     Some(tickets.filter_map(|t| order.key(t)).filter(|(key, _)| *key < target_key).count() as u32)
 }
@@ -131,6 +177,7 @@ struct Order<'a> {
     config: &'a OfficeConfig,
     services: &'a [ServiceId],
     starving: bool,
+    capped: &'a Capped,
     now: Timestamp,
 }
 
@@ -144,7 +191,8 @@ impl Order<'_> {
             ServiceOrder::Arrival => 0,
             ServiceOrder::CounterPriority => service_rank,
         };
-        let (tier, reason, time) = classify(self.config, t, self.starving, self.now);
+        let capped = self.capped.contains(&t.service);
+        let (tier, reason, time) = classify(self.config, t, self.starving, capped, self.now);
         let key = SortKey { tier, service_rank, time, front: Reverse(t.front), queued_at: t.queued_at, id: t.id };
         Some((key, Ranked { ticket: t.id, reason }))
     }
@@ -161,7 +209,13 @@ struct SortKey {
     id: TicketId,
 }
 
-fn classify(config: &OfficeConfig, ticket: &Ticket, starving: bool, now: Timestamp) -> (u8, CallReason, Timestamp) {
+fn classify(
+    config: &OfficeConfig,
+    ticket: &Ticket,
+    starving: bool,
+    capped: bool,
+    now: Timestamp,
+) -> (u8, CallReason, Timestamp) {
     let params = &config.rule;
     let none = Timestamp(0);
     match &ticket.class {
@@ -180,6 +234,8 @@ fn classify(config: &OfficeConfig, ticket: &Ticket, starving: bool, now: Timesta
                 (2, CallReason::Preferential, none)
             }
         }
+        // Over its hour's share: behind everyone, until walk-ins have had theirs.
+        Class::Appointment { .. } if capped => (4, CallReason::FirstComeFirstServed, none),
         Class::Appointment { at } if *at <= now.plus_minutes(i64::from(params.appointment_early_minutes)) => {
             (1, CallReason::AppointmentDue, *at)
         }

@@ -342,7 +342,7 @@ impl Office {
     /// The waiting tickets in the order an idle counter serving every service would call them.
     pub fn ranked_waiting(&self, now: Timestamp) -> Vec<Ranked> {
         let services: Vec<ServiceId> = self.config.services.iter().map(|s| s.id.clone()).collect();
-        rule::rank(&self.config, self.waiting_in(&services), &services, 0, now)
+        rule::rank(&self.config, self.waiting_in(&services), &services, 0, &self.capped(now), now)
     }
 
     /// The waiting tickets in the order this counter would call them.
@@ -351,14 +351,19 @@ impl Office {
             return Vec::new();
         };
         let streak = self.day.counter(counter).preferential_streak;
-        rule::rank(&self.config, self.waiting_in(&config.services), &config.services, streak, now)
+        rule::rank(&self.config, self.waiting_in(&config.services), &config.services, streak, &self.capped(now), now)
     }
 
     /// The ticket this counter would call now, and why.
     pub fn next_for_counter(&self, counter: &CounterId, now: Timestamp) -> Option<Ranked> {
         let config = self.config.counter(counter)?;
         let streak = self.day.counter(counter).preferential_streak;
-        rule::first(&self.config, self.waiting_in(&config.services), &config.services, streak, now)
+        rule::first(&self.config, self.waiting_in(&config.services), &config.services, streak, &self.capped(now), now)
+    }
+
+    /// The services whose due appointments have had their share of the last hour's calls.
+    fn capped(&self, now: Timestamp) -> rule::Capped {
+        rule::capped(&self.config, &self.day, now)
     }
 
     /// The waiting tickets of some services.
@@ -373,16 +378,17 @@ impl Office {
             return None;
         }
         let services = [ticket.service.clone()];
-        let ahead = rule::ahead(&self.config, self.waiting_in(&services), &services, ticket, now)?;
+        let ahead = rule::ahead(&self.config, self.waiting_in(&services), &services, ticket, &self.capped(now), now)?;
         Some(self.wait_for(&ticket.service, ahead))
     }
 
     /// The positions of every waiting ticket, ranking each service once (for queue views).
     pub fn positions(&self, now: Timestamp) -> HashMap<TicketId, Position> {
         let mut positions = HashMap::new();
+        let capped = self.capped(now);
         for service in self.waiting.keys() {
             let services = [service.clone()];
-            let ranked = rule::rank(&self.config, self.waiting_in(&services), &services, 0, now);
+            let ranked = rule::rank(&self.config, self.waiting_in(&services), &services, 0, &capped, now);
             for (ahead, ranked) in ranked.iter().enumerate() {
                 positions.insert(ranked.ticket, self.wait_for(service, ahead as u32));
             }

@@ -563,7 +563,8 @@ proptest! {
                         // Every ticket the rule ranked above the chosen one is in the record.
                         let ranked = rule::rank(office.config(), before.tickets.values(),
                             &office.config().counter(counter).expect("known").services,
-                            before.counter(counter).preferential_streak, now);
+                            before.counter(counter).preferential_streak,
+                            &rule::capped(office.config(), &before, now), now);
                         let above: Vec<TicketId> = ranked.iter().take_while(|r| r.ticket != ticket.id).map(|r| r.ticket).collect();
                         prop_assert_eq!(&call.skipped, &above);
                     }
