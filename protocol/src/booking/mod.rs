@@ -7,11 +7,13 @@
 //! of this: names, identity numbers and contacts stay in central's store.
 
 pub mod appointments;
+pub mod checkin;
 pub mod code;
 pub mod config;
 pub mod slots;
 
 pub use appointments::{Appointments, Booking, BookingState};
+pub use checkin::{check_in, CheckInRefusal, Presented};
 pub use code::{BookingPass, CodeError, ShortCode};
 pub use config::{BookingConfig, Requirements};
 pub use slots::{FreeSlot, Slot, Unbookable};

@@ -65,6 +65,8 @@ pub enum Rejection {
     BadToken,
     #[error("only a booking made at headquarters issues an appointment ticket")]
     AppointmentNeedsBooking,
+    #[error("this booking was checked in already: ticket {0}")]
+    AlreadyCheckedIn(TicketNumber),
     #[error("this box is recovering the office's records from headquarters; it issues again once they are here")]
     Recovering,
     #[error("the box's clock ({now}) is behind its last stored change ({last}); check its time (NTP)")]
@@ -106,6 +108,7 @@ impl Rejection {
             Rejection::TextTooLong(_) => "text_too_long",
             Rejection::BadToken => "bad_token",
             Rejection::AppointmentNeedsBooking => "appointment_needs_booking",
+            Rejection::AlreadyCheckedIn(_) => "already_checked_in",
             Rejection::Recovering => "recovering",
             Rejection::ClockBehind { .. } => "clock_behind",
             Rejection::Internal => "internal",

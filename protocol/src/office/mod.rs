@@ -769,6 +769,12 @@ impl Office {
             Priority::Appointment(at) if matches!(issuer, Who::Booking(_)) => Class::Appointment { at },
             Priority::Appointment(_) => return Err(Rejection::AppointmentNeedsBooking),
         };
+        // A booking is one visit: checked in twice, the citizen is told the first ticket.
+        if let Who::Booking(_) = &issuer {
+            if let Some(first) = self.day.tickets.values().find(|t| t.issuer == issuer) {
+                return Err(Rejection::AlreadyCheckedIn(first.number));
+            }
+        }
         let token_ok = !token.is_empty()
             && token.len() <= limits::TOKEN_LEN_MAX
             && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');

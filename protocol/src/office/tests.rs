@@ -192,6 +192,22 @@ fn a_preferential_ticket_near_its_legal_limit_beats_everyone() {
 }
 
 #[test]
+fn a_booking_checked_in_twice_is_refused_with_its_first_ticket() {
+    let mut office = office();
+    let booking = || Who::Booking("K7Q2M9XP".into());
+    let command = |token: &str| Command::Issue {
+        service: ServiceId::new("general"),
+        priority: Priority::Appointment(minutes(30)),
+        issuer: booking(),
+        token: token.into(),
+    };
+    let Ok(Reply::Ticket(first)) = office.handle_command(minutes(1), command("t1")) else { panic!("checked in") };
+    let before = office.day().clone();
+    assert_eq!(office.handle_command(minutes(2), command("t2")), Err(Rejection::AlreadyCheckedIn(first.number)));
+    assert_eq!(office.day(), &before, "nothing changed");
+}
+
+#[test]
 fn a_due_appointment_is_called_at_its_time() {
     let mut office = office();
     open(&mut office, "1", "ana");
