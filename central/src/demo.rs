@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use crate::auth::sha256_hex;
-use crate::settings::{AnalystSettings, Heartbeat, OfficeSettings, Settings};
+use crate::settings::{AnalystSettings, BookingLimits, Heartbeat, OfficeSettings, Settings};
 
 /// The branch token of the demo office `centro` (the edge demo's office).
 pub const BRANCH_TOKEN: &str = "demo-branch-token";
@@ -22,6 +22,10 @@ pub const OFFICES: [(&str, &str, &str); 2] =
     [("centro", "Oficina Centro", BRANCH_TOKEN), ("norte", "Oficina Norte", BRANCH_TOKEN_NORTE)];
 
 pub const ANALYST: &str = "Demo analyst";
+
+/// The seed of the demo's booking secrets: published, so `fila-edge demo` checks the demo's
+/// booking passes without being configured. A real central makes random ones.
+pub const BOOKING_SEED: &str = "fila-demo-bookings";
 
 pub fn settings(listen: SocketAddr, data_dir: PathBuf) -> Settings {
     Settings {
@@ -47,6 +51,8 @@ pub fn settings(listen: SocketAddr, data_dir: PathBuf) -> Settings {
             },
         ],
         smtp: None,
+        bookings: BookingLimits::default(),
         heartbeat: Heartbeat::default(),
+        demo_booking_seed: Some(BOOKING_SEED.into()),
     }
 }

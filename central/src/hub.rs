@@ -14,8 +14,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use automerge::AutoCommit;
+use fila_protocol::booking::Appointments;
 use fila_protocol::doc::day::{accept_received, read_day};
-use fila_protocol::doc::keys::{config_doc_id, day_doc_id, DocId};
+use fila_protocol::doc::keys::{appointments_doc_id, config_doc_id, day_doc_id, DocId};
 use fila_protocol::doc::load_chunks;
 use fila_protocol::doc::DocError;
 use fila_protocol::sync::{PeerSync, SyncError};
@@ -599,6 +600,75 @@ impl Hub {
             tracing::info!(office, "configuration set by headquarters");
         }
         Ok(changed)
+    }
+
+    /// An office's bookings for a date, as central has written them (none before the first).
+    pub fn appointments(&self, office: &str, day: BusinessDay) -> Result<Appointments, ReadError> {
+        let slot = self.offices.get(office).ok_or_else(|| ReadError::UnknownOffice(office.to_string()))?;
+        let doc_id = appointments_doc_id(office, day);
+        if let Some(entry) = slot.docs().get(&doc_id) {
+            return Ok(fila_protocol::doc::appointments::read(&entry.doc)?.0);
+        }
+        let mut doc = load_chunks(&doc_id, &self.store.chunks(&doc_id)?);
+        if doc.get_heads().is_empty() {
+            return Ok(Appointments::new(office, day));
+        }
+        Ok(fila_protocol::doc::appointments::read(&doc)?.0)
+    }
+
+    /// Writes an office's bookings for a date (central is their only writer): creates the
+    /// document the first time, applies `write`, stores the change durably, and sends it to the
+    /// office if it is connected. Whatever `write` does is checked against the rules of
+    /// bookings before it is stored; a refused write stores nothing.
+    pub fn write_appointments<T>(
+        &self,
+        office: &str,
+        day: BusinessDay,
+        write: impl FnOnce(&mut AutoCommit, &Appointments) -> Result<T, DocError>,
+    ) -> Result<T, ReadError> {
+        let slot = self.offices.get(office).ok_or_else(|| ReadError::UnknownOffice(office.to_string()))?;
+        let doc_id = appointments_doc_id(office, day);
+        let mut live = slot.docs();
+        let mut stored;
+        let doc = match live.get_mut(&doc_id) {
+            Some(entry) => &mut entry.doc,
+            None => {
+                stored = load_chunks(&doc_id, &self.store.chunks(&doc_id)?);
+                &mut stored
+            }
+        };
+        let before = doc.get_heads();
+        if before.is_empty() {
+            *doc = fila_protocol::doc::appointments::create(office, day, crate::auth::random_token().as_bytes())?;
+        }
+        let (previous, _) = fila_protocol::doc::appointments::read(doc)?;
+        let result = write(doc, &previous);
+        let checked = result.and_then(|value| {
+            let (next, _) = fila_protocol::doc::appointments::read(doc)?;
+            fila_protocol::doc::appointments::may_follow(&previous, &next).map_err(DocError::Field)?;
+            Ok(value)
+        });
+        let value = match checked {
+            Ok(value) => value,
+            Err(error) => {
+                live.remove(&doc_id);
+                return Err(error.into());
+            }
+        };
+        let chunk = if before.is_empty() { doc.save() } else { doc.save_after(&before) };
+        let stored = self
+            .store
+            .append_chunk(&doc_id, &chunk)
+            .and_then(|()| self.hold(slot, &doc_id))
+            .and_then(|()| self.store.flush());
+        if let Err(error) = stored {
+            // Not stored, so never to be sent: the next use reloads what is on disk.
+            live.remove(&doc_id);
+            return Err(error.into());
+        }
+        drop(live);
+        slot.pushes.send_modify(|n| *n += 1);
+        Ok(value)
     }
 
     /// What a connected edge should be sent after headquarters changed one of its documents.

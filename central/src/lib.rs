@@ -7,6 +7,7 @@
 //! port 0 with a temporary data directory.
 
 pub mod auth;
+pub mod bookings;
 pub mod charts;
 pub mod day_window;
 pub mod demo;
@@ -77,12 +78,26 @@ impl App {
         let surveys = Arc::new(surveys::Surveys::new(store.clone(), &settings.offices));
         let outbox = Arc::new(outbox::CentralOutbox::open(store.clone(), &settings, hub.now())?);
         let outbox_tasks = outbox.start(hub.clock(), surveys.clone());
+        let secrets = match &settings.demo_booking_seed {
+            Some(seed) => bookings::secrets::Secrets::from_seed(seed),
+            None => {
+                bookings::secrets::Secrets::load_or_create(store.as_ref()).context("cannot read the booking secrets")?
+            }
+        };
+        let bookings = Arc::new(bookings::Bookings::new(
+            store.clone(),
+            hub.clone(),
+            outbox.clone(),
+            secrets,
+            settings.bookings.clone(),
+        ));
         let state = web::Data::new(AppState {
             hub: hub.clone(),
             tokens: Tokens::new(&settings),
             heartbeat: settings.heartbeat,
             surveys,
             outbox,
+            bookings,
         });
         let certificate = match &settings.tls {
             Some(files) => Some(fila_tls::server::ReloadingCert::load(files.clone())?),

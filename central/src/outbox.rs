@@ -121,6 +121,33 @@ impl CentralOutbox {
         self.send(&cause, kind, supervisor.clone(), message, now)
     }
 
+    /// A message to a citizen about their booking, in their language, with the office's own
+    /// texts where headquarters wrote them; once per (cause, kind). Blocking.
+    #[allow(clippy::too_many_arguments)]
+    pub fn to_citizen(
+        &self,
+        cause: &str,
+        kind: NoticeKind,
+        contact: &Contact,
+        lang: &str,
+        values: &BTreeMap<&str, String>,
+        way_out: &OptOut,
+        texts: Option<&fila_protocol::config::NoticesConfig>,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let templates = texts.map(Templates::configured);
+        let templates = templates.as_ref().unwrap_or(&self.templates);
+        let Some(message) = templates.render(kind, lang, contact.medium(), values, way_out) else {
+            return Ok(false);
+        };
+        self.send_in(cause, kind, contact.clone(), lang, message, now)
+    }
+
+    /// Whether central can send to this kind of contact at all.
+    pub fn reaches(&self, contact: &Contact) -> bool {
+        self.dispatch.channels().for_medium(contact.medium()).is_some()
+    }
+
     /// Queues a message to any contact under `cause` (benchmarks and the bookings to come).
     /// Blocking.
     pub fn send(
@@ -131,8 +158,20 @@ impl CentralOutbox {
         message: fila_notify::template::Rendered,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
+        self.send_in(cause, kind, contact, ALERT_LANG, message, now)
+    }
+
+    fn send_in(
+        &self,
+        cause: &str,
+        kind: NoticeKind,
+        contact: Contact,
+        lang: &str,
+        message: fila_notify::template::Rendered,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
         let book = self.dispatch.book();
-        book.put(cause, contact.clone(), ALERT_LANG, to_jiff(now))?;
+        book.put(cause, contact.clone(), lang, to_jiff(now))?;
         let draft = Draft {
             key: NoticeKey { cause: cause.to_string(), kind },
             medium: contact.medium(),

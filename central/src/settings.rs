@@ -51,8 +51,50 @@ pub struct Settings {
     pub analysts: Vec<AnalystSettings>,
     /// How central sends e-mail; without it, it sends none.
     pub smtp: Option<fila_notify::email::SmtpSettings>,
+    /// `[bookings]`: the limits against hoarding and resale.
+    pub bookings: BookingLimits,
     /// Not in the file: tests shorten it to see silent connections dropped.
     pub heartbeat: Heartbeat,
+    /// Not in the file: the demo's published booking secrets (a real central makes its own).
+    pub demo_booking_seed: Option<String>,
+}
+
+/// `[bookings]`: limits on what one person, contact or address may hold, so slots cannot be
+/// hoarded or resold. Every field has a default.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BookingLimits {
+    /// Active (future, not cancelled) bookings one identity may hold for one service...
+    pub per_identity_per_service: u32,
+    /// ...and for all services.
+    pub per_identity: u32,
+    /// Active bookings made with one contact.
+    pub per_contact: u32,
+    /// Booking requests from one client address in an hour.
+    pub per_address_per_hour: u32,
+    /// Missed appointments in the last 90 days that suspend an identity's booking...
+    pub no_shows_to_suspend: u32,
+    /// ...for this many days after the last one.
+    pub suspension_days: u32,
+    /// How long a slot is held while the citizen enters the code sent to them.
+    pub hold_minutes: u32,
+    /// Wrong codes before the hold is dropped.
+    pub code_attempts: u32,
+}
+
+impl Default for BookingLimits {
+    fn default() -> Self {
+        BookingLimits {
+            per_identity_per_service: 1,
+            per_identity: 3,
+            per_contact: 3,
+            per_address_per_hour: 20,
+            no_shows_to_suspend: 3,
+            suspension_days: 30,
+            hold_minutes: 10,
+            code_attempts: 5,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -149,10 +191,11 @@ impl Settings {
         let mut offices: Vec<OfficeSettings> = take(&mut table, "offices", &mut problems).unwrap_or_default();
         let mut analysts: Vec<AnalystSettings> = take(&mut table, "analysts", &mut problems).unwrap_or_default();
         let notices: NoticesSection = take(&mut table, "notices", &mut problems).unwrap_or_default();
+        let bookings: BookingLimits = take(&mut table, "bookings", &mut problems).unwrap_or_default();
         for key in table.keys() {
             problems.push(problem(
                 key,
-                "is not a section central knows ([server], [[offices]], [[analysts]], [notices])".into(),
+                "is not a section central knows ([server], [[offices]], [[analysts]], [notices], [bookings])".into(),
             ));
         }
         if let Some(smtp) = &notices.smtp {
@@ -221,7 +264,9 @@ impl Settings {
                 offices,
                 analysts,
                 smtp: notices.smtp,
+                bookings,
                 heartbeat: Heartbeat::default(),
+                demo_booking_seed: None,
             }),
             _ => Err(problems),
         }

@@ -31,6 +31,9 @@ pub enum ApiError {
     /// An edit made from a version of the document this server does not have.
     #[error("{0}")]
     StaleVersion(String),
+    /// A refusal with its own status (a full slot 409, a limit 429, an expired hold 410).
+    #[error("{message}")]
+    Refused { status: StatusCode, code: &'static str, message: String },
     #[error("internal error")]
     Internal(String),
 }
@@ -48,7 +51,9 @@ impl ApiError {
         match self {
             ApiError::Unauthorized => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
-            ApiError::BadRequest { code, .. } | ApiError::Conflict { code, .. } => code,
+            ApiError::BadRequest { code, .. } | ApiError::Conflict { code, .. } | ApiError::Refused { code, .. } => {
+                code
+            }
             ApiError::NotFound(_) => "not_found",
             ApiError::StaleVersion(_) => "unknown_version",
             ApiError::Internal(_) => "internal",
@@ -83,6 +88,7 @@ impl ResponseError for ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::StaleVersion(_) => StatusCode::PRECONDITION_FAILED,
+            ApiError::Refused { status, .. } => *status,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -5,10 +5,13 @@
 //! - `GET /api/v1/kpis[.csv]?office=&from=&to=&by=`: KPIs from the day documents (`kpis.rs`);
 //! - `GET /s/{office}/{day}/{ticket}/{mac}` and `/api/v1/public/surveys/...`: a citizen answers
 //!   a survey by link; `GET /api/v1/surveys[.csv|/comments]`: HQ's survey figures (`surveys.rs`);
+//! - `/api/v1/public/offices/{office}/{services,slots}`, `/api/v1/public/bookings...`: citizens
+//!   book, confirm, see and cancel appointments (`bookings.rs`);
 //! - `GET /dashboard` and its charts `GET /api/v1/dashboard/charts/*.svg` (`dashboard.rs`);
 //! - `GET /healthz`, `GET /metrics`: public, for monitoring.
 
 mod auth;
+mod bookings;
 mod dashboard;
 pub mod error;
 mod headers;
@@ -37,6 +40,8 @@ pub struct AppState {
     /// Survey answers taken by link.
     pub surveys: Arc<crate::surveys::Surveys>,
     pub outbox: Arc<crate::outbox::CentralOutbox>,
+    /// Appointments booked by citizens.
+    pub bookings: Arc<crate::bookings::Bookings>,
 }
 
 pub fn routes(config: &mut web::ServiceConfig) {
@@ -70,6 +75,13 @@ pub fn routes(config: &mut web::ServiceConfig) {
                         .route(get().to(surveys::link_state))
                         .route(web::post().to(surveys::answer)),
                 )
+                .service(at("/booking-key").route(get().to(bookings::public_key)))
+                .service(at("/public/offices/{office}/services").route(get().to(bookings::services)))
+                .service(at("/public/offices/{office}/slots").route(get().to(bookings::slots)))
+                .service(at("/public/bookings").route(web::post().to(bookings::request)))
+                .service(at("/public/bookings/holds/{hold}/confirm").route(web::post().to(bookings::confirm)))
+                .service(at("/public/bookings/{token}").route(get().to(bookings::view)))
+                .service(at("/public/bookings/{token}/cancel").route(web::post().to(bookings::cancel)))
                 .service(at("/surveys").route(get().to(surveys::figures)))
                 .service(at("/surveys.csv").route(get().to(surveys::figures_csv)))
                 .service(at("/surveys/comments").route(get().to(surveys::comments)))

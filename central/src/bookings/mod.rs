@@ -1,0 +1,497 @@
+//! Appointments booked at central: central is the only writer of bookings, so a slot's capacity
+//! is counted and taken in one place, under one lock per office and date (no double booking,
+//! however many citizens race for the last place).
+//!
+//! The flow: a citizen asks for a slot with their identity and a contact ([`Bookings::request`]);
+//! the slot is held while a code goes to that contact; the code confirms it
+//! ([`Bookings::confirm`]), which writes the booking into the office's appointments document
+//! (ids, slot, state, the short code's hash: nothing personal) and keeps the personal part in
+//! central's store (`records`). The confirmation carries the signed pass (the QR code), the
+//! short code and a private link to see or cancel the booking.
+
+pub mod identity;
+pub mod records;
+pub mod secrets;
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use fila_notify::contact::Contact;
+use fila_notify::kind::NoticeKind;
+use fila_notify::template::OptOut;
+use fila_protocol::booking::slots::{self, FreeSlot, Unbookable};
+use fila_protocol::booking::{Booking, BookingPass, BookingState, ShortCode};
+use fila_protocol::calendar::LocalTime;
+use fila_protocol::config::OfficeConfig;
+use fila_protocol::{BusinessDay, ServiceId, Timestamp};
+use fila_store::{Store, StoreError};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::hub::{Hub, ReadError};
+use crate::outbox::CentralOutbox;
+use crate::settings::BookingLimits;
+use records::{Hold, Record};
+use secrets::Secrets;
+
+/// A note to the office is short: what the procedure is, so it can prepare.
+pub const NOTE_CHARS_MAX: usize = 300;
+const NO_SHOW_DAYS: i64 = 90;
+
+/// What a citizen asks for.
+#[derive(Debug, Clone)]
+pub struct BookingRequest {
+    pub office: String,
+    pub service: String,
+    pub day: BusinessDay,
+    pub start: LocalTime,
+    pub document_type: String,
+    pub document_number: String,
+    pub contact: String,
+    pub lang: String,
+    pub note: Option<String>,
+}
+
+/// A slot held for a citizen until they enter the code sent to their contact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HoldReceipt {
+    pub hold: String,
+    pub expires_at: Timestamp,
+    /// "email" or "sms": where the code went, never the contact itself.
+    pub sent_by: &'static str,
+}
+
+/// A confirmed booking, as its confirmation shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Confirmed {
+    pub booking: String,
+    pub office: String,
+    pub service: String,
+    pub day: BusinessDay,
+    pub start: LocalTime,
+    pub short_code: String,
+    /// The signed pass, for the QR code.
+    pub pass: String,
+    /// The private token of the link to see or cancel it.
+    pub manage_token: String,
+}
+
+/// Why a booking request, confirmation or cancellation was refused, in words a citizen can act
+/// on; each has a stable code for the API.
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    #[error("{0}")]
+    Unbookable(#[from] Unbookable),
+    #[error("this office takes no bookings")]
+    OfficeNotBooking,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Limit(String),
+    #[error("no booking or hold matches")]
+    NotFound,
+    #[error("the time to confirm has passed; please book again")]
+    Expired,
+    #[error("the code is not right")]
+    WrongCode,
+    #[error("the booking can no longer be cancelled or changed here (it is {0})")]
+    TooLate(String),
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl Refusal {
+    /// The API's `error` code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::Unbookable(Unbookable::Full(_)) => "slot_full",
+            Refusal::Unbookable(Unbookable::NoSuchSlot(_)) => "no_such_slot",
+            Refusal::Unbookable(Unbookable::UnknownService(_)) => "unknown_service",
+            Refusal::Unbookable(_) | Refusal::OfficeNotBooking => "not_bookable",
+            Refusal::BadRequest(_) => "bad_request",
+            Refusal::Limit(_) => "limit_reached",
+            Refusal::NotFound => "not_found",
+            Refusal::Expired => "hold_expired",
+            Refusal::WrongCode => "wrong_code",
+            Refusal::TooLate(_) => "too_late",
+            Refusal::Read(ReadError::UnknownOffice(_)) => "unknown_office",
+            Refusal::Read(_) | Refusal::Store(_) => "internal",
+        }
+    }
+}
+
+pub struct Bookings {
+    store: Arc<dyn Store>,
+    hub: Arc<Hub>,
+    outbox: Arc<CentralOutbox>,
+    secrets: Secrets,
+    limits: BookingLimits,
+    /// Counting what a slot holds and taking a place is one step per office and date.
+    locks: Mutex<HashMap<(String, BusinessDay), Arc<Mutex<()>>>>,
+    /// Requests per client address in the last hour (memory only: a restart forgives).
+    addresses: Mutex<HashMap<IpAddr, VecDeque<i64>>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn sha256_hex(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+impl Bookings {
+    pub fn new(
+        store: Arc<dyn Store>,
+        hub: Arc<Hub>,
+        outbox: Arc<CentralOutbox>,
+        secrets: Secrets,
+        limits: BookingLimits,
+    ) -> Bookings {
+        Bookings {
+            store,
+            hub,
+            outbox,
+            secrets,
+            limits,
+            locks: Mutex::new(HashMap::new()),
+            addresses: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The public key edges check passes with.
+    pub fn public_key(&self) -> String {
+        self.secrets.public_key()
+    }
+
+    /// The office's configuration, if it takes bookings at all.
+    pub fn config(&self, office: &str) -> Result<OfficeConfig, Refusal> {
+        let config = crate::kpis::office_config(&self.hub, office)?.ok_or(Refusal::OfficeNotBooking)?;
+        if config.services.iter().all(|s| s.booking.is_none()) {
+            return Err(Refusal::OfficeNotBooking);
+        }
+        Ok(config)
+    }
+
+    /// The slots of a day with what is left in each (holds count as taken). Blocking.
+    pub fn free_slots(
+        &self,
+        office: &str,
+        service: &str,
+        day: BusinessDay,
+        now: Timestamp,
+    ) -> Result<Vec<FreeSlot>, Refusal> {
+        let config = self.config(office)?;
+        let taken = self.taken(office, day, now)?;
+        let service = ServiceId(service.to_string());
+        let free = slots::free_slots(&config, &service, day, now, |start| {
+            taken.get(&(service.clone(), start)).copied().unwrap_or(0)
+        })?;
+        Ok(free)
+    }
+
+    /// Places taken per (service, slot): bookings holding one, and holds not yet expired.
+    fn taken(
+        &self,
+        office: &str,
+        day: BusinessDay,
+        now: Timestamp,
+    ) -> Result<HashMap<(ServiceId, LocalTime), u32>, Refusal> {
+        let mut taken = HashMap::new();
+        for booking in self.hub.appointments(office, day)?.bookings.values() {
+            if booking.state.holds_place() {
+                *taken.entry((booking.service.clone(), booking.start)).or_default() += 1;
+            }
+        }
+        for hold in records::holds(self.store.as_ref())? {
+            let here = hold.office == office && hold.day == day && hold.expires_at > now.as_ms();
+            if let (true, Some(start)) = (here, LocalTime::parse(&hold.start)) {
+                *taken.entry((ServiceId(hold.service.clone()), start)).or_default() += 1;
+            }
+        }
+        Ok(taken)
+    }
+
+    fn day_lock(&self, office: &str, day: BusinessDay) -> Arc<Mutex<()>> {
+        lock(&self.locks).entry((office.to_string(), day)).or_default().clone()
+    }
+
+    /// Holds a slot and sends the code that confirms it. Blocking.
+    pub fn request(&self, request: BookingRequest, address: IpAddr, now: Timestamp) -> Result<HoldReceipt, Refusal> {
+        let identity = identity::identify(&self.secrets.identity, &request.document_type, &request.document_number)
+            .map_err(|e| Refusal::BadRequest(e.to_string()))?;
+        let contact = Contact::parse(&request.contact, "").map_err(|e| Refusal::BadRequest(e.to_string()))?;
+        if !self.outbox.reaches(&contact) {
+            return Err(Refusal::BadRequest(format!(
+                "central sends no {} messages; give an e-mail address",
+                contact.medium().as_str()
+            )));
+        }
+        let note = request.note.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_string);
+        if note.as_ref().is_some_and(|n| n.chars().count() > NOTE_CHARS_MAX) {
+            return Err(Refusal::BadRequest(format!("a note is at most {NOTE_CHARS_MAX} characters")));
+        }
+        let lang = if request.lang == "en" { "en" } else { "es" };
+        self.count_address(address, now)?;
+        let fingerprint = self.outbox_fingerprint(&contact);
+        self.check_limits(&identity.hash, &fingerprint, &request.service, now)?;
+
+        let config = self.config(&request.office)?;
+        let service = ServiceId(request.service.clone());
+        let day_lock = self.day_lock(&request.office, request.day);
+        let _held = lock(&day_lock);
+        let taken = self.taken(&request.office, request.day, now)?;
+        let in_slot = taken.get(&(service.clone(), request.start)).copied().unwrap_or(0);
+        slots::admit(&config, &service, request.day, request.start, now, in_slot)?;
+        let code = format!("{:06}", rand::rngs::OsRng.next_u32() % 1_000_000);
+        let hold = Hold {
+            id: crate::auth::random_token(),
+            office: request.office.clone(),
+            day: request.day,
+            service: request.service.clone(),
+            start: request.start.to_string(),
+            identity_hash: identity.hash,
+            last4: identity.last4,
+            contact: contact.clone(),
+            contact_fingerprint: fingerprint,
+            lang: lang.to_string(),
+            note,
+            code_hash: sha256_hex(&code),
+            attempts: 0,
+            expires_at: now.plus_minutes(i64::from(self.limits.hold_minutes)).as_ms(),
+        };
+        records::put_hold(self.store.as_ref(), &hold)?;
+        self.store.flush()?;
+        let values = BTreeMap::from([("office", config.name.clone()), ("code", code)]);
+        let none = OptOut { reply_stop: false, link: None };
+        let cause = format!("booking-hold/{}", hold.id);
+        self.outbox.to_citizen(
+            &cause,
+            NoticeKind::BookingCode,
+            &contact,
+            lang,
+            &values,
+            &none,
+            Some(&config.notices),
+            now,
+        )?;
+        tracing::info!(office = %hold.office, day = %hold.day, service = %hold.service, start = %hold.start, "slot held");
+        Ok(HoldReceipt { hold: hold.id, expires_at: Timestamp(hold.expires_at), sent_by: contact.medium().as_str() })
+    }
+
+    fn outbox_fingerprint(&self, contact: &Contact) -> String {
+        contact.fingerprint(&self.secrets.identity).0
+    }
+
+    fn count_address(&self, address: IpAddr, now: Timestamp) -> Result<(), Refusal> {
+        let mut addresses = lock(&self.addresses);
+        let seen = addresses.entry(address).or_default();
+        let hour_ago = now.plus_minutes(-60).as_ms();
+        while seen.front().is_some_and(|at| *at <= hour_ago) {
+            seen.pop_front();
+        }
+        if seen.len() as u32 >= self.limits.per_address_per_hour {
+            return Err(Refusal::Limit("too many booking requests from this address; try again in an hour".into()));
+        }
+        seen.push_back(now.as_ms());
+        Ok(())
+    }
+
+    /// The limits against hoarding: active bookings per identity (per service and overall) and
+    /// per contact, and a suspension after repeated no-shows.
+    fn check_limits(&self, identity: &str, contact: &str, service: &str, now: Timestamp) -> Result<(), Refusal> {
+        let store = self.store.as_ref();
+        let today = BusinessDay::containing(now, &jiff::tz::TimeZone::UTC).plus_days(-1);
+        let active = |record: &Record| record.state == "booked" && record.day >= today;
+        let mine: Vec<Record> = records::of_identity(store, identity)?.into_iter().filter(active).collect();
+        if mine.iter().filter(|r| r.service == service).count() as u32 >= self.limits.per_identity_per_service {
+            return Err(Refusal::Limit(
+                "you already hold a booking for this service; cancel it to book another".into(),
+            ));
+        }
+        if mine.len() as u32 >= self.limits.per_identity {
+            return Err(Refusal::Limit(format!("one person may hold at most {} bookings", self.limits.per_identity)));
+        }
+        let with_contact = records::of_contact(store, contact)?.into_iter().filter(active).count() as u32;
+        if with_contact >= self.limits.per_contact {
+            return Err(Refusal::Limit(format!("this contact already holds {with_contact} bookings")));
+        }
+        let since = today.plus_days(-NO_SHOW_DAYS);
+        let mut missed: Vec<BusinessDay> =
+            records::no_shows(store, identity)?.into_iter().filter(|d| *d >= since).collect();
+        missed.sort();
+        if missed.len() as u32 >= self.limits.no_shows_to_suspend {
+            let last = missed.last().copied().unwrap_or(today);
+            let until = last.plus_days(i64::from(self.limits.suspension_days));
+            if today <= until {
+                return Err(Refusal::Limit(format!(
+                    "booking is suspended until {until} after {} missed appointments",
+                    missed.len()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Confirms a held slot with the code sent to the contact: the booking is written to the
+    /// office's appointments document and the confirmation is sent. Blocking.
+    pub fn confirm(&self, hold_id: &str, code: &str, now: Timestamp) -> Result<Confirmed, Refusal> {
+        let store = self.store.as_ref();
+        let mut hold = records::hold(store, hold_id)?.ok_or(Refusal::NotFound)?;
+        if hold.expires_at <= now.as_ms() {
+            records::delete_hold(store, hold_id)?;
+            return Err(Refusal::Expired);
+        }
+        if sha256_hex(code.trim()) != hold.code_hash {
+            hold.attempts += 1;
+            if hold.attempts >= self.limits.code_attempts {
+                records::delete_hold(store, hold_id)?;
+            } else {
+                records::put_hold(store, &hold)?;
+            }
+            store.flush()?;
+            return Err(Refusal::WrongCode);
+        }
+        let config = self.config(&hold.office)?;
+        let service = ServiceId(hold.service.clone());
+        let start = LocalTime::parse(&hold.start).ok_or(Refusal::NotFound)?;
+        let (_, settings) = slots::bookable(&config, &service)?;
+        let short = ShortCode::from_random(random_bytes());
+        let booking = Booking {
+            id: new_booking_id(),
+            service: service.clone(),
+            start,
+            minutes: settings.slot_minutes,
+            state: BookingState::Booked,
+            code_hash: short.hash(&hold.office),
+            booked_at: now,
+            updated_at: now,
+        };
+        {
+            // The hold already counts in the slot: it becomes the booking in one step.
+            let day_lock = self.day_lock(&hold.office, hold.day);
+            let _held = lock(&day_lock);
+            self.hub.write_appointments(&hold.office, hold.day, |doc, _| {
+                fila_protocol::doc::appointments::put_booking(doc, &booking)
+            })?;
+        }
+        let manage_token = crate::auth::random_token();
+        let record = Record {
+            id: booking.id.clone(),
+            office: hold.office.clone(),
+            day: hold.day,
+            service: hold.service.clone(),
+            start: hold.start.clone(),
+            minutes: booking.minutes,
+            identity_hash: hold.identity_hash.clone(),
+            last4: hold.last4.clone(),
+            contact: hold.contact.clone(),
+            contact_fingerprint: hold.contact_fingerprint.clone(),
+            lang: hold.lang.clone(),
+            note: hold.note.clone(),
+            state: "booked".into(),
+            created_at: now.as_ms(),
+        };
+        records::put_record(store, &record, Some(&sha256_hex(&manage_token)))?;
+        records::delete_hold(store, hold_id)?;
+        store.flush()?;
+        let pass = BookingPass {
+            office: hold.office.clone(),
+            day: hold.day,
+            booking: booking.id.clone(),
+            service,
+            start,
+            minutes: booking.minutes,
+        }
+        .sign(&self.secrets.signing);
+        let confirmed = Confirmed {
+            booking: booking.id.clone(),
+            office: hold.office.clone(),
+            service: hold.service.clone(),
+            day: hold.day,
+            start,
+            short_code: short.to_string(),
+            pass,
+            manage_token,
+        };
+        let service_name = config.service(&booking.service).map_or_else(|| hold.service.clone(), |s| s.name.clone());
+        let values = BTreeMap::from([
+            ("office", config.name.clone()),
+            ("code", confirmed.short_code.clone()),
+            ("service", service_name),
+            ("date", hold.day.to_string()),
+            ("time", hold.start.clone()),
+            ("link", format!("/b/{}", confirmed.manage_token)),
+        ]);
+        let none = OptOut { reply_stop: false, link: None };
+        let cause = format!("booking/{}", booking.id);
+        self.outbox.to_citizen(
+            &cause,
+            NoticeKind::BookingConfirmed,
+            &hold.contact,
+            &hold.lang,
+            &values,
+            &none,
+            Some(&config.notices),
+            now,
+        )?;
+        tracing::info!(office = %hold.office, day = %hold.day, booking = %booking.id, "booking confirmed");
+        Ok(confirmed)
+    }
+
+    /// Cancels a booking by its private link's token, before the service's deadline. Blocking.
+    pub fn cancel(&self, manage_token: &str, now: Timestamp) -> Result<Record, Refusal> {
+        let store = self.store.as_ref();
+        let mut record = records::by_manage_hash(store, &sha256_hex(manage_token))?.ok_or(Refusal::NotFound)?;
+        if record.state != "booked" {
+            return Err(Refusal::TooLate(record.state.clone()));
+        }
+        let config = self.config(&record.office)?;
+        let service = ServiceId(record.service.clone());
+        let (_, settings) = slots::bookable(&config, &service)?;
+        let start = LocalTime::parse(&record.start).ok_or(Refusal::NotFound)?;
+        let deadline =
+            start.on(record.day, &config.time_zone).plus_minutes(-i64::from(settings.cancel_deadline_minutes));
+        if now > deadline {
+            return Err(Refusal::TooLate("past the cancellation deadline".into()));
+        }
+        let day_lock = self.day_lock(&record.office, record.day);
+        let _held = lock(&day_lock);
+        let id = record.id.clone();
+        self.hub.write_appointments(&record.office, record.day, |doc, current| {
+            let Some(booking) = current.bookings.get(&id) else {
+                return Err(fila_protocol::doc::DocError::Field(format!("{id} is not in the document")));
+            };
+            let cancelled = Booking { state: BookingState::Cancelled, updated_at: now, ..booking.clone() };
+            fila_protocol::doc::appointments::put_booking(doc, &cancelled)
+        })?;
+        record.state = "cancelled".into();
+        records::put_record(store, &record, None)?;
+        store.flush()?;
+        tracing::info!(office = %record.office, booking = %record.id, "booking cancelled");
+        Ok(record)
+    }
+
+    /// The booking a private link names.
+    pub fn lookup(&self, manage_token: &str) -> Result<(Record, Option<BookingState>), Refusal> {
+        let record =
+            records::by_manage_hash(self.store.as_ref(), &sha256_hex(manage_token))?.ok_or(Refusal::NotFound)?;
+        let state = self.hub.appointments(&record.office, record.day)?.bookings.get(&record.id).map(|b| b.state);
+        Ok((record, state))
+    }
+}
+
+fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    bytes
+}
+
+/// Sixteen characters of the short code's alphabet: unguessable, and a valid document key.
+fn new_booking_id() -> String {
+    let [a, b] = [ShortCode::from_random(random_bytes()), ShortCode::from_random(random_bytes())];
+    format!("{}{}", a.as_str(), b.as_str())
+}

@@ -1,0 +1,136 @@
+//! What central keeps of a booking beside the appointments document: the personal part (the
+//! identity's hash and last four characters, the contact, the note), in its own store, never in
+//! a document, deleted after the retention period. Indexes by identity and by contact make the
+//! limits a range scan, not a search of every booking.
+
+use fila_notify::contact::Contact;
+use fila_protocol::BusinessDay;
+use fila_store::{Store, StoreError};
+use serde::{Deserialize, Serialize};
+
+const HOLD: &str = "booking/hold/";
+const RECORD: &str = "booking/record/";
+const BY_IDENTITY: &str = "booking/by-identity/";
+const BY_CONTACT: &str = "booking/by-contact/";
+const MANAGE: &str = "booking/manage/";
+const NO_SHOW: &str = "booking/no-show/";
+
+/// A slot held while the citizen confirms their contact with the code sent to it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Hold {
+    pub id: String,
+    pub office: String,
+    pub day: BusinessDay,
+    pub service: String,
+    /// "09:30".
+    pub start: String,
+    pub identity_hash: String,
+    pub last4: String,
+    pub contact: Contact,
+    pub contact_fingerprint: String,
+    pub lang: String,
+    pub note: Option<String>,
+    /// SHA-256 of the code sent to the contact.
+    pub code_hash: String,
+    pub attempts: u32,
+    /// ms since the epoch.
+    pub expires_at: i64,
+}
+
+/// A confirmed booking's personal part.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Record {
+    pub id: String,
+    pub office: String,
+    pub day: BusinessDay,
+    pub service: String,
+    pub start: String,
+    pub minutes: u32,
+    pub identity_hash: String,
+    pub last4: String,
+    pub contact: Contact,
+    pub contact_fingerprint: String,
+    pub lang: String,
+    pub note: Option<String>,
+    /// "booked" or "cancelled" (check-ins and no-shows are the document's).
+    pub state: String,
+    pub created_at: i64,
+}
+
+fn json<T: Serialize>(value: &T) -> Vec<u8> {
+    // Plain structs of strings and numbers always serialise.
+    serde_json::to_vec(value).unwrap_or_default()
+}
+
+pub fn put_hold(store: &dyn Store, hold: &Hold) -> Result<(), StoreError> {
+    store.put_meta(&format!("{HOLD}{}", hold.id), &json(hold))
+}
+
+pub fn hold(store: &dyn Store, id: &str) -> Result<Option<Hold>, StoreError> {
+    Ok(store.get_meta(&format!("{HOLD}{id}"))?.and_then(|bytes| serde_json::from_slice(&bytes).ok()))
+}
+
+pub fn delete_hold(store: &dyn Store, id: &str) -> Result<(), StoreError> {
+    store.delete_meta(&format!("{HOLD}{id}"))
+}
+
+/// Every hold, expired ones included (the caller decides).
+pub fn holds(store: &dyn Store) -> Result<Vec<Hold>, StoreError> {
+    Ok(store.scan_meta(HOLD)?.into_iter().filter_map(|(_, bytes)| serde_json::from_slice(&bytes).ok()).collect())
+}
+
+/// Stores a record with its indexes (the manage token by its hash).
+pub fn put_record(store: &dyn Store, record: &Record, manage_hash: Option<&str>) -> Result<(), StoreError> {
+    store.put_meta(&format!("{RECORD}{}", record.id), &json(record))?;
+    store.put_meta(&format!("{BY_IDENTITY}{}/{}", record.identity_hash, record.id), &[])?;
+    store.put_meta(&format!("{BY_CONTACT}{}/{}", record.contact_fingerprint, record.id), &[])?;
+    if let Some(hash) = manage_hash {
+        store.put_meta(&format!("{MANAGE}{hash}"), record.id.as_bytes())?;
+    }
+    Ok(())
+}
+
+pub fn record(store: &dyn Store, id: &str) -> Result<Option<Record>, StoreError> {
+    Ok(store.get_meta(&format!("{RECORD}{id}"))?.and_then(|bytes| serde_json::from_slice(&bytes).ok()))
+}
+
+pub fn by_manage_hash(store: &dyn Store, hash: &str) -> Result<Option<Record>, StoreError> {
+    match store.get_meta(&format!("{MANAGE}{hash}"))? {
+        Some(id) => record(store, &String::from_utf8_lossy(&id)),
+        None => Ok(None),
+    }
+}
+
+fn indexed(store: &dyn Store, prefix: &str) -> Result<Vec<Record>, StoreError> {
+    let mut records = Vec::new();
+    for (key, _) in store.scan_meta(prefix)? {
+        if let Some(found) = record(store, &key[prefix.len()..])? {
+            records.push(found);
+        }
+    }
+    Ok(records)
+}
+
+pub fn of_identity(store: &dyn Store, identity_hash: &str) -> Result<Vec<Record>, StoreError> {
+    indexed(store, &format!("{BY_IDENTITY}{identity_hash}/"))
+}
+
+pub fn of_contact(store: &dyn Store, fingerprint: &str) -> Result<Vec<Record>, StoreError> {
+    indexed(store, &format!("{BY_CONTACT}{fingerprint}/"))
+}
+
+/// A missed appointment, kept by the identity's hash alone (nothing personal) for the no-show
+/// limit.
+pub fn put_no_show(store: &dyn Store, identity_hash: &str, day: BusinessDay, booking: &str) -> Result<(), StoreError> {
+    store.put_meta(&format!("{NO_SHOW}{identity_hash}/{day}/{booking}"), &[])
+}
+
+/// The days of an identity's missed appointments.
+pub fn no_shows(store: &dyn Store, identity_hash: &str) -> Result<Vec<BusinessDay>, StoreError> {
+    let prefix = format!("{NO_SHOW}{identity_hash}/");
+    Ok(store
+        .scan_meta(&prefix)?
+        .into_iter()
+        .filter_map(|(key, _)| BusinessDay::parse(key[prefix.len()..].split('/').next()?))
+        .collect())
+}
