@@ -123,6 +123,9 @@ impl Refusal {
     }
 }
 
+/// Held while a slot of an office's date is counted and taken.
+type DayLock = Arc<Mutex<()>>;
+
 pub struct Bookings {
     store: Arc<dyn Store>,
     hub: Arc<Hub>,
@@ -130,7 +133,7 @@ pub struct Bookings {
     secrets: Secrets,
     limits: BookingLimits,
     /// Counting what a slot holds and taking a place is one step per office and date.
-    locks: Mutex<HashMap<(String, BusinessDay), Arc<Mutex<()>>>>,
+    locks: Mutex<HashMap<(String, BusinessDay), DayLock>>,
     /// Requests per client address in the last hour (memory only: a restart forgives).
     addresses: Mutex<HashMap<IpAddr, VecDeque<i64>>>,
 }
@@ -215,7 +218,7 @@ impl Bookings {
         Ok(taken)
     }
 
-    fn day_lock(&self, office: &str, day: BusinessDay) -> Arc<Mutex<()>> {
+    fn day_lock(&self, office: &str, day: BusinessDay) -> DayLock {
         lock(&self.locks).entry((office.to_string(), day)).or_default().clone()
     }
 
