@@ -1,0 +1,256 @@
+//! Citizens book appointments at central: a slot is held, a code goes to their e-mail (a real
+//! SMTP server on loopback, aiosmtpd), the code confirms it. Central alone writes bookings, so
+//! however many race for the last places, each place goes once; and the limits against
+//! hoarding refuse, clearly, what they are there to refuse.
+
+mod common;
+
+use std::time::Duration;
+
+use common::TestCentral;
+use fila_notify::testing::{Mode, SmtpServer};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+/// Monday after the scenario's date (central's clock is 2026-11-29, a Sunday).
+const MONDAY: &str = "2026-11-30";
+
+/// The demo office with opening hours and a service booked in 30-minute slots of `capacity`.
+fn office_config(capacity: u32) -> Value {
+    let text = format!(
+        r#"
+        [office]
+        id = "centro"
+        name = "Oficina Centro"
+        time_zone = "America/Argentina/Buenos_Aires"
+        [calendar.hours]
+        mon = ["08:00-12:00"]
+        tue = ["08:00-12:00"]
+        [[services]]
+        id = "documentos"
+        prefix = "C"
+        name = "DNI y pasaportes"
+        expected_service_minutes = 10
+        [services.booking]
+        slot_minutes = 30
+        capacity = {capacity}
+        [[services.booking.requirements]]
+        lang = "es"
+        documents = ["DNI anterior", "Partida de nacimiento"]
+        fees = ["$ 3.500 en caja"]
+        [[services]]
+        id = "general"
+        prefix = "A"
+        name = "Atención general"
+        [[counters]]
+        id = "1"
+        name = "Puesto 1"
+        services = ["documentos", "general"]
+        "#
+    );
+    let raw: fila_protocol::RawOfficeConfig = toml::from_str(&text).expect("a valid office");
+    serde_json::to_value(raw).expect("json")
+}
+
+async fn central(
+    dir: &std::path::Path,
+    smtp: &SmtpServer,
+    limits: impl FnOnce(&mut fila_central::settings::BookingLimits),
+) -> TestCentral {
+    let mut settings = common::settings(dir);
+    settings.smtp = Some(toml::from_str(&smtp.settings_toml("none", "")).expect("SMTP settings"));
+    limits(&mut settings.bookings);
+    let central = common::spawn_with(settings).await;
+    let response = central
+        .client
+        .put(format!("{}/api/v1/offices/centro/config", central.base))
+        .bearer_auth(common::HQ_ADMIN)
+        .json(&office_config(3))
+        .send()
+        .await
+        .expect("configured");
+    assert_eq!(response.status(), StatusCode::OK, "{:?}", response.text().await);
+    central
+}
+
+async fn post(central: &TestCentral, path: &str, body: Value) -> (StatusCode, Value) {
+    let response = central.client.post(format!("{}{path}", central.base)).json(&body).send().await.expect("posted");
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+fn request(n: usize, start: &str) -> Value {
+    json!({
+        "office": "centro", "service": "documentos", "day": MONDAY, "start": start,
+        "document_type": "dni", "document_number": format!("30.{:03}.{:03}", n / 1000, n % 1000 + 100),
+        "contact": format!("vecino{n}@example.org"), "lang": "es",
+        "note": "Renovación de DNI por vencimiento",
+    })
+}
+
+/// The code the server received for `address`.
+async fn code_for(smtp: &SmtpServer, address: &str) -> String {
+    let deadline = tokio::time::Instant::now() + common::PATIENCE;
+    loop {
+        let found = smtp.received().into_iter().find(|m| {
+            m["rcpt_tos"][0] == json!(address) && m["subject"].as_str().is_some_and(|s| s.contains("código"))
+        });
+        if let Some(mail) = found {
+            let text = mail["text"].as_str().expect("text");
+            return text
+                .split(|c: char| !c.is_ascii_digit())
+                .find(|w| w.len() == 6)
+                .expect("a six-digit code")
+                .to_string();
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no code reached {address}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn free_at(central: &TestCentral, start: &str) -> u64 {
+    let (status, slots) =
+        central.get(&format!("/api/v1/public/offices/centro/slots?service=documentos&day={MONDAY}"), None).await;
+    assert_eq!(status, StatusCode::OK, "{slots}");
+    let slot =
+        slots["slots"].as_array().expect("slots").iter().find(|s| s["start"] == start).cloned().expect("the slot");
+    slot["free"].as_u64().expect("free")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_citizens_race_for_the_last_three_places_and_three_get_them() {
+    let Some(smtp) = SmtpServer::start(Mode::Plain, false, "") else { return };
+    let dir = tempfile::tempdir().expect("dir");
+    let central = central(dir.path(), &smtp, |limits| limits.per_address_per_hour = 1_000).await;
+    let (status, services) = central.get("/api/v1/public/offices/centro/services?lang=es", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(services["services"][0]["requirements"]["documents"][0], "DNI anterior", "{services}");
+    assert_eq!(free_at(&central, "09:00").await, 3);
+
+    let racers: Vec<_> = (0..200)
+        .map(|n| {
+            let (client, url, body) =
+                (central.client.clone(), format!("{}/api/v1/public/bookings", central.base), request(n, "09:00"));
+            tokio::spawn(async move {
+                let response = client.post(url).json(&body).send().await.expect("answered");
+                let status = response.status();
+                (n, status, response.json::<Value>().await.unwrap_or(Value::Null))
+            })
+        })
+        .collect();
+    let mut held = Vec::new();
+    for racer in racers {
+        let (n, status, body) = racer.await.expect("racer");
+        match status {
+            StatusCode::ACCEPTED => held.push((n, body["hold"].as_str().expect("hold").to_string())),
+            StatusCode::CONFLICT => assert_eq!(body["error"], "slot_full", "{body}"),
+            other => panic!("racer {n}: {other} {body}"),
+        }
+    }
+    assert_eq!(held.len(), 3, "exactly the three places are held");
+    assert_eq!(free_at(&central, "09:00").await, 0);
+
+    let mut tokens = Vec::new();
+    for (n, hold) in &held {
+        let code = code_for(&smtp, &format!("vecino{n}@example.org")).await;
+        let (status, confirmed) =
+            post(&central, &format!("/api/v1/public/bookings/holds/{hold}/confirm"), json!({ "code": code })).await;
+        assert_eq!(status, StatusCode::CREATED, "{confirmed}");
+        assert!(confirmed["pass"].as_str().is_some_and(|p| p.starts_with("FILA1.centro.2026-11-30.")), "{confirmed}");
+        assert_eq!(confirmed["short_code"].as_str().map(str::len), Some(9), "{confirmed}");
+        tokens.push(confirmed["manage_token"].as_str().expect("token").to_string());
+    }
+    assert_eq!(free_at(&central, "09:00").await, 0, "confirmed bookings keep their places");
+    let pass_key = central.get("/api/v1/booking-key", None).await.1;
+    assert!(pass_key["public_key"].as_str().is_some_and(|k| k.starts_with("ed25519:")));
+
+    // One citizen cancels by their private link: the place is free again, the booking says so.
+    let (status, cancelled) = post(&central, &format!("/api/v1/public/bookings/{}/cancel", tokens[0]), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{cancelled}");
+    assert_eq!(free_at(&central, "09:00").await, 1);
+    let (status, seen) = central.get(&format!("/api/v1/public/bookings/{}", tokens[0]), None).await;
+    assert_eq!((status, &seen["state"]), (StatusCode::OK, &json!("cancelled")), "{seen}");
+    assert!(seen.get("contact").is_none() && !seen.to_string().contains("vecino"), "no personal data: {seen}");
+    central.stop().await;
+
+    // The appointments document holds the bookings and nothing personal, in its whole history.
+    // sled lets go of its directory a moment after central stops.
+    let store = (0..100)
+        .find_map(|_| {
+            fila_store::SledStore::open(&dir.path().join("store"), 8 << 20)
+                .inspect_err(|_| std::thread::sleep(Duration::from_millis(50)))
+                .ok()
+        })
+        .expect("the store opens");
+    let doc_id = fila_protocol::doc::keys::appointments_doc_id(
+        "centro",
+        fila_protocol::BusinessDay::parse(MONDAY).expect("date"),
+    );
+    let chunks = fila_store::Store::chunks(&store, &doc_id).expect("chunks").concat();
+    let history = automerge::Automerge::load(&chunks).expect("loads").save_nocompress();
+    let (appointments, refused) =
+        fila_protocol::doc::appointments::read(&automerge::AutoCommit::load(&chunks).expect("loads")).expect("reads");
+    assert_eq!((appointments.bookings.len(), refused.len()), (3, 0));
+    for (n, _) in &held {
+        let number = format!("30{:03}{:03}", n / 1000, n % 1000 + 100);
+        for needle in [number.as_str(), "vecino", "Renovación"] {
+            assert!(!history.windows(needle.len()).any(|w| w == needle.as_bytes()), "{needle} is in the document");
+        }
+    }
+}
+
+#[tokio::test]
+async fn each_limit_against_hoarding_is_refused_with_its_reason() {
+    let Some(smtp) = SmtpServer::start(Mode::Plain, false, "") else { return };
+    let dir = tempfile::tempdir().expect("dir");
+    let central = central(dir.path(), &smtp, |limits| limits.per_address_per_hour = 5).await;
+    let refused = |status: StatusCode, body: &Value, code: &str| {
+        assert_eq!(body["error"], code, "{status} {body}");
+        assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
+    };
+
+    // Bad input changes nothing and says what is wrong.
+    let mut bad = request(1, "09:00");
+    bad["document_type"] = json!("carnet");
+    let (status, body) = post(&central, "/api/v1/public/bookings", bad).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    refused(status, &body, "bad_request");
+    let mut bad = request(1, "09:00");
+    bad["note"] = json!("x".repeat(301));
+    let (status, body) = post(&central, "/api/v1/public/bookings", bad).await;
+    refused(status, &body, "bad_request");
+    let (status, body) = post(&central, "/api/v1/public/bookings", request(1, "09:10")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    refused(status, &body, "no_such_slot");
+
+    // One person, one booking of a service: the same number written differently is the same.
+    let (status, first) = post(&central, "/api/v1/public/bookings", request(1, "09:00")).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{first}");
+    let code = code_for(&smtp, "vecino1@example.org").await;
+    let hold = first["hold"].as_str().expect("hold");
+    // Wrong codes: refused, and the hold is dropped after the fifth.
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let (status, body) =
+        post(&central, &format!("/api/v1/public/bookings/holds/{hold}/confirm"), json!({ "code": wrong })).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    refused(status, &body, "wrong_code");
+    let (status, _) =
+        post(&central, &format!("/api/v1/public/bookings/holds/{hold}/confirm"), json!({ "code": code })).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let mut again = request(1, "09:30");
+    again["document_number"] = json!(" 30000101 ");
+    again["contact"] = json!("otra@example.org");
+    let (status, body) = post(&central, "/api/v1/public/bookings", again).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    refused(status, &body, "limit_reached");
+
+    // One client address, a few requests an hour.
+    for n in 2..=3 {
+        let (status, body) = post(&central, "/api/v1/public/bookings", request(n, "10:00")).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    }
+    let (status, body) = post(&central, "/api/v1/public/bookings", request(4, "10:30")).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    refused(status, &body, "limit_reached");
+    central.stop().await;
+}
