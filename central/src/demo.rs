@@ -25,7 +25,7 @@ pub const ANALYST: &str = "Demo analyst";
 
 /// The seed of the demo's booking secrets: published, so `fila-edge demo` checks the demo's
 /// booking passes without being configured. A real central makes random ones.
-pub const BOOKING_SEED: &str = "fila-demo-bookings";
+pub const BOOKING_SEED: &str = fila_protocol::booking::code::DEMO_SEED;
 
 pub fn settings(listen: SocketAddr, data_dir: PathBuf) -> Settings {
     Settings {

@@ -90,6 +90,8 @@ fn main() -> ExitCode {
                 token: central_token,
                 ca_file: None,
                 citizen_url: None,
+                // `fila-central demo` signs passes with the published demo key.
+                booking_key: Some(demo::booking_key()),
             });
             println!("fila demo office \"{}\" on http://{listen}", settings.office.name);
             println!("  kiosk:    http://{listen}/kiosk?token={}", demo::KIOSK_TOKEN);

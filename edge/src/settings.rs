@@ -67,6 +67,10 @@ pub struct RawCentral {
     /// sync address's own host (`wss://h/...` is `https://h`).
     #[serde(default)]
     pub citizen_url: Option<String>,
+    /// Central's public key for booking passes, `ed25519:...` (`GET /api/v1/booking-key` at
+    /// central shows it).
+    #[serde(default)]
+    pub booking_key: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -232,6 +236,10 @@ impl Settings {
                 users,
                 kiosks,
                 central: central.map(|c| CentralSettings {
+                    booking_key: c
+                        .booking_key
+                        .as_deref()
+                        .and_then(|k| fila_protocol::booking::code::parse_public_key(k).ok()),
                     url: c.url,
                     token: c.token,
                     ca_file: c.ca_file,
@@ -305,6 +313,9 @@ fn check_central(central: &RawCentral, problems: &mut Vec<ConfigProblem>) {
         if !(url.starts_with("https://") || url.starts_with("http://")) || url.contains(char::is_whitespace) {
             problems.push(problem("central.citizen_url", "must be an http:// or https:// address".into()));
         }
+    }
+    if let Some(Err(error)) = central.booking_key.as_deref().map(fila_protocol::booking::code::parse_public_key) {
+        problems.push(problem("central.booking_key", format!("{error}; central's GET /api/v1/booking-key shows it")));
     }
     if let Some(path) = &central.ca_file {
         // A CA file next to a ws:// address looks encrypted to whoever reads the file, and is not.

@@ -197,7 +197,7 @@ mod tests {
     use super::*;
 
     fn central(url: &str) -> CentralSettings {
-        CentralSettings { url: url.into(), token: "t".into(), ca_file: None, citizen_url: None }
+        CentralSettings { url: url.into(), token: "t".into(), ca_file: None, citizen_url: None, booking_key: None }
     }
 
     #[test]

@@ -42,6 +42,7 @@ async fn start_edge(dir: &Path, central_port: u16) -> Running {
         token: fila_central::demo::BRANCH_TOKEN.to_string(),
         ca_file: None,
         citizen_url: None,
+        booking_key: None,
     });
     let app = retry(|| fila_edge::App::build(settings.clone())).await;
     let base = format!("http://127.0.0.1:{}", app.port());
@@ -241,6 +242,7 @@ async fn days_worked_offline_all_reach_central_when_it_comes_back() {
             token: fila_central::demo::BRANCH_TOKEN.to_string(),
             ca_file: None,
             citizen_url: None,
+            booking_key: None,
         });
         let app = retry(|| fila_edge::App::build_with_clock(first.clone(), clock.clone())).await;
         let (base, handle) = (format!("http://127.0.0.1:{}", app.port()), app.handle());
@@ -264,6 +266,7 @@ async fn days_worked_offline_all_reach_central_when_it_comes_back() {
         token: fila_central::demo::BRANCH_TOKEN.to_string(),
         ca_file: None,
         citizen_url: None,
+        booking_key: None,
     });
     let app = retry(|| fila_edge::App::build_with_clock(settings.clone(), clock.clone())).await;
     let edge = Running {

@@ -25,9 +25,11 @@ impl Secrets {
     /// Fixed secrets from a published seed: the demo's, so that `fila-edge demo` knows the
     /// public key without being told. Never for a real deployment.
     pub fn from_seed(seed: &str) -> Secrets {
-        use sha2::{Digest, Sha256};
-        let derive = |what: &str| -> [u8; 32] { Sha256::digest(format!("{seed}/{what}").as_bytes()).into() };
-        Secrets { signing: SigningKey::from_bytes(&derive("signing")), identity: derive("identity") }
+        use fila_protocol::booking::code::key_from_seed;
+        Secrets {
+            signing: SigningKey::from_bytes(&key_from_seed(seed, "signing")),
+            identity: key_from_seed(seed, "identity"),
+        }
     }
 
     /// The public key as an edge's configuration writes it.

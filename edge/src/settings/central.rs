@@ -13,6 +13,9 @@ pub struct CentralSettings {
     pub ca_file: Option<PathBuf>,
     /// Where citizens reach central's pages; see [`CentralSettings::citizen_url`].
     pub citizen_url: Option<String>,
+    /// Central's public key for booking passes: with it the office checks a booking in that
+    /// has not reached it yet (the WAN down since the booking was made).
+    pub booking_key: Option<fila_protocol::booking::code::VerifyingKey>,
 }
 
 impl CentralSettings {
@@ -51,7 +54,13 @@ mod tests {
     use super::*;
 
     fn central(url: &str, citizen_url: Option<&str>) -> CentralSettings {
-        CentralSettings { url: url.into(), token: "t".into(), ca_file: None, citizen_url: citizen_url.map(Into::into) }
+        CentralSettings {
+            url: url.into(),
+            token: "t".into(),
+            ca_file: None,
+            citizen_url: citizen_url.map(Into::into),
+            booking_key: None,
+        }
     }
 
     #[test]

@@ -35,6 +35,7 @@ pub async fn spawn_with_central(dir: &Path, url: &str) -> TestEdge {
         token: "demo-branch-token".into(),
         ca_file: None,
         citizen_url: None,
+        booking_key: Some(demo::booking_key()),
     });
     spawn_settings(settings, fila_edge::office_loop::system_clock()).await
 }

@@ -14,7 +14,8 @@
 use std::fmt;
 
 use data_encoding::BASE64URL_NOPAD;
-use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use ed25519_dalek::{Signature, Signer};
+pub use ed25519_dalek::{SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
 
 use crate::calendar::LocalTime;
@@ -155,6 +156,16 @@ impl fmt::Display for ShortCode {
         let (head, tail) = self.0.split_at(SHORT_CODE_LEN / 2);
         write!(f, "{head}-{tail}")
     }
+}
+
+/// The demo's published seed (`fila-central demo` signs with it, `fila-edge demo` checks).
+pub const DEMO_SEED: &str = "fila-demo-bookings";
+
+/// A signing key derived from a published seed: the demo's, so that `fila-edge demo` knows the
+/// public key of `fila-central demo` without being told. Never for a real deployment (central
+/// makes a random key there).
+pub fn key_from_seed(seed: &str, purpose: &str) -> [u8; 32] {
+    Sha256::digest(format!("{seed}/{purpose}").as_bytes()).into()
 }
 
 /// Central's public key as configuration files write it: `ed25519:<base64url>`.
