@@ -196,6 +196,13 @@ pub struct DemoDevices {
     _modem: fila_notify::modem::Emulator,
 }
 
+/// The public key of `fila-central demo`'s booking passes (derived from the published demo
+/// seed): the demo office checks the demo's bookings in, offline too.
+pub fn booking_key() -> fila_protocol::booking::code::VerifyingKey {
+    use fila_protocol::booking::code::{key_from_seed, SigningKey, DEMO_SEED};
+    SigningKey::from_bytes(&key_from_seed(DEMO_SEED, "signing")).verifying_key()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -204,11 +211,4 @@ mod tests {
         assert!(settings.office.services.len() >= 3);
         assert!(settings.office.counters.len() >= 4);
     }
-}
-
-/// The public key of `fila-central demo`'s booking passes (derived from the published demo
-/// seed): the demo office checks the demo's bookings in, offline too.
-pub fn booking_key() -> fila_protocol::booking::code::VerifyingKey {
-    use fila_protocol::booking::code::{key_from_seed, SigningKey, DEMO_SEED};
-    SigningKey::from_bytes(&key_from_seed(DEMO_SEED, "signing")).verifying_key()
 }
