@@ -4,6 +4,7 @@
 //! queue), authentication, and the actix-web server with the API, the event stream and the
 //! pages. Tests build it on port 0 with a temporary data directory.
 
+pub mod appointments;
 pub mod auth;
 pub mod demo;
 pub mod devices;
@@ -132,6 +133,7 @@ impl App {
             security,
             notices,
             comments,
+            booking_key: settings.central.as_ref().and_then(|central| central.booking_key),
         });
         let certificate = match &settings.tls {
             Some(files) => Some(fila_tls::server::ReloadingCert::load(files.clone())?),

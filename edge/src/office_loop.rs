@@ -111,6 +111,8 @@ pub struct OfficeHandle {
     docs_in_sync: Arc<std::sync::atomic::AtomicUsize>,
     /// Why the office loop stopped for good (a failed store, a panic): the daemon must exit.
     fatal: watch::Receiver<Option<String>>,
+    /// Central's bookings for today and tomorrow, as synced.
+    appointments: Arc<crate::appointments::AppointmentsView>,
 }
 
 impl OfficeHandle {
@@ -197,6 +199,11 @@ impl OfficeHandle {
         self.config.read().map_or_else(|poisoned| poisoned.into_inner().clone(), |config| config.clone())
     }
 
+    /// Central's bookings, as far as they have reached the office.
+    pub fn appointments(&self) -> &crate::appointments::AppointmentsView {
+        &self.appointments
+    }
+
     /// Flush and stop the loop; returns when it has.
     pub async fn shutdown(&self) {
         let (done, finished) = oneshot::channel();
@@ -231,6 +238,9 @@ pub fn spawn(config: OfficeConfig, store: Arc<dyn Store>, clock: Clock, central:
     let (events, _) = broadcast::channel(EVENT_CAPACITY);
     let (changed, changes) = watch::channel(0);
     let (fatal_tx, fatal) = watch::channel(None);
+    let today = office.day().day;
+    let appointments =
+        Arc::new(crate::appointments::AppointmentsView::load(store.as_ref(), &config.id, &[today, today.plus_days(1)]));
     let shared = Arc::new(RwLock::new(Arc::new(config)));
     let docs_in_sync = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let handle = OfficeHandle {
@@ -240,6 +250,7 @@ pub fn spawn(config: OfficeConfig, store: Arc<dyn Store>, clock: Clock, central:
         changes,
         docs_in_sync: docs_in_sync.clone(),
         fatal,
+        appointments: appointments.clone(),
     };
     let mut worker = Worker {
         office,
@@ -253,6 +264,7 @@ pub fn spawn(config: OfficeConfig, store: Arc<dyn Store>, clock: Clock, central:
         docs_in_sync,
         noted: Default::default(),
         clock_stored: Timestamp(0),
+        appointments,
     };
     if worker.office.take_repaired() {
         // What was stored broke the day's rules: keep only the good part on disk too.
@@ -346,6 +358,7 @@ struct Worker {
     appended: usize,
     /// The time last stored under `clock/last`.
     clock_stored: Timestamp,
+    appointments: Arc<crate::appointments::AppointmentsView>,
 }
 
 impl Worker {
@@ -569,6 +582,7 @@ impl Worker {
                             }
                         }
                         Ok(Received::Config(config)) => self.apply_config(*config),
+                        Ok(Received::Appointments(bookings)) => self.appointments.set(*bookings),
                         Ok(Received::Nothing) => {}
                         Err(error) => {
                             // A rebuild here only dropped what central sent: no acknowledged

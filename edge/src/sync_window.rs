@@ -52,6 +52,8 @@ struct Peer {
     stored: Vec<u8>,
     /// A past day as last accepted: what central sends back is checked against it.
     day: Option<fila_protocol::Day>,
+    /// Bookings as last accepted, for an appointments document.
+    appointments: Option<fila_protocol::booking::Appointments>,
 }
 
 impl Peer {
@@ -63,7 +65,12 @@ impl Peer {
             .as_ref()
             .filter(|_| doc_id.contains("/day/"))
             .and_then(|doc| fila_protocol::doc::day::read_day(doc).ok());
-        Peer { sync, doc, stored, day }
+        let appointments = doc
+            .as_ref()
+            .filter(|_| doc_id.contains("/appointments/"))
+            .and_then(|doc| fila_protocol::doc::appointments::read(doc).ok())
+            .map(|(appointments, _)| appointments);
+        Peer { sync, doc, stored, day, appointments }
     }
 
     /// Keep the sync state across restarts; losing it costs only bytes on the next reconnect.
@@ -83,6 +90,8 @@ pub enum Received {
     Day,
     /// The configuration document: headquarters' configuration, as merged (not yet validated).
     Config(Box<fila_protocol::RawOfficeConfig>),
+    /// An appointments document: central's bookings for a date, checked.
+    Appointments(Box<fila_protocol::booking::Appointments>),
 }
 
 #[derive(Default)]
@@ -102,6 +111,7 @@ impl SyncWindow {
         for (key, state) in open {
             let doc_id = key.trim_start_matches("docs/");
             if state != OPEN || doc_id == current || !doc_id.contains("/day/") {
+                // Appointments documents are added below, by date; configuration too.
                 continue;
             }
             match load(store, doc_id) {
@@ -115,6 +125,13 @@ impl SyncWindow {
         let config = office.config().doc_id();
         let doc = load(store, &config).unwrap_or_default();
         self.peers.insert(config.clone(), Peer::load(store, &config, Some(doc)));
+        // Today's and tomorrow's bookings: central writes them, the office reads them.
+        let today = office.day().day;
+        for day in [today, today.plus_days(1)] {
+            let doc_id = fila_protocol::doc::keys::appointments_doc_id(&office.config().id, day);
+            let doc = load(store, &doc_id).unwrap_or_default();
+            self.peers.insert(doc_id.clone(), Peer::load(store, &doc_id, Some(doc)));
+        }
         for peer in self.peers.values_mut() {
             peer.sync.restart();
         }
@@ -152,7 +169,34 @@ impl SyncWindow {
             Some(doc) => {
                 let before = doc.get_heads();
                 let changed = peer.sync.receive(doc, message).map_err(|e| e.to_string())?;
-                if changed {
+                if changed && doc_id.contains("/appointments/") {
+                    // Bookings only move forward (booked to cancelled, checked in, missed) and
+                    // never name another office or date: anything else is refused and undone.
+                    let checked = fila_protocol::doc::appointments::read(doc).map_err(|e| e.to_string()).and_then(
+                        |(next, refused)| {
+                            if !refused.is_empty() {
+                                tracing::warn!(doc = doc_id, refused = refused.len(), "malformed bookings ignored");
+                            }
+                            let expected = doc_id.rsplit('/').next().and_then(fila_protocol::BusinessDay::parse);
+                            if next.office != office.config().id || Some(next.day) != expected {
+                                return Err("the bookings name another office or date".to_string());
+                            }
+                            let previous = peer
+                                .appointments
+                                .clone()
+                                .unwrap_or_else(|| fila_protocol::booking::Appointments::new(&next.office, next.day));
+                            fila_protocol::doc::appointments::may_follow(&previous, &next).map(|()| next)
+                        },
+                    );
+                    match checked {
+                        Ok(next) => peer.appointments = Some(next),
+                        Err(problem) => {
+                            tracing::error!(doc = doc_id, %problem, "bookings refused and undone");
+                            self.peers.remove(doc_id);
+                            return Err(problem);
+                        }
+                    }
+                } else if changed {
                     // A past day is checked like the current one before anything is stored: a
                     // change that breaks it is refused, and the day reloaded from the store.
                     match fila_protocol::doc::day::accept_received(doc_id, peer.day.as_ref(), doc) {
@@ -176,6 +220,10 @@ impl SyncWindow {
                             tracing::error!(%error, "configuration document from headquarters does not read");
                             Received::Nothing
                         }),
+                    (true, false) => match &peer.appointments {
+                        Some(appointments) => Received::Appointments(Box::new(appointments.clone())),
+                        None => Received::Nothing,
+                    },
                     _ => Received::Nothing,
                 }
             }

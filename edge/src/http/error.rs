@@ -47,6 +47,9 @@ pub enum ApiError {
     /// A capped resource is full: 503.
     #[error("{message}")]
     Full { code: &'static str, message: String },
+    /// The request is fine but what it names refuses it now (a booking checked in already): 409.
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
     #[error("internal error")]
     Internal(String),
 }
@@ -54,6 +57,10 @@ pub enum ApiError {
 impl ApiError {
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
         ApiError::BadRequest { code, message: message.into() }
+    }
+
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::Conflict { code, message: message.into() }
     }
 
     fn code(&self) -> &str {
@@ -69,7 +76,7 @@ impl ApiError {
             ApiError::StaleVersion(_) => "unknown_version",
             ApiError::Busy => "busy",
             ApiError::Unavailable(_) => "out_of_service",
-            ApiError::TooMany { code, .. } | ApiError::Full { code, .. } => code,
+            ApiError::TooMany { code, .. } | ApiError::Full { code, .. } | ApiError::Conflict { code, .. } => code,
             ApiError::Internal(_) => "internal",
         }
     }
@@ -119,6 +126,7 @@ impl ResponseError for ApiError {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             ApiError::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

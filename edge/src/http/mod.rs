@@ -3,6 +3,7 @@
 
 mod admin;
 pub mod caller;
+mod checkins;
 mod counter;
 mod devices;
 pub mod dto;
@@ -48,6 +49,8 @@ pub struct AppState {
     pub notices: Arc<crate::notices::Notices>,
     /// Survey comments, kept on the box for supervisors.
     pub comments: fila_notify::survey_comments::SurveyComments,
+    /// Central's public key for booking passes, when the office has one.
+    pub booking_key: Option<fila_protocol::booking::code::VerifyingKey>,
 }
 
 impl AppState {
@@ -92,6 +95,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
                 .service(at("/login").route(post().to(session::login)))
                 .service(at("/logout").route(post().to(session::logout)))
                 .service(at("/tickets").route(post().to(kiosk::issue)))
+                .service(at("/checkins").route(post().to(checkins::check_in_booking)))
                 .service(at("/tickets/{number}/cancel").route(post().to(staff::cancel)))
                 .service(at("/queue").route(get().to(staff::queue)))
                 .service(at("/deviations").route(get().to(staff::deviations)))

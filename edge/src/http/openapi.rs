@@ -3,13 +3,14 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{admin, counter, devices, dto, error, events, kiosk, notices, public, session, staff, surveys};
+use super::{admin, checkins, counter, devices, dto, error, events, kiosk, notices, public, session, staff, surveys};
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "fila edge API", description = "A branch office's queue: tickets, counters, calls, live events."),
     paths(
         kiosk::issue,
+        checkins::check_in_booking,
         counter::sign_in, counter::pause, counter::reopen, counter::close, counter::call_next,
         counter::call_specific, counter::recall, counter::start, counter::finish, counter::no_show,
         counter::transfer, counter::park, counter::resume,
@@ -24,7 +25,7 @@ use super::{admin, counter, devices, dto, error, events, kiosk, notices, public,
     ),
     components(schemas(
         dto::TicketDto, dto::CallDto, dto::CallSummary, dto::CounterDto, dto::QueueDto, dto::AlertDto,
-        dto::OfficeDto, dto::ServiceDto, dto::CategoryDto, dto::CounterInfoDto, dto::IssueRequest,
+        dto::OfficeDto, dto::ServiceDto, dto::CategoryDto, dto::CounterInfoDto, dto::IssueRequest, checkins::CheckInRequest,
         dto::LoginRequest, dto::LoginReply, dto::CallSpecificRequest, dto::ResumeRequest, dto::FinishRequest,
         dto::TransferRequest, dto::CancelRequest, dto::KioskTokenRequest, dto::KioskTokenReply, dto::HealthDto,
         dto::IssuedDto, dto::PublicTicketDto, dto::PublicCounterDto, crate::security::SecurityEvent,

@@ -276,7 +276,7 @@ impl Edge {
                                 store.flush().expect("sim disk");
                             }
                         }
-                        Ok(Received::Config(_)) | Ok(Received::Nothing) => {}
+                        Ok(Received::Config(_) | Received::Appointments(_) | Received::Nothing) => {}
                         Err(error) => {
                             self.office.take_failure();
                             return Err(error);

@@ -1,0 +1,126 @@
+//! Checking a booking in: the kiosk (or a supervisor at the console) presents the booking's
+//! pass (its QR code) or short code, and the office issues its appointment ticket, whose issuer
+//! is the booking. Only this path makes appointment tickets.
+//!
+//! A pass is checked by central's signature, so it works for a booking the office has not
+//! received yet (WAN down); a short code is checked against the bookings the office has synced.
+//! Outside the check-in window the answer says what to do instead: come back at a time, or take
+//! a normal ticket.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use fila_protocol::booking::{check_in, BookingPass, CheckInRefusal, Presented, ShortCode};
+use fila_protocol::office::{Command, Priority};
+use fila_protocol::{BusinessDay, Rejection, Timestamp, Who};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::caller::{Caller, ISSUERS};
+use super::dto::IssuedDto;
+use super::error::{ApiError, ErrorBody};
+use super::{now_ms, render, AppState};
+use crate::auth::Role;
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckInRequest {
+    /// The booking's pass (what its QR code holds) or its short code (K7Q2-M9XP).
+    pub code: String,
+}
+
+/// The booking a pass or a short code names, as the office can tell.
+fn presented(state: &AppState, code: &str, today: BusinessDay) -> Result<(String, Presented), ApiError> {
+    let office = state.office.config().id.clone();
+    let synced = state.office.appointments().of(&office, today);
+    if code.trim().starts_with("FILA1.") {
+        let key = state.booking_key.as_ref().ok_or_else(|| {
+            ApiError::bad_request(
+                "no_booking_key",
+                "this office has no booking key ([central] booking_key) to check passes",
+            )
+        })?;
+        let pass =
+            BookingPass::verify(code, key).map_err(|error| ApiError::bad_request("bad_pass", error.to_string()))?;
+        let mut presented = Presented::from(&pass);
+        // What central has said since (a cancellation) counts, when it has reached the office.
+        presented.state = synced.bookings.get(&pass.booking).map(|booking| booking.state);
+        return Ok((pass.booking, presented));
+    }
+    let short = ShortCode::parse(code).ok_or_else(|| {
+        ApiError::bad_request("bad_code", "a booking code is eight letters and digits, like K7Q2-M9XP")
+    })?;
+    let booking = synced.by_code_hash(&short.hash(&office)).ok_or_else(|| {
+        ApiError::NotFound("no booking of today has that code here; scan the QR code of the booking".into())
+    })?;
+    let presented = Presented {
+        office,
+        day: today,
+        service: booking.service.clone(),
+        start: booking.start,
+        state: Some(booking.state),
+    };
+    Ok((booking.id.clone(), presented))
+}
+
+fn refused(refusal: CheckInRefusal) -> ApiError {
+    let code = match &refusal {
+        CheckInRefusal::OtherOffice => "other_office",
+        CheckInRefusal::OtherDay(_) => "other_day",
+        CheckInRefusal::TooEarly { .. } => "too_early",
+        CheckInRefusal::TooLate { .. } => "too_late",
+        CheckInRefusal::Cancelled => "booking_cancelled",
+        CheckInRefusal::Missed => "booking_missed",
+        CheckInRefusal::Unbookable(_) => "not_bookable",
+    };
+    ApiError::conflict(code, refusal.to_string())
+}
+
+/// Check a booking in and issue its appointment ticket (printed at a kiosk with a printer).
+#[utoipa::path(post, path = "/api/v1/checkins", tag = "kiosk", request_body = CheckInRequest,
+    responses((status = 201, body = IssuedDto),
+              (status = 400, body = ErrorBody, description = "`bad_code`, `bad_pass` (altered or not central's), `other_office`"),
+              (status = 404, body = ErrorBody, description = "no synced booking of today has that short code"),
+              (status = 409, body = ErrorBody, description = "`too_early`, `too_late` (take a normal ticket), `booking_cancelled`, `booking_missed`, `other_day`, `already_checked_in` (with the first ticket's number)")),
+    security(("bearer" = [])))]
+pub async fn check_in_booking(
+    request: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    body: web::Json<CheckInRequest>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(ISSUERS, "check bookings in")?;
+    let now = Timestamp::from_ms(now_ms());
+    let config = state.office.config();
+    let today = BusinessDay::containing(now, &config.time_zone);
+    let (booking, presented) = presented(&state, &body.code, today)?;
+    let due = check_in(&config, &presented, now).map_err(|refusal| {
+        if matches!(refusal, CheckInRefusal::OtherOffice) {
+            ApiError::bad_request("other_office", refusal.to_string())
+        } else {
+            refused(refusal)
+        }
+    })?;
+    let command = Command::Issue {
+        service: presented.service.clone(),
+        priority: Priority::Appointment(due),
+        issuer: Who::Booking(booking.clone()),
+        token: crate::auth::tracking_token(),
+    };
+    let (dto, ticket, position) = match state.office.send_with(command, render::issued_ticket).await {
+        Err(crate::office_loop::LoopError::Rejected(Rejection::AlreadyCheckedIn(first))) => {
+            return Err(ApiError::conflict(
+                "already_checked_in",
+                format!("this booking was checked in already: your ticket is {first}"),
+            ));
+        }
+        other => other?,
+    };
+    tracing::info!(ticket = %dto.number, %booking, by = %caller.id, "booking checked in");
+    let print = match caller.role {
+        Role::Kiosk => {
+            let base_url = state.base_url(&request);
+            state.devices.print_ticket(&caller.id, &ticket, position, &config, &base_url).await
+        }
+        _ => None,
+    };
+    Ok(HttpResponse::Created().json(IssuedDto { ticket: dto, print, contact_kept: None }))
+}
