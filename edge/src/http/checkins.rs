@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 use super::caller::{Caller, ISSUERS};
 use super::dto::IssuedDto;
 use super::error::{ApiError, ErrorBody};
-use super::{now_ms, render, AppState};
+use super::{render, AppState};
 use crate::auth::Role;
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -88,7 +88,8 @@ pub async fn check_in_booking(
     body: web::Json<CheckInRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(ISSUERS, "check bookings in")?;
-    let now = Timestamp::from_ms(now_ms());
+    // The office's own time: the day and the windows are the office's.
+    let now: Timestamp = state.office.query(|_, now| now).await?;
     let config = state.office.config();
     let today = BusinessDay::containing(now, &config.time_zone);
     let (booking, presented) = presented(&state, &body.code, today)?;
