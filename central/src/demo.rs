@@ -54,5 +54,25 @@ pub fn settings(listen: SocketAddr, data_dir: PathBuf) -> Settings {
         bookings: BookingLimits::default(),
         heartbeat: Heartbeat::default(),
         demo_booking_seed: Some(BOOKING_SEED.into()),
+        seed_configs: Vec::new(),
+    }
+}
+
+/// The demo office's configuration, the same file `fila-edge demo` runs (hours, a bookable
+/// service): `fila-central demo` sets it for `centro` when it has none, so booking works at once.
+pub fn office_configs() -> Vec<fila_protocol::RawOfficeConfig> {
+    const CENTRO: &str = include_str!("../../edge/demo/office.toml");
+    // The file is checked by the edge's tests; a broken one leaves the demo without bookings.
+    toml::from_str(CENTRO).map(|config| vec![config]).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_demo_office_is_bookable_from_the_start() {
+        let configs = super::office_configs();
+        assert_eq!(configs.len(), 1, "the edge's demo file reads as a configuration");
+        let config = configs[0].clone().validate().expect("and is valid");
+        assert!(config.services.iter().any(|s| s.booking.is_some()), "with a bookable service");
     }
 }

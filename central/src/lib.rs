@@ -75,6 +75,12 @@ impl App {
         let hub = Arc::new(
             Hub::open(store.clone(), &settings.offices).context("cannot read the document index")?.with_clock(clock),
         );
+        for config in &settings.seed_configs {
+            if hub.config(&config.office.id).is_ok_and(|held| held.is_none()) {
+                hub.set_config(&config.office.id, config, None)
+                    .context("cannot set the demo office's configuration")?;
+            }
+        }
         let surveys = Arc::new(surveys::Surveys::new(store.clone(), &settings.offices));
         let outbox = Arc::new(outbox::CentralOutbox::open(store.clone(), &settings, hub.now())?);
         let outbox_tasks = outbox.start(hub.clock(), surveys.clone());

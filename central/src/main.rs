@@ -63,7 +63,9 @@ fn main() -> ExitCode {
                 println!("    {id}: {token}");
             }
             println!("  HQ API: curl -H 'Authorization: Bearer {}' http://{listen}/api/v1/offices", demo::HQ_TOKEN);
-            Ok(demo::settings(listen, data))
+            let mut settings = demo::settings(listen, data);
+            settings.seed_configs = demo::office_configs();
+            Ok(settings)
         }),
         Mode::Run { config } => serve(|| load(&config)),
     }

@@ -57,6 +57,9 @@ pub struct Settings {
     pub heartbeat: Heartbeat,
     /// Not in the file: the demo's published booking secrets (a real central makes its own).
     pub demo_booking_seed: Option<String>,
+    /// Not in the file: configurations to create for offices central has none for (the demo's
+    /// office, so that citizens can book in the demo at once).
+    pub seed_configs: Vec<fila_protocol::RawOfficeConfig>,
 }
 
 /// `[bookings]`: limits on what one person, contact or address may hold, so slots cannot be
@@ -267,6 +270,7 @@ impl Settings {
                 bookings,
                 heartbeat: Heartbeat::default(),
                 demo_booking_seed: None,
+                seed_configs: Vec::new(),
             }),
             _ => Err(problems),
         }
