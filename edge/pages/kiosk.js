@@ -20,7 +20,9 @@
   const OFFICE_MAX_AGE_MS = 5 * 60 * 1000;
 
   const $ = (id) => document.getElementById(id);
-  const SCREENS = ['loading', 'setup', 'services', 'priority', 'contact', 'issuing', 'ticket', 'error'];
+  const SCREENS = ['loading', 'setup', 'services', 'checkin', 'priority', 'contact', 'issuing', 'ticket', 'error'];
+  // A booking's short code: letters and digits nobody confuses.
+  const CODE_KEYS = '23456789ABCDEFGHJKMNPQRSTUVWXYZ'.split('').concat(['erase']);
   // On-screen keys: touch kiosks often have no keyboard of their own. Numbers get a phone pad;
   // e-mail addresses a keyboard of the characters addresses use.
   const PHONE_KEYS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '+', '0', 'erase'];
@@ -117,6 +119,70 @@
       h('span', { class: 'service-name' }, s.name || s.id),
       h('span', { class: 'service-meta' }, t('kiosk.servicePrefix', { prefix: s.prefix || '' }))))));
     $('no-services').hidden = services.length > 0 || !state.office;
+    $('checkin-open').hidden = !services.some((s) => s.bookable);
+  }
+
+  // -------------------------------------------------------------- check-in
+
+  function openCheckin() {
+    $('checkin-input').value = '';
+    $('checkin-error').hidden = true;
+    $('checkin-keypad').replaceChildren(...CODE_KEYS.map((key) => h('button', {
+      type: 'button',
+      class: 'btn btn-ghost' + (key === 'erase' ? ' key-wide' : ''),
+      dataset: { key },
+      'aria-label': key === 'erase' ? t('contact.erase') : null,
+      onclick: () => {
+        const input = $('checkin-input');
+        input.value = key === 'erase' ? input.value.slice(0, -1) : input.value + key;
+        armTimeout(IDLE_SECONDS);
+      },
+    }, key === 'erase' ? '⌫' : key)));
+    show('checkin');
+    // A QR scanner types into the focused field and presses Enter.
+    $('checkin-input').focus();
+    armTimeout(IDLE_SECONDS);
+  }
+
+  /** The citizen's sentence for a refusal; the server's English is for the staff. */
+  function checkinRefusal(err) {
+    const code = err instanceof ApiError ? err.error : '';
+    if (code === 'already_checked_in') {
+      const number = /[A-Z]-\d{3}/.exec(err.message || '');
+      return t('checkin.already', { number: number ? number[0] : '' });
+    }
+    const known = ['too_early', 'too_late', 'booking_cancelled', 'booking_missed', 'other_day', 'other_office'];
+    if (known.includes(code)) return t('checkin.' + code);
+    if (err instanceof ApiError && err.status === 0) return t('error.network');
+    return t('checkin.unknown');
+  }
+
+  async function sendCheckin(event) {
+    event.preventDefault();
+    if (state.busy) return;
+    const code = $('checkin-input').value.trim();
+    if (!code) {
+      $('checkin-error').textContent = t('checkin.unknown');
+      $('checkin-error').hidden = false;
+      return;
+    }
+    state.busy = true;
+    try {
+      const ticket = await api('POST', '/api/v1/checkins', { code }, state.token);
+      state.ticket = ticket;
+      state.busy = false;
+      renderTicket();
+      show('ticket');
+      $('sr-status').textContent = t('kiosk.yourTicket') + ' ' + (ticket.number || '');
+      startCountdown();
+    } catch (err) {
+      state.busy = false;
+      $('checkin-input').value = '';
+      $('checkin-error').textContent = checkinRefusal(err);
+      $('checkin-error').hidden = false;
+      $('checkin-input').focus();
+      armTimeout(IDLE_SECONDS);
+    }
   }
 
   function renderPriority() {
@@ -389,6 +455,10 @@
     keepAwake();
 
     $('priority-none').addEventListener('click', () => afterPriority(null));
+    $('checkin-open').addEventListener('click', openCheckin);
+    $('checkin-back').addEventListener('click', reset);
+    $('checkin-form').addEventListener('submit', sendCheckin);
+    $('checkin-input').addEventListener('input', () => armTimeout(IDLE_SECONDS));
     $('contact-form').addEventListener('submit', sendContact);
     $('contact-skip').addEventListener('click', () => issue(null));
     $('contact-input').addEventListener('input', () => armTimeout(IDLE_SECONDS));

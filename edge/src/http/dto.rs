@@ -254,6 +254,9 @@ pub struct ServiceDto {
     pub prefix: String,
     pub name: String,
     pub target_wait_minutes: u32,
+    /// Citizens book it at headquarters' pages (the kiosk then offers check-in).
+    #[serde(default)]
+    pub bookable: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -304,6 +307,7 @@ impl OfficeDto {
                     prefix: s.prefix.to_string(),
                     name: s.name.clone(),
                     target_wait_minutes: s.target_wait_minutes,
+                    bookable: s.booking.is_some(),
                 })
                 .collect(),
             categories: config
