@@ -606,7 +606,11 @@ impl Hub {
     pub fn appointments(&self, office: &str, day: BusinessDay) -> Result<Appointments, ReadError> {
         let slot = self.offices.get(office).ok_or_else(|| ReadError::UnknownOffice(office.to_string()))?;
         let doc_id = appointments_doc_id(office, day);
-        if let Some(entry) = slot.docs().get(&doc_id) {
+        if let Some(entry) = slot.docs().get_mut(&doc_id) {
+            // An office may name the date before central has booked anything in it.
+            if entry.doc.get_heads().is_empty() {
+                return Ok(Appointments::new(office, day));
+            }
             return Ok(fila_protocol::doc::appointments::read(&entry.doc)?.0);
         }
         let mut doc = load_chunks(&doc_id, &self.store.chunks(&doc_id)?);

@@ -125,3 +125,60 @@ pub async fn check_in_booking(
     };
     Ok(HttpResponse::Created().json(IssuedDto { ticket: dto, print, contact_kept: None }))
 }
+
+/// One of today's bookings as the console lists it: never who booked.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AppointmentDto {
+    pub booking: String,
+    pub service: String,
+    /// "09:30"
+    pub start: String,
+    /// booked, cancelled, checked_in or no_show; checked_in once its ticket exists here.
+    pub state: String,
+    /// The appointment ticket, once checked in.
+    pub ticket: Option<String>,
+}
+
+/// Today's bookings, by slot, with the tickets of those checked in.
+#[utoipa::path(get, path = "/api/v1/appointments", tag = "staff",
+    responses((status = 200, body = [AppointmentDto]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn today(caller: Caller, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    caller.require(super::caller::STAFF, "see today's appointments")?;
+    let (day, tickets) = state
+        .office
+        .query(|office, _| {
+            let day = office.day();
+            let tickets: std::collections::HashMap<String, String> = day
+                .tickets
+                .values()
+                .filter_map(|t| match &t.issuer {
+                    Who::Booking(id) => Some((id.clone(), t.number.to_string())),
+                    _ => None,
+                })
+                .collect();
+            (day.day, tickets)
+        })
+        .await?;
+    let office = state.office.config().id.clone();
+    let mut bookings: Vec<AppointmentDto> = state
+        .office
+        .appointments()
+        .of(&office, day)
+        .bookings
+        .into_values()
+        .map(|booking| {
+            let ticket = tickets.get(&booking.id).cloned();
+            let state = if ticket.is_some() { "checked_in" } else { booking.state.name() };
+            AppointmentDto {
+                service: booking.service.0.clone(),
+                start: booking.start.to_string(),
+                state: state.to_string(),
+                ticket,
+                booking: booking.id,
+            }
+        })
+        .collect();
+    bookings.sort_by(|a, b| (&a.start, &a.booking).cmp(&(&b.start, &b.booking)));
+    Ok(HttpResponse::Ok().json(bookings))
+}

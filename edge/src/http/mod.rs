@@ -96,6 +96,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
                 .service(at("/logout").route(post().to(session::logout)))
                 .service(at("/tickets").route(post().to(kiosk::issue)))
                 .service(at("/checkins").route(post().to(checkins::check_in_booking)))
+                .service(at("/appointments").route(get().to(checkins::today)))
                 .service(at("/tickets/{number}/cancel").route(post().to(staff::cancel)))
                 .service(at("/queue").route(get().to(staff::queue)))
                 .service(at("/deviations").route(get().to(staff::deviations)))

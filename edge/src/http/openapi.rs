@@ -11,6 +11,7 @@ use super::{admin, checkins, counter, devices, dto, error, events, kiosk, notice
     paths(
         kiosk::issue,
         checkins::check_in_booking,
+        checkins::today,
         counter::sign_in, counter::pause, counter::reopen, counter::close, counter::call_next,
         counter::call_specific, counter::recall, counter::start, counter::finish, counter::no_show,
         counter::transfer, counter::park, counter::resume,
@@ -25,7 +26,7 @@ use super::{admin, checkins, counter, devices, dto, error, events, kiosk, notice
     ),
     components(schemas(
         dto::TicketDto, dto::CallDto, dto::CallSummary, dto::CounterDto, dto::QueueDto, dto::AlertDto,
-        dto::OfficeDto, dto::ServiceDto, dto::CategoryDto, dto::CounterInfoDto, dto::IssueRequest, checkins::CheckInRequest,
+        dto::OfficeDto, dto::ServiceDto, dto::CategoryDto, dto::CounterInfoDto, dto::IssueRequest, checkins::CheckInRequest, checkins::AppointmentDto,
         dto::LoginRequest, dto::LoginReply, dto::CallSpecificRequest, dto::ResumeRequest, dto::FinishRequest,
         dto::TransferRequest, dto::CancelRequest, dto::KioskTokenRequest, dto::KioskTokenReply, dto::HealthDto,
         dto::IssuedDto, dto::PublicTicketDto, dto::PublicCounterDto, crate::security::SecurityEvent,

@@ -1,0 +1,164 @@
+//! A booking from central to the office's kiosk, in a real headless Chromium: a citizen books a
+//! slot at central (the demo office's bookable service), confirms it with the code e-mailed to
+//! them (a real SMTP server on loopback, aiosmtpd), the booking reaches the office through sync,
+//! and at the kiosk they type the short code from their confirmation on the screen's keys and
+//! get their appointment ticket.
+//!
+//! Central and the edge run in this process on one fixed clock: Monday 2026-11-30, 09:55 at the
+//! office, five minutes before the booked slot.
+
+mod browsers;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use browsers::{click, keep_screenshot, shown, text_when, Browsers, POLL};
+use fila_notify::testing::{Mode, SmtpServer};
+use serde_json::{json, Value};
+
+const SCENARIO_LIMIT: Duration = Duration::from_secs(120);
+const CITIZEN: &str = "ana.quispe@example.org";
+/// 09:55 in Buenos Aires (UTC-3).
+const NOW: &str = "2026-11-30T12:55:00Z";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_citizen_books_at_central_confirms_by_email_and_checks_in_at_the_kiosk() {
+    if !browsers::browser_installed() {
+        return;
+    }
+    let Some(smtp) = SmtpServer::start(Mode::Plain, false, "nobody@example.org") else { return };
+    let now = NOW.parse::<jiff::Timestamp>().expect("instant").as_millisecond();
+    let (central_dir, edge_dir) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
+
+    let mut settings = fila_central::demo::settings("127.0.0.1:0".parse().expect("addr"), central_dir.path().into());
+    settings.smtp = Some(toml::from_str(&smtp.settings_toml("none", "")).expect("SMTP settings"));
+    settings.seed_configs = fila_central::demo::office_configs();
+    let central = fila_central::App::build_with_clock(settings, Arc::new(move || now)).expect("central starts");
+    let central_base = format!("http://127.0.0.1:{}", central.port());
+    let central_port = central.port();
+    let central_stop = central.stop_handle();
+    let central_run = tokio::spawn(central.run_until_stopped());
+
+    let mut edge = fila_edge::demo::settings("127.0.0.1:0".parse().expect("addr"), edge_dir.path().into());
+    edge.central = Some(fila_edge::sync_client::CentralSettings {
+        url: format!("ws://127.0.0.1:{central_port}/api/v1/sync"),
+        token: fila_central::demo::BRANCH_TOKEN.into(),
+        ca_file: None,
+        citizen_url: None,
+        booking_key: Some(fila_edge::demo::booking_key()),
+    });
+    let clock: fila_edge::office_loop::Clock = Arc::new(move || fila_protocol::Timestamp(now));
+    let edge = fila_edge::App::build_with_clock(edge, clock).expect("edge starts");
+    let edge_base = format!("http://127.0.0.1:{}", edge.port());
+    let edge_stop = edge.handle();
+    let edge_run = tokio::spawn(edge.run_until_stopped());
+
+    let smtp = Arc::new(smtp);
+    let outcome =
+        browsers::run(SCENARIO_LIMIT, move |browsers| scenario(central_base, edge_base, smtp, browsers)).await;
+    edge_stop.stop(true).await;
+    central_stop.stop().await;
+    let _ = (edge_run.await, central_run.await);
+    outcome.rethrow();
+}
+
+async fn post(http: &reqwest::Client, url: String, body: Value) -> (u16, Value) {
+    let response = http.post(url).json(&body).send().await.expect("answered");
+    (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
+}
+
+/// The mail to the citizen whose subject has `about`, once it arrived.
+async fn mail(smtp: &SmtpServer, about: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let found = smtp.received().into_iter().find(|m| m["subject"].as_str().is_some_and(|s| s.contains(about)));
+        if let Some(mail) = found {
+            assert_eq!(mail["rcpt_tos"][0], json!(CITIZEN));
+            return mail["text"].as_str().expect("a text").to_string();
+        }
+        assert!(Instant::now() < deadline, "no mail about {about:?}");
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+async fn scenario(central: String, edge: String, smtp: Arc<SmtpServer>, browsers: Arc<Browsers>) {
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().expect("client");
+
+    // At central: the 10:00 slot of "DNI y pasaportes", held, then confirmed with the mailed code.
+    let request = json!({
+        "office": "centro", "service": "documentos", "day": "2026-11-30", "start": "10:00",
+        "document_type": "dni", "document_number": "28.555.123", "contact": CITIZEN, "lang": "es",
+    });
+    let (status, held) = post(&http, format!("{central}/api/v1/public/bookings"), request).await;
+    assert_eq!(status, 202, "{held}");
+    let text = mail(&smtp, "código").await;
+    let code = text.split(|c: char| !c.is_ascii_digit()).find(|w| w.len() == 6).expect("a six-digit code");
+    let hold = held["hold"].as_str().expect("hold");
+    let (status, confirmed) =
+        post(&http, format!("{central}/api/v1/public/bookings/holds/{hold}/confirm"), json!({ "code": code })).await;
+    assert_eq!(status, 201, "{confirmed}");
+    // The confirmation mail carries the short code the citizen types at the office.
+    let confirmation = mail(&smtp, "cita confirmada").await;
+    let short = confirmed["short_code"].as_str().expect("short code").to_string();
+    assert!(confirmation.contains(&short), "{confirmation}");
+
+    // The booking reaches the office through sync.
+    let login = post(&http, format!("{edge}/api/v1/login"), json!({ "username": "sara", "password": "1234" })).await.1;
+    let sara = login["token"].as_str().expect("a session").to_string();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let listed: Value = http
+            .get(format!("{edge}/api/v1/appointments"))
+            .bearer_auth(&sara)
+            .send()
+            .await
+            .expect("edge")
+            .json()
+            .await
+            .unwrap_or(Value::Null);
+        if listed.as_array().is_some_and(|b| b.iter().any(|b| b["start"] == "10:00" && b["state"] == "booked")) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the booking did not reach the office: {listed}");
+        tokio::time::sleep(POLL).await;
+    }
+
+    // At the kiosk: "I have an appointment", the code typed on the screen's keys.
+    let kiosk = browsers.open("kiosk").await;
+    kiosk.goto(&format!("{edge}/kiosk?token={}", fila_edge::demo::KIOSK_TOKEN)).await.expect("the kiosk loads");
+    click(&kiosk, "#checkin-open").await;
+    shown(&kiosk, "#checkin-input").await;
+    for key in short.chars().filter(|c| *c != '-') {
+        click(&kiosk, &format!(r#"#checkin-keypad button[data-key="{key}"]"#)).await;
+    }
+    keep_screenshot(&kiosk, "kiosk-checkin").await;
+    click(&kiosk, "#checkin-send").await;
+    let number = text_when(&kiosk, "#ticket-number", "the appointment ticket", |t| !t.is_empty()).await;
+    assert!(number.starts_with("C-"), "the service's letter: {number}");
+    let badge = text_when(&kiosk, "#ticket-badge", "the appointment badge", |t| !t.is_empty()).await;
+    assert_eq!(badge, "Con cita");
+    keep_screenshot(&kiosk, "kiosk-appointment-ticket").await;
+
+    // The console sees it checked in, with its ticket.
+    let listed: Value = http
+        .get(format!("{edge}/api/v1/appointments"))
+        .bearer_auth(&sara)
+        .send()
+        .await
+        .expect("edge")
+        .json()
+        .await
+        .expect("json");
+    let booking = listed.as_array().and_then(|b| b.iter().find(|b| b["start"] == "10:00")).cloned().expect("listed");
+    assert_eq!((booking["state"].clone(), booking["ticket"].clone()), (json!("checked_in"), json!(number)), "{listed}");
+
+    // Checked in twice from the kiosk: told the first ticket.
+    click(&kiosk, "#ticket-done").await;
+    click(&kiosk, "#checkin-open").await;
+    for key in short.chars().filter(|c| *c != '-') {
+        click(&kiosk, &format!(r#"#checkin-keypad button[data-key="{key}"]"#)).await;
+    }
+    click(&kiosk, "#checkin-send").await;
+    let again = text_when(&kiosk, "#checkin-error", "the refusal", |t| !t.is_empty()).await;
+    assert!(again.contains(&number), "{again}");
+}
