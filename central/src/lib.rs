@@ -97,6 +97,20 @@ impl App {
             secrets,
             settings.bookings.clone(),
         ));
+        // Check-ins and no-shows follow what the offices sync, every minute.
+        let mut outbox_tasks = outbox_tasks;
+        outbox_tasks.push({
+            let (bookings, clock) = (bookings.clone(), hub.clock());
+            tokio::spawn(async move {
+                loop {
+                    let (bookings, now) = (bookings.clone(), fila_protocol::Timestamp(clock()));
+                    if let Ok(Err(error)) = tokio::task::spawn_blocking(move || bookings.settle(now)).await {
+                        tracing::error!(%error, "bookings could not be settled");
+                    }
+                    tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+                }
+            })
+        });
         let state = web::Data::new(AppState {
             hub: hub.clone(),
             tokens: Tokens::new(&settings),

@@ -254,3 +254,92 @@ async fn each_limit_against_hoarding_is_refused_with_its_reason() {
     refused(status, &body, "limit_reached");
     central.stop().await;
 }
+
+/// Missed appointments are central's to mark, from the offices' days: after three in 90 days,
+/// the same person (however they write their number) is suspended from booking for a while.
+#[test]
+fn three_missed_appointments_marked_by_central_suspend_that_person_s_booking() {
+    use fila_central::bookings::{records, secrets::Secrets, BookingRequest, Bookings, Refusal};
+    use fila_protocol::booking::{Booking, BookingState};
+    use fila_protocol::calendar::LocalTime;
+    use fila_protocol::{BusinessDay, ServiceId, Timestamp};
+    use std::sync::Arc;
+
+    let dir = tempfile::tempdir().expect("dir");
+    let store: Arc<dyn fila_store::Store> = Arc::new(fila_store::SledStore::open(dir.path(), 8 << 20).expect("store"));
+    let mut settings = common::settings(dir.path());
+    // Configured, never reached: these messages are not what is tested.
+    settings.smtp = Some(
+        toml::from_str("host = \"localhost\"\nport = 1\nsecurity = \"none\"\nfrom = \"x <a@example.org>\"")
+            .expect("smtp"),
+    );
+    let hub = Arc::new(fila_central::hub::Hub::open(store.clone(), &settings.offices).expect("hub"));
+    let raw: fila_protocol::RawOfficeConfig = serde_json::from_value(office_config(3)).expect("config");
+    hub.set_config("centro", &raw, None).expect("configured");
+    let outbox =
+        Arc::new(fila_central::outbox::CentralOutbox::open(store.clone(), &settings, Timestamp(0)).expect("outbox"));
+    let secrets = Secrets::from_seed("test");
+    let identity =
+        fila_central::bookings::identity::identify(&secrets.identity, "dni", "30.111.222").expect("identity");
+    let bookings = Bookings::new(store.clone(), hub.clone(), outbox, secrets, settings.bookings.clone());
+
+    // Three past Mondays' and Tuesdays' bookings of that person, never checked in.
+    let days = ["2026-11-16", "2026-11-23", "2026-11-24"];
+    for (n, day) in days.iter().enumerate() {
+        let day = BusinessDay::parse(day).expect("date");
+        let id = format!("MISSED{n}ABCDEFGHJ");
+        let booking = Booking {
+            id: id.clone(),
+            service: ServiceId("documentos".into()),
+            start: LocalTime::parse("09:00").expect("time"),
+            minutes: 30,
+            state: BookingState::Booked,
+            code_hash: "ab".repeat(32),
+            booked_at: Timestamp(0),
+            updated_at: Timestamp(0),
+        };
+        hub.write_appointments("centro", day, |doc, _| fila_protocol::doc::appointments::put_booking(doc, &booking))
+            .expect("booked");
+        let record = records::Record {
+            id,
+            office: "centro".into(),
+            day,
+            service: "documentos".into(),
+            start: "09:00".into(),
+            minutes: 30,
+            identity_hash: identity.hash.clone(),
+            last4: identity.last4.clone(),
+            contact: fila_notify::contact::Contact::email("a@example.org").expect("contact"),
+            contact_fingerprint: "f".repeat(64),
+            lang: "es".into(),
+            note: None,
+            state: "booked".into(),
+            created_at: 0,
+        };
+        records::put_record(store.as_ref(), &record, None).expect("record");
+        // Central settles each day the evening after it.
+        let evening = Timestamp(
+            day.start(&jiff::tz::TimeZone::get("America/Argentina/Buenos_Aires").expect("zone")).0 + 20 * 3_600_000,
+        );
+        assert_eq!(bookings.settle(evening).expect("settled"), 1);
+        assert_eq!(
+            hub.appointments("centro", day).expect("read").bookings.values().next().map(|b| b.state),
+            Some(BookingState::NoShow)
+        );
+    }
+    assert_eq!(records::no_shows(store.as_ref(), &identity.hash).expect("no-shows").len(), 3);
+
+    let request = BookingRequest {
+        office: "centro".into(),
+        service: "documentos".into(),
+        day: BusinessDay::parse("2026-11-30").expect("date"),
+        start: LocalTime::parse("10:00").expect("time"),
+        document_type: "dni".into(),
+        document_number: "30111222".into(),
+        contact: "otro@example.org".into(),
+        lang: "es".into(),
+        note: None,
+    };
+    let refused = bookings.request(request, "127.0.0.1".parse().expect("ip"), common::T0);
+    assert!(matches!(&refused, Err(Refusal::Limit(m)) if m.contains("suspended")), "{refused:?}");
+}

@@ -487,6 +487,55 @@ impl Bookings {
     }
 }
 
+impl Bookings {
+    /// Brings the bookings of today and yesterday up to date with what the offices synced:
+    /// checked in when the office issued the booking's ticket, missed when its late window
+    /// passed without one (a missed appointment counts toward its identity's suspension).
+    /// Returns how many bookings changed. Blocking.
+    pub fn settle(&self, now: Timestamp) -> Result<usize, Refusal> {
+        let mut changed = 0;
+        for office in self.hub.offices() {
+            let Ok(config) = self.config(&office.id) else { continue };
+            let today = BusinessDay::containing(now, &config.time_zone);
+            for day in [today.plus_days(-1), today] {
+                let appointments = self.hub.appointments(&office.id, day)?;
+                if appointments.bookings.is_empty() {
+                    continue;
+                }
+                let office_day = self.hub.day(&office.id, day).ok();
+                let settled = fila_protocol::booking::checkin::settle(&config, &appointments, office_day.as_ref(), now);
+                if settled.is_empty() {
+                    continue;
+                }
+                let day_lock = self.day_lock(&office.id, day);
+                let _held = lock(&day_lock);
+                self.hub.write_appointments(&office.id, day, |doc, current| {
+                    for (id, state) in &settled {
+                        if let Some(booking) = current.bookings.get(id) {
+                            let next = Booking { state: *state, updated_at: now, ..booking.clone() };
+                            fila_protocol::doc::appointments::put_booking(doc, &next)?;
+                        }
+                    }
+                    Ok(())
+                })?;
+                let store = self.store.as_ref();
+                for (id, state) in &settled {
+                    let Some(mut record) = records::record(store, id)? else { continue };
+                    record.state = state.name().to_string();
+                    records::put_record(store, &record, None)?;
+                    if *state == BookingState::NoShow {
+                        records::put_no_show(store, &record.identity_hash, day, id)?;
+                    }
+                }
+                store.flush()?;
+                tracing::info!(office = %office.id, %day, changed = settled.len(), "bookings settled");
+                changed += settled.len();
+            }
+        }
+        Ok(changed)
+    }
+}
+
 fn random_bytes<const N: usize>() -> [u8; N] {
     let mut bytes = [0u8; N];
     rand::rngs::OsRng.fill_bytes(&mut bytes);

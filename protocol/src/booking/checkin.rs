@@ -93,6 +93,42 @@ pub fn is_missed(
     now > closes.on(day, &config.time_zone)
 }
 
+/// What central should now write of a day's bookings, from the office's day document: booked
+/// ones whose ticket exists were checked in; booked ones past their late window without one
+/// were missed. Everything else stays as it is.
+pub fn settle(
+    config: &OfficeConfig,
+    appointments: &crate::booking::Appointments,
+    day: Option<&crate::day::Day>,
+    now: Timestamp,
+) -> Vec<(String, BookingState)> {
+    let checked_in: std::collections::HashSet<&str> = day
+        .map(|day| {
+            day.tickets
+                .values()
+                .filter_map(|ticket| match &ticket.issuer {
+                    crate::ticket::Who::Booking(id) => Some(id.as_str()),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    appointments
+        .bookings
+        .values()
+        .filter(|booking| booking.state == BookingState::Booked)
+        .filter_map(|booking| {
+            if checked_in.contains(booking.id.as_str()) {
+                Some((booking.id.clone(), BookingState::CheckedIn))
+            } else if is_missed(config, appointments.day, &booking.service, booking.start, now) {
+                Some((booking.id.clone(), BookingState::NoShow))
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,6 +164,47 @@ mod tests {
         );
         assert!(is_missed(&config, slot.day, &slot.service, slot.start, at("2026-12-07T15:11:00Z")));
         assert!(!is_missed(&config, slot.day, &slot.service, slot.start, at("2026-12-07T15:09:00Z")));
+    }
+
+    #[test]
+    fn central_learns_check_ins_from_the_day_and_marks_the_missed_after_their_window() {
+        use crate::booking::{Appointments, Booking};
+        let config = config();
+        let day = BusinessDay::parse("2026-12-07").expect("date");
+        let booking = |id: &str, start: &str| Booking {
+            id: id.into(),
+            service: ServiceId("cedulas".into()),
+            start: LocalTime::parse(start).expect("time"),
+            minutes: 30,
+            state: BookingState::Booked,
+            code_hash: "ab".repeat(32),
+            booked_at: Timestamp(0),
+            updated_at: Timestamp(0),
+        };
+        let appointments = Appointments {
+            bookings: [("came", "09:00"), ("missed", "09:00"), ("later", "11:00")]
+                .into_iter()
+                .map(|(id, start)| (id.to_string(), booking(id, start)))
+                .collect(),
+            ..Appointments::new("centro", day)
+        };
+        let mut office_day = crate::day::Day::new("centro", day);
+        let ticket = crate::ticket::Ticket::issued(
+            crate::ids::TicketId(1),
+            crate::ticket::TicketNumber { prefix: 'C', seq: 1 },
+            ServiceId("cedulas".into()),
+            crate::ticket::Class::Appointment { at: Timestamp(0) },
+            crate::ticket::Who::Booking("came".into()),
+            "tok".into(),
+            Timestamp(0),
+        );
+        office_day.tickets.insert(ticket.id, ticket);
+        let mut settled = settle(&config, &appointments, Some(&office_day), at("2026-12-07T14:30:00Z"));
+        settled.sort();
+        assert_eq!(
+            settled,
+            [("came".to_string(), BookingState::CheckedIn), ("missed".to_string(), BookingState::NoShow)]
+        );
     }
 
     #[test]
