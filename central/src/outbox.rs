@@ -135,12 +135,36 @@ impl CentralOutbox {
         texts: Option<&fila_protocol::config::NoticesConfig>,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
+        self.to_citizen_at(cause, kind, contact, lang, values, way_out, texts, None, now)
+    }
+
+    /// As [`CentralOutbox::to_citizen`], sent no earlier than `not_before` (a reminder).
+    #[allow(clippy::too_many_arguments)]
+    pub fn to_citizen_at(
+        &self,
+        cause: &str,
+        kind: NoticeKind,
+        contact: &Contact,
+        lang: &str,
+        values: &BTreeMap<&str, String>,
+        way_out: &OptOut,
+        texts: Option<&fila_protocol::config::NoticesConfig>,
+        not_before: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
         let templates = texts.map(Templates::configured);
         let templates = templates.as_ref().unwrap_or(&self.templates);
         let Some(message) = templates.render(kind, lang, contact.medium(), values, way_out) else {
             return Ok(false);
         };
-        self.send_in(cause, kind, contact.clone(), lang, message, now)
+        self.send_in(cause, kind, contact.clone(), lang, message, not_before, now)
+    }
+
+    /// What is still queued under `cause` will not be sent (a cancelled booking's reminders).
+    /// Blocking.
+    pub fn cancel(&self, cause: &str, reason: &str, now: Timestamp) -> Result<(), StoreError> {
+        self.dispatch.outbox().cancel_cause(cause, reason, to_jiff(now));
+        self.dispatch.persist()
     }
 
     /// Whether central can send to this kind of contact at all.
@@ -158,9 +182,10 @@ impl CentralOutbox {
         message: fila_notify::template::Rendered,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
-        self.send_in(cause, kind, contact, ALERT_LANG, message, now)
+        self.send_in(cause, kind, contact, ALERT_LANG, message, None, now)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn send_in(
         &self,
         cause: &str,
@@ -168,6 +193,7 @@ impl CentralOutbox {
         contact: Contact,
         lang: &str,
         message: fila_notify::template::Rendered,
+        not_before: Option<Timestamp>,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
         let book = self.dispatch.book();
@@ -177,7 +203,7 @@ impl CentralOutbox {
             medium: contact.medium(),
             contact: book.fingerprint(&contact),
             message,
-            not_before: None,
+            not_before: not_before.map(to_jiff),
         };
         self.dispatch.enqueue(draft, to_jiff(now))
     }

@@ -83,6 +83,8 @@ pub struct BookingLimits {
     pub hold_minutes: u32,
     /// Wrong codes before the hold is dropped.
     pub code_attempts: u32,
+    /// Reminders before an appointment, in hours (a reminder already past is not sent).
+    pub reminder_hours: Vec<u32>,
 }
 
 impl Default for BookingLimits {
@@ -96,6 +98,7 @@ impl Default for BookingLimits {
             suspension_days: 30,
             hold_minutes: 10,
             code_attempts: 5,
+            reminder_hours: vec![24, 2],
         }
     }
 }

@@ -171,6 +171,10 @@ async fn two_hundred_citizens_race_for_the_last_three_places_and_three_get_them(
     let (status, seen) = central.get(&format!("/api/v1/public/bookings/{}", tokens[0]), None).await;
     assert_eq!((status, &seen["state"]), (StatusCode::OK, &json!("cancelled")), "{seen}");
     assert!(seen.get("contact").is_none() && !seen.to_string().contains("vecino"), "no personal data: {seen}");
+    // Each booking waits for its reminder two hours before the slot (the day-before one had
+    // passed when it was made); the cancelled booking's reminder will not go.
+    assert_eq!(central.metric("fila_central_notices{state=\"queued\"}").await, 2);
+    assert_eq!(central.metric("fila_central_notices{state=\"failed\"}").await, 1);
     central.stop().await;
 
     // The appointments document holds the bookings and nothing personal, in its whole history.

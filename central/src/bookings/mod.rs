@@ -441,6 +441,27 @@ impl Bookings {
             Some(&config.notices),
             now,
         )?;
+        // Reminders before the slot, each on its own cause (one notice per cause and kind).
+        let slot_at = start.on(hold.day, &config.time_zone);
+        for hours in &self.limits.reminder_hours {
+            let at = slot_at.plus_minutes(-60 * i64::from(*hours));
+            if at <= now {
+                continue;
+            }
+            let cause = reminder_cause(&booking.id, *hours);
+            let texts = Some(&config.notices);
+            self.outbox.to_citizen_at(
+                &cause,
+                NoticeKind::Reminder,
+                &hold.contact,
+                &hold.lang,
+                &values,
+                &none,
+                texts,
+                Some(at),
+                now,
+            )?;
+        }
         tracing::info!(office = %hold.office, day = %hold.day, booking = %booking.id, "booking confirmed");
         Ok(confirmed)
     }
@@ -474,6 +495,9 @@ impl Bookings {
         record.state = "cancelled".into();
         records::put_record(store, &record, None)?;
         store.flush()?;
+        for hours in &self.limits.reminder_hours {
+            self.outbox.cancel(&reminder_cause(&record.id, *hours), "the booking was cancelled", now)?;
+        }
         tracing::info!(office = %record.office, booking = %record.id, "booking cancelled");
         Ok(record)
     }
@@ -534,6 +558,10 @@ impl Bookings {
         }
         Ok(changed)
     }
+}
+
+fn reminder_cause(booking: &str, hours: u32) -> String {
+    format!("booking/{booking}/reminder-{hours}h")
 }
 
 fn random_bytes<const N: usize>() -> [u8; N] {
