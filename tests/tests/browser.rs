@@ -151,3 +151,50 @@ async fn scenario(base: String, browsers: Arc<Browsers>) {
         keep_screenshot(&display, "display").await;
     }
 }
+
+/// The kiosk as a portrait kiosk (1080×1920) and a landscape one (1920×1080) show it: every
+/// service card holds its name whole, the check-in button included, and nothing spills out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_kiosk_fits_portrait_and_landscape_screens_without_cutting_any_text() {
+    if !browsers::browser_installed() {
+        return;
+    }
+    let data_dir = tempfile::tempdir().expect("temporary data directory");
+    let settings = demo::settings("127.0.0.1:0".parse().expect("loopback address"), data_dir.path().to_path_buf());
+    let app = App::build(settings).expect("the edge starts");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let server = app.handle();
+    let edge = tokio::spawn(app.run_until_stopped());
+    let outcome = browsers::run(SCENARIO_LIMIT, move |browsers| async move {
+        let kiosk = browsers.open("kiosk").await;
+        for (name, width, height) in [("portrait", 1080u32, 1920u32), ("landscape", 1920, 1080)] {
+            kiosk.set_window_size(width, height).await.expect("the window takes the kiosk's size");
+            kiosk.goto(&format!("{base}/kiosk?token={}", demo::KIOSK_TOKEN)).await.expect("the kiosk page loads");
+            shown(&kiosk, r#"button[data-service="documentos"]"#).await;
+            shown(&kiosk, "#checkin-open").await;
+            keep_screenshot(&kiosk, &format!("kiosk-{name}")).await;
+            // Every element with text inside a card or button: nothing wider or taller than
+            // its box, and every card inside the screen's width.
+            let cut = kiosk
+                .execute(
+                    "const cut = [];
+                     for (const el of document.querySelectorAll('.service-btn, .service-btn *, #checkin-open, .topbar *')) {
+                       if (!el.offsetParent) continue;
+                       if (el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1) {
+                         cut.push((el.id || el.className) + ': ' + el.textContent.trim().slice(0, 40));
+                       }
+                       if (el.getBoundingClientRect().right > window.innerWidth + 1) cut.push('off screen: ' + el.textContent.trim().slice(0, 40));
+                     }
+                     return cut;",
+                    vec![],
+                )
+                .await
+                .expect("the page runs scripts");
+            assert_eq!(cut, serde_json::json!([]), "text cut on the {name} kiosk ({width}×{height})");
+        }
+    })
+    .await;
+    server.stop(true).await;
+    edge.await.expect("edge task").expect("the edge ran and stopped cleanly");
+    outcome.rethrow();
+}
