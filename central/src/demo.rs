@@ -33,6 +33,7 @@ pub fn settings(listen: SocketAddr, data_dir: PathBuf) -> Settings {
         data_dir,
         cache_bytes: 32 << 20,
         tls: None,
+        public_url: None,
         offices: OFFICES
             .iter()
             .map(|(id, name, token)| OfficeSettings {

@@ -84,6 +84,14 @@ impl App {
         let surveys = Arc::new(surveys::Surveys::new(store.clone(), &settings.offices));
         let outbox = Arc::new(outbox::CentralOutbox::open(store.clone(), &settings, hub.now())?);
         let outbox_tasks = outbox.start(hub.clock(), surveys.clone());
+        let listener =
+            TcpListener::bind(settings.listen).with_context(|| format!("cannot listen on {}", settings.listen))?;
+        let port = listener.local_addr()?.port();
+        // Links in citizens' messages: the configured address, else the one just bound.
+        let citizen_url = settings.public_url.clone().unwrap_or_else(|| {
+            let scheme = if settings.tls.is_some() { "https" } else { "http" };
+            format!("{scheme}://{}:{port}", settings.listen.ip())
+        });
         let secrets = match &settings.demo_booking_seed {
             Some(seed) => bookings::secrets::Secrets::from_seed(seed),
             None => {
@@ -96,6 +104,7 @@ impl App {
             outbox.clone(),
             secrets,
             settings.bookings.clone(),
+            citizen_url,
         ));
         // Check-ins and no-shows follow what the offices sync, every minute.
         let mut outbox_tasks = outbox_tasks;
@@ -123,9 +132,6 @@ impl App {
             Some(files) => Some(fila_tls::server::ReloadingCert::load(files.clone())?),
             None => None,
         };
-        let listener =
-            TcpListener::bind(settings.listen).with_context(|| format!("cannot listen on {}", settings.listen))?;
-        let port = listener.local_addr()?.port();
         let server = HttpServer::new(move || {
             actix_web::App::new()
                 .app_data(state.clone())
@@ -198,6 +204,9 @@ fn access_log() -> middleware::Logger {
 fn logged_request(method: &str, path: &str) -> String {
     if path.starts_with("/s/") && path.len() > "/s/survey.css".len() || path.starts_with("/api/v1/public/surveys/") {
         format!("{method} [survey link]")
+    } else if path.starts_with("/b/") || path.starts_with("/api/v1/public/bookings/") {
+        // A booking's private link, or a hold's id: each opens one citizen's booking.
+        format!("{method} [booking link]")
     } else {
         format!("{method} {path}")
     }
@@ -231,6 +240,11 @@ mod tests {
             assert_eq!(super::logged_request("GET", &path), "GET [survey link]");
         }
         assert_eq!(super::logged_request("GET", "/s/survey.js"), "GET /s/survey.js");
+        let token = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        for path in [format!("/b/{token}"), format!("/api/v1/public/bookings/{token}/cancel")] {
+            assert_eq!(super::logged_request("POST", &path), "POST [booking link]");
+        }
+        assert_eq!(super::logged_request("POST", "/api/v1/public/bookings"), "POST /api/v1/public/bookings");
         assert_eq!(super::logged_request("GET", "/api/v1/kpis"), "GET /api/v1/kpis");
     }
 }

@@ -47,6 +47,8 @@ pub struct Settings {
     pub cache_bytes: u64,
     /// Serve HTTPS with this certificate and key; plain HTTP without (a reverse proxy's job).
     pub tls: Option<CertFiles>,
+    /// Where citizens reach central; `http://<listen>` when not set.
+    pub public_url: Option<String>,
     pub offices: Vec<OfficeSettings>,
     pub analysts: Vec<AnalystSettings>,
     /// How central sends e-mail; without it, it sends none.
@@ -160,6 +162,9 @@ struct ServerSettings {
     tls_cert: Option<PathBuf>,
     #[serde(default)]
     tls_key: Option<PathBuf>,
+    /// Where citizens reach central (links in booking messages), e.g. https://citas.example.gob.
+    #[serde(default)]
+    public_url: Option<String>,
 }
 
 impl Default for ServerSettings {
@@ -170,6 +175,7 @@ impl Default for ServerSettings {
             cache_mb: default_cache_mb(),
             tls_cert: None,
             tls_key: None,
+            public_url: None,
         }
     }
 }
@@ -219,6 +225,11 @@ impl Settings {
             problems.push(problem("server.cache_mb", "must be between 1 and 4096".into()));
         }
 
+        if let Some(url) = &server.public_url {
+            if !(url.starts_with("https://") || url.starts_with("http://")) || url.contains(char::is_whitespace) {
+                problems.push(problem("server.public_url", "must be an http:// or https:// address".into()));
+            }
+        }
         let tls = CertFiles::from_settings(server.tls_cert, server.tls_key).unwrap_or_else(|wrong| {
             problems.push(ConfigProblem { at: wrong.at.into(), problem: wrong.problem });
             None
@@ -267,6 +278,7 @@ impl Settings {
                 data_dir: server.data,
                 cache_bytes: server.cache_mb << 20,
                 tls,
+                public_url: server.public_url.map(|url| url.trim_end_matches('/').to_string()),
                 offices,
                 analysts,
                 smtp: notices.smtp,

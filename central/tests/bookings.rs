@@ -285,7 +285,8 @@ fn three_missed_appointments_marked_by_central_suspend_that_person_s_booking() {
     let secrets = Secrets::from_seed("test");
     let identity =
         fila_central::bookings::identity::identify(&secrets.identity, "dni", "30.111.222").expect("identity");
-    let bookings = Bookings::new(store.clone(), hub.clone(), outbox, secrets, settings.bookings.clone());
+    let bookings =
+        Bookings::new(store.clone(), hub.clone(), outbox, secrets, settings.bookings.clone(), "http://central".into());
 
     // Three past Mondays' and Tuesdays' bookings of that person, never checked in.
     let days = ["2026-11-16", "2026-11-23", "2026-11-24"];
@@ -319,6 +320,8 @@ fn three_missed_appointments_marked_by_central_suspend_that_person_s_booking() {
             note: None,
             state: "booked".into(),
             created_at: 0,
+            pass: String::new(),
+            short_code: String::new(),
         };
         records::put_record(store.as_ref(), &record, None).expect("record");
         // Central settles each day the evening after it.

@@ -84,23 +84,53 @@ async fn mail(smtp: &SmtpServer, about: &str) -> String {
 async fn scenario(central: String, edge: String, smtp: Arc<SmtpServer>, browsers: Arc<Browsers>) {
     let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().expect("client");
 
-    // At central: the 10:00 slot of "DNI y pasaportes", held, then confirmed with the mailed code.
-    let request = json!({
-        "office": "centro", "service": "documentos", "day": "2026-11-30", "start": "10:00",
-        "document_type": "dni", "document_number": "28.555.123", "contact": CITIZEN, "lang": "es",
-    });
-    let (status, held) = post(&http, format!("{central}/api/v1/public/bookings"), request).await;
-    assert_eq!(status, 202, "{held}");
+    // At central's page, on the citizen's phone: the procedure (its requirements shown), the
+    // day, the 10:00 slot, their document and e-mail; then the code that reached the mailbox.
+    let phone = browsers.open("phone").await;
+    phone.goto(&format!("{central}/citas")).await.expect("the booking page loads");
+    let service = r#"#services input[value="documentos"]"#;
+    shown(&phone, "#services label").await;
+    let requirements = text_when(&phone, "#services", "the requirements", |t| t.contains("DNI y pasaportes")).await;
+    assert!(requirements.contains("Qué traer"), "{requirements}");
+    phone
+        .execute(&format!("document.querySelector('{service}').click();"), vec![])
+        .await
+        .expect("the procedure is chosen");
+    shown(&phone, "#day").await;
+    phone
+        .execute(
+            "const day = document.getElementById('day'); day.value = '2026-11-30'; \
+             day.dispatchEvent(new Event('change'));",
+            vec![],
+        )
+        .await
+        .expect("the day is set");
+    let slot = r#"#slots input[value="10:00"]"#;
+    text_when(&phone, "#slots", "the day's slots", |t| t.contains("10:00")).await;
+    phone.execute(&format!("document.querySelector('{slot}').click();"), vec![]).await.expect("the slot is chosen");
+    browsers::type_into(&phone, "#doc-number", "28.555.123").await;
+    browsers::type_into(&phone, "#contact", CITIZEN).await;
+    browsers::type_into(&phone, "#note", "Renovación de DNI").await;
+    keep_screenshot(&phone, "central-booking-form").await;
+    click(&phone, "#request").await;
+    shown(&phone, "#code").await;
     let text = mail(&smtp, "código").await;
     let code = text.split(|c: char| !c.is_ascii_digit()).find(|w| w.len() == 6).expect("a six-digit code");
-    let hold = held["hold"].as_str().expect("hold");
-    let (status, confirmed) =
-        post(&http, format!("{central}/api/v1/public/bookings/holds/{hold}/confirm"), json!({ "code": code })).await;
-    assert_eq!(status, 201, "{confirmed}");
-    // The confirmation mail carries the short code the citizen types at the office.
+    browsers::type_into(&phone, "#code", code).await;
+    click(&phone, "#confirm").await;
+    let short = text_when(&phone, "#short-code", "the booking's short code", |t| t.len() == 9).await;
+    let summary = text_when(&phone, "#summary", "the booking's summary", |t| !t.is_empty()).await;
+    assert!(summary.contains("10:00") && summary.contains("DNI y pasaportes"), "{summary}");
+    let qr_loaded = phone
+        .execute("const qr = document.getElementById('qr'); return qr.complete && qr.naturalWidth;", vec![])
+        .await
+        .expect("the page runs scripts");
+    assert!(qr_loaded.as_u64().is_some_and(|w| w > 0), "the pass's QR code is drawn: {qr_loaded}");
+    assert!(phone.current_url().await.expect("url").path().starts_with("/b/"), "the page is the booking's own link");
+    keep_screenshot(&phone, "central-booking-done").await;
+    // The confirmation mail carries the same short code, and the booking's private link.
     let confirmation = mail(&smtp, "cita confirmada").await;
-    let short = confirmed["short_code"].as_str().expect("short code").to_string();
-    assert!(confirmation.contains(&short), "{confirmation}");
+    assert!(confirmation.contains(&short) && confirmation.contains("/b/"), "{confirmation}");
 
     // The booking reaches the office through sync.
     let login = post(&http, format!("{edge}/api/v1/login"), json!({ "username": "sara", "password": "1234" })).await.1;

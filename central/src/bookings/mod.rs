@@ -136,6 +136,8 @@ pub struct Bookings {
     locks: Mutex<HashMap<(String, BusinessDay), DayLock>>,
     /// Requests per client address in the last hour (memory only: a restart forgives).
     addresses: Mutex<HashMap<IpAddr, VecDeque<i64>>>,
+    /// Where citizens reach central: the private links in messages start with it.
+    citizen_url: String,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -153,6 +155,7 @@ impl Bookings {
         outbox: Arc<CentralOutbox>,
         secrets: Secrets,
         limits: BookingLimits,
+        citizen_url: String,
     ) -> Bookings {
         Bookings {
             store,
@@ -162,6 +165,7 @@ impl Bookings {
             limits,
             locks: Mutex::new(HashMap::new()),
             addresses: Mutex::new(HashMap::new()),
+            citizen_url,
         }
     }
 
@@ -177,6 +181,15 @@ impl Bookings {
             return Err(Refusal::OfficeNotBooking);
         }
         Ok(config)
+    }
+
+    /// The offices that take bookings, by id and name. Blocking.
+    pub fn bookable_offices(&self) -> Vec<(String, String)> {
+        self.hub
+            .offices()
+            .into_iter()
+            .filter_map(|office| self.config(&office.id).ok().map(|config| (office.id, config.name)))
+            .collect()
     }
 
     /// The slots of a day with what is left in each (holds count as taken). Blocking.
@@ -382,6 +395,15 @@ impl Bookings {
             })?;
         }
         let manage_token = crate::auth::random_token();
+        let pass = BookingPass {
+            office: hold.office.clone(),
+            day: hold.day,
+            booking: booking.id.clone(),
+            service,
+            start,
+            minutes: booking.minutes,
+        }
+        .sign(&self.secrets.signing);
         let record = Record {
             id: booking.id.clone(),
             office: hold.office.clone(),
@@ -397,19 +419,12 @@ impl Bookings {
             note: hold.note.clone(),
             state: "booked".into(),
             created_at: now.as_ms(),
+            pass: pass.clone(),
+            short_code: short.to_string(),
         };
         records::put_record(store, &record, Some(&sha256_hex(&manage_token)))?;
         records::delete_hold(store, hold_id)?;
         store.flush()?;
-        let pass = BookingPass {
-            office: hold.office.clone(),
-            day: hold.day,
-            booking: booking.id.clone(),
-            service,
-            start,
-            minutes: booking.minutes,
-        }
-        .sign(&self.secrets.signing);
         let confirmed = Confirmed {
             booking: booking.id.clone(),
             office: hold.office.clone(),
@@ -427,7 +442,7 @@ impl Bookings {
             ("service", service_name),
             ("date", hold.day.to_string()),
             ("time", hold.start.clone()),
-            ("link", format!("/b/{}", confirmed.manage_token)),
+            ("link", format!("{}/b/{}", self.citizen_url, confirmed.manage_token)),
         ]);
         let none = OptOut { reply_stop: false, link: None };
         let cause = format!("booking/{}", booking.id);

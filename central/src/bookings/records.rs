@@ -52,9 +52,14 @@ pub struct Record {
     pub contact_fingerprint: String,
     pub lang: String,
     pub note: Option<String>,
-    /// "booked" or "cancelled" (check-ins and no-shows are the document's).
+    /// booked, cancelled, checked_in or no_show.
     pub state: String,
     pub created_at: i64,
+    /// The signed pass (the QR code) and the short code, for the citizen's own page.
+    #[serde(default)]
+    pub pass: String,
+    #[serde(default)]
+    pub short_code: String,
 }
 
 fn json<T: Serialize>(value: &T) -> Vec<u8> {

@@ -203,19 +203,133 @@ pub async fn confirm(
     })))
 }
 
-pub async fn view(state: web::Data<AppState>, token: web::Path<String>) -> Result<HttpResponse, ApiError> {
+#[derive(Debug, Deserialize)]
+pub struct ViewQuery {
+    #[serde(default)]
+    lang: Option<String>,
+}
+
+pub async fn view(
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    query: web::Query<ViewQuery>,
+) -> Result<HttpResponse, ApiError> {
     let (bookings, token) = (state.bookings.clone(), token.into_inner());
-    let (record, state) = blocking(move || bookings.lookup(&token)).await?;
-    let state = state.map_or(record.state.as_str(), |s| s.name());
-    // The citizen's own booking: no identity, no contact, even to its holder.
+    let (record, in_document) = blocking(move || bookings.lookup(&token)).await?;
+    let booking_state = in_document.map_or(record.state.clone(), |s| s.name().to_string());
+    let lang = query.lang.as_deref().unwrap_or(&record.lang).to_string();
+    let bookings = state.bookings.clone();
+    let office = record.office.clone();
+    let config = blocking(move || bookings.config(&office)).await.ok();
+    let service = config.as_ref().and_then(|c| c.service(&fila_protocol::ServiceId(record.service.clone())));
+    // The citizen's own booking: its codes and what to bring; never the identity or contact.
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "booking": record.id,
         "office": record.office,
+        "office_name": config.as_ref().map(|c| c.name.clone()),
         "service": record.service,
+        "service_name": service.map(|s| s.name.clone()),
+        "requirements": service.and_then(|s| s.booking.as_ref()).and_then(|b| b.requirements_in(&lang)).cloned(),
         "day": record.day.to_string(),
         "start": record.start,
-        "state": state,
+        "minutes": record.minutes,
+        "state": booking_state,
+        "short_code": record.short_code,
     })))
+}
+
+/// The booking's pass as a QR code, for the kiosk's reader.
+pub async fn qr(state: web::Data<AppState>, token: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let (bookings, token) = (state.bookings.clone(), token.into_inner());
+    let (record, _) = blocking(move || bookings.lookup(&token)).await?;
+    let code = qrcode::QrCode::with_error_correction_level(record.pass.as_bytes(), qrcode::EcLevel::M)
+        .map_err(|error| ApiError::Internal(error.to_string()))?;
+    let svg = code.render::<qrcode::render::svg::Color<'_>>().quiet_zone(true).module_dimensions(4, 4).build();
+    Ok(HttpResponse::Ok()
+        .insert_header(("Content-Type", "image/svg+xml"))
+        .insert_header(("Cache-Control", "private, no-store"))
+        .body(svg))
+}
+
+/// The appointment as a calendar file (RFC 5545), in the office's time zone.
+pub async fn calendar(state: web::Data<AppState>, token: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let (bookings, token) = (state.bookings.clone(), token.into_inner());
+    let (record, _) = blocking(move || bookings.lookup(&token)).await?;
+    let bookings = state.bookings.clone();
+    let office = record.office.clone();
+    let config = blocking(move || bookings.config(&office)).await?;
+    let start =
+        LocalTime::parse(&record.start).ok_or_else(|| ApiError::Internal("a stored slot does not read".into()))?;
+    let begins = start.on(record.day, &config.time_zone);
+    let ends = begins.plus_minutes(i64::from(record.minutes));
+    let stamp = |at: fila_protocol::Timestamp| {
+        jiff::Timestamp::from_millisecond(at.as_ms())
+            .map(|t| t.strftime("%Y%m%dT%H%M%SZ").to_string())
+            .unwrap_or_default()
+    };
+    let service = config
+        .service(&fila_protocol::ServiceId(record.service.clone()))
+        .map_or(record.service.clone(), |s| s.name.clone());
+    let escape = |text: &str| text.replace('\\', "\\\\").replace(',', "\\,").replace(';', "\\;");
+    let ics = format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//fila//citas//ES\r\nBEGIN:VEVENT\r\nUID:{}@fila\r\nDTSTAMP:{}\r\n\
+         DTSTART:{}\r\nDTEND:{}\r\nSUMMARY:{}\r\nLOCATION:{}\r\nDESCRIPTION:{}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        record.id,
+        stamp(fila_protocol::Timestamp(record.created_at)),
+        stamp(begins),
+        stamp(ends),
+        escape(&service),
+        escape(&config.name),
+        escape(&format!("Código {}", record.short_code)),
+    );
+    Ok(HttpResponse::Ok()
+        .insert_header(("Content-Type", "text/calendar; charset=utf-8"))
+        .insert_header(("Content-Disposition", "attachment; filename=\"cita.ics\""))
+        .insert_header(("Cache-Control", "private, no-store"))
+        .body(ics))
+}
+
+/// The offices that take bookings.
+pub async fn offices(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let bookings = state.bookings.clone();
+    let offices: Vec<serde_json::Value> = blocking(move || {
+        Ok(bookings
+            .bookable_offices()
+            .into_iter()
+            .map(|(id, name)| serde_json::json!({ "id": id, "name": name }))
+            .collect())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(offices))
+}
+
+const PAGE: &str = include_str!("../pages/book.html");
+const SCRIPT: &str = include_str!("../pages/book.js");
+const STYLE: &str = include_str!("../pages/book.css");
+/// The booking pages run only their own script and talk only to this origin.
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                   connect-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'";
+
+pub async fn page() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header(("Content-Type", "text/html; charset=utf-8"))
+        .insert_header(("Content-Security-Policy", CSP))
+        // A private link's page: no referrer carries its token elsewhere.
+        .insert_header(("Referrer-Policy", "no-referrer"))
+        .insert_header(("Cache-Control", "no-cache"))
+        .body(PAGE)
+}
+
+pub async fn manage_page(_token: web::Path<String>) -> HttpResponse {
+    page().await
+}
+
+pub async fn script() -> HttpResponse {
+    HttpResponse::Ok().insert_header(("Content-Type", "text/javascript; charset=utf-8")).body(SCRIPT)
+}
+
+pub async fn style() -> HttpResponse {
+    HttpResponse::Ok().insert_header(("Content-Type", "text/css; charset=utf-8")).body(STYLE)
 }
 
 pub async fn cancel(state: web::Data<AppState>, token: web::Path<String>) -> Result<HttpResponse, ApiError> {
