@@ -67,6 +67,19 @@ pub fn office_configs() -> Vec<fila_protocol::RawOfficeConfig> {
     toml::from_str(CENTRO).map(|config| vec![config]).unwrap_or_default()
 }
 
+/// The demo's e-mail goes to an SMTP server on `address` (host:port, plain, no login).
+pub fn smtp(address: &str) -> anyhow::Result<fila_notify::email::SmtpSettings> {
+    let (host, port) = address.rsplit_once(':').ok_or_else(|| anyhow::anyhow!("--smtp is host:port"))?;
+    let text = format!("host = {host:?}\nport = {port}\nsecurity = \"none\"\nfrom = \"fila <citas@fila.invalid>\"\n");
+    let smtp: fila_notify::email::SmtpSettings =
+        toml::from_str(&text).map_err(|e| anyhow::anyhow!("--smtp {address}: {}", e.message()))?;
+    if let Err(problems) = smtp.check() {
+        let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        anyhow::bail!("--smtp {address}: {}", list.join("; "));
+    }
+    Ok(smtp)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

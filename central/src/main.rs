@@ -28,6 +28,10 @@ enum Mode {
         /// in README.md, so anyone on the network could act as an office or read HQ data.
         #[arg(long)]
         allow_remote: bool,
+        /// Send booking codes and confirmations by e-mail through an SMTP server at host:port
+        /// (plain, no login), e.g. a local aiosmtpd; without it booking cannot send its codes.
+        #[arg(long)]
+        smtp: Option<String>,
     },
     /// Run the headquarters described by a configuration file.
     Run {
@@ -56,7 +60,7 @@ fn main() -> ExitCode {
             );
             ExitCode::from(2)
         }
-        Mode::Demo { listen, data, .. } => serve(|| {
+        Mode::Demo { listen, data, smtp, .. } => serve(|| {
             println!("fila demo headquarters on http://{listen}");
             println!("  edges sync at ws://{listen}/api/v1/sync with a branch token:");
             for (id, _, token) in demo::OFFICES {
@@ -65,6 +69,10 @@ fn main() -> ExitCode {
             println!("  HQ API: curl -H 'Authorization: Bearer {}' http://{listen}/api/v1/offices", demo::HQ_TOKEN);
             let mut settings = demo::settings(listen, data);
             settings.seed_configs = demo::office_configs();
+            if let Some(address) = smtp {
+                settings.smtp = Some(demo::smtp(&address)?);
+            }
+            println!("  citizens book at http://{listen}/citas");
             Ok(settings)
         }),
         Mode::Run { config } => serve(|| load(&config)),
