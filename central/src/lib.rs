@@ -106,15 +106,18 @@ impl App {
             settings.bookings.clone(),
             citizen_url,
         ));
-        // Check-ins and no-shows follow what the offices sync, every minute.
+        // Check-ins and no-shows follow what the offices sync, every minute; what is past its
+        // retention period goes.
         let mut outbox_tasks = outbox_tasks;
         outbox_tasks.push({
             let (bookings, clock) = (bookings.clone(), hub.clock());
             tokio::spawn(async move {
                 loop {
                     let (bookings, now) = (bookings.clone(), fila_protocol::Timestamp(clock()));
-                    if let Ok(Err(error)) = tokio::task::spawn_blocking(move || bookings.settle(now)).await {
-                        tracing::error!(%error, "bookings could not be settled");
+                    let settled =
+                        tokio::task::spawn_blocking(move || bookings.settle(now).and_then(|_| bookings.purge(now)));
+                    if let Ok(Err(error)) = settled.await {
+                        tracing::error!(%error, "bookings could not be settled or purged");
                     }
                     tokio::time::sleep(std::time::Duration::from_secs(60)).await;
                 }

@@ -262,7 +262,7 @@ async fn each_limit_against_hoarding_is_refused_with_its_reason() {
 /// Missed appointments are central's to mark, from the offices' days: after three in 90 days,
 /// the same person (however they write their number) is suspended from booking for a while.
 #[test]
-fn three_missed_appointments_marked_by_central_suspend_that_person_s_booking() {
+fn three_missed_appointments_suspend_that_person_and_personal_data_goes_after_its_retention() {
     use fila_central::bookings::{records, secrets::Secrets, BookingRequest, Bookings, Refusal};
     use fila_protocol::booking::{Booking, BookingState};
     use fila_protocol::calendar::LocalTime;
@@ -322,8 +322,9 @@ fn three_missed_appointments_marked_by_central_suspend_that_person_s_booking() {
             created_at: 0,
             pass: String::new(),
             short_code: String::new(),
+            manage_hash: String::new(),
         };
-        records::put_record(store.as_ref(), &record, None).expect("record");
+        records::put_record(store.as_ref(), &record).expect("record");
         // Central settles each day the evening after it.
         let evening = Timestamp(
             day.start(&jiff::tz::TimeZone::get("America/Argentina/Buenos_Aires").expect("zone")).0 + 20 * 3_600_000,
@@ -349,4 +350,14 @@ fn three_missed_appointments_marked_by_central_suspend_that_person_s_booking() {
     };
     let refused = bookings.request(request, "127.0.0.1".parse().expect("ip"), common::T0);
     assert!(matches!(&refused, Err(Refusal::Limit(m)) if m.contains("suspended")), "{refused:?}");
+
+    // Thirty days after their day, the bookings' personal part is gone; the missed appointments
+    // stay as hashes for the 90 days the limit looks at.
+    let later = Timestamp(common::T0.0 + 45 * 86_400_000);
+    assert_eq!(bookings.purge(later).expect("purged"), 3);
+    assert!(store.scan_meta("booking/record/").expect("scan").is_empty());
+    assert!(store.scan_meta(&format!("booking/by-identity/{}/", identity.hash)).expect("scan").is_empty());
+    assert_eq!(records::no_shows(store.as_ref(), &identity.hash).expect("no-shows").len(), 3);
+    assert_eq!(bookings.purge(Timestamp(common::T0.0 + 120 * 86_400_000)).expect("purged"), 0);
+    assert!(records::no_shows(store.as_ref(), &identity.hash).expect("no-shows").is_empty());
 }

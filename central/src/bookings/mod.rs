@@ -421,8 +421,9 @@ impl Bookings {
             created_at: now.as_ms(),
             pass: pass.clone(),
             short_code: short.to_string(),
+            manage_hash: sha256_hex(&manage_token),
         };
-        records::put_record(store, &record, Some(&sha256_hex(&manage_token)))?;
+        records::put_record(store, &record)?;
         records::delete_hold(store, hold_id)?;
         store.flush()?;
         let confirmed = Confirmed {
@@ -508,7 +509,7 @@ impl Bookings {
             fila_protocol::doc::appointments::put_booking(doc, &cancelled)
         })?;
         record.state = "cancelled".into();
-        records::put_record(store, &record, None)?;
+        records::put_record(store, &record)?;
         store.flush()?;
         for hours in &self.limits.reminder_hours {
             self.outbox.cancel(&reminder_cause(&record.id, *hours), "the booking was cancelled", now)?;
@@ -526,7 +527,24 @@ impl Bookings {
     }
 }
 
+/// How long a booking's personal part is kept after its day.
+pub const RETENTION_DAYS: i64 = 30;
+
 impl Bookings {
+    /// Deletes the personal part of bookings older than [`RETENTION_DAYS`], expired holds, and
+    /// missed appointments older than the 90 days the no-show limit looks at. Blocking.
+    pub fn purge(&self, now: Timestamp) -> Result<usize, Refusal> {
+        let today = BusinessDay::containing(now, &jiff::tz::TimeZone::UTC);
+        let store = self.store.as_ref();
+        let purged =
+            records::purge(store, today.plus_days(-RETENTION_DAYS), now.as_ms(), today.plus_days(-NO_SHOW_DAYS))?;
+        store.flush()?;
+        if purged > 0 {
+            tracing::info!(bookings = purged, "retention period: booking records deleted");
+        }
+        Ok(purged)
+    }
+
     /// Brings the bookings of today and yesterday up to date with what the offices synced:
     /// checked in when the office issued the booking's ticket, missed when its late window
     /// passed without one (a missed appointment counts toward its identity's suspension).
@@ -561,7 +579,7 @@ impl Bookings {
                 for (id, state) in &settled {
                     let Some(mut record) = records::record(store, id)? else { continue };
                     record.state = state.name().to_string();
-                    records::put_record(store, &record, None)?;
+                    records::put_record(store, &record)?;
                     if *state == BookingState::NoShow {
                         records::put_no_show(store, &record.identity_hash, day, id)?;
                     }

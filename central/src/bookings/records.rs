@@ -60,6 +60,9 @@ pub struct Record {
     pub pass: String,
     #[serde(default)]
     pub short_code: String,
+    /// SHA-256 of the private link's token (the link itself is never stored).
+    #[serde(default)]
+    pub manage_hash: String,
 }
 
 fn json<T: Serialize>(value: &T) -> Vec<u8> {
@@ -84,15 +87,53 @@ pub fn holds(store: &dyn Store) -> Result<Vec<Hold>, StoreError> {
     Ok(store.scan_meta(HOLD)?.into_iter().filter_map(|(_, bytes)| serde_json::from_slice(&bytes).ok()).collect())
 }
 
-/// Stores a record with its indexes (the manage token by its hash).
-pub fn put_record(store: &dyn Store, record: &Record, manage_hash: Option<&str>) -> Result<(), StoreError> {
+/// Stores a record with its indexes (the private link by its hash).
+pub fn put_record(store: &dyn Store, record: &Record) -> Result<(), StoreError> {
     store.put_meta(&format!("{RECORD}{}", record.id), &json(record))?;
     store.put_meta(&format!("{BY_IDENTITY}{}/{}", record.identity_hash, record.id), &[])?;
     store.put_meta(&format!("{BY_CONTACT}{}/{}", record.contact_fingerprint, record.id), &[])?;
-    if let Some(hash) = manage_hash {
-        store.put_meta(&format!("{MANAGE}{hash}"), record.id.as_bytes())?;
+    if !record.manage_hash.is_empty() {
+        store.put_meta(&format!("{MANAGE}{}", record.manage_hash), record.id.as_bytes())?;
     }
     Ok(())
+}
+
+/// Deletes what the retention period is over for: bookings whose day is before `records_before`
+/// (the personal part and its indexes; the appointments document never held any), holds expired
+/// by `now`, and missed appointments before `no_shows_before`. Returns how many bookings went.
+/// The caller flushes.
+pub fn purge(
+    store: &dyn Store,
+    records_before: BusinessDay,
+    now_ms: i64,
+    no_shows_before: BusinessDay,
+) -> Result<usize, StoreError> {
+    let mut purged = 0;
+    for (key, bytes) in store.scan_meta(RECORD)? {
+        let Ok(record) = serde_json::from_slice::<Record>(&bytes) else { continue };
+        if record.day >= records_before {
+            continue;
+        }
+        store.delete_meta(&format!("{BY_IDENTITY}{}/{}", record.identity_hash, record.id))?;
+        store.delete_meta(&format!("{BY_CONTACT}{}/{}", record.contact_fingerprint, record.id))?;
+        if !record.manage_hash.is_empty() {
+            store.delete_meta(&format!("{MANAGE}{}", record.manage_hash))?;
+        }
+        store.delete_meta(&key)?;
+        purged += 1;
+    }
+    for hold in holds(store)? {
+        if hold.expires_at <= now_ms {
+            delete_hold(store, &hold.id)?;
+        }
+    }
+    for (key, _) in store.scan_meta(NO_SHOW)? {
+        let day = key[NO_SHOW.len()..].split('/').nth(1).and_then(BusinessDay::parse);
+        if day.is_some_and(|day| day < no_shows_before) {
+            store.delete_meta(&key)?;
+        }
+    }
+    Ok(purged)
 }
 
 pub fn record(store: &dyn Store, id: &str) -> Result<Option<Record>, StoreError> {
