@@ -38,6 +38,7 @@
     devices: null,
     notices: null,         // GET /notices (supervisors)
     comments: null,        // GET /surveys/comments (supervisors)
+    appointments: null,    // GET /appointments (supervisors): today's bookings
     feedbackAt: 0,
   };
 
@@ -270,12 +271,14 @@
   async function loadFeedback() {
     if (Date.now() - S.feedbackAt < FEEDBACK_MS) return;
     S.feedbackAt = Date.now();
-    const [notices, comments] = await Promise.all([
+    const [notices, comments, appointments] = await Promise.all([
       api('GET', '/api/v1/notices', null, S.token).catch(() => S.notices),
       api('GET', '/api/v1/surveys/comments', null, S.token).catch(() => S.comments),
+      api('GET', '/api/v1/appointments', null, S.token).catch(() => S.appointments),
     ]);
     S.notices = notices || [];
     S.comments = comments || [];
+    S.appointments = appointments || [];
   }
 
   const refreshSoon = debounce(() => {
@@ -612,6 +615,7 @@
       renderDevices();
       renderNotices();
       renderComments();
+      renderAppointments();
     }
   }
 
@@ -856,6 +860,43 @@
     }));
   }
 
+  /** Today's bookings by slot: booked, checked in (with its ticket), cancelled, missed. */
+  function renderAppointments() {
+    const list = S.appointments || [];
+    $('appointments-empty').hidden = list.length > 0;
+    $('appointments-overview').replaceChildren(...list.map((a) => {
+      const state = 'counter.appointmentState.' + a.state;
+      return h('tr', { dataset: { booking: a.booking, state: a.state } },
+        h('td', null, h('strong', { class: 'num' }, a.start)),
+        h('td', null, serviceName(a.service)),
+        h('td', null, window.FilaI18n.has(state) ? t(state) : a.state),
+        h('td', null, a.ticket || t('common.none')));
+    }));
+  }
+
+  /** A supervisor checks a booking in for a citizen (a phone's QR read aloud, a lost code). */
+  async function checkInAtConsole(event) {
+    event.preventDefault();
+    const result = $('checkin-result');
+    const code = $('checkin-code').value.trim();
+    if (!code) return;
+    $('checkin-submit').disabled = true;
+    try {
+      const ticket = await api('POST', '/api/v1/checkins', { code }, S.token);
+      result.textContent = t('counter.checkinDone', { number: ticket.number });
+      result.className = 'message message-notice';
+      $('checkin-code').value = '';
+      S.feedbackAt = 0;
+      refreshSoon();
+    } catch (err) {
+      result.textContent = F.errorText(err);
+      result.className = 'message message-error';
+    } finally {
+      result.hidden = false;
+      $('checkin-submit').disabled = false;
+    }
+  }
+
   /** What citizens wrote; a low score with a comment stands out. */
   function renderComments() {
     const comments = S.comments || [];
@@ -944,6 +985,7 @@
     $('specific-form').addEventListener('submit', callSpecific);
 
     $('cancel-form').addEventListener('submit', confirmCancel);
+    $('checkin-form').addEventListener('submit', checkInAtConsole);
     $('cancel-back').addEventListener('click', () => $('cancel-dialog').close());
 
     // Keep "waiting N min" honest between refreshes.

@@ -182,6 +182,13 @@ async fn scenario(central: String, edge: String, smtp: Arc<SmtpServer>, browsers
     let booking = listed.as_array().and_then(|b| b.iter().find(|b| b["start"] == "10:00")).cloned().expect("listed");
     assert_eq!((booking["state"].clone(), booking["ticket"].clone()), (json!("checked_in"), json!(number)), "{listed}");
 
+    // The supervisor's console lists it among today's appointments, checked in, with its ticket.
+    let supervisor = browsers::supervising(&browsers, &edge).await;
+    let row = r#"#appointments-overview tr[data-state="checked_in"]"#;
+    let row = text_when(&supervisor, row, "the appointment checked in", |t| t.contains(&number)).await;
+    assert!(row.contains("10:00") && row.contains("DNI y pasaportes"), "{row}");
+    keep_screenshot(&supervisor, "console-appointments").await;
+
     // Checked in twice from the kiosk: told the first ticket.
     click(&kiosk, "#ticket-done").await;
     click(&kiosk, "#checkin-open").await;
