@@ -98,7 +98,9 @@ pub async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
     let dto = state
         .office
         .query(|office, _| HealthDto {
-            status: "ok".into(),
+            // A new box waits for its records from headquarters before it numbers: alive, not
+            // yet issuing.
+            status: if office.is_recovering() { "recovering" } else { "ok" }.into(),
             office: office.config().id.clone(),
             day: office.day().day.to_string(),
             tickets_today: office.day().tickets.len(),

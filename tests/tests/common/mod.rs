@@ -85,12 +85,17 @@ impl Drop for Edge {
     }
 }
 
-/// Wait until the edge answers `/healthz` with 2xx; how long it took.
+/// Wait until the daemon answers `/healthz` with 2xx and, for an edge, has its records (a new
+/// box first recovers them from central); how long it took.
 pub async fn wait_ready(client: &reqwest::Client, base: &str) -> Duration {
     let began = Instant::now();
     while began.elapsed() < Duration::from_secs(30) {
-        if client.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
-            return began.elapsed();
+        if let Ok(response) = client.get(format!("{base}/healthz")).send().await {
+            let ok = response.status().is_success();
+            let body: serde_json::Value = response.json().await.unwrap_or_default();
+            if ok && body["status"] != "recovering" {
+                return began.elapsed();
+            }
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
