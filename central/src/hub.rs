@@ -585,18 +585,7 @@ impl Hub {
         };
         if changed {
             let chunk = if before.is_empty() { doc.save() } else { doc.save_after(&before) };
-            let stored = self
-                .store
-                .append_chunk(&doc_id, &chunk)
-                .and_then(|()| self.hold(slot, &doc_id))
-                .and_then(|()| self.store.flush());
-            if let Err(error) = stored {
-                // Not stored, so never to be sent: the next use reloads what is on disk.
-                live.remove(&doc_id);
-                return Err(error.into());
-            }
-            drop(live);
-            slot.pushes.send_modify(|n| *n += 1);
+            self.store_written(slot, live, &doc_id, &chunk)?;
             tracing::info!(office, "configuration set by headquarters");
         }
         Ok(changed)
@@ -660,19 +649,32 @@ impl Hub {
             }
         };
         let chunk = if before.is_empty() { doc.save() } else { doc.save_after(&before) };
+        self.store_written(slot, live, &doc_id, &chunk)?;
+        Ok(value)
+    }
+
+    /// Stores durably what headquarters wrote into one of an office's documents, then tells the
+    /// office's connection (if any) to send it. Not stored, it is never sent: the in-memory copy
+    /// goes and the next use reloads what is on disk.
+    fn store_written(
+        &self,
+        slot: &OfficeSlot,
+        mut live: MutexGuard<'_, HashMap<String, LiveDoc>>,
+        doc_id: &str,
+        chunk: &[u8],
+    ) -> Result<(), StoreError> {
         let stored = self
             .store
-            .append_chunk(&doc_id, &chunk)
-            .and_then(|()| self.hold(slot, &doc_id))
+            .append_chunk(doc_id, chunk)
+            .and_then(|()| self.hold(slot, doc_id))
             .and_then(|()| self.store.flush());
         if let Err(error) = stored {
-            // Not stored, so never to be sent: the next use reloads what is on disk.
-            live.remove(&doc_id);
-            return Err(error.into());
+            live.remove(doc_id);
+            return Err(error);
         }
         drop(live);
         slot.pushes.send_modify(|n| *n += 1);
-        Ok(value)
+        Ok(())
     }
 
     /// What a connected edge should be sent after headquarters changed one of its documents.

@@ -168,13 +168,7 @@
     }
     state.busy = true;
     try {
-      const ticket = await api('POST', '/api/v1/checkins', { code }, state.token);
-      state.ticket = ticket;
-      state.busy = false;
-      renderTicket();
-      show('ticket');
-      $('sr-status').textContent = t('kiosk.yourTicket') + ' ' + (ticket.number || '');
-      startCountdown();
+      showIssued(await api('POST', '/api/v1/checkins', { code }, state.token));
     } catch (err) {
       state.busy = false;
       $('checkin-input').value = '';
@@ -357,6 +351,16 @@
     issue(text);
   }
 
+  /** The ticket the office issued (a walk-in's, or a booking's at check-in) is the screen now. */
+  function showIssued(ticket) {
+    state.ticket = ticket;
+    state.busy = false;
+    renderTicket();
+    show('ticket');
+    $('sr-status').textContent = t('kiosk.yourTicket') + ' ' + (ticket.number || '');
+    startCountdown();
+  }
+
   async function issue(contact) {
     if (state.busy || !state.service) return;
     state.busy = true;
@@ -367,13 +371,7 @@
       body.lang = window.lang();
     }
     try {
-      const ticket = await api('POST', '/api/v1/tickets', body, state.token);
-      state.ticket = ticket;
-      state.busy = false;
-      renderTicket();
-      show('ticket');
-      $('sr-status').textContent = t('kiosk.yourTicket') + ' ' + (ticket.number || '');
-      startCountdown();
+      showIssued(await api('POST', '/api/v1/tickets', body, state.token));
     } catch (err) {
       state.busy = false;
       if (contact && err instanceof ApiError && (err.error === 'bad_contact' || err.error === 'no_channel')) {

@@ -81,6 +81,15 @@ async fn mail(smtp: &SmtpServer, about: &str) -> String {
     }
 }
 
+/// "I have an appointment", then the short code typed on the kiosk's own keys.
+async fn type_code(kiosk: &fantoccini::Client, short: &str) {
+    click(kiosk, "#checkin-open").await;
+    shown(kiosk, "#checkin-input").await;
+    for key in short.chars().filter(|c| *c != '-') {
+        click(kiosk, &format!(r#"#checkin-keypad button[data-key="{key}"]"#)).await;
+    }
+}
+
 async fn scenario(central: String, edge: String, smtp: Arc<SmtpServer>, browsers: Arc<Browsers>) {
     let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().expect("client");
 
@@ -156,11 +165,7 @@ async fn scenario(central: String, edge: String, smtp: Arc<SmtpServer>, browsers
     // At the kiosk: "I have an appointment", the code typed on the screen's keys.
     let kiosk = browsers.open("kiosk").await;
     kiosk.goto(&format!("{edge}/kiosk?token={}", fila_edge::demo::KIOSK_TOKEN)).await.expect("the kiosk loads");
-    click(&kiosk, "#checkin-open").await;
-    shown(&kiosk, "#checkin-input").await;
-    for key in short.chars().filter(|c| *c != '-') {
-        click(&kiosk, &format!(r#"#checkin-keypad button[data-key="{key}"]"#)).await;
-    }
+    type_code(&kiosk, &short).await;
     keep_screenshot(&kiosk, "kiosk-checkin").await;
     click(&kiosk, "#checkin-send").await;
     let number = text_when(&kiosk, "#ticket-number", "the appointment ticket", |t| !t.is_empty()).await;
@@ -191,10 +196,7 @@ async fn scenario(central: String, edge: String, smtp: Arc<SmtpServer>, browsers
 
     // Checked in twice from the kiosk: told the first ticket.
     click(&kiosk, "#ticket-done").await;
-    click(&kiosk, "#checkin-open").await;
-    for key in short.chars().filter(|c| *c != '-') {
-        click(&kiosk, &format!(r#"#checkin-keypad button[data-key="{key}"]"#)).await;
-    }
+    type_code(&kiosk, &short).await;
     click(&kiosk, "#checkin-send").await;
     let again = text_when(&kiosk, "#checkin-error", "the refusal", |t| !t.is_empty()).await;
     assert!(again.contains(&number), "{again}");
