@@ -175,6 +175,24 @@ async fn two_hundred_citizens_race_for_the_last_three_places_and_three_get_them(
     // passed when it was made); the cancelled booking's reminder will not go.
     assert_eq!(central.metric("fila_central_notices{state=\"queued\"}").await, 2);
     assert_eq!(central.metric("fila_central_notices{state=\"failed\"}").await, 1);
+    // Headquarters counts them per day and service; only analysts see it.
+    let path = format!("/api/v1/bookings/report?office=centro&from={MONDAY}");
+    assert_eq!(central.get(&path, None).await.0, StatusCode::UNAUTHORIZED);
+    let (status, report) = central.get(&path, Some(common::HQ)).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let row = &report["rows"][0];
+    assert_eq!(
+        (&row["service"], &row["booked"], &row["cancelled"]),
+        (&json!("documentos"), &json!(3), &json!(1)),
+        "{report}"
+    );
+    let (status, csv) =
+        central.get(&format!("/api/v1/bookings/report.csv?office=centro&from={MONDAY}"), Some(common::HQ)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        csv.as_str().is_some_and(|c| c.starts_with("day,service,booked") && c.contains("2026-11-30,documentos,3")),
+        "{csv}"
+    );
     central.stop().await;
 
     // The appointments document holds the bookings and nothing personal, in its whole history.

@@ -341,3 +341,99 @@ pub async fn cancel(state: web::Data<AppState>, token: web::Path<String>) -> Res
 pub async fn public_key(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({ "public_key": state.bookings.public_key() }))
 }
+
+#[derive(Debug, Deserialize)]
+pub struct ReportQuery {
+    office: String,
+    from: String,
+    #[serde(default)]
+    to: Option<String>,
+}
+
+/// Appointment figures of an office, per day and service.
+async fn booking_report(
+    state: &web::Data<AppState>,
+    query: &ReportQuery,
+) -> Result<Vec<(BusinessDay, fila_protocol::booking::report::BookingRow)>, ApiError> {
+    let from = parse_day(&query.from)?;
+    let to = query.to.as_deref().map(parse_day).transpose()?.unwrap_or(from);
+    if to < from || from.plus_days(366) < to {
+        return Err(ApiError::bad_request("bad_range", "from must be before to, a year apart at most"));
+    }
+    let (bookings, hub, office) = (state.bookings.clone(), state.hub.clone(), query.office.clone());
+    blocking(move || {
+        let config = bookings.config(&office)?;
+        let mut rows = Vec::new();
+        let mut day = from;
+        while day <= to {
+            let appointments = hub.appointments(&office, day)?;
+            let office_day = hub.day(&office, day).ok();
+            for row in fila_protocol::booking::report::day_rows(&config, &appointments, office_day.as_ref()) {
+                rows.push((day, row));
+            }
+            day = day.plus_days(1);
+        }
+        Ok(rows)
+    })
+    .await
+}
+
+/// `GET /api/v1/bookings/report?office=&from=&to=`: bookings, check-ins, no-shows, cancellations,
+/// punctuality and the walk-in share kept, per day and service (analysts).
+pub async fn report(
+    _: super::auth::Analyst,
+    state: web::Data<AppState>,
+    query: web::Query<ReportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let rows = booking_report(&state, &query).await?;
+    let rows: Vec<serde_json::Value> = rows
+        .into_iter()
+        .map(|(day, row)| {
+            let mut value = serde_json::to_value(row).unwrap_or_default();
+            value["day"] = serde_json::Value::String(day.to_string());
+            value
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "office": query.office, "rows": rows })))
+}
+
+/// The same as CSV, one line per day and service.
+pub async fn report_csv(
+    _: super::auth::Analyst,
+    state: web::Data<AppState>,
+    query: web::Query<ReportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let rows = booking_report(&state, &query).await?;
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let written = (|| -> Result<Vec<u8>, Box<dyn std::error::Error>> {
+        writer.write_record([
+            "day",
+            "service",
+            "booked",
+            "checked_in",
+            "no_shows",
+            "cancelled",
+            "punctuality_mean_minutes",
+            "walk_in_share",
+        ])?;
+        let number = |value: Option<f64>| value.map(|v| format!("{v:.2}")).unwrap_or_default();
+        for (day, row) in rows {
+            writer.write_record([
+                day.to_string(),
+                row.service,
+                row.booked.to_string(),
+                row.checked_in.to_string(),
+                row.no_shows.to_string(),
+                row.cancelled.to_string(),
+                number(row.punctuality_mean_minutes),
+                number(row.walk_in_share),
+            ])?;
+        }
+        Ok(writer.into_inner()?)
+    })()
+    .map_err(|error| ApiError::Internal(format!("CSV writing failed: {error}")))?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(("Content-Disposition", format!("attachment; filename=\"bookings-{}.csv\"", query.office)))
+        .body(written))
+}

@@ -80,6 +80,8 @@ pub fn routes(config: &mut web::ServiceConfig) {
                         .route(web::post().to(surveys::answer)),
                 )
                 .service(at("/booking-key").route(get().to(bookings::public_key)))
+                .service(at("/bookings/report").route(get().to(bookings::report)))
+                .service(at("/bookings/report.csv").route(get().to(bookings::report_csv)))
                 .service(at("/public/offices").route(get().to(bookings::offices)))
                 .service(at("/public/offices/{office}/services").route(get().to(bookings::services)))
                 .service(at("/public/offices/{office}/slots").route(get().to(bookings::slots)))

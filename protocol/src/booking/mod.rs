@@ -10,6 +10,7 @@ pub mod appointments;
 pub mod checkin;
 pub mod code;
 pub mod config;
+pub mod report;
 pub mod slots;
 
 pub use appointments::{Appointments, Booking, BookingState};
