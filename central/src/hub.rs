@@ -562,30 +562,19 @@ impl Hub {
     /// With `base` (the version the editor saw, from [`Hub::config`]), fields changed since by
     /// someone else are kept unless this edit changes them too.
     pub fn set_config(&self, office: &str, config: &RawOfficeConfig, base: Option<&str>) -> Result<bool, ReadError> {
-        let slot = self.offices.get(office).ok_or_else(|| ReadError::UnknownOffice(office.to_string()))?;
-        let doc_id = config_doc_id(office);
-        let mut live = slot.docs();
-        let mut stored;
-        let doc = match live.get_mut(&doc_id) {
-            Some(entry) => &mut entry.doc,
-            None => {
-                stored = load_chunks(&doc_id, &self.store.chunks(&doc_id)?);
-                &mut stored
-            }
-        };
-        let before = doc.get_heads();
-        let changed = match (before.is_empty(), base) {
-            (true, None) => {
-                *doc = fila_protocol::doc::config::create(config, crate::auth::random_token().as_bytes())?;
-                true
-            }
-            (true, Some(base)) => return Err(DocError::UnknownVersion(base.to_string()).into()),
-            (false, Some(base)) => fila_protocol::doc::config::update_from(doc, base, config)?,
-            (false, None) => fila_protocol::doc::config::update(doc, config)?,
-        };
+        let changed = self.edit_doc(office, &config_doc_id(office), |doc| {
+            let changed = match (doc.get_heads().is_empty(), base) {
+                (true, None) => {
+                    *doc = fila_protocol::doc::config::create(config, crate::auth::random_token().as_bytes())?;
+                    true
+                }
+                (true, Some(base)) => return Err(DocError::UnknownVersion(base.to_string()).into()),
+                (false, Some(base)) => fila_protocol::doc::config::update_from(doc, base, config)?,
+                (false, None) => fila_protocol::doc::config::update(doc, config)?,
+            };
+            Ok((changed, changed))
+        })?;
         if changed {
-            let chunk = if before.is_empty() { doc.save() } else { doc.save_after(&before) };
-            self.store_written(slot, live, &doc_id, &chunk)?;
             tracing::info!(office, "configuration set by headquarters");
         }
         Ok(changed)
@@ -593,20 +582,14 @@ impl Hub {
 
     /// An office's bookings for a date, as central has written them (none before the first).
     pub fn appointments(&self, office: &str, day: BusinessDay) -> Result<Appointments, ReadError> {
-        let slot = self.offices.get(office).ok_or_else(|| ReadError::UnknownOffice(office.to_string()))?;
-        let doc_id = appointments_doc_id(office, day);
-        if let Some(entry) = slot.docs().get_mut(&doc_id) {
-            // An office may name the date before central has booked anything in it.
-            if entry.doc.get_heads().is_empty() {
-                return Ok(Appointments::new(office, day));
-            }
-            return Ok(fila_protocol::doc::appointments::read(&entry.doc)?.0);
-        }
-        let mut doc = load_chunks(&doc_id, &self.store.chunks(&doc_id)?);
-        if doc.get_heads().is_empty() {
-            return Ok(Appointments::new(office, day));
-        }
-        Ok(fila_protocol::doc::appointments::read(&doc)?.0)
+        // An office may name the date before central has booked anything in it.
+        self.edit_doc(office, &appointments_doc_id(office, day), |doc| {
+            let appointments = match doc.get_heads().is_empty() {
+                true => Appointments::new(office, day),
+                false => fila_protocol::doc::appointments::read(doc)?.0,
+            };
+            Ok((false, appointments))
+        })
     }
 
     /// Writes an office's bookings for a date (central is their only writer): creates the
@@ -619,62 +602,63 @@ impl Hub {
         day: BusinessDay,
         write: impl FnOnce(&mut AutoCommit, &Appointments) -> Result<T, DocError>,
     ) -> Result<T, ReadError> {
+        self.edit_doc(office, &appointments_doc_id(office, day), |doc| {
+            if doc.get_heads().is_empty() {
+                *doc = fila_protocol::doc::appointments::create(office, day, crate::auth::random_token().as_bytes())?;
+            }
+            let (previous, _) = fila_protocol::doc::appointments::read(doc)?;
+            let value = write(doc, &previous)?;
+            let (next, _) = fila_protocol::doc::appointments::read(doc)?;
+            fila_protocol::doc::appointments::may_follow(&previous, &next).map_err(DocError::Field)?;
+            Ok((true, value))
+        })
+    }
+
+    /// Runs `edit` on one of an office's documents as headquarters reads or writes it: the copy
+    /// its connection holds live, or the stored one. `edit` says whether it changed the document;
+    /// a change is stored durably and then sent to the office if it is connected. On an error, or
+    /// a change that cannot be stored, the live copy goes (the next use reloads what is on disk):
+    /// nothing half-done is ever sent.
+    fn edit_doc<T>(
+        &self,
+        office: &str,
+        doc_id: &str,
+        edit: impl FnOnce(&mut AutoCommit) -> Result<(bool, T), ReadError>,
+    ) -> Result<T, ReadError> {
         let slot = self.offices.get(office).ok_or_else(|| ReadError::UnknownOffice(office.to_string()))?;
-        let doc_id = appointments_doc_id(office, day);
         let mut live = slot.docs();
         let mut stored;
-        let doc = match live.get_mut(&doc_id) {
+        let doc = match live.get_mut(doc_id) {
             Some(entry) => &mut entry.doc,
             None => {
-                stored = load_chunks(&doc_id, &self.store.chunks(&doc_id)?);
+                stored = load_chunks(doc_id, &self.store.chunks(doc_id)?);
                 &mut stored
             }
         };
         let before = doc.get_heads();
-        if before.is_empty() {
-            *doc = fila_protocol::doc::appointments::create(office, day, crate::auth::random_token().as_bytes())?;
-        }
-        let (previous, _) = fila_protocol::doc::appointments::read(doc)?;
-        let result = write(doc, &previous);
-        let checked = result.and_then(|value| {
-            let (next, _) = fila_protocol::doc::appointments::read(doc)?;
-            fila_protocol::doc::appointments::may_follow(&previous, &next).map_err(DocError::Field)?;
-            Ok(value)
-        });
-        let value = match checked {
-            Ok(value) => value,
+        let (changed, value) = match edit(doc) {
+            Ok(edited) => edited,
             Err(error) => {
-                live.remove(&doc_id);
-                return Err(error.into());
+                live.remove(doc_id);
+                return Err(error);
             }
         };
+        if !changed {
+            return Ok(value);
+        }
         let chunk = if before.is_empty() { doc.save() } else { doc.save_after(&before) };
-        self.store_written(slot, live, &doc_id, &chunk)?;
-        Ok(value)
-    }
-
-    /// Stores durably what headquarters wrote into one of an office's documents, then tells the
-    /// office's connection (if any) to send it. Not stored, it is never sent: the in-memory copy
-    /// goes and the next use reloads what is on disk.
-    fn store_written(
-        &self,
-        slot: &OfficeSlot,
-        mut live: MutexGuard<'_, HashMap<String, LiveDoc>>,
-        doc_id: &str,
-        chunk: &[u8],
-    ) -> Result<(), StoreError> {
         let stored = self
             .store
-            .append_chunk(doc_id, chunk)
+            .append_chunk(doc_id, &chunk)
             .and_then(|()| self.hold(slot, doc_id))
             .and_then(|()| self.store.flush());
         if let Err(error) = stored {
             live.remove(doc_id);
-            return Err(error);
+            return Err(error.into());
         }
         drop(live);
         slot.pushes.send_modify(|n| *n += 1);
-        Ok(())
+        Ok(value)
     }
 
     /// What a connected edge should be sent after headquarters changed one of its documents.
