@@ -158,6 +158,13 @@ pub enum Breach {
     SurveyRewritten(TicketId),
 }
 
+/// Tickets of one service called in a while: all of them, and the appointments among them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ServiceCalls {
+    pub all: u32,
+    pub appointments: u32,
+}
+
 impl Day {
     pub fn new(office: &str, day: BusinessDay) -> Self {
         Day {
@@ -169,6 +176,31 @@ impl Day {
             sequences: BTreeMap::new(),
             surveys: BTreeMap::new(),
         }
+    }
+
+    /// The tickets that bookings checked in, by booking id.
+    pub fn tickets_by_booking(&self) -> HashMap<&str, &Ticket> {
+        self.tickets
+            .values()
+            .filter_map(|ticket| match &ticket.issuer {
+                Who::Booking(id) => Some((id.as_str(), ticket)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Per service, the tickets called since `since` and how many of them were appointments
+    /// (each ticket once, however often it was recalled).
+    pub fn calls_per_service(&self, since: Timestamp) -> HashMap<&crate::ids::ServiceId, ServiceCalls> {
+        let mut counted = std::collections::HashSet::new();
+        let mut calls: HashMap<&crate::ids::ServiceId, ServiceCalls> = HashMap::new();
+        for call in self.calls.iter().rev().take_while(|call| call.at >= since) {
+            let Some(ticket) = self.tickets.get(&call.ticket).filter(|_| counted.insert(call.ticket)) else { continue };
+            let counts = calls.entry(&ticket.service).or_default();
+            counts.all += 1;
+            counts.appointments += u32::from(matches!(ticket.class, Class::Appointment { .. }));
+        }
+        calls
     }
 
     pub fn counter(&self, id: &CounterId) -> CounterState {

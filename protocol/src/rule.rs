@@ -22,7 +22,7 @@
 //! records the [`CallReason`] that chose it.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
@@ -93,22 +93,14 @@ pub type Capped = BTreeSet<ServiceId>;
 /// calls (the office's local hour; each ticket counted once, however often it was recalled):
 /// their appointments wait until walk-ins have had theirs.
 pub fn capped(config: &OfficeConfig, day: &Day, now: Timestamp) -> Capped {
-    let since = hour_start(now, &config.time_zone);
-    let mut counted = HashSet::new();
-    let mut calls: HashMap<&ServiceId, (u64, u64)> = HashMap::new();
-    for call in day.calls.iter().rev().take_while(|call| call.at >= since) {
-        let Some(ticket) = day.tickets.get(&call.ticket).filter(|_| counted.insert(call.ticket)) else { continue };
-        let (all, appointments) = calls.entry(&ticket.service).or_default();
-        *all += 1;
-        *appointments += u64::from(matches!(ticket.class, Class::Appointment { .. }));
-    }
+    let calls = day.calls_per_service(hour_start(now, &config.time_zone));
     config
         .services
         .iter()
         .filter(|service| {
             let share = service.booking.as_ref().map_or(0, |b| u64::from(b.walk_in_percent.min(100)));
-            let (all, appointments) = calls.get(&service.id).copied().unwrap_or((0, 0));
-            share > 0 && appointments * 100 > (100 - share) * all
+            let counted = calls.get(&service.id).copied().unwrap_or_default();
+            share > 0 && u64::from(counted.appointments) * 100 > (100 - share) * u64::from(counted.all)
         })
         .map(|service| service.id.clone())
         .collect()

@@ -61,9 +61,11 @@ fn presented(state: &AppState, code: &str, today: BusinessDay) -> Result<(String
     Ok((booking.id.clone(), presented))
 }
 
+/// A pass for another office is a wrong request (400); the rest are right passes at the
+/// wrong moment or in the wrong state (409), each saying what to do.
 fn refused(refusal: CheckInRefusal) -> ApiError {
     let code = match &refusal {
-        CheckInRefusal::OtherOffice => "other_office",
+        CheckInRefusal::OtherOffice => return ApiError::bad_request("other_office", refusal.to_string()),
         CheckInRefusal::OtherDay(_) => "other_day",
         CheckInRefusal::TooEarly { .. } => "too_early",
         CheckInRefusal::TooLate { .. } => "too_late",
@@ -93,13 +95,7 @@ pub async fn check_in_booking(
     let config = state.office.config();
     let today = BusinessDay::containing(now, &config.time_zone);
     let (booking, presented) = presented(&state, &body.code, today)?;
-    let due = check_in(&config, &presented, now).map_err(|refusal| {
-        if matches!(refusal, CheckInRefusal::OtherOffice) {
-            ApiError::bad_request("other_office", refusal.to_string())
-        } else {
-            refused(refusal)
-        }
-    })?;
+    let due = check_in(&config, &presented, now).map_err(refused)?;
     let command = Command::Issue {
         service: presented.service.clone(),
         priority: Priority::Appointment(due),
@@ -150,12 +146,9 @@ pub async fn today(caller: Caller, state: web::Data<AppState>) -> Result<HttpRes
         .query(|office, _| {
             let day = office.day();
             let tickets: std::collections::HashMap<String, String> = day
-                .tickets
-                .values()
-                .filter_map(|t| match &t.issuer {
-                    Who::Booking(id) => Some((id.clone(), t.number.to_string())),
-                    _ => None,
-                })
+                .tickets_by_booking()
+                .into_iter()
+                .map(|(booking, ticket)| (booking.to_string(), ticket.number.to_string()))
                 .collect();
             (day.day, tickets)
         })

@@ -102,23 +102,13 @@ pub fn settle(
     day: Option<&crate::day::Day>,
     now: Timestamp,
 ) -> Vec<(String, BookingState)> {
-    let checked_in: std::collections::HashSet<&str> = day
-        .map(|day| {
-            day.tickets
-                .values()
-                .filter_map(|ticket| match &ticket.issuer {
-                    crate::ticket::Who::Booking(id) => Some(id.as_str()),
-                    _ => None,
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let checked_in = day.map(crate::day::Day::tickets_by_booking).unwrap_or_default();
     appointments
         .bookings
         .values()
         .filter(|booking| booking.state == BookingState::Booked)
         .filter_map(|booking| {
-            if checked_in.contains(booking.id.as_str()) {
+            if checked_in.contains_key(booking.id.as_str()) {
                 Some((booking.id.clone(), BookingState::CheckedIn))
             } else if is_missed(config, appointments.day, &booking.service, booking.start, now) {
                 Some((booking.id.clone(), BookingState::NoShow))

@@ -10,7 +10,6 @@ use serde::Serialize;
 use crate::booking::{Appointments, BookingState};
 use crate::config::OfficeConfig;
 use crate::day::Day;
-use crate::ticket::{Class, Who};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct BookingRow {
@@ -30,17 +29,7 @@ pub struct BookingRow {
 pub fn day_rows(config: &OfficeConfig, appointments: &Appointments, day: Option<&Day>) -> Vec<BookingRow> {
     let mut rows: BTreeMap<String, BookingRow> = BTreeMap::new();
     let mut lateness: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-    let tickets: BTreeMap<&str, &crate::ticket::Ticket> = day
-        .map(|day| {
-            day.tickets
-                .values()
-                .filter_map(|t| match &t.issuer {
-                    Who::Booking(id) => Some((id.as_str(), t)),
-                    _ => None,
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let tickets = day.map(Day::tickets_by_booking).unwrap_or_default();
     for booking in appointments.bookings.values() {
         let row = rows.entry(booking.service.0.clone()).or_default();
         row.booked += 1;
@@ -60,18 +49,12 @@ pub fn day_rows(config: &OfficeConfig, appointments: &Appointments, day: Option<
         }
     }
     if let Some(day) = day {
-        let mut calls: BTreeMap<String, (u32, u32)> = BTreeMap::new();
-        let mut seen = std::collections::HashSet::new();
-        for call in &day.calls {
-            let Some(ticket) = day.tickets.get(&call.ticket).filter(|_| seen.insert(call.ticket)) else { continue };
-            let (all, walk_ins) = calls.entry(ticket.service.0.clone()).or_default();
-            *all += 1;
-            *walk_ins += u32::from(!matches!(ticket.class, Class::Appointment { .. }));
-        }
-        for (service, (all, walk_ins)) in calls {
-            let is_bookable = config.service(&crate::ServiceId(service.clone())).is_some_and(|s| s.booking.is_some());
-            if is_bookable || rows.contains_key(&service) {
-                rows.entry(service).or_default().walk_in_share = Some(f64::from(walk_ins) / f64::from(all.max(1)));
+        for (service, calls) in day.calls_per_service(crate::Timestamp(i64::MIN)) {
+            let is_bookable = config.service(service).is_some_and(|s| s.booking.is_some());
+            if is_bookable || rows.contains_key(&service.0) {
+                let walk_ins = calls.all - calls.appointments;
+                rows.entry(service.0.clone()).or_default().walk_in_share =
+                    Some(f64::from(walk_ins) / f64::from(calls.all.max(1)));
             }
         }
     }
@@ -90,7 +73,7 @@ mod tests {
     use crate::booking::Booking;
     use crate::calendar::LocalTime;
     use crate::ids::{BusinessDay, ServiceId, TicketId, Timestamp};
-    use crate::ticket::{Ticket, TicketNumber};
+    use crate::ticket::{Class, Ticket, TicketNumber, Who};
 
     fn at(text: &str) -> Timestamp {
         Timestamp(text.parse::<jiff::Timestamp>().expect("an instant").as_millisecond())
