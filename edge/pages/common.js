@@ -366,6 +366,33 @@
     try { return localStorage.getItem(key); } catch (_) { return null; }
   }
 
+  /**
+   * Shows the page's screen `screen-<name>` and hides the other `names`. Focus moves to its
+   * heading, which tells screen-reader users the screen changed.
+   */
+  function showScreen(names, name) {
+    for (const other of names) document.getElementById('screen-' + other).hidden = other !== name;
+    const heading = document.getElementById('screen-' + name).querySelector('[tabindex="-1"]');
+    if (heading) heading.focus({ preventScroll: true });
+    window.scrollTo(0, 0);
+  }
+
+  /**
+   * On-screen keys for a shared touch device, which often has no keyboard of its own: 'erase'
+   * is ⌫ (named `eraseLabel` for screen readers), '' leaves a gap, longer keys are wide.
+   */
+  function keyButtons(keys, onKey, eraseLabel) {
+    return keys.map((key) => (key
+      ? h('button', {
+        type: 'button',
+        class: 'btn btn-ghost' + (key.length > 1 ? ' key-wide' : ''),
+        dataset: { key },
+        'aria-label': key === 'erase' ? eraseLabel : null,
+        onclick: () => onKey(key),
+      }, key === 'erase' ? '⌫' : key)
+      : h('span', { 'aria-hidden': 'true' })));
+  }
+
   /** Keeps the screen on (kiosk, display) where the browser allows it. */
   function keepAwake() {
     if (!('wakeLock' in navigator)) return;
@@ -379,6 +406,7 @@
   const Fila = {
     ApiError, api, errorText, serverNow, fmtTime, fmtDay, minutesSince, locale,
     h, applyI18n, langSwitcher, reconcileList, debounce, connectEvents, loadOffice, ticketBadge, keepAwake, deviceToken,
+    showScreen, keyButtons,
   };
   window.Fila = Fila;
   Object.assign(window, {

@@ -9,7 +9,7 @@
 (function () {
   'use strict';
   const F = window.Fila;
-  const { api, ApiError, applyI18n, langSwitcher, h, keepAwake, loadOffice, deviceToken } = F;
+  const { api, ApiError, applyI18n, langSwitcher, h, keepAwake, loadOffice, deviceToken, showScreen, keyButtons } = F;
   const t = window.t;
   const $ = (id) => document.getElementById(id);
 
@@ -24,12 +24,7 @@
   let screenTimer = null;
   let countdownTimer = null;
 
-  function show(name) {
-    for (const s of SCREENS) $('screen-' + s).hidden = s !== name;
-    const heading = $('screen-' + name).querySelector('[tabindex="-1"]');
-    if (heading) heading.focus({ preventScroll: true });
-    window.scrollTo(0, 0);
-  }
+  const show = (name) => showScreen(SCREENS, name);
 
   function armTimeout(seconds) {
     clearTimeout(screenTimer);
@@ -66,14 +61,8 @@
     const letters = Array.from(new Set(((state.office && state.office.services) || []).map((s) => s.prefix).filter(Boolean)));
     $('exit-letters').replaceChildren(...letters.map((letter) =>
       h('button', { type: 'button', class: 'btn btn-ghost', onclick: () => press(letter + '-', true) }, letter)));
-    $('exit-digits').replaceChildren(...['1', '2', '3', '4', '5', '6', '7', '8', '9', '', '0', 'erase'].map((key) => key
-      ? h('button', {
-        type: 'button',
-        class: 'btn btn-ghost',
-        'aria-label': key === 'erase' ? t('exit.erase') : null,
-        onclick: () => press(key, false),
-      }, key === 'erase' ? '⌫' : key)
-      : h('span', { 'aria-hidden': 'true' })));
+    const digits = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '', '0', 'erase'];
+    $('exit-digits').replaceChildren(...keyButtons(digits, (key) => press(key, false), t('exit.erase')));
   }
 
   function press(key, isLetter) {

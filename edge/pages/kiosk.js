@@ -9,7 +9,7 @@
  */
 (function () {
   'use strict';
-  const { api, ApiError, applyI18n, langSwitcher, fmtTime, h, ticketBadge, keepAwake, loadOffice, deviceToken } = window.Fila;
+  const { api, ApiError, applyI18n, langSwitcher, fmtTime, h, ticketBadge, keepAwake, loadOffice, deviceToken, showScreen, keyButtons } = window.Fila;
   const t = window.t;
 
   const TOKEN_KEY = 'fila.kioskToken';
@@ -53,13 +53,15 @@
 
   function show(name) {
     state.screen = name;
-    for (const s of SCREENS) $('screen-' + s).hidden = s !== name;
     clearTimeout(screenTimer);
     screenTimer = null;
-    const heading = $('screen-' + name).querySelector('[tabindex="-1"]');
-    // Moving focus to the new heading tells screen-reader users the screen changed.
-    if (heading) heading.focus({ preventScroll: true });
-    window.scrollTo(0, 0);
+    showScreen(SCREENS, name);
+  }
+
+  /** A key of the screen's own keyboard typed into `input`; any touch keeps the screen alive. */
+  function typeKey(input, key) {
+    input.value = key === 'erase' ? input.value.slice(0, -1) : input.value + key;
+    armTimeout(IDLE_SECONDS);
   }
 
   function armTimeout(seconds) {
@@ -127,17 +129,7 @@
   function openCheckin() {
     $('checkin-input').value = '';
     $('checkin-error').hidden = true;
-    $('checkin-keypad').replaceChildren(...CODE_KEYS.map((key) => h('button', {
-      type: 'button',
-      class: 'btn btn-ghost' + (key === 'erase' ? ' key-wide' : ''),
-      dataset: { key },
-      'aria-label': key === 'erase' ? t('contact.erase') : null,
-      onclick: () => {
-        const input = $('checkin-input');
-        input.value = key === 'erase' ? input.value.slice(0, -1) : input.value + key;
-        armTimeout(IDLE_SECONDS);
-      },
-    }, key === 'erase' ? '⌫' : key)));
+    $('checkin-keypad').replaceChildren(...keyButtons(CODE_KEYS, (key) => typeKey($('checkin-input'), key), t('contact.erase')));
     show('checkin');
     // A QR scanner types into the focused field and presses Enter.
     $('checkin-input').focus();
@@ -325,19 +317,8 @@
     const email = media.includes('email');
     keypad.hidden = !media.length;
     keypad.classList.toggle('keyboard', email);
-    keypad.replaceChildren(...(email ? EMAIL_KEYS : PHONE_KEYS).map((key) => h('button', {
-      type: 'button',
-      class: 'btn btn-ghost' + (key.length > 1 ? ' key-wide' : ''),
-      dataset: { key },
-      'aria-label': key === 'erase' ? t('contact.erase') : null,
-      onclick: () => pressKey(key),
-    }, key === 'erase' ? '⌫' : key)));
-  }
-
-  function pressKey(key) {
-    const input = $('contact-input');
-    input.value = key === 'erase' ? input.value.slice(0, -1) : input.value + key;
-    armTimeout(IDLE_SECONDS);
+    const keys = email ? EMAIL_KEYS : PHONE_KEYS;
+    keypad.replaceChildren(...keyButtons(keys, (key) => typeKey($('contact-input'), key), t('contact.erase')));
   }
 
   function sendContact(event) {

@@ -66,11 +66,11 @@
     const button = h('button', { type: 'submit', class: 'btn btn-primary btn-lg btn-block survey-send' }, t('survey.send'));
     const form = h('form', { class: 'survey-form', novalidate: true }, parts, error, button);
 
+    const n = formCount;
     const chosen = (name) => {
-      const input = form.querySelector('input[name="' + name + '-' + form.dataset.n + '"]:checked');
+      const input = form.querySelector('input[name="' + name + '-' + n + '"]:checked');
       return input ? input.value : null;
     };
-    form.dataset.n = String(formCount);
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
       const answer = {};
