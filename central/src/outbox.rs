@@ -36,6 +36,15 @@ const PURGE_EVERY: Duration = Duration::from_secs(3600);
 /// Staff alerts are written in the office's language; central's offices speak Spanish first.
 const ALERT_LANG: &str = "es";
 
+/// Who a booking's messages go to, in which language, with what to fill in, and the office's
+/// own texts if headquarters wrote any.
+pub struct ToCitizen<'a> {
+    pub contact: &'a Contact,
+    pub lang: &'a str,
+    pub values: &'a BTreeMap<&'a str, String>,
+    pub texts: Option<&'a fila_protocol::config::NoticesConfig>,
+}
+
 pub struct CentralOutbox {
     dispatch: Arc<Dispatch>,
     /// The supervisors' address per office, where one is configured.
@@ -122,42 +131,24 @@ impl CentralOutbox {
     }
 
     /// A message to a citizen about their booking, in their language, with the office's own
-    /// texts where headquarters wrote them; once per (cause, kind). Blocking.
-    #[allow(clippy::too_many_arguments)]
+    /// texts where headquarters wrote them; once per (cause, kind), no earlier than `not_before`
+    /// (a reminder). Booking messages answer the citizen's own request: no opt-out line.
+    /// Blocking.
     pub fn to_citizen(
         &self,
         cause: &str,
         kind: NoticeKind,
-        contact: &Contact,
-        lang: &str,
-        values: &BTreeMap<&str, String>,
-        way_out: &OptOut,
-        texts: Option<&fila_protocol::config::NoticesConfig>,
-        now: Timestamp,
-    ) -> Result<bool, StoreError> {
-        self.to_citizen_at(cause, kind, contact, lang, values, way_out, texts, None, now)
-    }
-
-    /// As [`CentralOutbox::to_citizen`], sent no earlier than `not_before` (a reminder).
-    #[allow(clippy::too_many_arguments)]
-    pub fn to_citizen_at(
-        &self,
-        cause: &str,
-        kind: NoticeKind,
-        contact: &Contact,
-        lang: &str,
-        values: &BTreeMap<&str, String>,
-        way_out: &OptOut,
-        texts: Option<&fila_protocol::config::NoticesConfig>,
+        to: &ToCitizen<'_>,
         not_before: Option<Timestamp>,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
-        let templates = texts.map(Templates::configured);
+        let templates = to.texts.map(Templates::configured);
         let templates = templates.as_ref().unwrap_or(&self.templates);
-        let Some(message) = templates.render(kind, lang, contact.medium(), values, way_out) else {
+        let requested = OptOut { reply_stop: false, link: None };
+        let Some(message) = templates.render(kind, to.lang, to.contact.medium(), to.values, &requested) else {
             return Ok(false);
         };
-        self.send_in(cause, kind, contact.clone(), lang, message, not_before, now)
+        self.send_in(cause, kind, to.contact.clone(), to.lang, message, not_before, now)
     }
 
     /// What is still queued under `cause` will not be sent (a cancelled booking's reminders).

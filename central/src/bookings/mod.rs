@@ -19,7 +19,6 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use fila_notify::contact::Contact;
 use fila_notify::kind::NoticeKind;
-use fila_notify::template::OptOut;
 use fila_protocol::booking::slots::{self, FreeSlot, Unbookable};
 use fila_protocol::booking::{Booking, BookingPass, BookingState, ShortCode};
 use fila_protocol::calendar::LocalTime;
@@ -30,7 +29,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use crate::hub::{Hub, ReadError};
-use crate::outbox::CentralOutbox;
+use crate::outbox::{CentralOutbox, ToCitizen};
 use crate::settings::BookingLimits;
 use records::{Hold, Record};
 use secrets::Secrets;
@@ -282,18 +281,9 @@ impl Bookings {
         records::put_hold(self.store.as_ref(), &hold)?;
         self.store.flush()?;
         let values = BTreeMap::from([("office", config.name.clone()), ("code", code)]);
-        let none = OptOut { reply_stop: false, link: None };
+        let to = ToCitizen { contact: &contact, lang, values: &values, texts: Some(&config.notices) };
         let cause = format!("booking-hold/{}", hold.id);
-        self.outbox.to_citizen(
-            &cause,
-            NoticeKind::BookingCode,
-            &contact,
-            lang,
-            &values,
-            &none,
-            Some(&config.notices),
-            now,
-        )?;
+        self.outbox.to_citizen(&cause, NoticeKind::BookingCode, &to, None, now)?;
         tracing::info!(office = %hold.office, day = %hold.day, service = %hold.service, start = %hold.start, "slot held");
         Ok(HoldReceipt { hold: hold.id, expires_at: Timestamp(hold.expires_at), sent_by: contact.medium().as_str() })
     }
@@ -445,38 +435,21 @@ impl Bookings {
             ("time", hold.start.clone()),
             ("link", format!("{}/b/{}", self.citizen_url, confirmed.manage_token)),
         ]);
-        let none = OptOut { reply_stop: false, link: None };
-        let cause = format!("booking/{}", booking.id);
-        self.outbox.to_citizen(
-            &cause,
-            NoticeKind::BookingConfirmed,
-            &hold.contact,
-            &hold.lang,
-            &values,
-            &none,
-            Some(&config.notices),
-            now,
-        )?;
+        let to = ToCitizen { contact: &hold.contact, lang: &hold.lang, values: &values, texts: Some(&config.notices) };
+        self.outbox.to_citizen(&format!("booking/{}", booking.id), NoticeKind::BookingConfirmed, &to, None, now)?;
         // Reminders before the slot, each on its own cause (one notice per cause and kind).
         let slot_at = start.on(hold.day, &config.time_zone);
         for hours in &self.limits.reminder_hours {
             let at = slot_at.plus_minutes(-60 * i64::from(*hours));
-            if at <= now {
-                continue;
+            if at > now {
+                self.outbox.to_citizen(
+                    &reminder_cause(&booking.id, *hours),
+                    NoticeKind::Reminder,
+                    &to,
+                    Some(at),
+                    now,
+                )?;
             }
-            let cause = reminder_cause(&booking.id, *hours);
-            let texts = Some(&config.notices);
-            self.outbox.to_citizen_at(
-                &cause,
-                NoticeKind::Reminder,
-                &hold.contact,
-                &hold.lang,
-                &values,
-                &none,
-                texts,
-                Some(at),
-                now,
-            )?;
         }
         tracing::info!(office = %hold.office, day = %hold.day, booking = %booking.id, "booking confirmed");
         Ok(confirmed)
