@@ -617,8 +617,8 @@ impl Hub {
     /// Runs `edit` on one of an office's documents as headquarters reads or writes it: the copy
     /// its connection holds live, or the stored one. `edit` says whether it changed the document;
     /// a change is stored durably and then sent to the office if it is connected. On an error, or
-    /// a change that cannot be stored, the live copy goes (the next use reloads what is on disk):
-    /// nothing half-done is ever sent.
+    /// a change that cannot be stored, a live copy the edit touched goes (the next use reloads
+    /// what is on disk): nothing half-done is ever sent.
     fn edit_doc<T>(
         &self,
         office: &str,
@@ -639,7 +639,11 @@ impl Hub {
         let (changed, value) = match edit(doc) {
             Ok(edited) => edited,
             Err(error) => {
-                live.remove(doc_id);
+                // A refusal before any write (a stale version, say) leaves the live copy, and its
+                // connection's sync state, as they were; a half-done write must not stay.
+                if doc.get_heads() != before {
+                    live.remove(doc_id);
+                }
                 return Err(error);
             }
         };
