@@ -52,6 +52,8 @@ pub fn settings(listen: SocketAddr, data_dir: PathBuf) -> Settings {
             },
         ],
         smtp: None,
+        sms_gateway: None,
+        country_code: Some("54".into()),
         bookings: BookingLimits::default(),
         heartbeat: Heartbeat::default(),
         demo_booking_seed: Some(BOOKING_SEED.into()),

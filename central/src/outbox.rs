@@ -16,6 +16,7 @@ use fila_notify::contact::Contact;
 use fila_notify::contact_book::ContactBook;
 use fila_notify::dispatch::{Channels, Dispatch};
 use fila_notify::email::Mailer;
+use fila_notify::http_sms::HttpGateway;
 use fila_notify::kind::NoticeKind;
 use fila_notify::outbox::{Counts, Draft, NoticeKey, Policy};
 use fila_notify::survey_comments::Comment;
@@ -51,6 +52,7 @@ pub struct CentralOutbox {
     supervisors: HashMap<String, Contact>,
     names: HashMap<String, String>,
     templates: Templates,
+    country_code: Option<String>,
 }
 
 impl CentralOutbox {
@@ -60,11 +62,17 @@ impl CentralOutbox {
             Some(smtp) => Some(Arc::new(Mailer::new(smtp).context("[notices.smtp]")?) as Arc<dyn Channel>),
             None => None,
         };
+        let sms = match &settings.sms_gateway {
+            Some(gateway) => {
+                Some(Arc::new(HttpGateway::new(gateway).context("[notices.sms_gateway]")?) as Arc<dyn Channel>)
+            }
+            None => None,
+        };
         let book = ContactBook::open(store.clone())?;
         let dispatch = Dispatch::open(
             store,
             book,
-            Channels { sms: None, email },
+            Channels { sms, email },
             Policy { per_contact_per_hour: 60, ..Policy::default() },
             IN_FLIGHT_MAX,
             to_jiff(now),
@@ -78,7 +86,13 @@ impl CentralOutbox {
             })
             .collect();
         let names = settings.offices.iter().map(|o| (o.id.clone(), o.name.clone())).collect();
-        Ok(CentralOutbox { dispatch, supervisors, names, templates: Templates::builtin() })
+        Ok(CentralOutbox {
+            dispatch,
+            supervisors,
+            names,
+            templates: Templates::builtin(),
+            country_code: settings.country_code.clone(),
+        })
     }
 
     /// Sends until aborted, and deletes what is past its retention period every hour.
@@ -159,8 +173,30 @@ impl CentralOutbox {
     }
 
     /// Whether central can send to this kind of contact at all.
-    pub fn reaches(&self, contact: &Contact) -> bool {
-        self.dispatch.channels().for_medium(contact.medium()).is_some()
+    /// How central can reach citizens: "email", "sms" or both.
+    pub fn media(&self) -> Vec<&'static str> {
+        let channels = self.dispatch.channels();
+        [fila_notify::contact::Medium::Email, fila_notify::contact::Medium::Sms]
+            .into_iter()
+            .filter(|medium| channels.for_medium(*medium).is_some())
+            .map(|medium| medium.as_str())
+            .collect()
+    }
+
+    /// Reads the contact a citizen gave, refusing one central cannot send to, in words they can
+    /// act on.
+    pub fn contact(&self, text: &str) -> Result<Contact, String> {
+        let national = !text.contains('@') && !text.trim_start_matches(['(', ' ']).starts_with(['+', '0']);
+        let country_code = match (&self.country_code, national) {
+            (Some(code), _) => code.as_str(),
+            (None, true) => return Err("write the mobile number with its country code, e.g. +54 9 11 2345 6789".into()),
+            (None, false) => "",
+        };
+        let contact = Contact::parse(text, country_code).map_err(|e| e.to_string())?;
+        if self.dispatch.channels().for_medium(contact.medium()).is_none() {
+            return Err(format!("central sends no {} messages; give an e-mail address", contact.medium().as_str()));
+        }
+        Ok(contact)
     }
 
     /// Queues a message to any contact under `cause` (benchmarks and the bookings to come).

@@ -22,6 +22,14 @@
 //! security = "starttls"
 //! from = "fila <avisos@example.gob>"
 //!
+//! [notices.sms_gateway]  # optional: an SMS provider's HTTP API (fila_notify::http_sms)
+//! url = "https://sms.example.gob/v1/messages"
+//! headers = { Authorization = "Bearer ..." }
+//! body = '{"to": "{to}", "text": "{text}"}'
+//!
+//! [notices]
+//! country_code = "54"    # optional: for mobile numbers citizens write without it
+//!
 //! [[analysts]]           # bearer tokens for the headquarters read API
 //! name = "Tablero nacional"
 //! token_sha256 = "<hex SHA-256 of the analyst token>"
@@ -53,6 +61,11 @@ pub struct Settings {
     pub analysts: Vec<AnalystSettings>,
     /// How central sends e-mail; without it, it sends none.
     pub smtp: Option<fila_notify::email::SmtpSettings>,
+    /// How central sends SMS (booking codes to a mobile); without it, citizens give an e-mail.
+    pub sms_gateway: Option<fila_notify::http_sms::HttpGatewaySettings>,
+    /// Digits put before a mobile number written without its country code; without it,
+    /// citizens write the code (`+54 9 11 ...`).
+    pub country_code: Option<String>,
     /// `[bookings]`: the limits against hoarding and resale.
     pub bookings: BookingLimits,
     /// Not in the file: tests shorten it to see silent connections dropped.
@@ -123,6 +136,10 @@ pub struct OfficeSettings {
 struct NoticesSection {
     #[serde(default)]
     smtp: Option<fila_notify::email::SmtpSettings>,
+    #[serde(default)]
+    sms_gateway: Option<fila_notify::http_sms::HttpGatewaySettings>,
+    #[serde(default)]
+    country_code: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -215,6 +232,16 @@ impl Settings {
                 problems.push(problem(&format!("notices.smtp.{}", p.at), p.problem));
             }
         }
+        if let Some(gateway) = &notices.sms_gateway {
+            for p in gateway.check().err().unwrap_or_default() {
+                problems.push(problem(&format!("notices.sms_gateway.{}", p.at), p.problem));
+            }
+        }
+        if let Some(code) = &notices.country_code {
+            if code.is_empty() || code.len() > 3 || !code.chars().all(|c| c.is_ascii_digit()) {
+                problems.push(problem("notices.country_code", "must be one to three digits, e.g. \"54\"".into()));
+            }
+        }
 
         let listen = server.listen.parse::<SocketAddr>();
         if listen.is_err() {
@@ -282,6 +309,8 @@ impl Settings {
                 offices,
                 analysts,
                 smtp: notices.smtp,
+                sms_gateway: notices.sms_gateway,
+                country_code: notices.country_code,
                 bookings,
                 heartbeat: Heartbeat::default(),
                 demo_booking_seed: None,

@@ -379,3 +379,58 @@ fn three_missed_appointments_suspend_that_person_and_personal_data_goes_after_it
     assert_eq!(bookings.purge(Timestamp(common::T0.0 + 120 * 86_400_000)).expect("purged"), 0);
     assert!(records::no_shows(store.as_ref(), &identity.hash).expect("no-shows").is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_citizen_without_e_mail_books_with_a_code_sent_by_sms_through_the_providers_gateway() {
+    let stub = fila_notify::testing::sms_gateway::Stub::start(200).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let mut settings = common::settings(dir.path());
+    let gateway = format!(
+        "url = \"http://127.0.0.1:{}/v1/sms\"\nheaders = {{ Authorization = \"Bearer k\" }}\n\
+         body = '{{\"to\": \"{{to}}\", \"text\": \"{{text}}\"}}'",
+        stub.port
+    );
+    settings.sms_gateway = Some(toml::from_str(&gateway).expect("gateway settings"));
+    let central = common::spawn_with(settings).await;
+    let response = central
+        .client
+        .put(format!("{}/api/v1/offices/centro/config", central.base))
+        .bearer_auth(common::HQ_ADMIN)
+        .json(&office_config(3))
+        .send()
+        .await
+        .expect("configured");
+    assert_eq!(response.status(), StatusCode::OK);
+
+    // The booking page asks for what central can send to: here a mobile number only.
+    let (_, services) = central.get("/api/v1/public/offices/centro/services", None).await;
+    assert_eq!(services["contact_by"], json!(["sms"]), "{services}");
+    // A national number takes the deployment's country code (54 in the demo).
+    let mut body = request(1, "09:30");
+    body["contact"] = json!("011 15-2345-6789");
+    let (status, held) = post(&central, "/api/v1/public/bookings", body).await;
+    assert_eq!((status, &held["sent_by"]), (StatusCode::ACCEPTED, &json!("sms")), "{held}");
+    let deadline = tokio::time::Instant::now() + common::PATIENCE;
+    let sms = loop {
+        if let Some(request) = stub.requests().into_iter().next() {
+            break serde_json::from_slice::<Value>(&request.body).expect("the provider gets JSON");
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no SMS reached the provider");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(sms["to"], "+54111523456789", "{sms}");
+    let text = sms["text"].as_str().expect("text");
+    let code: String = text.split(|c: char| !c.is_ascii_digit()).find(|w| w.len() == 6).expect("a code").into();
+    let hold = held["hold"].as_str().expect("hold");
+    let (status, confirmed) =
+        post(&central, &format!("/api/v1/public/bookings/holds/{hold}/confirm"), json!({ "code": code })).await;
+    assert_eq!(status, StatusCode::CREATED, "{confirmed}");
+
+    // Garbage is refused by name, before anything is held.
+    let mut body = request(2, "09:30");
+    body["contact"] = json!("llámame");
+    let (status, refused) = post(&central, "/api/v1/public/bookings", body).await;
+    assert_eq!((status, &refused["error"]), (StatusCode::BAD_REQUEST, &json!("bad_request")), "{refused}");
+    assert_eq!(free_at(&central, "09:30").await, 2);
+    central.stop().await;
+}

@@ -238,13 +238,7 @@ impl Bookings {
     pub fn request(&self, request: BookingRequest, address: IpAddr, now: Timestamp) -> Result<HoldReceipt, Refusal> {
         let identity = identity::identify(&self.secrets.identity, &request.document_type, &request.document_number)
             .map_err(|e| Refusal::BadRequest(e.to_string()))?;
-        let contact = Contact::parse(&request.contact, "").map_err(|e| Refusal::BadRequest(e.to_string()))?;
-        if !self.outbox.reaches(&contact) {
-            return Err(Refusal::BadRequest(format!(
-                "central sends no {} messages; give an e-mail address",
-                contact.medium().as_str()
-            )));
-        }
+        let contact = self.outbox.contact(&request.contact).map_err(Refusal::BadRequest)?;
         let note = request.note.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_string);
         if note.as_ref().is_some_and(|n| n.chars().count() > NOTE_CHARS_MAX) {
             return Err(Refusal::BadRequest(format!("a note is at most {NOTE_CHARS_MAX} characters")));

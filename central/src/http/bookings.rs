@@ -83,7 +83,10 @@ pub async fn services(
             })
         })
         .collect();
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "office": config.id, "name": config.name, "services": services })))
+    let contact_by = state.outbox.media();
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "office": config.id, "name": config.name, "services": services, "contact_by": contact_by,
+    })))
 }
 
 #[derive(Debug, Deserialize)]

@@ -8,7 +8,7 @@ const STRINGS = {
     noSlots: "No quedan horarios ese día. Pruebe otro día.", loading: "Cargando…",
     whoWhy: "Su cita queda a su nombre: en la oficina pueden pedirle el documento. Usamos su contacto solo para esta cita y lo borramos después.",
     docType: "Tipo de documento", passport: "Pasaporte", foreign: "Documento de extranjero",
-    docNumber: "Número de documento", contact: "Correo electrónico",
+    docNumber: "Número de documento", contact: "Correo electrónico", contactAny: "Correo electrónico o número de móvil", contactSms: "Número de móvil",
     note: "¿Qué necesita hacer? (opcional, para que la oficina se prepare)", noteHelp: "No escriba datos personales.",
     request: "Recibir el código", codeSent: "Le enviamos un código de 6 cifras. Escríbalo para confirmar la cita.",
     code: "Código", confirm: "Confirmar la cita", done: "Su cita",
@@ -26,7 +26,7 @@ const STRINGS = {
     noSlots: "No times are left that day. Please try another day.", loading: "Loading…",
     whoWhy: "The appointment is in your name: the office may ask for your document. We use your contact only for this appointment and delete it afterwards.",
     docType: "Document type", passport: "Passport", foreign: "Foreigner's document",
-    docNumber: "Document number", contact: "E-mail",
+    docNumber: "Document number", contact: "E-mail", contactAny: "E-mail or mobile number", contactSms: "Mobile number",
     note: "What do you need to do? (optional, so the office can prepare)", noteHelp: "Please do not write personal data.",
     request: "Send me the code", codeSent: "We sent you a 6-digit code. Type it to confirm the appointment.",
     code: "Code", confirm: "Confirm the appointment", done: "Your appointment",
@@ -122,6 +122,7 @@ async function loadOffices() {
 async function loadServices(office) {
   chosen.office = office;
   const data = await call("GET", `/api/v1/public/offices/${encodeURIComponent(office)}/services?lang=${lang}`);
+  contactBy(data.contact_by || ["email"]);
   $("services").replaceChildren(
     ...data.services.map((service) => {
       const input = el("input", { type: "radio", name: "service", value: service.id });
@@ -130,6 +131,15 @@ async function loadServices(office) {
       return el("label", {}, [input, el("span", {}, [el("strong", { textContent: service.name }), details])]);
     }),
   );
+}
+
+// The contact field asks for what central can send to: e-mail, a mobile number, or either.
+function contactBy(media) {
+  const email = media.includes("email"), sms = media.includes("sms");
+  const input = $("contact");
+  input.labels[0].textContent = email && sms ? t.contactAny : sms ? t.contactSms : t.contact;
+  input.type = email && !sms ? "email" : sms && !email ? "tel" : "text";
+  input.autocomplete = email && !sms ? "email" : sms && !email ? "tel" : "on";
 }
 
 function chooseService(service) {

@@ -12,7 +12,9 @@ use std::sync::OnceLock;
 use fila_tls::testing::TestPki;
 use serde_json::Value;
 
-const SCRIPT: &str = include_str!("testing_smtp_server.py");
+pub mod sms_gateway;
+
+const SCRIPT: &str = include_str!("smtp_server.py");
 
 /// Whether this is a CI run.
 pub fn on_ci() -> bool {
