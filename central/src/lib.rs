@@ -114,8 +114,9 @@ impl App {
             tokio::spawn(async move {
                 loop {
                     let (bookings, now) = (bookings.clone(), fila_protocol::Timestamp(clock()));
-                    let settled =
-                        tokio::task::spawn_blocking(move || bookings.settle(now).and_then(|_| bookings.purge(now)));
+                    let settled = tokio::task::spawn_blocking(move || {
+                        bookings.settle(now).and_then(|_| bookings.offer_freed(now)).and_then(|_| bookings.purge(now))
+                    });
                     if let Ok(Err(error)) = settled.await {
                         tracing::error!(%error, "bookings could not be settled or purged");
                     }

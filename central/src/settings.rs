@@ -96,6 +96,8 @@ pub struct BookingLimits {
     pub suspension_days: u32,
     /// How long a slot is held while the citizen enters the code sent to them.
     pub hold_minutes: u32,
+    /// How long a slot offered to the first on a waiting list is held for them.
+    pub waitlist_offer_minutes: u32,
     /// Wrong codes before the hold is dropped.
     pub code_attempts: u32,
     /// Reminders before an appointment, in hours (a reminder already past is not sent).
@@ -112,6 +114,7 @@ impl Default for BookingLimits {
             no_shows_to_suspend: 3,
             suspension_days: 30,
             hold_minutes: 10,
+            waitlist_offer_minutes: 60,
             code_attempts: 5,
             reminder_hours: vec![24, 2],
         }

@@ -17,6 +17,11 @@ const MONDAY: &str = "2026-11-30";
 
 /// The demo office with opening hours and a service booked in 30-minute slots of `capacity`.
 fn office_config(capacity: u32) -> Value {
+    office_config_open(capacity, "08:00-12:00")
+}
+
+/// The same office open `hours` on Mondays and Tuesdays.
+fn office_config_open(capacity: u32, hours: &str) -> Value {
     let text = format!(
         r#"
         [office]
@@ -24,8 +29,8 @@ fn office_config(capacity: u32) -> Value {
         name = "Oficina Centro"
         time_zone = "America/Argentina/Buenos_Aires"
         [calendar.hours]
-        mon = ["08:00-12:00"]
-        tue = ["08:00-12:00"]
+        mon = ["{hours}"]
+        tue = ["{hours}"]
         [[services]]
         id = "documentos"
         prefix = "C"
@@ -279,50 +284,79 @@ async fn each_limit_against_hoarding_is_refused_with_its_reason() {
 
 /// Missed appointments are central's to mark, from the offices' days: after three in 90 days,
 /// the same person (however they write their number) is suspended from booking for a while.
-#[test]
-fn three_missed_appointments_suspend_that_person_and_personal_data_goes_after_its_retention() {
-    use fila_central::bookings::{records, secrets::Secrets, BookingRequest, Bookings, Refusal};
-    use fila_protocol::booking::{Booking, BookingState};
-    use fila_protocol::calendar::LocalTime;
-    use fila_protocol::{BusinessDay, ServiceId, Timestamp};
-    use std::sync::Arc;
+/// Central's bookings without its server, for scenarios that move the clock: the office
+/// configured, messages queued (never sent: their sending is not what is tested).
+struct Direct {
+    store: std::sync::Arc<dyn fila_store::Store>,
+    hub: std::sync::Arc<fila_central::hub::Hub>,
+    bookings: fila_central::bookings::Bookings,
+}
 
-    let dir = tempfile::tempdir().expect("dir");
-    let store: Arc<dyn fila_store::Store> = Arc::new(fila_store::SledStore::open(dir.path(), 8 << 20).expect("store"));
-    let mut settings = common::settings(dir.path());
-    // Configured, never reached: these messages are not what is tested.
+fn direct(dir: &std::path::Path, config: Value) -> Direct {
+    use std::sync::Arc;
+    let store: Arc<dyn fila_store::Store> = Arc::new(fila_store::SledStore::open(dir, 8 << 20).expect("store"));
+    let mut settings = common::settings(dir);
     settings.smtp = Some(
         toml::from_str("host = \"localhost\"\nport = 1\nsecurity = \"none\"\nfrom = \"x <a@example.org>\"")
             .expect("smtp"),
     );
     let hub = Arc::new(fila_central::hub::Hub::open(store.clone(), &settings.offices).expect("hub"));
-    let raw: fila_protocol::RawOfficeConfig = serde_json::from_value(office_config(3)).expect("config");
+    let raw: fila_protocol::RawOfficeConfig = serde_json::from_value(config).expect("config");
     hub.set_config("centro", &raw, None).expect("configured");
-    let outbox =
-        Arc::new(fila_central::outbox::CentralOutbox::open(store.clone(), &settings, Timestamp(0)).expect("outbox"));
-    let secrets = Secrets::from_seed("test");
+    let outbox = fila_central::outbox::CentralOutbox::open(store.clone(), &settings, fila_protocol::Timestamp(0));
+    let secrets = fila_central::bookings::secrets::Secrets::from_seed("test");
+    let bookings = fila_central::bookings::Bookings::new(
+        store.clone(),
+        hub.clone(),
+        Arc::new(outbox.expect("outbox")),
+        secrets,
+        settings.bookings.clone(),
+        "http://central".into(),
+    );
+    Direct { store, hub, bookings }
+}
+
+/// Writes a booking straight into the office's appointments document, as central does.
+fn put_booking(
+    hub: &fila_central::hub::Hub,
+    day: fila_protocol::BusinessDay,
+    id: &str,
+    start: &str,
+    state: fila_protocol::booking::BookingState,
+) {
+    let booking = fila_protocol::booking::Booking {
+        id: id.into(),
+        service: fila_protocol::ServiceId("documentos".into()),
+        start: fila_protocol::calendar::LocalTime::parse(start).expect("time"),
+        minutes: 30,
+        state,
+        code_hash: "ab".repeat(32),
+        booked_at: fila_protocol::Timestamp(0),
+        updated_at: fila_protocol::Timestamp(0),
+    };
+    hub.write_appointments("centro", day, |doc, _| fila_protocol::doc::appointments::put_booking(doc, &booking))
+        .expect("written");
+}
+
+#[test]
+fn three_missed_appointments_suspend_that_person_and_personal_data_goes_after_its_retention() {
+    use fila_central::bookings::{records, BookingRequest, Refusal};
+    use fila_protocol::booking::BookingState;
+    use fila_protocol::calendar::LocalTime;
+    use fila_protocol::{BusinessDay, Timestamp};
+
+    let dir = tempfile::tempdir().expect("dir");
+    let Direct { store, hub, bookings } = direct(dir.path(), office_config(3));
+    let secrets = fila_central::bookings::secrets::Secrets::from_seed("test");
     let identity =
         fila_central::bookings::identity::identify(&secrets.identity, "dni", "30.111.222").expect("identity");
-    let bookings =
-        Bookings::new(store.clone(), hub.clone(), outbox, secrets, settings.bookings.clone(), "http://central".into());
 
     // Three past Mondays' and Tuesdays' bookings of that person, never checked in.
     let days = ["2026-11-16", "2026-11-23", "2026-11-24"];
     for (n, day) in days.iter().enumerate() {
         let day = BusinessDay::parse(day).expect("date");
         let id = format!("MISSED{n}ABCDEFGHJ");
-        let booking = Booking {
-            id: id.clone(),
-            service: ServiceId("documentos".into()),
-            start: LocalTime::parse("09:00").expect("time"),
-            minutes: 30,
-            state: BookingState::Booked,
-            code_hash: "ab".repeat(32),
-            booked_at: Timestamp(0),
-            updated_at: Timestamp(0),
-        };
-        hub.write_appointments("centro", day, |doc, _| fila_protocol::doc::appointments::put_booking(doc, &booking))
-            .expect("booked");
+        put_booking(&hub, day, &id, "09:00", BookingState::Booked);
         let record = records::Record {
             id,
             office: "centro".into(),
@@ -330,12 +364,14 @@ fn three_missed_appointments_suspend_that_person_and_personal_data_goes_after_it
             service: "documentos".into(),
             start: "09:00".into(),
             minutes: 30,
-            identity_hash: identity.hash.clone(),
-            last4: identity.last4.clone(),
-            contact: fila_notify::contact::Contact::email("a@example.org").expect("contact"),
-            contact_fingerprint: "f".repeat(64),
-            lang: "es".into(),
-            note: None,
+            person: records::Person {
+                identity_hash: identity.hash.clone(),
+                last4: identity.last4.clone(),
+                contact: fila_notify::contact::Contact::email("a@example.org").expect("contact"),
+                contact_fingerprint: "f".repeat(64),
+                lang: "es".into(),
+                note: None,
+            },
             state: "booked".into(),
             created_at: 0,
             pass: String::new(),
@@ -433,4 +469,169 @@ async fn a_citizen_without_e_mail_books_with_a_code_sent_by_sms_through_the_prov
     assert_eq!((status, &refused["error"]), (StatusCode::BAD_REQUEST, &json!("bad_request")), "{refused}");
     assert_eq!(free_at(&central, "09:30").await, 2);
     central.stop().await;
+}
+
+/// Books `start` on Monday for citizen `n` through the public API: request, code, confirm.
+async fn book(central: &TestCentral, smtp: &SmtpServer, n: usize, start: &str) -> Value {
+    let (status, held) = post(central, "/api/v1/public/bookings", request(n, start)).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{held}");
+    let code = code_for(smtp, &format!("vecino{n}@example.org")).await;
+    let hold = held["hold"].as_str().expect("hold");
+    let (status, confirmed) =
+        post(central, &format!("/api/v1/public/bookings/holds/{hold}/confirm"), json!({ "code": code })).await;
+    assert_eq!(status, StatusCode::CREATED, "{confirmed}");
+    confirmed
+}
+
+fn wait_request(n: usize, from: &str, until: &str) -> Value {
+    let mut body = request(n, "08:00");
+    let body = body.as_object_mut().expect("object");
+    body.remove("day");
+    body.remove("start");
+    body.insert("from".into(), json!(from));
+    body.insert("until".into(), json!(until));
+    json!(body)
+}
+
+/// The hold and token of the offer that reached `address`, from the link in its message.
+async fn offer_for(smtp: &SmtpServer, address: &str) -> (String, String) {
+    let deadline = tokio::time::Instant::now() + common::PATIENCE;
+    loop {
+        let text = smtp
+            .received()
+            .into_iter()
+            .find(|m| m["rcpt_tos"][0] == json!(address) && m["subject"].as_str().is_some_and(|s| s.contains("libre")))
+            .and_then(|m| m["text"].as_str().map(str::to_string));
+        if let Some(text) = text {
+            let link = text.split_whitespace().find(|w| w.contains("#offer=")).expect("the offer's link");
+            let (hold, token) = link.split("#offer=").nth(1).expect("offer").split_once('.').expect("hold.token");
+            return (hold.to_string(), token.trim_end_matches(|c: char| !c.is_ascii_alphanumeric()).to_string());
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no offer reached {address}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_freed_slot_goes_to_the_first_on_the_waiting_list_and_a_moved_booking_frees_its_old_one() {
+    let Some(smtp) = SmtpServer::start(Mode::Plain, false, "") else { return };
+    let dir = tempfile::tempdir().expect("dir");
+    let central = central(dir.path(), &smtp, |limits| limits.per_address_per_hour = 1_000).await;
+    // Monday and Tuesday have two slots of one place each.
+    let response = central
+        .client
+        .put(format!("{}/api/v1/offices/centro/config", central.base))
+        .bearer_auth(common::HQ_ADMIN)
+        .json(&office_config_open(1, "08:00-09:00"))
+        .send()
+        .await
+        .expect("configured");
+    assert_eq!(response.status(), StatusCode::OK);
+    let first = book(&central, &smtp, 1, "08:00").await;
+    let second = book(&central, &smtp, 2, "08:30").await;
+
+    // While a slot is free the waiting list sends citizens to book it.
+    let (status, refused) = post(&central, "/api/v1/public/waitlist", wait_request(3, MONDAY, "2026-12-01")).await;
+    assert_eq!((status, &refused["error"]), (StatusCode::CONFLICT, &json!("slots_free")), "{refused}");
+    // Monday is full: two citizens wait for it, in the order they came.
+    let (status, third) = post(&central, "/api/v1/public/waitlist", wait_request(3, MONDAY, MONDAY)).await;
+    assert_eq!((status, &third["position"]), (StatusCode::CREATED, &json!(1)), "{third}");
+    let (status, fourth) = post(&central, "/api/v1/public/waitlist", wait_request(4, MONDAY, MONDAY)).await;
+    assert_eq!((status, &fourth["position"]), (StatusCode::CREATED, &json!(2)), "{fourth}");
+    let (status, again) = post(&central, "/api/v1/public/waitlist", wait_request(3, MONDAY, MONDAY)).await;
+    assert_eq!((status, &again["error"]), (StatusCode::TOO_MANY_REQUESTS, &json!("limit_reached")), "{again}");
+    let (status, backwards) = post(&central, "/api/v1/public/waitlist", wait_request(5, MONDAY, "2026-11-20")).await;
+    assert_eq!((status, &backwards["error"]), (StatusCode::BAD_REQUEST, &json!("bad_request")), "{backwards}");
+    assert!(!third.to_string().contains("vecino3"), "no contact in the answer: {third}");
+
+    // The first citizen cancels: the slot is offered at once to the first in line, held for them.
+    let token = |v: &Value| v["manage_token"].as_str().expect("token").to_string();
+    let (status, _) = post(&central, &format!("/api/v1/public/bookings/{}/cancel", token(&first)), json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, place) = central.get(&format!("/api/v1/public/waitlist/{}", token(&third)), None).await;
+    assert_eq!((&place["state"], &place["offer"]["start"]), (&json!("offered"), &json!("08:00")), "{place}");
+    assert_eq!(free_at(&central, "08:00").await, 0, "the offer holds the place");
+    let (_, place) = central.get(&format!("/api/v1/public/waitlist/{}", token(&fourth)), None).await;
+    assert_eq!((&place["state"], &place["position"]), (&json!("waiting"), &json!(2)), "{place}");
+    // The link in the message takes it.
+    let (hold, offer_token) = offer_for(&smtp, "vecino3@example.org").await;
+    let (status, wrong) =
+        post(&central, &format!("/api/v1/public/bookings/holds/{hold}/confirm"), json!({ "code": "123456" })).await;
+    assert_eq!((status, &wrong["error"]), (StatusCode::BAD_REQUEST, &json!("wrong_code")), "{wrong}");
+    let (status, taken) =
+        post(&central, &format!("/api/v1/public/bookings/holds/{hold}/confirm"), json!({ "code": offer_token })).await;
+    assert_eq!((status, &taken["start"]), (StatusCode::CREATED, &json!("08:00")), "{taken}");
+    let (_, place) = central.get(&format!("/api/v1/public/waitlist/{}", token(&third)), None).await;
+    assert_eq!((&place["state"], &place["position"]), (&json!("taken"), &Value::Null), "{place}");
+
+    // The second citizen moves to Tuesday: same link, new codes; their Monday slot goes to the
+    // next in line.
+    let move_path = format!("/api/v1/public/bookings/{}/move", token(&second));
+    let (status, moved) = post(&central, &move_path, json!({ "day": "2026-12-01", "start": "08:00" })).await;
+    assert_eq!(status, StatusCode::OK, "{moved}");
+    assert_eq!((&moved["day"], &moved["manage_token"]), (&json!("2026-12-01"), &second["manage_token"]), "{moved}");
+    assert_ne!(moved["short_code"], second["short_code"]);
+    let (_, seen) = central.get(&format!("/api/v1/public/bookings/{}", token(&second)), None).await;
+    assert_eq!((&seen["day"], &seen["state"]), (&json!("2026-12-01"), &json!("booked")), "{seen}");
+    let (status, full) = post(&central, &move_path, json!({ "day": MONDAY, "start": "08:00" })).await;
+    assert_eq!((status, &full["error"]), (StatusCode::CONFLICT, &json!("slot_full")), "{full}");
+    let (_, place) = central.get(&format!("/api/v1/public/waitlist/{}", token(&fourth)), None).await;
+    assert_eq!((&place["state"], &place["offer"]["start"]), (&json!("offered"), &json!("08:30")), "{place}");
+    // The fourth leaves instead: the place is free for anyone.
+    let (status, left) = post(&central, &format!("/api/v1/public/waitlist/{}/leave", token(&fourth)), json!({})).await;
+    assert_eq!((status, &left["state"]), (StatusCode::OK, &json!("left")), "{left}");
+    assert_eq!(free_at(&central, "08:30").await, 1);
+
+    // Headquarters sees the offers made and taken.
+    let (_, report) =
+        central.get(&format!("/api/v1/bookings/report?office=centro&from={MONDAY}"), Some(common::HQ)).await;
+    let monday = report["rows"].as_array().expect("rows").iter().find(|r| r["day"] == MONDAY).cloned();
+    let monday = monday.expect("Monday's row");
+    assert_eq!((&monday["waitlist_offers"], &monday["waitlist_taken"]), (&json!(2), &json!(1)), "{report}");
+    central.stop().await;
+}
+
+#[test]
+fn an_unanswered_offer_lapses_and_the_place_passes_to_the_next_in_line() {
+    use fila_central::bookings::waitlist::WaitRequest;
+    use fila_protocol::booking::BookingState;
+    use fila_protocol::{BusinessDay, Timestamp};
+
+    let dir = tempfile::tempdir().expect("dir");
+    let Direct { hub, bookings, .. } = direct(dir.path(), office_config_open(1, "08:00-09:00"));
+    let monday = BusinessDay::parse(MONDAY).expect("date");
+    put_booking(&hub, monday, "FULLAAAAAAAAAAA1", "08:00", BookingState::Booked);
+    put_booking(&hub, monday, "FULLAAAAAAAAAAA2", "08:30", BookingState::Booked);
+    let join = |n: usize| {
+        let request = WaitRequest {
+            office: "centro".into(),
+            service: "documentos".into(),
+            from: monday,
+            until: monday,
+            document_type: "dni".into(),
+            document_number: format!("40.000.{n:03}"),
+            contact: format!("espera{n}@example.org"),
+            lang: "es".into(),
+            note: None,
+        };
+        bookings.join_waitlist(request, "127.0.0.1".parse().expect("ip"), common::T0).expect("in line").1
+    };
+    let (first, second) = (join(1), join(2));
+    let state = |token: &str| bookings.in_line(token).expect("place").waiting.state.name();
+    assert_eq!(bookings.offer_freed(common::T0).expect("offered"), 0, "nothing is free");
+
+    // A place frees (the office's booking was cancelled): the first in line is offered it.
+    put_booking(&hub, monday, "FULLAAAAAAAAAAA1", "08:00", BookingState::Cancelled);
+    assert_eq!(bookings.offer_freed(common::T0).expect("offered"), 1);
+    assert_eq!((state(&first), state(&second)), ("offered", "waiting"));
+    let minutes = |m: i64| Timestamp(common::T0.0 + m * 60_000);
+    assert_eq!(bookings.offer_freed(minutes(59)).expect("offered"), 0, "the offer holds for an hour");
+    // Unanswered for the hour, it lapses and the same pass offers it to the next.
+    assert_eq!(bookings.offer_freed(minutes(61)).expect("offered"), 1);
+    assert_eq!((state(&first), state(&second)), ("lapsed", "offered"));
+    let offer = bookings.in_line(&second).expect("place").offer.expect("an open offer");
+    assert_eq!((offer.0, offer.1.as_str()), (monday, "08:00"));
+    // Out of line, the personal part goes at the next purge.
+    bookings.purge(minutes(62)).expect("purged");
+    assert!(bookings.in_line(&first).is_err(), "the lapsed place is deleted");
 }

@@ -12,12 +12,12 @@
 pub mod identity;
 pub mod records;
 pub mod secrets;
+pub mod waitlist;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use fila_notify::contact::Contact;
 use fila_notify::kind::NoticeKind;
 use fila_protocol::booking::slots::{self, FreeSlot, Unbookable};
 use fila_protocol::booking::{Booking, BookingPass, BookingState, ShortCode};
@@ -31,7 +31,7 @@ use sha2::{Digest, Sha256};
 use crate::hub::{Hub, ReadError};
 use crate::outbox::{CentralOutbox, ToCitizen};
 use crate::settings::BookingLimits;
-use records::{Hold, Record};
+use records::{Hold, Person, Record, WaitingState};
 use secrets::Secrets;
 
 /// A note to the office is short: what the procedure is, so it can prepare.
@@ -88,6 +88,8 @@ pub enum Refusal {
     BadRequest(String),
     #[error("{0}")]
     Limit(String),
+    #[error("{0}")]
+    SlotsFree(String),
     #[error("no booking or hold matches")]
     NotFound,
     #[error("the time to confirm has passed; please book again")]
@@ -112,6 +114,7 @@ impl Refusal {
             Refusal::Unbookable(_) | Refusal::OfficeNotBooking => "not_bookable",
             Refusal::BadRequest(_) => "bad_request",
             Refusal::Limit(_) => "limit_reached",
+            Refusal::SlotsFree(_) => "slots_free",
             Refusal::NotFound => "not_found",
             Refusal::Expired => "hold_expired",
             Refusal::WrongCode => "wrong_code",
@@ -120,6 +123,15 @@ impl Refusal {
             Refusal::Read(_) | Refusal::Store(_) => "internal",
         }
     }
+}
+
+/// One slot of an office's service on a date.
+#[derive(Debug, Clone, Copy)]
+struct Slot<'a> {
+    office: &'a str,
+    day: BusinessDay,
+    service: &'a str,
+    start: LocalTime,
 }
 
 /// Held while a slot of an office's date is counted and taken.
@@ -135,6 +147,8 @@ pub struct Bookings {
     locks: Mutex<HashMap<(String, BusinessDay), DayLock>>,
     /// Requests per client address in the last hour (memory only: a restart forgives).
     addresses: Mutex<HashMap<IpAddr, VecDeque<i64>>>,
+    /// Held while someone joins a waiting list or free places are offered to them.
+    line: Mutex<()>,
     /// Where citizens reach central: the private links in messages start with it.
     citizen_url: String,
 }
@@ -164,6 +178,7 @@ impl Bookings {
             limits,
             locks: Mutex::new(HashMap::new()),
             addresses: Mutex::new(HashMap::new()),
+            line: Mutex::new(()),
             citizen_url,
         }
     }
@@ -234,19 +249,44 @@ impl Bookings {
         lock(&self.locks).entry((office.to_string(), day)).or_default().clone()
     }
 
-    /// Holds a slot and sends the code that confirms it. Blocking.
-    pub fn request(&self, request: BookingRequest, address: IpAddr, now: Timestamp) -> Result<HoldReceipt, Refusal> {
-        let identity = identity::identify(&self.secrets.identity, &request.document_type, &request.document_number)
+    /// Reads who a request is for: the identity kept as its keyed hash, the contact central
+    /// can reach, the note within its length.
+    fn person(
+        &self,
+        document_type: &str,
+        document_number: &str,
+        contact: &str,
+        lang: &str,
+        note: Option<&str>,
+    ) -> Result<Person, Refusal> {
+        let identity = identity::identify(&self.secrets.identity, document_type, document_number)
             .map_err(|e| Refusal::BadRequest(e.to_string()))?;
-        let contact = self.outbox.contact(&request.contact).map_err(Refusal::BadRequest)?;
-        let note = request.note.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_string);
+        let contact = self.outbox.contact(contact).map_err(Refusal::BadRequest)?;
+        let note = note.map(str::trim).filter(|n| !n.is_empty()).map(str::to_string);
         if note.as_ref().is_some_and(|n| n.chars().count() > NOTE_CHARS_MAX) {
             return Err(Refusal::BadRequest(format!("a note is at most {NOTE_CHARS_MAX} characters")));
         }
-        let lang = if request.lang == "en" { "en" } else { "es" };
+        Ok(Person {
+            identity_hash: identity.hash,
+            last4: identity.last4,
+            contact_fingerprint: contact.fingerprint(&self.secrets.identity).0,
+            contact,
+            lang: if lang == "en" { "en" } else { "es" }.to_string(),
+            note,
+        })
+    }
+
+    /// Holds a slot and sends the code that confirms it. Blocking.
+    pub fn request(&self, request: BookingRequest, address: IpAddr, now: Timestamp) -> Result<HoldReceipt, Refusal> {
+        let person = self.person(
+            &request.document_type,
+            &request.document_number,
+            &request.contact,
+            &request.lang,
+            request.note.as_deref(),
+        )?;
         self.count_address(address, now)?;
-        let fingerprint = self.outbox_fingerprint(&contact);
-        self.check_limits(&identity.hash, &fingerprint, &request.service, now)?;
+        self.check_limits(&person, &request.service, now)?;
 
         let config = self.config(&request.office)?;
         let service = ServiceId(request.service.clone());
@@ -262,28 +302,26 @@ impl Bookings {
             day: request.day,
             service: request.service.clone(),
             start: request.start.to_string(),
-            identity_hash: identity.hash,
-            last4: identity.last4,
-            contact: contact.clone(),
-            contact_fingerprint: fingerprint,
-            lang: lang.to_string(),
-            note,
+            person,
             code_hash: sha256_hex(&code),
             attempts: 0,
             expires_at: now.plus_minutes(i64::from(self.limits.hold_minutes)).as_ms(),
+            waitlist: None,
         };
         records::put_hold(self.store.as_ref(), &hold)?;
         self.store.flush()?;
         let values = BTreeMap::from([("office", config.name.clone()), ("code", code)]);
-        let to = ToCitizen { contact: &contact, lang, values: &values, texts: Some(&config.notices) };
+        let to = ToCitizen {
+            contact: &hold.person.contact,
+            lang: &hold.person.lang,
+            values: &values,
+            texts: Some(&config.notices),
+        };
         let cause = format!("booking-hold/{}", hold.id);
         self.outbox.to_citizen(&cause, NoticeKind::BookingCode, &to, None, now)?;
         tracing::info!(office = %hold.office, day = %hold.day, service = %hold.service, start = %hold.start, "slot held");
-        Ok(HoldReceipt { hold: hold.id, expires_at: Timestamp(hold.expires_at), sent_by: contact.medium().as_str() })
-    }
-
-    fn outbox_fingerprint(&self, contact: &Contact) -> String {
-        contact.fingerprint(&self.secrets.identity).0
+        let sent_by = hold.person.contact.medium().as_str();
+        Ok(HoldReceipt { hold: hold.id, expires_at: Timestamp(hold.expires_at), sent_by })
     }
 
     fn count_address(&self, address: IpAddr, now: Timestamp) -> Result<(), Refusal> {
@@ -302,7 +340,8 @@ impl Bookings {
 
     /// The limits against hoarding: active bookings per identity (per service and overall) and
     /// per contact, and a suspension after repeated no-shows.
-    fn check_limits(&self, identity: &str, contact: &str, service: &str, now: Timestamp) -> Result<(), Refusal> {
+    fn check_limits(&self, person: &Person, service: &str, now: Timestamp) -> Result<(), Refusal> {
+        let (identity, contact) = (person.identity_hash.as_str(), person.contact_fingerprint.as_str());
         let store = self.store.as_ref();
         let today = BusinessDay::containing(now, &jiff::tz::TimeZone::UTC).plus_days(-1);
         let active = |record: &Record| record.state == "booked" && record.day >= today;
@@ -336,8 +375,9 @@ impl Bookings {
         Ok(())
     }
 
-    /// Confirms a held slot with the code sent to the contact: the booking is written to the
-    /// office's appointments document and the confirmation is sent. Blocking.
+    /// Confirms a held slot with the code sent to the contact (or the token of a waiting-list
+    /// offer's link): the booking is written to the office's appointments document and the
+    /// confirmation is sent. Blocking.
     pub fn confirm(&self, hold_id: &str, code: &str, now: Timestamp) -> Result<Confirmed, Refusal> {
         let store = self.store.as_ref();
         let mut hold = records::hold(store, hold_id)?.ok_or(Refusal::NotFound)?;
@@ -355,52 +395,79 @@ impl Bookings {
             store.flush()?;
             return Err(Refusal::WrongCode);
         }
-        let config = self.config(&hold.office)?;
-        let service = ServiceId(hold.service.clone());
         let start = LocalTime::parse(&hold.start).ok_or(Refusal::NotFound)?;
+        let slot = Slot { office: &hold.office, day: hold.day, service: &hold.service, start };
+        // The hold already counts in the slot: it becomes the booking in one step.
+        let confirmed = self.book(slot, &hold.person, None, crate::auth::random_token(), now)?;
+        records::delete_hold(store, hold_id)?;
+        if let Some(waiting) = &hold.waitlist {
+            let _line = lock(&self.line);
+            if let Some(mut place) = records::waiting(store, waiting)? {
+                place.state = WaitingState::Taken;
+                place.offer = None;
+                records::put_waiting(store, &place)?;
+            }
+            records::put_offer(store, &hold.office, hold.day, &hold.service, &hold.id, true)?;
+        }
+        store.flush()?;
+        Ok(confirmed)
+    }
+
+    /// Writes a booking for `person` into a slot and keeps its personal part, then sends the
+    /// confirmation and schedules the reminders. With `room` (a slot not held beforehand), the
+    /// slot must still have a place, counted under the day's lock. Blocking.
+    fn book(
+        &self,
+        slot: Slot<'_>,
+        person: &Person,
+        room: Option<Timestamp>,
+        manage_token: String,
+        now: Timestamp,
+    ) -> Result<Confirmed, Refusal> {
+        let store = self.store.as_ref();
+        let config = self.config(slot.office)?;
+        let service = ServiceId(slot.service.to_string());
         let (_, settings) = slots::bookable(&config, &service)?;
         let short = ShortCode::from_random(random_bytes());
         let booking = Booking {
             id: new_booking_id(),
             service: service.clone(),
-            start,
+            start: slot.start,
             minutes: settings.slot_minutes,
             state: BookingState::Booked,
-            code_hash: short.hash(&hold.office),
+            code_hash: short.hash(slot.office),
             booked_at: now,
             updated_at: now,
         };
         {
-            // The hold already counts in the slot: it becomes the booking in one step.
-            let day_lock = self.day_lock(&hold.office, hold.day);
+            let day_lock = self.day_lock(slot.office, slot.day);
             let _held = lock(&day_lock);
-            self.hub.write_appointments(&hold.office, hold.day, |doc, _| {
+            if let Some(now) = room {
+                let taken = self.taken(slot.office, slot.day, now)?;
+                let in_slot = taken.get(&(service.clone(), slot.start)).copied().unwrap_or(0);
+                slots::admit(&config, &service, slot.day, slot.start, now, in_slot)?;
+            }
+            self.hub.write_appointments(slot.office, slot.day, |doc, _| {
                 fila_protocol::doc::appointments::put_booking(doc, &booking)
             })?;
         }
-        let manage_token = crate::auth::random_token();
         let pass = BookingPass {
-            office: hold.office.clone(),
-            day: hold.day,
+            office: slot.office.to_string(),
+            day: slot.day,
             booking: booking.id.clone(),
             service,
-            start,
+            start: slot.start,
             minutes: booking.minutes,
         }
         .sign(&self.secrets.signing);
         let record = Record {
             id: booking.id.clone(),
-            office: hold.office.clone(),
-            day: hold.day,
-            service: hold.service.clone(),
-            start: hold.start.clone(),
+            office: slot.office.to_string(),
+            day: slot.day,
+            service: slot.service.to_string(),
+            start: slot.start.to_string(),
             minutes: booking.minutes,
-            identity_hash: hold.identity_hash.clone(),
-            last4: hold.last4.clone(),
-            contact: hold.contact.clone(),
-            contact_fingerprint: hold.contact_fingerprint.clone(),
-            lang: hold.lang.clone(),
-            note: hold.note.clone(),
+            person: person.clone(),
             state: "booked".into(),
             created_at: now.as_ms(),
             pass: pass.clone(),
@@ -408,51 +475,47 @@ impl Bookings {
             manage_hash: sha256_hex(&manage_token),
         };
         records::put_record(store, &record)?;
-        records::delete_hold(store, hold_id)?;
         store.flush()?;
         let confirmed = Confirmed {
             booking: booking.id.clone(),
-            office: hold.office.clone(),
-            service: hold.service.clone(),
-            day: hold.day,
-            start,
+            office: record.office.clone(),
+            service: record.service.clone(),
+            day: slot.day,
+            start: slot.start,
             short_code: short.to_string(),
             pass,
             manage_token,
         };
-        let service_name = config.service(&booking.service).map_or_else(|| hold.service.clone(), |s| s.name.clone());
+        let service_name = config.service(&booking.service).map_or_else(|| record.service.clone(), |s| s.name.clone());
         let values = BTreeMap::from([
             ("office", config.name.clone()),
             ("code", confirmed.short_code.clone()),
             ("service", service_name),
-            ("date", hold.day.to_string()),
-            ("time", hold.start.clone()),
+            ("date", slot.day.to_string()),
+            ("time", record.start.clone()),
             ("link", format!("{}/b/{}", self.citizen_url, confirmed.manage_token)),
         ]);
-        let to = ToCitizen { contact: &hold.contact, lang: &hold.lang, values: &values, texts: Some(&config.notices) };
+        let to =
+            ToCitizen { contact: &person.contact, lang: &person.lang, values: &values, texts: Some(&config.notices) };
         self.outbox.to_citizen(&format!("booking/{}", booking.id), NoticeKind::BookingConfirmed, &to, None, now)?;
         // Reminders before the slot, each on its own cause (one notice per cause and kind).
-        let slot_at = start.on(hold.day, &config.time_zone);
+        let slot_at = slot.start.on(slot.day, &config.time_zone);
         for hours in &self.limits.reminder_hours {
             let at = slot_at.plus_minutes(-60 * i64::from(*hours));
             if at > now {
-                self.outbox.to_citizen(
-                    &reminder_cause(&booking.id, *hours),
-                    NoticeKind::Reminder,
-                    &to,
-                    Some(at),
-                    now,
-                )?;
+                let cause = reminder_cause(&booking.id, *hours);
+                self.outbox.to_citizen(&cause, NoticeKind::Reminder, &to, Some(at), now)?;
             }
         }
-        tracing::info!(office = %hold.office, day = %hold.day, booking = %booking.id, "booking confirmed");
+        tracing::info!(office = %record.office, day = %record.day, booking = %booking.id, "booking confirmed");
         Ok(confirmed)
     }
 
-    /// Cancels a booking by its private link's token, before the service's deadline. Blocking.
-    pub fn cancel(&self, manage_token: &str, now: Timestamp) -> Result<Record, Refusal> {
+    /// A booking by its private link's token, still booked and before its service's deadline
+    /// for changes.
+    fn changeable(&self, manage_token: &str, now: Timestamp) -> Result<Record, Refusal> {
         let store = self.store.as_ref();
-        let mut record = records::by_manage_hash(store, &sha256_hex(manage_token))?.ok_or(Refusal::NotFound)?;
+        let record = records::by_manage_hash(store, &sha256_hex(manage_token))?.ok_or(Refusal::NotFound)?;
         if record.state != "booked" {
             return Err(Refusal::TooLate(record.state.clone()));
         }
@@ -465,24 +528,63 @@ impl Bookings {
         if now > deadline {
             return Err(Refusal::TooLate("past the cancellation deadline".into()));
         }
-        let day_lock = self.day_lock(&record.office, record.day);
-        let _held = lock(&day_lock);
-        let id = record.id.clone();
-        self.hub.write_appointments(&record.office, record.day, |doc, current| {
-            let Some(booking) = current.bookings.get(&id) else {
-                return Err(fila_protocol::doc::DocError::Field(format!("{id} is not in the document")));
-            };
-            let cancelled = Booking { state: BookingState::Cancelled, updated_at: now, ..booking.clone() };
-            fila_protocol::doc::appointments::put_booking(doc, &cancelled)
-        })?;
-        record.state = "cancelled".into();
-        records::put_record(store, &record)?;
-        store.flush()?;
-        for hours in &self.limits.reminder_hours {
-            self.outbox.cancel(&reminder_cause(&record.id, *hours), "the booking was cancelled", now)?;
-        }
+        Ok(record)
+    }
+
+    /// Cancels a booking by its private link's token, before the service's deadline. Blocking.
+    pub fn cancel(&self, manage_token: &str, now: Timestamp) -> Result<Record, Refusal> {
+        let mut record = self.changeable(manage_token, now)?;
+        self.withdraw(&mut record, "cancelled", now)?;
+        self.store.flush()?;
         tracing::info!(office = %record.office, booking = %record.id, "booking cancelled");
         Ok(record)
+    }
+
+    /// Moves a booking to another slot of the same service (another day too), before the
+    /// deadline: the new slot is taken first, then the old one freed, so a citizen never ends
+    /// up with neither. The private link stays the same; the codes are new. Blocking.
+    pub fn move_to(
+        &self,
+        manage_token: &str,
+        day: BusinessDay,
+        start: LocalTime,
+        now: Timestamp,
+    ) -> Result<Confirmed, Refusal> {
+        let mut record = self.changeable(manage_token, now)?;
+        if record.day == day && record.start == start.to_string() {
+            return Err(Refusal::BadRequest("the booking is already in that slot".into()));
+        }
+        let slot = Slot { office: &record.office, day, service: &record.service, start };
+        let moved = self.book(slot, &record.person.clone(), Some(now), manage_token.to_string(), now)?;
+        // The link now names the new booking; the old record must not take it along when purged.
+        record.manage_hash = String::new();
+        self.withdraw(&mut record, "moved", now)?;
+        self.store.flush()?;
+        tracing::info!(office = %record.office, from = %record.id, to = %moved.booking, "booking moved");
+        Ok(moved)
+    }
+
+    /// Frees a booking's place (cancelled in the appointments document) and drops its
+    /// reminders; `state` is what its record says. The caller flushes.
+    fn withdraw(&self, record: &mut Record, state: &str, now: Timestamp) -> Result<(), Refusal> {
+        {
+            let day_lock = self.day_lock(&record.office, record.day);
+            let _held = lock(&day_lock);
+            let id = record.id.clone();
+            self.hub.write_appointments(&record.office, record.day, |doc, current| {
+                let Some(booking) = current.bookings.get(&id) else {
+                    return Err(fila_protocol::doc::DocError::Field(format!("{id} is not in the document")));
+                };
+                let cancelled = Booking { state: BookingState::Cancelled, updated_at: now, ..booking.clone() };
+                fila_protocol::doc::appointments::put_booking(doc, &cancelled)
+            })?;
+        }
+        record.state = state.into();
+        records::put_record(self.store.as_ref(), record)?;
+        for hours in &self.limits.reminder_hours {
+            self.outbox.cancel(&reminder_cause(&record.id, *hours), &format!("the booking was {state}"), now)?;
+        }
+        Ok(())
     }
 
     /// The booking a private link names.
@@ -505,6 +607,7 @@ impl Bookings {
         let store = self.store.as_ref();
         let purged =
             records::purge(store, today.plus_days(-RETENTION_DAYS), now.as_ms(), today.plus_days(-NO_SHOW_DAYS))?;
+        let purged = purged + records::purge_waiting(store, today.plus_days(-1))?;
         store.flush()?;
         if purged > 0 {
             tracing::info!(bookings = purged, "retention period: booking records deleted");
@@ -548,7 +651,7 @@ impl Bookings {
                     record.state = state.name().to_string();
                     records::put_record(store, &record)?;
                     if *state == BookingState::NoShow {
-                        records::put_no_show(store, &record.identity_hash, day, id)?;
+                        records::put_no_show(store, &record.person.identity_hash, day, id)?;
                     }
                 }
                 store.flush()?;

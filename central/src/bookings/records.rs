@@ -14,6 +14,20 @@ const BY_IDENTITY: &str = "booking/by-identity/";
 const BY_CONTACT: &str = "booking/by-contact/";
 const MANAGE: &str = "booking/manage/";
 const NO_SHOW: &str = "booking/no-show/";
+const WAITING: &str = "booking/waiting/";
+const WAITING_MANAGE: &str = "booking/waiting-manage/";
+const OFFER: &str = "booking/offer/";
+
+/// Who a hold, a booking or a place on the waiting list is for: the personal part.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Person {
+    pub identity_hash: String,
+    pub last4: String,
+    pub contact: Contact,
+    pub contact_fingerprint: String,
+    pub lang: String,
+    pub note: Option<String>,
+}
 
 /// A slot held while the citizen confirms their contact with the code sent to it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -24,17 +38,16 @@ pub struct Hold {
     pub service: String,
     /// "09:30".
     pub start: String,
-    pub identity_hash: String,
-    pub last4: String,
-    pub contact: Contact,
-    pub contact_fingerprint: String,
-    pub lang: String,
-    pub note: Option<String>,
-    /// SHA-256 of the code sent to the contact.
+    #[serde(flatten)]
+    pub person: Person,
+    /// SHA-256 of the code sent to the contact (or of the token in a waiting-list offer's link).
     pub code_hash: String,
     pub attempts: u32,
     /// ms since the epoch.
     pub expires_at: i64,
+    /// The place on the waiting list this slot is offered to, if it is an offer.
+    #[serde(default)]
+    pub waitlist: Option<String>,
 }
 
 /// A confirmed booking's personal part.
@@ -46,12 +59,8 @@ pub struct Record {
     pub service: String,
     pub start: String,
     pub minutes: u32,
-    pub identity_hash: String,
-    pub last4: String,
-    pub contact: Contact,
-    pub contact_fingerprint: String,
-    pub lang: String,
-    pub note: Option<String>,
+    #[serde(flatten)]
+    pub person: Person,
     /// booked, cancelled, checked_in or no_show.
     pub state: String,
     pub created_at: i64,
@@ -90,8 +99,8 @@ pub fn holds(store: &dyn Store) -> Result<Vec<Hold>, StoreError> {
 /// Stores a record with its indexes (the private link by its hash).
 pub fn put_record(store: &dyn Store, record: &Record) -> Result<(), StoreError> {
     store.put_meta(&format!("{RECORD}{}", record.id), &json(record))?;
-    store.put_meta(&format!("{BY_IDENTITY}{}/{}", record.identity_hash, record.id), &[])?;
-    store.put_meta(&format!("{BY_CONTACT}{}/{}", record.contact_fingerprint, record.id), &[])?;
+    store.put_meta(&format!("{BY_IDENTITY}{}/{}", record.person.identity_hash, record.id), &[])?;
+    store.put_meta(&format!("{BY_CONTACT}{}/{}", record.person.contact_fingerprint, record.id), &[])?;
     if !record.manage_hash.is_empty() {
         store.put_meta(&format!("{MANAGE}{}", record.manage_hash), record.id.as_bytes())?;
     }
@@ -114,8 +123,8 @@ pub fn purge(
         if record.day >= records_before {
             continue;
         }
-        store.delete_meta(&format!("{BY_IDENTITY}{}/{}", record.identity_hash, record.id))?;
-        store.delete_meta(&format!("{BY_CONTACT}{}/{}", record.contact_fingerprint, record.id))?;
+        store.delete_meta(&format!("{BY_IDENTITY}{}/{}", record.person.identity_hash, record.id))?;
+        store.delete_meta(&format!("{BY_CONTACT}{}/{}", record.person.contact_fingerprint, record.id))?;
         if !record.manage_hash.is_empty() {
             store.delete_meta(&format!("{MANAGE}{}", record.manage_hash))?;
         }
@@ -179,4 +188,140 @@ pub fn no_shows(store: &dyn Store, identity_hash: &str) -> Result<Vec<BusinessDa
         .into_iter()
         .filter_map(|(key, _)| BusinessDay::parse(key[prefix.len()..].split('/').next()?))
         .collect())
+}
+
+/// A place on a service's waiting list: the first free slot between `from` and `until` is offered
+/// to the first waiting, as a hold their link confirms.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Waiting {
+    pub id: String,
+    pub office: String,
+    pub service: String,
+    pub from: BusinessDay,
+    pub until: BusinessDay,
+    #[serde(flatten)]
+    pub person: Person,
+    /// ms since the epoch: the order of the line.
+    pub created_at: i64,
+    pub state: WaitingState,
+    /// The hold offered, while the state is `offered`.
+    #[serde(default)]
+    pub offer: Option<String>,
+    /// SHA-256 of the private link's token.
+    pub manage_hash: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WaitingState {
+    Waiting,
+    /// A slot is held for them until the offer's hold expires.
+    Offered,
+    /// They took an offered slot.
+    Taken,
+    /// An offer went unanswered: the slot passed to the next in line.
+    Lapsed,
+    /// They left the list.
+    Left,
+    /// Their last date passed with nothing offered.
+    Expired,
+}
+
+impl WaitingState {
+    pub fn name(self) -> &'static str {
+        match self {
+            WaitingState::Waiting => "waiting",
+            WaitingState::Offered => "offered",
+            WaitingState::Taken => "taken",
+            WaitingState::Lapsed => "lapsed",
+            WaitingState::Left => "left",
+            WaitingState::Expired => "expired",
+        }
+    }
+
+    /// Still in line (an offer outstanding counts).
+    pub fn in_line(self) -> bool {
+        matches!(self, WaitingState::Waiting | WaitingState::Offered)
+    }
+}
+
+pub fn put_waiting(store: &dyn Store, waiting: &Waiting) -> Result<(), StoreError> {
+    store.put_meta(&format!("{WAITING}{}", waiting.id), &json(waiting))?;
+    store.put_meta(&format!("{WAITING_MANAGE}{}", waiting.manage_hash), waiting.id.as_bytes())
+}
+
+pub fn waiting(store: &dyn Store, id: &str) -> Result<Option<Waiting>, StoreError> {
+    Ok(store.get_meta(&format!("{WAITING}{id}"))?.and_then(|bytes| serde_json::from_slice(&bytes).ok()))
+}
+
+pub fn waiting_by_manage_hash(store: &dyn Store, hash: &str) -> Result<Option<Waiting>, StoreError> {
+    match store.get_meta(&format!("{WAITING_MANAGE}{hash}"))? {
+        Some(id) => waiting(store, &String::from_utf8_lossy(&id)),
+        None => Ok(None),
+    }
+}
+
+/// Everyone on an office's waiting lists, in the order they joined; those out of line too.
+pub fn waiting_list(store: &dyn Store, office: &str) -> Result<Vec<Waiting>, StoreError> {
+    let mut list: Vec<Waiting> = store
+        .scan_meta(WAITING)?
+        .into_iter()
+        .filter_map(|(_, bytes)| serde_json::from_slice::<Waiting>(&bytes).ok())
+        .filter(|w| w.office == office)
+        .collect();
+    list.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+    Ok(list)
+}
+
+/// Deletes places out of line (their personal part goes at once; the offers' counts stay) and
+/// those whose last date is before `before`. The caller flushes.
+pub fn purge_waiting(store: &dyn Store, before: BusinessDay) -> Result<usize, StoreError> {
+    let mut purged = 0;
+    for (key, bytes) in store.scan_meta(WAITING)? {
+        let Ok(waiting) = serde_json::from_slice::<Waiting>(&bytes) else { continue };
+        if waiting.state.in_line() && waiting.until >= before {
+            continue;
+        }
+        store.delete_meta(&format!("{WAITING_MANAGE}{}", waiting.manage_hash))?;
+        store.delete_meta(&key)?;
+        purged += 1;
+    }
+    Ok(purged)
+}
+
+/// Counts an offer for headquarters' figures (nothing personal): made, then perhaps taken.
+pub fn put_offer(
+    store: &dyn Store,
+    office: &str,
+    day: BusinessDay,
+    service: &str,
+    hold: &str,
+    taken: bool,
+) -> Result<(), StoreError> {
+    store.put_meta(&format!("{OFFER}{office}/{day}/{service}/{hold}"), if taken { b"taken" } else { b"made" })
+}
+
+/// Offers made and taken, per (day, service).
+pub type OfferCounts = std::collections::BTreeMap<(BusinessDay, String), (u32, u32)>;
+
+/// Offers made and taken per (day, service) of an office, for the days from `from` to `until`.
+pub fn offers(
+    store: &dyn Store,
+    office: &str,
+    from: BusinessDay,
+    until: BusinessDay,
+) -> Result<OfferCounts, StoreError> {
+    let prefix = format!("{OFFER}{office}/");
+    let mut counts = std::collections::BTreeMap::new();
+    for (key, value) in store.scan_meta(&prefix)? {
+        let mut parts = key[prefix.len()..].split('/');
+        let (Some(day), Some(service)) = (parts.next().and_then(BusinessDay::parse), parts.next()) else { continue };
+        if day < from || day > until {
+            continue;
+        }
+        let entry: &mut (u32, u32) = counts.entry((day, service.to_string())).or_default();
+        entry.0 += 1;
+        entry.1 += u32::from(value == b"taken");
+    }
+    Ok(counts)
 }

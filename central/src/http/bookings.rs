@@ -21,14 +21,14 @@ use serde::{Deserialize, Serialize};
 
 use super::error::ApiError;
 use super::AppState;
-use crate::bookings::{BookingRequest, Refusal};
+use crate::bookings::{BookingRequest, Confirmed, Refusal};
 
 impl From<Refusal> for ApiError {
     fn from(refusal: Refusal) -> Self {
         let status = match &refusal {
-            Refusal::Unbookable(fila_protocol::booking::Unbookable::Full(_)) | Refusal::TooLate(_) => {
-                StatusCode::CONFLICT
-            }
+            Refusal::Unbookable(fila_protocol::booking::Unbookable::Full(_))
+            | Refusal::TooLate(_)
+            | Refusal::SlotsFree(_) => StatusCode::CONFLICT,
             Refusal::Limit(_) => StatusCode::TOO_MANY_REQUESTS,
             Refusal::Expired => StatusCode::GONE,
             Refusal::NotFound | Refusal::Read(crate::hub::ReadError::UnknownOffice(_)) => StatusCode::NOT_FOUND,
@@ -39,7 +39,7 @@ impl From<Refusal> for ApiError {
     }
 }
 
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, Refusal> + Send + 'static,
 ) -> Result<T, ApiError> {
     Ok(web::block(work).await??)
@@ -103,7 +103,12 @@ struct SlotDto {
     capacity: u32,
 }
 
-fn parse_day(text: &str) -> Result<BusinessDay, ApiError> {
+fn parse_time(text: &str) -> Result<LocalTime, ApiError> {
+    LocalTime::parse(text)
+        .ok_or_else(|| ApiError::bad_request("bad_time", format!("{text:?} is not a time like 09:30")))
+}
+
+pub(super) fn parse_day(text: &str) -> Result<BusinessDay, ApiError> {
     BusinessDay::parse(text)
         .ok_or_else(|| ApiError::bad_request("bad_day", format!("{text:?} is not a date like 2026-12-07")))
 }
@@ -158,9 +163,8 @@ pub async fn request(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let day = parse_day(&body.day)?;
-    let start = LocalTime::parse(&body.start)
-        .ok_or_else(|| ApiError::bad_request("bad_time", format!("{:?} is not a time like 09:30", body.start)))?;
-    let address = http.peer_addr().map_or(std::net::IpAddr::from([0, 0, 0, 0]), |a| a.ip());
+    let start = parse_time(&body.start)?;
+    let address = client_address(&http);
     let request = BookingRequest {
         office: body.office,
         service: body.service,
@@ -194,7 +198,11 @@ pub async fn confirm(
 ) -> Result<HttpResponse, ApiError> {
     let (bookings, hold, code, now) = (state.bookings.clone(), hold.into_inner(), body.code.clone(), state.hub.now());
     let confirmed = blocking(move || bookings.confirm(&hold, &code, now)).await?;
-    Ok(HttpResponse::Created().json(serde_json::json!({
+    Ok(HttpResponse::Created().json(confirmed_json(&confirmed)))
+}
+
+fn confirmed_json(confirmed: &Confirmed) -> serde_json::Value {
+    serde_json::json!({
         "booking": confirmed.booking,
         "office": confirmed.office,
         "service": confirmed.service,
@@ -203,7 +211,7 @@ pub async fn confirm(
         "short_code": confirmed.short_code,
         "pass": confirmed.pass,
         "manage_token": confirmed.manage_token,
-    })))
+    })
 }
 
 #[derive(Debug, Deserialize)]
@@ -220,7 +228,7 @@ pub async fn view(
     let (bookings, token) = (state.bookings.clone(), token.into_inner());
     let (record, in_document) = blocking(move || bookings.lookup(&token)).await?;
     let booking_state = in_document.map_or(record.state.clone(), |s| s.name().to_string());
-    let lang = query.lang.as_deref().unwrap_or(&record.lang).to_string();
+    let lang = query.lang.as_deref().unwrap_or(&record.person.lang).to_string();
     let bookings = state.bookings.clone();
     let office = record.office.clone();
     let config = blocking(move || bookings.config(&office)).await.ok();
@@ -337,8 +345,43 @@ pub async fn style() -> HttpResponse {
 
 pub async fn cancel(state: web::Data<AppState>, token: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let (bookings, token, now) = (state.bookings.clone(), token.into_inner(), state.hub.now());
-    let record = blocking(move || bookings.cancel(&token, now)).await?;
+    let record = blocking(move || {
+        let record = bookings.cancel(&token, now)?;
+        bookings.offer_after_change(&record.office, now);
+        Ok(record)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "booking": record.id, "state": "cancelled" })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MoveBody {
+    day: String,
+    start: String,
+}
+
+/// Moves a booking to another slot: the link stays, the codes are new.
+pub async fn move_to(
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    body: web::Json<MoveBody>,
+) -> Result<HttpResponse, ApiError> {
+    let day = parse_day(&body.day)?;
+    let start = parse_time(&body.start)?;
+    let (bookings, token, now) = (state.bookings.clone(), token.into_inner(), state.hub.now());
+    let moved = blocking(move || {
+        let moved = bookings.move_to(&token, day, start, now)?;
+        bookings.offer_after_change(&moved.office, now);
+        Ok(moved)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(confirmed_json(&moved)))
+}
+
+/// The address a request came from, for the per-address limit.
+pub(super) fn client_address(http: &HttpRequest) -> std::net::IpAddr {
+    http.peer_addr().map_or(std::net::IpAddr::from([0, 0, 0, 0]), |a| a.ip())
 }
 
 pub async fn public_key(state: web::Data<AppState>) -> HttpResponse {
@@ -366,12 +409,16 @@ async fn booking_report(
     let (bookings, hub, office) = (state.bookings.clone(), state.hub.clone(), query.office.clone());
     blocking(move || {
         let config = bookings.config(&office)?;
+        let offers = bookings.offer_counts(&office, from, to)?;
         let mut rows = Vec::new();
         let mut day = from;
         while day <= to {
             let appointments = hub.appointments(&office, day)?;
             let office_day = hub.day(&office, day).ok();
-            for row in fila_protocol::booking::report::day_rows(&config, &appointments, office_day.as_ref()) {
+            for mut row in fila_protocol::booking::report::day_rows(&config, &appointments, office_day.as_ref()) {
+                if let Some((made, taken)) = offers.get(&(day, row.service.clone())) {
+                    (row.waitlist_offers, row.waitlist_taken) = (*made, *taken);
+                }
                 rows.push((day, row));
             }
             day = day.plus_days(1);
@@ -418,6 +465,8 @@ pub async fn report_csv(
             "cancelled",
             "punctuality_mean_minutes",
             "walk_in_share",
+            "waitlist_offers",
+            "waitlist_taken",
         ])?;
         let number = |value: Option<f64>| value.map(|v| format!("{v:.2}")).unwrap_or_default();
         for (day, row) in rows {
@@ -430,6 +479,8 @@ pub async fn report_csv(
                 row.cancelled.to_string(),
                 number(row.punctuality_mean_minutes),
                 number(row.walk_in_share),
+                row.waitlist_offers.to_string(),
+                row.waitlist_taken.to_string(),
             ])?;
         }
         Ok(writer.into_inner()?)

@@ -22,6 +22,7 @@ mod metrics;
 mod offices;
 mod surveys;
 mod sync;
+mod waitlist;
 
 use std::sync::Arc;
 
@@ -89,6 +90,10 @@ pub fn routes(config: &mut web::ServiceConfig) {
                 .service(at("/public/bookings/holds/{hold}/confirm").route(web::post().to(bookings::confirm)))
                 .service(at("/public/bookings/{token}").route(get().to(bookings::view)))
                 .service(at("/public/bookings/{token}/cancel").route(web::post().to(bookings::cancel)))
+                .service(at("/public/bookings/{token}/move").route(web::post().to(bookings::move_to)))
+                .service(at("/public/waitlist").route(web::post().to(waitlist::join)))
+                .service(at("/public/waitlist/{token}").route(get().to(waitlist::view)))
+                .service(at("/public/waitlist/{token}/leave").route(web::post().to(waitlist::leave)))
                 .service(at("/public/bookings/{token}/qr.svg").route(get().to(bookings::qr)))
                 .service(at("/public/bookings/{token}/booking.ics").route(get().to(bookings::calendar)))
                 .service(at("/surveys").route(get().to(surveys::figures)))

@@ -23,6 +23,9 @@ pub struct BookingRow {
     pub punctuality_mean_minutes: Option<f64>,
     /// Calls of the service that went to walk-ins, as a share of all its calls that day.
     pub walk_in_share: Option<f64>,
+    /// Places offered to waiting lists, and offers taken (central's own records; 0 here).
+    pub waitlist_offers: u32,
+    pub waitlist_taken: u32,
 }
 
 /// The figures of one day, a row per service that had bookings or calls.
