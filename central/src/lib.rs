@@ -208,8 +208,10 @@ fn access_log() -> middleware::Logger {
 fn logged_request(method: &str, path: &str) -> String {
     if path.starts_with("/s/") && path.len() > "/s/survey.css".len() || path.starts_with("/api/v1/public/surveys/") {
         format!("{method} [survey link]")
-    } else if path.starts_with("/b/") || path.starts_with("/api/v1/public/bookings/") {
-        // A booking's private link, or a hold's id: each opens one citizen's booking.
+    } else if ["/b/", "/w/", "/api/v1/public/bookings/", "/api/v1/public/waitlist/"].iter().any(|p| path.starts_with(p))
+    {
+        // A booking's or a waiting-list place's private link, or a hold's id: each opens one
+        // citizen's booking.
         format!("{method} [booking link]")
     } else {
         format!("{method} {path}")
@@ -245,7 +247,13 @@ mod tests {
         }
         assert_eq!(super::logged_request("GET", "/s/survey.js"), "GET /s/survey.js");
         let token = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-        for path in [format!("/b/{token}"), format!("/api/v1/public/bookings/{token}/cancel")] {
+        let paths = [
+            format!("/b/{token}"),
+            format!("/api/v1/public/bookings/{token}/cancel"),
+            format!("/w/{token}"),
+            format!("/api/v1/public/waitlist/{token}/leave"),
+        ];
+        for path in paths {
             assert_eq!(super::logged_request("POST", &path), "POST [booking link]");
         }
         assert_eq!(super::logged_request("POST", "/api/v1/public/bookings"), "POST /api/v1/public/bookings");

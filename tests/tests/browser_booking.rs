@@ -108,7 +108,7 @@ async fn scenario(central: String, edge: String, smtp: Arc<SmtpServer>, browsers
     shown(&phone, "#day").await;
     phone
         .execute(
-            "const day = document.getElementById('day'); day.value = '2026-11-30'; \
+            "const day = document.getElementById('day'); day.value = '2026-12-01'; \
              day.dispatchEvent(new Event('change'));",
             vec![],
         )
@@ -129,7 +129,7 @@ async fn scenario(central: String, edge: String, smtp: Arc<SmtpServer>, browsers
     click(&phone, "#confirm").await;
     let short = text_when(&phone, "#short-code", "the booking's short code", |t| t.len() == 9).await;
     let summary = text_when(&phone, "#summary", "the booking's summary", |t| !t.is_empty()).await;
-    assert!(summary.contains("10:00") && summary.contains("DNI y pasaportes"), "{summary}");
+    assert!(summary.contains("2026-12-01") && summary.contains("DNI y pasaportes"), "{summary}");
     let qr_loaded = phone
         .execute("const qr = document.getElementById('qr'); return qr.complete && qr.naturalWidth;", vec![])
         .await
@@ -140,6 +140,29 @@ async fn scenario(central: String, edge: String, smtp: Arc<SmtpServer>, browsers
     // The confirmation mail carries the same short code, and the booking's private link.
     let confirmation = mail(&smtp, "cita confirmada").await;
     assert!(confirmation.contains(&short) && confirmation.contains("/b/"), "{confirmation}");
+
+    // Plans change: from the booking's page they move it to today, 10:00. Same link, new codes.
+    let link = phone.current_url().await.expect("url");
+    click(&phone, "#move").await;
+    shown(&phone, "#move-day").await;
+    phone
+        .execute(
+            "const day = document.getElementById('move-day'); day.value = '2026-11-30'; \
+             day.dispatchEvent(new Event('change'));",
+            vec![],
+        )
+        .await
+        .expect("the new day is set");
+    text_when(&phone, "#move-slots", "the new day's slots", |t| t.contains("10:00")).await;
+    phone
+        .execute(r#"document.querySelector('#move-slots input[value="10:00"]').click();"#, vec![])
+        .await
+        .expect("the new slot is chosen");
+    let summary = text_when(&phone, "#summary", "the moved booking", |t| t.contains("2026-11-30")).await;
+    assert!(summary.contains("10:00"), "{summary}");
+    let short = text_when(&phone, "#short-code", "the new short code", |t| t.len() == 9 && *t != short).await;
+    assert_eq!(phone.current_url().await.expect("url"), link, "the private link stays the same");
+    keep_screenshot(&phone, "central-booking-moved").await;
 
     // The booking reaches the office through sync.
     let login = post(&http, format!("{edge}/api/v1/login"), json!({ "username": "sara", "password": "1234" })).await.1;

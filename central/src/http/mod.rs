@@ -64,6 +64,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .service(at("/citas/book.js").route(get().to(bookings::script)))
         .service(at("/citas/book.css").route(get().to(bookings::style)))
         .service(at("/b/{token}").route(get().to(bookings::manage_page)))
+        .service(at("/w/{token}").route(get().to(bookings::manage_page)))
         .service(
             web::scope("/api/v1")
                 .service(at("/sync").route(get().to(sync::sync)))

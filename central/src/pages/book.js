@@ -19,6 +19,19 @@ const STRINGS = {
     summary: (b) => `${b.service_name || b.service}, ${b.day} a las ${b.start} — ${b.office_name || b.office}`,
     states: { booked: "Reservada", cancelled: "Cancelada", checked_in: "Registrada en la oficina", no_show: "Vencida" },
     failed: "No se pudo completar. Inténtelo de nuevo en un momento.", missing: "Esta cita no existe. Revise el enlace.",
+    waitWhy: "Si se libera un horario entre ese día y la fecha que elija, se lo ofrecemos por mensaje, por orden de llegada.",
+    waitUntil: "Puedo venir hasta el", waitJoin: "Anotarme en la lista de espera", waitTitle: "Lista de espera",
+    waitSummary: (w) => `${w.service}, entre el ${w.from} y el ${w.until}`,
+    waitStates: {
+      waiting: (w) => `En espera: su lugar es el ${w.position}.`,
+      offered: (w) => `Le ofrecimos el ${w.offer.day} a las ${w.offer.start}: confírmelo con el enlace del mensaje que le enviamos antes de las ${new Date(w.offer.expires_at).toLocaleTimeString("es", { hour: "2-digit", minute: "2-digit" })}.`,
+      taken: () => "Tomó el horario ofrecido: su cita está confirmada.",
+      lapsed: () => "El horario ofrecido no se confirmó a tiempo y pasó al siguiente.",
+      left: () => "Salió de la lista de espera.", expired: () => "Pasó la última fecha sin horarios libres.",
+    },
+    waitKeepLink: "Guarde el enlace de esta página: con él ve su lugar en la lista o sale de ella.",
+    waitLeave: "Salir de la lista de espera", waitLeaveSure: "¿Seguro que quiere salir de la lista de espera?",
+    move: "Cambiar día u hora", moveDay: "Nuevo día", back: "Volver", moved: "La cita cambió: estos son sus nuevos códigos.",
     lang: "English", langCode: "en",
   },
   en: {
@@ -37,6 +50,19 @@ const STRINGS = {
     summary: (b) => `${b.service_name || b.service}, ${b.day} at ${b.start} — ${b.office_name || b.office}`,
     states: { booked: "Booked", cancelled: "Cancelled", checked_in: "Checked in at the office", no_show: "Expired" },
     failed: "It could not be done. Please try again in a moment.", missing: "This appointment does not exist. Please check the link.",
+    waitWhy: "If a time frees up between that day and the date you choose, we offer it to you by message, first come first served.",
+    waitUntil: "I can come until", waitJoin: "Join the waiting list", waitTitle: "Waiting list",
+    waitSummary: (w) => `${w.service}, between ${w.from} and ${w.until}`,
+    waitStates: {
+      waiting: (w) => `Waiting: you are number ${w.position} in line.`,
+      offered: (w) => `We offered you ${w.offer.day} at ${w.offer.start}: confirm it with the link in our message before ${new Date(w.offer.expires_at).toLocaleTimeString("en", { hour: "2-digit", minute: "2-digit" })}.`,
+      taken: () => "You took the offered time: your appointment is confirmed.",
+      lapsed: () => "The offered time was not confirmed in time and went to the next in line.",
+      left: () => "You left the waiting list.", expired: () => "Your last date passed with no time free.",
+    },
+    waitKeepLink: "Keep this page's link: with it you see your place in line or leave it.",
+    waitLeave: "Leave the waiting list", waitLeaveSure: "Are you sure you want to leave the waiting list?",
+    move: "Change day or time", moveDay: "New day", back: "Back", moved: "The appointment changed: these are your new codes.",
     lang: "Español", langCode: "es",
   },
 };
@@ -47,7 +73,10 @@ const lang = params.get("lang") === "en" ? "en" : "es";
 const t = STRINGS[lang];
 const $ = (id) => document.getElementById(id);
 const manageToken = location.pathname.startsWith("/b/") ? decodeURIComponent(location.pathname.slice(3)) : null;
-const chosen = { office: null, service: null, day: null, start: null, hold: null };
+const waitToken = location.pathname.startsWith("/w/") ? decodeURIComponent(location.pathname.slice(3)) : null;
+// A waiting-list offer's link: /citas#offer=<hold>.<token> (a fragment never reaches a server log).
+const offer = location.hash.startsWith("#offer=") ? location.hash.slice(7).split(".") : null;
+const chosen = { office: null, service: null, day: null, start: null, hold: null, until: null };
 
 function el(tag, props, children) {
   const node = document.createElement(tag);
@@ -94,7 +123,7 @@ async function call(method, path, body) {
 }
 
 function show(step) {
-  for (const id of ["step-service", "step-slot", "step-who", "step-code", "step-done"]) {
+  for (const id of ["step-service", "step-slot", "step-who", "step-code", "step-done", "step-move", "step-waiting"]) {
     $(id).hidden = !step.includes(id);
   }
 }
@@ -165,17 +194,35 @@ async function loadSlots() {
         const input = el("input", { type: "radio", name: "slot", value: slot.start, disabled: slot.free === 0 });
         input.addEventListener("change", () => {
           chosen.start = slot.start;
+          chosen.until = null;
+          $("request").textContent = t.request;
           show(["step-service", "step-slot", "step-who"]);
         });
-        const label = `${slot.start} (${slot.free ? t.free(slot.free) : t.full})`;
-        return el("label", { className: slot.free ? "" : "full" }, [input, label]);
+        return slotLabel(slot, input);
       }),
     );
-    $("no-slots").hidden = data.slots.some((s) => s.free > 0);
+    const full = !data.slots.some((s) => s.free > 0);
+    $("no-slots").hidden = !full;
+    $("wait-offer").hidden = !full;
+    $("wait-until").min = chosen.day;
+    $("wait-until").max = $("day").max;
+    $("wait-until").value = chosen.day;
   } catch (error) {
     $("slots").replaceChildren();
     fail(error.message);
   }
+}
+
+function slotLabel(slot, input) {
+  const label = `${slot.start} (${slot.free ? t.free(slot.free) : t.full})`;
+  return el("label", { className: slot.free ? "" : "full" }, [input, label]);
+}
+
+function chooseWaitlist() {
+  chosen.until = $("wait-until").value || chosen.day;
+  $("request").textContent = t.waitJoin;
+  show(["step-service", "step-slot", "step-who"]);
+  $("doc-number").focus();
 }
 
 async function requestCode(event) {
@@ -183,6 +230,16 @@ async function requestCode(event) {
   fail("");
   $("request").disabled = true;
   try {
+    if (chosen.until) {
+      const place = await call("POST", "/api/v1/public/waitlist", {
+        office: chosen.office, service: chosen.service.id, from: chosen.day, until: chosen.until,
+        document_type: $("doc-type").value, document_number: $("doc-number").value, contact: $("contact").value,
+        lang, note: $("note").value.trim() || null,
+      });
+      history.replaceState(null, "", `/w/${encodeURIComponent(place.manage_token)}${location.search}`);
+      await showWaiting(place.manage_token);
+      return;
+    }
     const held = await call("POST", "/api/v1/public/bookings", {
       office: chosen.office, service: chosen.service.id, day: chosen.day, start: chosen.start,
       document_type: $("doc-type").value, document_number: $("doc-number").value, contact: $("contact").value,
@@ -233,16 +290,101 @@ async function showBooking(token) {
   $("ics").href = `/api/v1/public/bookings/${encodeURIComponent(token)}/booking.ics`;
   $("requirements").replaceChildren(requirementsList(booking.requirements));
   $("cancel").hidden = booking.state !== "booked";
+  $("move").hidden = booking.state !== "booked";
+  chosen.office = booking.office;
+  chosen.service = { id: booking.service };
   show(["step-done"]);
   $("title").focus();
+}
+
+// The private token of the booking or waiting-list place this page shows (/b/… or /w/…): the
+// path changes when a booking is confirmed or a place taken without a reload.
+function pathToken() {
+  return decodeURIComponent(location.pathname.slice(3));
+}
+
+function startMove() {
+  fail("");
+  const today = new Date().toISOString().slice(0, 10);
+  $("move-day").min = today;
+  $("move-day").value = "";
+  $("move-slots").replaceChildren();
+  show(["step-move"]);
+  $("move-day").focus();
+}
+
+async function loadMoveSlots() {
+  fail("");
+  const day = $("move-day").value;
+  if (!day) return;
+  try {
+    const query = `service=${encodeURIComponent(chosen.service.id)}&day=${encodeURIComponent(day)}`;
+    const data = await call("GET", `/api/v1/public/offices/${encodeURIComponent(chosen.office)}/slots?${query}`);
+    $("move-slots").replaceChildren(
+      ...data.slots.map((slot) => {
+        const input = el("input", { type: "radio", name: "move-slot", value: slot.start, disabled: slot.free === 0 });
+        input.addEventListener("change", () => moveTo(day, slot.start));
+        return slotLabel(slot, input);
+      }),
+    );
+  } catch (error) {
+    $("move-slots").replaceChildren();
+    fail(error.message);
+  }
+}
+
+async function moveTo(day, start) {
+  try {
+    await call("POST", `/api/v1/public/bookings/${encodeURIComponent(pathToken())}/move`, { day, start });
+    await showBooking(pathToken());
+    say(t.moved);
+  } catch (error) {
+    fail(error.message);
+  }
+}
+
+async function takeOffer(hold, token) {
+  try {
+    const confirmed = await call("POST", `/api/v1/public/bookings/holds/${encodeURIComponent(hold)}/confirm`, { code: token });
+    history.replaceState(null, "", `/b/${encodeURIComponent(confirmed.manage_token)}${location.search}`);
+    await showBooking(confirmed.manage_token);
+  } catch (error) {
+    fail(error.message);
+  }
+}
+
+async function showWaiting(token) {
+  let place;
+  try {
+    place = await call("GET", `/api/v1/public/waitlist/${encodeURIComponent(token)}`);
+  } catch (error) {
+    fail(error.status === 404 ? t.missing : error.message);
+    return;
+  }
+  $("title").textContent = t.waitTitle;
+  $("wait-summary").textContent = t.waitSummary(place);
+  $("wait-state").textContent = (t.waitStates[place.state] || (() => place.state))(place);
+  $("wait-leave").hidden = !(place.state === "waiting" || place.state === "offered");
+  show(["step-waiting"]);
+  $("title").focus();
+}
+
+async function leaveWaitlist() {
+  if (!window.confirm(t.waitLeaveSure)) return;
+  try {
+    await call("POST", `/api/v1/public/waitlist/${encodeURIComponent(pathToken())}/leave`, {});
+    await showWaiting(pathToken());
+  } catch (error) {
+    fail(error.message);
+  }
 }
 
 async function cancelBooking() {
   if (!window.confirm(t.cancelSure)) return;
   try {
-    await call("POST", `/api/v1/public/bookings/${encodeURIComponent(manageToken || location.pathname.slice(3))}/cancel`, {});
+    await call("POST", `/api/v1/public/bookings/${encodeURIComponent(pathToken())}/cancel`, {});
     say(t.cancelled);
-    await showBooking(manageToken || decodeURIComponent(location.pathname.slice(3)));
+    await showBooking(pathToken());
   } catch (error) {
     fail(error.message);
   }
@@ -254,8 +396,17 @@ $("day").addEventListener("change", loadSlots);
 $("step-who").addEventListener("submit", requestCode);
 $("step-code").addEventListener("submit", confirmCode);
 $("cancel").addEventListener("click", cancelBooking);
+$("move").addEventListener("click", startMove);
+$("move-day").addEventListener("change", loadMoveSlots);
+$("move-back").addEventListener("click", () => showBooking(pathToken()));
+$("wait-join").addEventListener("click", chooseWaitlist);
+$("wait-leave").addEventListener("click", leaveWaitlist);
 if (manageToken) {
   showBooking(manageToken);
+} else if (waitToken) {
+  showWaiting(waitToken);
+} else if (offer && offer.length === 2) {
+  takeOffer(offer[0], offer[1]);
 } else {
   loadOffices().catch((error) => fail(error.message));
 }
