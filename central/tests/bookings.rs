@@ -166,6 +166,21 @@ async fn two_hundred_citizens_race_for_the_last_three_places_and_three_get_them(
         tokens.push(confirmed["manage_token"].as_str().expect("token").to_string());
     }
     assert_eq!(free_at(&central, "09:00").await, 0, "confirmed bookings keep their places");
+    // The office's own box, and only it, learns what its counters show: the document's last
+    // four characters to compare, and the note.
+    let details = format!("/api/v1/branch/bookings/{MONDAY}");
+    let (status, shown) = central.get(&details, Some(common::CENTRO)).await;
+    assert_eq!(status, StatusCode::OK, "{shown}");
+    let shown = shown.as_array().expect("a list");
+    assert_eq!(shown.len(), 3);
+    for detail in shown {
+        assert_eq!(detail["note"], "Renovación de DNI por vencimiento", "{detail}");
+        assert!(detail["last4"].as_str().is_some_and(|l| l.len() == 4), "{detail}");
+        assert!(detail.get("contact").is_none(), "no contact: {detail}");
+    }
+    assert_eq!(central.get(&details, Some(common::NORTE)).await.1, json!([]), "another office sees nothing");
+    assert_eq!(central.get(&details, None).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(central.get(&details, Some(common::HQ)).await.0, StatusCode::UNAUTHORIZED);
     let pass_key = central.get("/api/v1/booking-key", None).await.1;
     assert!(pass_key["public_key"].as_str().is_some_and(|k| k.starts_with("ed25519:")));
 

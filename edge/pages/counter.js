@@ -38,7 +38,8 @@
     devices: null,
     notices: null,         // GET /notices (supervisors)
     comments: null,        // GET /surveys/comments (supervisors)
-    appointments: null,    // GET /appointments (supervisors): today's bookings
+    appointments: null,    // GET /appointments: today's bookings (supervisors; agents at an appointment's call)
+    appointmentsAskedFor: null, // the appointment ticket the list was last asked again for
     feedbackAt: 0,
   };
 
@@ -650,6 +651,10 @@
       if (cur.recalls) meta.append(h('span', null, t('counter.recalls', { n: cur.recalls })));
       if (cur.transfers) meta.append(h('span', null, t('counter.transfers', { n: cur.transfers })));
     }
+    const appointment = $('current-appointment');
+    const lines = cur && cur.class === 'appointment' ? appointmentLines(cur) : [];
+    appointment.replaceChildren(...lines.map((line) => h('span', null, line)));
+    appointment.hidden = lines.length === 0;
 
     renderTransferOptions(cur);
 
@@ -870,8 +875,32 @@
         h('td', null, h('strong', { class: 'num' }, a.start)),
         h('td', null, serviceName(a.service)),
         h('td', null, window.FilaI18n.has(state) ? t(state) : a.state),
-        h('td', null, a.ticket || t('common.none')));
+        h('td', null, a.ticket || t('common.none')),
+        h('td', { class: 'num' }, a.last4 ? '…' + a.last4 : t('common.none')),
+        h('td', null, a.note || ''));
     }));
+  }
+
+  /**
+   * An appointment ticket at this counter: its slot, the document's last four characters to
+   * compare, and the citizen's note. The list is asked again once for a ticket it lacks (it
+   * was checked in after the last read).
+   */
+  function appointmentLines(cur) {
+    const lines = [];
+    const booking = (S.appointments || []).find((a) => a.ticket === cur.number);
+    // The slot as booked, in the office's time; the ticket's instant only while the list is asked.
+    const slot = booking ? booking.start : cur.appointment_at ? fmtTime(cur.appointment_at) : null;
+    if (slot) lines.push(t('counter.appointmentAt', { time: slot }));
+    if (!booking && S.appointmentsAskedFor !== cur.number) {
+      S.appointmentsAskedFor = cur.number;
+      api('GET', '/api/v1/appointments', null, S.token)
+        .then((list) => { S.appointments = list || []; render(); })
+        .catch(() => {});
+    }
+    if (booking && booking.last4) lines.push(t('counter.documentEnds', { last4: booking.last4 }));
+    if (booking && booking.note) lines.push(t('counter.appointmentNote', { note: booking.note }));
+    return lines;
   }
 
   /** A supervisor checks a booking in for a citizen (a phone's QR read aloud, a lost code). */

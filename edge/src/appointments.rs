@@ -13,6 +13,7 @@ use fila_store::Store;
 #[derive(Default)]
 pub struct AppointmentsView {
     days: RwLock<BTreeMap<BusinessDay, Appointments>>,
+    changed: tokio::sync::Notify,
 }
 
 impl AppointmentsView {
@@ -41,6 +42,12 @@ impl AppointmentsView {
                 days.pop_first();
             }
         }
+        self.changed.notify_waiters();
+    }
+
+    /// Resolves at the next change of the bookings.
+    pub async fn changed(&self) {
+        self.changed.notified().await;
     }
 
     /// The bookings of `day`, as far as the office has them (none is an empty list).

@@ -6,6 +6,7 @@
 
 pub mod appointments;
 pub mod auth;
+pub mod booking_details;
 pub mod demo;
 pub mod devices;
 pub mod http;
@@ -34,7 +35,8 @@ pub struct App {
     server: actix_web::dev::Server,
     port: u16,
     office: OfficeHandle,
-    link: Option<tokio::task::JoinHandle<()>>,
+    /// The link to central and the booking details asked of it.
+    links: Vec<tokio::task::JoinHandle<()>>,
     devices: Arc<devices::Devices>,
     /// The notices' runner and the reader of STOP replies. Stopped with the office: a send cut
     /// short is found `sending` at the next start and not sent again (at most once).
@@ -81,6 +83,11 @@ impl App {
             tracing::info!(url = %central.url, "syncing with central");
             tokio::spawn(sync_client::run(central, office.clone(), link_status.clone()))
         });
+        let booking_details = Arc::new(booking_details::BookingDetails::default());
+        let details = settings.central.clone().map(|central| {
+            tokio::spawn(booking_details::run(central, office.clone(), clock.clone(), booking_details.clone()))
+        });
+        let links: Vec<_> = link.into_iter().chain(details).collect();
         if settings.public_url.is_none()
             && settings.listen.ip().is_unspecified()
             && !settings.devices.printers.is_empty()
@@ -134,6 +141,7 @@ impl App {
             notices,
             comments,
             booking_key: settings.central.as_ref().and_then(|central| central.booking_key),
+            booking_details,
         });
         let certificate = match &settings.tls {
             Some(files) => Some(fila_tls::server::ReloadingCert::load(files.clone())?),
@@ -156,7 +164,7 @@ impl App {
         .run();
         let reload = fila_tls::server::reload_on_hangup("fila-edge", certificate).context("cannot watch for SIGHUP")?;
         tracing::info!(office = %settings.office.id, port, scheme, "edge listening");
-        Ok(App { server, port, office, link, devices, notices: notice_tasks, reload })
+        Ok(App { server, port, office, links, devices, notices: notice_tasks, reload })
     }
 
     pub fn port(&self) -> u16 {
@@ -194,13 +202,13 @@ impl App {
         if let Some(reason) = died {
             // The server runs inside its own future: it must be polled to carry out the stop.
             let _ = tokio::join!(handle.stop(false), &mut server);
-            if let Some(link) = self.link {
+            for link in &self.links {
                 link.abort();
             }
             self.devices.shutdown().await;
             anyhow::bail!("the office cannot go on: {reason}");
         }
-        if let Some(link) = self.link {
+        for link in &self.links {
             link.abort();
         }
         self.office.shutdown().await;

@@ -210,11 +210,13 @@ async fn scenario(central: String, edge: String, smtp: Arc<SmtpServer>, browsers
     let booking = listed.as_array().and_then(|b| b.iter().find(|b| b["start"] == "10:00")).cloned().expect("listed");
     assert_eq!((booking["state"].clone(), booking["ticket"].clone()), (json!("checked_in"), json!(number)), "{listed}");
 
-    // The supervisor's console lists it among today's appointments, checked in, with its ticket.
+    // The supervisor's console lists it among today's appointments, checked in, with its ticket,
+    // the document's last four characters and the citizen's note (asked of central, never synced).
     let supervisor = browsers::supervising(&browsers, &edge).await;
     let row = r#"#appointments-overview tr[data-state="checked_in"]"#;
-    let row = text_when(&supervisor, row, "the appointment checked in", |t| t.contains(&number)).await;
-    assert!(row.contains("10:00") && row.contains("DNI y pasaportes"), "{row}");
+    let row =
+        text_when(&supervisor, row, "the appointment checked in", |t| t.contains(&number) && t.contains("5123")).await;
+    assert!(row.contains("10:00") && row.contains("DNI y pasaportes") && row.contains("Renovación de DNI"), "{row}");
     keep_screenshot(&supervisor, "console-appointments").await;
 
     // Checked in twice from the kiosk: told the first ticket.
@@ -223,4 +225,18 @@ async fn scenario(central: String, edge: String, smtp: Arc<SmtpServer>, browsers
     click(&kiosk, "#checkin-send").await;
     let again = text_when(&kiosk, "#checkin-error", "the refusal", |t| !t.is_empty()).await;
     assert!(again.contains(&number), "{again}");
+
+    // At counter 4 the agent calls it: the slot, the document to compare, what they need.
+    let counter = browsers.open("counter").await;
+    counter.goto(&format!("{edge}/counter")).await.expect("the counter page loads");
+    browsers::type_into(&counter, "#login-user", "ana").await;
+    browsers::type_into(&counter, "#login-password", "1234").await;
+    click(&counter, "#login-submit").await;
+    shown(&counter, "select#counter-select").await.select_by_value("4").await.expect("counter 4 is offered");
+    click(&counter, "#sign-in").await;
+    click(&counter, "#call-next").await;
+    text_when(&counter, "#current-number", "the appointment as the current ticket", |t| t == number).await;
+    let told = text_when(&counter, "#current-appointment", "the appointment's details", |t| t.contains("5123")).await;
+    assert!(told.contains("10:00") && told.contains("Renovación de DNI"), "{told}");
+    keep_screenshot(&counter, "counter-appointment-call").await;
 }

@@ -76,6 +76,14 @@ pub struct Confirmed {
     pub manage_token: String,
 }
 
+/// What the counter sees of a booking beside the appointments document.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CounterDetail {
+    pub booking: String,
+    pub last4: String,
+    pub note: Option<String>,
+}
+
 /// Why a booking request, confirmation or cancellation was refused, in words a citizen can act
 /// on; each has a stable code for the API.
 #[derive(Debug, thiserror::Error)]
@@ -585,6 +593,17 @@ impl Bookings {
             self.outbox.cancel(&reminder_cause(&record.id, *hours), &format!("the booking was {state}"), now)?;
         }
         Ok(())
+    }
+
+    /// What the counter may see of an office's bookings of a day, for comparison and to
+    /// prepare: the identity's last four characters and the citizen's note. Only for the
+    /// office's own box, over its authenticated link; never in a document. Blocking.
+    pub fn counter_details(&self, office: &str, day: BusinessDay) -> Result<Vec<CounterDetail>, Refusal> {
+        Ok(records::of_day(self.store.as_ref(), office, day)?
+            .into_iter()
+            .filter(|record| record.state == "booked" || record.state == "checked_in")
+            .map(|record| CounterDetail { booking: record.id, last4: record.person.last4, note: record.person.note })
+            .collect())
     }
 
     /// The booking a private link names.

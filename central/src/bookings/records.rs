@@ -14,6 +14,7 @@ const BY_IDENTITY: &str = "booking/by-identity/";
 const BY_CONTACT: &str = "booking/by-contact/";
 const MANAGE: &str = "booking/manage/";
 const NO_SHOW: &str = "booking/no-show/";
+const BY_DAY: &str = "booking/by-day/";
 const WAITING: &str = "booking/waiting/";
 const WAITING_MANAGE: &str = "booking/waiting-manage/";
 const OFFER: &str = "booking/offer/";
@@ -101,6 +102,7 @@ pub fn put_record(store: &dyn Store, record: &Record) -> Result<(), StoreError> 
     store.put_meta(&format!("{RECORD}{}", record.id), &json(record))?;
     store.put_meta(&format!("{BY_IDENTITY}{}/{}", record.person.identity_hash, record.id), &[])?;
     store.put_meta(&format!("{BY_CONTACT}{}/{}", record.person.contact_fingerprint, record.id), &[])?;
+    store.put_meta(&format!("{BY_DAY}{}/{}/{}", record.office, record.day, record.id), &[])?;
     if !record.manage_hash.is_empty() {
         store.put_meta(&format!("{MANAGE}{}", record.manage_hash), record.id.as_bytes())?;
     }
@@ -125,6 +127,7 @@ pub fn purge(
         }
         store.delete_meta(&format!("{BY_IDENTITY}{}/{}", record.person.identity_hash, record.id))?;
         store.delete_meta(&format!("{BY_CONTACT}{}/{}", record.person.contact_fingerprint, record.id))?;
+        store.delete_meta(&format!("{BY_DAY}{}/{}/{}", record.office, record.day, record.id))?;
         if !record.manage_hash.is_empty() {
             store.delete_meta(&format!("{MANAGE}{}", record.manage_hash))?;
         }
@@ -168,6 +171,11 @@ fn indexed(store: &dyn Store, prefix: &str) -> Result<Vec<Record>, StoreError> {
 
 pub fn of_identity(store: &dyn Store, identity_hash: &str) -> Result<Vec<Record>, StoreError> {
     indexed(store, &format!("{BY_IDENTITY}{identity_hash}/"))
+}
+
+/// An office's bookings of one day (all states).
+pub fn of_day(store: &dyn Store, office: &str, day: BusinessDay) -> Result<Vec<Record>, StoreError> {
+    indexed(store, &format!("{BY_DAY}{office}/{day}/"))
 }
 
 pub fn of_contact(store: &dyn Store, fingerprint: &str) -> Result<Vec<Record>, StoreError> {

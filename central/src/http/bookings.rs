@@ -379,6 +379,19 @@ pub async fn move_to(
     Ok(HttpResponse::Ok().json(confirmed_json(&moved)))
 }
 
+/// `GET /api/v1/branch/bookings/{day}`: for the office's own box, what its counters see of the
+/// day's bookings (the identity's last four characters, the citizen's note), kept in its memory.
+pub async fn counter_details(
+    branch: super::auth::Branch,
+    state: web::Data<AppState>,
+    day: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let day = parse_day(&day)?;
+    let bookings = state.bookings.clone();
+    let details = blocking(move || bookings.counter_details(&branch.office, day)).await?;
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(details))
+}
+
 /// The address a request came from, for the per-address limit.
 pub(super) fn client_address(http: &HttpRequest) -> std::net::IpAddr {
     http.peer_addr().map_or(std::net::IpAddr::from([0, 0, 0, 0]), |a| a.ip())

@@ -82,6 +82,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
                         .route(web::post().to(surveys::answer)),
                 )
                 .service(at("/booking-key").route(get().to(bookings::public_key)))
+                .service(at("/branch/bookings/{day}").route(get().to(bookings::counter_details)))
                 .service(at("/bookings/report").route(get().to(bookings::report)))
                 .service(at("/bookings/report.csv").route(get().to(bookings::report_csv)))
                 .service(at("/public/offices").route(get().to(bookings::offices)))

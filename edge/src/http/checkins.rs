@@ -8,7 +8,7 @@
 //! a normal ticket.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use fila_protocol::booking::{check_in, BookingPass, CheckInRefusal, Presented, ShortCode};
+use fila_protocol::booking::{check_in, BookingPass, BookingState, CheckInRefusal, Presented, ShortCode};
 use fila_protocol::office::{Command, Priority};
 use fila_protocol::{BusinessDay, Rejection, Timestamp, Who};
 use serde::{Deserialize, Serialize};
@@ -122,17 +122,23 @@ pub async fn check_in_booking(
     Ok(HttpResponse::Created().json(IssuedDto { ticket: dto, print, contact_kept: None }))
 }
 
-/// One of today's bookings as the console lists it: never who booked.
+/// One of today's bookings as the console lists it. Of who booked, only the last four
+/// characters of their document, for the counter to compare when it asks for it.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct AppointmentDto {
     pub booking: String,
     pub service: String,
     /// "09:30"
     pub start: String,
-    /// booked, cancelled, checked_in or no_show; checked_in once its ticket exists here.
+    /// booked, late (its slot has begun), cancelled, checked_in or no_show (its late window
+    /// is over); checked_in once its ticket exists here.
     pub state: String,
     /// The appointment ticket, once checked in.
     pub ticket: Option<String>,
+    /// The last four characters of the booking's identity document, when central has said.
+    pub last4: Option<String>,
+    /// What the citizen said they need, when they wrote something.
+    pub note: Option<String>,
 }
 
 /// Today's bookings, by slot, with the tickets of those checked in.
@@ -141,19 +147,21 @@ pub struct AppointmentDto {
     security(("bearer" = [])))]
 pub async fn today(caller: Caller, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     caller.require(super::caller::STAFF, "see today's appointments")?;
-    let (day, tickets) = state
+    let (day, tickets, now) = state
         .office
-        .query(|office, _| {
+        .query(|office, now| {
             let day = office.day();
             let tickets: std::collections::HashMap<String, String> = day
                 .tickets_by_booking()
                 .into_iter()
                 .map(|(booking, ticket)| (booking.to_string(), ticket.number.to_string()))
                 .collect();
-            (day.day, tickets)
+            (day.day, tickets, now)
         })
         .await?;
-    let office = state.office.config().id.clone();
+    let config = state.office.config();
+    let office = config.id.clone();
+    let state_details = state.booking_details.clone();
     let mut bookings: Vec<AppointmentDto> = state
         .office
         .appointments()
@@ -162,12 +170,30 @@ pub async fn today(caller: Caller, state: web::Data<AppState>) -> Result<HttpRes
         .into_values()
         .map(|booking| {
             let ticket = tickets.get(&booking.id).cloned();
-            let state = if ticket.is_some() { "checked_in" } else { booking.state.name() };
+            let state = match (ticket.is_some(), booking.state) {
+                (true, _) => "checked_in",
+                (false, BookingState::Booked)
+                    if fila_protocol::booking::checkin::is_missed(
+                        &config,
+                        day,
+                        &booking.service,
+                        booking.start,
+                        now,
+                    ) =>
+                {
+                    "no_show"
+                }
+                (false, BookingState::Booked) if booking.start.on(day, &config.time_zone) < now => "late",
+                (false, other) => other.name(),
+            };
+            let detail = state_details.get(&booking.id);
             AppointmentDto {
                 service: booking.service.0.clone(),
                 start: booking.start.to_string(),
                 state: state.to_string(),
                 ticket,
+                last4: detail.as_ref().map(|d| d.last4.clone()),
+                note: detail.and_then(|d| d.note),
                 booking: booking.id,
             }
         })

@@ -51,6 +51,8 @@ pub struct AppState {
     pub comments: fila_notify::survey_comments::SurveyComments,
     /// Central's public key for booking passes, when the office has one.
     pub booking_key: Option<fila_protocol::booking::code::VerifyingKey>,
+    /// What counters see of the day's bookings (last four characters, note), from central.
+    pub booking_details: Arc<crate::booking_details::BookingDetails>,
 }
 
 impl AppState {

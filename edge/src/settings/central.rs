@@ -22,9 +22,14 @@ impl CentralSettings {
     /// Central's address for citizens (survey links): the configured one, else the sync
     /// address's scheme and host (`wss://hq.example/api/v1/sync` is `https://hq.example`).
     pub fn citizen_url(&self) -> String {
-        if let Some(url) = &self.citizen_url {
-            return url.trim_end_matches('/').to_string();
+        match &self.citizen_url {
+            Some(url) => url.trim_end_matches('/').to_string(),
+            None => self.api_url(),
         }
+    }
+
+    /// Central's HTTP API for this box: the sync address's scheme and host.
+    pub fn api_url(&self) -> String {
         let (scheme, rest) = match self.url.split_once("://") {
             Some(("wss", rest)) => ("https", rest),
             Some((_, rest)) => ("http", rest),
