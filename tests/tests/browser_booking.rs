@@ -239,4 +239,27 @@ async fn scenario(central: String, edge: String, smtp: Arc<SmtpServer>, browsers
     let told = text_when(&counter, "#current-appointment", "the appointment's details", |t| t.contains("5123")).await;
     assert!(told.contains("10:00") && told.contains("Renovación de DNI"), "{told}");
     keep_screenshot(&counter, "counter-appointment-call").await;
+
+    // Headquarters' dashboard counts them: the Tuesday booking moved away, Monday's checked in.
+    let hq = browsers.open("headquarters").await;
+    hq.goto(&format!("{central}/dashboard")).await.expect("the dashboard loads");
+    browsers::type_into(&hq, "#token", fila_central::demo::HQ_TOKEN).await;
+    click(&hq, "#login-form button[type=submit]").await;
+    shown(&hq, "#office option").await;
+    hq.execute(
+        "document.getElementById('from').value = '2026-11-30'; document.getElementById('to').value = '2026-12-01'; \
+         document.getElementById('filters').requestSubmit();",
+        vec![],
+    )
+    .await
+    .expect("the period is set");
+    // The labels are drawn in capitals.
+    let tiles =
+        text_when(&hq, "#booking-tiles", "the appointment figures", |t| t.to_lowercase().contains("citas")).await;
+    let tiles = tiles.to_lowercase();
+    let figures: Vec<&str> = tiles.lines().collect();
+    let after = |label: &str| figures.iter().position(|l| *l == label).and_then(|i| figures.get(i + 1)).copied();
+    assert_eq!((after("citas reservadas"), after("registradas en la oficina")), (Some("2"), Some("1")), "{tiles}");
+    assert_eq!(after("canceladas o cambiadas"), Some("1"), "{tiles}");
+    keep_screenshot(&hq, "headquarters-bookings").await;
 }

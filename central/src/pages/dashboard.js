@@ -99,6 +99,18 @@
       'dev.agent': 'Agente',
       'dev.reason': 'Motivo declarado',
       'dev.skipped': 'Turnos saltados',
+      'bookings.title': 'Citas',
+      'bookings.help': 'Reservadas en casa central para cada día y trámite: registradas en la oficina, ausentes, canceladas, lugares ofrecidos a la lista de espera y tomados, puntualidad (del horario de la cita al llamado) y la parte de los llamados que fue para quienes vinieron sin cita.',
+      'bookings.none': 'Esta oficina no toma citas, o no hubo citas en el período.',
+      'bookings.booked': 'Citas reservadas',
+      'bookings.checkedIn': 'Registradas en la oficina',
+      'bookings.noShows': 'Ausentes',
+      'bookings.cancelled': 'Canceladas o cambiadas',
+      'bookings.waitlist': 'Lista de espera: ofrecidas / tomadas',
+      'bookings.day': 'Día',
+      'bookings.service': 'Trámite',
+      'bookings.punctuality': 'Puntualidad media',
+      'bookings.walkIns': 'Llamados sin cita',
       'unknown': 'Sin configuración de la oficina',
       'surveys.title': 'Encuestas de satisfacción',
       'surveys.help': 'Cada turno cuenta una vez, respondido en la oficina o por el enlace del mensaje. Las cifras por agente aparecen desde 5 respuestas.',
@@ -206,6 +218,18 @@
       'dev.agent': 'Agent',
       'dev.reason': 'Stated reason',
       'dev.skipped': 'Tickets skipped',
+      'bookings.title': 'Appointments',
+      'bookings.help': 'Booked at headquarters for each day and procedure: checked in at the office, no-shows, cancelled, places offered to the waiting list and taken, punctuality (from the slot to the call) and the share of calls that went to walk-ins.',
+      'bookings.none': 'This office takes no appointments, or there were none in the period.',
+      'bookings.booked': 'Appointments booked',
+      'bookings.checkedIn': 'Checked in at the office',
+      'bookings.noShows': 'No-shows',
+      'bookings.cancelled': 'Cancelled or moved',
+      'bookings.waitlist': 'Waiting list: offered / taken',
+      'bookings.day': 'Day',
+      'bookings.service': 'Procedure',
+      'bookings.punctuality': 'Mean punctuality',
+      'bookings.walkIns': 'Calls to walk-ins',
       'unknown': 'Office configuration not held',
       'surveys.title': 'Satisfaction surveys',
       'surveys.help': 'Each ticket counts once, answered at the office or through the link in its message. Per-agent figures appear from 5 answers.',
@@ -449,16 +473,19 @@
     const withBy = new URLSearchParams(params);
     withBy.set('by', $('by').value);
     try {
-      const [report, waits, served, surveys, satisfaction, comments] = await Promise.all([
+      const [report, waits, served, surveys, satisfaction, comments, bookings] = await Promise.all([
         api('/api/v1/kpis?' + withBy).then((r) => r.json()),
         api('/api/v1/dashboard/charts/waits.svg?' + params).then((r) => r.blob()),
         api('/api/v1/dashboard/charts/served.svg?' + params).then((r) => r.blob()),
         api('/api/v1/surveys?' + withBy).then((r) => r.json()),
         api('/api/v1/dashboard/charts/satisfaction.svg?' + params).then((r) => r.blob()),
-        api('/api/v1/surveys/comments?' + new URLSearchParams({ office: params.get('office') })).then((r) => r.json())
+        api('/api/v1/surveys/comments?' + new URLSearchParams({ office: params.get('office') })).then((r) => r.json()),
+        // An office that takes no bookings answers 404: the section says so.
+        api('/api/v1/bookings/report?' + params).then((r) => r.json()).catch(() => null)
       ]);
       renderReport(report);
       renderSurveys(surveys, comments);
+      renderBookings(bookings);
       showCharts([[$('chart-waits'), waits], [$('chart-served'), served], [$('chart-satisfaction'), satisfaction]]);
     } catch (error) {
       handle(error);
@@ -616,6 +643,40 @@
     if (!comments.length) list.append(el('li', { className: 'muted', text: t('surveys.noComments') }));
   }
 
+  // ---------------------------------------------------------------- bookings
+  const BOOKING_COLUMNS = [
+    ['bookings.booked', (r) => number.format(r.booked)],
+    ['bookings.checkedIn', (r) => number.format(r.checked_in)],
+    ['bookings.noShows', (r) => number.format(r.no_shows)],
+    ['bookings.cancelled', (r) => number.format(r.cancelled)],
+    ['bookings.waitlist', (r) => r.waitlist_offers + ' / ' + r.waitlist_taken],
+    ['bookings.punctuality', (r) => r.punctuality_mean_minutes == null ? '—' : Math.round(r.punctuality_mean_minutes) + ' min'],
+    ['bookings.walkIns', (r) => share(r.walk_in_share)]
+  ];
+
+  function renderBookings(report) {
+    const rows = (report && report.rows) || [];
+    const sum = (key) => rows.reduce((total, row) => total + row[key], 0);
+    $('booking-tiles').replaceChildren(...(rows.length ? [
+      tile(t('bookings.booked'), number.format(sum('booked'))),
+      tile(t('bookings.checkedIn'), number.format(sum('checked_in'))),
+      tile(t('bookings.noShows'), number.format(sum('no_shows')), '', sum('no_shows') ? 'warn' : ''),
+      tile(t('bookings.cancelled'), number.format(sum('cancelled'))),
+      tile(t('bookings.waitlist'), sum('waitlist_offers') + ' / ' + sum('waitlist_taken'))
+    ] : []));
+    const head = el('tr', {}, [el('th', { text: t('bookings.day') }), el('th', { text: t('bookings.service') }),
+      ...BOOKING_COLUMNS.map(([key]) => el('th', { className: 'num', text: t(key) }))]);
+    const body = el('tbody', {}, rows.map((row) => el('tr', {}, [
+      el('td', { text: shortDate(row.day) }), el('td', { text: row.service }),
+      ...BOOKING_COLUMNS.map(([, cell]) => el('td', { className: 'num', text: cell(row) }))
+    ])));
+    if (!rows.length) {
+      body.append(el('tr', {}, [el('td', { className: 'empty', text: t('bookings.none') })]));
+      body.firstChild.firstChild.colSpan = BOOKING_COLUMNS.length + 2;
+    }
+    $('bookings').replaceChildren(el('thead', {}, [head]), body);
+  }
+
   // ---------------------------------------------------------------- CSV
   async function downloadCsv(kind) {
     showError('');
@@ -626,7 +687,7 @@
       const url = URL.createObjectURL(blob);
       const link = el('a');
       link.href = url;
-      link.download = kind + '-' + params.get('office') + '-' + params.get('from') + '-' + params.get('to') + '-' + params.get('by') + '.csv';
+      link.download = kind.replace('/', '-') + '-' + params.get('office') + '-' + params.get('from') + '-' + params.get('to') + '-' + params.get('by') + '.csv';
       document.body.append(link);
       link.click();
       link.remove();
@@ -656,6 +717,7 @@
     $('filters').addEventListener('submit', loadReport);
     $('csv').addEventListener('click', () => downloadCsv('kpis'));
     $('surveys-csv').addEventListener('click', () => downloadCsv('surveys'));
+    $('bookings-csv').addEventListener('click', () => downloadCsv('bookings/report'));
     $('by').addEventListener('change', () => loadReport());
     $('office').addEventListener('change', () => loadReport());
     for (const button of document.querySelectorAll('[data-days]')) {
