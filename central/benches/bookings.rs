@@ -1,0 +1,402 @@
+//! Appointments at central under the loads issue 10 names, against the real release
+//! `fila-central` process:
+//! - 200 citizens at once booking (the hold request, then the code's confirmation, the code read
+//!   back from a real SMTP server, aiosmtpd), and 200 at once asking for free slots: p50/p99;
+//! - central holding 5,000 offices × 60 days of bookings: its RSS, a free-slot query's time, and
+//!   the CPU its minute passes (settling check-ins, offering freed places) take when idle.
+//!
+//! `cargo bench -p fila-central --bench bookings` (FILA_BENCH_OFFICES, default 5000;
+//! FILA_BENCH_DAYS, default 60). Without `--bench` it runs a small quick version.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use fila_central::hub::Hub;
+use fila_central::settings::OfficeSettings;
+use fila_notify::testing::{Mode, SmtpServer};
+use fila_protocol::booking::{Booking, BookingState};
+use fila_protocol::calendar::LocalTime;
+use fila_protocol::{BusinessDay, RawOfficeConfig, ServiceId, Timestamp};
+use fila_store::{SledStore, Store, StoreError};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+const ZONE: &str = "America/Argentina/Buenos_Aires";
+const ADMIN: &str = "bench-admin-token";
+/// Bookings per office and day in the large store: a small office's appointments.
+const BOOKINGS_PER_DAY: usize = 8;
+
+fn token(office: &str) -> String {
+    format!("bench-branch-token-{office}")
+}
+
+fn sha256_hex(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// An office open every day 08:00-20:00, booking "documentos" in 10-minute slots of 50 places
+/// up to 60 days ahead: 72 slots a day.
+fn office_config(id: &str) -> RawOfficeConfig {
+    let days: String = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+        .iter()
+        .map(|d| format!("{d} = [\"08:00-20:00\"]\n"))
+        .collect();
+    toml::from_str(&format!(
+        "[office]\nid = \"{id}\"\nname = \"Office {id}\"\ntime_zone = \"{ZONE}\"\n[calendar.hours]\n{days}\
+         [[services]]\nid = \"documentos\"\nprefix = \"C\"\nname = \"Documentos\"\nexpected_service_minutes = 10\n\
+         [services.booking]\nslot_minutes = 10\ncapacity = 50\nhorizon_days = 60\n\
+         [[services]]\nid = \"general\"\nprefix = \"A\"\nname = \"General\"\n\
+         [[counters]]\nid = \"1\"\nname = \"Puesto 1\"\nservices = [\"documentos\", \"general\"]\n"
+    ))
+    .expect("bench office")
+}
+
+fn offices(ids: &[String]) -> Vec<OfficeSettings> {
+    ids.iter()
+        .map(|id| OfficeSettings {
+            id: id.clone(),
+            name: format!("Office {id}"),
+            token_sha256: sha256_hex(&token(id)),
+            supervisor_email: None,
+        })
+        .collect()
+}
+
+fn write_config(dir: &Path, port: u16, ids: &[String], extra: &str) -> PathBuf {
+    let mut text =
+        format!("[server]\nlisten = \"127.0.0.1:{port}\"\ndata = \"{}\"\ncache_mb = 64\n", dir.join("data").display());
+    for office in offices(ids) {
+        text += &format!(
+            "[[offices]]\nid = \"{}\"\nname = \"{}\"\ntoken_sha256 = \"{}\"\n",
+            office.id, office.name, office.token_sha256
+        );
+    }
+    text += &format!(
+        "[[analysts]]\nname = \"Bench admin\"\ntoken_sha256 = \"{}\"\ncan_configure = true\n",
+        sha256_hex(ADMIN)
+    );
+    text += "[bookings]\nper_address_per_hour = 100000000\nper_contact = 1000\nreminder_hours = []\n";
+    text += extra;
+    std::fs::create_dir_all(dir).expect("bench directory");
+    let path = dir.join("central.toml");
+    std::fs::write(&path, text).expect("config");
+    path
+}
+
+/// Seeding writes hundreds of thousands of documents as central would, through its own `Hub`;
+/// one flush at the end instead of one per document keeps that to minutes.
+struct FlushAtEnd(SledStore);
+
+impl Store for FlushAtEnd {
+    fn append_chunk(&self, doc_id: &str, bytes: &[u8]) -> Result<(), StoreError> {
+        self.0.append_chunk(doc_id, bytes)
+    }
+    fn replace_chunks(&self, doc_id: &str, snapshot: &[u8]) -> Result<(), StoreError> {
+        self.0.replace_chunks(doc_id, snapshot)
+    }
+    fn chunks(&self, doc_id: &str) -> Result<Vec<Vec<u8>>, StoreError> {
+        self.0.chunks(doc_id)
+    }
+    fn chunk_count(&self, doc_id: &str) -> Result<usize, StoreError> {
+        self.0.chunk_count(doc_id)
+    }
+    fn flush(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+    fn get_meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.0.get_meta(key)
+    }
+    fn put_meta(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.0.put_meta(key, value)
+    }
+    fn delete_meta(&self, key: &str) -> Result<(), StoreError> {
+        self.0.delete_meta(key)
+    }
+    fn scan_meta(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        self.0.scan_meta(prefix)
+    }
+}
+
+/// Every office configured, and `days` days of bookings from `first` for each.
+fn seed(dir: &Path, ids: &[String], first: BusinessDay, days: usize) {
+    let sled = SledStore::open(&dir.join("data").join("store"), 64 << 20).expect("store");
+    let store = Arc::new(FlushAtEnd(sled));
+    let hub = Hub::open(store.clone(), &offices(ids)).expect("hub");
+    for id in ids {
+        hub.set_config(id, &office_config(id), None).expect("configured");
+        for d in 0..days {
+            let day = first.plus_days(d as i64);
+            hub.write_appointments(id, day, |doc, _| {
+                for n in 0..BOOKINGS_PER_DAY {
+                    let booking = Booking {
+                        id: format!("B{n:02}{:013}", d),
+                        service: ServiceId("documentos".into()),
+                        start: LocalTime::from_minutes(8 * 60 + 10 * (n as u32 * 7 % 72)).expect("time"),
+                        minutes: 10,
+                        state: BookingState::Booked,
+                        code_hash: "ab".repeat(32),
+                        booked_at: Timestamp(0),
+                        updated_at: Timestamp(0),
+                    };
+                    fila_protocol::doc::appointments::put_booking(doc, &booking)?;
+                }
+                Ok(())
+            })
+            .expect("booked");
+        }
+    }
+    store.0.flush().expect("flushed");
+}
+
+struct Central {
+    child: Child,
+}
+
+impl Central {
+    async fn start(config: &Path, port: u16) -> Central {
+        let child = Command::new(env!("CARGO_BIN_EXE_fila-central"))
+            .args(["run", "--config"])
+            .arg(config)
+            .env("RUST_LOG", "error")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("central starts");
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(started.elapsed() < Duration::from_secs(120), "central did not start");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        Central { child }
+    }
+
+    fn rss_mib(&self, field: &str) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
+        let kib: u64 = status
+            .lines()
+            .find(|l| l.starts_with(field))
+            .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+            .unwrap_or(0);
+        kib as f64 / 1024.0
+    }
+
+    fn cpu_ticks(&self) -> u64 {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
+        let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+        fields.get(11).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
+            + fields.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
+    }
+}
+
+impl Drop for Central {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").arg(self.child.id().to_string()).status();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+fn today() -> BusinessDay {
+    let now = jiff::Timestamp::now().as_millisecond();
+    BusinessDay::containing(Timestamp(now), &jiff::tz::TimeZone::get(ZONE).expect("zone"))
+}
+
+/// p50 and p99 in milliseconds.
+fn percentiles(mut latencies: Vec<Duration>) -> (f64, f64) {
+    latencies.sort();
+    let at = |q: f64| {
+        let index = ((latencies.len() as f64 * q).ceil() as usize).saturating_sub(1).min(latencies.len() - 1);
+        latencies[index].as_secs_f64() * 1000.0
+    };
+    (at(0.50), at(0.99))
+}
+
+fn slot_of(n: usize) -> String {
+    let minutes = 8 * 60 + 10 * (n % 72);
+    format!("{:02}:{:02}", minutes / 60, minutes % 60)
+}
+
+/// `clients` citizens at once, `rounds` times: each asks for a slot of tomorrow (timed), the
+/// codes are read from the SMTP server, then each confirms (timed).
+async fn booking_race(dir: &Path, smtp: &SmtpServer, clients: usize, rounds: usize) {
+    let port = free_port();
+    let ids = vec!["centro".to_string()];
+    let smtp_section = format!("[notices.smtp]\n{}", smtp.settings_toml("none", ""));
+    let config = write_config(dir, port, &ids, &smtp_section);
+    let tomorrow = today().plus_days(1);
+    seed(dir, &ids, tomorrow, 0);
+    let central = Central::start(&config, port).await;
+    let http = reqwest::Client::builder().pool_max_idle_per_host(clients).build().expect("client");
+    let base = format!("http://127.0.0.1:{port}");
+    let (mut requests, mut confirms) = (Vec::new(), Vec::new());
+    let mut delivered = 0;
+    for round in 0..rounds {
+        let asked: Vec<_> = (0..clients)
+            .map(|n| {
+                let (http, url) = (http.clone(), format!("{base}/api/v1/public/bookings"));
+                let body = json!({
+                    "office": "centro", "service": "documentos", "day": tomorrow.to_string(), "start": slot_of(n),
+                    "document_type": "dni", "document_number": format!("{}", 20_000_000 + round * 10_000 + n),
+                    "contact": format!("c{round}-{n}@example.org"), "lang": "es",
+                });
+                tokio::spawn(async move {
+                    let started = Instant::now();
+                    let response = http.post(url).json(&body).send().await.expect("answered");
+                    let elapsed = started.elapsed();
+                    assert_eq!(response.status().as_u16(), 202, "{:?}", response.text().await);
+                    let held: Value = response.json().await.expect("json");
+                    (n, held["hold"].as_str().expect("hold").to_string(), elapsed)
+                })
+            })
+            .collect();
+        let mut holds = Vec::new();
+        for task in asked {
+            let (n, hold, elapsed) = task.await.expect("request");
+            requests.push(elapsed);
+            holds.push((n, hold));
+        }
+        delivered += clients;
+        let codes = loop {
+            let received = smtp.received();
+            if received.len() >= delivered {
+                break received;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        let code_for = |address: &str| -> String {
+            let mail = codes.iter().find(|m| m["rcpt_tos"][0] == json!(address)).expect("the code's mail");
+            let text = mail["text"].as_str().expect("text");
+            text.split(|c: char| !c.is_ascii_digit()).find(|w| w.len() == 6).expect("a code").to_string()
+        };
+        let confirming: Vec<_> = holds
+            .into_iter()
+            .map(|(n, hold)| {
+                let code = code_for(&format!("c{round}-{n}@example.org"));
+                let (http, url) = (http.clone(), format!("{base}/api/v1/public/bookings/holds/{hold}/confirm"));
+                tokio::spawn(async move {
+                    let started = Instant::now();
+                    let response = http.post(url).json(&json!({ "code": code })).send().await.expect("answered");
+                    let elapsed = started.elapsed();
+                    assert_eq!(response.status().as_u16(), 201, "{:?}", response.text().await);
+                    elapsed
+                })
+            })
+            .collect();
+        for task in confirming {
+            confirms.push(task.await.expect("confirm"));
+        }
+    }
+    let (p50, p99) = percentiles(requests);
+    println!("| booking: hold request, {clients} clients at once × {rounds} | p50 {p50:.1} ms, **p99 {p99:.1} ms** |");
+    let (p50, p99) = percentiles(confirms);
+    println!(
+        "| booking: confirmation with the code, {clients} at once × {rounds} | p50 {p50:.1} ms, **p99 {p99:.1} ms** |"
+    );
+
+    let seconds = if clients < 200 { 1 } else { 10 };
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let asking: Vec<_> = (0..clients)
+        .map(|n| {
+            let http = http.clone();
+            let base = base.clone();
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut i = n;
+                while Instant::now() < deadline {
+                    let day = tomorrow.plus_days((i % 7) as i64);
+                    let url = format!("{base}/api/v1/public/offices/centro/slots?service=documentos&day={day}");
+                    let started = Instant::now();
+                    let response = http.get(url).send().await.expect("answered");
+                    assert!(response.status().is_success());
+                    let _ = response.bytes().await;
+                    latencies.push(started.elapsed());
+                    i += 1;
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    for task in asking {
+        latencies.extend(task.await.expect("slots"));
+    }
+    let queries = latencies.len();
+    let (p50, p99) = percentiles(latencies);
+    println!(
+        "| free-slot query, {clients} clients at once for {seconds} s ({queries} queries, {:.0}/s) | p50 {p50:.1} ms, **p99 {p99:.1} ms** |",
+        queries as f64 / seconds as f64
+    );
+    println!("| central RSS after the bookings and queries | {:.1} MiB |", central.rss_mib("VmRSS:"));
+}
+
+/// Central holding `offices` offices × `days` days of bookings: RSS, a free-slot query's time,
+/// and the CPU of its minute passes while idle.
+async fn large_store(dir: &Path, offices: usize, days: usize, idle_seconds: u64) {
+    let port = free_port();
+    let ids: Vec<String> = (0..offices).map(|o| format!("o{o}")).collect();
+    let config = write_config(dir, port, &ids, "");
+    let first = today();
+    let started = Instant::now();
+    seed(dir, &ids, first, days);
+    println!(
+        "| seeding {offices} offices × {days} days × {BOOKINGS_PER_DAY} bookings through the hub | {:.0} s |",
+        started.elapsed().as_secs_f64()
+    );
+    let started = Instant::now();
+    let central = Central::start(&config, port).await;
+    println!("| start with that store (exec → listening) | {:.2} s |", started.elapsed().as_secs_f64());
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    println!("| RSS after start | {:.1} MiB |", central.rss_mib("VmRSS:"));
+    let http = reqwest::Client::new();
+    let mut latencies = Vec::new();
+    let queries = 1_000.min(offices * days);
+    for q in 0..queries {
+        // Spread over offices and days: mostly documents the cache has not seen.
+        let office = (q * 7919) % offices;
+        let day = first.plus_days(((q * 31) % days.min(60)) as i64);
+        let url = format!("http://127.0.0.1:{port}/api/v1/public/offices/o{office}/slots?service=documentos&day={day}");
+        let started = Instant::now();
+        let response = http.get(url).send().await.expect("answered");
+        assert!(response.status().is_success(), "{:?}", response.text().await);
+        let slots: Value = response.json().await.expect("json");
+        latencies.push(started.elapsed());
+        assert_eq!(slots["slots"].as_array().map(Vec::len), Some(72));
+    }
+    let (p50, p99) = percentiles(latencies);
+    println!("| free-slot query, one at a time, {queries} random office-days | p50 {p50:.1} ms, **p99 {p99:.1} ms** |");
+    println!(
+        "| RSS after the queries (peak) | {:.1} MiB ({:.1} MiB) |",
+        central.rss_mib("VmRSS:"),
+        central.rss_mib("VmHWM:")
+    );
+    let ticks = central.cpu_ticks();
+    tokio::time::sleep(Duration::from_secs(idle_seconds)).await;
+    let ticks_per_second = 100.0;
+    let share = (central.cpu_ticks() - ticks) as f64 / ticks_per_second / idle_seconds as f64 * 100.0;
+    println!("| CPU while idle over {idle_seconds} s (the minute's settling and waiting-list passes) | {share:.1} % of one core |");
+}
+
+fn main() {
+    let quick = std::env::args().all(|a| a != "--bench");
+    let number = |name: &str, default: usize| std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default);
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    runtime.block_on(async {
+        let dir = tempfile::tempdir().expect("dir");
+        println!("| measurement | result |\n|---|---|");
+        match SmtpServer::start(Mode::Plain, false, "") {
+            Some(smtp) => {
+                let (clients, rounds) = if quick { (20, 1) } else { (200, 5) };
+                booking_race(&dir.path().join("race"), &smtp, clients, rounds).await;
+            }
+            None => println!("| booking race | skipped: no aiosmtpd (apt-get install python3-aiosmtpd) |"),
+        }
+        let (offices, days, idle) =
+            if quick { (20, 3, 2) } else { (number("FILA_BENCH_OFFICES", 5_000), number("FILA_BENCH_DAYS", 60), 130) };
+        large_store(&dir.path().join("large"), offices, days, idle).await;
+    });
+}
