@@ -19,7 +19,7 @@ use fila_protocol::calendar::LocalTime;
 use fila_protocol::BusinessDay;
 use serde::{Deserialize, Serialize};
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::AppState;
 use crate::bookings::{BookingRequest, Confirmed, Refusal};
 
@@ -45,8 +45,10 @@ pub(super) async fn blocking<T: Send + 'static>(
     Ok(web::block(work).await??)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LangQuery {
+    /// The language of the requirements, `es` when absent.
     #[serde(default)]
     lang: Option<String>,
 }
@@ -60,6 +62,13 @@ struct ServiceDto {
     requirements: Option<Requirements>,
 }
 
+#[utoipa::path(get, path = "/api/v1/public/offices/{office}/services", tag = "public",
+    params(("office" = String, Path, description = "the office's id"), LangQuery),
+    responses((status = 200, body = Object,
+               description = "`office`, `name`, `services` (each `id`, `name`, `slot_minutes`, `horizon_days`, \
+                              `requirements` or null) and `contact_by` (the media central can send to)"),
+              (status = 400, body = ErrorBody, description = "`not_bookable`: the office takes no bookings"),
+              (status = 404, body = ErrorBody, description = "`unknown_office`")))]
 pub async fn services(
     state: web::Data<AppState>,
     office: web::Path<String>,
@@ -89,9 +98,12 @@ pub async fn services(
     })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SlotsQuery {
+    /// The service's id.
     service: String,
+    /// The date, like 2026-12-07.
     day: String,
 }
 
@@ -113,6 +125,14 @@ pub(super) fn parse_day(text: &str) -> Result<BusinessDay, ApiError> {
         .ok_or_else(|| ApiError::bad_request("bad_day", format!("{text:?} is not a date like 2026-12-07")))
 }
 
+#[utoipa::path(get, path = "/api/v1/public/offices/{office}/slots", tag = "public",
+    params(("office" = String, Path, description = "the office's id"), SlotsQuery),
+    responses((status = 200, body = Object,
+               description = "`day` and its `slots`, each `start`, `end` (09:30), `free` and `capacity`"),
+              (status = 400, body = ErrorBody,
+               description = "`bad_day`, `unknown_service`, `not_bookable` (closed, past, beyond the horizon); \
+                              a missing parameter is a plain-text 400"),
+              (status = 404, body = ErrorBody, description = "`unknown_office`")))]
 pub async fn slots(
     state: web::Data<AppState>,
     office: web::Path<String>,
@@ -135,7 +155,7 @@ pub async fn slots(
 }
 
 /// A citizen's request for a slot.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequestBody {
     office: String,
@@ -156,6 +176,17 @@ pub struct RequestBody {
     note: Option<String>,
 }
 
+/// Hold a slot: the code to confirm it goes to the contact.
+#[utoipa::path(post, path = "/api/v1/public/bookings", tag = "public", request_body = RequestBody,
+    responses((status = 202, body = Object,
+               description = "`hold` (its id, to confirm), `expires_at` (ms since the Unix epoch), `sent_by` (the medium)"),
+              (status = 400, body = ErrorBody,
+               description = "`bad_day`, `bad_time`, `bad_request` (identity, contact or note), `unknown_service`, \
+                              `no_such_slot`, `not_bookable`, `bad_body`"),
+              (status = 404, body = ErrorBody, description = "`unknown_office`"),
+              (status = 409, body = ErrorBody, description = "`slot_full`"),
+              (status = 413, body = ErrorBody, description = "`bad_body`: the body is too large"),
+              (status = 429, body = ErrorBody, description = "`limit_reached`: too many requests or bookings")))]
 pub async fn request(
     state: web::Data<AppState>,
     http: HttpRequest,
@@ -185,12 +216,24 @@ pub async fn request(
     })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConfirmBody {
+    /// The code sent to the contact (or the token in a waiting list offer's link).
     code: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/public/bookings/holds/{hold}/confirm", tag = "public",
+    params(("hold" = String, Path, description = "the hold's id, from the request's answer or an offer's link")),
+    request_body = ConfirmBody,
+    responses((status = 201, body = Object,
+               description = "the booking: `booking`, `office`, `service`, `day`, `start`, `short_code`, `pass` \
+                              (what its QR code holds), `manage_token` (its private link)"),
+              (status = 400, body = ErrorBody, description = "`wrong_code`, `not_bookable`, `no_such_slot`, `bad_body`"),
+              (status = 404, body = ErrorBody, description = "`not_found`: no such hold"),
+              (status = 409, body = ErrorBody, description = "`slot_full`"),
+              (status = 410, body = ErrorBody, description = "`hold_expired`: the time to confirm has passed"),
+              (status = 413, body = ErrorBody, description = "`bad_body`: the body is too large")))]
 pub async fn confirm(
     state: web::Data<AppState>,
     hold: web::Path<String>,
@@ -214,12 +257,20 @@ fn confirmed_json(confirmed: &Confirmed) -> serde_json::Value {
     })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ViewQuery {
+    /// The language of the requirements; the booking's own when absent.
     #[serde(default)]
     lang: Option<String>,
 }
 
+#[utoipa::path(get, path = "/api/v1/public/bookings/{token}", tag = "public",
+    params(("token" = String, Path, description = "the booking's private link token"), ViewQuery),
+    responses((status = 200, body = Object,
+               description = "`booking`, `office`, `office_name`, `service`, `service_name`, `requirements`, `day`, \
+                              `start`, `minutes`, `state`, `short_code`; never the identity or the contact"),
+              (status = 404, body = ErrorBody, description = "`not_found`")))]
 pub async fn view(
     state: web::Data<AppState>,
     token: web::Path<String>,
@@ -250,6 +301,10 @@ pub async fn view(
 }
 
 /// The booking's pass as a QR code, for the kiosk's reader.
+#[utoipa::path(get, path = "/api/v1/public/bookings/{token}/qr.svg", tag = "public",
+    params(("token" = String, Path, description = "the booking's private link token")),
+    responses((status = 200, content_type = "image/svg+xml", body = String, description = "the pass as a QR code"),
+              (status = 404, body = ErrorBody, description = "`not_found`")))]
 pub async fn qr(state: web::Data<AppState>, token: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let (bookings, token) = (state.bookings.clone(), token.into_inner());
     let (record, _) = blocking(move || bookings.lookup(&token)).await?;
@@ -263,6 +318,11 @@ pub async fn qr(state: web::Data<AppState>, token: web::Path<String>) -> Result<
 }
 
 /// The appointment as a calendar file (RFC 5545), in the office's time zone.
+#[utoipa::path(get, path = "/api/v1/public/bookings/{token}/booking.ics", tag = "public",
+    params(("token" = String, Path, description = "the booking's private link token")),
+    responses((status = 200, content_type = "text/calendar", body = String, description = "an iCalendar event"),
+              (status = 400, body = ErrorBody, description = "`not_bookable`: the office no longer takes bookings"),
+              (status = 404, body = ErrorBody, description = "`not_found`")))]
 pub async fn calendar(state: web::Data<AppState>, token: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let (bookings, token) = (state.bookings.clone(), token.into_inner());
     let (record, _) = blocking(move || bookings.lookup(&token)).await?;
@@ -301,6 +361,8 @@ pub async fn calendar(state: web::Data<AppState>, token: web::Path<String>) -> R
 }
 
 /// The offices that take bookings.
+#[utoipa::path(get, path = "/api/v1/public/offices", tag = "public",
+    responses((status = 200, body = [Object], description = "each office's `id` and `name`")))]
 pub async fn offices(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let bookings = state.bookings.clone();
     let offices: Vec<serde_json::Value> = blocking(move || {
@@ -343,6 +405,12 @@ pub async fn style() -> HttpResponse {
     HttpResponse::Ok().insert_header(("Content-Type", "text/css; charset=utf-8")).body(STYLE)
 }
 
+#[utoipa::path(post, path = "/api/v1/public/bookings/{token}/cancel", tag = "public",
+    params(("token" = String, Path, description = "the booking's private link token")),
+    responses((status = 200, body = Object, description = "`booking` and `state` (`cancelled`)"),
+              (status = 400, body = ErrorBody, description = "`not_bookable`, `unknown_service`"),
+              (status = 404, body = ErrorBody, description = "`not_found`"),
+              (status = 409, body = ErrorBody, description = "`too_late`: past the cancellation deadline, or not booked")))]
 pub async fn cancel(state: web::Data<AppState>, token: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let (bookings, token, now) = (state.bookings.clone(), token.into_inner(), state.hub.now());
     let record = blocking(move || {
@@ -354,14 +422,27 @@ pub async fn cancel(state: web::Data<AppState>, token: web::Path<String>) -> Res
     Ok(HttpResponse::Ok().json(serde_json::json!({ "booking": record.id, "state": "cancelled" })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MoveBody {
+    /// 2026-12-07
     day: String,
+    /// 09:30
     start: String,
 }
 
 /// Moves a booking to another slot: the link stays, the codes are new.
+#[utoipa::path(post, path = "/api/v1/public/bookings/{token}/move", tag = "public",
+    params(("token" = String, Path, description = "the booking's private link token")), request_body = MoveBody,
+    responses((status = 200, body = Object,
+               description = "the booking in its new slot, as confirming answers: `booking`, `office`, `service`, \
+                              `day`, `start`, `short_code`, `pass`, `manage_token`"),
+              (status = 400, body = ErrorBody,
+               description = "`bad_day`, `bad_time`, `bad_request` (already in that slot), `no_such_slot`, \
+                              `unknown_service`, `not_bookable`, `bad_body`"),
+              (status = 404, body = ErrorBody, description = "`not_found`"),
+              (status = 409, body = ErrorBody, description = "`slot_full`, `too_late`"),
+              (status = 413, body = ErrorBody, description = "`bad_body`: the body is too large")))]
 pub async fn move_to(
     state: web::Data<AppState>,
     token: web::Path<String>,
@@ -381,6 +462,13 @@ pub async fn move_to(
 
 /// `GET /api/v1/branch/bookings/{day}`: for the office's own box, what its counters see of the
 /// day's bookings (the identity's last four characters, the citizen's note), kept in its memory.
+#[utoipa::path(get, path = "/api/v1/branch/bookings/{day}", tag = "branch",
+    params(("day" = String, Path, description = "the business day, like 2026-12-07")),
+    responses((status = 200, body = [Object],
+               description = "the office's booked and checked-in bookings of the day: `booking`, `last4`, `note`"),
+              (status = 400, body = ErrorBody, description = "`bad_day`"),
+              (status = 401, body = ErrorBody, description = "no valid branch token")),
+    security(("bearer" = [])))]
 pub async fn counter_details(
     branch: super::auth::Branch,
     state: web::Data<AppState>,
@@ -397,14 +485,21 @@ pub(super) fn client_address(http: &HttpRequest) -> std::net::IpAddr {
     http.peer_addr().map_or(std::net::IpAddr::from([0, 0, 0, 0]), |a| a.ip())
 }
 
+/// Central's public key for booking passes, which an office's edge checks them with offline.
+#[utoipa::path(get, path = "/api/v1/booking-key", tag = "public",
+    responses((status = 200, body = Object, description = "`public_key`")))]
 pub async fn public_key(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({ "public_key": state.bookings.public_key() }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ReportQuery {
+    /// The office's id.
     office: String,
+    /// The first day, like 2026-12-01.
     from: String,
+    /// The last day, `from` when absent; a year after `from` at most.
     #[serde(default)]
     to: Option<String>,
 }
@@ -443,6 +538,16 @@ async fn booking_report(
 
 /// `GET /api/v1/bookings/report?office=&from=&to=`: bookings, check-ins, no-shows, cancellations,
 /// punctuality and the walk-in share kept, per day and service (analysts).
+#[utoipa::path(get, path = "/api/v1/bookings/report", tag = "headquarters", params(ReportQuery),
+    responses((status = 200, body = Object,
+               description = "`office` and `rows`, one per day and service: `day`, `service`, `booked`, `checked_in`, \
+                              `no_shows`, `cancelled`, `punctuality_mean_minutes`, `walk_in_share`, \
+                              `waitlist_offers`, `waitlist_taken`"),
+              (status = 400, body = ErrorBody,
+               description = "`bad_day`, `bad_range`, `not_bookable`; a missing parameter is a plain-text 400"),
+              (status = 401, body = ErrorBody, description = "no valid analyst token"),
+              (status = 404, body = ErrorBody, description = "`unknown_office`")),
+    security(("bearer" = [])))]
 pub async fn report(
     _: super::auth::Analyst,
     state: web::Data<AppState>,
@@ -461,6 +566,14 @@ pub async fn report(
 }
 
 /// The same as CSV, one line per day and service.
+#[utoipa::path(get, path = "/api/v1/bookings/report.csv", tag = "headquarters", params(ReportQuery),
+    responses((status = 200, content_type = "text/csv", body = String,
+               description = "the report's rows as CSV, one line per day and service"),
+              (status = 400, body = ErrorBody,
+               description = "`bad_day`, `bad_range`, `not_bookable`; a missing parameter is a plain-text 400"),
+              (status = 401, body = ErrorBody, description = "no valid analyst token"),
+              (status = 404, body = ErrorBody, description = "`unknown_office`")),
+    security(("bearer" = [])))]
 pub async fn report_csv(
     _: super::auth::Analyst,
     state: web::Data<AppState>,

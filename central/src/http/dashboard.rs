@@ -13,7 +13,7 @@ use fila_protocol::report::{GroupBy, KpiRow};
 use fila_protocol::BusinessDay;
 
 use super::auth::Analyst;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::kpis::{compute, parse, Parameters};
 use super::AppState;
 use crate::charts::{Chart, Series, BLUE, GREEN, ORANGE, SLATE};
@@ -51,6 +51,17 @@ fn static_file(content_type: &str, body: &'static str) -> HttpResponse {
 }
 
 /// Waiting time (p50 and p90, minutes): per hour for one day, per day for a range.
+#[utoipa::path(get, path = "/api/v1/dashboard/charts/waits.svg", tag = "headquarters",
+    params(("office" = String, Query, description = "the office's id"),
+           ("from" = String, Query, description = "the first day, like 2026-11-29"),
+           ("to" = Option<String>, Query, description = "the last day, `from` when absent; at most 92 days in all")),
+    responses((status = 200, content_type = "image/svg+xml", body = String, description = "the chart"),
+              (status = 400, body = ErrorBody,
+               description = "`bad_query`, `unknown_parameter` (`by` too), `repeated_parameter`, `missing_parameter`, \
+                              `bad_date`, `bad_range`, `range_too_long`"),
+              (status = 401, body = ErrorBody, description = "no valid analyst token"),
+              (status = 404, body = ErrorBody, description = "no such office")),
+    security(("bearer" = [])))]
 pub async fn waits(_: Analyst, request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let mut query = parse(request.query_string(), Parameters::RangeOnly)?;
     let one_day = query.from == query.to;
@@ -85,6 +96,17 @@ pub async fn waits(_: Analyst, request: HttpRequest, state: web::Data<AppState>)
 }
 
 /// Tickets issued and served, per hour of arrival, over the range.
+#[utoipa::path(get, path = "/api/v1/dashboard/charts/served.svg", tag = "headquarters",
+    params(("office" = String, Query, description = "the office's id"),
+           ("from" = String, Query, description = "the first day, like 2026-11-29"),
+           ("to" = Option<String>, Query, description = "the last day, `from` when absent; at most 92 days in all")),
+    responses((status = 200, content_type = "image/svg+xml", body = String, description = "the chart"),
+              (status = 400, body = ErrorBody,
+               description = "`bad_query`, `unknown_parameter` (`by` too), `repeated_parameter`, `missing_parameter`, \
+                              `bad_date`, `bad_range`, `range_too_long`"),
+              (status = 401, body = ErrorBody, description = "no valid analyst token"),
+              (status = 404, body = ErrorBody, description = "no such office")),
+    security(("bearer" = [])))]
 pub async fn served(_: Analyst, request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let mut query = parse(request.query_string(), Parameters::RangeOnly)?;
     query.by = GroupBy::Hour;

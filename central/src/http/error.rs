@@ -7,7 +7,8 @@ use serde::Serialize;
 use crate::hub::ReadError;
 use fila_protocol::doc::DocError;
 
-#[derive(Debug, Serialize)]
+/// What every error answer holds, as JSON (and in the OpenAPI document).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     /// A stable code, e.g. `unauthorized`.
     pub error: String,

@@ -13,16 +13,46 @@ use fila_protocol::report::{GroupBy, KpiRow};
 use fila_protocol::{BusinessDay, Timestamp};
 
 use super::auth::Analyst;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::{now_ms, AppState};
 use crate::kpis::{self, KpiQuery, KpiReport, RANGE_DAYS_MAX};
 
+#[utoipa::path(get, path = "/api/v1/kpis", tag = "headquarters",
+    params(("office" = String, Query, description = "the office's id"),
+           ("from" = String, Query, description = "the first day, like 2026-11-29"),
+           ("to" = Option<String>, Query, description = "the last day, `from` when absent; at most 92 days in all"),
+           ("by" = Option<String>, Query, description = "office (the default), service, counter, agent or hour")),
+    responses((status = 200, body = Object,
+               description = "`office`, `office_name`, `from`, `to`, `by`, `time_zone`, `targets_known`, `days`, \
+                              `days_unreadable`, `rows` (per group per day: `day` and the KPIs), `totals` (per group \
+                              over the range), `total`, `deviations` (the out-of-order calls); the KPIs are the CSV's \
+                              columns from `group` to `out_of_order_calls`"),
+              (status = 400, body = ErrorBody,
+               description = "`bad_query`, `unknown_parameter`, `repeated_parameter`, `missing_parameter`, `bad_date`, \
+                              `bad_group`, `bad_range`, `range_too_long`"),
+              (status = 401, body = ErrorBody, description = "no valid analyst token"),
+              (status = 404, body = ErrorBody, description = "no such office")),
+    security(("bearer" = [])))]
 pub async fn json(_: Analyst, request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let query = parse(request.query_string(), Parameters::WithGrouping)?;
     let report = compute(&state, query).await?;
     Ok(HttpResponse::Ok().json(report))
 }
 
+#[utoipa::path(get, path = "/api/v1/kpis.csv", tag = "headquarters",
+    params(("office" = String, Query, description = "the office's id"),
+           ("from" = String, Query, description = "the first day, like 2026-11-29"),
+           ("to" = Option<String>, Query, description = "the last day, `from` when absent; at most 92 days in all"),
+           ("by" = Option<String>, Query, description = "office (the default), service, counter, agent or hour")),
+    responses((status = 200, content_type = "text/csv", body = String,
+               description = "the day rows, then the range rows (`day` as `from/to`), the range total last with an \
+                              empty `group`; RFC 4180 with CRLF line ends"),
+              (status = 400, body = ErrorBody,
+               description = "`bad_query`, `unknown_parameter`, `repeated_parameter`, `missing_parameter`, `bad_date`, \
+                              `bad_group`, `bad_range`, `range_too_long`"),
+              (status = 401, body = ErrorBody, description = "no valid analyst token"),
+              (status = 404, body = ErrorBody, description = "no such office")),
+    security(("bearer" = [])))]
 pub async fn csv(_: Analyst, request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let query = parse(request.query_string(), Parameters::WithGrouping)?;
     let report = compute(&state, query).await?;

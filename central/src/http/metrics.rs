@@ -6,6 +6,10 @@ use actix_web::{web, HttpResponse};
 
 use super::AppState;
 
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, content_type = "text/plain; version=0.0.4", body = String,
+               description = "Prometheus text format: offices configured and online, sync frames, refusals, \
+                              replaced connections, notices by state")))]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let census = state.hub.census();
     let counts = state.hub.metrics().counts();

@@ -8,7 +8,8 @@
 //! - `/api/v1/public/offices/{office}/{services,slots}`, `/api/v1/public/bookings...`: citizens
 //!   book, confirm, see and cancel appointments (`bookings.rs`);
 //! - `GET /dashboard` and its charts `GET /api/v1/dashboard/charts/*.svg` (`dashboard.rs`);
-//! - `GET /healthz`, `GET /metrics`: public, for monitoring.
+//! - `GET /healthz`, `GET /metrics`: public, for monitoring;
+//! - `GET /api/openapi.json`: the OpenAPI document of all of the above (`openapi.rs`).
 
 mod auth;
 mod bookings;
@@ -20,6 +21,7 @@ pub mod hq;
 mod kpis;
 mod metrics;
 mod offices;
+mod openapi;
 mod surveys;
 mod sync;
 mod waitlist;
@@ -29,6 +31,7 @@ use std::sync::Arc;
 use actix_web::web;
 
 pub use headers::security_headers;
+pub use openapi::ApiDoc;
 
 use crate::auth::Tokens;
 use crate::hub::Hub;
@@ -54,6 +57,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
         )
         .service(at("/healthz").route(get().to(health::healthz)))
         .service(at("/metrics").route(get().to(metrics::metrics)))
+        .service(at("/api/openapi.json").route(get().to(openapi::document)))
         .service(at("/dashboard").route(get().to(dashboard::page)))
         .service(at("/dashboard/dashboard.js").route(get().to(dashboard::script)))
         .service(at("/dashboard/dashboard.css").route(get().to(dashboard::style)))

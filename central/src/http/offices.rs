@@ -5,12 +5,12 @@ use fila_protocol::BusinessDay;
 use serde::Serialize;
 
 use super::auth::{Analyst, HqAdmin};
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::hq::HqDay;
 use super::AppState;
 use crate::hub::OfficeSummary;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct OfficeDto {
     pub id: String,
     pub name: String,
@@ -41,12 +41,29 @@ impl From<OfficeSummary> for OfficeDto {
     }
 }
 
+/// Every office with its link status, sync lag and alerts.
+#[utoipa::path(get, path = "/api/v1/offices", tag = "headquarters",
+    responses((status = 200, body = [OfficeDto]),
+              (status = 401, body = ErrorBody, description = "no valid analyst token")),
+    security(("bearer" = [])))]
 pub async fn list(_: Analyst, state: web::Data<AppState>) -> web::Json<Vec<OfficeDto>> {
     web::Json(state.hub.offices().into_iter().map(OfficeDto::from).collect())
 }
 
 /// A business day of an office, as headquarters may see it (`hq::HqDay`: no tracking tokens, no
 /// free text but administrators' view of deviation notes).
+#[utoipa::path(get, path = "/api/v1/offices/{office}/days/{day}", tag = "headquarters",
+    params(("office" = String, Path, description = "the office's id"),
+           ("day" = String, Path, description = "the business day, like 2026-11-29")),
+    responses((status = 200, body = Object,
+               description = "the day as headquarters sees it: `day`, `office`, `tickets` (by id), `counters`, \
+                              `calls`, `sequences` (last number per service prefix); no tracking tokens, and \
+                              out-of-order call reasons for administrators only"),
+              (status = 400, body = ErrorBody, description = "`bad_date`"),
+              (status = 401, body = ErrorBody, description = "no valid analyst token"),
+              (status = 404, body = ErrorBody, description = "no such office, or central holds no document of that day"),
+              (status = 412, body = ErrorBody, description = "`unknown_version`: the day's document is of a version this server cannot read")),
+    security(("bearer" = [])))]
 pub async fn day(
     analyst: Analyst,
     path: web::Path<(String, String)>,
@@ -67,7 +84,7 @@ fn truncate(text: &str) -> String {
 }
 
 /// An office's live queue as headquarters sees it: from the latest business day central holds.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct LiveQueueDto {
     pub office: String,
     pub online: bool,
@@ -79,7 +96,7 @@ pub struct LiveQueueDto {
     pub recent_calls: Vec<RecentCallDto>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ServiceQueueDto {
     pub service: String,
     pub waiting: usize,
@@ -87,7 +104,7 @@ pub struct ServiceQueueDto {
     pub oldest_wait_seconds: i64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CounterNowDto {
     pub counter: String,
     /// closed, open or paused.
@@ -97,7 +114,7 @@ pub struct CounterNowDto {
     pub current: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RecentCallDto {
     pub number: String,
     pub counter: String,
@@ -108,6 +125,12 @@ pub struct RecentCallDto {
 
 const RECENT_CALLS: usize = 10;
 
+#[utoipa::path(get, path = "/api/v1/offices/{office}/queue", tag = "headquarters",
+    params(("office" = String, Path, description = "the office's id")),
+    responses((status = 200, body = LiveQueueDto),
+              (status = 401, body = ErrorBody, description = "no valid analyst token"),
+              (status = 404, body = ErrorBody, description = "no such office, or central holds no day of it yet")),
+    security(("bearer" = [])))]
 pub async fn queue(
     _: Analyst,
     office: web::Path<String>,
@@ -184,6 +207,15 @@ fn live_queue(summary: &OfficeSummary, day: &fila_protocol::office::Day, now_ms:
 }
 
 /// The configuration headquarters holds for an office.
+#[utoipa::path(get, path = "/api/v1/offices/{office}/config", tag = "headquarters",
+    params(("office" = String, Path, description = "the office's id")),
+    responses((status = 200, body = Object,
+               description = "the office's configuration as written (`office`, `calendar`, `rule`, `services`, `categories`, \
+                              `counters`, `notices`: the same fields as an office's TOML)",
+               headers(("ETag" = String, description = "the configuration's version, to send back as If-Match with an edit"))),
+              (status = 401, body = ErrorBody, description = "no valid analyst token"),
+              (status = 404, body = ErrorBody, description = "no such office, or no configuration set for it yet")),
+    security(("bearer" = [])))]
 pub async fn get_config(
     _: Analyst,
     office: web::Path<String>,
@@ -201,6 +233,24 @@ pub async fn get_config(
 
 /// Set an office's configuration: checked here (every problem at once), then pushed to the
 /// office, which applies it at once if connected or when it next connects.
+#[utoipa::path(put, path = "/api/v1/offices/{office}/config", tag = "headquarters",
+    params(("office" = String, Path, description = "the office's id"),
+           ("If-Match" = Option<String>, Header,
+            description = "the version (ETag) the edit was made from; without it the edit applies to the latest")),
+    request_body(content = Object,
+                 description = "the whole configuration (`office`, `calendar`, `rule`, `services`, `categories`, \
+                                `counters`, `notices`), as `GET` gives it; `office.id` must be this office"),
+    responses((status = 200, body = Object,
+               description = "`changed` (whether anything changed), `version`, `templates` (each message template's \
+                              SMS length)",
+               headers(("ETag" = String, description = "the new version"))),
+              (status = 400, body = ErrorBody, description = "`bad_config` (every problem at once), `wrong_office`, `bad_body`"),
+              (status = 401, body = ErrorBody, description = "no valid analyst token"),
+              (status = 403, body = ErrorBody, description = "the token is not a headquarters administrator's"),
+              (status = 404, body = ErrorBody, description = "no such office"),
+              (status = 412, body = ErrorBody, description = "`unknown_version`: If-Match names a version this server does not have"),
+              (status = 413, body = ErrorBody, description = "`bad_body`: the body is too large")),
+    security(("bearer" = [])))]
 pub async fn put_config(
     request: actix_web::HttpRequest,
     _: HqAdmin,

@@ -17,7 +17,7 @@ use fila_protocol::report::GroupBy;
 use serde::{Deserialize, Serialize};
 
 use super::auth::Analyst;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::kpis::{parse, Parameters};
 use super::AppState;
 use crate::charts::{Chart, Series, BLUE, GREEN};
@@ -30,34 +30,43 @@ const STYLE: &str = include_str!("../pages/survey.css");
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                    connect-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'";
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
 pub struct LinkPath {
+    /// The office's id.
     office: String,
+    /// The business day of the visit.
     day: String,
+    /// The ticket's id.
     ticket: String,
+    /// The link's signature: a link that does not check out is not found.
     mac: String,
 }
 
 /// The citizen's answer. Every question is optional; at least one must be answered.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LinkAnswer {
+    /// 1 to 5.
     #[serde(default)]
     satisfaction: Option<u8>,
+    /// 0 to 10.
     #[serde(default)]
     recommend: Option<u8>,
+    /// Whether the visit resolved what the citizen came for.
     #[serde(default)]
     resolved: Option<bool>,
     #[serde(default)]
     comment: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct CommentDto {
     day: String,
     ticket: String,
     satisfaction: Option<u8>,
     text: String,
+    /// When it was left, in ms since the Unix epoch.
     at: i64,
     /// A low score with a comment: the office supervisor's to look at.
     low: bool,
@@ -90,6 +99,12 @@ fn checked(state: &AppState, path: &LinkPath) -> Result<SurveyRef, ApiError> {
         .ok_or_else(|| ApiError::NotFound("no such survey".into()))
 }
 
+#[utoipa::path(get, path = "/api/v1/public/surveys/{office}/{day}/{ticket}/{mac}", tag = "public", params(LinkPath),
+    responses((status = 200, body = Object,
+               description = "`state` (`open`, `answered` or `closed`), `office_name`, `ticket_number`, `open_until`, \
+                              `comment_chars_max`, `questions` (which of `satisfaction`, `recommend`, `resolved`, \
+                              `comment` the form asks)"),
+              (status = 404, body = ErrorBody, description = "`not_found`: no such survey")))]
 pub async fn link_state(state: web::Data<AppState>, path: web::Path<LinkPath>) -> Result<HttpResponse, ApiError> {
     let survey = checked(&state, &path)?;
     let (hub, surveys) = (state.hub.clone(), state.surveys.clone());
@@ -97,6 +112,15 @@ pub async fn link_state(state: web::Data<AppState>, path: web::Path<LinkPath>) -
     Ok(HttpResponse::Ok().json(found.map_err(refusal)?))
 }
 
+#[utoipa::path(post, path = "/api/v1/public/surveys/{office}/{day}/{ticket}/{mac}", tag = "public",
+    params(LinkPath), request_body = LinkAnswer,
+    responses((status = 201, body = Object, description = "`state`: `answered`"),
+              (status = 400, body = ErrorBody,
+               description = "`bad_answer` (a question the form does not ask, a score out of range, a long comment, \
+                              a visit not finished), `bad_body`"),
+              (status = 404, body = ErrorBody, description = "`not_found`: no such survey"),
+              (status = 409, body = ErrorBody, description = "`survey_answered`, `survey_closed`"),
+              (status = 413, body = ErrorBody, description = "`bad_body`: the body is too large")))]
 pub async fn answer(
     state: web::Data<AppState>,
     path: web::Path<LinkPath>,
@@ -143,11 +167,42 @@ fn refusal(refusal: Refusal) -> ApiError {
     }
 }
 
+/// Survey figures, each ticket counted once whether answered at the office or by link.
+#[utoipa::path(get, path = "/api/v1/surveys", tag = "headquarters",
+    params(("office" = String, Query, description = "the office's id"),
+           ("from" = String, Query, description = "the first day, like 2026-11-29"),
+           ("to" = Option<String>, Query, description = "the last day, `from` when absent; at most 92 days in all"),
+           ("by" = Option<String>, Query, description = "office (the default), service, counter, agent or hour")),
+    responses((status = 200, body = Object,
+               description = "`office`, `office_name`, `from`, `to`, `by`, `days` (held), `rows` (per group per day: `day` and the figures), \
+                              `totals` (per group over the range), `total`; figures are `group`, `label`, `finished`, \
+                              `answers`, `response_rate`, `withheld`, `satisfaction_answers`, `satisfaction_mean`, \
+                              `satisfaction_counts` (1 to 5), `recommend_answers`, `recommend_score`, \
+                              `resolved_answers`, `resolved_rate`, `comments`"),
+              (status = 400, body = ErrorBody,
+               description = "`bad_query`, `unknown_parameter`, `repeated_parameter`, `missing_parameter`, `bad_date`, \
+                              `bad_group`, `bad_range`, `range_too_long`"),
+              (status = 401, body = ErrorBody, description = "no valid analyst token"),
+              (status = 404, body = ErrorBody, description = "no such office")),
+    security(("bearer" = [])))]
 pub async fn figures(_: Analyst, request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let report = compute(&state, &request, Parameters::WithGrouping).await?;
     Ok(HttpResponse::Ok().json(report))
 }
 
+#[utoipa::path(get, path = "/api/v1/surveys.csv", tag = "headquarters",
+    params(("office" = String, Query, description = "the office's id"),
+           ("from" = String, Query, description = "the first day, like 2026-11-29"),
+           ("to" = Option<String>, Query, description = "the last day, `from` when absent; at most 92 days in all"),
+           ("by" = Option<String>, Query, description = "office (the default), service, counter, agent or hour")),
+    responses((status = 200, content_type = "text/csv", body = String,
+               description = "the figures as CSV: the day rows, then the range rows (`day` as `from/to`), the total last"),
+              (status = 400, body = ErrorBody,
+               description = "`bad_query`, `unknown_parameter`, `repeated_parameter`, `missing_parameter`, `bad_date`, \
+                              `bad_group`, `bad_range`, `range_too_long`"),
+              (status = 401, body = ErrorBody, description = "no valid analyst token"),
+              (status = 404, body = ErrorBody, description = "no such office")),
+    security(("bearer" = [])))]
 pub async fn figures_csv(
     _: Analyst,
     request: HttpRequest,
@@ -163,6 +218,17 @@ pub async fn figures_csv(
 }
 
 /// Daily mean satisfaction (1–5) and response rate (as 0–5, a fifth per 20 %) over the range.
+#[utoipa::path(get, path = "/api/v1/dashboard/charts/satisfaction.svg", tag = "headquarters",
+    params(("office" = String, Query, description = "the office's id"),
+           ("from" = String, Query, description = "the first day, like 2026-11-29"),
+           ("to" = Option<String>, Query, description = "the last day, `from` when absent; at most 92 days in all")),
+    responses((status = 200, content_type = "image/svg+xml", body = String, description = "the chart"),
+              (status = 400, body = ErrorBody,
+               description = "`bad_query`, `unknown_parameter` (`by` too), `repeated_parameter`, `missing_parameter`, \
+                              `bad_date`, `bad_range`, `range_too_long`"),
+              (status = 401, body = ErrorBody, description = "no valid analyst token"),
+              (status = 404, body = ErrorBody, description = "no such office")),
+    security(("bearer" = [])))]
 pub async fn trend_chart(
     _: Analyst,
     request: HttpRequest,
@@ -189,12 +255,21 @@ pub async fn trend_chart(
     Ok(HttpResponse::Ok().content_type("image/svg+xml").body(svg))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct OfficeQuery {
+    /// The office's id.
     office: String,
 }
 
+/// The comments left by link, low scores flagged.
+#[utoipa::path(get, path = "/api/v1/surveys/comments", tag = "headquarters", params(OfficeQuery),
+    responses((status = 200, body = [CommentDto]),
+              (status = 400, description = "a missing or unknown parameter (plain text)"),
+              (status = 401, body = ErrorBody, description = "no valid analyst token"),
+              (status = 404, body = ErrorBody, description = "no such office")),
+    security(("bearer" = [])))]
 pub async fn comments(
     _: Analyst,
     state: web::Data<AppState>,

@@ -16,7 +16,7 @@ use fila_protocol::limits::FRAME_BYTES_MAX;
 use tokio::sync::oneshot;
 
 use super::auth::Branch;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::{now_ms, AppState};
 use crate::hub::{Connection, SyncFailure, REPLACED};
 
@@ -28,6 +28,14 @@ const CLOSE_REASON_BYTES_MAX: usize = 123;
 /// How long a close may wait for room in a socket whose edge has stopped reading.
 const CLOSE_WAIT: Duration = Duration::from_secs(5);
 
+#[utoipa::path(get, path = "/api/v1/sync", tag = "branch",
+    description = "The WebSocket an office's edge opens to sync its documents: one wire frame per binary \
+                   message. A refused message closes it with 1008 and the reason; a newer connection of \
+                   the same office replaces it (1000).",
+    responses((status = 101, description = "switched to the WebSocket protocol"),
+              (status = 400, body = ErrorBody, description = "`websocket_required`: not a WebSocket upgrade"),
+              (status = 401, body = ErrorBody, description = "no valid branch token")),
+    security(("bearer" = [])))]
 pub async fn sync(
     request: HttpRequest,
     body: web::Payload,

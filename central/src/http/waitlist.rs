@@ -6,11 +6,11 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use super::bookings::{blocking, parse_day};
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::AppState;
 use crate::bookings::waitlist::{InLine, WaitRequest};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JoinBody {
     office: String,
@@ -43,6 +43,16 @@ fn shown(in_line: &InLine) -> serde_json::Value {
     })
 }
 
+#[utoipa::path(post, path = "/api/v1/public/waitlist", tag = "public", request_body = JoinBody,
+    responses((status = 201, body = Object,
+               description = "the place: `office`, `service`, `from`, `until`, `state`, `position` (in line), `offer` (`day`, `start`, `expires_at`) or null, and `manage_token` (its private link)"),
+              (status = 400, body = ErrorBody,
+               description = "`bad_day`, `bad_request` (identity, contact, note or range), `unknown_service`, \
+                              `not_bookable`, `bad_body`"),
+              (status = 404, body = ErrorBody, description = "`unknown_office`"),
+              (status = 409, body = ErrorBody, description = "`slots_free`: a slot in the range is free, book it instead"),
+              (status = 413, body = ErrorBody, description = "`bad_body`: the body is too large"),
+              (status = 429, body = ErrorBody, description = "`limit_reached`: too many requests, or already in this line")))]
 pub async fn join(
     state: web::Data<AppState>,
     http: HttpRequest,
@@ -68,12 +78,19 @@ pub async fn join(
     Ok(HttpResponse::Created().json(body))
 }
 
+#[utoipa::path(get, path = "/api/v1/public/waitlist/{token}", tag = "public", params(("token" = String, Path, description = "the place's private link token")),
+    responses((status = 200, body = Object, description = "the place: `office`, `service`, `from`, `until`, `state`, `position` (in line), `offer` (`day`, `start`, `expires_at`) or null"),
+              (status = 404, body = ErrorBody, description = "`not_found`")))]
 pub async fn view(state: web::Data<AppState>, token: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let (bookings, token) = (state.bookings.clone(), token.into_inner());
     let in_line = blocking(move || bookings.in_line(&token)).await?;
     Ok(HttpResponse::Ok().json(shown(&in_line)))
 }
 
+#[utoipa::path(post, path = "/api/v1/public/waitlist/{token}/leave", tag = "public", params(("token" = String, Path, description = "the place's private link token")),
+    responses((status = 200, body = Object, description = "the place, now left: `office`, `service`, `from`, `until`, `state`, `position` (in line), `offer` (`day`, `start`, `expires_at`) or null"),
+              (status = 404, body = ErrorBody, description = "`not_found`"),
+              (status = 409, body = ErrorBody, description = "`too_late`: the place is no longer in line")))]
 pub async fn leave(state: web::Data<AppState>, token: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let (bookings, token, now) = (state.bookings.clone(), token.into_inner(), state.hub.now());
     let in_line = blocking(move || {

@@ -1,0 +1,55 @@
+//! The OpenAPI document at `/api/openapi.json`. `tests/openapi.rs` checks that every route of
+//! the table in `mod.rs` is in it, so a new route needs its `#[utoipa::path]` and a line here.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::{bookings, dashboard, error, health, kpis, metrics, offices, surveys, sync, waitlist};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "fila central API", description = "Headquarters' server: every office's edge syncs with it \
+        (`branch`, branch tokens), analysts and administrators read offices, KPIs, surveys and bookings and set \
+        configurations (`headquarters`, analyst tokens), citizens book appointments, join waiting lists and \
+        answer surveys (`public`; a private link's token is the credential for one booking), and monitoring \
+        reads health and metrics (`operations`). Errors are `{\"error\": code, \"message\": text}`; any \
+        endpoint may answer 500 `internal`."),
+    paths(
+        health::healthz, metrics::metrics,
+        sync::sync, bookings::counter_details,
+        offices::list, offices::day, offices::queue, offices::get_config, offices::put_config,
+        kpis::json, kpis::csv, dashboard::waits, dashboard::served,
+        surveys::figures, surveys::figures_csv, surveys::comments, surveys::trend_chart,
+        bookings::report, bookings::report_csv,
+        bookings::public_key, bookings::offices, bookings::services, bookings::slots,
+        bookings::request, bookings::confirm, bookings::view, bookings::cancel, bookings::move_to,
+        bookings::qr, bookings::calendar,
+        waitlist::join, waitlist::view, waitlist::leave,
+        surveys::link_state, surveys::answer,
+    ),
+    components(schemas(error::ErrorBody)),
+    tags(
+        (name = "public", description = "For citizens: booking, waiting lists, surveys by link. No token."),
+        (name = "branch", description = "For offices' edges, with their branch token."),
+        (name = "headquarters", description = "For analysts, and administrators for configuration, with their token."),
+        (name = "operations", description = "For monitoring. No token."),
+    ),
+    modifiers(&BearerAuth),
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+pub async fn document() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok().json(ApiDoc::openapi())
+}
