@@ -8,6 +8,7 @@
 //! `cargo bench -p fila-central --bench bookings` (FILA_BENCH_OFFICES, default 5000;
 //! FILA_BENCH_DAYS, default 60). Without `--bench` it runs a small quick version.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -46,7 +47,7 @@ fn office_config(id: &str) -> RawOfficeConfig {
     toml::from_str(&format!(
         "[office]\nid = \"{id}\"\nname = \"Office {id}\"\ntime_zone = \"{ZONE}\"\n[calendar.hours]\n{days}\
          [[services]]\nid = \"documentos\"\nprefix = \"C\"\nname = \"Documentos\"\nexpected_service_minutes = 10\n\
-         [services.booking]\nslot_minutes = 10\ncapacity = 50\nhorizon_days = 60\n\
+         [services.booking]\nslot_minutes = 10\ncapacity = 50\nhorizon_days = 61\n\
          [[services]]\nid = \"general\"\nprefix = \"A\"\nname = \"General\"\n\
          [[counters]]\nid = \"1\"\nname = \"Puesto 1\"\nservices = [\"documentos\", \"general\"]\n"
     ))
@@ -234,7 +235,6 @@ async fn booking_race(dir: &Path, smtp: &SmtpServer, clients: usize, rounds: usi
     let http = reqwest::Client::builder().pool_max_idle_per_host(clients).build().expect("client");
     let base = format!("http://127.0.0.1:{port}");
     let (mut requests, mut confirms) = (Vec::new(), Vec::new());
-    let mut delivered = 0;
     for round in 0..rounds {
         let asked: Vec<_> = (0..clients)
             .map(|n| {
@@ -260,19 +260,25 @@ async fn booking_race(dir: &Path, smtp: &SmtpServer, clients: usize, rounds: usi
             requests.push(elapsed);
             holds.push((n, hold));
         }
-        delivered += clients;
-        let codes = loop {
-            let received = smtp.received();
-            if received.len() >= delivered {
-                break received;
+        // The round's codes, among confirmations of earlier rounds still arriving.
+        let codes: HashMap<String, String> = loop {
+            let codes: HashMap<String, String> = smtp
+                .received()
+                .iter()
+                .filter(|m| m["subject"].as_str().is_some_and(|s| s.contains("código")))
+                .filter_map(|m| {
+                    let address = m["rcpt_tos"][0].as_str()?.to_string();
+                    let text = m["text"].as_str()?;
+                    let code = text.split(|c: char| !c.is_ascii_digit()).find(|w| w.len() == 6)?;
+                    address.starts_with(&format!("c{round}-")).then(|| (address, code.to_string()))
+                })
+                .collect();
+            if codes.len() == clients {
+                break codes;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         };
-        let code_for = |address: &str| -> String {
-            let mail = codes.iter().find(|m| m["rcpt_tos"][0] == json!(address)).expect("the code's mail");
-            let text = mail["text"].as_str().expect("text");
-            text.split(|c: char| !c.is_ascii_digit()).find(|w| w.len() == 6).expect("a code").to_string()
-        };
+        let code_for = |address: &str| codes.get(address).cloned().expect("the code's mail");
         let confirming: Vec<_> = holds
             .into_iter()
             .map(|(n, hold)| {
@@ -340,7 +346,8 @@ async fn large_store(dir: &Path, offices: usize, days: usize, idle_seconds: u64)
     let port = free_port();
     let ids: Vec<String> = (0..offices).map(|o| format!("o{o}")).collect();
     let config = write_config(dir, port, &ids, "");
-    let first = today();
+    // From tomorrow: today's slots already past are not offered.
+    let first = today().plus_days(1);
     let started = Instant::now();
     seed(dir, &ids, first, days);
     println!(

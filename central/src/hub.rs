@@ -27,6 +27,7 @@ use thiserror::Error;
 use tokio::sync::{oneshot, watch};
 
 use crate::day_window::DayWindow;
+use crate::doc_cache::DocCache;
 use crate::metrics::Metrics;
 use crate::replacements::Replacements;
 use crate::settings::OfficeSettings;
@@ -69,7 +70,13 @@ pub struct Hub {
     /// The days an edge may name are around this clock's date.
     clock: Clock,
     window: DayWindow,
+    /// Documents headquarters reads or writes while no edge holds them live (a day of
+    /// appointments being booked), kept loaded.
+    at_rest: DocCache,
 }
+
+/// Documents kept loaded at rest: enough for the days being booked across a network.
+const AT_REST_DOCS: usize = 256;
 
 struct OfficeSlot {
     id: String,
@@ -236,6 +243,7 @@ impl Hub {
             stopping: watch::channel(false).0,
             clock: system_clock(),
             window: DayWindow::default(),
+            at_rest: DocCache::new(AT_REST_DOCS),
         })
     }
 
@@ -463,20 +471,25 @@ impl Hub {
     /// A document and its sync state as stored; an unknown document starts empty (central never
     /// writes a day's content itself: the edge's first sync brings the skeleton).
     fn load(&self, slot: &OfficeSlot, doc_id: &str) -> Result<LiveDoc, StoreError> {
-        let chunks = self.store.chunks(doc_id)?;
-        let mut doc = load_chunks(doc_id, &chunks);
+        let (mut doc, chunks) = match self.at_rest.take(doc_id) {
+            Some(doc) => (doc, self.store.chunk_count(doc_id)?),
+            None => {
+                let chunks = self.store.chunks(doc_id)?;
+                (load_chunks(doc_id, &chunks), chunks.len())
+            }
+        };
         let peer = match self.store.get_meta(&peer_key(doc_id))? {
             Some(bytes) => restore_peer(doc_id, &mut doc, &bytes),
             None => PeerSync::new(),
         };
-        if !chunks.is_empty() {
+        if chunks > 0 {
             self.hold(slot, doc_id)?;
         }
         let day = match doc.get_heads().is_empty() {
             true => None,
             false => read_day(&doc).ok(),
         };
-        Ok(LiveDoc { doc, peer, chunks: chunks.len(), day })
+        Ok(LiveDoc { doc, peer, chunks, day })
     }
 
     /// Note in the index that central holds `doc_id` (made durable by the caller's flush).
@@ -626,13 +639,19 @@ impl Hub {
         edit: impl FnOnce(&mut AutoCommit) -> Result<(bool, T), ReadError>,
     ) -> Result<T, ReadError> {
         let slot = self.offices.get(office).ok_or_else(|| ReadError::UnknownOffice(office.to_string()))?;
+        // Held throughout: a connection starting meanwhile would load the document without
+        // this edit and never send it.
         let mut live = slot.docs();
-        let mut stored;
+        let at_rest;
+        let mut at_rest_doc;
         let doc = match live.get_mut(doc_id) {
             Some(entry) => &mut entry.doc,
             None => {
-                stored = load_chunks(doc_id, &self.store.chunks(doc_id)?);
-                &mut stored
+                at_rest = self.at_rest.get(doc_id, || -> Result<AutoCommit, StoreError> {
+                    Ok(load_chunks(doc_id, &self.store.chunks(doc_id)?))
+                })?;
+                at_rest_doc = at_rest.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                &mut *at_rest_doc
             }
         };
         let before = doc.get_heads();
@@ -643,6 +662,7 @@ impl Hub {
                 // connection's sync state, as they were; a half-done write must not stay.
                 if doc.get_heads() != before {
                     live.remove(doc_id);
+                    self.at_rest.forget(doc_id);
                 }
                 return Err(error);
             }
@@ -658,6 +678,7 @@ impl Hub {
             .and_then(|()| self.store.flush());
         if let Err(error) = stored {
             live.remove(doc_id);
+            self.at_rest.forget(doc_id);
             return Err(error.into());
         }
         drop(live);
@@ -688,13 +709,13 @@ impl Hub {
         if !self.offices.contains_key(office) {
             return Err(ReadError::UnknownOffice(office.to_string()));
         }
-        let doc_id = config_doc_id(office);
-        let mut doc = load_chunks(&doc_id, &self.store.chunks(&doc_id)?);
-        if doc.get_heads().is_empty() {
-            return Ok(None);
-        }
-        let version = fila_protocol::doc::config::version(&mut doc);
-        Ok(Some((fila_protocol::doc::config::read(&doc)?, version)))
+        self.edit_doc(office, &config_doc_id(office), |doc| {
+            if doc.get_heads().is_empty() {
+                return Ok((false, None));
+            }
+            let version = fila_protocol::doc::config::version(doc);
+            Ok((false, Some((fila_protocol::doc::config::read(doc)?, version))))
+        })
     }
 }
 

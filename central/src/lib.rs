@@ -11,6 +11,7 @@ pub mod bookings;
 pub mod charts;
 pub mod day_window;
 pub mod demo;
+pub mod doc_cache;
 pub mod http;
 pub mod hub;
 pub mod kpis;

@@ -131,6 +131,8 @@ async fn two_hundred_citizens_race_for_the_last_three_places_and_three_get_them(
     assert_eq!(status, StatusCode::OK);
     assert_eq!(services["services"][0]["requirements"]["documents"][0], "DNI anterior", "{services}");
     assert_eq!(free_at(&central, "09:00").await, 3);
+    let (status, refused) = central.get("/api/v1/public/offices/centro/slots?day=2026-11-30", None).await;
+    assert_eq!((status, &refused["error"]), (StatusCode::BAD_REQUEST, &json!("bad_query")), "{refused}");
 
     let racers: Vec<_> = (0..200)
         .map(|n| {

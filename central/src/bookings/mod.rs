@@ -244,9 +244,8 @@ impl Bookings {
                 *taken.entry((booking.service.clone(), booking.start)).or_default() += 1;
             }
         }
-        for hold in records::holds(self.store.as_ref())? {
-            let here = hold.office == office && hold.day == day && hold.expires_at > now.as_ms();
-            if let (true, Some(start)) = (here, LocalTime::parse(&hold.start)) {
+        for hold in records::holds_on(self.store.as_ref(), office, day)? {
+            if let (true, Some(start)) = (hold.expires_at > now.as_ms(), LocalTime::parse(&hold.start)) {
                 *taken.entry((ServiceId(hold.service.clone()), start)).or_default() += 1;
             }
         }

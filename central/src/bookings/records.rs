@@ -9,6 +9,7 @@ use fila_store::{Store, StoreError};
 use serde::{Deserialize, Serialize};
 
 const HOLD: &str = "booking/hold/";
+const HOLD_BY_DAY: &str = "booking/hold-by-day/";
 const RECORD: &str = "booking/record/";
 const BY_IDENTITY: &str = "booking/by-identity/";
 const BY_CONTACT: &str = "booking/by-contact/";
@@ -81,7 +82,8 @@ fn json<T: Serialize>(value: &T) -> Vec<u8> {
 }
 
 pub fn put_hold(store: &dyn Store, hold: &Hold) -> Result<(), StoreError> {
-    store.put_meta(&format!("{HOLD}{}", hold.id), &json(hold))
+    store.put_meta(&format!("{HOLD}{}", hold.id), &json(hold))?;
+    store.put_meta(&format!("{HOLD_BY_DAY}{}/{}/{}", hold.office, hold.day, hold.id), &[])
 }
 
 pub fn hold(store: &dyn Store, id: &str) -> Result<Option<Hold>, StoreError> {
@@ -89,7 +91,23 @@ pub fn hold(store: &dyn Store, id: &str) -> Result<Option<Hold>, StoreError> {
 }
 
 pub fn delete_hold(store: &dyn Store, id: &str) -> Result<(), StoreError> {
+    if let Some(held) = hold(store, id)? {
+        store.delete_meta(&format!("{HOLD_BY_DAY}{}/{}/{id}", held.office, held.day))?;
+    }
     store.delete_meta(&format!("{HOLD}{id}"))
+}
+
+/// The holds on an office's date, expired ones included (the caller decides): what a slot
+/// count reads, without reading every hold of the network.
+pub fn holds_on(store: &dyn Store, office: &str, day: BusinessDay) -> Result<Vec<Hold>, StoreError> {
+    let prefix = format!("{HOLD_BY_DAY}{office}/{day}/");
+    let mut found = Vec::new();
+    for (key, _) in store.scan_meta(&prefix)? {
+        if let Some(held) = hold(store, &key[prefix.len()..])? {
+            found.push(held);
+        }
+    }
+    Ok(found)
 }
 
 /// Every hold, expired ones included (the caller decides).

@@ -130,8 +130,8 @@ pub(super) fn parse_day(text: &str) -> Result<BusinessDay, ApiError> {
     responses((status = 200, body = Object,
                description = "`day` and its `slots`, each `start`, `end` (09:30), `free` and `capacity`"),
               (status = 400, body = ErrorBody,
-               description = "`bad_day`, `unknown_service`, `not_bookable` (closed, past, beyond the horizon); \
-                              a missing parameter is a plain-text 400"),
+               description = "`bad_day`, `unknown_service`, `not_bookable` (closed, past, beyond the horizon), \
+                              `bad_query` (a missing or malformed parameter)"),
               (status = 404, body = ErrorBody, description = "`unknown_office`")))]
 pub async fn slots(
     state: web::Data<AppState>,
@@ -544,7 +544,7 @@ async fn booking_report(
                               `no_shows`, `cancelled`, `punctuality_mean_minutes`, `walk_in_share`, \
                               `waitlist_offers`, `waitlist_taken`"),
               (status = 400, body = ErrorBody,
-               description = "`bad_day`, `bad_range`, `not_bookable`; a missing parameter is a plain-text 400"),
+               description = "`bad_day`, `bad_range`, `not_bookable`, `bad_query` (a missing or malformed parameter)"),
               (status = 401, body = ErrorBody, description = "no valid analyst token"),
               (status = 404, body = ErrorBody, description = "`unknown_office`")),
     security(("bearer" = [])))]
@@ -570,7 +570,7 @@ pub async fn report(
     responses((status = 200, content_type = "text/csv", body = String,
                description = "the report's rows as CSV, one line per day and service"),
               (status = 400, body = ErrorBody,
-               description = "`bad_day`, `bad_range`, `not_bookable`; a missing parameter is a plain-text 400"),
+               description = "`bad_day`, `bad_range`, `not_bookable`, `bad_query` (a missing or malformed parameter)"),
               (status = 401, body = ErrorBody, description = "no valid analyst token"),
               (status = 404, body = ErrorBody, description = "`unknown_office`")),
     security(("bearer" = [])))]

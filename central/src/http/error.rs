@@ -111,6 +111,11 @@ pub fn path_error(error: actix_web::error::PathError, _: &HttpRequest) -> actix_
     actix_web::error::InternalError::from_response(error, HttpResponse::BadRequest().json(body)).into()
 }
 
+pub fn query_error(error: actix_web::error::QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
+    let body = ErrorBody { error: "bad_query".into(), message: error.to_string() };
+    actix_web::error::InternalError::from_response(error, HttpResponse::BadRequest().json(body)).into()
+}
+
 pub async fn not_found(request: HttpRequest) -> Result<HttpResponse, ApiError> {
     Err(ApiError::NotFound(format!("there is nothing at {}", request.path())))
 }

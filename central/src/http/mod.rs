@@ -52,6 +52,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
     use web::{get, resource as at};
     config
         .app_data(web::PathConfig::default().error_handler(error::path_error))
+        .app_data(web::QueryConfig::default().error_handler(error::query_error))
         .app_data(
             web::JsonConfig::default().limit(fila_protocol::limits::BODY_BYTES_MAX).error_handler(error::json_error),
         )

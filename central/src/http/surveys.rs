@@ -266,7 +266,7 @@ pub struct OfficeQuery {
 /// The comments left by link, low scores flagged.
 #[utoipa::path(get, path = "/api/v1/surveys/comments", tag = "headquarters", params(OfficeQuery),
     responses((status = 200, body = [CommentDto]),
-              (status = 400, description = "a missing or unknown parameter (plain text)"),
+              (status = 400, body = ErrorBody, description = "`bad_query`: a missing or malformed parameter"),
               (status = 401, body = ErrorBody, description = "no valid analyst token"),
               (status = 404, body = ErrorBody, description = "no such office")),
     security(("bearer" = [])))]

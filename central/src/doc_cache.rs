@@ -1,0 +1,105 @@
+//! Documents central reads and writes while no edge holds them live. A day of appointments that
+//! citizens are booking is read for every free-slot query and written for every booking; loaded
+//! from its chunks each time (one chunk per booking, never compacted without a connection), both
+//! grew with the day's bookings. The hub keeps the most recently used ones here, loaded.
+//!
+//! A document is here or live in its office's connection, never both: a connection takes it
+//! out when it starts syncing it.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use automerge::AutoCommit;
+
+pub struct DocCache {
+    docs: Mutex<HashMap<String, Cached>>,
+    capacity: usize,
+    uses: AtomicU64,
+}
+
+struct Cached {
+    doc: Arc<Mutex<AutoCommit>>,
+    used: u64,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl DocCache {
+    pub fn new(capacity: usize) -> DocCache {
+        DocCache { docs: Mutex::new(HashMap::new()), capacity: capacity.max(1), uses: AtomicU64::new(0) }
+    }
+
+    /// The document, loaded with `load` if it is not here; the least recently used one goes
+    /// when the cache is full. The caller serialises uses of one document (the office's lock).
+    pub fn get<E>(
+        &self,
+        doc_id: &str,
+        load: impl FnOnce() -> Result<AutoCommit, E>,
+    ) -> Result<Arc<Mutex<AutoCommit>>, E> {
+        let used = self.uses.fetch_add(1, Ordering::Relaxed);
+        if let Some(cached) = lock(&self.docs).get_mut(doc_id) {
+            cached.used = used;
+            return Ok(cached.doc.clone());
+        }
+        let doc = Arc::new(Mutex::new(load()?));
+        let mut docs = lock(&self.docs);
+        if docs.len() >= self.capacity {
+            if let Some(oldest) = docs.iter().min_by_key(|(_, cached)| cached.used).map(|(id, _)| id.clone()) {
+                docs.remove(&oldest);
+            }
+        }
+        docs.insert(doc_id.to_string(), Cached { doc: doc.clone(), used });
+        Ok(doc)
+    }
+
+    /// Takes a document out (a connection now holds it live), if it is here.
+    pub fn take(&self, doc_id: &str) -> Option<AutoCommit> {
+        let cached = lock(&self.docs).remove(doc_id)?;
+        let doc = lock(&cached.doc).clone();
+        Some(doc)
+    }
+
+    /// Drops a document whose copy here may be wrong (an edit that failed halfway).
+    pub fn forget(&self, doc_id: &str) {
+        lock(&self.docs).remove(doc_id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(n: i64) -> AutoCommit {
+        let mut doc = AutoCommit::new();
+        automerge::transaction::Transactable::put(&mut doc, automerge::ROOT, "n", n).expect("put");
+        doc
+    }
+
+    #[test]
+    fn a_full_cache_lets_the_least_recently_used_document_go() {
+        let cache = DocCache::new(2);
+        let loads = std::cell::Cell::new(0);
+        let get = |id: &str, n: i64| {
+            cache
+                .get::<()>(id, || {
+                    loads.set(loads.get() + 1);
+                    Ok(doc(n))
+                })
+                .expect("loaded")
+        };
+        get("a", 1);
+        get("b", 2);
+        get("a", 1);
+        get("c", 3);
+        assert_eq!(loads.get(), 3);
+        get("a", 1);
+        assert_eq!(loads.get(), 3, "a was used more recently than b");
+        get("b", 2);
+        assert_eq!(loads.get(), 4, "b had gone");
+        assert!(cache.take("b").is_some());
+        assert!(cache.take("b").is_none(), "taken out, it is no longer here");
+    }
+}
