@@ -6,7 +6,7 @@
 //!   the CPU its minute passes (settling check-ins, offering freed places) take when idle.
 //!
 //! `cargo bench -p fila-central --bench bookings` (FILA_BENCH_OFFICES, default 5000;
-//! FILA_BENCH_DAYS, default 60). Without `--bench` it runs a small quick version.
+//! FILA_BENCH_DAYS, default 60; FILA_BENCH_IDLE_SECONDS, default 130). Without `--bench` it runs a small quick version.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -222,9 +222,13 @@ fn slot_of(n: usize) -> String {
     format!("{:02}:{:02}", minutes / 60, minutes % 60)
 }
 
-/// `clients` citizens at once, `rounds` times: each asks for a slot of tomorrow (timed), the
-/// codes are read from the SMTP server, then each confirms (timed).
-async fn booking_race(dir: &Path, smtp: &SmtpServer, clients: usize, rounds: usize) {
+/// `clients` citizens, `rounds` times: each asks for a slot of tomorrow (timed), the codes are
+/// read from the SMTP server, then each confirms (timed). With `spread`, a round's citizens
+/// arrive evenly over it rather than all in the same instant; a latency runs from the moment a
+/// request was due, so a queue in front of central counts.
+async fn booking_race(dir: &Path, smtp: &SmtpServer, clients: usize, rounds: usize, spread: Duration) {
+    // Contacts differ between runs on one SMTP server: each run's codes are told apart.
+    let tag = if spread.is_zero() { "b" } else { "s" };
     let port = free_port();
     let ids = vec!["centro".to_string()];
     let smtp_section = format!("[notices.smtp]\n{}", smtp.settings_toml("none", ""));
@@ -236,18 +240,21 @@ async fn booking_race(dir: &Path, smtp: &SmtpServer, clients: usize, rounds: usi
     let base = format!("http://127.0.0.1:{port}");
     let (mut requests, mut confirms) = (Vec::new(), Vec::new());
     for round in 0..rounds {
+        let round_start = tokio::time::Instant::now() + Duration::from_millis(10);
+        let due = |n: usize| round_start + spread.mul_f64(n as f64 / clients as f64);
         let asked: Vec<_> = (0..clients)
             .map(|n| {
                 let (http, url) = (http.clone(), format!("{base}/api/v1/public/bookings"));
+                let due = due(n);
                 let body = json!({
                     "office": "centro", "service": "documentos", "day": tomorrow.to_string(), "start": slot_of(n),
                     "document_type": "dni", "document_number": format!("{}", 20_000_000 + round * 10_000 + n),
-                    "contact": format!("c{round}-{n}@example.org"), "lang": "es",
+                    "contact": format!("{tag}{round}-{n}@example.org"), "lang": "es",
                 });
                 tokio::spawn(async move {
-                    let started = Instant::now();
+                    tokio::time::sleep_until(due).await;
                     let response = http.post(url).json(&body).send().await.expect("answered");
-                    let elapsed = started.elapsed();
+                    let elapsed = due.elapsed();
                     assert_eq!(response.status().as_u16(), 202, "{:?}", response.text().await);
                     let held: Value = response.json().await.expect("json");
                     (n, held["hold"].as_str().expect("hold").to_string(), elapsed)
@@ -270,7 +277,7 @@ async fn booking_race(dir: &Path, smtp: &SmtpServer, clients: usize, rounds: usi
                     let address = m["rcpt_tos"][0].as_str()?.to_string();
                     let text = m["text"].as_str()?;
                     let code = text.split(|c: char| !c.is_ascii_digit()).find(|w| w.len() == 6)?;
-                    address.starts_with(&format!("c{round}-")).then(|| (address, code.to_string()))
+                    address.starts_with(&format!("{tag}{round}-")).then(|| (address, code.to_string()))
                 })
                 .collect();
             if codes.len() == clients {
@@ -279,15 +286,18 @@ async fn booking_race(dir: &Path, smtp: &SmtpServer, clients: usize, rounds: usi
             tokio::time::sleep(Duration::from_millis(100)).await;
         };
         let code_for = |address: &str| codes.get(address).cloned().expect("the code's mail");
+        let round_start = tokio::time::Instant::now() + Duration::from_millis(10);
+        let due = |n: usize| round_start + spread.mul_f64(n as f64 / clients as f64);
         let confirming: Vec<_> = holds
             .into_iter()
             .map(|(n, hold)| {
-                let code = code_for(&format!("c{round}-{n}@example.org"));
+                let code = code_for(&format!("{tag}{round}-{n}@example.org"));
                 let (http, url) = (http.clone(), format!("{base}/api/v1/public/bookings/holds/{hold}/confirm"));
+                let due = due(n);
                 tokio::spawn(async move {
-                    let started = Instant::now();
+                    tokio::time::sleep_until(due).await;
                     let response = http.post(url).json(&json!({ "code": code })).send().await.expect("answered");
-                    let elapsed = started.elapsed();
+                    let elapsed = due.elapsed();
                     assert_eq!(response.status().as_u16(), 201, "{:?}", response.text().await);
                     elapsed
                 })
@@ -297,31 +307,59 @@ async fn booking_race(dir: &Path, smtp: &SmtpServer, clients: usize, rounds: usi
             confirms.push(task.await.expect("confirm"));
         }
     }
+    let arrival = match spread.is_zero() {
+        true => "all in the same instant".to_string(),
+        false => format!("arriving over {} ms", spread.as_millis()),
+    };
     let (p50, p99) = percentiles(requests);
-    println!("| booking: hold request, {clients} clients at once × {rounds} | p50 {p50:.1} ms, **p99 {p99:.1} ms** |");
+    println!(
+        "| booking: hold request, {clients} clients {arrival}, × {rounds} | p50 {p50:.1} ms, **p99 {p99:.1} ms** |"
+    );
     let (p50, p99) = percentiles(confirms);
     println!(
-        "| booking: confirmation with the code, {clients} at once × {rounds} | p50 {p50:.1} ms, **p99 {p99:.1} ms** |"
+        "| booking: confirmation with the code, {clients} clients {arrival}, × {rounds} | p50 {p50:.1} ms, **p99 {p99:.1} ms** |"
     );
+    if spread.is_zero() {
+        let seconds = if clients < 200 { 1 } else { 10 };
+        free_slot_queries(&http, &base, tomorrow, clients, seconds, None).await;
+        free_slot_queries(&http, &base, tomorrow, clients, seconds, Some(Duration::from_millis(100))).await;
+    }
+    println!("| central RSS after the bookings and queries | {:.1} MiB |", central.rss_mib("VmRSS:"));
+}
 
-    let seconds = if clients < 200 { 1 } else { 10 };
-    let deadline = Instant::now() + Duration::from_secs(seconds);
+/// `clients` asking for a week's free slots for `seconds`: back to back (`every` none: central's
+/// saturation), or each once `every` so long, timed from when each query was due.
+async fn free_slot_queries(
+    http: &reqwest::Client,
+    base: &str,
+    first: BusinessDay,
+    clients: usize,
+    seconds: u64,
+    every: Option<Duration>,
+) {
+    let start = tokio::time::Instant::now();
+    let deadline = start + Duration::from_secs(seconds);
     let asking: Vec<_> = (0..clients)
         .map(|n| {
-            let http = http.clone();
-            let base = base.clone();
+            let (http, base) = (http.clone(), base.to_string());
             tokio::spawn(async move {
                 let mut latencies = Vec::new();
                 let mut i = n;
-                while Instant::now() < deadline {
-                    let day = tomorrow.plus_days((i % 7) as i64);
+                // Each client's ticks are offset so that the offered load is even.
+                let mut due = start + every.map_or(Duration::ZERO, |e| e.mul_f64(n as f64 / clients as f64));
+                while due < deadline {
+                    tokio::time::sleep_until(due).await;
+                    let day = first.plus_days((i % 7) as i64);
                     let url = format!("{base}/api/v1/public/offices/centro/slots?service=documentos&day={day}");
-                    let started = Instant::now();
                     let response = http.get(url).send().await.expect("answered");
                     assert!(response.status().is_success());
                     let _ = response.bytes().await;
-                    latencies.push(started.elapsed());
+                    latencies.push(due.elapsed());
                     i += 1;
+                    due = match every {
+                        Some(every) => due + every,
+                        None => tokio::time::Instant::now(),
+                    };
                 }
                 latencies
             })
@@ -333,11 +371,14 @@ async fn booking_race(dir: &Path, smtp: &SmtpServer, clients: usize, rounds: usi
     }
     let queries = latencies.len();
     let (p50, p99) = percentiles(latencies);
+    let how = match every {
+        None => "back to back".to_string(),
+        Some(every) => format!("each one every {} ms", every.as_millis()),
+    };
     println!(
-        "| free-slot query, {clients} clients at once for {seconds} s ({queries} queries, {:.0}/s) | p50 {p50:.1} ms, **p99 {p99:.1} ms** |",
+        "| free-slot query, {clients} clients {how} for {seconds} s ({queries} queries, {:.0}/s) | p50 {p50:.1} ms, **p99 {p99:.1} ms** |",
         queries as f64 / seconds as f64
     );
-    println!("| central RSS after the bookings and queries | {:.1} MiB |", central.rss_mib("VmRSS:"));
 }
 
 /// Central holding `offices` offices × `days` days of bookings: RSS, a free-slot query's time,
@@ -398,12 +439,15 @@ fn main() {
         match SmtpServer::start(Mode::Plain, false, "") {
             Some(smtp) => {
                 let (clients, rounds) = if quick { (20, 1) } else { (200, 5) };
-                booking_race(&dir.path().join("race"), &smtp, clients, rounds).await;
+                booking_race(&dir.path().join("burst"), &smtp, clients, rounds, Duration::ZERO).await;
+                let spread = Duration::from_secs(1);
+                booking_race(&dir.path().join("spread"), &smtp, clients, rounds, spread).await;
             }
             None => println!("| booking race | skipped: no aiosmtpd (apt-get install python3-aiosmtpd) |"),
         }
         let (offices, days, idle) =
             if quick { (20, 3, 2) } else { (number("FILA_BENCH_OFFICES", 5_000), number("FILA_BENCH_DAYS", 60), 130) };
+        let idle = number("FILA_BENCH_IDLE_SECONDS", idle as usize) as u64;
         large_store(&dir.path().join("large"), offices, days, idle).await;
     });
 }

@@ -103,3 +103,40 @@ mod tests {
         assert!(cache.take("b").is_none(), "taken out, it is no longer here");
     }
 }
+
+/// What was last read out of documents, by document and the heads it was read at: a document
+/// read again unchanged (a day of appointments asked for its free slots by every citizen) is not
+/// read again.
+pub struct ReadCache<T> {
+    reads: Mutex<HashMap<String, (Vec<automerge::ChangeHash>, Arc<T>)>>,
+    capacity: usize,
+}
+
+impl<T> ReadCache<T> {
+    pub fn new(capacity: usize) -> ReadCache<T> {
+        ReadCache { reads: Mutex::new(HashMap::new()), capacity: capacity.max(1) }
+    }
+
+    /// `read` of `doc`, or what it gave the last time the document had these heads.
+    pub fn read<E>(
+        &self,
+        doc_id: &str,
+        doc: &mut AutoCommit,
+        read: impl FnOnce(&mut AutoCommit) -> Result<T, E>,
+    ) -> Result<Arc<T>, E> {
+        let heads = doc.get_heads();
+        if let Some((at, value)) = lock(&self.reads).get(doc_id) {
+            if *at == heads {
+                return Ok(value.clone());
+            }
+        }
+        let value = Arc::new(read(doc)?);
+        let mut reads = lock(&self.reads);
+        // Rarely full: one entry per document read; starting over costs one read each.
+        if reads.len() >= self.capacity {
+            reads.clear();
+        }
+        reads.insert(doc_id.to_string(), (heads, value.clone()));
+        Ok(value)
+    }
+}

@@ -27,7 +27,7 @@ use thiserror::Error;
 use tokio::sync::{oneshot, watch};
 
 use crate::day_window::DayWindow;
-use crate::doc_cache::DocCache;
+use crate::doc_cache::{DocCache, ReadCache};
 use crate::metrics::Metrics;
 use crate::replacements::Replacements;
 use crate::settings::OfficeSettings;
@@ -73,10 +73,15 @@ pub struct Hub {
     /// Documents headquarters reads or writes while no edge holds them live (a day of
     /// appointments being booked), kept loaded.
     at_rest: DocCache,
+    /// Bookings and configurations as last read, by document heads.
+    appointments_read: ReadCache<Appointments>,
+    configs_read: ReadCache<Option<(RawOfficeConfig, String)>>,
 }
 
 /// Documents kept loaded at rest: enough for the days being booked across a network.
 const AT_REST_DOCS: usize = 256;
+/// Reads kept per kind: every office's configuration in a large network.
+const READS_KEPT: usize = 10_000;
 
 struct OfficeSlot {
     id: String,
@@ -244,6 +249,8 @@ impl Hub {
             clock: system_clock(),
             window: DayWindow::default(),
             at_rest: DocCache::new(AT_REST_DOCS),
+            appointments_read: ReadCache::new(READS_KEPT),
+            configs_read: ReadCache::new(READS_KEPT),
         })
     }
 
@@ -594,14 +601,17 @@ impl Hub {
     }
 
     /// An office's bookings for a date, as central has written them (none before the first).
-    pub fn appointments(&self, office: &str, day: BusinessDay) -> Result<Appointments, ReadError> {
-        // An office may name the date before central has booked anything in it.
-        self.edit_doc(office, &appointments_doc_id(office, day), |doc| {
-            let appointments = match doc.get_heads().is_empty() {
-                true => Appointments::new(office, day),
-                false => fila_protocol::doc::appointments::read(doc)?.0,
-            };
-            Ok((false, appointments))
+    pub fn appointments(&self, office: &str, day: BusinessDay) -> Result<Arc<Appointments>, ReadError> {
+        let doc_id = appointments_doc_id(office, day);
+        self.edit_doc(office, &doc_id, |doc| {
+            let read = self.appointments_read.read(&doc_id, doc, |doc| -> Result<_, ReadError> {
+                // An office may name the date before central has booked anything in it.
+                Ok(match doc.get_heads().is_empty() {
+                    true => Appointments::new(office, day),
+                    false => fila_protocol::doc::appointments::read(doc)?.0,
+                })
+            })?;
+            Ok((false, read))
         })
     }
 
@@ -615,13 +625,19 @@ impl Hub {
         day: BusinessDay,
         write: impl FnOnce(&mut AutoCommit, &Appointments) -> Result<T, DocError>,
     ) -> Result<T, ReadError> {
-        self.edit_doc(office, &appointments_doc_id(office, day), |doc| {
+        let doc_id = appointments_doc_id(office, day);
+        let read = |doc: &mut AutoCommit| -> Result<Appointments, ReadError> {
+            Ok(fila_protocol::doc::appointments::read(doc)?.0)
+        };
+        self.edit_doc(office, &doc_id, |doc| {
             if doc.get_heads().is_empty() {
                 *doc = fila_protocol::doc::appointments::create(office, day, crate::auth::random_token().as_bytes())?;
             }
-            let (previous, _) = fila_protocol::doc::appointments::read(doc)?;
+            // Both reads go through the cache: the one before is usually the last query's, the
+            // one after is the next query's.
+            let previous = self.appointments_read.read(&doc_id, doc, read)?;
             let value = write(doc, &previous)?;
-            let (next, _) = fila_protocol::doc::appointments::read(doc)?;
+            let next = self.appointments_read.read(&doc_id, doc, read)?;
             fila_protocol::doc::appointments::may_follow(&previous, &next).map_err(DocError::Field)?;
             Ok((true, value))
         })
@@ -709,13 +725,18 @@ impl Hub {
         if !self.offices.contains_key(office) {
             return Err(ReadError::UnknownOffice(office.to_string()));
         }
-        self.edit_doc(office, &config_doc_id(office), |doc| {
-            if doc.get_heads().is_empty() {
-                return Ok((false, None));
-            }
-            let version = fila_protocol::doc::config::version(doc);
-            Ok((false, Some((fila_protocol::doc::config::read(doc)?, version))))
-        })
+        let doc_id = config_doc_id(office);
+        let read = self.edit_doc(office, &doc_id, |doc| {
+            let read = self.configs_read.read(&doc_id, doc, |doc| -> Result<_, ReadError> {
+                if doc.get_heads().is_empty() {
+                    return Ok(None);
+                }
+                let version = fila_protocol::doc::config::version(doc);
+                Ok(Some((fila_protocol::doc::config::read(doc)?, version)))
+            })?;
+            Ok((false, read))
+        })?;
+        Ok(read.as_ref().clone())
     }
 }
 

@@ -297,11 +297,6 @@ impl Bookings {
 
         let config = self.config(&request.office)?;
         let service = ServiceId(request.service.clone());
-        let day_lock = self.day_lock(&request.office, request.day);
-        let _held = lock(&day_lock);
-        let taken = self.taken(&request.office, request.day, now)?;
-        let in_slot = taken.get(&(service.clone(), request.start)).copied().unwrap_or(0);
-        slots::admit(&config, &service, request.day, request.start, now, in_slot)?;
         let code = format!("{:06}", rand::rngs::OsRng.next_u32() % 1_000_000);
         let hold = Hold {
             id: crate::auth::random_token(),
@@ -315,7 +310,16 @@ impl Bookings {
             expires_at: now.plus_minutes(i64::from(self.limits.hold_minutes)).as_ms(),
             waitlist: None,
         };
-        records::put_hold(self.store.as_ref(), &hold)?;
+        {
+            let day_lock = self.day_lock(&request.office, request.day);
+            let _held = lock(&day_lock);
+            let taken = self.taken(&request.office, request.day, now)?;
+            let in_slot = taken.get(&(service.clone(), request.start)).copied().unwrap_or(0);
+            slots::admit(&config, &service, request.day, request.start, now, in_slot)?;
+            records::put_hold(self.store.as_ref(), &hold)?;
+        }
+        // Durable before the citizen hears of it, but outside the lock: concurrent requests'
+        // holds reach the disk in one flush instead of one each, in turn.
         self.store.flush()?;
         let values = BTreeMap::from([("office", config.name.clone()), ("code", code)]);
         let to = ToCitizen {
