@@ -129,7 +129,7 @@ fn seed(dir: &Path, ids: &[String], first: BusinessDay, days: usize) {
         hub.set_config(id, &office_config(id), None).expect("configured");
         for d in 0..days {
             let day = first.plus_days(d as i64);
-            hub.write_appointments(id, day, |doc, _| {
+            hub.write_appointments(id, day, |writer, _| {
                 for n in 0..BOOKINGS_PER_DAY {
                     let booking = Booking {
                         id: format!("B{n:02}{:013}", d),
@@ -141,7 +141,7 @@ fn seed(dir: &Path, ids: &[String], first: BusinessDay, days: usize) {
                         booked_at: Timestamp(0),
                         updated_at: Timestamp(0),
                     };
-                    fila_protocol::doc::appointments::put_booking(doc, &booking)?;
+                    writer.put(&booking)?;
                 }
                 Ok(())
             })

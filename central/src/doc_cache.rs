@@ -117,6 +117,15 @@ impl<T> ReadCache<T> {
         ReadCache { reads: Mutex::new(HashMap::new()), capacity: capacity.max(1) }
     }
 
+    /// Keeps what `doc_id` reads as at `heads`, known without reading it (what a write made).
+    pub fn put(&self, doc_id: &str, heads: Vec<automerge::ChangeHash>, value: T) {
+        let mut reads = lock(&self.reads);
+        if reads.len() >= self.capacity {
+            reads.clear();
+        }
+        reads.insert(doc_id.to_string(), (heads, Arc::new(value)));
+    }
+
     /// `read` of `doc`, or what it gave the last time the document had these heads.
     pub fn read<E>(
         &self,

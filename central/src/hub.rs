@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use automerge::AutoCommit;
 use fila_protocol::booking::Appointments;
+use fila_protocol::doc::appointments::Writer;
 use fila_protocol::doc::day::{accept_received, read_day};
 use fila_protocol::doc::keys::{appointments_doc_id, config_doc_id, day_doc_id, DocId};
 use fila_protocol::doc::load_chunks;
@@ -623,22 +624,24 @@ impl Hub {
         &self,
         office: &str,
         day: BusinessDay,
-        write: impl FnOnce(&mut AutoCommit, &Appointments) -> Result<T, DocError>,
+        write: impl FnOnce(&mut Writer<'_>, &Appointments) -> Result<T, DocError>,
     ) -> Result<T, ReadError> {
         let doc_id = appointments_doc_id(office, day);
-        let read = |doc: &mut AutoCommit| -> Result<Appointments, ReadError> {
-            Ok(fila_protocol::doc::appointments::read(doc)?.0)
-        };
         self.edit_doc(office, &doc_id, |doc| {
             if doc.get_heads().is_empty() {
                 *doc = fila_protocol::doc::appointments::create(office, day, crate::auth::random_token().as_bytes())?;
             }
-            // Both reads go through the cache: the one before is usually the last query's, the
-            // one after is the next query's.
-            let previous = self.appointments_read.read(&doc_id, doc, read)?;
-            let value = write(doc, &previous)?;
-            let next = self.appointments_read.read(&doc_id, doc, read)?;
+            // Usually the last query's read; the write is then checked by reading back only the
+            // bookings it wrote (a day of a thousand is not read again for each booking).
+            let previous = self.appointments_read.read(&doc_id, doc, |doc| -> Result<_, ReadError> {
+                Ok(fila_protocol::doc::appointments::read(doc)?.0)
+            })?;
+            let mut writer = Writer::new(doc);
+            let value = write(&mut writer, &previous)?;
+            let written = writer.written();
+            let next = fila_protocol::doc::appointments::read_written(doc, &previous, &written)?;
             fila_protocol::doc::appointments::may_follow(&previous, &next).map_err(DocError::Field)?;
+            self.appointments_read.put(&doc_id, doc.get_heads(), next);
             Ok((true, value))
         })
     }

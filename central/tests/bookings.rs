@@ -351,8 +351,7 @@ fn put_booking(
         booked_at: fila_protocol::Timestamp(0),
         updated_at: fila_protocol::Timestamp(0),
     };
-    hub.write_appointments("centro", day, |doc, _| fila_protocol::doc::appointments::put_booking(doc, &booking))
-        .expect("written");
+    hub.write_appointments("centro", day, |writer, _| writer.put(&booking)).expect("written");
 }
 
 #[test]

@@ -458,9 +458,7 @@ impl Bookings {
                 let in_slot = taken.get(&(service.clone(), slot.start)).copied().unwrap_or(0);
                 slots::admit(&config, &service, slot.day, slot.start, now, in_slot)?;
             }
-            self.hub.write_appointments(slot.office, slot.day, |doc, _| {
-                fila_protocol::doc::appointments::put_booking(doc, &booking)
-            })?;
+            self.hub.write_appointments(slot.office, slot.day, |writer, _| writer.put(&booking))?;
         }
         let pass = BookingPass {
             office: slot.office.to_string(),
@@ -582,12 +580,12 @@ impl Bookings {
             let day_lock = self.day_lock(&record.office, record.day);
             let _held = lock(&day_lock);
             let id = record.id.clone();
-            self.hub.write_appointments(&record.office, record.day, |doc, current| {
+            self.hub.write_appointments(&record.office, record.day, |writer, current| {
                 let Some(booking) = current.bookings.get(&id) else {
                     return Err(fila_protocol::doc::DocError::Field(format!("{id} is not in the document")));
                 };
                 let cancelled = Booking { state: BookingState::Cancelled, updated_at: now, ..booking.clone() };
-                fila_protocol::doc::appointments::put_booking(doc, &cancelled)
+                writer.put(&cancelled)
             })?;
         }
         record.state = state.into();
@@ -658,11 +656,11 @@ impl Bookings {
                 }
                 let day_lock = self.day_lock(&office.id, day);
                 let _held = lock(&day_lock);
-                self.hub.write_appointments(&office.id, day, |doc, current| {
+                self.hub.write_appointments(&office.id, day, |writer, current| {
                     for (id, state) in &settled {
                         if let Some(booking) = current.bookings.get(id) {
                             let next = Booking { state: *state, updated_at: now, ..booking.clone() };
-                            fila_protocol::doc::appointments::put_booking(doc, &next)?;
+                            writer.put(&next)?;
                         }
                     }
                     Ok(())

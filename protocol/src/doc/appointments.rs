@@ -9,7 +9,9 @@
 //! or contact is ever written here: a document's history cannot be erased.
 
 use automerge::transaction::Transactable;
-use automerge::{ActorId, AutoCommit, ObjType, ReadDoc, ROOT};
+use std::collections::BTreeMap;
+
+use automerge::{ActorId, AutoCommit, ObjId, ObjType, ReadDoc, ROOT};
 
 use super::keys::{self, booking as bk};
 use super::scalar::{self, i, s, t, Fields, Record};
@@ -97,6 +99,66 @@ pub fn read(doc: &AutoCommit) -> Result<(Appointments, Vec<String>), DocError> {
     Ok((appointments, refused))
 }
 
+/// Central writing one date: the bookings it puts are remembered, so that what the write made can
+/// be read back and checked without reading every booking of the day again.
+pub struct Writer<'a> {
+    doc: &'a mut AutoCommit,
+    written: Vec<String>,
+}
+
+impl<'a> Writer<'a> {
+    pub fn new(doc: &'a mut AutoCommit) -> Writer<'a> {
+        Writer { doc, written: Vec::new() }
+    }
+
+    pub fn put(&mut self, booking: &Booking) -> Result<(), DocError> {
+        put_booking(self.doc, booking)?;
+        self.written.push(booking.id.clone());
+        Ok(())
+    }
+
+    pub fn written(self) -> Vec<String> {
+        self.written
+    }
+}
+
+/// The date as a write left it: `previous` with the bookings in `written` read back from `doc`.
+/// Refused if the document now names another office or day, lost a booking, or holds one that
+/// was neither there before nor written; a written booking that does not read is refused too.
+pub fn read_written(doc: &AutoCommit, previous: &Appointments, written: &[String]) -> Result<Appointments, DocError> {
+    let root = Record::read(doc, &ROOT);
+    let schema = root.int(keys::SCHEMA)?;
+    if schema != keys::SCHEMA_VERSION {
+        return Err(DocError::Schema { expected: keys::SCHEMA_VERSION, found: schema });
+    }
+    let office = root.str(keys::OFFICE)?;
+    let day = BusinessDay::parse(&root.str(keys::DAY)?).ok_or_else(|| DocError::Field(keys::DAY.into()))?;
+    if office != previous.office || day != previous.day {
+        return Err(DocError::Field("the document now names another office or date".into()));
+    }
+    let bookings = Record::read(doc, &root.object(keys::BOOKINGS)?);
+    if let Some((id, _)) = bookings.scalars().next() {
+        return Err(DocError::Field(format!("{id} is not a booking")));
+    }
+    let held: BTreeMap<&String, &ObjId> = bookings.objects().collect();
+    if let Some(gone) = previous.bookings.keys().find(|id| !held.contains_key(id)) {
+        return Err(DocError::Field(format!("booking {gone} disappeared")));
+    }
+    if let Some(stray) = held.keys().find(|id| !previous.bookings.contains_key(**id) && !written.contains(id)) {
+        return Err(DocError::Field(format!("booking {stray} appeared without being written")));
+    }
+    let mut next = previous.clone();
+    for id in written {
+        let obj = held.get(id).ok_or_else(|| DocError::Field(format!("booking {id} was not written")))?;
+        let booking = read_booking(id, &Record::read(doc, obj))?;
+        if !booking.is_well_formed() {
+            return Err(DocError::Field(format!("booking {id} is not well formed")));
+        }
+        next.bookings.insert(id.clone(), booking);
+    }
+    Ok(next)
+}
+
 fn read_booking(id: &str, record: &Record) -> Result<Booking, DocError> {
     let field = |name: &str| DocError::Field(format!("{id}.{name}"));
     let minutes = record.int(bk::MINUTES)?;
@@ -177,6 +239,26 @@ mod tests {
         let cedulas = ServiceId("cedulas".into());
         assert_eq!(appointments.booked_in(&cedulas, LocalTime::parse("09:30").expect("time")), 1);
         assert_eq!(appointments.by_code_hash(&"ab".repeat(32)).map(|b| b.id.as_str()), Some("b1"));
+    }
+
+    #[test]
+    fn a_write_read_back_by_what_it_wrote_is_the_whole_read_and_strays_are_refused() {
+        let mut doc = create("centro", day(), b"central").expect("create");
+        put_booking(&mut doc, &booking("b1", "09:30", BookingState::Booked)).expect("b1");
+        let (previous, _) = read(&doc).expect("read");
+        let mut writer = Writer::new(&mut doc);
+        writer.put(&booking("b1", "09:30", BookingState::Cancelled)).expect("b1 cancelled");
+        writer.put(&booking("b2", "10:00", BookingState::Booked)).expect("b2");
+        let written = writer.written();
+        let next = read_written(&doc, &previous, &written).expect("read back");
+        assert_eq!(next, read(&doc).expect("read").0, "the same as reading every booking");
+
+        // A booking put beside the writer, or garbage where bookings live, is not what was written.
+        put_booking(&mut doc, &booking("b3", "10:30", BookingState::Booked)).expect("b3");
+        assert!(read_written(&doc, &next, &[]).is_err(), "b3 appeared unwritten");
+        let (now, _) = read(&doc).expect("read");
+        put_garbage(&mut doc, "b4");
+        assert!(read_written(&doc, &now, &[]).is_err(), "b4 is no booking");
     }
 
     #[test]
