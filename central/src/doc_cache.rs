@@ -68,49 +68,16 @@ impl DocCache {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn doc(n: i64) -> AutoCommit {
-        let mut doc = AutoCommit::new();
-        automerge::transaction::Transactable::put(&mut doc, automerge::ROOT, "n", n).expect("put");
-        doc
-    }
-
-    #[test]
-    fn a_full_cache_lets_the_least_recently_used_document_go() {
-        let cache = DocCache::new(2);
-        let loads = std::cell::Cell::new(0);
-        let get = |id: &str, n: i64| {
-            cache
-                .get::<()>(id, || {
-                    loads.set(loads.get() + 1);
-                    Ok(doc(n))
-                })
-                .expect("loaded")
-        };
-        get("a", 1);
-        get("b", 2);
-        get("a", 1);
-        get("c", 3);
-        assert_eq!(loads.get(), 3);
-        get("a", 1);
-        assert_eq!(loads.get(), 3, "a was used more recently than b");
-        get("b", 2);
-        assert_eq!(loads.get(), 4, "b had gone");
-        assert!(cache.take("b").is_some());
-        assert!(cache.take("b").is_none(), "taken out, it is no longer here");
-    }
-}
-
 /// What was last read out of documents, by document and the heads it was read at: a document
 /// read again unchanged (a day of appointments asked for its free slots by every citizen) is not
 /// read again.
 pub struct ReadCache<T> {
-    reads: Mutex<HashMap<String, (Vec<automerge::ChangeHash>, Arc<T>)>>,
+    reads: Mutex<HashMap<String, Read<T>>>,
     capacity: usize,
 }
+
+/// A document's heads when it was read, and what it read as.
+type Read<T> = (Vec<automerge::ChangeHash>, Arc<T>);
 
 impl<T> ReadCache<T> {
     pub fn new(capacity: usize) -> ReadCache<T> {
@@ -147,5 +114,41 @@ impl<T> ReadCache<T> {
         }
         reads.insert(doc_id.to_string(), (heads, value.clone()));
         Ok(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(n: i64) -> AutoCommit {
+        let mut doc = AutoCommit::new();
+        automerge::transaction::Transactable::put(&mut doc, automerge::ROOT, "n", n).expect("put");
+        doc
+    }
+
+    #[test]
+    fn a_full_cache_lets_the_least_recently_used_document_go() {
+        let cache = DocCache::new(2);
+        let loads = std::cell::Cell::new(0);
+        let get = |id: &str, n: i64| {
+            cache
+                .get::<()>(id, || {
+                    loads.set(loads.get() + 1);
+                    Ok(doc(n))
+                })
+                .expect("loaded")
+        };
+        get("a", 1);
+        get("b", 2);
+        get("a", 1);
+        get("c", 3);
+        assert_eq!(loads.get(), 3);
+        get("a", 1);
+        assert_eq!(loads.get(), 3, "a was used more recently than b");
+        get("b", 2);
+        assert_eq!(loads.get(), 4, "b had gone");
+        assert!(cache.take("b").is_some());
+        assert!(cache.take("b").is_none(), "taken out, it is no longer here");
     }
 }
