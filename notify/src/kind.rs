@@ -60,7 +60,7 @@ impl NoticeKind {
             NoticeKind::Called => &["ticket", "counter"],
             NoticeKind::SurveyInvite => &["ticket", "link"],
             NoticeKind::BookingCode => &["code"],
-            NoticeKind::BookingConfirmed => &["code", "service", "date", "time", "link"],
+            NoticeKind::BookingConfirmed => &["code", "service", "date", "time", "address", "link"],
             NoticeKind::Reminder | NoticeKind::WaitlistOffer => &["service", "date", "time", "link"],
             NoticeKind::LowScoreAlert => &["day", "ticket", "score", "comment"],
         }

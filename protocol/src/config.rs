@@ -39,6 +39,9 @@ pub struct RawOffice {
     pub name: String,
     /// An IANA zone name such as `America/Bogota`; the business day follows it.
     pub time_zone: String,
+    /// Where citizens find the office: booking confirmations and calendar files carry it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -188,6 +191,9 @@ fn default_service_minutes() -> u32 {
     5
 }
 
+/// An office's street address is one line a citizen can read aloud to a taxi.
+pub const ADDRESS_CHARS_MAX: usize = 200;
+
 /// A checked configuration: ids unique and well-formed, references resolved, time zone known.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OfficeConfig {
@@ -195,6 +201,7 @@ pub struct OfficeConfig {
     pub name: String,
     pub time_zone_name: String,
     pub time_zone: jiff::tz::TimeZone,
+    pub address: Option<String>,
     pub calendar: Calendar,
     pub rule: RuleParams,
     pub services: Vec<ServiceConfig>,
@@ -231,6 +238,14 @@ impl RawOfficeConfig {
             problem("office.id".into(), "must be 1-32 letters, digits, '-' or '_'".into());
         }
         check_name(&mut problem, "office.name", &self.office.name);
+        if let Some(address) = &self.office.address {
+            if address.trim().is_empty()
+                || address.chars().count() > ADDRESS_CHARS_MAX
+                || address.contains(char::is_control)
+            {
+                problem("office.address".into(), format!("must be 1-{ADDRESS_CHARS_MAX} characters on one line"));
+            }
+        }
         let time_zone = match jiff::tz::TimeZone::get(&self.office.time_zone) {
             Ok(zone) => Some(zone),
             Err(_) => {
@@ -341,6 +356,7 @@ impl RawOfficeConfig {
                 name: self.office.name,
                 time_zone_name: self.office.time_zone,
                 time_zone,
+                address: self.office.address,
                 calendar: self.calendar,
                 rule: self.rule,
                 services: self.services,
@@ -417,7 +433,12 @@ impl OfficeConfig {
     /// Back to the raw, serialisable form (for the config document and the API).
     pub fn to_raw(&self) -> RawOfficeConfig {
         RawOfficeConfig {
-            office: RawOffice { id: self.id.clone(), name: self.name.clone(), time_zone: self.time_zone_name.clone() },
+            office: RawOffice {
+                id: self.id.clone(),
+                name: self.name.clone(),
+                time_zone: self.time_zone_name.clone(),
+                address: self.address.clone(),
+            },
             calendar: self.calendar.clone(),
             rule: self.rule.clone(),
             services: self.services.clone(),

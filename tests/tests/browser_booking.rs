@@ -130,16 +130,31 @@ async fn scenario(central: String, edge: String, smtp: Arc<SmtpServer>, browsers
     let short = text_when(&phone, "#short-code", "the booking's short code", |t| t.len() == 9).await;
     let summary = text_when(&phone, "#summary", "the booking's summary", |t| !t.is_empty()).await;
     assert!(summary.contains("2026-12-01") && summary.contains("DNI y pasaportes"), "{summary}");
-    let qr_loaded = phone
-        .execute("const qr = document.getElementById('qr'); return qr.complete && qr.naturalWidth;", vec![])
-        .await
-        .expect("the page runs scripts");
-    assert!(qr_loaded.as_u64().is_some_and(|w| w > 0), "the pass's QR code is drawn: {qr_loaded}");
+    // The image loads after the page shows the booking.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let qr_loaded = phone
+            .execute("const qr = document.getElementById('qr'); return qr.complete && qr.naturalWidth;", vec![])
+            .await
+            .expect("the page runs scripts");
+        if qr_loaded.as_u64().is_some_and(|w| w > 0) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the pass's QR code is never drawn: {qr_loaded}");
+        tokio::time::sleep(POLL).await;
+    }
     assert!(phone.current_url().await.expect("url").path().starts_with("/b/"), "the page is the booking's own link");
     keep_screenshot(&phone, "central-booking-done").await;
     // The confirmation mail carries the same short code, and the booking's private link.
     let confirmation = mail(&smtp, "cita confirmada").await;
     assert!(confirmation.contains(&short) && confirmation.contains("/b/"), "{confirmation}");
+    // Where to go: the office's address, in the message, on the page and in the calendar file.
+    assert!(confirmation.contains("Av. Corrientes 1234"), "{confirmation}");
+    assert!(summary.contains("Av. Corrientes 1234"), "{summary}");
+    let token = phone.current_url().await.expect("url").path().trim_start_matches("/b/").to_string();
+    let ics = http.get(format!("{central}/api/v1/public/bookings/{token}/booking.ics")).send().await.expect("ics");
+    let ics = ics.text().await.expect("text");
+    assert!(ics.contains("LOCATION:Oficina Centro\\, Av. Corrientes 1234\\, Buenos Aires"), "{ics}");
 
     // Plans change: from the booking's page they move it to today, 10:00. Same link, new codes.
     let link = phone.current_url().await.expect("url");

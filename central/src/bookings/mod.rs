@@ -502,6 +502,8 @@ impl Bookings {
             ("service", service_name),
             ("date", slot.day.to_string()),
             ("time", record.start.clone()),
+            // Without an address configured, the office's name is where to go.
+            ("address", config.address.clone().unwrap_or_else(|| config.name.clone())),
             ("link", format!("{}/b/{}", self.citizen_url, confirmed.manage_token)),
         ]);
         let to =

@@ -289,6 +289,7 @@ pub async fn view(
         "booking": record.id,
         "office": record.office,
         "office_name": config.as_ref().map(|c| c.name.clone()),
+        "office_address": config.as_ref().and_then(|c| c.address.clone()),
         "service": record.service,
         "service_name": service.map(|s| s.name.clone()),
         "requirements": service.and_then(|s| s.booking.as_ref()).and_then(|b| b.requirements_in(&lang)).cloned(),
@@ -350,7 +351,7 @@ pub async fn calendar(state: web::Data<AppState>, token: web::Path<String>) -> R
         stamp(begins),
         stamp(ends),
         escape(&service),
-        escape(&config.name),
+        escape(&config.address.as_ref().map_or_else(|| config.name.clone(), |a| format!("{}, {a}", config.name))),
         escape(&format!("Código {}", record.short_code)),
     );
     Ok(HttpResponse::Ok()
