@@ -8,9 +8,10 @@
 //! `cargo bench -p fila-central --bench bookings` (FILA_BENCH_OFFICES, default 5000;
 //! FILA_BENCH_DAYS, default 60; FILA_BENCH_IDLE_SECONDS, default 130). Without `--bench` it runs a small quick version.
 
+mod support;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -23,6 +24,7 @@ use fila_protocol::{BusinessDay, RawOfficeConfig, ServiceId, Timestamp};
 use fila_store::{SledStore, Store, StoreError};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
+use support::{free_port, Central};
 
 const ZONE: &str = "America/Argentina/Buenos_Aires";
 const ADMIN: &str = "bench-admin-token";
@@ -151,57 +153,6 @@ fn seed(dir: &Path, ids: &[String], first: BusinessDay, days: usize) {
     store.0.flush().expect("flushed");
 }
 
-struct Central {
-    child: Child,
-}
-
-impl Central {
-    async fn start(config: &Path, port: u16) -> Central {
-        let child = Command::new(env!("CARGO_BIN_EXE_fila-central"))
-            .args(["run", "--config"])
-            .arg(config)
-            .env("RUST_LOG", "error")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("central starts");
-        let started = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(started.elapsed() < Duration::from_secs(120), "central did not start");
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        Central { child }
-    }
-
-    fn rss_mib(&self, field: &str) -> f64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
-        let kib: u64 = status
-            .lines()
-            .find(|l| l.starts_with(field))
-            .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-            .unwrap_or(0);
-        kib as f64 / 1024.0
-    }
-
-    fn cpu_ticks(&self) -> u64 {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
-        let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
-        fields.get(11).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
-            + fields.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
-    }
-}
-
-impl Drop for Central {
-    fn drop(&mut self) {
-        let _ = Command::new("kill").arg(self.child.id().to_string()).status();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
-}
-
 fn today() -> BusinessDay {
     let now = jiff::Timestamp::now().as_millisecond();
     BusinessDay::containing(Timestamp(now), &jiff::tz::TimeZone::get(ZONE).expect("zone"))
@@ -324,7 +275,7 @@ async fn booking_race(dir: &Path, smtp: &SmtpServer, clients: usize, rounds: usi
         free_slot_queries(&http, &base, tomorrow, clients, seconds, None).await;
         free_slot_queries(&http, &base, tomorrow, clients, seconds, Some(Duration::from_millis(100))).await;
     }
-    println!("| central RSS after the bookings and queries | {:.1} MiB |", central.rss_mib("VmRSS:"));
+    println!("| central RSS after the bookings and queries | {:.1} MiB |", central.memory_mib("VmRSS:"));
 }
 
 /// `clients` asking for a week's free slots for `seconds`: back to back (`every` none: central's
@@ -399,7 +350,7 @@ async fn large_store(dir: &Path, offices: usize, days: usize, idle_seconds: u64)
     let central = Central::start(&config, port).await;
     println!("| start with that store (exec → listening) | {:.2} s |", started.elapsed().as_secs_f64());
     tokio::time::sleep(Duration::from_secs(2)).await;
-    println!("| RSS after start | {:.1} MiB |", central.rss_mib("VmRSS:"));
+    println!("| RSS after start | {:.1} MiB |", central.memory_mib("VmRSS:"));
     let http = reqwest::Client::new();
     let mut latencies = Vec::new();
     let queries = 1_000.min(offices * days);
@@ -419,8 +370,8 @@ async fn large_store(dir: &Path, offices: usize, days: usize, idle_seconds: u64)
     println!("| free-slot query, one at a time, {queries} random office-days | p50 {p50:.1} ms, **p99 {p99:.1} ms** |");
     println!(
         "| RSS after the queries (peak) | {:.1} MiB ({:.1} MiB) |",
-        central.rss_mib("VmRSS:"),
-        central.rss_mib("VmHWM:")
+        central.memory_mib("VmRSS:"),
+        central.memory_mib("VmHWM:")
     );
     let ticks = central.cpu_ticks();
     tokio::time::sleep(Duration::from_secs(idle_seconds)).await;

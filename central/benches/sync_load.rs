@@ -8,8 +8,9 @@
 //! `cargo bench -p fila-central --bench sync_load` (FILA_BENCH_STEADY_SECONDS, default 60).
 //! Offices are simulated with the real core (`Office`, `PeerSync`) over real WebSockets.
 
+mod support;
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -22,6 +23,7 @@ use fila_protocol::wire::Frame;
 use fila_protocol::{AgentId, CounterId, ServiceId, Timestamp};
 use futures_util::{SinkExt, StreamExt};
 use sha2::{Digest, Sha256};
+use support::{free_port, Central};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -91,53 +93,6 @@ fn write_config(dir: &Path, port: u16, offices: usize) -> std::path::PathBuf {
     let path = dir.join("central.toml");
     std::fs::write(&path, text).expect("config");
     path
-}
-
-struct Central {
-    child: Child,
-}
-
-impl Central {
-    async fn start(config: &Path, port: u16) -> Central {
-        let child = Command::new(env!("CARGO_BIN_EXE_fila-central"))
-            .args(["run", "--config"])
-            .arg(config)
-            .env("RUST_LOG", "error")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("central starts");
-        let started = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(started.elapsed() < Duration::from_secs(30), "central did not start");
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        Central { child }
-    }
-
-    fn proc_status(&self, field: &str) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
-        status
-            .lines()
-            .find(|l| l.starts_with(field))
-            .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-            .unwrap_or(0)
-    }
-
-    /// User + system CPU time so far, in clock ticks.
-    fn cpu_ticks(&self) -> u64 {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
-        let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
-        fields.get(11).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
-            + fields.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
-    }
-}
-
-impl Drop for Central {
-    fn drop(&mut self) {
-        let _ = Command::new("kill").arg(self.child.id().to_string()).status();
-        let _ = self.child.wait();
-    }
 }
 
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -258,7 +213,7 @@ async fn storm(dir: &Path, offices: usize) {
     println!(
         "| reconnect storm: {offices} offices with a 500-ticket day each, at once | all converged in {:.1} s; central peak RSS {:.0} MB |",
         took.as_secs_f64(),
-        central.proc_status("VmHWM:") as f64 / 1024.0
+        central.memory_mib("VmHWM:")
     );
 }
 
@@ -336,15 +291,11 @@ async fn steady(dir: &Path, offices: usize, seconds: u64) {
     println!(
         "| steady state: {offices} offices live at 100 tickets/hour each, {seconds} s window | central CPU {:.1}% of one core; RSS {:.0} MB |",
         share * 100.0,
-        central.proc_status("VmRSS:") as f64 / 1024.0
+        central.memory_mib("VmRSS:")
     );
     for task in tasks {
         task.abort();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
 }
 
 fn main() {

@@ -66,16 +66,21 @@ async fn central(
     settings.smtp = Some(toml::from_str(&smtp.settings_toml("none", "")).expect("SMTP settings"));
     limits(&mut settings.bookings);
     let central = common::spawn_with(settings).await;
+    configure(&central, office_config(3)).await;
+    central
+}
+
+/// Headquarters sets the office's configuration.
+async fn configure(central: &TestCentral, config: Value) {
     let response = central
         .client
         .put(format!("{}/api/v1/offices/centro/config", central.base))
         .bearer_auth(common::HQ_ADMIN)
-        .json(&office_config(3))
+        .json(&config)
         .send()
         .await
         .expect("configured");
     assert_eq!(response.status(), StatusCode::OK, "{:?}", response.text().await);
-    central
 }
 
 async fn post(central: &TestCentral, path: &str, body: Value) -> (StatusCode, Value) {
@@ -444,15 +449,7 @@ async fn a_citizen_without_e_mail_books_with_a_code_sent_by_sms_through_the_prov
     );
     settings.sms_gateway = Some(toml::from_str(&gateway).expect("gateway settings"));
     let central = common::spawn_with(settings).await;
-    let response = central
-        .client
-        .put(format!("{}/api/v1/offices/centro/config", central.base))
-        .bearer_auth(common::HQ_ADMIN)
-        .json(&office_config(3))
-        .send()
-        .await
-        .expect("configured");
-    assert_eq!(response.status(), StatusCode::OK);
+    configure(&central, office_config(3)).await;
 
     // The booking page asks for what central can send to: here a mobile number only.
     let (_, services) = central.get("/api/v1/public/offices/centro/services", None).await;
@@ -534,15 +531,7 @@ async fn a_freed_slot_goes_to_the_first_on_the_waiting_list_and_a_moved_booking_
     let dir = tempfile::tempdir().expect("dir");
     let central = central(dir.path(), &smtp, |limits| limits.per_address_per_hour = 1_000).await;
     // Monday and Tuesday have two slots of one place each.
-    let response = central
-        .client
-        .put(format!("{}/api/v1/offices/centro/config", central.base))
-        .bearer_auth(common::HQ_ADMIN)
-        .json(&office_config_open(1, "08:00-09:00"))
-        .send()
-        .await
-        .expect("configured");
-    assert_eq!(response.status(), StatusCode::OK);
+    configure(&central, office_config_open(1, "08:00-09:00")).await;
     let first = book(&central, &smtp, 1, "08:00").await;
     let second = book(&central, &smtp, 2, "08:30").await;
 

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use common::{demo_central, demo_edge, edge_binary, free_port, wait_ready, Edge};
 use fila_notify::testing::{Mode, SmtpServer};
-use fila_protocol::doc::keys::day_doc_id;
+use fila_protocol::doc::keys::{appointments_doc_id, day_doc_id};
 use fila_protocol::BusinessDay;
 use fila_store::Store;
 use serde_json::{json, Value};
@@ -27,6 +27,10 @@ const ON_TRACKING_PAGE: &str = "jorge.quispe@example.net";
 /// Typed wrong at the kiosk, refused: not kept, and not logged either.
 const TYPED_WRONG: &str = "marta.ruiz@@example";
 const HQ: &str = fila_central::demo::HQ_TOKEN;
+/// A citizen booking at central: their document, e-mail and the note they wrote.
+const ID_NUMBER: &str = "27.444.333";
+const BOOKER: &str = "rosa.mamani@example.org";
+const NOTE: &str = "Renovación por robo, Rosa Mamani";
 
 /// Each daemon's output, stdout and stderr together, in a file the test reads afterwards.
 fn logged(dir: &Path, name: &str) -> (Stdio, Stdio, PathBuf) {
@@ -35,9 +39,10 @@ fn logged(dir: &Path, name: &str) -> (Stdio, Stdio, PathBuf) {
     (Stdio::from(file.try_clone().expect("log file")), Stdio::from(file), path)
 }
 
-fn start_central(dir: &Path, port: u16, logs: &Path) -> Edge {
+fn start_central(dir: &Path, port: u16, smtp: u16, logs: &Path) -> Edge {
     let (stdout, stderr, _) = logged(logs, "central");
     let child = demo_central(port, dir)
+        .args(["--smtp", &format!("127.0.0.1:{smtp}")])
         .env("RUST_LOG", "debug")
         .stdout(stdout)
         .stderr(stderr)
@@ -108,8 +113,8 @@ async fn eventually<T>(what: &str, mut check: impl AsyncFnMut() -> Option<T>) ->
     }
 }
 
-/// Every document a store holds, without compression, history included: a value once written
-/// and later overwritten is still in there.
+/// The documents of `ids` a store holds, without compression, history included: a value once
+/// written and later overwritten is still in there.
 fn documents(store_dir: &Path, ids: &[String]) -> Vec<(String, Vec<u8>)> {
     let store = (0..100)
         .find_map(|_| {
@@ -119,6 +124,7 @@ fn documents(store_dir: &Path, ids: &[String]) -> Vec<(String, Vec<u8>)> {
         })
         .expect("the store opens once its daemon let go of it");
     ids.iter()
+        .filter(|id| store.chunk_count(id).is_ok_and(|n| n > 0))
         .map(|id| {
             let chunks = store.chunks(id).expect("chunks").concat();
             let document = automerge::Automerge::load(&chunks).expect("the document loads");
@@ -137,7 +143,7 @@ async fn a_contact_reaches_the_citizen_and_no_log_document_event_or_hq_answer() 
     let (edge_dir, central_dir, logs) = (tempfile::tempdir(), tempfile::tempdir(), tempfile::tempdir());
     let (edge_dir, central_dir, logs) = (edge_dir.expect("dir"), central_dir.expect("dir"), logs.expect("dir"));
     let (edge_port, central_port) = (free_port(), free_port());
-    let mut central = start_central(central_dir.path(), central_port, logs.path());
+    let mut central = start_central(central_dir.path(), central_port, smtp.port, logs.path());
     let mut edge = start_edge(edge_dir.path(), edge_port, central_port, smtp.port, logs.path());
     let mut client = Client {
         http: reqwest::Client::builder().timeout(Duration::from_secs(10)).build().expect("client"),
@@ -201,6 +207,9 @@ async fn a_contact_reaches_the_citizen_and_no_log_document_event_or_hq_answer() 
         .expect("central answers");
     assert_eq!(answered.status().as_u16(), 201);
 
+    // A citizen books at central with their document, e-mail and a note naming them.
+    let booked_day = book(&client, &smtp).await;
+
     // Headquarters looks at everything it has on the office.
     let office: Value = client
         .http
@@ -227,6 +236,7 @@ async fn a_contact_reaches_the_citizen_and_no_log_document_event_or_hq_answer() 
         format!("/api/v1/kpis?office=centro&from={today}&by=agent"),
         format!("/api/v1/surveys?office=centro&from={today}&by=service"),
         "/api/v1/surveys/comments?office=centro".to_string(),
+        format!("/api/v1/bookings/report?office=centro&from={today}&to={booked_day}"),
     ] {
         client.hq(&path).await;
     }
@@ -237,7 +247,7 @@ async fn a_contact_reaches_the_citizen_and_no_log_document_event_or_hq_answer() 
     edge.kill().expect("stop the edge");
     central.kill().expect("stop central");
     let _ = (edge.wait(), central.wait());
-    let contacts = [AT_KIOSK, ON_TRACKING_PAGE, TYPED_WRONG];
+    let contacts = [AT_KIOSK, ON_TRACKING_PAGE, TYPED_WRONG, BOOKER, ID_NUMBER, "27444333", NOTE];
     for name in ["edge", "central"] {
         let log = std::fs::read_to_string(logs.path().join(format!("{name}.log"))).expect("log");
         assert!(log.contains("DEBUG") || log.contains("INFO"), "{name} logged at all:\n{log}");
@@ -255,10 +265,12 @@ async fn a_contact_reaches_the_citizen_and_no_log_document_event_or_hq_answer() 
     assert!(events.contains("called"), "the events were heard: {events}");
     // The configuration document holds no citizen data by construction; the day is where
     // tickets, calls and survey answers are.
-    let ids = [day_doc_id("centro", today)];
+    let ids = [day_doc_id("centro", today), appointments_doc_id("centro", booked_day)];
+    // The edge holds the appointments of today and tomorrow only; central holds both.
+    assert_eq!(documents(&central_dir.path().join("store"), &ids).len(), 2, "central holds both documents");
     for store in [edge_dir.path().join("store"), central_dir.path().join("store")] {
         for (id, bytes) in documents(&store, &ids) {
-            assert!(holds(&bytes, "general"), "{id} was read");
+            assert!(holds(&bytes, "general") || holds(&bytes, "documentos"), "{id} was read");
             for contact in contacts {
                 assert!(!holds(&bytes, contact), "{id} holds {contact}, in its history at least");
             }
@@ -268,4 +280,63 @@ async fn a_contact_reaches_the_citizen_and_no_log_document_event_or_hq_answer() 
         assert!(!events.contains(contact), "the live events hold {contact}");
         assert!(!client.hq_said.to_lowercase().contains(contact), "headquarters answered with {contact}");
     }
+}
+
+/// Books the first free slot of the demo's bookable procedure from tomorrow on, through central's
+/// public API and the code e-mailed to the citizen; the date booked.
+async fn book(client: &Client, smtp: &SmtpServer) -> BusinessDay {
+    let central = &client.central;
+    let office: Value = client
+        .http
+        .get(format!("{}/api/v1/office", client.edge))
+        .send()
+        .await
+        .expect("office")
+        .json()
+        .await
+        .expect("json");
+    let today = BusinessDay::parse(office["day"].as_str().expect("the office's day")).expect("a date");
+    let (day, start) = eventually("a free slot", async || {
+        for ahead in 1..10 {
+            let day = today.plus_days(ahead);
+            let url = format!("{central}/api/v1/public/offices/centro/slots?service=documentos&day={day}");
+            let Ok(response) = client.http.get(url).send().await else { continue };
+            let Ok(slots) = response.json::<Value>().await else { continue };
+            let free = slots["slots"].as_array().and_then(|s| s.iter().find(|s| s["free"].as_u64() > Some(0)).cloned());
+            if let Some(slot) = free {
+                return Some((day, slot["start"].as_str()?.to_string()));
+            }
+        }
+        None
+    })
+    .await;
+    let held: Value = client
+        .http
+        .post(format!("{central}/api/v1/public/bookings"))
+        .json(&json!({
+            "office": "centro", "service": "documentos", "day": day.to_string(), "start": start,
+            "document_type": "dni", "document_number": ID_NUMBER, "contact": BOOKER, "lang": "es", "note": NOTE,
+        }))
+        .send()
+        .await
+        .expect("central")
+        .json()
+        .await
+        .expect("json");
+    let hold = held["hold"].as_str().unwrap_or_else(|| panic!("a hold: {held}")).to_string();
+    let code = eventually("the booking's code", async || {
+        let mail = smtp.received().into_iter().find(|m| m["rcpt_tos"][0] == json!(BOOKER))?;
+        let text = mail["text"].as_str()?.to_string();
+        text.split(|c: char| !c.is_ascii_digit()).find(|w| w.len() == 6).map(str::to_string)
+    })
+    .await;
+    let confirmed = client
+        .http
+        .post(format!("{central}/api/v1/public/bookings/holds/{hold}/confirm"))
+        .json(&json!({ "code": code }))
+        .send()
+        .await
+        .expect("central");
+    assert_eq!(confirmed.status().as_u16(), 201);
+    day
 }

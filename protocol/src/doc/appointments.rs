@@ -77,16 +77,9 @@ pub fn put_booking(doc: &mut AutoCommit, booking: &Booking) -> Result<(), DocErr
 /// The bookings a document holds. A booking that does not read, or not as central writes
 /// them, is left out and named in the second list: a reader never acts on it.
 pub fn read(doc: &AutoCommit) -> Result<(Appointments, Vec<String>), DocError> {
-    let root = Record::read(doc, &ROOT);
-    let schema = root.int(keys::SCHEMA)?;
-    if schema != keys::SCHEMA_VERSION {
-        return Err(DocError::Schema { expected: keys::SCHEMA_VERSION, found: schema });
-    }
-    let office = root.str(keys::OFFICE)?;
-    let day = BusinessDay::parse(&root.str(keys::DAY)?).ok_or_else(|| DocError::Field(keys::DAY.into()))?;
+    let (office, day, bookings) = header(doc)?;
     let mut appointments = Appointments::new(&office, day);
     let mut refused = Vec::new();
-    let bookings = Record::read(doc, &root.object(keys::BOOKINGS)?);
     for (id, obj) in bookings.objects() {
         match read_booking(id, &Record::read(doc, obj)) {
             Ok(booking) if booking.is_well_formed() => {
@@ -97,6 +90,19 @@ pub fn read(doc: &AutoCommit) -> Result<(Appointments, Vec<String>), DocError> {
     }
     refused.extend(bookings.scalars().map(|(id, _)| id.clone()));
     Ok((appointments, refused))
+}
+
+/// The date's office and day, and its map of bookings (not read yet).
+fn header(doc: &AutoCommit) -> Result<(String, BusinessDay, Record), DocError> {
+    let root = Record::read(doc, &ROOT);
+    let schema = root.int(keys::SCHEMA)?;
+    if schema != keys::SCHEMA_VERSION {
+        return Err(DocError::Schema { expected: keys::SCHEMA_VERSION, found: schema });
+    }
+    let office = root.str(keys::OFFICE)?;
+    let day = BusinessDay::parse(&root.str(keys::DAY)?).ok_or_else(|| DocError::Field(keys::DAY.into()))?;
+    let bookings = Record::read(doc, &root.object(keys::BOOKINGS)?);
+    Ok((office, day, bookings))
 }
 
 /// Central writing one date: the bookings it puts are remembered, so that what the write made can
@@ -126,17 +132,10 @@ impl<'a> Writer<'a> {
 /// Refused if the document now names another office or day, lost a booking, or holds one that
 /// was neither there before nor written; a written booking that does not read is refused too.
 pub fn read_written(doc: &AutoCommit, previous: &Appointments, written: &[String]) -> Result<Appointments, DocError> {
-    let root = Record::read(doc, &ROOT);
-    let schema = root.int(keys::SCHEMA)?;
-    if schema != keys::SCHEMA_VERSION {
-        return Err(DocError::Schema { expected: keys::SCHEMA_VERSION, found: schema });
-    }
-    let office = root.str(keys::OFFICE)?;
-    let day = BusinessDay::parse(&root.str(keys::DAY)?).ok_or_else(|| DocError::Field(keys::DAY.into()))?;
+    let (office, day, bookings) = header(doc)?;
     if office != previous.office || day != previous.day {
         return Err(DocError::Field("the document now names another office or date".into()));
     }
-    let bookings = Record::read(doc, &root.object(keys::BOOKINGS)?);
     if let Some((id, _)) = bookings.scalars().next() {
         return Err(DocError::Field(format!("{id} is not a booking")));
     }
