@@ -637,9 +637,10 @@ impl Hub {
                 Ok(fila_protocol::doc::appointments::read(doc)?.0)
             })?;
             let mut writer = Writer::new(doc);
+            let before = writer.keys()?;
             let value = write(&mut writer, &previous)?;
             let written = writer.written();
-            let next = fila_protocol::doc::appointments::read_written(doc, &previous, &written)?;
+            let next = fila_protocol::doc::appointments::read_written(doc, &previous, &before, &written)?;
             fila_protocol::doc::appointments::may_follow(&previous, &next).map_err(DocError::Field)?;
             self.appointments_read.put(&doc_id, doc.get_heads(), next);
             Ok((true, value))
@@ -686,7 +687,9 @@ impl Hub {
                 return Err(error);
             }
         };
-        if !changed {
+        // An edit that changed the document while saying it did not is stored all the same: a
+        // document kept loaded must never hold a change its chunks lack.
+        if !changed && doc.get_heads() == before {
             return Ok(value);
         }
         let chunk = if before.is_empty() { doc.save() } else { doc.save_after(&before) };

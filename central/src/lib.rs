@@ -115,12 +115,20 @@ impl App {
             tokio::spawn(async move {
                 loop {
                     let (bookings, now) = (bookings.clone(), fila_protocol::Timestamp(clock()));
-                    let settled = tokio::task::spawn_blocking(move || {
-                        bookings.settle(now).and_then(|_| bookings.offer_freed(now)).and_then(|_| bookings.purge(now))
+                    // Each on its own: a failing one must not stop the others (the purge of
+                    // personal data least of all).
+                    let passes = tokio::task::spawn_blocking(move || {
+                        if let Err(error) = bookings.settle(now) {
+                            tracing::error!(%error, "bookings could not be settled");
+                        }
+                        if let Err(error) = bookings.offer_freed(now) {
+                            tracing::error!(%error, "freed places could not be offered");
+                        }
+                        if let Err(error) = bookings.purge(now) {
+                            tracing::error!(%error, "booking records past their retention could not be deleted");
+                        }
                     });
-                    if let Ok(Err(error)) = settled.await {
-                        tracing::error!(%error, "bookings could not be settled or purged");
-                    }
+                    let _ = passes.await;
                     tokio::time::sleep(std::time::Duration::from_secs(60)).await;
                 }
             })

@@ -544,7 +544,7 @@ async fn a_freed_slot_goes_to_the_first_on_the_waiting_list_and_a_moved_booking_
     let (status, fourth) = post(&central, "/api/v1/public/waitlist", wait_request(4, MONDAY, MONDAY)).await;
     assert_eq!((status, &fourth["position"]), (StatusCode::CREATED, &json!(2)), "{fourth}");
     let (status, again) = post(&central, "/api/v1/public/waitlist", wait_request(3, MONDAY, MONDAY)).await;
-    assert_eq!((status, &again["error"]), (StatusCode::TOO_MANY_REQUESTS, &json!("limit_reached")), "{again}");
+    assert_eq!((status, &again["error"]), (StatusCode::CONFLICT, &json!("already_waiting")), "{again}");
     let (status, backwards) = post(&central, "/api/v1/public/waitlist", wait_request(5, MONDAY, "2026-11-20")).await;
     assert_eq!((status, &backwards["error"]), (StatusCode::BAD_REQUEST, &json!("bad_request")), "{backwards}");
     assert!(!third.to_string().contains("vecino3"), "no contact in the answer: {third}");
@@ -639,4 +639,26 @@ fn an_unanswered_offer_lapses_and_the_place_passes_to_the_next_in_line() {
     // Out of line, the personal part goes at the next purge.
     bookings.purge(minutes(62)).expect("purged");
     assert!(bookings.in_line(&first).is_err(), "the lapsed place is deleted");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_code_sent_twice_at_once_books_one_place_once() {
+    let Some(smtp) = SmtpServer::start(Mode::Plain, false, "") else { return };
+    let dir = tempfile::tempdir().expect("dir");
+    let central = central(dir.path(), &smtp, |_| {}).await;
+    let (status, held) = post(&central, "/api/v1/public/bookings", request(7, "10:00")).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{held}");
+    let code = code_for(&smtp, "vecino7@example.org").await;
+    let path = format!("/api/v1/public/bookings/holds/{}/confirm", held["hold"].as_str().expect("hold"));
+    // A double click: the same code, twice, at the same moment.
+    let (first, second) =
+        tokio::join!(post(&central, &path, json!({ "code": code })), post(&central, &path, json!({ "code": code })));
+    let mut statuses = [first.0, second.0];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::CREATED, StatusCode::NOT_FOUND], "{first:?} {second:?}");
+    assert_eq!(free_at(&central, "10:00").await, 2, "one of three places taken");
+    let (_, report) =
+        central.get(&format!("/api/v1/bookings/report?office=centro&from={MONDAY}"), Some(common::HQ)).await;
+    assert_eq!(report["rows"][0]["booked"], json!(1), "{report}");
+    central.stop().await;
 }

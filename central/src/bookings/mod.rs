@@ -37,6 +37,7 @@ use secrets::Secrets;
 /// A note to the office is short: what the procedure is, so it can prepare.
 pub const NOTE_CHARS_MAX: usize = 300;
 const NO_SHOW_DAYS: i64 = 90;
+const BOOKING_STRIPES: usize = 64;
 
 /// What a citizen asks for.
 #[derive(Debug, Clone)]
@@ -98,6 +99,8 @@ pub enum Refusal {
     Limit(String),
     #[error("{0}")]
     SlotsFree(String),
+    #[error("you are already on the waiting list for this service")]
+    AlreadyWaiting,
     #[error("no booking or hold matches")]
     NotFound,
     #[error("the time to confirm has passed; please book again")]
@@ -123,6 +126,7 @@ impl Refusal {
             Refusal::BadRequest(_) => "bad_request",
             Refusal::Limit(_) => "limit_reached",
             Refusal::SlotsFree(_) => "slots_free",
+            Refusal::AlreadyWaiting => "already_waiting",
             Refusal::NotFound => "not_found",
             Refusal::Expired => "hold_expired",
             Refusal::WrongCode => "wrong_code",
@@ -142,6 +146,13 @@ struct Slot<'a> {
     start: LocalTime,
 }
 
+/// How a booking has its place: a hold taken for it before, or a place counted now.
+#[derive(Debug, Clone, Copy)]
+enum Seat<'a> {
+    Held(&'a str),
+    Room,
+}
+
 /// Held while a slot of an office's date is counted and taken.
 type DayLock = Arc<Mutex<()>>;
 
@@ -157,6 +168,9 @@ pub struct Bookings {
     addresses: Mutex<HashMap<IpAddr, VecDeque<i64>>>,
     /// Held while someone joins a waiting list or free places are offered to them.
     line: Mutex<()>,
+    /// Changes to one booking (cancel and move by its link, the minute's settling) one at a
+    /// time, by a stripe of its link's hash: bounded however many bookings there are.
+    stripes: Vec<Mutex<()>>,
     /// Where citizens reach central: the private links in messages start with it.
     citizen_url: String,
 }
@@ -187,6 +201,7 @@ impl Bookings {
             locks: Mutex::new(HashMap::new()),
             addresses: Mutex::new(HashMap::new()),
             line: Mutex::new(()),
+            stripes: (0..BOOKING_STRIPES).map(|_| Mutex::new(())).collect(),
             citizen_url,
         }
     }
@@ -252,6 +267,15 @@ impl Bookings {
         Ok(taken)
     }
 
+    /// Whether `slot` still has a place, holds counted; the caller holds its day's lock.
+    fn admit_locked(&self, config: &OfficeConfig, slot: Slot<'_>, now: Timestamp) -> Result<(), Refusal> {
+        let service = ServiceId(slot.service.to_string());
+        let taken = self.taken(slot.office, slot.day, now)?;
+        let in_slot = taken.get(&(service.clone(), slot.start)).copied().unwrap_or(0);
+        slots::admit(config, &service, slot.day, slot.start, now, in_slot)?;
+        Ok(())
+    }
+
     fn day_lock(&self, office: &str, day: BusinessDay) -> DayLock {
         lock(&self.locks).entry((office.to_string(), day)).or_default().clone()
     }
@@ -296,7 +320,6 @@ impl Bookings {
         self.check_limits(&person, &request.service, now)?;
 
         let config = self.config(&request.office)?;
-        let service = ServiceId(request.service.clone());
         let code = format!("{:06}", rand::rngs::OsRng.next_u32() % 1_000_000);
         let hold = Hold {
             id: crate::auth::random_token(),
@@ -313,9 +336,9 @@ impl Bookings {
         {
             let day_lock = self.day_lock(&request.office, request.day);
             let _held = lock(&day_lock);
-            let taken = self.taken(&request.office, request.day, now)?;
-            let in_slot = taken.get(&(service.clone(), request.start)).copied().unwrap_or(0);
-            slots::admit(&config, &service, request.day, request.start, now, in_slot)?;
+            let slot =
+                Slot { office: &request.office, day: request.day, service: &request.service, start: request.start };
+            self.admit_locked(&config, slot, now)?;
             records::put_hold(self.store.as_ref(), &hold)?;
         }
         // Durable before the citizen hears of it, but outside the lock: concurrent requests'
@@ -409,8 +432,7 @@ impl Bookings {
         let start = LocalTime::parse(&hold.start).ok_or(Refusal::NotFound)?;
         let slot = Slot { office: &hold.office, day: hold.day, service: &hold.service, start };
         // The hold already counts in the slot: it becomes the booking in one step.
-        let confirmed = self.book(slot, &hold.person, None, crate::auth::random_token(), now)?;
-        records::delete_hold(store, hold_id)?;
+        let confirmed = self.book(slot, &hold.person, Seat::Held(hold_id), crate::auth::random_token(), now)?;
         if let Some(waiting) = &hold.waitlist {
             let _line = lock(&self.line);
             if let Some(mut place) = records::waiting(store, waiting)? {
@@ -425,13 +447,15 @@ impl Bookings {
     }
 
     /// Writes a booking for `person` into a slot and keeps its personal part, then sends the
-    /// confirmation and schedules the reminders. With `room` (a slot not held beforehand), the
-    /// slot must still have a place, counted under the day's lock. Blocking.
+    /// confirmation and schedules the reminders. Under the day's lock, the seat is checked once
+    /// more: a hold must still be there and unexpired (a double submit, or an offer lapsing
+    /// meanwhile, finds it gone) and goes in the same step; a slot taken without a hold must
+    /// still have a place. Blocking.
     fn book(
         &self,
         slot: Slot<'_>,
         person: &Person,
-        room: Option<Timestamp>,
+        seat: Seat<'_>,
         manage_token: String,
         now: Timestamp,
     ) -> Result<Confirmed, Refusal> {
@@ -453,12 +477,28 @@ impl Bookings {
         {
             let day_lock = self.day_lock(slot.office, slot.day);
             let _held = lock(&day_lock);
-            if let Some(now) = room {
-                let taken = self.taken(slot.office, slot.day, now)?;
-                let in_slot = taken.get(&(service.clone(), slot.start)).copied().unwrap_or(0);
-                slots::admit(&config, &service, slot.day, slot.start, now, in_slot)?;
+            let hold = match seat {
+                Seat::Held(id) => {
+                    let hold = records::hold(store, id)?.ok_or(Refusal::NotFound)?;
+                    if hold.expires_at <= now.as_ms() {
+                        return Err(Refusal::Expired);
+                    }
+                    // Gone before the write that the write's own flush makes durable.
+                    records::delete_hold(store, id)?;
+                    Some(hold)
+                }
+                Seat::Room => {
+                    self.admit_locked(&config, slot, now)?;
+                    None
+                }
+            };
+            let written = self.hub.write_appointments(slot.office, slot.day, |writer, _| writer.put(&booking));
+            if let Err(error) = written {
+                if let Some(hold) = &hold {
+                    records::put_hold(store, hold)?;
+                }
+                return Err(error.into());
             }
-            self.hub.write_appointments(slot.office, slot.day, |writer, _| writer.put(&booking))?;
         }
         let pass = BookingPass {
             office: slot.office.to_string(),
@@ -522,8 +562,15 @@ impl Bookings {
         Ok(confirmed)
     }
 
+    /// The lock of the bookings whose link hashes to `manage_hash`'s stripe. Taken before any
+    /// day's lock.
+    fn booking_lock(&self, manage_hash: &str) -> MutexGuard<'_, ()> {
+        let stripe = manage_hash.bytes().fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(usize::from(b)));
+        lock(&self.stripes[stripe % self.stripes.len()])
+    }
+
     /// A booking by its private link's token, still booked and before its service's deadline
-    /// for changes.
+    /// for changes. The caller holds its [`Bookings::booking_lock`].
     fn changeable(&self, manage_token: &str, now: Timestamp) -> Result<Record, Refusal> {
         let store = self.store.as_ref();
         let record = records::by_manage_hash(store, &sha256_hex(manage_token))?.ok_or(Refusal::NotFound)?;
@@ -544,6 +591,7 @@ impl Bookings {
 
     /// Cancels a booking by its private link's token, before the service's deadline. Blocking.
     pub fn cancel(&self, manage_token: &str, now: Timestamp) -> Result<Record, Refusal> {
+        let _booking = self.booking_lock(&sha256_hex(manage_token));
         let mut record = self.changeable(manage_token, now)?;
         self.withdraw(&mut record, "cancelled", now)?;
         self.store.flush()?;
@@ -561,15 +609,26 @@ impl Bookings {
         start: LocalTime,
         now: Timestamp,
     ) -> Result<Confirmed, Refusal> {
+        let _booking = self.booking_lock(&sha256_hex(manage_token));
         let mut record = self.changeable(manage_token, now)?;
         if record.day == day && record.start == start.to_string() {
             return Err(Refusal::BadRequest("the booking is already in that slot".into()));
         }
         let slot = Slot { office: &record.office, day, service: &record.service, start };
-        let moved = self.book(slot, &record.person.clone(), Some(now), manage_token.to_string(), now)?;
+        let moved = self.book(slot, &record.person, Seat::Room, manage_token.to_string(), now)?;
         // The link now names the new booking; the old record must not take it along when purged.
-        record.manage_hash = String::new();
-        self.withdraw(&mut record, "moved", now)?;
+        let manage_hash = std::mem::take(&mut record.manage_hash);
+        if let Err(error) = self.withdraw(&mut record, "moved", now) {
+            // Never two bookings for one: the new one goes, and the link names the old again.
+            if let Some(mut new) = records::record(self.store.as_ref(), &moved.booking)? {
+                new.manage_hash = String::new();
+                self.withdraw(&mut new, "cancelled", now)?;
+            }
+            record.manage_hash = manage_hash;
+            records::put_record(self.store.as_ref(), &record)?;
+            self.store.flush()?;
+            return Err(error);
+        }
         self.store.flush()?;
         tracing::info!(office = %record.office, from = %record.id, to = %moved.booking, "booking moved");
         Ok(moved)
@@ -644,42 +703,60 @@ impl Bookings {
     pub fn settle(&self, now: Timestamp) -> Result<usize, Refusal> {
         let mut changed = 0;
         for office in self.hub.offices() {
-            let Ok(config) = self.config(&office.id) else { continue };
-            let today = BusinessDay::containing(now, &config.time_zone);
-            for day in [today.plus_days(-1), today] {
-                let appointments = self.hub.appointments(&office.id, day)?;
-                if appointments.bookings.is_empty() {
-                    continue;
-                }
-                let office_day = self.hub.day(&office.id, day).ok();
-                let settled = fila_protocol::booking::checkin::settle(&config, &appointments, office_day.as_ref(), now);
-                if settled.is_empty() {
-                    continue;
-                }
-                let day_lock = self.day_lock(&office.id, day);
+            // One office's failure is logged; the others are settled.
+            match self.settle_office(&office.id, now) {
+                Ok(settled) => changed += settled,
+                Err(error) => tracing::error!(office = %office.id, %error, "bookings not settled"),
+            }
+        }
+        Ok(changed)
+    }
+
+    fn settle_office(&self, office: &str, now: Timestamp) -> Result<usize, Refusal> {
+        let mut changed = 0;
+        let Ok(config) = self.config(office) else { return Ok(0) };
+        let today = BusinessDay::containing(now, &config.time_zone);
+        for day in [today.plus_days(-1), today] {
+            let appointments = self.hub.appointments(office, day)?;
+            if appointments.bookings.is_empty() {
+                continue;
+            }
+            let office_day = self.hub.day(office, day).ok();
+            let settled = fila_protocol::booking::checkin::settle(&config, &appointments, office_day.as_ref(), now);
+            if settled.is_empty() {
+                continue;
+            }
+            {
+                let day_lock = self.day_lock(office, day);
                 let _held = lock(&day_lock);
-                self.hub.write_appointments(&office.id, day, |writer, current| {
+                self.hub.write_appointments(office, day, |writer, current| {
                     for (id, state) in &settled {
-                        if let Some(booking) = current.bookings.get(id) {
-                            let next = Booking { state: *state, updated_at: now, ..booking.clone() };
-                            writer.put(&next)?;
+                        // Cancelled or moved since it was looked at: nothing to settle.
+                        let Some(booking) = current.bookings.get(id) else { continue };
+                        if booking.state.may_become(*state) && booking.state != *state {
+                            writer.put(&Booking { state: *state, updated_at: now, ..booking.clone() })?;
                         }
                     }
                     Ok(())
                 })?;
-                let store = self.store.as_ref();
-                for (id, state) in &settled {
-                    let Some(mut record) = records::record(store, id)? else { continue };
-                    record.state = state.name().to_string();
-                    records::put_record(store, &record)?;
-                    if *state == BookingState::NoShow {
-                        records::put_no_show(store, &record.person.identity_hash, day, id)?;
-                    }
-                }
-                store.flush()?;
-                tracing::info!(office = %office.id, %day, changed = settled.len(), "bookings settled");
-                changed += settled.len();
             }
+            let store = self.store.as_ref();
+            for (id, state) in &settled {
+                let Some(record) = records::record(store, id)? else { continue };
+                let _booking = self.booking_lock(&record.manage_hash);
+                let Some(mut record) = records::record(store, id)? else { continue };
+                if record.state != "booked" {
+                    continue;
+                }
+                record.state = state.name().to_string();
+                records::put_record(store, &record)?;
+                if *state == BookingState::NoShow {
+                    records::put_no_show(store, &record.person.identity_hash, day, id)?;
+                }
+            }
+            store.flush()?;
+            tracing::info!(office, %day, changed = settled.len(), "bookings settled");
+            changed += settled.len();
         }
         Ok(changed)
     }

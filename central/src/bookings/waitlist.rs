@@ -15,7 +15,7 @@ use fila_protocol::calendar::LocalTime;
 use fila_protocol::{BusinessDay, ServiceId, Timestamp};
 
 use super::records::{self, Hold, Waiting, WaitingState};
-use super::{lock, sha256_hex, Bookings, Refusal};
+use super::{lock, sha256_hex, Bookings, Refusal, Slot};
 use crate::outbox::ToCitizen;
 
 /// How far apart the first and last dates of one place in line may be.
@@ -83,7 +83,7 @@ impl Bookings {
             w.state.in_line() && w.service == request.service && w.person.identity_hash == person.identity_hash
         });
         if already {
-            return Err(Refusal::Limit("you are already on the waiting list for this service".into()));
+            return Err(Refusal::AlreadyWaiting);
         }
         if let Some((day, start)) =
             self.first_free(&request.office, &request.service, request.from, request.until, now)?
@@ -160,12 +160,23 @@ impl Bookings {
             return Err(Refusal::TooLate(waiting.state.name().into()));
         }
         if let Some(hold) = waiting.offer.take() {
-            records::delete_hold(store, &hold)?;
+            self.drop_hold(&hold)?;
         }
         waiting.state = WaitingState::Left;
         records::put_waiting(store, &waiting)?;
         store.flush()?;
         Ok(InLine { waiting, position: None, offer: None })
+    }
+
+    /// Lets an offer's hold go under its day's lock: a confirmation under way either books
+    /// before this or finds the hold gone.
+    fn drop_hold(&self, id: &str) -> Result<(), Refusal> {
+        let store = self.store.as_ref();
+        let Some(hold) = records::hold(store, id)? else { return Ok(()) };
+        let day_lock = self.day_lock(&hold.office, hold.day);
+        let _held = lock(&day_lock);
+        records::delete_hold(store, id)?;
+        Ok(())
     }
 
     /// The first slot with a place between two dates, from now on.
@@ -200,7 +211,11 @@ impl Bookings {
     pub fn offer_freed(&self, now: Timestamp) -> Result<usize, Refusal> {
         let mut offered = 0;
         for office in self.hub.offices() {
-            offered += self.offer_freed_in(&office.id, now)?;
+            // One office's failure is logged; the others' lines go on.
+            match self.offer_freed_in(&office.id, now) {
+                Ok(made) => offered += made,
+                Err(error) => tracing::error!(office = %office.id, %error, "freed places not offered"),
+            }
         }
         Ok(offered)
     }
@@ -227,7 +242,7 @@ impl Bookings {
                     continue;
                 }
                 if let Some(hold) = waiting.offer.take() {
-                    records::delete_hold(store, &hold)?;
+                    self.drop_hold(&hold)?;
                 }
                 waiting.state = WaitingState::Lapsed;
                 records::put_waiting(store, &waiting)?;
@@ -280,10 +295,9 @@ impl Bookings {
         {
             let day_lock = self.day_lock(&waiting.office, day);
             let _held = lock(&day_lock);
-            let taken = self.taken(&waiting.office, day, now)?;
-            let in_slot = taken.get(&(service.clone(), start)).copied().unwrap_or(0);
+            let slot = Slot { office: &waiting.office, day, service: &waiting.service, start };
             // Taken by a citizen booking at this very moment: the next pass finds another.
-            if slots::admit(&config, &service, day, start, now, in_slot).is_err() {
+            if self.admit_locked(&config, slot, now).is_err() {
                 return Ok(false);
             }
             records::put_hold(store, &hold)?;
@@ -304,7 +318,16 @@ impl Bookings {
         let person = &waiting.person;
         let to =
             ToCitizen { contact: &person.contact, lang: &person.lang, values: &values, texts: Some(&config.notices) };
-        self.outbox.to_citizen(&format!("waitlist-offer/{}", hold.id), NoticeKind::WaitlistOffer, &to, None, now)?;
+        let cause = format!("waitlist-offer/{}", hold.id);
+        if let Err(error) = self.outbox.to_citizen(&cause, NoticeKind::WaitlistOffer, &to, None, now) {
+            // Not told, not held: the place goes back and they wait on.
+            self.drop_hold(&hold.id)?;
+            waiting.state = WaitingState::Waiting;
+            waiting.offer = None;
+            records::put_waiting(store, waiting)?;
+            store.flush()?;
+            return Err(error.into());
+        }
         tracing::info!(office = %waiting.office, %day, start = %start, "waiting-list offer made");
         Ok(true)
     }

@@ -28,7 +28,8 @@ impl From<Refusal> for ApiError {
         let status = match &refusal {
             Refusal::Unbookable(fila_protocol::booking::Unbookable::Full(_))
             | Refusal::TooLate(_)
-            | Refusal::SlotsFree(_) => StatusCode::CONFLICT,
+            | Refusal::SlotsFree(_)
+            | Refusal::AlreadyWaiting => StatusCode::CONFLICT,
             Refusal::Limit(_) => StatusCode::TOO_MANY_REQUESTS,
             Refusal::Expired => StatusCode::GONE,
             Refusal::NotFound | Refusal::Read(crate::hub::ReadError::UnknownOffice(_)) => StatusCode::NOT_FOUND,

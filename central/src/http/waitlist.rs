@@ -50,9 +50,9 @@ fn shown(in_line: &InLine) -> serde_json::Value {
                description = "`bad_day`, `bad_request` (identity, contact, note or range), `unknown_service`, \
                               `not_bookable`, `bad_body`"),
               (status = 404, body = ErrorBody, description = "`unknown_office`"),
-              (status = 409, body = ErrorBody, description = "`slots_free`: a slot in the range is free, book it instead"),
+              (status = 409, body = ErrorBody, description = "`slots_free`: a slot in the range is free, book it instead; `already_waiting`: this person is already in this line"),
               (status = 413, body = ErrorBody, description = "`bad_body`: the body is too large"),
-              (status = 429, body = ErrorBody, description = "`limit_reached`: too many requests, or already in this line")))]
+              (status = 429, body = ErrorBody, description = "`limit_reached`: too many requests from this address, or this person's bookings")))]
 pub async fn join(
     state: web::Data<AppState>,
     http: HttpRequest,

@@ -117,6 +117,13 @@ impl<'a> Writer<'a> {
         Writer { doc, written: Vec::new() }
     }
 
+    /// Every key the bookings map holds now, readable or not: what a write may not add to
+    /// unless it writes it.
+    pub fn keys(&self) -> Result<std::collections::BTreeSet<String>, DocError> {
+        let (_, _, bookings) = header(self.doc)?;
+        Ok(bookings.objects().map(|(id, _)| id.clone()).chain(bookings.scalars().map(|(id, _)| id.clone())).collect())
+    }
+
     pub fn put(&mut self, booking: &Booking) -> Result<(), DocError> {
         put_booking(self.doc, booking)?;
         self.written.push(booking.id.clone());
@@ -129,22 +136,27 @@ impl<'a> Writer<'a> {
 }
 
 /// The date as a write left it: `previous` with the bookings in `written` read back from `doc`.
-/// Refused if the document now names another office or day, lost a booking, or holds one that
-/// was neither there before nor written; a written booking that does not read is refused too.
-pub fn read_written(doc: &AutoCommit, previous: &Appointments, written: &[String]) -> Result<Appointments, DocError> {
+/// `before` is every key the bookings map held before the write ([`Writer::keys`]): entries that
+/// never read (left out of `previous`) stay left out, but the write may not add any. Refused if
+/// the document now names another office or day, lost a booking, or holds a key that was
+/// neither there before nor written; a written booking that does not read is refused too.
+pub fn read_written(
+    doc: &AutoCommit,
+    previous: &Appointments,
+    before: &std::collections::BTreeSet<String>,
+    written: &[String],
+) -> Result<Appointments, DocError> {
     let (office, day, bookings) = header(doc)?;
     if office != previous.office || day != previous.day {
         return Err(DocError::Field("the document now names another office or date".into()));
-    }
-    if let Some((id, _)) = bookings.scalars().next() {
-        return Err(DocError::Field(format!("{id} is not a booking")));
     }
     let held: BTreeMap<&String, &ObjId> = bookings.objects().collect();
     if let Some(gone) = previous.bookings.keys().find(|id| !held.contains_key(id)) {
         return Err(DocError::Field(format!("booking {gone} disappeared")));
     }
-    if let Some(stray) = held.keys().find(|id| !previous.bookings.contains_key(**id) && !written.contains(id)) {
-        return Err(DocError::Field(format!("booking {stray} appeared without being written")));
+    let now: Vec<&String> = held.keys().copied().chain(bookings.scalars().map(|(id, _)| id)).collect();
+    if let Some(stray) = now.into_iter().find(|id| !before.contains(*id) && !written.contains(id)) {
+        return Err(DocError::Field(format!("{stray} appeared in the bookings without being written")));
     }
     let mut next = previous.clone();
     for id in written {
@@ -245,19 +257,25 @@ mod tests {
         let mut doc = create("centro", day(), b"central").expect("create");
         put_booking(&mut doc, &booking("b1", "09:30", BookingState::Booked)).expect("b1");
         let (previous, _) = read(&doc).expect("read");
+        // Garbage a peer once put where bookings live is left out, and blocks nothing.
+        put_garbage(&mut doc, "b0");
         let mut writer = Writer::new(&mut doc);
+        let before = writer.keys().expect("keys");
         writer.put(&booking("b1", "09:30", BookingState::Cancelled)).expect("b1 cancelled");
         writer.put(&booking("b2", "10:00", BookingState::Booked)).expect("b2");
         let written = writer.written();
-        let next = read_written(&doc, &previous, &written).expect("read back");
+        let next = read_written(&doc, &previous, &before, &written).expect("read back");
         assert_eq!(next, read(&doc).expect("read").0, "the same as reading every booking");
 
-        // A booking put beside the writer, or garbage where bookings live, is not what was written.
+        // A booking put beside the writer, or new garbage where bookings live, is not what was
+        // written.
+        let before: std::collections::BTreeSet<String> = ["b0", "b1", "b2"].map(String::from).into();
         put_booking(&mut doc, &booking("b3", "10:30", BookingState::Booked)).expect("b3");
-        assert!(read_written(&doc, &next, &[]).is_err(), "b3 appeared unwritten");
+        assert!(read_written(&doc, &next, &before, &[]).is_err(), "b3 appeared unwritten");
         let (now, _) = read(&doc).expect("read");
+        let before: std::collections::BTreeSet<String> = ["b0", "b1", "b2", "b3"].map(String::from).into();
         put_garbage(&mut doc, "b4");
-        assert!(read_written(&doc, &now, &[]).is_err(), "b4 is no booking");
+        assert!(read_written(&doc, &now, &before, &[]).is_err(), "b4 is no booking");
     }
 
     #[test]
