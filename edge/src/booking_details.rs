@@ -19,6 +19,8 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 /// Central's limits, checked again here: the data comes from a peer.
 const LAST4_CHARS_MAX: usize = 8;
 const NOTE_CHARS_MAX: usize = 300;
+/// A day of a large office's bookings is far below this; more is a broken or hostile peer.
+const BODY_BYTES_MAX: usize = 4 << 20;
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct CounterDetail {
@@ -55,6 +57,11 @@ impl BookingDetails {
 
 /// Keeps `details` up to date until aborted.
 pub async fn run(central: CentralSettings, office: OfficeHandle, clock: Clock, details: Arc<BookingDetails>) {
+    if central.is_unencrypted_over_a_network() {
+        // Documents' last characters and citizens' notes do not cross a network in clear.
+        tracing::warn!("booking details are not asked of central over plain ws:// to another host; use wss://");
+        return;
+    }
     let client = match fila_tls::client::client_config(central.ca_file.as_deref()) {
         Ok(tls) => reqwest::Client::builder().use_preconfigured_tls(tls).timeout(TIMEOUT).build(),
         Err(error) => {
@@ -62,7 +69,13 @@ pub async fn run(central: CentralSettings, office: OfficeHandle, clock: Clock, d
             return;
         }
     };
-    let Ok(client) = client else { return };
+    let client = match client {
+        Ok(client) => client,
+        Err(error) => {
+            tracing::error!(error = %error.without_url(), "cannot make the client that asks central for booking details");
+            return;
+        }
+    };
     let api = central.api_url();
     loop {
         let today = BusinessDay::containing(clock(), &office.config().time_zone);
@@ -108,5 +121,13 @@ async fn fetch(
     if !response.status().is_success() {
         return Err(format!("central answered {}", response.status()));
     }
-    response.json().await.map_err(|e| e.without_url().to_string())
+    let mut response = response;
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| e.without_url().to_string())? {
+        if body.len() + chunk.len() > BODY_BYTES_MAX {
+            return Err(format!("central's answer is over {BODY_BYTES_MAX} bytes"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    serde_json::from_slice(&body).map_err(|e| format!("central's answer does not read: {e}"))
 }

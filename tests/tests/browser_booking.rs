@@ -241,6 +241,24 @@ async fn scenario(central: String, edge: String, smtp: Arc<SmtpServer>, browsers
     let again = text_when(&kiosk, "#checkin-error", "the refusal", |t| !t.is_empty()).await;
     assert!(again.contains(&number), "{again}");
 
+    // An agent sees no booking's details until they serve it.
+    let login = post(&http, format!("{edge}/api/v1/login"), json!({ "username": "ana", "password": "1234" })).await.1;
+    let ana = login["token"].as_str().expect("a session").to_string();
+    let of_ana = async || -> Value {
+        let listed: Value = http
+            .get(format!("{edge}/api/v1/appointments"))
+            .bearer_auth(&ana)
+            .send()
+            .await
+            .expect("edge")
+            .json()
+            .await
+            .expect("json");
+        listed.as_array().and_then(|b| b.iter().find(|b| b["start"] == "10:00")).cloned().expect("listed")
+    };
+    let before = of_ana().await;
+    assert_eq!((&before["last4"], &before["note"]), (&Value::Null, &Value::Null), "{before}");
+
     // At counter 4 the agent calls it: the slot, the document to compare, what they need.
     let counter = browsers.open("counter").await;
     counter.goto(&format!("{edge}/counter")).await.expect("the counter page loads");
@@ -253,6 +271,7 @@ async fn scenario(central: String, edge: String, smtp: Arc<SmtpServer>, browsers
     text_when(&counter, "#current-number", "the appointment as the current ticket", |t| t == number).await;
     let told = text_when(&counter, "#current-appointment", "the appointment's details", |t| t.contains("5123")).await;
     assert!(told.contains("10:00") && told.contains("Renovación de DNI"), "{told}");
+    assert_eq!(of_ana().await["last4"], "5123");
     keep_screenshot(&counter, "counter-appointment-call").await;
 
     // Headquarters' dashboard counts them: the Tuesday booking moved away, Monday's checked in.

@@ -147,18 +147,31 @@ pub struct AppointmentDto {
     security(("bearer" = [])))]
 pub async fn today(caller: Caller, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     caller.require(super::caller::STAFF, "see today's appointments")?;
-    let (day, tickets, now) = state
+    let me = caller.id.clone();
+    let (day, tickets, at_my_counter, now) = state
         .office
-        .query(|office, now| {
+        .query(move |office, now| {
             let day = office.day();
-            let tickets: std::collections::HashMap<String, String> = day
-                .tickets_by_booking()
-                .into_iter()
-                .map(|(booking, ticket)| (booking.to_string(), ticket.number.to_string()))
+            let by_booking = day.tickets_by_booking();
+            let tickets: std::collections::HashMap<String, String> =
+                by_booking.iter().map(|(booking, ticket)| (booking.to_string(), ticket.number.to_string())).collect();
+            // The tickets called or served now at counters this caller works.
+            let mine: std::collections::HashSet<_> = day
+                .counters
+                .values()
+                .filter(|counter| counter.agent.as_ref().is_some_and(|agent| agent.as_str() == me))
+                .filter_map(|counter| counter.current)
                 .collect();
-            (day.day, tickets, now)
+            let at_my_counter: std::collections::HashSet<String> = by_booking
+                .iter()
+                .filter(|(_, ticket)| mine.contains(&ticket.id))
+                .map(|(booking, _)| booking.to_string())
+                .collect();
+            (day.day, tickets, at_my_counter, now)
         })
         .await?;
+    // Supervisors see every booking's details; an agent those of the one they are serving.
+    let sees_all = super::caller::SUPERVISORS.contains(&caller.role);
     let config = state.office.config();
     let office = config.id.clone();
     let state_details = state.booking_details.clone();
@@ -186,7 +199,8 @@ pub async fn today(caller: Caller, state: web::Data<AppState>) -> Result<HttpRes
                 (false, BookingState::Booked) if booking.start.on(day, &config.time_zone) < now => "late",
                 (false, other) => other.name(),
             };
-            let detail = state_details.get(&booking.id);
+            let detail =
+                (sees_all || at_my_counter.contains(&booking.id)).then(|| state_details.get(&booking.id)).flatten();
             AppointmentDto {
                 service: booking.service.0.clone(),
                 start: booking.start.to_string(),
