@@ -74,23 +74,24 @@ impl DocCache {
 pub struct ReadCache<T> {
     reads: Mutex<HashMap<String, Read<T>>>,
     capacity: usize,
+    uses: AtomicU64,
 }
 
-/// A document's heads when it was read, and what it read as.
-type Read<T> = (Vec<automerge::ChangeHash>, Arc<T>);
+/// A document's heads when it was read, what it read as, and when it was last used.
+struct Read<T> {
+    heads: Vec<automerge::ChangeHash>,
+    value: Arc<T>,
+    used: u64,
+}
 
 impl<T> ReadCache<T> {
     pub fn new(capacity: usize) -> ReadCache<T> {
-        ReadCache { reads: Mutex::new(HashMap::new()), capacity: capacity.max(1) }
+        ReadCache { reads: Mutex::new(HashMap::new()), capacity: capacity.max(1), uses: AtomicU64::new(0) }
     }
 
     /// Keeps what `doc_id` reads as at `heads`, known without reading it (what a write made).
     pub fn put(&self, doc_id: &str, heads: Vec<automerge::ChangeHash>, value: T) {
-        let mut reads = lock(&self.reads);
-        if reads.len() >= self.capacity {
-            reads.clear();
-        }
-        reads.insert(doc_id.to_string(), (heads, Arc::new(value)));
+        self.keep(doc_id, heads, Arc::new(value));
     }
 
     /// `read` of `doc`, or what it gave the last time the document had these heads.
@@ -101,19 +102,30 @@ impl<T> ReadCache<T> {
         read: impl FnOnce(&mut AutoCommit) -> Result<T, E>,
     ) -> Result<Arc<T>, E> {
         let heads = doc.get_heads();
-        if let Some((at, value)) = lock(&self.reads).get(doc_id) {
-            if *at == heads {
-                return Ok(value.clone());
+        if let Some(kept) = lock(&self.reads).get_mut(doc_id) {
+            if kept.heads == heads {
+                kept.used = self.uses.fetch_add(1, Ordering::Relaxed);
+                return Ok(kept.value.clone());
             }
         }
         let value = Arc::new(read(doc)?);
-        let mut reads = lock(&self.reads);
-        // Rarely full: one entry per document read; starting over costs one read each.
-        if reads.len() >= self.capacity {
-            reads.clear();
-        }
-        reads.insert(doc_id.to_string(), (heads, value.clone()));
+        self.keep(doc_id, heads, value.clone());
         Ok(value)
+    }
+
+    fn keep(&self, doc_id: &str, heads: Vec<automerge::ChangeHash>, value: Arc<T>) {
+        let used = self.uses.fetch_add(1, Ordering::Relaxed);
+        let mut reads = lock(&self.reads);
+        if reads.len() >= self.capacity && !reads.contains_key(doc_id) {
+            // The least recently used quarter goes at once: one sort now and then, rather than
+            // a search for the oldest at every read of a full cache.
+            let mut stamps: Vec<u64> = reads.values().map(|kept| kept.used).collect();
+            let quarter = (stamps.len() / 4).max(1);
+            let (_, cut, _) = stamps.select_nth_unstable(quarter - 1);
+            let cut = *cut;
+            reads.retain(|_, kept| kept.used > cut);
+        }
+        reads.insert(doc_id.to_string(), Read { heads, value, used });
     }
 }
 
@@ -150,5 +162,31 @@ mod tests {
         assert_eq!(loads.get(), 4, "b had gone");
         assert!(cache.take("b").is_some());
         assert!(cache.take("b").is_none(), "taken out, it is no longer here");
+    }
+
+    #[test]
+    fn a_full_read_cache_keeps_the_recently_used_reads() {
+        let cache: ReadCache<i64> = ReadCache::new(4);
+        let mut docs: Vec<AutoCommit> = (0..6).map(doc).collect();
+        let reads = std::cell::Cell::new(0);
+        let mut read = |n: usize, docs: &mut Vec<AutoCommit>| {
+            cache
+                .read::<()>(&format!("d{n}"), &mut docs[n], |_| {
+                    reads.set(reads.get() + 1);
+                    Ok(n as i64)
+                })
+                .expect("read")
+        };
+        for n in 0..4 {
+            read(n, &mut docs);
+        }
+        read(0, &mut docs);
+        assert_eq!(reads.get(), 4, "d0 was kept");
+        read(4, &mut docs);
+        assert_eq!(reads.get(), 5);
+        read(0, &mut docs);
+        assert_eq!(reads.get(), 5, "the most recently used read stays when the cache fills");
+        read(1, &mut docs);
+        assert_eq!(reads.get(), 6, "the least recently used one went");
     }
 }
