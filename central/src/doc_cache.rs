@@ -169,7 +169,7 @@ mod tests {
         let cache: ReadCache<i64> = ReadCache::new(4);
         let mut docs: Vec<AutoCommit> = (0..6).map(doc).collect();
         let reads = std::cell::Cell::new(0);
-        let mut read = |n: usize, docs: &mut Vec<AutoCommit>| {
+        let read = |n: usize, docs: &mut Vec<AutoCommit>| {
             cache
                 .read::<()>(&format!("d{n}"), &mut docs[n], |_| {
                     reads.set(reads.get() + 1);
