@@ -58,7 +58,11 @@ impl DocCache {
     /// Takes a document out (a connection now holds it live), if it is here.
     pub fn take(&self, doc_id: &str) -> Option<AutoCommit> {
         let cached = lock(&self.docs).remove(doc_id)?;
-        let doc = lock(&cached.doc).clone();
+        // Out of the map, the document is normally held by nobody else: moved, not copied.
+        let doc = match Arc::try_unwrap(cached.doc) {
+            Ok(doc) => doc.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner),
+            Err(shared) => lock(&shared).clone(),
+        };
         Some(doc)
     }
 

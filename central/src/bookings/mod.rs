@@ -416,13 +416,13 @@ impl Bookings {
         let store = self.store.as_ref();
         let mut hold = records::hold(store, hold_id)?.ok_or(Refusal::NotFound)?;
         if hold.expires_at <= now.as_ms() {
-            records::delete_hold(store, hold_id)?;
+            records::delete_hold(store, &hold)?;
             return Err(Refusal::Expired);
         }
         if sha256_hex(code.trim()) != hold.code_hash {
             hold.attempts += 1;
             if hold.attempts >= self.limits.code_attempts {
-                records::delete_hold(store, hold_id)?;
+                records::delete_hold(store, &hold)?;
             } else {
                 records::put_hold(store, &hold)?;
             }
@@ -484,7 +484,7 @@ impl Bookings {
                         return Err(Refusal::Expired);
                     }
                     // Gone before the write that the write's own flush makes durable.
-                    records::delete_hold(store, id)?;
+                    records::delete_hold(store, &hold)?;
                     Some(hold)
                 }
                 Seat::Room => {

@@ -90,11 +90,10 @@ pub fn hold(store: &dyn Store, id: &str) -> Result<Option<Hold>, StoreError> {
     Ok(store.get_meta(&format!("{HOLD}{id}"))?.and_then(|bytes| serde_json::from_slice(&bytes).ok()))
 }
 
-pub fn delete_hold(store: &dyn Store, id: &str) -> Result<(), StoreError> {
-    if let Some(held) = hold(store, id)? {
-        store.delete_meta(&format!("{HOLD_BY_DAY}{}/{}/{id}", held.office, held.day))?;
-    }
-    store.delete_meta(&format!("{HOLD}{id}"))
+/// Deletes a hold and its index entry (the caller has read it: its date names the entry).
+pub fn delete_hold(store: &dyn Store, hold: &Hold) -> Result<(), StoreError> {
+    store.delete_meta(&format!("{HOLD_BY_DAY}{}/{}/{}", hold.office, hold.day, hold.id))?;
+    store.delete_meta(&format!("{HOLD}{}", hold.id))
 }
 
 /// The holds on an office's date, expired ones included (the caller decides): what a slot
@@ -154,7 +153,7 @@ pub fn purge(
     }
     for hold in holds(store)? {
         if hold.expires_at <= now_ms {
-            delete_hold(store, &hold.id)?;
+            delete_hold(store, &hold)?;
         }
     }
     for (key, _) in store.scan_meta(NO_SHOW)? {

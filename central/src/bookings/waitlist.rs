@@ -175,7 +175,7 @@ impl Bookings {
         let Some(hold) = records::hold(store, id)? else { return Ok(()) };
         let day_lock = self.day_lock(&hold.office, hold.day);
         let _held = lock(&day_lock);
-        records::delete_hold(store, id)?;
+        records::delete_hold(store, &hold)?;
         Ok(())
     }
 
