@@ -361,7 +361,7 @@ fn put_booking(
 
 #[test]
 fn three_missed_appointments_suspend_that_person_and_personal_data_goes_after_its_retention() {
-    use fila_central::bookings::{records, BookingRequest, Refusal};
+    use fila_central::bookings::{records, BookingRequest, PersonForm, Refusal};
     use fila_protocol::booking::BookingState;
     use fila_protocol::calendar::LocalTime;
     use fila_protocol::{BusinessDay, Timestamp};
@@ -417,11 +417,13 @@ fn three_missed_appointments_suspend_that_person_and_personal_data_goes_after_it
         service: "documentos".into(),
         day: BusinessDay::parse("2026-11-30").expect("date"),
         start: LocalTime::parse("10:00").expect("time"),
-        document_type: "dni".into(),
-        document_number: "30111222".into(),
-        contact: "otro@example.org".into(),
-        lang: "es".into(),
-        note: None,
+        person: PersonForm {
+            document_type: "dni".into(),
+            document_number: "30111222".into(),
+            contact: "otro@example.org".into(),
+            lang: "es".into(),
+            note: None,
+        },
     };
     let refused = bookings.request(request, "127.0.0.1".parse().expect("ip"), common::T0);
     assert!(matches!(&refused, Err(Refusal::Limit(m)) if m.contains("suspended")), "{refused:?}");
@@ -599,6 +601,7 @@ async fn a_freed_slot_goes_to_the_first_on_the_waiting_list_and_a_moved_booking_
 #[test]
 fn an_unanswered_offer_lapses_and_the_place_passes_to_the_next_in_line() {
     use fila_central::bookings::waitlist::WaitRequest;
+    use fila_central::bookings::PersonForm;
     use fila_protocol::booking::BookingState;
     use fila_protocol::{BusinessDay, Timestamp};
 
@@ -613,11 +616,13 @@ fn an_unanswered_offer_lapses_and_the_place_passes_to_the_next_in_line() {
             service: "documentos".into(),
             from: monday,
             until: monday,
-            document_type: "dni".into(),
-            document_number: format!("40.000.{n:03}"),
-            contact: format!("espera{n}@example.org"),
-            lang: "es".into(),
-            note: None,
+            person: PersonForm {
+                document_type: "dni".into(),
+                document_number: format!("40.000.{n:03}"),
+                contact: format!("espera{n}@example.org"),
+                lang: "es".into(),
+                note: None,
+            },
         };
         bookings.join_waitlist(request, "127.0.0.1".parse().expect("ip"), common::T0).expect("in line").1
     };

@@ -46,6 +46,12 @@ pub struct BookingRequest {
     pub service: String,
     pub day: BusinessDay,
     pub start: LocalTime,
+    pub person: PersonForm,
+}
+
+/// Who a booking or a place on a waiting list is for, as the citizen wrote it.
+#[derive(Debug, Clone)]
+pub struct PersonForm {
     pub document_type: String,
     pub document_number: String,
     pub contact: String,
@@ -282,18 +288,11 @@ impl Bookings {
 
     /// Reads who a request is for: the identity kept as its keyed hash, the contact central
     /// can reach, the note within its length.
-    fn person(
-        &self,
-        document_type: &str,
-        document_number: &str,
-        contact: &str,
-        lang: &str,
-        note: Option<&str>,
-    ) -> Result<Person, Refusal> {
-        let identity = identity::identify(&self.secrets.identity, document_type, document_number)
+    fn person(&self, form: &PersonForm) -> Result<Person, Refusal> {
+        let identity = identity::identify(&self.secrets.identity, &form.document_type, &form.document_number)
             .map_err(|e| Refusal::BadRequest(e.to_string()))?;
-        let contact = self.outbox.contact(contact).map_err(Refusal::BadRequest)?;
-        let note = note.map(str::trim).filter(|n| !n.is_empty()).map(str::to_string);
+        let contact = self.outbox.contact(&form.contact).map_err(Refusal::BadRequest)?;
+        let note = form.note.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_string);
         if note.as_ref().is_some_and(|n| n.chars().count() > NOTE_CHARS_MAX) {
             return Err(Refusal::BadRequest(format!("a note is at most {NOTE_CHARS_MAX} characters")));
         }
@@ -302,20 +301,14 @@ impl Bookings {
             last4: identity.last4,
             contact_fingerprint: contact.fingerprint(&self.secrets.identity).0,
             contact,
-            lang: if lang == "en" { "en" } else { "es" }.to_string(),
+            lang: if form.lang == "en" { "en" } else { "es" }.to_string(),
             note,
         })
     }
 
     /// Holds a slot and sends the code that confirms it. Blocking.
     pub fn request(&self, request: BookingRequest, address: IpAddr, now: Timestamp) -> Result<HoldReceipt, Refusal> {
-        let person = self.person(
-            &request.document_type,
-            &request.document_number,
-            &request.contact,
-            &request.lang,
-            request.note.as_deref(),
-        )?;
+        let person = self.person(&request.person)?;
         self.count_address(address, now)?;
         self.check_limits(&person, &request.service, now)?;
 
@@ -591,18 +584,35 @@ impl Bookings {
 
     /// Cancels a booking by its private link's token, before the service's deadline. Blocking.
     pub fn cancel(&self, manage_token: &str, now: Timestamp) -> Result<Record, Refusal> {
-        let _booking = self.booking_lock(&sha256_hex(manage_token));
-        let mut record = self.changeable(manage_token, now)?;
-        self.withdraw(&mut record, "cancelled", now)?;
-        self.store.flush()?;
+        let record = {
+            let _booking = self.booking_lock(&sha256_hex(manage_token));
+            let mut record = self.changeable(manage_token, now)?;
+            self.withdraw(&mut record, "cancelled", now)?;
+            self.store.flush()?;
+            record
+        };
         tracing::info!(office = %record.office, booking = %record.id, "booking cancelled");
+        self.offer_after_change(&record.office, now);
         Ok(record)
     }
 
     /// Moves a booking to another slot of the same service (another day too), before the
     /// deadline: the new slot is taken first, then the old one freed, so a citizen never ends
-    /// up with neither. The private link stays the same; the codes are new. Blocking.
+    /// up with neither. The private link stays the same; the codes are new; the old place goes
+    /// to its waiting list. Blocking.
     pub fn move_to(
+        &self,
+        manage_token: &str,
+        day: BusinessDay,
+        start: LocalTime,
+        now: Timestamp,
+    ) -> Result<Confirmed, Refusal> {
+        let moved = self.move_booking(manage_token, day, start, now)?;
+        self.offer_after_change(&moved.office, now);
+        Ok(moved)
+    }
+
+    fn move_booking(
         &self,
         manage_token: &str,
         day: BusinessDay,

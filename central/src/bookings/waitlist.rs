@@ -15,7 +15,7 @@ use fila_protocol::calendar::LocalTime;
 use fila_protocol::{BusinessDay, ServiceId, Timestamp};
 
 use super::records::{self, Hold, Waiting, WaitingState};
-use super::{lock, sha256_hex, Bookings, Refusal, Slot};
+use super::{lock, sha256_hex, Bookings, PersonForm, Refusal, Slot};
 use crate::outbox::ToCitizen;
 
 /// How far apart the first and last dates of one place in line may be.
@@ -28,11 +28,7 @@ pub struct WaitRequest {
     pub service: String,
     pub from: BusinessDay,
     pub until: BusinessDay,
-    pub document_type: String,
-    pub document_number: String,
-    pub contact: String,
-    pub lang: String,
-    pub note: Option<String>,
+    pub person: PersonForm,
 }
 
 /// A place in line as its citizen sees it.
@@ -54,13 +50,7 @@ impl Bookings {
         address: IpAddr,
         now: Timestamp,
     ) -> Result<(InLine, String), Refusal> {
-        let person = self.person(
-            &request.document_type,
-            &request.document_number,
-            &request.contact,
-            &request.lang,
-            request.note.as_deref(),
-        )?;
+        let person = self.person(&request.person)?;
         let config = self.config(&request.office)?;
         let service = ServiceId(request.service.clone());
         let (_, settings) = slots::bookable(&config, &service)?;
@@ -114,7 +104,7 @@ impl Bookings {
     /// After a place freed in an office (a cancellation, a move, someone leaving the line):
     /// offers it at once rather than at the next minute. A failure here is the minute's to
     /// retry, not the citizen's who freed it.
-    pub fn offer_after_change(&self, office: &str, now: Timestamp) {
+    pub(super) fn offer_after_change(&self, office: &str, now: Timestamp) {
         if let Err(error) = self.offer_freed_in(office, now) {
             tracing::warn!(office, %error, "freed places not offered yet");
         }
@@ -152,7 +142,13 @@ impl Bookings {
     }
 
     /// Leaves the line; an open offer's slot goes back at once. Blocking.
-    pub fn leave_waitlist(&self, token: &str) -> Result<InLine, Refusal> {
+    pub fn leave_waitlist(&self, token: &str, now: Timestamp) -> Result<InLine, Refusal> {
+        let left = self.leave_line(token)?;
+        self.offer_after_change(&left.waiting.office, now);
+        Ok(left)
+    }
+
+    fn leave_line(&self, token: &str) -> Result<InLine, Refusal> {
         let store = self.store.as_ref();
         let _line = lock(&self.line);
         let mut waiting = records::waiting_by_manage_hash(store, &sha256_hex(token))?.ok_or(Refusal::NotFound)?;

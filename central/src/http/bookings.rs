@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::{ApiError, ErrorBody};
 use super::AppState;
-use crate::bookings::{BookingRequest, Confirmed, Refusal};
+use crate::bookings::{BookingRequest, Confirmed, PersonForm, Refusal};
 
 impl From<Refusal> for ApiError {
     fn from(refusal: Refusal) -> Self {
@@ -202,11 +202,13 @@ pub async fn request(
         service: body.service,
         day,
         start,
-        document_type: body.document_type,
-        document_number: body.document_number,
-        contact: body.contact,
-        lang: body.lang.unwrap_or_else(|| "es".into()),
-        note: body.note,
+        person: PersonForm {
+            document_type: body.document_type,
+            document_number: body.document_number,
+            contact: body.contact,
+            lang: body.lang.unwrap_or_else(|| "es".into()),
+            note: body.note,
+        },
     };
     let (bookings, now) = (state.bookings.clone(), state.hub.now());
     let receipt = blocking(move || bookings.request(request, address, now)).await?;
@@ -415,12 +417,7 @@ pub async fn style() -> HttpResponse {
               (status = 409, body = ErrorBody, description = "`too_late`: past the cancellation deadline, or not booked")))]
 pub async fn cancel(state: web::Data<AppState>, token: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let (bookings, token, now) = (state.bookings.clone(), token.into_inner(), state.hub.now());
-    let record = blocking(move || {
-        let record = bookings.cancel(&token, now)?;
-        bookings.offer_after_change(&record.office, now);
-        Ok(record)
-    })
-    .await?;
+    let record = blocking(move || bookings.cancel(&token, now)).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "booking": record.id, "state": "cancelled" })))
 }
 
@@ -453,12 +450,7 @@ pub async fn move_to(
     let day = parse_day(&body.day)?;
     let start = parse_time(&body.start)?;
     let (bookings, token, now) = (state.bookings.clone(), token.into_inner(), state.hub.now());
-    let moved = blocking(move || {
-        let moved = bookings.move_to(&token, day, start, now)?;
-        bookings.offer_after_change(&moved.office, now);
-        Ok(moved)
-    })
-    .await?;
+    let moved = blocking(move || bookings.move_to(&token, day, start, now)).await?;
     Ok(HttpResponse::Ok().json(confirmed_json(&moved)))
 }
 

@@ -9,6 +9,7 @@ use super::bookings::{blocking, parse_day};
 use super::error::{ApiError, ErrorBody};
 use super::AppState;
 use crate::bookings::waitlist::{InLine, WaitRequest};
+use crate::bookings::PersonForm;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -64,11 +65,13 @@ pub async fn join(
         service: body.service,
         from: parse_day(&body.from)?,
         until: parse_day(&body.until)?,
-        document_type: body.document_type,
-        document_number: body.document_number,
-        contact: body.contact,
-        lang: body.lang.unwrap_or_else(|| "es".into()),
-        note: body.note,
+        person: PersonForm {
+            document_type: body.document_type,
+            document_number: body.document_number,
+            contact: body.contact,
+            lang: body.lang.unwrap_or_else(|| "es".into()),
+            note: body.note,
+        },
     };
     let address = super::bookings::client_address(&http);
     let (bookings, now) = (state.bookings.clone(), state.hub.now());
@@ -93,11 +96,6 @@ pub async fn view(state: web::Data<AppState>, token: web::Path<String>) -> Resul
               (status = 409, body = ErrorBody, description = "`too_late`: the place is no longer in line")))]
 pub async fn leave(state: web::Data<AppState>, token: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let (bookings, token, now) = (state.bookings.clone(), token.into_inner(), state.hub.now());
-    let in_line = blocking(move || {
-        let left = bookings.leave_waitlist(&token)?;
-        bookings.offer_after_change(&left.waiting.office, now);
-        Ok(left)
-    })
-    .await?;
+    let in_line = blocking(move || bookings.leave_waitlist(&token, now)).await?;
     Ok(HttpResponse::Ok().json(shown(&in_line)))
 }
