@@ -52,9 +52,7 @@ fn static_file(content_type: &str, body: &'static str) -> HttpResponse {
 
 /// Waiting time (p50 and p90, minutes): per hour for one day, per day for a range.
 #[utoipa::path(get, path = "/api/v1/dashboard/charts/waits.svg", tag = "headquarters",
-    params(("office" = String, Query, description = "the office's id"),
-           ("from" = String, Query, description = "the first day, like 2026-11-29"),
-           ("to" = Option<String>, Query, description = "the last day, `from` when absent; at most 92 days in all")),
+    params(super::openapi::Period),
     responses((status = 200, content_type = "image/svg+xml", body = String, description = "the chart"),
               (status = 400, body = ErrorBody,
                description = "`bad_query`, `unknown_parameter` (`by` too), `repeated_parameter`, `missing_parameter`, \
@@ -97,9 +95,7 @@ pub async fn waits(_: Analyst, request: HttpRequest, state: web::Data<AppState>)
 
 /// Tickets issued and served, per hour of arrival, over the range.
 #[utoipa::path(get, path = "/api/v1/dashboard/charts/served.svg", tag = "headquarters",
-    params(("office" = String, Query, description = "the office's id"),
-           ("from" = String, Query, description = "the first day, like 2026-11-29"),
-           ("to" = Option<String>, Query, description = "the last day, `from` when absent; at most 92 days in all")),
+    params(super::openapi::Period),
     responses((status = 200, content_type = "image/svg+xml", body = String, description = "the chart"),
               (status = 400, body = ErrorBody,
                description = "`bad_query`, `unknown_parameter` (`by` too), `repeated_parameter`, `missing_parameter`, \

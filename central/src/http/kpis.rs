@@ -18,10 +18,7 @@ use super::{now_ms, AppState};
 use crate::kpis::{self, KpiQuery, KpiReport, RANGE_DAYS_MAX};
 
 #[utoipa::path(get, path = "/api/v1/kpis", tag = "headquarters",
-    params(("office" = String, Query, description = "the office's id"),
-           ("from" = String, Query, description = "the first day, like 2026-11-29"),
-           ("to" = Option<String>, Query, description = "the last day, `from` when absent; at most 92 days in all"),
-           ("by" = Option<String>, Query, description = "office (the default), service, counter, agent or hour")),
+    params(super::openapi::GroupedPeriod),
     responses((status = 200, body = Object,
                description = "`office`, `office_name`, `from`, `to`, `by`, `time_zone`, `targets_known`, `days`, \
                               `days_unreadable`, `rows` (per group per day: `day` and the KPIs), `totals` (per group \
@@ -40,10 +37,7 @@ pub async fn json(_: Analyst, request: HttpRequest, state: web::Data<AppState>) 
 }
 
 #[utoipa::path(get, path = "/api/v1/kpis.csv", tag = "headquarters",
-    params(("office" = String, Query, description = "the office's id"),
-           ("from" = String, Query, description = "the first day, like 2026-11-29"),
-           ("to" = Option<String>, Query, description = "the last day, `from` when absent; at most 92 days in all"),
-           ("by" = Option<String>, Query, description = "office (the default), service, counter, agent or hour")),
+    params(super::openapi::GroupedPeriod),
     responses((status = 200, content_type = "text/csv", body = String,
                description = "the day rows, then the range rows (`day` as `from/to`), the range total last with an \
                               empty `group`; RFC 4180 with CRLF line ends"),

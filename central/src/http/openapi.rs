@@ -6,6 +6,36 @@ use utoipa::{Modify, OpenApi};
 
 use super::{bookings, dashboard, error, health, kpis, metrics, offices, surveys, sync, waitlist};
 
+/// The period of a headquarters report, as its query string gives it. The handlers read the
+/// string themselves (every problem named, a `by` refused where it has no meaning); these only
+/// describe it.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct Period {
+    /// the office's id
+    office: String,
+    /// the first day, like 2026-11-29
+    from: String,
+    /// the last day, `from` when absent; at most 92 days in all
+    to: Option<String>,
+}
+
+/// A [`Period`] and how its figures are grouped.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct GroupedPeriod {
+    /// the office's id
+    office: String,
+    /// the first day, like 2026-11-29
+    from: String,
+    /// the last day, `from` when absent; at most 92 days in all
+    to: Option<String>,
+    /// office (the default), service, counter, agent or hour
+    by: Option<String>,
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "fila central API", description = "Headquarters' server: every office's edge syncs with it \

@@ -169,10 +169,7 @@ fn refusal(refusal: Refusal) -> ApiError {
 
 /// Survey figures, each ticket counted once whether answered at the office or by link.
 #[utoipa::path(get, path = "/api/v1/surveys", tag = "headquarters",
-    params(("office" = String, Query, description = "the office's id"),
-           ("from" = String, Query, description = "the first day, like 2026-11-29"),
-           ("to" = Option<String>, Query, description = "the last day, `from` when absent; at most 92 days in all"),
-           ("by" = Option<String>, Query, description = "office (the default), service, counter, agent or hour")),
+    params(super::openapi::GroupedPeriod),
     responses((status = 200, body = Object,
                description = "`office`, `office_name`, `from`, `to`, `by`, `days` (held), `rows` (per group per day: `day` and the figures), \
                               `totals` (per group over the range), `total`; figures are `group`, `label`, `finished`, \
@@ -191,10 +188,7 @@ pub async fn figures(_: Analyst, request: HttpRequest, state: web::Data<AppState
 }
 
 #[utoipa::path(get, path = "/api/v1/surveys.csv", tag = "headquarters",
-    params(("office" = String, Query, description = "the office's id"),
-           ("from" = String, Query, description = "the first day, like 2026-11-29"),
-           ("to" = Option<String>, Query, description = "the last day, `from` when absent; at most 92 days in all"),
-           ("by" = Option<String>, Query, description = "office (the default), service, counter, agent or hour")),
+    params(super::openapi::GroupedPeriod),
     responses((status = 200, content_type = "text/csv", body = String,
                description = "the figures as CSV: the day rows, then the range rows (`day` as `from/to`), the total last"),
               (status = 400, body = ErrorBody,
@@ -219,9 +213,7 @@ pub async fn figures_csv(
 
 /// Daily mean satisfaction (1–5) and response rate (as 0–5, a fifth per 20 %) over the range.
 #[utoipa::path(get, path = "/api/v1/dashboard/charts/satisfaction.svg", tag = "headquarters",
-    params(("office" = String, Query, description = "the office's id"),
-           ("from" = String, Query, description = "the first day, like 2026-11-29"),
-           ("to" = Option<String>, Query, description = "the last day, `from` when absent; at most 92 days in all")),
+    params(super::openapi::Period),
     responses((status = 200, content_type = "image/svg+xml", body = String, description = "the chart"),
               (status = 400, body = ErrorBody,
                description = "`bad_query`, `unknown_parameter` (`by` too), `repeated_parameter`, `missing_parameter`, \
