@@ -81,6 +81,19 @@ async fn mail(smtp: &SmtpServer, about: &str) -> String {
     }
 }
 
+/// A date picked in the `<input type="date">` with this id, as the page hears a choice.
+async fn set_date(client: &fantoccini::Client, id: &str, date: &str) {
+    let script = "const input = document.getElementById(arguments[0]); input.value = arguments[1]; \
+                  input.dispatchEvent(new Event('change'));";
+    client.execute(script, vec![id.into(), date.into()]).await.unwrap_or_else(|e| panic!("#{id} is not set: {e}"));
+}
+
+/// A radio choice clicked (the page hides the inputs behind their labels).
+async fn choose(client: &fantoccini::Client, css: &str) {
+    let script = "document.querySelector(arguments[0]).click();";
+    client.execute(script, vec![css.into()]).await.unwrap_or_else(|e| panic!("{css} is not chosen: {e}"));
+}
+
 /// "I have an appointment", then the short code typed on the kiosk's own keys.
 async fn type_code(kiosk: &fantoccini::Client, short: &str) {
     click(kiosk, "#checkin-open").await;
@@ -101,22 +114,11 @@ async fn scenario(central: String, edge: String, smtp: Arc<SmtpServer>, browsers
     shown(&phone, "#services label").await;
     let requirements = text_when(&phone, "#services", "the requirements", |t| t.contains("DNI y pasaportes")).await;
     assert!(requirements.contains("Qué traer"), "{requirements}");
-    phone
-        .execute(&format!("document.querySelector('{service}').click();"), vec![])
-        .await
-        .expect("the procedure is chosen");
+    choose(&phone, service).await;
     shown(&phone, "#day").await;
-    phone
-        .execute(
-            "const day = document.getElementById('day'); day.value = '2026-12-01'; \
-             day.dispatchEvent(new Event('change'));",
-            vec![],
-        )
-        .await
-        .expect("the day is set");
-    let slot = r#"#slots input[value="10:00"]"#;
+    set_date(&phone, "day", "2026-12-01").await;
     text_when(&phone, "#slots", "the day's slots", |t| t.contains("10:00")).await;
-    phone.execute(&format!("document.querySelector('{slot}').click();"), vec![]).await.expect("the slot is chosen");
+    choose(&phone, r#"#slots input[value="10:00"]"#).await;
     browsers::type_into(&phone, "#doc-number", "28.555.123").await;
     browsers::type_into(&phone, "#contact", CITIZEN).await;
     browsers::type_into(&phone, "#note", "Renovación de DNI").await;
@@ -160,19 +162,9 @@ async fn scenario(central: String, edge: String, smtp: Arc<SmtpServer>, browsers
     let link = phone.current_url().await.expect("url");
     click(&phone, "#move").await;
     shown(&phone, "#move-day").await;
-    phone
-        .execute(
-            "const day = document.getElementById('move-day'); day.value = '2026-11-30'; \
-             day.dispatchEvent(new Event('change'));",
-            vec![],
-        )
-        .await
-        .expect("the new day is set");
+    set_date(&phone, "move-day", "2026-11-30").await;
     text_when(&phone, "#move-slots", "the new day's slots", |t| t.contains("10:00")).await;
-    phone
-        .execute(r#"document.querySelector('#move-slots input[value="10:00"]').click();"#, vec![])
-        .await
-        .expect("the new slot is chosen");
+    choose(&phone, r#"#move-slots input[value="10:00"]"#).await;
     let summary = text_when(&phone, "#summary", "the moved booking", |t| t.contains("2026-11-30")).await;
     assert!(summary.contains("10:00"), "{summary}");
     let short = text_when(&phone, "#short-code", "the new short code", |t| t.len() == 9 && *t != short).await;

@@ -79,6 +79,20 @@ impl Client {
         (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
     }
 
+    /// The office's business day, as the edge says.
+    async fn office_day(&self) -> BusinessDay {
+        let office: Value = self
+            .http
+            .get(format!("{}/api/v1/office", self.edge))
+            .send()
+            .await
+            .expect("office")
+            .json()
+            .await
+            .expect("json");
+        BusinessDay::parse(office["day"].as_str().expect("the office's day")).expect("a date")
+    }
+
     async fn hq(&mut self, path: &str) -> Value {
         let response =
             self.http.get(format!("{}{path}", self.central)).bearer_auth(HQ).send().await.expect("central answers");
@@ -211,16 +225,7 @@ async fn a_contact_reaches_the_citizen_and_no_log_document_event_or_hq_answer() 
     let booked_day = book(&client, &smtp).await;
 
     // Headquarters looks at everything it has on the office.
-    let office: Value = client
-        .http
-        .get(format!("{}/api/v1/office", client.edge))
-        .send()
-        .await
-        .expect("office")
-        .json()
-        .await
-        .expect("json");
-    let today = BusinessDay::parse(office["day"].as_str().expect("the office's day")).expect("a date");
+    let today = client.office_day().await;
     let day_path = format!("/api/v1/offices/centro/days/{today}");
     let synced = eventually("the day at central", async || {
         let response = client.http.get(format!("{}{day_path}", client.central)).bearer_auth(HQ).send().await.ok()?;
@@ -286,16 +291,7 @@ async fn a_contact_reaches_the_citizen_and_no_log_document_event_or_hq_answer() 
 /// public API and the code e-mailed to the citizen; the date booked.
 async fn book(client: &Client, smtp: &SmtpServer) -> BusinessDay {
     let central = &client.central;
-    let office: Value = client
-        .http
-        .get(format!("{}/api/v1/office", client.edge))
-        .send()
-        .await
-        .expect("office")
-        .json()
-        .await
-        .expect("json");
-    let today = BusinessDay::parse(office["day"].as_str().expect("the office's day")).expect("a date");
+    let today = client.office_day().await;
     let (day, start) = eventually("a free slot", async || {
         for ahead in 1..10 {
             let day = today.plus_days(ahead);
