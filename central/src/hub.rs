@@ -604,15 +604,23 @@ impl Hub {
     /// An office's bookings for a date, as central has written them (none before the first).
     pub fn appointments(&self, office: &str, day: BusinessDay) -> Result<Arc<Appointments>, ReadError> {
         let doc_id = appointments_doc_id(office, day);
-        self.edit_doc(office, &doc_id, |doc| {
-            let read = self.appointments_read.read(&doc_id, doc, |doc| -> Result<_, ReadError> {
-                // An office may name the date before central has booked anything in it.
-                Ok(match doc.get_heads().is_empty() {
-                    true => Appointments::new(office, day),
-                    false => fila_protocol::doc::appointments::read(doc)?.0,
-                })
-            })?;
-            Ok((false, read))
+        self.edit_doc(office, &doc_id, |doc| Ok((false, self.read_appointments(&doc_id, doc, office, day)?)))
+    }
+
+    /// A date's bookings out of its document, read once per version.
+    fn read_appointments(
+        &self,
+        doc_id: &str,
+        doc: &mut AutoCommit,
+        office: &str,
+        day: BusinessDay,
+    ) -> Result<Arc<Appointments>, ReadError> {
+        self.appointments_read.read(doc_id, doc, |doc| -> Result<_, ReadError> {
+            // An office may name the date before central has booked anything in it.
+            Ok(match doc.get_heads().is_empty() {
+                true => Appointments::new(office, day),
+                false => fila_protocol::doc::appointments::read(doc)?.0,
+            })
         })
     }
 
@@ -633,9 +641,7 @@ impl Hub {
             }
             // Usually the last query's read; the write is then checked by reading back only the
             // bookings it wrote (a day of a thousand is not read again for each booking).
-            let previous = self.appointments_read.read(&doc_id, doc, |doc| -> Result<_, ReadError> {
-                Ok(fila_protocol::doc::appointments::read(doc)?.0)
-            })?;
+            let previous = self.read_appointments(&doc_id, doc, office, day)?;
             let mut writer = Writer::new(doc);
             let before = writer.keys()?;
             let value = write(&mut writer, &previous)?;
