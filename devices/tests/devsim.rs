@@ -50,7 +50,7 @@ async fn the_printer_emulator_prints_what_it_receives_and_answers_its_status() {
         service: "Atención general".into(),
         issued_at: "29/11/2026 10:42".into(),
         ahead: 4,
-        wait_minutes: Some(12),
+        wait_minutes: Some((9, 15)),
         tracking_url: Some("http://10.0.0.2:8080/t/abc".into()),
         preferential: None,
         lang: Lang::Es,

@@ -45,7 +45,12 @@ fn words() -> impl Strategy<Value = String> {
 fn ticket() -> impl Strategy<Value = TicketPrint> {
     (
         (words(), word(), words(), words()),
-        (any::<u32>(), proptest::option::of(0..600_u32), proptest::option::of(word()), proptest::option::of(words())),
+        (
+            any::<u32>(),
+            proptest::option::of((0..600_u32, 1..60_u32).prop_map(|(low, width)| (low, low + width))),
+            proptest::option::of(word()),
+            proptest::option::of(words()),
+        ),
         any::<bool>(),
     )
         .prop_map(|((office, number, service, issued_at), (ahead, wait_minutes, url, preferential), english)| {
@@ -103,8 +108,8 @@ proptest! {
             prop_assert!(text.contains(field.as_str()), "{field:?} missing from {text:?}");
         }
         prop_assert!(text.contains(&ticket.ahead.to_string()));
-        if let Some(minutes) = ticket.wait_minutes {
-            let wait = format!("{minutes} min");
+        if let Some((low, high)) = ticket.wait_minutes {
+            let wait = format!("{low}-{high} min");
             prop_assert!(text.contains(&wait));
         }
         if let Some(category) = &ticket.preferential {

@@ -23,7 +23,7 @@ fn ticket() -> TicketPrint {
         service: "Atención al público".to_owned(),
         issued_at: "29/11/2026 11:05".to_owned(),
         ahead: 2,
-        wait_minutes: Some(6),
+        wait_minutes: Some((4, 8)),
         tracking_url: Some("https://fila.example/t/b101".to_owned()),
         preferential: None,
         lang: Lang::Es,

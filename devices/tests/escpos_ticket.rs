@@ -18,7 +18,7 @@ fn spanish_ticket() -> TicketPrint {
         service: "Atención al público".to_owned(),
         issued_at: "29/11/2026 10:42".to_owned(),
         ahead: 4,
-        wait_minutes: Some(12),
+        wait_minutes: Some((9, 15)),
         tracking_url: Some("https://fila.example/t/8f3k2".to_owned()),
         preferential: None,
         lang: Lang::Es,
@@ -153,7 +153,7 @@ fn citizen_reads_the_spanish_ticket() {
          \n\
          29/11/2026 10:42\n\
          Personas delante: 4\n\
-         Espera estimada: 12 min\n\
+         Espera estimada: 9-15 min\n\
          \n\
          Siga su turno en:\n\
          [QR https://fila.example/t/8f3k2]\n\

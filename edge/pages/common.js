@@ -350,6 +350,18 @@
   }
 
   /**
+   * A ticket's estimated wait as the citizen reads it: a range ("12–20 min"), or null when the
+   * ticket has none (no longer waiting).
+   */
+  function waitRange(ticket) {
+    const low = ticket && ticket.estimated_wait_low_minutes;
+    const high = ticket && ticket.estimated_wait_high_minutes;
+    if (typeof low !== 'number' || typeof high !== 'number') return null;
+    if (high <= 1) return t('common.lessThanMinute');
+    return t('common.minutesRange', { low, high });
+  }
+
+  /**
    * A shared device's token (kiosk, exit tablet). A token in the URL (first installation, or a
    * new token) wins and is moved to storage under `key`, so a reboot or reload keeps working
    * and nobody can read it off the address bar.
@@ -405,7 +417,7 @@
 
   const Fila = {
     ApiError, api, errorText, serverNow, fmtTime, fmtDay, minutesSince, locale,
-    h, applyI18n, langSwitcher, reconcileList, debounce, connectEvents, loadOffice, ticketBadge, keepAwake, deviceToken,
+    h, applyI18n, langSwitcher, reconcileList, debounce, connectEvents, loadOffice, ticketBadge, waitRange, keepAwake, deviceToken,
     showScreen, keyButtons,
   };
   window.Fila = Fila;

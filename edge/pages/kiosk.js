@@ -9,7 +9,7 @@
  */
 (function () {
   'use strict';
-  const { api, ApiError, applyI18n, langSwitcher, fmtTime, h, ticketBadge, keepAwake, loadOffice, deviceToken, showScreen, keyButtons } = window.Fila;
+  const { api, ApiError, applyI18n, langSwitcher, fmtTime, h, ticketBadge, waitRange, keepAwake, loadOffice, deviceToken, showScreen, keyButtons } = window.Fila;
   const t = window.t;
 
   const TOKEN_KEY = 'fila.kioskToken';
@@ -203,16 +203,6 @@
   }
 
   /** True when the wait is shown as words ("Less than 1 min", "No estimate"), not a number. */
-  function waitIsText(minutes) {
-    return typeof minutes !== 'number' || !Number.isFinite(minutes) || minutes < 1;
-  }
-
-  function waitText(minutes) {
-    if (typeof minutes !== 'number' || !Number.isFinite(minutes)) return t('kiosk.waitUnknown');
-    if (minutes < 1) return t('common.lessThanMinute');
-    return t('common.minutesApprox', { n: minutes });
-  }
-
   /**
    * Full tracking link. The office may publish the pages under another address
    * (office.public_url, e.g. "https://turnos.example.gob") than the one this
@@ -238,8 +228,9 @@
     $('ticket-time').textContent = tk.issued_at ? t('kiosk.issuedAt', { time: fmtTime(tk.issued_at) }) : '';
     $('ticket-ahead').textContent = tk.people_ahead === null || tk.people_ahead === undefined ? t('common.none') : String(tk.people_ahead);
     const wait = $('ticket-wait');
-    wait.textContent = waitText(tk.estimated_wait_minutes);
-    wait.classList.toggle('is-text', waitIsText(tk.estimated_wait_minutes));
+    const range = waitRange(tk);
+    wait.textContent = range || t('kiosk.waitUnknown');
+    wait.classList.toggle('is-text', !range || tk.estimated_wait_high_minutes <= 1);
 
     const link = trackingLink(tk);
     $('ticket-url').textContent = link;

@@ -79,10 +79,9 @@
     else if (ahead === 0) setStat($('track-ahead'), t('track.aheadNone'), true);
     else setStat($('track-ahead'), String(ahead));
 
-    const wait = tk.estimated_wait_minutes;
-    if (!waiting || wait === null || wait === undefined) setStat($('track-wait'), t('common.none'));
-    else if (wait < 1) setStat($('track-wait'), t('common.lessThanMinute'), true);
-    else setStat($('track-wait'), t('common.minutesApprox', { n: wait }));
+    const wait = waiting ? F.waitRange(tk) : null;
+    if (!wait) setStat($('track-wait'), t('common.none'));
+    else setStat($('track-wait'), wait, tk.estimated_wait_high_minutes <= 1);
 
     const cancellable = CANCELLABLE.includes(tk.status);
     $('cancel-area').hidden = !cancellable;

@@ -5,7 +5,7 @@
 //! sequence, counters and their current tickets pointing at each other, calls dense and naming
 //! real tickets). [`Day::check_successor`] is what may change from one version of a day to the
 //! next: history is append-only, so tickets and calls are never removed, a ticket's identity
-//! (number, class, issue time, issuer, token) never changes, a closed ticket never changes
+//! (number, class, issue time, issuer, token, the wait it was told) never changes, a closed ticket never changes
 //! again, and sequences never go back. Both run on every day received from a peer, on load, and
 //! in the property tests; a day that breaks them is refused, not repaired.
 
@@ -329,6 +329,10 @@ impl Day {
             if new.token != old.token {
                 return rewritten("token");
             }
+            // What the citizen was told is measured against what happened: it stays as told.
+            if new.estimate != old.estimate {
+                return rewritten("estimate");
+            }
             // A service changes only by a transfer, which counts itself.
             if new.service != old.service && new.transfers <= old.transfers {
                 return rewritten("service");
@@ -480,6 +484,13 @@ mod tests {
             t.issuer = Who::Staff(AgentId::new("beto"));
         }
         assert!(matches!(before.check_successor(&after), Err(Breach::TicketRewritten { field: "issuer", .. })));
+
+        // The wait a citizen was told is what HQ scores the estimate by: nobody improves it later.
+        let mut after = before.clone();
+        if let Some(t) = after.tickets.get_mut(&TicketId(2)) {
+            t.estimate = Some(crate::ticket::WaitRange { low: 1, high: 2 });
+        }
+        assert!(matches!(before.check_successor(&after), Err(Breach::TicketRewritten { field: "estimate", .. })));
 
         let mut closed = before.clone();
         if let Some(t) = closed.tickets.get_mut(&TicketId(1)) {

@@ -13,6 +13,7 @@ pub mod calendar;
 pub mod config;
 pub mod day;
 pub mod doc;
+pub mod estimate;
 pub mod ids;
 pub mod limits;
 pub mod office;

@@ -179,6 +179,29 @@ impl fmt::Display for Who {
     }
 }
 
+/// A wait in whole minutes, `low` to `high`: "12–20 min".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaitRange {
+    pub low: u32,
+    pub high: u32,
+}
+
+impl WaitRange {
+    pub fn midpoint(self) -> f64 {
+        (f64::from(self.low) + f64::from(self.high)) / 2.0
+    }
+
+    pub fn width(self) -> u32 {
+        self.high - self.low
+    }
+
+    /// Whether an actual wait, read to the nearest minute as a citizen reads a clock, fell in.
+    pub fn contains(self, wait_ms: i64) -> bool {
+        let minutes = (wait_ms.max(0) + 30_000) / 60_000;
+        (i64::from(self.low)..=i64::from(self.high)).contains(&minutes)
+    }
+}
+
 /// A ticket of one business day. It is never deleted: closing it is a status.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ticket {
@@ -209,6 +232,8 @@ pub struct Ticket {
     pub outcome: Option<String>,
     /// Who closed it (finished, marked a no-show, cancelled).
     pub closed_by: Option<Who>,
+    /// The wait it was told when issued (days stored before estimates had ranges have none).
+    pub estimate: Option<WaitRange>,
 }
 
 impl Ticket {
@@ -243,6 +268,7 @@ impl Ticket {
             closed_at: None,
             outcome: None,
             closed_by: None,
+            estimate: None,
         }
     }
 }

@@ -62,7 +62,8 @@ pub struct TicketPrint {
     pub issued_at: String,
     /// People waiting before this ticket.
     pub ahead: u32,
-    pub wait_minutes: Option<u32>,
+    /// The estimated wait, lowest to highest minutes.
+    pub wait_minutes: Option<(u32, u32)>,
     pub tracking_url: Option<String>,
     /// The preferential category (e.g. "Adulto mayor"), printed when set.
     pub preferential: Option<String>,
@@ -150,8 +151,8 @@ pub fn encode_ticket(ticket: &TicketPrint, profile: &PrinterProfile) -> Vec<u8> 
     out.blank();
     out.text(&ticket.issued_at);
     out.text(&format!("{}: {}", labels.ahead, ticket.ahead));
-    if let Some(minutes) = ticket.wait_minutes {
-        out.text(&format!("{}: {minutes} min", labels.wait));
+    if let Some((low, high)) = ticket.wait_minutes {
+        out.text(&format!("{}: {low}-{high} min", labels.wait));
     }
     if let Some(url) = &ticket.tracking_url {
         out.blank();

@@ -31,7 +31,7 @@ pub fn ticket_print(
         service: config.service(&ticket.service).map_or_else(String::new, |s| s.name.clone()),
         issued_at,
         ahead: position.map_or(0, |p| p.people_ahead),
-        wait_minutes: position.map(|p| p.estimated_wait_minutes),
+        wait_minutes: position.map(|p| (p.wait.low, p.wait.high)),
         tracking_url: Some(crate::tracking::url(base_url, &ticket.token)),
         preferential,
         lang,
@@ -42,6 +42,7 @@ pub fn ticket_print(
 mod tests {
     use fila_devices::escpos::TicketPrint;
     use fila_devices::Lang;
+    use fila_protocol::estimate::WaitRange;
     use fila_protocol::office::Position;
     use fila_protocol::{CategoryId, Class, ServiceId, Ticket, TicketId, TicketNumber, Timestamp, Who};
 
@@ -64,12 +65,12 @@ mod tests {
 
     #[test]
     fn a_printed_ticket_says_where_when_how_many_ahead_and_links_its_tracking_page() {
-        let print = check(Class::Normal, Some(Position { people_ahead: 3, estimated_wait_minutes: 12 }));
+        let print = check(Class::Normal, Some(Position { people_ahead: 3, wait: WaitRange { low: 9, high: 15 } }));
         assert_eq!(print.office, "Oficina Centro");
         assert_eq!(print.number, "A-023");
         assert_eq!(print.service, "Atención general");
         assert_eq!(print.issued_at, "02/03/2026 10:42", "in the office's time zone");
-        assert_eq!((print.ahead, print.wait_minutes), (3, Some(12)));
+        assert_eq!((print.ahead, print.wait_minutes), (3, Some((9, 15))));
         assert_eq!(print.tracking_url.as_deref(), Some("http://192.168.1.10:8080/t/0123abcd"));
         assert_eq!(print.preferential, None);
     }

@@ -37,7 +37,14 @@ pub struct TicketDto {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tracking_url: Option<String>,
     pub people_ahead: Option<u32>,
+    /// The middle of the estimated range, rounded.
     pub estimated_wait_minutes: Option<u32>,
+    /// The estimated wait from now, as a range ("12–20 min").
+    pub estimated_wait_low_minutes: Option<u32>,
+    pub estimated_wait_high_minutes: Option<u32>,
+    /// The range this ticket was told when issued (the figure HQ scores the estimate by).
+    pub issued_wait_low_minutes: Option<u32>,
+    pub issued_wait_high_minutes: Option<u32>,
 }
 
 impl TicketDto {
@@ -67,7 +74,11 @@ impl TicketDto {
             token: with_token.then(|| ticket.token.clone()),
             tracking_url: with_token.then(|| crate::tracking::path(&ticket.token)),
             people_ahead: position.map(|p| p.people_ahead),
-            estimated_wait_minutes: position.map(|p| p.estimated_wait_minutes),
+            estimated_wait_minutes: position.map(|p| p.wait.midpoint().round() as u32),
+            estimated_wait_low_minutes: position.map(|p| p.wait.low),
+            estimated_wait_high_minutes: position.map(|p| p.wait.high),
+            issued_wait_low_minutes: ticket.estimate.map(|e| e.low),
+            issued_wait_high_minutes: ticket.estimate.map(|e| e.high),
         }
     }
 }

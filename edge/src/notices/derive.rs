@@ -58,11 +58,12 @@ pub fn wanted(
             }
             TicketStatus::Waiting => {
                 let Some(position) = office.position(*id, now) else { continue };
-                if position.people_ahead > thresholds.ahead && position.estimated_wait_minutes > thresholds.minutes {
+                // The short end of the range: better early than late.
+                if position.people_ahead > thresholds.ahead && position.wait.low > thresholds.minutes {
                     continue;
                 }
                 values.insert("ahead", position.people_ahead.to_string());
-                values.insert("minutes", position.estimated_wait_minutes.to_string());
+                values.insert("minutes", position.wait.midpoint().round().to_string());
                 NoticeKind::TurnNear
             }
             _ => continue,

@@ -21,7 +21,7 @@ use super::DocError;
 use crate::day::{CallRecord, CounterState, CounterStatus, Day, SurveyAnswer};
 use crate::ids::{AgentId, BusinessDay, CategoryId, CounterId, ServiceId, TicketId, Timestamp};
 use crate::rule::CallReason;
-use crate::ticket::{Class, Ticket, TicketNumber, TicketStatus, Who};
+use crate::ticket::{Class, Ticket, TicketNumber, TicketStatus, WaitRange, Who};
 
 pub struct DayDoc {
     doc: AutoCommit,
@@ -344,6 +344,8 @@ fn ticket_fields(ticket: &Ticket) -> Fields {
         (tk::CLOSED_AT, opt_t(ticket.closed_at)),
         (tk::OUTCOME, opt_s(ticket.outcome.as_deref())),
         (tk::CLOSED_BY, opt_s(ticket.closed_by.as_ref().map(Who::to_text).as_deref())),
+        (tk::ESTIMATE_LOW, ticket.estimate.map_or(ScalarValue::Null, |e| i(e.low))),
+        (tk::ESTIMATE_HIGH, ticket.estimate.map_or(ScalarValue::Null, |e| i(e.high))),
     ]
 }
 
@@ -373,6 +375,18 @@ fn ticket_id(n: i64, key: &str) -> Result<TicketId, DocError> {
 
 fn who(record: &Record, key: &str) -> Result<Option<Who>, DocError> {
     record.opt_str(key)?.map(|text| Who::from_text(&text).ok_or_else(|| DocError::Field(key.into()))).transpose()
+}
+
+/// The range told at issue: both ends or neither, low not above high.
+fn read_estimate(record: &Record) -> Result<Option<WaitRange>, DocError> {
+    let minutes = |key: &str| -> Result<Option<u32>, DocError> {
+        record.opt_int(key)?.map(|n| u32::try_from(n).map_err(|_| DocError::Field(key.into()))).transpose()
+    };
+    match (minutes(tk::ESTIMATE_LOW)?, minutes(tk::ESTIMATE_HIGH)?) {
+        (None, None) => Ok(None),
+        (Some(low), Some(high)) if low <= high => Ok(Some(WaitRange { low, high })),
+        _ => Err(DocError::Field(tk::ESTIMATE_HIGH.into())),
+    }
 }
 
 fn small(record: &Record, key: &str) -> Result<u8, DocError> {
@@ -425,5 +439,6 @@ fn read_ticket(record: &Record, id: TicketId) -> Result<Ticket, DocError> {
         closed_at: record.opt_time(tk::CLOSED_AT)?,
         outcome: record.opt_str(tk::OUTCOME)?,
         closed_by: who(record, tk::CLOSED_BY)?,
+        estimate: read_estimate(record)?,
     })
 }

@@ -38,6 +38,9 @@ pub mod ticket {
     pub const CLOSED_AT: &str = "closed_at";
     pub const OUTCOME: &str = "outcome";
     pub const CLOSED_BY: &str = "closed_by";
+    /// The wait range told at issue, in minutes.
+    pub const ESTIMATE_LOW: &str = "estimate_low";
+    pub const ESTIMATE_HIGH: &str = "estimate_high";
 }
 
 pub mod survey {

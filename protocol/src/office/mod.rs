@@ -25,6 +25,7 @@ pub use event::Event;
 use crate::config::{OfficeConfig, TransferPosition};
 use crate::doc::day::DayDoc;
 use crate::doc::DocError;
+use crate::estimate::{Estimator, Expected, History, WaitRange};
 use crate::ids::{BusinessDay, CounterId, ServiceId, TicketId, Timestamp};
 use crate::limits;
 use crate::rule::{self, CallReason, Ranked};
@@ -42,7 +43,8 @@ pub struct Persist {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Position {
     pub people_ahead: u32,
-    pub estimated_wait_minutes: u32,
+    /// The estimated wait from now ([`crate::estimate`]).
+    pub wait: WaitRange,
 }
 
 /// What one accepted command changes, computed before anything is written.
@@ -65,8 +67,10 @@ pub struct Office {
     tokens: HashMap<String, TicketId>,
     /// Waiting tickets per service: the rule looks at these, not at the whole day.
     waiting: HashMap<ServiceId, BTreeSet<TicketId>>,
-    /// Finished tickets per service: (count, total service time in ms), for wait estimates.
-    service_times: HashMap<ServiceId, (i64, i64)>,
+    /// The office's past days as the wait estimate uses them (the shell loads them).
+    history: History,
+    /// Today's booked appointments not checked in yet (the shell reads central's bookings).
+    expected: Vec<Expected>,
     events: VecDeque<Event>,
     persist: VecDeque<Persist>,
     /// Bytes of the current day document as handed out by `poll_persist`: the last good save,
@@ -124,7 +128,8 @@ impl Office {
             numbers: HashMap::new(),
             tokens: HashMap::new(),
             waiting: HashMap::new(),
-            service_times: HashMap::new(),
+            history: History::default(),
+            expected: Vec::new(),
             events: VecDeque::new(),
             persist: VecDeque::new(),
             saved: Vec::new(),
@@ -379,52 +384,46 @@ impl Office {
         }
         let services = [ticket.service.clone()];
         let ahead = rule::ahead(&self.config, self.waiting_in(&services), &services, ticket, &self.capped(now), now)?;
-        Some(self.wait_for(&ticket.service, ahead))
+        Some(Position { people_ahead: ahead, wait: self.estimator(now).range(ticket, ahead) })
     }
 
     /// The positions of every waiting ticket, ranking each service once (for queue views).
     pub fn positions(&self, now: Timestamp) -> HashMap<TicketId, Position> {
         let mut positions = HashMap::new();
         let capped = self.capped(now);
+        let estimator = self.estimator(now);
         for service in self.waiting.keys() {
             let services = [service.clone()];
             let ranked = rule::rank(&self.config, self.waiting_in(&services), &services, 0, &capped, now);
             for (ahead, ranked) in ranked.iter().enumerate() {
-                positions.insert(ranked.ticket, self.wait_for(service, ahead as u32));
+                let ahead = ahead as u32;
+                let wait = estimator.range(&self.day.tickets[&ranked.ticket], ahead);
+                positions.insert(ranked.ticket, Position { people_ahead: ahead, wait });
             }
         }
         positions
     }
 
-    /// The wait with `ahead` people before you in `service`, at its open counters' pace.
-    fn wait_for(&self, service: &ServiceId, ahead: u32) -> Position {
-        let counters = self
-            .config
-            .counters
-            .iter()
-            .filter(|c| c.services.contains(service))
-            .filter(|c| self.day.counter(&c.id).status == CounterStatus::Open)
-            .count()
-            .max(1) as u32;
-        let minutes = self.service_minutes(service);
-        Position { people_ahead: ahead, estimated_wait_minutes: (ahead * minutes).div_ceil(counters) }
+    /// The wait model of the office as it stands now.
+    pub fn estimator(&self, now: Timestamp) -> Estimator<'_> {
+        Estimator::new(&self.config, &self.day, &self.history, &self.expected, now)
     }
 
-    /// The mean service time of the day's finished tickets of a service, or the configured one.
-    fn service_minutes(&self, service: &ServiceId) -> u32 {
-        let configured = self.config.service(service).map_or(5, |s| s.expected_service_minutes);
-        let (count, total_ms) = self.service_times.get(service).copied().unwrap_or((0, 0));
-        if count < 3 {
-            return configured;
-        }
-        ((total_ms / count) as f64 / 60_000.0).ceil().max(1.0) as u32
+    /// The office's past days, for the wait estimate (the shell gives them at start and at
+    /// each new day).
+    pub fn set_history(&mut self, history: History) {
+        self.history = history;
+    }
+
+    /// Today's booked appointments that have not come yet, for the wait estimate.
+    pub fn set_expected(&mut self, expected: Vec<Expected>) {
+        self.expected = expected;
     }
 
     fn reindex(&mut self) {
         self.numbers = self.day.tickets.values().map(|t| (t.number, t.id)).collect();
         self.tokens = self.day.tickets.values().map(|t| (t.token.clone(), t.id)).collect();
         self.waiting.clear();
-        self.service_times.clear();
         let tickets: Vec<Ticket> = self.day.tickets.values().cloned().collect();
         for ticket in &tickets {
             self.index(None, ticket);
@@ -441,13 +440,6 @@ impl Office {
         if new.status == TicketStatus::Waiting {
             self.waiting.entry(new.service.clone()).or_default().insert(new.id);
         }
-        let newly_finished =
-            new.status == TicketStatus::Finished && old.is_none_or(|t| t.status != TicketStatus::Finished);
-        if let (true, Some(closed), Some(started)) = (newly_finished, new.closed_at, new.started_at.or(new.called_at)) {
-            let stats = self.service_times.entry(new.service.clone()).or_default();
-            stats.0 += 1;
-            stats.1 += closed.ms_since(started);
-        }
     }
 
     /// The maintained indexes equal indexes rebuilt from the day (tests call this).
@@ -457,10 +449,9 @@ impl Office {
             |w: &HashMap<ServiceId, BTreeSet<TicketId>>| -> std::collections::BTreeMap<ServiceId, BTreeSet<TicketId>> {
                 w.iter().filter(|(_, set)| !set.is_empty()).map(|(k, v)| (k.clone(), v.clone())).collect()
             };
-        let (waiting, times) = (nonempty(&self.waiting), self.service_times.clone());
+        let waiting = nonempty(&self.waiting);
         self.reindex();
         assert_eq!(nonempty(&self.waiting), waiting, "waiting index");
-        assert_eq!(self.service_times, times, "service time index");
     }
 
     /// Close the automerge change holding every command applied since the last persist.
@@ -786,8 +777,9 @@ impl Office {
             return Err(Rejection::ServiceFull(service));
         }
         let id = TicketId(self.day.tickets.keys().next_back().map_or(1, |last| last.0 + 1));
-        let ticket =
+        let mut ticket =
             Ticket::issued(id, TicketNumber { prefix: config.prefix, seq }, service, class, issuer, token, now);
+        ticket.estimate = Some(self.estimate_new(&ticket, now));
         let change = Change {
             events: vec![Event::Issued(ticket.clone())],
             tickets: vec![ticket.clone()],
@@ -795,6 +787,14 @@ impl Office {
             ..Change::default()
         };
         Ok((change, Reply::Ticket(ticket)))
+    }
+
+    /// The range a ticket about to be issued is told, as if it were already in the queue.
+    fn estimate_new(&self, ticket: &Ticket, now: Timestamp) -> WaitRange {
+        let services = [ticket.service.clone()];
+        let others = self.waiting_in(&services);
+        let ahead = rule::ahead(&self.config, others, &services, ticket, &self.capped(now), now).unwrap_or(0);
+        self.estimator(now).range(ticket, ahead)
     }
 
     fn sign_in(&self, counter: CounterId, by: Actor) -> Result<(Change, Reply), Rejection> {
