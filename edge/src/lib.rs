@@ -18,6 +18,7 @@ pub mod sync_client;
 pub mod sync_window;
 pub mod throttle;
 pub mod tracking;
+pub mod wait_history;
 
 use std::net::TcpListener;
 use std::sync::Arc;

@@ -241,6 +241,7 @@ pub fn spawn(config: OfficeConfig, store: Arc<dyn Store>, clock: Clock, central:
     let today = office.day().day;
     let appointments =
         Arc::new(crate::appointments::AppointmentsView::load(store.as_ref(), &config.id, &[today, today.plus_days(1)]));
+    crate::wait_history::refresh(&mut office, store.as_ref(), &appointments.of(&config.id, today));
     let shared = Arc::new(RwLock::new(Arc::new(config)));
     let docs_in_sync = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let handle = OfficeHandle {
@@ -488,6 +489,10 @@ impl Worker {
             error.to_string()
         })?;
         while let Some(event) = self.office.poll_event() {
+            if let Event::DayStarted(day) = &event {
+                let bookings = self.appointments.of(&self.office.config().id, *day);
+                crate::wait_history::refresh(&mut self.office, self.store.as_ref(), &bookings);
+            }
             let _ = self.events.send(event);
         }
         if self.appended >= COMPACT_AFTER_CHUNKS {
@@ -582,7 +587,10 @@ impl Worker {
                             }
                         }
                         Ok(Received::Config(config)) => self.apply_config(*config),
-                        Ok(Received::Appointments(bookings)) => self.appointments.set(*bookings),
+                        Ok(Received::Appointments(bookings)) => {
+                            crate::wait_history::expect(&mut self.office, &bookings);
+                            self.appointments.set(*bookings);
+                        }
                         Ok(Received::Nothing) => {}
                         Err(error) => {
                             // A rebuild here only dropped what central sent: no acknowledged
