@@ -268,12 +268,13 @@ async fn the_csv_export_has_a_header_and_rfc_4180_rows() {
         "office,day,group,label,tickets_issued,tickets_called,tickets_served,tickets_waiting,no_shows,\
          left_before_call,wait_mean_seconds,wait_p50_seconds,wait_p90_seconds,wait_max_seconds,\
          service_mean_seconds,within_target_wait,within_target_wait_share,preferential_with_legal_max,\
-         preferential_within_legal_max,preferential_within_legal_max_share,out_of_order_calls,time_zone"
+         preferential_within_legal_max,preferential_within_legal_max_share,out_of_order_calls,estimates_scored,\
+         estimate_inside_share,estimate_midpoint_error_minutes,estimate_width_minutes,time_zone"
     );
     assert_eq!(
         lines[1],
         "centro,2026-11-29,general,\"Pagos, tasas y \"\"multas\"\"\",5,4,3,0,1,1,660,300,1500,1500,360,3,0.75,1,1,1,1,\
-         America/Argentina/Buenos_Aires"
+         4,0,10.5,1,America/Argentina/Buenos_Aires"
     );
     assert!(lines[2].starts_with("centro,2026-11-29/2026-11-29,general,"), "{}", lines[2]);
     assert!(lines[3].starts_with("centro,2026-11-29/2026-11-29,,Oficina Centro,5,"), "{}", lines[3]);
@@ -288,7 +289,10 @@ async fn the_csv_export_has_a_header_and_rfc_4180_rows() {
     let text = fetch(&bare, &format!("/api/v1/kpis.csv?office=centro&from={DAY}"), Some(HQ)).await.text().await;
     let text = text.expect("csv");
     let row = text.split("\r\n").nth(1).expect("a row");
-    assert!(row.starts_with("centro,2026-11-29,centro,,5,4,3,0,1,1,660,300,1500,1500,360,,,,,,1,UTC"), "{row}");
+    assert!(
+        row.starts_with("centro,2026-11-29,centro,,5,4,3,0,1,1,660,300,1500,1500,360,,,,,,1,4,0,10.5,1,UTC"),
+        "{row}"
+    );
     bare_ws.close().await;
     bare.stop().await;
     ws.close().await;

@@ -35,6 +35,10 @@
 //!   called, plus those never called that had already waited past the maximum (they were
 //!   cancelled late, or still wait, or waited until the day ended): both are breaches of the law.
 //!
+//! - estimate accuracy: over called tickets that were told a wait range when issued, the share
+//!   whose actual wait (to the nearest minute) fell inside it, the mean absolute error of the
+//!   range's midpoint, and the mean width of the ranges told.
+//!
 //! A mean or percentile of nothing is 0 (with its count beside it, 0), never NaN. A share of
 //! nothing is 0. The two shares that need the configuration are `None` when it is not known.
 
@@ -132,6 +136,14 @@ pub struct KpiRow {
     pub preferential_within_legal_max_share: Option<f64>,
     /// Calls that skipped tickets the rule ranked higher (see `deviations`).
     pub out_of_order_calls: u32,
+    /// Called tickets that were told a wait range when issued.
+    pub estimates_scored: u32,
+    /// Of those, the share whose actual wait fell inside the range, from 0 to 1.
+    pub estimate_inside_share: f64,
+    /// Mean absolute error of the range's midpoint against the actual wait, in minutes.
+    pub estimate_midpoint_error_minutes: f64,
+    /// Mean width of the ranges told, in minutes.
+    pub estimate_width_minutes: f64,
 }
 
 /// An out-of-order call, with who made it and why.
@@ -210,6 +222,48 @@ struct Accumulator {
     legal_due: u32,
     legal_within: u32,
     out_of_order: u32,
+    estimates: EstimateScore,
+}
+
+/// How the wait ranges told compare with the waits that followed.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct EstimateScore {
+    pub scored: u32,
+    pub inside: u32,
+    /// Sums over the scored tickets, in minutes.
+    pub error_minutes: f64,
+    pub width_minutes: f64,
+}
+
+impl EstimateScore {
+    /// Score one ticket that was called, if it was told a range.
+    pub fn add(&mut self, ticket: &Ticket) {
+        let (Some(range), Some(called)) = (ticket.estimate, ticket.first_called_at) else { return };
+        let wait_ms = called.ms_since(ticket.issued_at);
+        self.scored += 1;
+        self.inside += u32::from(range.contains(wait_ms));
+        self.error_minutes += (range.midpoint() - wait_ms as f64 / 60_000.0).abs();
+        self.width_minutes += f64::from(range.width());
+    }
+
+    pub fn merge(&mut self, other: &EstimateScore) {
+        self.scored += other.scored;
+        self.inside += other.inside;
+        self.error_minutes += other.error_minutes;
+        self.width_minutes += other.width_minutes;
+    }
+
+    pub fn inside_share(&self) -> f64 {
+        share(self.inside, self.scored)
+    }
+
+    pub fn mean_error_minutes(&self) -> f64 {
+        round_to_thousandths(self.error_minutes / f64::from(self.scored.max(1)))
+    }
+
+    pub fn mean_width_minutes(&self) -> f64 {
+        round_to_thousandths(self.width_minutes / f64::from(self.scored.max(1)))
+    }
 }
 
 /// What one ticket adds to its group.
@@ -224,6 +278,7 @@ struct TicketFacts {
     within_target: bool,
     /// `Some(within)` when the ticket counts toward the legal-maximum share.
     legal: Option<bool>,
+    estimate: EstimateScore,
 }
 
 impl Tally {
@@ -348,6 +403,7 @@ impl Tally {
 fn ticket_facts(ticket: &Ticket, context: &Context<'_>, day_over: bool, day_end: Timestamp) -> TicketFacts {
     let wait_ms = ticket.first_called_at.map(|called| called.ms_since(ticket.issued_at));
     let mut facts = TicketFacts { wait_ms, ..TicketFacts::default() };
+    facts.estimate.add(ticket);
     match ticket.status {
         TicketStatus::Finished => {
             facts.served = true;
@@ -448,6 +504,7 @@ impl Accumulator {
             self.legal_due += 1;
             self.legal_within += u32::from(within);
         }
+        self.estimates.merge(&facts.estimate);
     }
 
     fn merge(&mut self, other: Accumulator) {
@@ -462,6 +519,7 @@ impl Accumulator {
         self.legal_due += other.legal_due;
         self.legal_within += other.legal_within;
         self.out_of_order += other.out_of_order;
+        self.estimates.merge(&other.estimates);
     }
 
     fn row(&self, group: String, label: Option<String>, targets_known: bool) -> KpiRow {
@@ -489,6 +547,10 @@ impl Accumulator {
             preferential_within_legal_max: known(self.legal_within),
             preferential_within_legal_max_share: targets_known.then(|| share(self.legal_within, self.legal_due)),
             out_of_order_calls: self.out_of_order,
+            estimates_scored: self.estimates.scored,
+            estimate_inside_share: self.estimates.inside_share(),
+            estimate_midpoint_error_minutes: self.estimates.mean_error_minutes(),
+            estimate_width_minutes: self.estimates.mean_width_minutes(),
         }
     }
 }

@@ -198,6 +198,10 @@ mod tests {
             preferential_within_legal_max: None,
             preferential_within_legal_max_share: None,
             out_of_order_calls: 0,
+            estimates_scored: 0,
+            estimate_inside_share: 0.0,
+            estimate_midpoint_error_minutes: 0.0,
+            estimate_width_minutes: 0.0,
         };
         assert_eq!(hours(&[]).first().map(String::as_str), Some("08:00"));
         assert_eq!(hours(&[]).len(), 10);

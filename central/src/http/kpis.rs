@@ -23,7 +23,8 @@ use crate::kpis::{self, KpiQuery, KpiReport, RANGE_DAYS_MAX};
                description = "`office`, `office_name`, `from`, `to`, `by`, `time_zone`, `targets_known`, `days`, \
                               `days_unreadable`, `rows` (per group per day: `day` and the KPIs), `totals` (per group \
                               over the range), `total`, `deviations` (the out-of-order calls); the KPIs are the CSV's \
-                              columns from `group` to `out_of_order_calls`"),
+                              columns from `group` to `estimate_width_minutes` (the wait estimate's accuracy: tickets scored, \
+                              share inside the range told at issue, mean error of its midpoint, mean width)"),
               (status = 400, body = ErrorBody,
                description = "`bad_query`, `unknown_parameter`, `repeated_parameter`, `missing_parameter`, `bad_date`, \
                               `bad_group`, `bad_range`, `range_too_long`"),
@@ -140,7 +141,7 @@ pub(super) async fn compute(state: &web::Data<AppState>, query: KpiQuery) -> Res
 }
 
 /// The CSV columns, in order; [`cells`] fills them.
-const COLUMNS: [&str; 22] = [
+const COLUMNS: [&str; 26] = [
     "office",
     "day",
     "group",
@@ -162,6 +163,10 @@ const COLUMNS: [&str; 22] = [
     "preferential_within_legal_max",
     "preferential_within_legal_max_share",
     "out_of_order_calls",
+    "estimates_scored",
+    "estimate_inside_share",
+    "estimate_midpoint_error_minutes",
+    "estimate_width_minutes",
     "time_zone",
 ];
 
@@ -192,6 +197,10 @@ fn cells(report: &KpiReport, day: &str, row: &KpiRow) -> [String; COLUMNS.len()]
         optional(row.preferential_within_legal_max),
         optional(row.preferential_within_legal_max_share),
         row.out_of_order_calls.to_string(),
+        row.estimates_scored.to_string(),
+        row.estimate_inside_share.to_string(),
+        row.estimate_midpoint_error_minutes.to_string(),
+        row.estimate_width_minutes.to_string(),
         report.time_zone.clone(),
     ]
 }
