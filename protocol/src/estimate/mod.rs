@@ -50,8 +50,8 @@ impl Expected {
 }
 
 /// Standard deviations below and above the mean wait that the range spans.
-const Z_LOW: f64 = 1.1;
-const Z_HIGH: f64 = 1.5;
+const Z_LOW: f64 = 1.3;
+const Z_HIGH: f64 = 1.8;
 /// What the model cannot see, as a share of the mean wait.
 const DRIFT: f64 = 0.12;
 /// A configured service time stands for this many tickets until the day has its own.
