@@ -202,7 +202,6 @@
     return svg;
   }
 
-  /** True when the wait is shown as words ("Less than 1 min", "No estimate"), not a number. */
   /**
    * Full tracking link. The office may publish the pages under another address
    * (office.public_url, e.g. "https://turnos.example.gob") than the one this

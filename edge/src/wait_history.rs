@@ -12,7 +12,7 @@ const WEEKS: i64 = 8;
 
 /// The stored days of `today`'s weekday in the last [`WEEKS`] weeks. A day that is missing or
 /// unreadable is left out (a new box has none; the configured service times stand in).
-pub fn load(store: &dyn Store, config: &OfficeConfig, today: BusinessDay) -> History {
+fn load(store: &dyn Store, config: &OfficeConfig, today: BusinessDay) -> History {
     let mut history = History::default();
     for week in 1..=WEEKS {
         let day = today.plus_days(-7 * week);

@@ -5,9 +5,9 @@
 //! sequence, counters and their current tickets pointing at each other, calls dense and naming
 //! real tickets). [`Day::check_successor`] is what may change from one version of a day to the
 //! next: history is append-only, so tickets and calls are never removed, a ticket's identity
-//! (number, class, issue time, issuer, token, the wait it was told) never changes, a closed ticket never changes
-//! again, and sequences never go back. Both run on every day received from a peer, on load, and
-//! in the property tests; a day that breaks them is refused, not repaired.
+//! (number, class, issue time, issuer, token, the wait it was told) never changes, a closed
+//! ticket never changes again, and sequences never go back. Both run on every day received from
+//! a peer, on load, and in the property tests; a day that breaks them is refused, not repaired.
 
 use std::collections::{BTreeMap, HashMap};
 

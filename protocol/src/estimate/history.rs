@@ -10,8 +10,8 @@ use crate::ticket::{Class, TicketStatus};
 /// A sample of durations, kept as integer sums of seconds so that adding the same tickets in
 /// any order gives the same moments (the office's index is compared with a rebuilt one).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Moments {
-    pub count: u32,
+pub(super) struct Moments {
+    pub(super) count: u32,
     sum: i64,
     sum_sq: i64,
 }
@@ -21,21 +21,21 @@ pub struct Moments {
 const OCCUPANCY_SECONDS_MAX: i64 = 3 * 3600;
 
 impl Moments {
-    pub fn add_ms(&mut self, ms: i64) {
+    pub(super) fn add_ms(&mut self, ms: i64) {
         let seconds = (ms / 1000).clamp(0, OCCUPANCY_SECONDS_MAX);
         self.count += 1;
         self.sum += seconds;
         self.sum_sq += seconds * seconds;
     }
 
-    pub fn merge(&mut self, other: &Moments) {
+    pub(super) fn merge(&mut self, other: &Moments) {
         self.count += other.count;
         self.sum += other.sum;
         self.sum_sq += other.sum_sq;
     }
 
     /// Mean and second moment in minutes (of minutes squared).
-    pub fn minutes(&self) -> Option<(f64, f64)> {
+    pub(super) fn minutes(&self) -> Option<(f64, f64)> {
         if self.count == 0 {
             return None;
         }
@@ -46,7 +46,7 @@ impl Moments {
 
 /// How long a closed ticket kept its counter: from its (last) call to its close. A no-show
 /// kept it too, through its recalls.
-pub fn occupancy_ms(ticket: &crate::ticket::Ticket) -> Option<(Timestamp, i64)> {
+pub(super) fn occupancy_ms(ticket: &crate::ticket::Ticket) -> Option<(Timestamp, i64)> {
     if !matches!(ticket.status, TicketStatus::Finished | TicketStatus::NoShow) {
         return None;
     }
@@ -55,7 +55,7 @@ pub fn occupancy_ms(ticket: &crate::ticket::Ticket) -> Option<(Timestamp, i64)> 
 }
 
 /// Local weekday (0 = Monday) and hour of an instant.
-pub fn weekday_hour(at: Timestamp, zone: &jiff::tz::TimeZone) -> (u8, u8) {
+pub(super) fn weekday_hour(at: Timestamp, zone: &jiff::tz::TimeZone) -> (u8, u8) {
     match jiff::Timestamp::from_millisecond(at.0) {
         Ok(instant) => {
             let zoned = instant.to_zoned(zone.clone());
@@ -100,13 +100,9 @@ impl History {
         }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.days.iter().all(|&d| d == 0)
-    }
-
     /// Occupancy of a service's tickets at this weekday and hour; when that hour has too few,
     /// the whole weekday.
-    pub fn occupancy(&self, service: &ServiceId, weekday: u8, hour: u8) -> Moments {
+    pub(super) fn occupancy(&self, service: &ServiceId, weekday: u8, hour: u8) -> Moments {
         const ENOUGH: u32 = 10;
         let hourly = self.occupancy.get(&(service.clone(), weekday, hour)).copied().unwrap_or_default();
         if hourly.count >= ENOUGH {
@@ -122,7 +118,7 @@ impl History {
     }
 
     /// Preferential arrivals per minute at this weekday and hour, if such days were seen.
-    pub fn preferential_rate(&self, service: &ServiceId, weekday: u8, hour: u8) -> Option<f64> {
+    pub(super) fn preferential_rate(&self, service: &ServiceId, weekday: u8, hour: u8) -> Option<f64> {
         let days = self.days[usize::from(weekday.min(6))];
         if days == 0 {
             return None;

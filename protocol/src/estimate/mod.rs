@@ -21,7 +21,8 @@ mod history;
 
 use std::collections::HashMap;
 
-pub use history::{occupancy_ms, weekday_hour, History, Moments};
+pub use history::History;
+use history::{occupancy_ms, weekday_hour, Moments};
 
 use crate::booking::BookingState;
 use crate::config::OfficeConfig;
@@ -205,12 +206,9 @@ impl<'a> Estimator<'a> {
         // Preferential tickets take at most this share of calls while others wait.
         let ratio = f64::from(self.config.rule.preferential_ratio);
         let preferential_share = if ratio == 0.0 { 0.95 } else { ratio / (ratio + 1.0) };
-        let (open, mut wait) = if pace.open + pace.paused > 0.0 {
-            (pace.open, (k - 0.5) * pace.mean / (pace.open + pace.paused).max(0.1))
-        } else {
-            // Nobody has opened yet: assume the configured counters will.
-            (pace.configured.max(0.5), (k - 0.5) * pace.mean / pace.configured.max(0.5))
-        };
+        // Nobody has opened yet: assume the configured counters will.
+        let open = if pace.open + pace.paused > 0.0 { pace.open } else { pace.configured.max(0.5) };
+        let mut wait = (k - 0.5) * pace.mean / (open + pace.paused).max(0.1);
         let mut servers = open.max(0.1);
         let mut jumpers = 0.0;
         for _ in 0..6 {
