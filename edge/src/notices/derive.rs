@@ -41,6 +41,8 @@ pub fn wanted(
 ) -> (BusinessDay, Vec<Wanted>) {
     let day = office.day();
     let mut out = Vec::new();
+    // Ranked and estimated once for every waiting ticket with a contact, not once each.
+    let mut positions = None;
     for (_, id) in with_contact.iter().filter(|(d, _)| *d == day.day) {
         let Some(ticket) = day.tickets.get(id) else { continue };
         let mut values =
@@ -57,7 +59,8 @@ pub fn wanted(
                 NoticeKind::SurveyInvite
             }
             TicketStatus::Waiting => {
-                let Some(position) = office.position(*id, now) else { continue };
+                let positions = positions.get_or_insert_with(|| office.positions(now));
+                let Some(position) = positions.get(id).copied() else { continue };
                 // The short end of the range: better early than late.
                 if position.people_ahead > thresholds.ahead && position.wait.low > thresholds.minutes {
                     continue;
