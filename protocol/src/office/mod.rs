@@ -424,21 +424,8 @@ impl Office {
         self.numbers = self.day.tickets.values().map(|t| (t.number, t.id)).collect();
         self.tokens = self.day.tickets.values().map(|t| (t.token.clone(), t.id)).collect();
         self.waiting.clear();
-        let tickets: Vec<Ticket> = self.day.tickets.values().cloned().collect();
-        for ticket in &tickets {
-            self.index(None, ticket);
-        }
-    }
-
-    /// Keep the per-service indexes in step with a ticket's change from `old` to `new`.
-    fn index(&mut self, old: Option<&Ticket>, new: &Ticket) {
-        if let Some(old) = old.filter(|t| t.status == TicketStatus::Waiting) {
-            if let Some(set) = self.waiting.get_mut(&old.service) {
-                set.remove(&old.id);
-            }
-        }
-        if new.status == TicketStatus::Waiting {
-            self.waiting.entry(new.service.clone()).or_default().insert(new.id);
+        for ticket in self.day.tickets.values() {
+            index_waiting(&mut self.waiting, None, ticket);
         }
     }
 
@@ -521,8 +508,7 @@ impl Office {
         }
         self.last_applied = Some(now);
         for ticket in change.tickets {
-            let old = self.day.tickets.get(&ticket.id).cloned();
-            self.index(old.as_ref(), &ticket);
+            index_waiting(&mut self.waiting, self.day.tickets.get(&ticket.id), &ticket);
             self.numbers.insert(ticket.number, ticket.id);
             self.tokens.insert(ticket.token.clone(), ticket.id);
             self.day.tickets.insert(ticket.id, ticket);
@@ -997,6 +983,19 @@ impl Office {
             ..ticket.clone()
         };
         Ok(ticket_change(ticket))
+    }
+}
+
+/// Keep the per-service index of waiting tickets in step with a ticket's change from `old` to
+/// `new` (a free function, so a rebuild can walk the day's tickets without copying them).
+fn index_waiting(waiting: &mut HashMap<ServiceId, BTreeSet<TicketId>>, old: Option<&Ticket>, new: &Ticket) {
+    if let Some(old) = old.filter(|t| t.status == TicketStatus::Waiting) {
+        if let Some(set) = waiting.get_mut(&old.service) {
+            set.remove(&old.id);
+        }
+    }
+    if new.status == TicketStatus::Waiting {
+        waiting.entry(new.service.clone()).or_default().insert(new.id);
     }
 }
 
