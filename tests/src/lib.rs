@@ -1,1 +1,5 @@
+//! Shared pieces of the cross-crate tests.
 
+pub mod rng;
+
+pub use rng::Rng;

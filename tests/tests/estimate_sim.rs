@@ -18,6 +18,7 @@ use fila_protocol::estimate::{Expected, History};
 use fila_protocol::office::{Actor, Command, Office, Priority, Reply};
 use fila_protocol::report::EstimateScore;
 use fila_protocol::{AgentId, CategoryId, CounterId, Day, ServiceId, Ticket, TicketStatus, Timestamp, Who};
+use fila_tests::Rng;
 
 const HISTORY_DAYS: i64 = 4;
 const SCORED_DAYS: i64 = 8;
@@ -69,36 +70,6 @@ id = "4"
 name = "Puesto 4"
 services = ["general", "pagos"]
 "#;
-
-/// splitmix64: seedable, no dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1).
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    fn chance(&mut self, p: f64) -> bool {
-        self.unit() < p
-    }
-    fn between(&mut self, low: f64, high: f64) -> f64 {
-        low + (high - low) * self.unit()
-    }
-    /// Log-normal with this mean and coefficient of variation (Box–Muller).
-    fn log_normal(&mut self, mean: f64, cv: f64) -> f64 {
-        let sigma2 = (1.0 + cv * cv).ln();
-        let mu = mean.ln() - sigma2 / 2.0;
-        let normal = (-2.0 * (1.0 - self.unit()).ln()).sqrt() * (std::f64::consts::TAU * self.unit()).cos();
-        (mu + sigma2.sqrt() * normal).exp()
-    }
-}
 
 /// Arrivals per minute of a service at a minute after opening: a morning peak, a lull at
 /// lunch, a quieter afternoon.
@@ -205,7 +176,8 @@ fn simulate_day(week: i64, history: &History, rng: &mut Rng) -> Simulated {
     let mut bookings: Vec<Booking> = (0..12)
         .map(|n| {
             let at = start.plus_minutes(60 + 30 * n);
-            let arrives = rng.chance(0.85).then(|| (60.0 + 30.0 * n as f64 - rng.between(2.0, 15.0)).max(0.0));
+            let arrives =
+                rng.with_probability(0.85).then(|| (60.0 + 30.0 * n as f64 - rng.between(2.0, 15.0)).max(0.0));
             Booking { id: format!("w{week}b{n}"), at, arrives }
         })
         .collect();
@@ -227,8 +199,8 @@ fn simulate_day(week: i64, history: &History, rng: &mut Rng) -> Simulated {
         let mut arrivals: Vec<(ServiceId, Priority, Who)> = Vec::new();
         if doors_open {
             for service in ["general", "pagos"] {
-                if rng.chance(arrival_rate(service, minute) * STEP_MS as f64 / 60_000.0) {
-                    let priority = if rng.chance(0.12) {
+                if rng.with_probability(arrival_rate(service, minute) * STEP_MS as f64 / 60_000.0) {
+                    let priority = if rng.with_probability(0.12) {
                         Priority::Preferential(CategoryId::new("mayor"))
                     } else {
                         Priority::Normal
@@ -313,7 +285,7 @@ fn step_agent(office: &mut Office, agent: &mut Agent, minute: f64, now: Timestam
         }
         Desk::Idle => {
             if run(office, now, Command::CallNext { counter, by }).is_ok() {
-                let shows = rng.chance(0.96);
+                let shows = rng.with_probability(0.96);
                 let walk = if shows { rng.between(0.3, 1.5) } else { 3.0 };
                 agent.desk = Desk::Calling { until: minute + walk, shows };
             }

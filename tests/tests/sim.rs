@@ -40,6 +40,7 @@ use fila_protocol::config::RawOfficeConfig;
 use fila_protocol::office::{Actor, Command, Event, Priority, Reply};
 use fila_protocol::{AgentId, CategoryId, CounterId, ServiceId, Timestamp, Who};
 use fila_store::Store;
+use fila_tests::Rng;
 
 use attack::Hostile;
 use check::load_day;
@@ -65,25 +66,6 @@ const FLIPS_INTO_CHANGES: bool = true;
 /// once merged a past day unchecked and sealed it on the heads the message claimed (found by
 /// seed 4); `SyncWindow::receive` now checks past days as the office checks today.
 const TAMPER_PAST_DAYS_TOWARDS_EDGE: bool = true;
-
-/// splitmix64: small, seedable, good enough to pick actions.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-}
 
 fn office_id(office: usize) -> String {
     format!("o{office}")

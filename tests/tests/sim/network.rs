@@ -224,7 +224,7 @@ impl World {
         let doc = self.day_in_window(o, true);
         let chunks = self.central_disk.chunks(&doc).expect("chunks");
         let wanted = Hostile::ALL[self.rng.below(4) as usize];
-        let actor = format!("attacker-{}", self.rng.next());
+        let actor = format!("attacker-{}", self.rng.next_u64());
         let gap = if self.rng.chance(50) { 1 } else { 100 };
         let Some((hostile, message)) = attack::hostile_message(&chunks, wanted, gap, &actor, self.now / 1000) else {
             return;
@@ -243,7 +243,7 @@ impl World {
         let doc = self.day_in_window(o, TAMPER_PAST_DAYS_TOWARDS_EDGE);
         let chunks = self.edges[o].disk.chunks(&doc).expect("chunks");
         let wanted = Hostile::ALL[self.rng.below(4) as usize];
-        let actor = format!("attacker-{}", self.rng.next());
+        let actor = format!("attacker-{}", self.rng.next_u64());
         let gap = if self.rng.chance(50) { 1 } else { 100 };
         let Some((hostile, message)) = attack::hostile_message(&chunks, wanted, gap, &actor, self.now / 1000) else {
             return;
