@@ -165,7 +165,16 @@ impl Closure {
 pub struct Calendar {
     pub hours: OpeningHours,
     pub closures: Vec<Closure>,
+    /// When set, kiosks follow the hours, and kiosks and remote joins stop issuing a service's
+    /// tickets once a new one would not be called this many minutes before the doors close (by
+    /// its estimated wait). Unset, the kiosk issues at any hour (hours that only shape bookings
+    /// and remote joins).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_call_margin_minutes: Option<u32>,
 }
+
+/// How far ahead the next opening is looked for: past it, the office is closed for good.
+const NEXT_OPENING_DAYS_MAX: i64 = 60;
 
 impl Calendar {
     pub fn is_default(&self) -> bool {
@@ -184,6 +193,29 @@ impl Calendar {
         self.closures.iter().find(|closure| closure.covers(day))
     }
 
+    /// The instant the span open at `now` closes; `None` when the office is closed then. An
+    /// office without hours is taken as always open (it closes at the end of each day).
+    pub fn closes_after(&self, now: Timestamp, zone: &jiff::tz::TimeZone) -> Option<Timestamp> {
+        let day = BusinessDay::containing(now, zone);
+        if self.hours.is_empty() {
+            return Some(LocalTime::END_OF_DAY.on(day, zone));
+        }
+        self.open_on(day)
+            .iter()
+            .find(|span| span.start.on(day, zone) <= now && now < span.end.on(day, zone))
+            .map(|span| span.end.on(day, zone))
+    }
+
+    /// When the office next opens after `now` (not counting a span open at `now`); `None` when
+    /// it has no hours, or none in the next two months.
+    pub fn next_opening(&self, now: Timestamp, zone: &jiff::tz::TimeZone) -> Option<Timestamp> {
+        let today = BusinessDay::containing(now, zone);
+        (0..=NEXT_OPENING_DAYS_MAX)
+            .map(|ahead| today.plus_days(ahead))
+            .flat_map(|day| self.open_on(day).iter().map(move |span| span.start.on(day, zone)))
+            .find(|start| *start > now)
+    }
+
     /// Every problem at once, named by where it is (`calendar.hours.mon[1]`).
     pub fn check(&self, problem: &mut impl FnMut(String, String)) {
         for (name, spans) in self.hours.named() {
@@ -198,6 +230,12 @@ impl Calendar {
                     );
                 }
             }
+        }
+        if self.last_call_margin_minutes.is_some_and(|m| m > limits::LAST_CALL_MARGIN_MINUTES_MAX) {
+            problem(
+                "calendar.last_call_margin_minutes".into(),
+                format!("at most {} minutes", limits::LAST_CALL_MARGIN_MINUTES_MAX),
+            );
         }
         if self.closures.len() > limits::CLOSURES_MAX {
             problem("calendar.closures".into(), format!("at most {} closures", limits::CLOSURES_MAX));
@@ -247,6 +285,7 @@ mod tests {
         let calendar = Calendar {
             hours: OpeningHours { fri: vec![span("08:00-13:00")], ..OpeningHours::default() },
             closures: vec![Closure { from: day("2026-12-25"), until: None, reason: "Navidad".into() }],
+            last_call_margin_minutes: None,
         };
         assert_eq!(calendar.open_on(day("2026-12-18")), [span("08:00-13:00")], "a Friday");
         assert!(calendar.open_on(day("2026-12-25")).is_empty(), "Christmas, a Friday");
@@ -258,6 +297,7 @@ mod tests {
         let calendar = Calendar {
             hours: OpeningHours { mon: vec![span("08:00-13:00"), span("12:00-15:00")], ..OpeningHours::default() },
             closures: vec![Closure { from: day("2026-12-25"), until: Some(day("2026-12-24")), reason: " ".into() }],
+            last_call_margin_minutes: None,
         };
         let mut problems = Vec::new();
         calendar.check(&mut |at, problem| problems.push(format!("{at}: {problem}")));
@@ -273,5 +313,32 @@ mod tests {
         let at = LocalTime::parse("09:30").expect("time").on(day("2026-12-07"), &zone);
         // Bogotá is UTC-5 all year.
         assert_eq!(jiff::Timestamp::from_millisecond(at.0).expect("instant").to_string(), "2026-12-07T14:30:00Z");
+    }
+
+    #[test]
+    fn the_office_closes_at_the_end_of_its_span_and_opens_next_at_the_next_one() {
+        let zone = jiff::tz::TimeZone::get("America/Bogota").expect("zone");
+        let calendar = Calendar {
+            hours: OpeningHours {
+                fri: vec![span("08:00-12:00"), span("14:00-16:00")],
+                mon: vec![span("09:00-13:00")],
+                ..OpeningHours::default()
+            },
+            closures: vec![Closure { from: day("2026-12-14"), until: None, reason: "Feriado".into() }],
+            last_call_margin_minutes: None,
+        };
+        let friday = day("2026-12-11");
+        let at = |time: &str, on: BusinessDay| LocalTime::parse(time).expect("time").on(on, &zone);
+        assert_eq!(calendar.closes_after(at("10:00", friday), &zone), Some(at("12:00", friday)));
+        assert_eq!(calendar.closes_after(at("12:00", friday), &zone), None, "the doors close at 12:00");
+        assert_eq!(calendar.next_opening(at("12:30", friday), &zone), Some(at("14:00", friday)));
+        assert_eq!(
+            calendar.next_opening(at("15:00", friday), &zone),
+            Some(at("08:00", day("2026-12-18"))),
+            "past the weekend and Monday's holiday, to Friday"
+        );
+        let always = Calendar::default();
+        assert_eq!(always.closes_after(at("23:00", friday), &zone), Some(LocalTime::END_OF_DAY.on(friday, &zone)));
+        assert_eq!(always.next_opening(at("23:00", friday), &zone), None);
     }
 }

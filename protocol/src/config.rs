@@ -60,6 +60,9 @@ pub struct ServiceConfig {
     /// How citizens book it; absent when it takes no appointments.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub booking: Option<BookingConfig>,
+    /// Whether citizens may join its queue from home (central's public pages).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub remote_join: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

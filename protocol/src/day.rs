@@ -16,6 +16,7 @@ use thiserror::Error;
 
 use crate::ids::{AgentId, BusinessDay, CounterId, TicketId, Timestamp};
 use crate::limits;
+use crate::remote::Refusal;
 use crate::rule::CallReason;
 use crate::ticket::{Class, Ticket, TicketNumber, Who};
 
@@ -32,6 +33,9 @@ pub struct Day {
     pub sequences: BTreeMap<char, u16>,
     /// Satisfaction surveys answered at the office (tracking page, exit tablet), per ticket.
     pub surveys: BTreeMap<TicketId, SurveyAnswer>,
+    /// Remote joins the office answered without a ticket, by request id (the others became
+    /// tickets issued by `remote:<id>`).
+    pub refusals: BTreeMap<String, Refusal>,
 }
 
 /// A citizen's answer to the survey of a finished ticket. A comment's text never enters the
@@ -156,6 +160,10 @@ pub enum Breach {
     SurveyOutOfRange { ticket: TicketId, problem: &'static str },
     #[error("the survey of ticket {0} was removed or changed; answers are history")]
     SurveyRewritten(TicketId),
+    #[error("remote join {0} is answered twice; each gets one ticket or one refusal")]
+    RemoteAnsweredTwice(String),
+    #[error("the refusal of remote join {0} was removed or changed; answers are history")]
+    RefusalRewritten(String),
 }
 
 /// Tickets of one service called in a while: all of them, and the appointments among them.
@@ -175,7 +183,14 @@ impl Day {
             calls: Vec::new(),
             sequences: BTreeMap::new(),
             surveys: BTreeMap::new(),
+            refusals: BTreeMap::new(),
         }
+    }
+
+    /// Whether the office has answered a remote join, by a ticket or a refusal.
+    pub fn answered(&self, request: &str) -> bool {
+        self.refusals.contains_key(request)
+            || self.tickets.values().any(|t| matches!(&t.issuer, Who::Remote(id) if id == request))
     }
 
     /// The tickets that bookings checked in, by booking id.
@@ -211,8 +226,14 @@ impl Day {
     pub fn check(&self) -> Result<(), Breach> {
         let mut highest: HashMap<char, u16> = HashMap::new();
         let mut numbers: HashMap<TicketNumber, TicketId> = HashMap::new();
+        let mut remote: std::collections::HashSet<&str> = self.refusals.keys().map(String::as_str).collect();
         for ticket in self.tickets.values() {
             let number = ticket.number;
+            if let Who::Remote(request) = &ticket.issuer {
+                if !remote.insert(request) {
+                    return Err(Breach::RemoteAnsweredTwice(request.clone()));
+                }
+            }
             if ticket.id.0 == 0 || ticket.id.0 > limits::TICKETS_PER_DAY_MAX {
                 return Err(Breach::TicketIdOverLimit(ticket.id));
             }
@@ -357,6 +378,9 @@ impl Day {
         }
         if let Some((&ticket, _)) = self.surveys.iter().find(|(id, old)| next.surveys.get(id) != Some(*old)) {
             return Err(Breach::SurveyRewritten(ticket));
+        }
+        if let Some((request, _)) = self.refusals.iter().find(|(id, old)| next.refusals.get(*id) != Some(*old)) {
+            return Err(Breach::RefusalRewritten(request.clone()));
         }
         Ok(())
     }

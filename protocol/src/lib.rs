@@ -17,6 +17,7 @@ pub mod estimate;
 pub mod ids;
 pub mod limits;
 pub mod office;
+pub mod remote;
 pub mod report;
 pub mod rule;
 pub mod survey_report;

@@ -33,6 +33,8 @@ pub const BOOKING_HORIZON_DAYS_MAX: u32 = 180;
 /// A service's requirements: items per list, and each item's length.
 pub const REQUIREMENT_ITEMS_MAX: usize = 20;
 pub const REQUIREMENT_CHARS_MAX: usize = 300;
+/// How long before closing the last call may be required to fall.
+pub const LAST_CALL_MARGIN_MINUTES_MAX: u32 = 240;
 /// HTTP request bodies.
 pub const BODY_BYTES_MAX: usize = 16 * 1024;
 /// One edge<->central frame (an initial sync of a busy day is ~200 KB).

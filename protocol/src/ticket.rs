@@ -139,6 +139,8 @@ pub enum Who {
     Button(String),
     /// A booking made at headquarters, by booking id.
     Booking(String),
+    /// A citizen who joined from home through headquarters, by the request's id.
+    Remote(String),
     /// The citizen themself, from their tracking page.
     Citizen,
     /// Recorded before fila kept who did what (days stored by older builds).
@@ -153,6 +155,7 @@ impl Who {
             Who::Staff(agent) => format!("staff:{agent}"),
             Who::Button(id) => format!("button:{id}"),
             Who::Booking(id) => format!("booking:{id}"),
+            Who::Remote(id) => format!("remote:{id}"),
             Who::Citizen => "citizen".into(),
             Who::Unrecorded => "unrecorded".into(),
         }
@@ -166,6 +169,7 @@ impl Who {
             Some(("staff", id)) => valid(id).map(|id| Who::Staff(AgentId(id))),
             Some(("button", id)) => valid(id).map(Who::Button),
             Some(("booking", id)) => valid(id).map(Who::Booking),
+            Some(("remote", id)) => valid(id).map(Who::Remote),
             None if text == "citizen" => Some(Who::Citizen),
             None if text == "unrecorded" => Some(Who::Unrecorded),
             _ => None,
@@ -296,6 +300,7 @@ mod tests {
             Who::Staff(AgentId::new("sara")),
             Who::Button("b-1".into()),
             Who::Booking("k3x".into()),
+            Who::Remote("r7k".into()),
             Who::Citizen,
             Who::Unrecorded,
         ] {

@@ -49,6 +49,7 @@ fn reply_json(office: &Office, now: Timestamp, reply: &Reply) -> Value {
             serde_json::to_value(CallDto::new(call, ticket, config, |id| number_of(office, id)))
         }
         Reply::Counter { counter, .. } => serde_json::to_value(counter_dto(office, now, counter.as_str())),
+        Reply::Refused(refusal) => serde_json::to_value(refusal),
     };
     json.unwrap_or(Value::Null)
 }

@@ -15,11 +15,12 @@ use std::collections::HashMap;
 use automerge::transaction::Transactable;
 use automerge::{ActorId, AutoCommit, ObjId, ObjType, ReadDoc, ScalarValue, Value, ROOT};
 
-use super::keys::{self, call as ck, counter as cok, survey as sk, ticket as tk};
+use super::keys::{self, call as ck, counter as cok, refusal as rk, survey as sk, ticket as tk};
 use super::scalar::{self, i, opt_s, opt_t, s, t, Fields, Record};
 use super::DocError;
 use crate::day::{CallRecord, CounterState, CounterStatus, Day, SurveyAnswer};
 use crate::ids::{AgentId, BusinessDay, CategoryId, CounterId, ServiceId, TicketId, Timestamp};
+use crate::remote::{Refusal, RefusalReason};
 use crate::rule::CallReason;
 use crate::ticket::{Class, Ticket, TicketNumber, TicketStatus, WaitRange, Who};
 
@@ -51,6 +52,7 @@ impl DayDoc {
             calls,
             sequences,
             surveys: None,
+            refusals: None,
             ticket_objs: HashMap::new(),
             counter_objs: HashMap::new(),
         };
@@ -149,6 +151,21 @@ impl DayDoc {
         Ok(())
     }
 
+    /// A refused remote join is written once and never changed.
+    pub fn put_refusal(&mut self, request: &str, refusal: &Refusal) -> Result<(), DocError> {
+        let refusals = match &self.at.refusals {
+            Some(refusals) => refusals.clone(),
+            None => {
+                let refusals = self.doc.put_object(ROOT, keys::REFUSALS, ObjType::Map)?;
+                self.at.refusals = Some(refusals.clone());
+                refusals
+            }
+        };
+        let fields = vec![(rk::REASON, s(refusal.reason.name())), (rk::AT, t(refusal.at))];
+        scalar::create(&mut self.doc, &refusals, request, &fields, None)?;
+        Ok(())
+    }
+
     pub fn put_sequence(&mut self, prefix: char, seq: u16) -> Result<(), DocError> {
         self.doc.put(&self.at.sequences, prefix.to_string(), i(seq))?;
         Ok(())
@@ -209,6 +226,8 @@ struct Objects {
     sequences: ObjId,
     /// None until the day's first survey answer.
     surveys: Option<ObjId>,
+    /// None until the day's first refused remote join.
+    refusals: Option<ObjId>,
     ticket_objs: HashMap<TicketId, ObjId>,
     counter_objs: HashMap<CounterId, ObjId>,
 }
@@ -229,6 +248,7 @@ fn read_with_objects(doc: &AutoCommit) -> Result<(Day, Objects), DocError> {
         calls: root.object(keys::CALLS)?,
         sequences: root.object(keys::SEQUENCES)?,
         surveys: root.opt_object(keys::SURVEYS)?,
+        refusals: root.opt_object(keys::REFUSALS)?,
         ticket_objs: HashMap::new(),
         counter_objs: HashMap::new(),
     };
@@ -300,6 +320,16 @@ fn read_with_objects(doc: &AutoCommit) -> Result<(Day, Objects), DocError> {
         for (key, _, record) in records(doc, surveys, keys::SURVEYS)? {
             let id = TicketId::from_key(&key).ok_or_else(|| DocError::Field(format!("surveys.{key}")))?;
             result.surveys.insert(id, read_survey(&record)?);
+        }
+    }
+    if let Some(refusals) = &objects.refusals {
+        for (key, _, record) in records(doc, refusals, keys::REFUSALS)? {
+            if !crate::ids::is_valid_id(&key) {
+                return Err(DocError::Field(format!("refusals.{key}")));
+            }
+            let reason = record.str(rk::REASON)?;
+            let reason = RefusalReason::parse(&reason).ok_or_else(|| DocError::Field(format!("refusals.{key}")))?;
+            result.refusals.insert(key, Refusal { reason, at: record.time(rk::AT)? });
         }
     }
     Ok((result, objects))

@@ -14,6 +14,10 @@ pub const SEQUENCES: &str = "sequences";
 pub const SURVEYS: &str = "surveys";
 /// The appointments document's map of bookings.
 pub const BOOKINGS: &str = "bookings";
+/// The requests document's map of remote joins.
+pub const REQUESTS: &str = "requests";
+/// Made by the first refused remote join, not in the day's skeleton.
+pub const REFUSALS: &str = "refusals";
 
 pub mod ticket {
     pub const PREFIX: &str = "prefix";
@@ -62,6 +66,17 @@ pub mod booking {
     pub const UPDATED_AT: &str = "updated_at";
 }
 
+pub mod request {
+    pub const SERVICE: &str = "service";
+    pub const AT: &str = "at";
+    pub const TRAVEL_MINUTES: &str = "travel_minutes";
+}
+
+pub mod refusal {
+    pub const REASON: &str = "reason";
+    pub const AT: &str = "at";
+}
+
 pub mod counter {
     pub const STATUS: &str = "status";
     pub const AGENT: &str = "agent";
@@ -94,6 +109,10 @@ pub fn appointments_doc_id(office: &str, day: BusinessDay) -> String {
     format!("branch/{office}/appointments/{day}")
 }
 
+pub fn requests_doc_id(office: &str, day: BusinessDay) -> String {
+    format!("branch/{office}/requests/{day}")
+}
+
 /// A document's identity, parsed from its id string.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum DocId {
@@ -106,6 +125,11 @@ pub enum DocId {
     },
     /// Central's bookings for an office's date; the edge only reads it.
     Appointments {
+        office: String,
+        day: BusinessDay,
+    },
+    /// Central's remote joins for an office's date; the edge reads them and answers in its day.
+    Requests {
         office: String,
         day: BusinessDay,
     },
@@ -123,6 +147,7 @@ impl DocId {
             ("config", None, None) => DocId::Config { office },
             ("day", Some(day), None) => DocId::Day { office, day: BusinessDay::parse(day)? },
             ("appointments", Some(day), None) => DocId::Appointments { office, day: BusinessDay::parse(day)? },
+            ("requests", Some(day), None) => DocId::Requests { office, day: BusinessDay::parse(day)? },
             _ => return None,
         };
         Some(id)
@@ -130,7 +155,10 @@ impl DocId {
 
     pub fn office(&self) -> &str {
         match self {
-            DocId::Config { office } | DocId::Day { office, .. } | DocId::Appointments { office, .. } => office,
+            DocId::Config { office }
+            | DocId::Day { office, .. }
+            | DocId::Appointments { office, .. }
+            | DocId::Requests { office, .. } => office,
         }
     }
 }
@@ -141,6 +169,7 @@ impl std::fmt::Display for DocId {
             DocId::Config { office } => f.write_str(&config_doc_id(office)),
             DocId::Day { office, day } => f.write_str(&day_doc_id(office, *day)),
             DocId::Appointments { office, day } => f.write_str(&appointments_doc_id(office, *day)),
+            DocId::Requests { office, day } => f.write_str(&requests_doc_id(office, *day)),
         }
     }
 }
@@ -151,7 +180,12 @@ mod tests {
 
     #[test]
     fn document_ids_parse_back_and_nothing_else_does() {
-        for id in ["branch/centro/config", "branch/centro/day/2026-11-29", "branch/centro/appointments/2026-12-07"] {
+        for id in [
+            "branch/centro/config",
+            "branch/centro/day/2026-11-29",
+            "branch/centro/appointments/2026-12-07",
+            "branch/centro/requests/2026-12-07",
+        ] {
             assert_eq!(DocId::parse(id).map(|d| d.to_string()).as_deref(), Some(id));
         }
         for bad in [

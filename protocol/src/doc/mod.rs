@@ -5,6 +5,7 @@ pub mod appointments;
 pub mod config;
 pub mod day;
 pub mod keys;
+pub mod requests;
 mod scalar;
 
 use automerge::AutoCommit;

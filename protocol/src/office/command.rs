@@ -2,6 +2,7 @@
 
 use crate::day::{CallRecord, CounterState};
 use crate::ids::{AgentId, CategoryId, CounterId, ServiceId, Timestamp};
+use crate::remote::{Refusal, Request};
 use crate::ticket::{Ticket, TicketNumber, Who};
 
 /// Who acts at a counter. A supervisor may act at any counter; an agent only at their own.
@@ -101,6 +102,12 @@ pub enum Command {
     CancelByToken {
         token: String,
     },
+    /// Answer a citizen's request to join from home (central's requests document): a ticket
+    /// issued by `remote:<id>`, or a refusal recorded under the request's id. Answered once.
+    JoinRemote {
+        request: Request,
+        token: String,
+    },
     /// The citizen answers the survey of their finished ticket: on its tracking page, or at
     /// the exit tablet by its number. One answer per ticket; it never changes.
     AnswerSurvey {
@@ -130,6 +137,14 @@ pub struct SurveyInput {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reply {
     Ticket(Ticket),
-    Call { ticket: Ticket, call: CallRecord },
-    Counter { counter: CounterId, state: CounterState },
+    Call {
+        ticket: Ticket,
+        call: CallRecord,
+    },
+    Counter {
+        counter: CounterId,
+        state: CounterState,
+    },
+    /// A remote join the office could not take, as recorded in its day.
+    Refused(Refusal),
 }

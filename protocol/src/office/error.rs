@@ -71,8 +71,21 @@ pub enum Rejection {
     Recovering,
     #[error("the box's clock ({now}) is behind its last stored change ({last}); check its time (NTP)")]
     ClockBehind { now: String, last: String },
+    #[error("the office is closed now{}", opening_text(.next_opening))]
+    OfficeClosed { next_opening: Option<String> },
+    #[error("a new ticket for \"{service}\" would not be called before the office closes{}", opening_text(.next_opening))]
+    ServiceClosing { service: ServiceId, next_opening: Option<String> },
+    #[error("service \"{0}\" does not take remote joins")]
+    NotRemote(ServiceId),
+    #[error("remote join {0} is already answered")]
+    RemoteAnswered(String),
     #[error("the office's day document failed; the command was not applied")]
     Internal,
+}
+
+/// "; it opens again at 2026-12-07 08:00" (the office's local time), or nothing.
+fn opening_text(next: &Option<String>) -> String {
+    next.as_ref().map(|at| format!("; it opens again at {at}")).unwrap_or_default()
 }
 
 impl Rejection {
@@ -111,11 +124,25 @@ impl Rejection {
             Rejection::AlreadyCheckedIn(_) => "already_checked_in",
             Rejection::Recovering => "recovering",
             Rejection::ClockBehind { .. } => "clock_behind",
+            Rejection::OfficeClosed { .. } => "office_closed",
+            Rejection::ServiceClosing { .. } => "service_closing",
+            Rejection::NotRemote(_) => "not_remote",
+            Rejection::RemoteAnswered(_) => "remote_answered",
             Rejection::Internal => "internal",
         }
     }
 
     /// Whether the thing named does not exist (HTTP 404) rather than being in the wrong state.
+    /// The next opening a closed or closing office gave, in its local time.
+    pub fn next_opening(&self) -> Option<&str> {
+        match self {
+            Rejection::OfficeClosed { next_opening } | Rejection::ServiceClosing { next_opening, .. } => {
+                next_opening.as_deref()
+            }
+            _ => None,
+        }
+    }
+
     pub fn is_not_found(&self) -> bool {
         matches!(self, Rejection::UnknownCounter(_) | Rejection::UnknownTicket(_) | Rejection::UnknownToken)
     }

@@ -28,6 +28,7 @@ use crate::doc::DocError;
 use crate::estimate::{Estimator, Expected, History, WaitRange};
 use crate::ids::{BusinessDay, CounterId, ServiceId, TicketId, Timestamp};
 use crate::limits;
+use crate::remote::{Refusal, RefusalReason, Request};
 use crate::rule::{self, CallReason, Ranked};
 use crate::sync::{Outgoing, PeerSync, SyncError};
 use crate::ticket::{Class, Ticket, TicketNumber, TicketStatus, Who};
@@ -55,6 +56,7 @@ struct Change {
     call: Option<CallRecord>,
     sequence: Option<(char, u16)>,
     survey: Option<(TicketId, SurveyAnswer)>,
+    refusal: Option<(String, Refusal)>,
     events: Vec<Event>,
 }
 
@@ -491,6 +493,9 @@ impl Office {
             if let Some((ticket, answer)) = &change.survey {
                 doc.put_survey(*ticket, answer)?;
             }
+            if let Some((request, refusal)) = &change.refusal {
+                doc.put_refusal(request, refusal)?;
+            }
             Ok(())
         }));
         match written {
@@ -526,6 +531,9 @@ impl Office {
         if let Some((ticket, answer)) = change.survey {
             self.day.surveys.insert(ticket, answer);
         }
+        if let Some((request, refusal)) = change.refusal {
+            self.day.refusals.insert(request, refusal);
+        }
         self.events.extend(change.events);
         Ok(())
     }
@@ -553,6 +561,7 @@ impl Office {
     fn decide(&self, now: Timestamp, command: Command) -> Result<(Change, Reply), Rejection> {
         match command {
             Command::Issue { service, priority, issuer, token } => self.issue(now, service, priority, issuer, token),
+            Command::JoinRemote { request, token } => self.join_remote(now, request, token),
             Command::SignIn { counter, by } => self.sign_in(counter, by),
             Command::Pause { counter, by } => {
                 let state = self.counter_state(&counter, &by)?;
@@ -765,7 +774,9 @@ impl Office {
         let id = TicketId(self.day.tickets.keys().next_back().map_or(1, |last| last.0 + 1));
         let mut ticket =
             Ticket::issued(id, TicketNumber { prefix: config.prefix, seq }, service, class, issuer, token, now);
-        ticket.estimate = Some(self.estimate_new(&ticket, now));
+        let estimate = self.estimate_new(&ticket, now);
+        self.check_hours(&ticket, estimate, now)?;
+        ticket.estimate = Some(estimate);
         let change = Change {
             events: vec![Event::Issued(ticket.clone())],
             tickets: vec![ticket.clone()],
@@ -773,6 +784,55 @@ impl Office {
             ..Change::default()
         };
         Ok((change, Reply::Ticket(ticket)))
+    }
+
+    /// A remote join is taken only while the office is open. When the calendar sets a last-call
+    /// margin, kiosk and button tickets follow the hours too, and any of them is issued only if
+    /// its estimated call comes that long before the doors close. Without one the kiosk issues
+    /// at any hour (hours that only shape bookings). Staff may always issue (a citizen let in at
+    /// the last minute).
+    fn check_hours(&self, ticket: &Ticket, estimate: WaitRange, now: Timestamp) -> Result<(), Rejection> {
+        let calendar = &self.config.calendar;
+        let margin = calendar.last_call_margin_minutes;
+        let remote = matches!(ticket.issuer, Who::Remote(_));
+        let walk_in = matches!(ticket.issuer, Who::Kiosk(_) | Who::Button(_));
+        if !(remote || walk_in && margin.is_some()) {
+            return Ok(());
+        }
+        let zone = &self.config.time_zone;
+        let next_opening = || calendar.next_opening(now, zone).map(|at| local_text(at, zone));
+        let Some(closes) = calendar.closes_after(now, zone) else {
+            return Err(Rejection::OfficeClosed { next_opening: next_opening() });
+        };
+        let Some(margin) = margin else { return Ok(()) };
+        let called = now.plus_minutes(estimate.midpoint().round() as i64);
+        if called.plus_minutes(i64::from(margin)) > closes {
+            return Err(Rejection::ServiceClosing { service: ticket.service.clone(), next_opening: next_opening() });
+        }
+        Ok(())
+    }
+
+    /// A remote join answered: the ticket if the office can give one now, or the refusal it
+    /// records. Anything else (a box recovering, a clock behind) leaves it unanswered for later.
+    fn join_remote(&self, now: Timestamp, request: Request, token: String) -> Result<(Change, Reply), Rejection> {
+        if self.day.answered(&request.id) {
+            return Err(Rejection::RemoteAnswered(request.id));
+        }
+        let offered = self.config.service(&request.service).is_some_and(|s| s.remote_join);
+        let issued = match offered {
+            true => self.issue(now, request.service.clone(), Priority::Normal, Who::Remote(request.id.clone()), token),
+            false => Err(Rejection::NotRemote(request.service.clone())),
+        };
+        let reason = match issued {
+            Ok(issued) => return Ok(issued),
+            Err(Rejection::OfficeClosed { .. }) => RefusalReason::Closed,
+            Err(Rejection::ServiceClosing { .. }) => RefusalReason::Closing,
+            Err(Rejection::NotRemote(_) | Rejection::UnknownService(_)) => RefusalReason::NotOffered,
+            Err(Rejection::ServiceFull(_)) => RefusalReason::Full,
+            Err(other) => return Err(other),
+        };
+        let refusal = Refusal { reason, at: now };
+        Ok((Change { refusal: Some((request.id, refusal)), ..Change::default() }, Reply::Refused(refusal)))
     }
 
     /// The range a ticket about to be issued is told, as if it were already in the queue.
@@ -1054,3 +1114,10 @@ fn optional_text(text: &str) -> Result<Option<String>, Rejection> {
 
 #[cfg(test)]
 mod tests;
+
+/// An instant as the office's clock shows it: "2026-12-07 08:00".
+fn local_text(at: Timestamp, zone: &jiff::tz::TimeZone) -> String {
+    jiff::Timestamp::from_millisecond(at.0)
+        .map(|instant| instant.to_zoned(zone.clone()).strftime("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default()
+}

@@ -648,3 +648,117 @@ fn a_day_serialises_to_json_for_headquarters() {
     assert_eq!(json["tickets"]["1"]["status"], "called");
     assert_eq!(json["sequences"]["A"], 1);
 }
+
+/// The sample office open Sundays 08:00-10:00 and Mondays 08:00-16:00, taking remote joins for
+/// "general", with the last call required `margin` minutes before closing.
+fn office_with_hours(margin: Option<u32>) -> Office {
+    let mut raw = sample().to_raw();
+    raw.calendar.hours.sun = vec![crate::calendar::TimeSpan::try_from("08:00-10:00".to_string()).expect("span")];
+    raw.calendar.hours.mon = vec![crate::calendar::TimeSpan::try_from("08:00-16:00".to_string()).expect("span")];
+    raw.calendar.last_call_margin_minutes = margin;
+    raw.services[0].remote_join = true;
+    Office::restore(raw.validate().expect("valid"), b"edge-1".to_vec(), T0, &[]).expect("new office")
+}
+
+fn join(office: &mut Office, at: Timestamp, id: &str, service: &str) -> Result<Reply, Rejection> {
+    let request = crate::remote::Request { id: id.into(), service: ServiceId::new(service), at, travel_minutes: 20 };
+    office.handle_command(at, Command::JoinRemote { request, token: format!("tok-{id}") })
+}
+
+#[test]
+fn a_remote_join_becomes_a_ticket_issued_by_the_request_and_is_answered_once() {
+    let mut office = office_with_hours(None);
+    let Ok(Reply::Ticket(ticket)) = join(&mut office, T0, "r1", "general") else { panic!("a ticket") };
+    assert_eq!(ticket.issuer, Who::Remote("r1".into()));
+    assert_eq!(ticket.number.to_string(), "A-001");
+    assert!(ticket.estimate.is_some(), "told its wait like any other ticket");
+    assert_eq!(join(&mut office, minutes(1), "r1", "general"), Err(Rejection::RemoteAnswered("r1".into())));
+    assert!(office.day().answered("r1") && !office.day().answered("r2"));
+    assert_eq!(office.day().tickets.len(), 1, "the same request never takes two numbers");
+}
+
+#[test]
+fn a_remote_join_the_office_cannot_take_is_refused_in_its_day_and_the_day_keeps_it() {
+    let mut office = office_with_hours(Some(15));
+    let refused = |reason| Ok(Reply::Refused(crate::remote::Refusal { reason, at: T0 }));
+    use crate::remote::RefusalReason;
+    assert_eq!(join(&mut office, T0, "r1", "pagos"), refused(RefusalReason::NotOffered), "pagos takes no remote joins");
+    assert_eq!(join(&mut office, T0, "r2", "visas"), refused(RefusalReason::NotOffered), "no such service");
+    let late = T0.plus_minutes(61);
+    assert_eq!(
+        join(&mut office, late, "r3", "general"),
+        Ok(Reply::Refused(crate::remote::Refusal { reason: RefusalReason::Closed, at: late })),
+        "after 10:00 on a Sunday"
+    );
+    assert_eq!(join(&mut office, late, "r3", "general"), Err(Rejection::RemoteAnswered("r3".into())));
+    assert!(office.day().tickets.is_empty());
+    // The refusals are history: stored in the document, and a peer may not take one back.
+    let snapshot = office.snapshot();
+    let (_, stored) = DayDoc::load(&[snapshot.bytes], b"reader").expect("reads");
+    assert_eq!(stored.refusals, office.day().refusals);
+    let mut undone = stored.clone();
+    undone.refusals.remove("r3");
+    assert_eq!(stored.check_successor(&undone), Err(Breach::RefusalRewritten("r3".into())));
+}
+
+#[test]
+fn a_day_that_answers_a_remote_join_twice_breaks_the_rules() {
+    let mut office = office_with_hours(None);
+    join(&mut office, T0, "r1", "general").expect("ticket");
+    let mut forged = office.day().clone();
+    forged
+        .refusals
+        .insert("r1".into(), crate::remote::Refusal { reason: crate::remote::RefusalReason::Closed, at: T0 });
+    assert_eq!(forged.check(), Err(Breach::RemoteAnsweredTwice("r1".into())));
+}
+
+#[test]
+fn near_closing_the_last_ticket_that_fits_is_issued_and_the_next_is_told_the_next_opening() {
+    // 09:30 on Sunday, doors close at 10:00, the last call 15 minutes before: the kiosk issues
+    // while a new ticket's estimated call falls before 09:45.
+    let mut office = office_with_hours(Some(15));
+    open(&mut office, "1", "ana");
+    let at = T0.plus_minutes(30);
+    let mut issued = Vec::new();
+    let refusal = loop {
+        let token = format!("tok{}", issued.len() + 1);
+        let command = Command::Issue {
+            service: ServiceId::new("general"),
+            priority: Priority::Normal,
+            issuer: Who::Kiosk("entrada".into()),
+            token,
+        };
+        match office.handle_command(at, command) {
+            Ok(Reply::Ticket(ticket)) => issued.push(ticket),
+            Ok(other) => panic!("issue replied {other:?}"),
+            Err(rejection) => break rejection,
+        }
+        assert!(issued.len() < 50, "the queue never closed");
+    };
+    assert!(!issued.is_empty(), "tickets that fit are issued");
+    let last = issued.last().and_then(|t| t.estimate).expect("estimate");
+    assert!(last.midpoint() <= 15.0, "the last ticket is called by 09:45 by its estimate: {last:?}");
+    assert_eq!(
+        refusal,
+        Rejection::ServiceClosing { service: ServiceId::new("general"), next_opening: Some("2026-11-30 08:00".into()) }
+    );
+    assert_eq!(refusal.next_opening(), Some("2026-11-30 08:00"));
+    // Staff may still let a citizen in at the last minute.
+    issue_as(&mut office, at, Who::Staff(AgentId::new("ana"))).expect("staff issue");
+    // Once the doors have closed the kiosk refuses with the next opening...
+    assert_eq!(
+        issue_as(&mut office, T0.plus_minutes(60), Who::Kiosk("entrada".into())),
+        Err(Rejection::OfficeClosed { next_opening: Some("2026-11-30 08:00".into()) })
+    );
+    // ...unless the office sets no last call: its hours then only shape bookings and remote joins.
+    let mut office = office_with_hours(None);
+    issue_as(&mut office, T0.plus_minutes(60), Who::Kiosk("entrada".into())).expect("after hours");
+}
+
+fn issue_as(office: &mut Office, at: Timestamp, issuer: Who) -> Result<Reply, Rejection> {
+    let token = format!("tok{}", office.day().tickets.len() + 100);
+    office.handle_command(
+        at,
+        Command::Issue { service: ServiceId::new("general"), priority: Priority::Normal, issuer, token },
+    )
+}
