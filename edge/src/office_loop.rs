@@ -564,7 +564,11 @@ impl Worker {
     fn sync(&mut self, request: SyncRequest) -> Result<Vec<Frame>, LoopError> {
         let store = self.store.clone();
         match request {
-            SyncRequest::Start => self.window.start(&self.office, store.as_ref()),
+            SyncRequest::Start => {
+                self.window.start(&self.office, store.as_ref());
+                // Joins stored before a restart, or received while the day was starting.
+                self.answer_remote_joins()?;
+            }
             SyncRequest::Poll => {}
             SyncRequest::Receive(bytes) => {
                 let office = self.office.config().id.clone();
@@ -591,6 +595,7 @@ impl Worker {
                             crate::wait_history::expect(&mut self.office, &bookings);
                             self.appointments.set(*bookings);
                         }
+                        Ok(Received::Requests) => self.answer_remote_joins()?,
                         Ok(Received::Nothing) => {}
                         Err(error) => {
                             // A rebuild here only dropped what central sent: no acknowledged
@@ -603,6 +608,36 @@ impl Worker {
             }
         }
         Ok(self.window.outgoing(&mut self.office, store.as_ref()))
+    }
+
+    /// Remote joins central wrote that the day has not answered yet: each becomes a ticket or a
+    /// recorded refusal, stored (and announced) before the frames that tell central go out. A
+    /// join the office cannot answer now (recovering, a clock behind) waits for the next pass.
+    fn answer_remote_joins(&mut self) -> Result<(), LoopError> {
+        let Some(requests) = self.window.requests(&self.office) else { return Ok(()) };
+        let answered = self.office.day().remote_answered();
+        let pending: Vec<fila_protocol::remote::Request> =
+            requests.requests.values().filter(|r| !answered.contains(r.id.as_str())).cloned().collect();
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let now = (self.clock)();
+        let office = self.office.config().id.clone();
+        for request in pending {
+            let id = request.id.clone();
+            let command = Command::JoinRemote { request, token: crate::auth::tracking_token() };
+            match self.office.handle_command(now, command) {
+                Ok(Reply::Ticket(ticket)) => {
+                    tracing::info!(office, request = id, ticket = %ticket.number, "remote join issued")
+                }
+                Ok(Reply::Refused(refusal)) => {
+                    tracing::info!(office, request = id, reason = refusal.reason.name(), "remote join refused")
+                }
+                Ok(_) => {}
+                Err(rejection) => tracing::warn!(office, request = id, %rejection, "remote join left for later"),
+            }
+        }
+        self.commit_batch(now).map_err(LoopError::Storage)
     }
 
     /// Headquarters changed the configuration: a valid one takes effect now, an invalid merge

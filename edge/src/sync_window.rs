@@ -10,7 +10,9 @@
 use std::collections::BTreeMap;
 
 use automerge::AutoCommit;
+use fila_protocol::doc::keys::requests_doc_id;
 use fila_protocol::office::Office;
+use fila_protocol::remote::Requests;
 use fila_protocol::sync::{Outgoing, PeerSync};
 use fila_protocol::wire::Frame;
 use fila_store::Store;
@@ -54,6 +56,8 @@ struct Peer {
     day: Option<fila_protocol::Day>,
     /// Bookings as last accepted, for an appointments document.
     appointments: Option<fila_protocol::booking::Appointments>,
+    /// Remote joins as last accepted, for a requests document.
+    requests: Option<Requests>,
 }
 
 impl Peer {
@@ -70,7 +74,12 @@ impl Peer {
             .filter(|_| doc_id.contains("/appointments/"))
             .and_then(|doc| fila_protocol::doc::appointments::read(doc).ok())
             .map(|(appointments, _)| appointments);
-        Peer { sync, doc, stored, day, appointments }
+        let requests = doc
+            .as_ref()
+            .filter(|_| doc_id.contains("/requests/"))
+            .and_then(|doc| fila_protocol::doc::requests::read(doc).ok())
+            .map(|(requests, _)| requests);
+        Peer { sync, doc, stored, day, appointments, requests }
     }
 
     /// Keep the sync state across restarts; losing it costs only bytes on the next reconnect.
@@ -92,6 +101,8 @@ pub enum Received {
     Config(Box<fila_protocol::RawOfficeConfig>),
     /// An appointments document: central's bookings for a date, checked.
     Appointments(Box<fila_protocol::booking::Appointments>),
+    /// Today's requests document: remote joins to answer, checked.
+    Requests,
 }
 
 #[derive(Default)]
@@ -132,6 +143,10 @@ impl SyncWindow {
             let doc = load(store, &doc_id).unwrap_or_default();
             self.peers.insert(doc_id.clone(), Peer::load(store, &doc_id, Some(doc)));
         }
+        // Today's remote joins: central writes them, the office answers them in its day.
+        let doc_id = requests_doc_id(&office.config().id, today);
+        let doc = load(store, &doc_id).unwrap_or_default();
+        self.peers.insert(doc_id.clone(), Peer::load(store, &doc_id, Some(doc)));
         for peer in self.peers.values_mut() {
             peer.sync.restart();
         }
@@ -169,7 +184,18 @@ impl SyncWindow {
             Some(doc) => {
                 let before = doc.get_heads();
                 let changed = peer.sync.receive(doc, message).map_err(|e| e.to_string())?;
-                if changed && doc_id.contains("/appointments/") {
+                if changed && doc_id.contains("/requests/") {
+                    // Requests are only ever added, for this office and date: anything else is
+                    // refused and undone.
+                    match check_requests(doc, doc_id, &office.config().id, peer.requests.as_ref()) {
+                        Ok(next) => peer.requests = Some(next),
+                        Err(problem) => {
+                            tracing::error!(doc = doc_id, %problem, "remote joins refused and undone");
+                            self.peers.remove(doc_id);
+                            return Err(problem);
+                        }
+                    }
+                } else if changed && doc_id.contains("/appointments/") {
                     // Bookings only move forward (booked to cancelled, checked in, missed) and
                     // never name another office or date: anything else is refused and undone.
                     let checked = fila_protocol::doc::appointments::read(doc).map_err(|e| e.to_string()).and_then(
@@ -220,9 +246,10 @@ impl SyncWindow {
                             tracing::error!(%error, "configuration document from headquarters does not read");
                             Received::Nothing
                         }),
-                    (true, false) => match &peer.appointments {
-                        Some(appointments) => Received::Appointments(Box::new(appointments.clone())),
-                        None => Received::Nothing,
+                    (true, false) => match (&peer.appointments, &peer.requests) {
+                        (Some(appointments), _) => Received::Appointments(Box::new(appointments.clone())),
+                        (None, Some(_)) => Received::Requests,
+                        (None, None) => Received::Nothing,
                     },
                     _ => Received::Nothing,
                 }
@@ -336,6 +363,12 @@ impl SyncWindow {
         f(doc)
     }
 
+    /// Today's remote joins as central wrote them, if any have come.
+    pub fn requests(&self, office: &Office) -> Option<&Requests> {
+        let doc_id = requests_doc_id(&office.config().id, office.day().day);
+        self.peers.get(&doc_id).and_then(|peer| peer.requests.as_ref())
+    }
+
     /// How many documents are kept in sync now (the configuration, today, unsealed past days).
     pub fn docs(&self) -> usize {
         self.peers.len()
@@ -369,6 +402,26 @@ pub enum ConfigError {
 const UNREADABLE: &str = "the configuration document cannot be read";
 // Headquarters creates the document; an edge that has never received one edits its file.
 const NOT_SENT_YET: &str = "headquarters has not sent this office a configuration yet; edit the configuration file";
+
+/// A requests document as received: readable, this office's and date's, and only added to.
+fn check_requests(
+    doc: &AutoCommit,
+    doc_id: &str,
+    office: &str,
+    previous: Option<&Requests>,
+) -> Result<Requests, String> {
+    let (next, refused) = fila_protocol::doc::requests::read(doc).map_err(|e| e.to_string())?;
+    if !refused.is_empty() {
+        tracing::warn!(doc = doc_id, refused = refused.len(), "malformed remote joins ignored");
+    }
+    let expected = doc_id.rsplit('/').next().and_then(fila_protocol::BusinessDay::parse);
+    if next.office != office || Some(next.day) != expected {
+        return Err("the remote joins name another office or date".to_string());
+    }
+    let empty = Requests::new(&next.office, next.day);
+    fila_protocol::remote::may_follow(previous.unwrap_or(&empty), &next)?;
+    Ok(next)
+}
 
 fn load(store: &dyn Store, doc_id: &str) -> Option<AutoCommit> {
     let chunks = store.chunks(doc_id).ok()?;

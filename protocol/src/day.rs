@@ -187,10 +187,13 @@ impl Day {
         }
     }
 
-    /// Whether the office has answered a remote join, by a ticket or a refusal.
-    pub fn answered(&self, request: &str) -> bool {
-        self.refusals.contains_key(request)
-            || self.tickets.values().any(|t| matches!(&t.issuer, Who::Remote(id) if id == request))
+    /// The remote joins the office has answered, by a ticket or a refusal.
+    pub fn remote_answered(&self) -> std::collections::HashSet<&str> {
+        let issued = self.tickets.values().filter_map(|t| match &t.issuer {
+            Who::Remote(id) => Some(id.as_str()),
+            _ => None,
+        });
+        self.refusals.keys().map(String::as_str).chain(issued).collect()
     }
 
     /// The tickets that bookings checked in, by booking id.

@@ -815,7 +815,7 @@ impl Office {
     /// A remote join answered: the ticket if the office can give one now, or the refusal it
     /// records. Anything else (a box recovering, a clock behind) leaves it unanswered for later.
     fn join_remote(&self, now: Timestamp, request: Request, token: String) -> Result<(Change, Reply), Rejection> {
-        if self.day.answered(&request.id) {
+        if self.day.remote_answered().contains(request.id.as_str()) {
             return Err(Rejection::RemoteAnswered(request.id));
         }
         let offered = self.config.service(&request.service).is_some_and(|s| s.remote_join);
@@ -1115,8 +1115,21 @@ fn optional_text(text: &str) -> Result<Option<String>, Rejection> {
 #[cfg(test)]
 mod tests;
 
+/// Where a waiting ticket stands, from a day alone: central holds no `Office`, so it ranks the
+/// day's waiting tickets by the same rule and estimates with the same model (without the
+/// office's history, which stays at the box).
+pub fn position_in(config: &OfficeConfig, day: &Day, id: TicketId, now: Timestamp) -> Option<Position> {
+    let ticket = day.tickets.get(&id).filter(|t| t.status == TicketStatus::Waiting)?;
+    let services = [ticket.service.clone()];
+    let waiting = day.tickets.values().filter(|t| t.status == TicketStatus::Waiting && t.service == ticket.service);
+    let ahead = rule::ahead(config, waiting, &services, ticket, &rule::capped(config, day, now), now)?;
+    let history = History::default();
+    let wait = Estimator::new(config, day, &history, &[], now).range(ticket, ahead);
+    Some(Position { people_ahead: ahead, wait })
+}
+
 /// An instant as the office's clock shows it: "2026-12-07 08:00".
-fn local_text(at: Timestamp, zone: &jiff::tz::TimeZone) -> String {
+pub fn local_text(at: Timestamp, zone: &jiff::tz::TimeZone) -> String {
     jiff::Timestamp::from_millisecond(at.0)
         .map(|instant| instant.to_zoned(zone.clone()).strftime("%Y-%m-%d %H:%M").to_string())
         .unwrap_or_default()

@@ -673,8 +673,14 @@ fn a_remote_join_becomes_a_ticket_issued_by_the_request_and_is_answered_once() {
     assert_eq!(ticket.number.to_string(), "A-001");
     assert!(ticket.estimate.is_some(), "told its wait like any other ticket");
     assert_eq!(join(&mut office, minutes(1), "r1", "general"), Err(Rejection::RemoteAnswered("r1".into())));
-    assert!(office.day().answered("r1") && !office.day().answered("r2"));
+    assert_eq!(office.day().remote_answered(), ["r1"].into_iter().collect());
     assert_eq!(office.day().tickets.len(), 1, "the same request never takes two numbers");
+    // Central, which holds only the synced day, tells the citizen the office's own position.
+    issue(&mut office, minutes(2), "general", Priority::Normal);
+    let second = office.day().tickets.values().last().expect("second").id;
+    let at_central = position_in(office.config(), office.day(), second, minutes(3)).expect("waiting");
+    assert_eq!(at_central.people_ahead, office.position(second, minutes(3)).expect("waiting").people_ahead);
+    assert_eq!(at_central.people_ahead, 1);
 }
 
 #[test]
