@@ -40,7 +40,7 @@ impl DayWindow {
             // Bookings: an office reads today's and tomorrow's by its own clock, which may be
             // behind central's (a box catching up after days offline): the past as for days, a
             // week ahead at most.
-            Some(DocId::Appointments { day, .. }) => {
+            Some(DocId::Appointments { day, .. } | DocId::Requests { day, .. }) => {
                 let days = days_from_today(day);
                 if !(-self.past_days..=APPOINTMENT_DAYS_AHEAD).contains(&days) {
                     return Err(format!("bookings of {} are not an office's to read now", day.0));

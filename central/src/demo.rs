@@ -55,6 +55,7 @@ pub fn settings(listen: SocketAddr, data_dir: PathBuf) -> Settings {
         sms_gateway: None,
         country_code: Some("54".into()),
         bookings: BookingLimits::default(),
+        remote_joins: crate::settings::RemoteJoinLimits::default(),
         heartbeat: Heartbeat::default(),
         demo_booking_seed: Some(BOOKING_SEED.into()),
         seed_configs: Vec::new(),

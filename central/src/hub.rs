@@ -17,9 +17,10 @@ use automerge::AutoCommit;
 use fila_protocol::booking::Appointments;
 use fila_protocol::doc::appointments::Writer;
 use fila_protocol::doc::day::{accept_received, read_day};
-use fila_protocol::doc::keys::{appointments_doc_id, config_doc_id, day_doc_id, DocId};
+use fila_protocol::doc::keys::{appointments_doc_id, config_doc_id, day_doc_id, requests_doc_id, DocId};
 use fila_protocol::doc::load_chunks;
 use fila_protocol::doc::DocError;
+use fila_protocol::remote::{Request, Requests};
 use fila_protocol::sync::{PeerSync, SyncError};
 use fila_protocol::wire::{Frame, FrameError};
 use fila_protocol::{BusinessDay, Day, RawOfficeConfig};
@@ -425,10 +426,10 @@ impl Hub {
         if changed {
             // Central is the only writer of bookings: an edge that changes them is refused,
             // whatever it wrote (the caller drops this in-memory copy, nothing is stored).
-            if matches!(DocId::parse(doc_id), Some(DocId::Appointments { .. })) {
+            if matches!(DocId::parse(doc_id), Some(DocId::Appointments { .. } | DocId::Requests { .. })) {
                 return Err(SyncFailure::Breach {
                     doc: doc_id.to_string(),
-                    reason: "an office may not write bookings; central alone does".into(),
+                    reason: "an office may not write bookings or remote joins; central alone does".into(),
                 });
             }
             // Checked before anything is stored: the caller drops this in-memory copy on error.
@@ -650,6 +651,34 @@ impl Hub {
             fila_protocol::doc::appointments::may_follow(&previous, &next).map_err(DocError::Field)?;
             self.appointments_read.put(&doc_id, doc.get_heads(), next);
             Ok((true, value))
+        })
+    }
+
+    /// An office's remote joins for a date, as central has written them (none before the first).
+    pub fn requests(&self, office: &str, day: BusinessDay) -> Result<Requests, ReadError> {
+        let doc_id = requests_doc_id(office, day);
+        self.edit_doc(office, &doc_id, |doc| {
+            Ok((
+                false,
+                match doc.get_heads().is_empty() {
+                    true => Requests::new(office, day),
+                    false => fila_protocol::doc::requests::read(doc)?.0,
+                },
+            ))
+        })
+    }
+
+    /// Writes a remote join into the office's requests document of its date (central is its
+    /// only writer; the document is made the first time), stores it durably and sends it to the
+    /// office if connected. A request already there is refused: requests are never rewritten.
+    pub fn write_request(&self, office: &str, day: BusinessDay, request: &Request) -> Result<(), ReadError> {
+        let doc_id = requests_doc_id(office, day);
+        self.edit_doc(office, &doc_id, |doc| {
+            if doc.get_heads().is_empty() {
+                *doc = fila_protocol::doc::requests::create(office, day, crate::auth::random_token().as_bytes())?;
+            }
+            fila_protocol::doc::requests::put_request(doc, request)?;
+            Ok((true, ()))
         })
     }
 

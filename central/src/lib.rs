@@ -17,6 +17,7 @@ pub mod hub;
 pub mod kpis;
 pub mod metrics;
 pub mod outbox;
+pub mod remote_joins;
 pub mod replacements;
 pub mod settings;
 pub mod surveys;
@@ -99,6 +100,13 @@ impl App {
                 bookings::secrets::Secrets::load_or_create(store.as_ref()).context("cannot read the booking secrets")?
             }
         };
+        let remote_joins = Arc::new(remote_joins::RemoteJoins::new(
+            store.clone(),
+            hub.clone(),
+            outbox.clone(),
+            secrets.identity,
+            settings.remote_joins.clone(),
+        ));
         let bookings = Arc::new(bookings::Bookings::new(
             store.clone(),
             hub.clone(),
@@ -111,10 +119,10 @@ impl App {
         // retention period goes.
         let mut outbox_tasks = outbox_tasks;
         outbox_tasks.push({
-            let (bookings, clock) = (bookings.clone(), hub.clock());
+            let (bookings, joins, clock) = (bookings.clone(), remote_joins.clone(), hub.clock());
             tokio::spawn(async move {
                 loop {
-                    let (bookings, now) = (bookings.clone(), fila_protocol::Timestamp(clock()));
+                    let (bookings, joins, now) = (bookings.clone(), joins.clone(), fila_protocol::Timestamp(clock()));
                     // Each on its own: a failing one must not stop the others (the purge of
                     // personal data least of all).
                     let passes = tokio::task::spawn_blocking(move || {
@@ -126,6 +134,9 @@ impl App {
                         }
                         if let Err(error) = bookings.purge(now) {
                             tracing::error!(%error, "booking records past their retention could not be deleted");
+                        }
+                        if let Err(error) = joins.purge(now) {
+                            tracing::error!(%error, "remote joins past their day could not be deleted");
                         }
                     });
                     let _ = passes.await;
@@ -140,6 +151,7 @@ impl App {
             surveys,
             outbox,
             bookings,
+            remote_joins,
         });
         let certificate = match &settings.tls {
             Some(files) => Some(fila_tls::server::ReloadingCert::load(files.clone())?),
@@ -217,7 +229,9 @@ fn access_log() -> middleware::Logger {
 fn logged_request(method: &str, path: &str) -> String {
     if path.starts_with("/s/") && path.len() > "/s/survey.css".len() || path.starts_with("/api/v1/public/surveys/") {
         format!("{method} [survey link]")
-    } else if ["/b/", "/w/", "/api/v1/public/bookings/", "/api/v1/public/waitlist/"].iter().any(|p| path.starts_with(p))
+    } else if ["/b/", "/w/", "/f/", "/api/v1/public/bookings/", "/api/v1/public/waitlist/", "/api/v1/public/joins/"]
+        .iter()
+        .any(|p| path.starts_with(p))
     {
         // A booking's or a waiting-list place's private link, or a hold's id: each opens one
         // citizen's booking.

@@ -68,6 +68,8 @@ pub struct Settings {
     pub country_code: Option<String>,
     /// `[bookings]`: the limits against hoarding and resale.
     pub bookings: BookingLimits,
+    /// `[remote_joins]`: the limits on joining queues from home.
+    pub remote_joins: RemoteJoinLimits,
     /// Not in the file: tests shorten it to see silent connections dropped.
     pub heartbeat: Heartbeat,
     /// Not in the file: the demo's published booking secrets (a real central makes its own).
@@ -118,6 +120,23 @@ impl Default for BookingLimits {
             code_attempts: 5,
             reminder_hours: vec![24, 2],
         }
+    }
+}
+
+/// `[remote_joins]`: how often one contact or one address may join a queue from home, so
+/// nobody fills a queue with tickets nobody will use. Every field has a default.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RemoteJoinLimits {
+    /// Joins one contact may make in a day, across offices.
+    pub per_contact_per_day: u32,
+    /// Joins from one client address in an hour.
+    pub per_address_per_hour: u32,
+}
+
+impl Default for RemoteJoinLimits {
+    fn default() -> Self {
+        RemoteJoinLimits { per_contact_per_day: 2, per_address_per_hour: 10 }
     }
 }
 
@@ -224,10 +243,13 @@ impl Settings {
         let mut analysts: Vec<AnalystSettings> = take(&mut table, "analysts", &mut problems).unwrap_or_default();
         let notices: NoticesSection = take(&mut table, "notices", &mut problems).unwrap_or_default();
         let bookings: BookingLimits = take(&mut table, "bookings", &mut problems).unwrap_or_default();
+        let remote_joins: RemoteJoinLimits = take(&mut table, "remote_joins", &mut problems).unwrap_or_default();
         for key in table.keys() {
             problems.push(problem(
                 key,
-                "is not a section central knows ([server], [[offices]], [[analysts]], [notices], [bookings])".into(),
+                "is not a section central knows ([server], [[offices]], [[analysts]], [notices], [bookings], \
+                 [remote_joins])"
+                    .into(),
             ));
         }
         if let Some(smtp) = &notices.smtp {
@@ -315,6 +337,7 @@ impl Settings {
                 sms_gateway: notices.sms_gateway,
                 country_code: notices.country_code,
                 bookings,
+                remote_joins,
                 heartbeat: Heartbeat::default(),
                 demo_booking_seed: None,
                 seed_configs: Vec::new(),

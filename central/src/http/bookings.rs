@@ -384,7 +384,7 @@ const PAGE: &str = include_str!("../pages/book.html");
 const SCRIPT: &str = include_str!("../pages/book.js");
 const STYLE: &str = include_str!("../pages/book.css");
 /// The booking pages run only their own script and talk only to this origin.
-const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+pub(super) const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                    connect-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 pub async fn page() -> HttpResponse {

@@ -7,6 +7,8 @@
 //!   a survey by link; `GET /api/v1/surveys[.csv|/comments]`: HQ's survey figures (`surveys.rs`);
 //! - `/api/v1/public/offices/{office}/{services,slots}`, `/api/v1/public/bookings...`: citizens
 //!   book, confirm, see and cancel appointments (`bookings.rs`);
+//! - `/api/v1/public/offices/{office}/joins`, `/api/v1/public/joins...`: citizens join a queue
+//!   from home and follow their ticket (`joins.rs`);
 //! - `GET /dashboard` and its charts `GET /api/v1/dashboard/charts/*.svg` (`dashboard.rs`);
 //! - `GET /healthz`, `GET /metrics`: public, for monitoring;
 //! - `GET /api/openapi.json`: the OpenAPI document of all of the above (`openapi.rs`).
@@ -18,6 +20,7 @@ pub mod error;
 mod headers;
 mod health;
 pub mod hq;
+mod joins;
 mod kpis;
 mod metrics;
 mod offices;
@@ -46,6 +49,8 @@ pub struct AppState {
     pub outbox: Arc<crate::outbox::CentralOutbox>,
     /// Appointments booked by citizens.
     pub bookings: Arc<crate::bookings::Bookings>,
+    /// Queues joined from home.
+    pub remote_joins: Arc<crate::remote_joins::RemoteJoins>,
 }
 
 pub fn routes(config: &mut web::ServiceConfig) {
@@ -68,6 +73,9 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .service(at("/citas").route(get().to(bookings::page)))
         .service(at("/citas/book.js").route(get().to(bookings::script)))
         .service(at("/citas/book.css").route(get().to(bookings::style)))
+        .service(at("/fila").route(get().to(joins::page)))
+        .service(at("/fila/join.js").route(get().to(joins::script)))
+        .service(at("/f/{token}").route(get().to(joins::page)))
         .service(at("/b/{token}").route(get().to(bookings::manage_page)))
         .service(at("/w/{token}").route(get().to(bookings::manage_page)))
         .service(
@@ -98,6 +106,9 @@ pub fn routes(config: &mut web::ServiceConfig) {
                 .service(at("/public/bookings/{token}").route(get().to(bookings::view)))
                 .service(at("/public/bookings/{token}/cancel").route(web::post().to(bookings::cancel)))
                 .service(at("/public/bookings/{token}/move").route(web::post().to(bookings::move_to)))
+                .service(at("/public/offices/{office}/joins").route(get().to(joins::offer)))
+                .service(at("/public/joins").route(get().to(joins::offices)).route(web::post().to(joins::join)))
+                .service(at("/public/joins/{token}").route(get().to(joins::view)))
                 .service(at("/public/waitlist").route(web::post().to(waitlist::join)))
                 .service(at("/public/waitlist/{token}").route(get().to(waitlist::view)))
                 .service(at("/public/waitlist/{token}/leave").route(web::post().to(waitlist::leave)))

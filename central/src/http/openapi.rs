@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{bookings, dashboard, error, health, kpis, metrics, offices, surveys, sync, waitlist};
+use super::{bookings, dashboard, error, health, joins, kpis, metrics, offices, surveys, sync, waitlist};
 
 /// The period of a headquarters report, as its query string gives it. The handlers read the
 /// string themselves (every problem named, a `by` refused where it has no meaning); these only
@@ -55,6 +55,7 @@ pub struct GroupedPeriod {
         bookings::request, bookings::confirm, bookings::view, bookings::cancel, bookings::move_to,
         bookings::qr, bookings::calendar,
         waitlist::join, waitlist::view, waitlist::leave,
+        joins::offices, joins::offer, joins::join, joins::view,
         surveys::link_state, surveys::answer,
     ),
     components(schemas(error::ErrorBody)),

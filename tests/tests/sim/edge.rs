@@ -276,7 +276,10 @@ impl Edge {
                                 store.flush().expect("sim disk");
                             }
                         }
-                        Ok(Received::Config(_) | Received::Appointments(_) | Received::Nothing) => {}
+                        // The simulated central writes no remote joins.
+                        Ok(
+                            Received::Config(_) | Received::Appointments(_) | Received::Requests | Received::Nothing,
+                        ) => {}
                         Err(error) => {
                             self.office.take_failure();
                             return Err(error);
