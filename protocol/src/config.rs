@@ -30,6 +30,35 @@ pub struct RawOfficeConfig {
     /// Absent from files and documents written before notices existed: the defaults then.
     #[serde(default, skip_serializing_if = "NoticesConfig::is_default")]
     pub notices: NoticesConfig,
+    /// The waiting room; absent, it has no capacity set.
+    #[serde(default, skip_serializing_if = "RoomConfig::is_default")]
+    pub room: RoomConfig,
+}
+
+/// `[room]`: how many people the waiting room holds, and when those waiting outside are told
+/// to come.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RoomConfig {
+    /// Present citizens the room holds; once reached, kiosk tickets say "wait outside". None:
+    /// no limit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<u32>,
+    /// A citizen waiting outside is told to come when the earliest their turn may come is
+    /// within their travel time plus this.
+    pub come_margin_minutes: u32,
+}
+
+impl Default for RoomConfig {
+    fn default() -> Self {
+        RoomConfig { capacity: None, come_margin_minutes: 10 }
+    }
+}
+
+impl RoomConfig {
+    pub fn is_default(&self) -> bool {
+        *self == RoomConfig::default()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -211,6 +240,7 @@ pub struct OfficeConfig {
     pub categories: Vec<CategoryConfig>,
     pub counters: Vec<CounterConfig>,
     pub notices: NoticesConfig,
+    pub room: RoomConfig,
 }
 
 /// One thing wrong with a configuration, with where it is.
@@ -352,6 +382,15 @@ impl RawOfficeConfig {
         }
 
         check_notices(&mut problem, &self.notices);
+        if self.room.capacity.is_some_and(|c| c == 0 || c > limits::ROOM_CAPACITY_MAX) {
+            problem("room.capacity".into(), format!("must be 1 to {}", limits::ROOM_CAPACITY_MAX));
+        }
+        if self.room.come_margin_minutes > limits::LAST_CALL_MARGIN_MINUTES_MAX {
+            problem(
+                "room.come_margin_minutes".into(),
+                format!("at most {} minutes", limits::LAST_CALL_MARGIN_MINUTES_MAX),
+            );
+        }
 
         match (problems.is_empty(), time_zone) {
             (true, Some(time_zone)) => Ok(OfficeConfig {
@@ -366,6 +405,7 @@ impl RawOfficeConfig {
                 categories: self.categories,
                 counters: self.counters,
                 notices: self.notices,
+                room: self.room,
             }),
             _ => Err(problems),
         }
@@ -448,6 +488,7 @@ impl OfficeConfig {
             categories: self.categories.clone(),
             counters: self.counters.clone(),
             notices: self.notices.clone(),
+            room: self.room,
         }
     }
 }

@@ -367,6 +367,10 @@ impl Day {
             if old.first_called_at.is_some() && new.first_called_at != old.first_called_at {
                 return rewritten("first_called_at");
             }
+            // Away only at issue; once here, a citizen is never sent back outside.
+            if new.away.is_some() && new.away != old.away {
+                return rewritten("away");
+            }
         }
         if next.calls.len() < self.calls.len() {
             return Err(Breach::CallRewritten(next.calls.len() as u32 + 1));

@@ -35,6 +35,8 @@ pub const REQUIREMENT_ITEMS_MAX: usize = 20;
 pub const REQUIREMENT_CHARS_MAX: usize = 300;
 /// How long before closing the last call may be required to fall.
 pub const LAST_CALL_MARGIN_MINUTES_MAX: u32 = 240;
+/// People a waiting room may be configured to hold.
+pub const ROOM_CAPACITY_MAX: u32 = 10_000;
 /// HTTP request bodies.
 pub const BODY_BYTES_MAX: usize = 16 * 1024;
 /// One edge<->central frame (an initial sync of a busy day is ~200 KB).

@@ -115,6 +115,11 @@ impl TicketStatus {
         Self::ALL.into_iter().find(|s| s.name() == name)
     }
 
+    /// Still in the office's hands: waiting, called, served or parked.
+    pub fn is_open(self) -> bool {
+        !self.is_closed()
+    }
+
     /// Closed tickets are history: nothing moves them again.
     pub fn is_closed(self) -> bool {
         matches!(self, TicketStatus::Finished | TicketStatus::NoShow | TicketStatus::Cancelled)
@@ -238,6 +243,24 @@ pub struct Ticket {
     pub closed_by: Option<Who>,
     /// The wait it was told when issued (days stored before estimates had ranges have none).
     pub estimate: Option<WaitRange>,
+    /// Not in the waiting room: joined from home, or sent outside because the room was full.
+    /// `None` is present; an away ticket becomes present ("I'm here") and never goes back.
+    pub away: Option<Away>,
+}
+
+/// A ticket whose citizen waits outside the room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Away {
+    /// How long they need to reach the counters (0 when just outside the door).
+    pub travel_minutes: u32,
+}
+
+impl Away {
+    /// Whether it is time to tell them to come: the earliest their turn may come is within
+    /// their travel time plus the office's margin.
+    pub fn time_to_come(self, wait: WaitRange, margin_minutes: u32) -> bool {
+        wait.low <= self.travel_minutes.saturating_add(margin_minutes)
+    }
 }
 
 impl Ticket {
@@ -273,6 +296,7 @@ impl Ticket {
             outcome: None,
             closed_by: None,
             estimate: None,
+            away: None,
         }
     }
 }

@@ -22,7 +22,7 @@ use crate::day::{CallRecord, CounterState, CounterStatus, Day, SurveyAnswer};
 use crate::ids::{AgentId, BusinessDay, CategoryId, CounterId, ServiceId, TicketId, Timestamp};
 use crate::remote::{Refusal, RefusalReason};
 use crate::rule::CallReason;
-use crate::ticket::{Class, Ticket, TicketNumber, TicketStatus, WaitRange, Who};
+use crate::ticket::{Away, Class, Ticket, TicketNumber, TicketStatus, WaitRange, Who};
 
 pub struct DayDoc {
     doc: AutoCommit,
@@ -376,6 +376,7 @@ fn ticket_fields(ticket: &Ticket) -> Fields {
         (tk::CLOSED_BY, opt_s(ticket.closed_by.as_ref().map(Who::to_text).as_deref())),
         (tk::ESTIMATE_LOW, ticket.estimate.map_or(ScalarValue::Null, |e| i(e.low))),
         (tk::ESTIMATE_HIGH, ticket.estimate.map_or(ScalarValue::Null, |e| i(e.high))),
+        (tk::AWAY_TRAVEL_MINUTES, ticket.away.map_or(ScalarValue::Null, |a| i(a.travel_minutes))),
     ]
 }
 
@@ -470,5 +471,10 @@ fn read_ticket(record: &Record, id: TicketId) -> Result<Ticket, DocError> {
         outcome: record.opt_str(tk::OUTCOME)?,
         closed_by: who(record, tk::CLOSED_BY)?,
         estimate: read_estimate(record)?,
+        away: record
+            .opt_int(tk::AWAY_TRAVEL_MINUTES)?
+            .map(|n| u32::try_from(n).map(|travel_minutes| Away { travel_minutes }))
+            .transpose()
+            .map_err(|_| DocError::Field(tk::AWAY_TRAVEL_MINUTES.into()))?,
     })
 }

@@ -45,6 +45,8 @@ pub mod ticket {
     /// The wait range told at issue, in minutes.
     pub const ESTIMATE_LOW: &str = "estimate_low";
     pub const ESTIMATE_HIGH: &str = "estimate_high";
+    /// Set while the citizen waits outside: their travel time in minutes.
+    pub const AWAY_TRAVEL_MINUTES: &str = "away_travel_minutes";
 }
 
 pub mod survey {

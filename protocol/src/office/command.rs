@@ -108,6 +108,12 @@ pub enum Command {
         request: Request,
         token: String,
     },
+    /// A citizen waiting outside is here: they scanned their ticket at the kiosk, or said so
+    /// on their tracking page. Their ticket counts in the room from now on.
+    ConfirmPresent {
+        token: String,
+        by: Who,
+    },
     /// The citizen answers the survey of their finished ticket: on its tracking page, or at
     /// the exit tablet by its number. One answer per ticket; it never changes.
     AnswerSurvey {

@@ -31,7 +31,7 @@ use crate::limits;
 use crate::remote::{Refusal, RefusalReason, Request};
 use crate::rule::{self, CallReason, Ranked};
 use crate::sync::{Outgoing, PeerSync, SyncError};
-use crate::ticket::{Class, Ticket, TicketNumber, TicketStatus, Who};
+use crate::ticket::{Away, Class, Ticket, TicketNumber, TicketStatus, Who};
 
 /// Bytes of a document to store, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +46,20 @@ pub struct Position {
     pub people_ahead: u32,
     /// The estimated wait from now ([`crate::estimate`]).
     pub wait: WaitRange,
+}
+
+/// The waiting room now: open tickets present and away, and what it holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Room {
+    pub present: u32,
+    pub away: u32,
+    pub capacity: Option<u32>,
+}
+
+impl Room {
+    pub fn is_full(&self) -> bool {
+        self.capacity.is_some_and(|capacity| self.present >= capacity)
+    }
 }
 
 /// What one accepted command changes, computed before anything is written.
@@ -406,6 +420,18 @@ impl Office {
         positions
     }
 
+    /// Who is in the waiting room and who waits outside, against its capacity.
+    pub fn room(&self) -> Room {
+        let mut room = Room { present: 0, away: 0, capacity: self.config.room.capacity };
+        for ticket in self.day.tickets.values().filter(|t| t.status.is_open()) {
+            match ticket.away {
+                Some(_) => room.away += 1,
+                None => room.present += 1,
+            }
+        }
+        room
+    }
+
     /// The wait model of the office as it stands now.
     pub fn estimator(&self, now: Timestamp) -> Estimator<'_> {
         Estimator::new(&self.config, &self.day, &self.history, &self.expected, now)
@@ -560,7 +586,24 @@ impl Office {
 
     fn decide(&self, now: Timestamp, command: Command) -> Result<(Change, Reply), Rejection> {
         match command {
-            Command::Issue { service, priority, issuer, token } => self.issue(now, service, priority, issuer, token),
+            Command::Issue { service, priority, issuer, token } => self.issue(now, service, priority, issuer, token, 0),
+            Command::ConfirmPresent { token, by: _ } => {
+                let ticket = self.ticket_by_token(&token).ok_or(Rejection::UnknownToken)?;
+                if ticket.status.is_closed() {
+                    return Err(Rejection::TicketClosed { number: ticket.number, status: ticket.status });
+                }
+                if ticket.away.is_none() {
+                    // Already counted in the room: saying so again changes nothing.
+                    return Ok((Change::default(), Reply::Ticket(ticket.clone())));
+                }
+                let present = Ticket { away: None, ..ticket.clone() };
+                let change = Change {
+                    tickets: vec![present.clone()],
+                    events: vec![Event::TicketChanged(present.clone())],
+                    ..Change::default()
+                };
+                Ok((change, Reply::Ticket(present)))
+            }
             Command::JoinRemote { request, token } => self.join_remote(now, request, token),
             Command::SignIn { counter, by } => self.sign_in(counter, by),
             Command::Pause { counter, by } => {
@@ -734,6 +777,7 @@ impl Office {
         Ok((change, Reply::Ticket(ticket.clone())))
     }
 
+    /// `travel_minutes` is a remote join's (0 for anyone else).
     fn issue(
         &self,
         now: Timestamp,
@@ -741,6 +785,7 @@ impl Office {
         priority: Priority,
         issuer: Who,
         token: String,
+        travel_minutes: u32,
     ) -> Result<(Change, Reply), Rejection> {
         let config = self.config.service(&service).ok_or_else(|| Rejection::UnknownService(service.clone()))?;
         let class = match priority {
@@ -777,6 +822,12 @@ impl Office {
         let estimate = self.estimate_new(&ticket, now);
         self.check_hours(&ticket, estimate, now)?;
         ticket.estimate = Some(estimate);
+        // Joined from home, the citizen is away; at a full room, the kiosk sends them outside.
+        ticket.away = match &ticket.issuer {
+            Who::Remote(_) => Some(Away { travel_minutes }),
+            Who::Kiosk(_) | Who::Button(_) if self.room().is_full() => Some(Away { travel_minutes: 0 }),
+            _ => None,
+        };
         let change = Change {
             events: vec![Event::Issued(ticket.clone())],
             tickets: vec![ticket.clone()],
@@ -820,7 +871,10 @@ impl Office {
         }
         let offered = self.config.service(&request.service).is_some_and(|s| s.remote_join);
         let issued = match offered {
-            true => self.issue(now, request.service.clone(), Priority::Normal, Who::Remote(request.id.clone()), token),
+            true => {
+                let issuer = Who::Remote(request.id.clone());
+                self.issue(now, request.service.clone(), Priority::Normal, issuer, token, request.travel_minutes)
+            }
             false => Err(Rejection::NotRemote(request.service.clone())),
         };
         let reason = match issued {

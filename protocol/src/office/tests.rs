@@ -768,3 +768,56 @@ fn issue_as(office: &mut Office, at: Timestamp, issuer: Who) -> Result<Reply, Re
         Command::Issue { service: ServiceId::new("general"), priority: Priority::Normal, issuer, token },
     )
 }
+
+#[test]
+fn a_full_room_sends_kiosk_tickets_outside_until_their_citizen_says_they_are_here() {
+    let mut raw = sample().to_raw();
+    raw.room.capacity = Some(3);
+    let mut office = Office::restore(raw.validate().expect("valid"), b"edge-1".to_vec(), T0, &[]).expect("office");
+    let inside: Vec<Ticket> = (0..3).map(|n| issue(&mut office, minutes(n), "general", Priority::Normal)).collect();
+    assert!(inside.iter().all(|t| t.away.is_none()), "the first three wait in the room");
+    let fourth = issue(&mut office, minutes(3), "general", Priority::Normal);
+    assert_eq!(fourth.away, Some(Away { travel_minutes: 0 }), "the fourth waits outside");
+    assert_eq!(office.room(), Room { present: 3, away: 1, capacity: Some(3) });
+    // Staff letting someone in are not turned away by the count.
+    let staff = Command::Issue {
+        service: ServiceId::new("general"),
+        priority: Priority::Normal,
+        issuer: Who::Staff(AgentId::new("ana")),
+        token: "staff-1".into(),
+    };
+    let Reply::Ticket(let_in) = check(&mut office, minutes(4), staff) else { panic!("ticket") };
+    assert_eq!(let_in.away, None);
+    // "I'm here" brings the fourth in; saying it twice changes nothing.
+    let here = Command::ConfirmPresent { token: fourth.token.clone(), by: Who::Citizen };
+    let Reply::Ticket(now_here) = check(&mut office, minutes(5), here.clone()) else { panic!("ticket") };
+    assert_eq!(now_here.away, None);
+    check(&mut office, minutes(6), here);
+    assert_eq!(office.room(), Room { present: 5, away: 0, capacity: Some(3) });
+    // Back outside it never goes: a peer that tries breaks the day's rules.
+    let before = office.day().clone();
+    let mut after = before.clone();
+    after.tickets.get_mut(&fourth.id).expect("fourth").away = Some(Away { travel_minutes: 0 });
+    assert_eq!(before.check_successor(&after), Err(Breach::TicketRewritten { number: fourth.number, field: "away" }));
+    // A finished visit leaves the room.
+    open(&mut office, "1", "ana");
+    call_next(&mut office, minutes(7), "1", "ana");
+    finish(&mut office, minutes(9), "1", "ana");
+    assert_eq!(office.room().present, 4);
+}
+
+#[test]
+fn a_remote_ticket_is_away_with_its_travel_time_and_is_told_to_come_once_its_turn_nears() {
+    let mut office = office_with_hours(None);
+    let Ok(Reply::Ticket(ticket)) = join(&mut office, T0, "r1", "general") else { panic!("a ticket") };
+    let away = ticket.away.expect("away");
+    assert_eq!(away.travel_minutes, 20);
+    assert!(!away.time_to_come(WaitRange { low: 40, high: 55 }, 10), "40 minutes off, 20 to travel: not yet");
+    assert!(away.time_to_come(WaitRange { low: 30, high: 45 }, 10), "30 is within 20 + 10: time to leave");
+    // Stored as it is, and read back the same, away and then present.
+    let stored = |office: &mut Office| DayDoc::load(&[office.snapshot().bytes], b"reader").expect("reads").1;
+    assert_eq!(&stored(&mut office), office.day());
+    check(&mut office, minutes(1), Command::ConfirmPresent { token: ticket.token.clone(), by: Who::Citizen });
+    assert_eq!(&stored(&mut office), office.day());
+    assert_eq!(office.day().tickets[&ticket.id].away, None);
+}
