@@ -106,6 +106,7 @@ impl App {
             outbox.clone(),
             secrets.identity,
             settings.remote_joins.clone(),
+            citizen_url.clone(),
         ));
         let bookings = Arc::new(bookings::Bookings::new(
             store.clone(),
@@ -134,6 +135,9 @@ impl App {
                         }
                         if let Err(error) = bookings.purge(now) {
                             tracing::error!(%error, "booking records past their retention could not be deleted");
+                        }
+                        if let Err(error) = joins.tell_to_come(now) {
+                            tracing::error!(%error, "remote joins could not be told to come");
                         }
                         if let Err(error) = joins.purge(now) {
                             tracing::error!(%error, "remote joins past their day could not be deleted");

@@ -13,6 +13,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
 use fila_notify::contact::Contact;
+use fila_notify::kind::NoticeKind;
 use fila_protocol::remote::{RefusalReason, Request, TRAVEL_MINUTES_MAX};
 use fila_protocol::{BusinessDay, OfficeConfig, ServiceId, Ticket, Timestamp, Who};
 use fila_store::{Store, StoreError};
@@ -127,6 +128,8 @@ pub struct RemoteJoins {
     addresses: Mutex<HashMap<IpAddr, VecDeque<i64>>>,
     /// One join at a time: the per-contact count and the write are one step.
     writing: Mutex<()>,
+    /// Where citizens reach central: the link in a "come now" message starts with it.
+    citizen_url: String,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -144,6 +147,7 @@ impl RemoteJoins {
         outbox: Arc<CentralOutbox>,
         fingerprint_key: [u8; 32],
         limits: RemoteJoinLimits,
+        citizen_url: String,
     ) -> RemoteJoins {
         RemoteJoins {
             store,
@@ -153,6 +157,7 @@ impl RemoteJoins {
             limits,
             addresses: Mutex::new(HashMap::new()),
             writing: Mutex::new(()),
+            citizen_url,
         }
     }
 
@@ -252,7 +257,7 @@ impl RemoteJoins {
     }
 
     fn put_record(&self, token: &str, record: &JoinRecord) -> Result<(), StoreError> {
-        let json = serde_json::to_vec(record).unwrap_or_default();
+        let json = serde_json::to_vec(&Stored { record: record.clone(), token: token.to_string() }).unwrap_or_default();
         self.store.put_meta(&format!("{JOIN}{}", sha256_hex(token)), &json)?;
         if let Some(fingerprint) = &record.contact_fingerprint {
             self.store.put_meta(&format!("{BY_CONTACT}{fingerprint}/{}/{}", record.day, record.id), &[])?;
@@ -277,7 +282,7 @@ impl RemoteJoins {
     /// The join behind a private link, and how it stands now. Blocking.
     pub fn view(&self, token: &str, now: Timestamp) -> Result<(JoinRecord, JoinState), JoinRefusal> {
         let bytes = self.store.get_meta(&format!("{JOIN}{}", sha256_hex(token)))?.ok_or(JoinRefusal::NotFound)?;
-        let record: JoinRecord = serde_json::from_slice(&bytes).map_err(|_| JoinRefusal::NotFound)?;
+        let record = serde_json::from_slice::<Stored>(&bytes).map_err(|_| JoinRefusal::NotFound)?.record;
         let day = match self.hub.day(&record.office, record.day) {
             Ok(day) => Some(day),
             Err(ReadError::NoDocument { .. }) => None,
@@ -315,7 +320,7 @@ impl RemoteJoins {
         let before = today.plus_days(-KEEP_DAYS);
         let mut gone = 0;
         for (key, bytes) in self.store.scan_meta(JOIN)? {
-            let Ok(record) = serde_json::from_slice::<JoinRecord>(&bytes) else { continue };
+            let Ok(Stored { record, .. }) = serde_json::from_slice::<Stored>(&bytes) else { continue };
             if record.day >= before {
                 continue;
             }
@@ -330,6 +335,68 @@ impl RemoteJoins {
         }
         Ok(gone)
     }
+}
+
+impl RemoteJoins {
+    /// Tells citizens who joined from home with a contact to set off, once, when the earliest
+    /// their turn may come is within their travel time plus the office's margin (the office's
+    /// box tells those it holds contacts for; these are central's). Run every minute. Blocking.
+    pub fn tell_to_come(&self, now: Timestamp) -> Result<usize, JoinRefusal> {
+        let mut by_office: HashMap<(String, BusinessDay), Vec<Stored>> = HashMap::new();
+        for (_, bytes) in self.store.scan_meta(JOIN)? {
+            let Ok(stored) = serde_json::from_slice::<Stored>(&bytes) else { continue };
+            if stored.record.contact.is_some() {
+                by_office.entry((stored.record.office.clone(), stored.record.day)).or_default().push(stored);
+            }
+        }
+        let mut told = 0;
+        for ((office, day), joins) in by_office {
+            let Ok(config) = self.config(&office) else { continue };
+            if BusinessDay::containing(now, &config.time_zone) != day {
+                continue;
+            }
+            let Ok(synced) = self.hub.day(&office, day) else { continue };
+            for Stored { record, token } in joins {
+                let Some(contact) = &record.contact else { continue };
+                let Some(ticket) =
+                    synced.tickets.values().find(|t| matches!(&t.issuer, Who::Remote(id) if *id == record.id))
+                else {
+                    continue;
+                };
+                let (Some(away), Some(position)) =
+                    (ticket.away, fila_protocol::office::position_in(&config, &synced, ticket.id, now))
+                else {
+                    continue;
+                };
+                if !away.time_to_come(position.wait, config.room.come_margin_minutes) {
+                    continue;
+                }
+                let values = std::collections::BTreeMap::from([
+                    ("office", config.name.clone()),
+                    ("ticket", ticket.number.to_string()),
+                    ("minutes", position.wait.low.to_string()),
+                    ("link", format!("{}/f/{token}", self.citizen_url)),
+                ]);
+                let to = crate::outbox::ToCitizen {
+                    contact,
+                    lang: &record.lang,
+                    values: &values,
+                    texts: Some(&config.notices),
+                };
+                if self.outbox.to_citizen(&format!("join/{}", record.id), NoticeKind::ComeNow, &to, None, now)? {
+                    told += 1;
+                }
+            }
+        }
+        Ok(told)
+    }
+}
+
+/// A join as stored: its record and its link's token (the "come now" message carries the link).
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    record: JoinRecord,
+    token: String,
 }
 
 /// What a citizen may join at an office now.

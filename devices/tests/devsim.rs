@@ -54,6 +54,7 @@ async fn the_printer_emulator_prints_what_it_receives_and_answers_its_status() {
         tracking_url: Some("http://10.0.0.2:8080/t/abc".into()),
         preferential: None,
         lang: Lang::Es,
+        wait_outside: false,
     };
     printer.print(&escpos::encode_ticket(&ticket, &PrinterProfile::default())).await.expect("printed");
 

@@ -64,6 +64,7 @@ fn ticket() -> impl Strategy<Value = TicketPrint> {
                 tracking_url: url.map(|url| format!("https://fila.example/t/{url}")),
                 preferential,
                 lang: if english { Lang::En } else { Lang::Es },
+                wait_outside: english,
             }
         })
 }

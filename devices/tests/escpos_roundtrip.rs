@@ -27,6 +27,7 @@ fn ticket() -> TicketPrint {
         tracking_url: Some("https://fila.example/t/b101".to_owned()),
         preferential: None,
         lang: Lang::Es,
+        wait_outside: false,
     }
 }
 

@@ -22,6 +22,7 @@ fn spanish_ticket() -> TicketPrint {
         tracking_url: Some("https://fila.example/t/8f3k2".to_owned()),
         preferential: None,
         lang: Lang::Es,
+        wait_outside: false,
     }
 }
 
@@ -36,6 +37,7 @@ fn english_ticket() -> TicketPrint {
         tracking_url: Some("https://fila.example/t/p007".to_owned()),
         preferential: Some("Senior citizen".to_owned()),
         lang: Lang::En,
+        wait_outside: false,
     }
 }
 
@@ -399,4 +401,17 @@ fn code_page_tables_agree_with_the_escpos_crate() {
             r"Pc858 0xF0 '\u{ad}': escpos gives [C2, AD]",
         ]
     );
+}
+
+#[test]
+fn a_ticket_sent_outside_a_full_room_says_so_under_the_wait() {
+    let ticket = TicketPrint { wait_outside: true, ..spanish_ticket() };
+    let text = decode(&encode_ticket(&ticket, &PrinterProfile::default()), &PrinterProfile::default()).text();
+    assert!(
+        text.contains("Espera estimada: 9-15 min\n\nSALA LLENA: espere afuera\nLe avisaremos cuando venir"),
+        "{text}"
+    );
+    let english = TicketPrint { wait_outside: true, ..english_ticket() };
+    let text = decode(&encode_ticket(&english, &profile_58mm()), &profile_58mm()).text();
+    assert!(text.contains("ROOM FULL: please wait outside"), "{text}");
 }

@@ -362,6 +362,25 @@
   }
 
   /**
+   * Keeps `el` showing the waiting room's occupancy ("Sala 38/40") where the office sets a
+   * capacity; hidden otherwise. Refreshed every 15 seconds: a count, not an event.
+   */
+  function watchRoom(el) {
+    const refresh = async () => {
+      try {
+        const room = await api('GET', '/api/v1/room');
+        el.hidden = typeof room.capacity !== 'number';
+        if (!el.hidden) {
+          el.textContent = t('room.occupancy', { present: room.present, capacity: room.capacity });
+          el.classList.toggle('is-full', room.present >= room.capacity);
+        }
+      } catch (_) { /* offline: keep the last count */ }
+    };
+    refresh();
+    setInterval(refresh, 15000);
+  }
+
+  /**
    * A shared device's token (kiosk, exit tablet). A token in the URL (first installation, or a
    * new token) wins and is moved to storage under `key`, so a reboot or reload keeps working
    * and nobody can read it off the address bar.
@@ -417,7 +436,7 @@
 
   const Fila = {
     ApiError, api, errorText, serverNow, fmtTime, fmtDay, minutesSince, locale,
-    h, applyI18n, langSwitcher, reconcileList, debounce, connectEvents, loadOffice, ticketBadge, waitRange, keepAwake, deviceToken,
+    h, applyI18n, langSwitcher, reconcileList, debounce, connectEvents, loadOffice, ticketBadge, waitRange, watchRoom, keepAwake, deviceToken,
     showScreen, keyButtons,
   };
   window.Fila = Fila;

@@ -338,6 +338,7 @@
     }
 
     F.loadOffice().then((office) => { state.office = office; showOffice(); });
+    F.watchRoom($('room'));
     loadRecent(false);
 
     F.connectEvents({

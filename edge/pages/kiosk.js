@@ -160,7 +160,10 @@
     }
     state.busy = true;
     try {
-      showIssued(await api('POST', '/api/v1/checkins', { code }, state.token));
+      // A ticket's own QR code (its tracking address) is a citizen waiting outside who is here;
+      // anything else is a booking's code.
+      const here = /\/t\/[A-Za-z0-9_-]+\/?$/.test(code);
+      showIssued(await api('POST', here ? '/api/v1/tickets/here' : '/api/v1/checkins', here ? { token: code } : { code }, state.token));
     } catch (err) {
       state.busy = false;
       $('checkin-input').value = '';
@@ -225,6 +228,8 @@
       ? [h('span', { class: 'badge ' + (tk.class === 'appointment' ? 'badge-appt' : 'badge-pref') }, badge)]
       : []));
     $('ticket-time').textContent = tk.issued_at ? t('kiosk.issuedAt', { time: fmtTime(tk.issued_at) }) : '';
+    // A full room: the ticket stands, the citizen waits outside until told to come.
+    $('ticket-outside').hidden = !tk.away;
     $('ticket-ahead').textContent = tk.people_ahead === null || tk.people_ahead === undefined ? t('common.none') : String(tk.people_ahead);
     const wait = $('ticket-wait');
     const range = waitRange(tk);
@@ -422,6 +427,7 @@
     tickClock();
     setInterval(tickClock, 10000);
     keepAwake();
+    window.Fila.watchRoom($('room'));
 
     $('priority-none').addEventListener('click', () => afterPriority(null));
     $('checkin-open').addEventListener('click', openCheckin);

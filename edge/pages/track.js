@@ -83,6 +83,15 @@
     if (!wait) setStat($('track-wait'), t('common.none'));
     else setStat($('track-wait'), wait, tk.estimated_wait_high_minutes <= 1);
 
+    // Waiting outside: "I'm here", and once their turn nears, the call to come (buzzed once).
+    const away = tk.away && !FINAL.includes(tk.status);
+    $('here-area').hidden = !away;
+    $('track-come-now').hidden = !(away && tk.come_now);
+    if (away && tk.come_now && !state.comeNowSeen) {
+      state.comeNowSeen = true;
+      try { if (navigator.vibrate) navigator.vibrate([400, 200, 400]); } catch (_) { /* ignore */ }
+    }
+
     const cancellable = CANCELLABLE.includes(tk.status);
     $('cancel-area').hidden = !cancellable;
     if (!cancellable) $('track-cancel-box').hidden = true;
@@ -274,6 +283,19 @@
   function init() {
     applyI18n();
     langSwitcher($('lang-switch'));
+    $('track-here').addEventListener('click', async () => {
+      const btn = $('track-here');
+      btn.disabled = true;
+      try {
+        state.ticket = await api('POST', ticketApi() + '/here');
+        $('track-here-done').hidden = false;
+        render();
+      } catch (err) {
+        showError(err);
+      } finally {
+        btn.disabled = false;
+      }
+    });
     $('track-cancel').addEventListener('click', () => {
       $('track-cancel-box').hidden = false;
       $('track-cancel').hidden = true;

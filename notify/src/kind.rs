@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 pub enum NoticeKind {
     /// The edge: few people are ahead, or the estimated wait is short.
     TurnNear,
+    /// The edge, or central for a remote join: a citizen waiting outside should set off now.
+    ComeNow,
     /// The edge: the ticket is called to a counter.
     Called,
     /// The edge: the visit is over; how was it?
@@ -29,8 +31,9 @@ pub enum NoticeKind {
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 8] = [
+    pub const ALL: [NoticeKind; 9] = [
         NoticeKind::TurnNear,
+        NoticeKind::ComeNow,
         NoticeKind::Called,
         NoticeKind::SurveyInvite,
         NoticeKind::BookingCode,
@@ -43,6 +46,7 @@ impl NoticeKind {
     pub fn as_str(self) -> &'static str {
         match self {
             NoticeKind::TurnNear => "turn_near",
+            NoticeKind::ComeNow => "come_now",
             NoticeKind::Called => "called",
             NoticeKind::SurveyInvite => "survey_invite",
             NoticeKind::BookingCode => "booking_code",
@@ -57,6 +61,7 @@ impl NoticeKind {
     pub fn placeholders(self) -> &'static [&'static str] {
         match self {
             NoticeKind::TurnNear => &["ticket", "ahead", "minutes"],
+            NoticeKind::ComeNow => &["ticket", "minutes", "link"],
             NoticeKind::Called => &["ticket", "counter"],
             NoticeKind::SurveyInvite => &["ticket", "link"],
             NoticeKind::BookingCode => &["code"],
@@ -83,7 +88,7 @@ impl NoticeKind {
     pub fn lifetime(self) -> SignedDuration {
         let minutes = match self {
             NoticeKind::Called => 10,
-            NoticeKind::TurnNear => 30,
+            NoticeKind::TurnNear | NoticeKind::ComeNow => 30,
             NoticeKind::BookingCode => 15,
             NoticeKind::SurveyInvite
             | NoticeKind::BookingConfirmed

@@ -305,9 +305,11 @@ impl OptOut {
 
 fn builtin() -> BTreeMap<(NoticeKind, String), Template> {
     use NoticeKind::*;
-    let entries: [(NoticeKind, &str, &str, &str); 16] = [
+    let entries: [(NoticeKind, &str, &str, &str); 18] = [
         (TurnNear, "es", "{office}: su turno se acerca", "{office}: su turno {ticket} se acerca. Delante: {ahead}, unos {minutes} min. Acérquese a la sala."),
         (TurnNear, "en", "{office}: your turn is near", "{office}: your turn {ticket} is near. Ahead of you: {ahead}, about {minutes} min. Please come to the waiting room."),
+        (ComeNow, "es", "{office}: es hora de venir", "{office}: es hora de venir. Su turno {ticket} llega en unos {minutes} min. {link}"),
+        (ComeNow, "en", "{office}: time to come", "{office}: time to come. Your turn {ticket} comes in about {minutes} min. {link}"),
         (Called, "es", "{office}: le llaman", "{office}: turno {ticket}, acuda a la ventanilla {counter}."),
         (Called, "en", "{office}: you are called", "{office}: ticket {ticket}, please go to counter {counter}."),
         (SurveyInvite, "es", "{office}: ¿cómo le atendimos?", "{office}: gracias por su visita ({ticket}). ¿Cómo le atendimos? {link}"),

@@ -68,6 +68,8 @@ pub struct TicketPrint {
     /// The preferential category (e.g. "Adulto mayor"), printed when set.
     pub preferential: Option<String>,
     pub lang: Lang,
+    /// The waiting room was full: the citizen waits outside until told to come.
+    pub wait_outside: bool,
 }
 
 /// QR module size in dots: 6 scans well from a phone on 80 and 58 mm paper.
@@ -102,6 +104,8 @@ struct Labels {
     rate_link: &'static str,
     keep: &'static str,
     questions: &'static str,
+    wait_outside: &'static str,
+    called_back: &'static str,
 }
 
 fn labels(lang: Lang) -> Labels {
@@ -116,6 +120,8 @@ fn labels(lang: Lang) -> Labels {
             rate_link: "Al terminar, ábralo para opinar",
             keep: "Conserve este ticket",
             questions: "¿Dudas? ¡Consúltenos!",
+            wait_outside: "SALA LLENA: espere afuera",
+            called_back: "Le avisaremos cuando venir",
         },
         Lang::En => Labels {
             your_number: "Your number",
@@ -127,6 +133,8 @@ fn labels(lang: Lang) -> Labels {
             rate_link: "After your visit, open it to rate us",
             keep: "Keep this ticket",
             questions: "Questions? Just ask us!",
+            wait_outside: "ROOM FULL: please wait outside",
+            called_back: "We will tell you when to come in",
         },
     }
 }
@@ -153,6 +161,13 @@ pub fn encode_ticket(ticket: &TicketPrint, profile: &PrinterProfile) -> Vec<u8> 
     out.text(&format!("{}: {}", labels.ahead, ticket.ahead));
     if let Some((low, high)) = ticket.wait_minutes {
         out.text(&format!("{}: {low}-{high} min", labels.wait));
+    }
+    if ticket.wait_outside {
+        out.blank();
+        out.bold(true);
+        out.text(labels.wait_outside);
+        out.bold(false);
+        out.text(labels.called_back);
     }
     if let Some(url) = &ticket.tracking_url {
         out.blank();

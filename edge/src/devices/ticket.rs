@@ -35,6 +35,7 @@ pub fn ticket_print(
         tracking_url: Some(crate::tracking::url(base_url, &ticket.token)),
         preferential,
         lang,
+        wait_outside: ticket.away.is_some(),
     }
 }
 

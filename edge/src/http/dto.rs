@@ -45,6 +45,12 @@ pub struct TicketDto {
     /// The range this ticket was told when issued (the figure HQ scores the estimate by).
     pub issued_wait_low_minutes: Option<u32>,
     pub issued_wait_high_minutes: Option<u32>,
+    /// The citizen waits outside the room (joined from home, or the room was full): the
+    /// kiosk says "wait outside", the tracking page offers "I'm here".
+    pub away: bool,
+    /// Set while away and the earliest their turn may come is within their travel time plus
+    /// the office's margin: time to set off.
+    pub come_now: bool,
 }
 
 impl TicketDto {
@@ -79,6 +85,11 @@ impl TicketDto {
             estimated_wait_high_minutes: position.map(|p| p.wait.high),
             issued_wait_low_minutes: ticket.estimate.map(|e| e.low),
             issued_wait_high_minutes: ticket.estimate.map(|e| e.high),
+            away: ticket.away.is_some(),
+            come_now: match (ticket.away, position) {
+                (Some(away), Some(position)) => away.time_to_come(position.wait, config.room.come_margin_minutes),
+                _ => false,
+            },
         }
     }
 }

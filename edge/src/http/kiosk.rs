@@ -82,3 +82,32 @@ pub async fn issue(
     };
     Ok(HttpResponse::Created().json(IssuedDto { ticket: dto, print, contact_kept }))
 }
+
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HereRequest {
+    /// The ticket's tracking token, or its tracking address as its QR code carries it.
+    pub token: String,
+}
+
+/// A citizen waiting outside scans their ticket's QR code at the kiosk: they are here.
+#[utoipa::path(post, path = "/api/v1/tickets/here", tag = "kiosk", request_body = HereRequest,
+    responses((status = 200, body = super::dto::TicketDto), (status = 400, body = ErrorBody),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody, description = "no ticket of today has that token"),
+              (status = 409, body = ErrorBody, description = "the ticket is closed")),
+    security(("bearer" = [])))]
+pub async fn here(
+    caller: Caller,
+    state: web::Data<AppState>,
+    body: web::Json<HereRequest>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(ISSUERS, "confirm citizens present")?;
+    let scanned = body.into_inner().token;
+    // A QR code carries the tracking address: the token is its last segment.
+    let token = scanned.trim().trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_string();
+    let command = Command::ConfirmPresent { token, by: caller.who() };
+    let dto = state.office.send_with(command, render::ticket_reply(false)).await?;
+    tracing::info!(ticket = %dto.number, kiosk = %caller.id, "citizen confirmed present");
+    Ok(HttpResponse::Ok().json(dto))
+}

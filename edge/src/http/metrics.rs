@@ -104,6 +104,18 @@ fn office_metrics(office: &Office, now: Timestamp) -> String {
     let waiting: Vec<(String, f64)> =
         config.services.iter().map(|s| (format!("service=\"{}\"", s.id), office.waiting_count(&s.id) as f64)).collect();
     metric(&mut text, "fila_edge_tickets_waiting", "gauge", "tickets waiting to be called", &as_refs(&waiting));
+    let room = office.room();
+    let presence = [("where=\"present\"", f64::from(room.present)), ("where=\"away\"", f64::from(room.away))];
+    metric(&mut text, "fila_edge_room_tickets", "gauge", "open tickets in the waiting room and outside it", &presence);
+    if let Some(capacity) = room.capacity {
+        metric(
+            &mut text,
+            "fila_edge_room_capacity",
+            "gauge",
+            "people the waiting room holds",
+            &[("", f64::from(capacity))],
+        );
+    }
     let issued: Vec<(String, f64)> = config
         .services
         .iter()

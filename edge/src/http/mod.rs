@@ -84,6 +84,8 @@ pub fn routes(config: &mut web::ServiceConfig) {
                 .service(at("/calls/recent").route(get().to(public::recent_calls)))
                 .service(at("/track/{token}").route(get().to(public::track)))
                 .service(at("/track/{token}/cancel").route(post().to(public::track_cancel)))
+                .service(at("/track/{token}/here").route(post().to(public::track_here)))
+                .service(at("/room").route(get().to(public::room)))
                 .service(at("/track/{token}/contact").route(post().to(notices::add_contact)))
                 .service(at("/notices").route(get().to(notices::list)))
                 .service(
@@ -97,6 +99,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
                 .service(at("/login").route(post().to(session::login)))
                 .service(at("/logout").route(post().to(session::logout)))
                 .service(at("/tickets").route(post().to(kiosk::issue)))
+                .service(at("/tickets/here").route(post().to(kiosk::here)))
                 .service(at("/checkins").route(post().to(checkins::check_in_booking)))
                 .service(at("/appointments").route(get().to(checkins::today)))
                 .service(at("/tickets/{number}/cancel").route(post().to(staff::cancel)))

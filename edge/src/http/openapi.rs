@@ -9,14 +9,14 @@ use super::{admin, checkins, counter, devices, dto, error, events, kiosk, notice
 #[openapi(
     info(title = "fila edge API", description = "A branch office's queue: tickets, counters, calls, live events."),
     paths(
-        kiosk::issue,
+        kiosk::issue, kiosk::here,
         checkins::check_in_booking,
         checkins::today,
         counter::sign_in, counter::pause, counter::reopen, counter::close, counter::call_next,
         counter::call_specific, counter::recall, counter::start, counter::finish, counter::no_show,
         counter::transfer, counter::park, counter::resume,
         staff::queue, staff::deviations, staff::security_events, staff::cancel,
-        public::office, public::track, public::track_cancel, public::recent_calls, public::healthz,
+        public::office, public::track, public::track_cancel, public::track_here, public::room, public::recent_calls, public::healthz,
         session::login, session::logout,
         admin::add_kiosk, admin::read_config, admin::edit_config,
         events::events,

@@ -31,6 +31,25 @@ pub async fn track(state: web::Data<AppState>, token: web::Path<String>) -> Resu
     Ok(HttpResponse::Ok().json(dto))
 }
 
+/// The waiting room now: present and away tickets, against its capacity (the display's and
+/// the kiosk's "Sala 38/40").
+#[utoipa::path(get, path = "/api/v1/room", tag = "public",
+    responses((status = 200, body = Object, description = "`present`, `away` and `capacity` (null: no limit)")))]
+pub async fn room(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let room = state.office.query(|office, _| office.room()).await?;
+    Ok(HttpResponse::Ok().json(room))
+}
+
+/// The citizen waiting outside says they are here: their ticket counts in the room.
+#[utoipa::path(post, path = "/api/v1/track/{token}/here", tag = "public",
+    params(("token" = String, Path, description = "the ticket's tracking token")),
+    responses((status = 200, body = TicketDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn track_here(state: web::Data<AppState>, token: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let command = Command::ConfirmPresent { token: token.into_inner(), by: fila_protocol::Who::Citizen };
+    let dto = state.office.send_with(command, render::ticket_reply(false)).await?;
+    Ok(HttpResponse::Ok().json(dto))
+}
+
 /// The citizen gives up their ticket.
 #[utoipa::path(post, path = "/api/v1/track/{token}/cancel", tag = "public",
     params(("token" = String, Path, description = "the ticket's tracking token")),

@@ -61,6 +61,21 @@ pub fn wanted(
             TicketStatus::Waiting => {
                 let positions = positions.get_or_insert_with(|| office.positions(now));
                 let Some(position) = positions.get(id).copied() else { continue };
+                // Waiting outside: told once to set off, by their travel time, not the room's.
+                if let Some(away) = ticket.away {
+                    if !away.time_to_come(position.wait, office.config().room.come_margin_minutes) {
+                        continue;
+                    }
+                    values.insert("minutes", position.wait.low.to_string());
+                    out.push(Wanted {
+                        ticket: *id,
+                        kind: NoticeKind::ComeNow,
+                        values,
+                        token: ticket.token.clone(),
+                        not_before,
+                    });
+                    continue;
+                }
                 // The short end of the range: better early than late.
                 if position.people_ahead > thresholds.ahead && position.wait.low > thresholds.minutes {
                     continue;
