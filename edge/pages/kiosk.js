@@ -366,6 +366,11 @@
     const unauthorized = err instanceof ApiError && (err.status === 401 || err.status === 403);
     let text = t('kiosk.errorHelp');
     if (unauthorized) text = t('kiosk.errorUnauthorized');
+    else if (err instanceof ApiError && (err.error === 'office_closed' || err.error === 'service_closing')) {
+      // Closed, or too near closing for a new ticket to be called: say when to come back.
+      const next = err.body && err.body.next_opening;
+      text = t(err.error === 'office_closed' ? 'kiosk.closed' : 'kiosk.closing') + (next ? ' ' + t('kiosk.nextOpening', { at: next }) : '');
+    }
     else if (err instanceof ApiError && err.status === 0) text = t('error.network') + ' ' + t('kiosk.errorHelp');
     // The server's wording (possibly in another language) is kept as a small
     // technical note for the staff; the citizen reads our own sentence.

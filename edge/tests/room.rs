@@ -99,3 +99,43 @@ async fn with_room_for_three_the_fourth_waits_outside_is_told_once_to_come_and_i
     assert_eq!(room["away"], 0, "{room}");
     edge.stop().await;
 }
+
+#[tokio::test]
+async fn near_closing_the_kiosk_issues_the_last_ticket_that_fits_and_then_names_the_next_opening() {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut settings = fila_edge::demo::settings("127.0.0.1:0".parse().expect("address"), dir.path().to_path_buf());
+    // The demo office closes at 16:00 on weekdays; the last call 15 minutes before.
+    settings.office.calendar.last_call_margin_minutes = Some(15);
+    let monday_1530: jiff::Timestamp = "2026-12-07T18:30:00Z".parse().expect("instant"); // 15:30 in Buenos Aires
+    let (clock, now) = common::manual_clock(monday_1530.as_millisecond());
+    let edge = common::spawn_settings(settings, clock).await;
+    edge.at_counter("ana", "1").await;
+
+    let mut issued = Vec::new();
+    let refused = loop {
+        let (status, body) = edge.post("/api/v1/tickets", Some(common::KIOSK), json!({ "service": "general" })).await;
+        match status {
+            StatusCode::CREATED => issued.push(body),
+            _ => break (status, body),
+        }
+        assert!(issued.len() < 50, "the kiosk never stopped issuing");
+    };
+    assert!(!issued.is_empty(), "tickets that can still be called are issued");
+    let last = issued.last().expect("last");
+    let (low, high) = (last["issued_wait_low_minutes"].as_f64(), last["issued_wait_high_minutes"].as_f64());
+    let midpoint = (low.expect("low") + high.expect("high")) / 2.0;
+    assert!(midpoint <= 15.0, "the last one is called by 15:45 by its estimate: {last}");
+    assert_eq!(refused.0, StatusCode::CONFLICT, "{}", refused.1);
+    assert_eq!(refused.1["error"], "service_closing");
+    assert_eq!(refused.1["next_opening"], "2026-12-08 08:00", "{}", refused.1);
+    // Staff may still let someone in at the last minute.
+    let supervisor = edge.login("sara").await;
+    let (status, body) = edge.post("/api/v1/tickets", Some(&supervisor), json!({ "service": "general" })).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    // After the doors close, the office is closed until the morning.
+    now.store(monday_1530.as_millisecond() + 31 * 60_000, std::sync::atomic::Ordering::SeqCst);
+    let (status, body) = edge.post("/api/v1/tickets", Some(common::KIOSK), json!({ "service": "pagos" })).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::CONFLICT, Some("office_closed")), "{body}");
+    assert_eq!(body["next_opening"], "2026-12-08 08:00");
+    edge.stop().await;
+}

@@ -13,6 +13,10 @@ pub struct ErrorBody {
     pub error: String,
     /// What went wrong, for people.
     pub message: String,
+    /// When the office opens again (its local time, `2026-12-07 08:00`): with
+    /// `office_closed` and `service_closing`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_opening: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +56,12 @@ pub enum ApiError {
     Conflict { code: &'static str, message: String },
     #[error("internal error")]
     Internal(String),
+}
+
+impl ErrorBody {
+    pub fn new(error: impl Into<String>, message: impl Into<String>) -> ErrorBody {
+        ErrorBody { error: error.into(), message: message.into(), next_opening: None }
+    }
 }
 
 impl ApiError {
@@ -139,7 +149,11 @@ impl ResponseError for ApiError {
         if let ApiError::TooMany { retry_after, .. } = self {
             response.insert_header(("Retry-After", retry_after_seconds(*retry_after).to_string()));
         }
-        response.json(ErrorBody { error: self.code().to_string(), message: self.to_string() })
+        let next_opening = match self {
+            ApiError::Rejected(rejection) => rejection.next_opening().map(str::to_string),
+            _ => None,
+        };
+        response.json(ErrorBody { error: self.code().to_string(), message: self.to_string(), next_opening })
     }
 }
 
@@ -167,16 +181,16 @@ pub fn json_error(error: actix_web::error::JsonPayloadError, _: &actix_web::Http
         E::ContentType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         _ => StatusCode::BAD_REQUEST,
     };
-    let body = ErrorBody { error: api.code().to_string(), message: api.to_string() };
+    let body = ErrorBody::new(api.code().to_string(), api.to_string());
     actix_web::error::InternalError::from_response(error, HttpResponse::build(status).json(body)).into()
 }
 
 pub fn path_error(error: actix_web::error::PathError, _: &actix_web::HttpRequest) -> actix_web::Error {
-    let body = ErrorBody { error: "bad_path".into(), message: error.to_string() };
+    let body = ErrorBody::new("bad_path", error.to_string());
     actix_web::error::InternalError::from_response(error, HttpResponse::BadRequest().json(body)).into()
 }
 
 pub fn query_error(error: actix_web::error::QueryPayloadError, _: &actix_web::HttpRequest) -> actix_web::Error {
-    let body = ErrorBody { error: "bad_query".into(), message: error.to_string() };
+    let body = ErrorBody::new("bad_query", error.to_string());
     actix_web::error::InternalError::from_response(error, HttpResponse::BadRequest().json(body)).into()
 }

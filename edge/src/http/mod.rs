@@ -152,15 +152,13 @@ fn at(path: &str) -> actix_web::Resource {
 }
 
 async fn method_not_allowed(request: actix_web::HttpRequest) -> actix_web::HttpResponse {
-    actix_web::HttpResponse::MethodNotAllowed().json(error::ErrorBody {
-        error: "method_not_allowed".into(),
-        message: format!("{} is not allowed on {}", request.method(), request.path()),
-    })
+    actix_web::HttpResponse::MethodNotAllowed().json(error::ErrorBody::new(
+        "method_not_allowed",
+        format!("{} is not allowed on {}", request.method(), request.path()),
+    ))
 }
 
 async fn not_found(request: actix_web::HttpRequest) -> actix_web::HttpResponse {
-    actix_web::HttpResponse::NotFound().json(error::ErrorBody {
-        error: "not_found".into(),
-        message: format!("no route {} {}", request.method(), request.path()),
-    })
+    actix_web::HttpResponse::NotFound()
+        .json(error::ErrorBody::new("not_found", format!("no route {} {}", request.method(), request.path())))
 }

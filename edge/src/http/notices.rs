@@ -162,12 +162,11 @@ pub async fn opt_out(state: web::Data<AppState>, path: web::Path<(String, String
         Ok(Ok(true)) => {
             html("<h1>Hecho / Done</h1><p>No recibirá más mensajes. / You will receive no more messages.</p>")
         }
-        Ok(Ok(false)) => HttpResponse::NotFound().json(ErrorBody {
-            error: "not_found".into(),
-            message: "this is not an opt-out link of this office".into(),
-        }),
+        Ok(Ok(false)) => {
+            HttpResponse::NotFound().json(ErrorBody::new("not_found", "this is not an opt-out link of this office"))
+        }
         _ => HttpResponse::InternalServerError()
-            .json(ErrorBody { error: "internal".into(), message: "the opt-out could not be stored; try again".into() }),
+            .json(ErrorBody::new("internal", "the opt-out could not be stored; try again")),
     }
 }
 

@@ -17,8 +17,7 @@ fn serve(name: &str) -> HttpResponse {
                 .insert_header(("Cache-Control", "no-cache"))
                 .body(file.data.into_owned())
         }
-        None => HttpResponse::NotFound()
-            .json(super::error::ErrorBody { error: "not_found".into(), message: format!("no page {name}") }),
+        None => HttpResponse::NotFound().json(super::error::ErrorBody::new("not_found", format!("no page {name}"))),
     }
 }
 
