@@ -707,6 +707,10 @@
     const canPick = !!c && c.status === 'open' && !c.current;
     const supervisor = isSupervisor();
     $('waiting-count').textContent = t('counter.waitingCount', { n: waiting.length });
+    // Supervisors see who is in the room and who waits outside (or joined from home).
+    const room = S.queue && S.queue.room;
+    $('room-count').hidden = !room || (!room.away && typeof room.capacity !== 'number');
+    if (room) $('room-count').textContent = t('counter.roomCount', { present: room.present, capacity: room.capacity ?? '–', away: room.away });
     $('waiting-empty').hidden = waiting.length > 0;
 
     reconcileList($('waiting'), waiting, (tk) => tk.number,

@@ -249,6 +249,22 @@ pub struct QueueDto {
     /// The latest calls, newest first.
     pub recent_calls: Vec<CallDto>,
     pub alerts: Vec<AlertDto>,
+    /// The waiting room: tickets present and away (outside, or joined from home).
+    pub room: RoomDto,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+pub struct RoomDto {
+    pub present: u32,
+    pub away: u32,
+    /// People the room holds; null when the office sets no capacity.
+    pub capacity: Option<u32>,
+}
+
+impl From<fila_protocol::office::Room> for RoomDto {
+    fn from(room: fila_protocol::office::Room) -> Self {
+        RoomDto { present: room.present, away: room.away, capacity: room.capacity }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -25,7 +25,7 @@ use super::{admin, checkins, counter, devices, dto, error, events, kiosk, notice
         surveys::form, surveys::state_of, surveys::answer_by_token, surveys::answer_at_exit, surveys::comments,
     ),
     components(schemas(
-        dto::TicketDto, dto::CallDto, dto::CallSummary, dto::CounterDto, dto::QueueDto, dto::AlertDto,
+        dto::TicketDto, dto::CallDto, dto::CallSummary, dto::CounterDto, dto::QueueDto, dto::RoomDto, dto::AlertDto,
         dto::OfficeDto, dto::ServiceDto, dto::CategoryDto, dto::CounterInfoDto, dto::IssueRequest, checkins::CheckInRequest, checkins::AppointmentDto,
         dto::LoginRequest, dto::LoginReply, dto::CallSpecificRequest, dto::ResumeRequest, dto::FinishRequest,
         dto::TransferRequest, dto::CancelRequest, dto::KioskTokenRequest, dto::KioskTokenReply, dto::HealthDto,

@@ -34,9 +34,9 @@ pub async fn track(state: web::Data<AppState>, token: web::Path<String>) -> Resu
 /// The waiting room now: present and away tickets, against its capacity (the display's and
 /// the kiosk's "Sala 38/40").
 #[utoipa::path(get, path = "/api/v1/room", tag = "public",
-    responses((status = 200, body = Object, description = "`present`, `away` and `capacity` (null: no limit)")))]
+    responses((status = 200, body = super::dto::RoomDto)))]
 pub async fn room(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let room = state.office.query(|office, _| office.room()).await?;
+    let room: super::dto::RoomDto = state.office.query(|office, _| office.room().into()).await?;
     Ok(HttpResponse::Ok().json(room))
 }
 

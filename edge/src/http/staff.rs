@@ -82,7 +82,8 @@ fn queue_view(office: &Office, now: Timestamp) -> QueueDto {
                 ),
             }),
     );
-    QueueDto { day: day.day.to_string(), waiting, parked, counters, recent_calls, alerts }
+    let room = office.room().into();
+    QueueDto { day: day.day.to_string(), waiting, parked, counters, recent_calls, alerts, room }
 }
 
 /// What stops the whole office from issuing: everyone at a counter needs to know.
