@@ -78,6 +78,8 @@ pub struct Hub {
     /// Bookings and configurations as last read, by document heads.
     appointments_read: ReadCache<Appointments>,
     configs_read: ReadCache<Option<(RawOfficeConfig, String)>>,
+    /// Days as last read for citizens' pages (a remote join's), by document heads.
+    days_read: ReadCache<Day>,
 }
 
 /// Documents kept loaded at rest: enough for the days being booked across a network.
@@ -253,6 +255,7 @@ impl Hub {
             at_rest: DocCache::new(AT_REST_DOCS),
             appointments_read: ReadCache::new(READS_KEPT),
             configs_read: ReadCache::new(READS_KEPT),
+            days_read: ReadCache::new(READS_KEPT),
         })
     }
 
@@ -651,6 +654,18 @@ impl Hub {
             fila_protocol::doc::appointments::may_follow(&previous, &next).map_err(DocError::Field)?;
             self.appointments_read.put(&doc_id, doc.get_heads(), next);
             Ok((true, value))
+        })
+    }
+
+    /// A day of an office as central holds it now, read once per version: what every citizen's
+    /// page asks for while the office works (the live copy when its box is connected).
+    pub fn day_now(&self, office: &str, day: BusinessDay) -> Result<Arc<Day>, ReadError> {
+        let doc_id = day_doc_id(office, day);
+        self.edit_doc(office, &doc_id, |doc| {
+            if doc.get_heads().is_empty() {
+                return Err(ReadError::NoDocument { office: office.to_string(), day });
+            }
+            Ok((false, self.days_read.read(&doc_id, doc, |doc| read_day(doc))?))
         })
     }
 

@@ -283,7 +283,7 @@ impl RemoteJoins {
     pub fn view(&self, token: &str, now: Timestamp) -> Result<(JoinRecord, JoinState), JoinRefusal> {
         let bytes = self.store.get_meta(&format!("{JOIN}{}", sha256_hex(token)))?.ok_or(JoinRefusal::NotFound)?;
         let record = serde_json::from_slice::<Stored>(&bytes).map_err(|_| JoinRefusal::NotFound)?.record;
-        let day = match self.hub.day(&record.office, record.day) {
+        let day = match self.hub.day_now(&record.office, record.day) {
             Ok(day) => Some(day),
             Err(ReadError::NoDocument { .. }) => None,
             Err(error) => return Err(error.into()),
@@ -355,7 +355,7 @@ impl RemoteJoins {
             if BusinessDay::containing(now, &config.time_zone) != day {
                 continue;
             }
-            let Ok(synced) = self.hub.day(&office, day) else { continue };
+            let Ok(synced) = self.hub.day_now(&office, day) else { continue };
             for Stored { record, token } in joins {
                 let Some(contact) = &record.contact else { continue };
                 let Some(ticket) =
