@@ -237,7 +237,13 @@ impl SyncWindow {
                 if changed {
                     let bytes = doc.save_after(&before);
                     note_doc(store, doc_id).map_err(|e| e.to_string())?;
-                    store.append_chunk(doc_id, &bytes).and_then(|()| store.flush()).map_err(|e| e.to_string())?;
+                    store.append_chunk(doc_id, &bytes).map_err(|e| e.to_string())?;
+                    // Remote joins are answered at once, and the answer's commit flushes the
+                    // store: one disk sync per message, not two. A requests chunk a crash loses
+                    // comes back from central, which holds it durably.
+                    if !doc_id.contains("/requests/") {
+                        store.flush().map_err(|e| e.to_string())?;
+                    }
                 }
                 match (changed, doc_id.ends_with("/config")) {
                     (true, true) => fila_protocol::doc::config::read(doc)

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 const RATE_PER_SECOND: u64 = 100;
 /// How often a waiting citizen's page asks (the real page asks every 2 s; finer here to measure).
-const POLL: Duration = Duration::from_millis(50);
+const POLL: Duration = Duration::from_millis(100);
 
 fn office() -> fila_protocol::RawOfficeConfig {
     let mut raw = fila_central::demo::office_configs().remove(0);
@@ -90,19 +90,24 @@ async fn main() {
     let joins = seconds * RATE_PER_SECOND;
     let latencies = Arc::new(std::sync::Mutex::new(Vec::with_capacity(joins as usize)));
     let errors = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let numbers = Arc::new(std::sync::Mutex::new(Vec::new()));
     let start = tokio::time::Instant::now();
     let mut tasks = Vec::new();
     for n in 0..joins {
         let (client, base, latencies, errors) = (client.clone(), base.clone(), latencies.clone(), errors.clone());
+        let numbers = numbers.clone();
         let at = start + Duration::from_micros(n * 1_000_000 / RATE_PER_SECOND);
         tasks.push(tokio::spawn(async move {
             tokio::time::sleep_until(at).await;
             let began = Instant::now();
+            let began_ms =
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("time").as_millis() as i64;
             let service = if n % 2 == 0 { "general" } else { "pagos" };
             let body = json!({ "office": "centro", "service": service, "travel_minutes": 15 });
             let response = client.post(format!("{base}/api/v1/public/joins")).json(&body).send().await.expect("join");
             assert_eq!(response.status(), reqwest::StatusCode::CREATED);
             let joined: Value = response.json().await.expect("json");
+            let written = began.elapsed();
             let token = joined["token"].as_str().expect("token").to_string();
             loop {
                 // A pooled connection the server has just closed fails; the page asks again.
@@ -113,21 +118,28 @@ async fn main() {
                 };
                 let page: Value = response.json().await.expect("json");
                 if page["state"] == "ticket" {
+                    numbers
+                        .lock()
+                        .expect("numbers")
+                        .push((page["number"].as_str().unwrap_or("").to_string(), began_ms));
                     break;
                 }
                 assert_eq!(page["state"], "pending", "{page}");
                 assert!(began.elapsed() < Duration::from_secs(60), "no number after a minute");
                 tokio::time::sleep(POLL).await;
             }
-            latencies.lock().expect("latencies").push(began.elapsed());
+            latencies.lock().expect("latencies").push((began.elapsed(), written));
         }));
     }
     for task in tasks {
         task.await.expect("join task");
     }
     let offered = start.elapsed();
-    let mut sorted = latencies.lock().expect("latencies").clone();
+    let measured = latencies.lock().expect("latencies").clone();
+    let mut sorted: Vec<Duration> = measured.iter().map(|(numbered, _)| *numbered).collect();
     sorted.sort();
+    let mut writes: Vec<Duration> = measured.iter().map(|(_, written)| *written).collect();
+    writes.sort();
     println!(
         "remote join -> number on the citizen's page: {joins} joins at {RATE_PER_SECOND}/s over {offered:.1?} (poll every {POLL:?})"
     );
@@ -139,8 +151,69 @@ async fn main() {
         sorted.last().expect("latencies"),
         errors.load(std::sync::atomic::Ordering::Relaxed)
     );
+    println!(
+        "  of which the join itself (checked, written, durable at central): p50 {:?}  p99 {:?}",
+        percentile(&writes, 0.5),
+        percentile(&writes, 0.99)
+    );
+    // Where the time goes: from the join to the box's issue (edge clock, same machine).
+    let office: Value = client
+        .get(format!("{base}/api/v1/offices/centro/days/{}", chrono_day(&client, &base).await))
+        .bearer_auth(fila_central::demo::HQ_TOKEN)
+        .send()
+        .await
+        .expect("day")
+        .json()
+        .await
+        .expect("json");
+    let issued: std::collections::HashMap<String, i64> = office["tickets"]
+        .as_object()
+        .map(|t| {
+            t.values()
+                .map(|t| {
+                    (
+                        format!(
+                            "{}-{:03}",
+                            t["number"]["prefix"].as_str().unwrap_or(""),
+                            t["number"]["seq"].as_u64().unwrap_or(0)
+                        ),
+                        t["issued_at"].as_i64().unwrap_or(0),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut to_issue: Vec<i64> =
+        numbers.lock().expect("numbers").iter().filter_map(|(n, began)| issued.get(n).map(|at| at - began)).collect();
+    to_issue.sort();
+    if !to_issue.is_empty() {
+        println!(
+            "  join -> issued at the box: p50 {} ms  p99 {} ms",
+            to_issue[to_issue.len() / 2],
+            to_issue[(to_issue.len() - 1) * 99 / 100]
+        );
+    }
     edge_handle.stop(true).await;
     let _ = edge_task.await;
     central_handle.stop(true).await;
     let _ = central_task.await;
+}
+
+async fn chrono_day(client: &reqwest::Client, base: &str) -> String {
+    let offices: Value = client
+        .get(format!("{base}/api/v1/offices"))
+        .bearer_auth(fila_central::demo::HQ_TOKEN)
+        .send()
+        .await
+        .expect("offices")
+        .json()
+        .await
+        .expect("json");
+    let docs = offices[0]["docs"].as_array().cloned().unwrap_or_default();
+    docs.iter()
+        .filter_map(|d| d.as_str())
+        .filter(|d| d.contains("/day/"))
+        .max()
+        .map(|d| d.rsplit('/').next().unwrap_or("").to_string())
+        .unwrap_or_default()
 }
