@@ -25,7 +25,8 @@ fn office(t0: Timestamp) -> Office {
     let mut office = Office::restore(config(), b"bench".to_vec(), t0, &[]).expect("office");
     let agent = |c: u32| Actor { agent: AgentId::new(format!("a{c}")), supervisor: false };
     let issue = |office: &mut Office, n: u32, at: Timestamp| {
-        let priority = if n % 10 == 0 { Priority::Preferential(CategoryId::new("mayor")) } else { Priority::Normal };
+        let priority =
+            if n.is_multiple_of(10) { Priority::Preferential(CategoryId::new("mayor")) } else { Priority::Normal };
         let command = Command::Issue {
             service: ServiceId::new(format!("s{}", (b'A' + (n % 4) as u8) as char)),
             priority,
