@@ -340,7 +340,44 @@ impl Hub {
     /// Handle one binary WebSocket message from an edge: the encoded frames to send back, or
     /// why the connection must close. A refused frame changes nothing that is stored.
     pub fn handle_frame(&self, connection: &mut Connection, bytes: &[u8]) -> Result<Vec<Vec<u8>>, SyncFailure> {
-        let result = self.frame(connection, bytes);
+        self.handle_frames(connection, &[bytes])
+    }
+
+    /// Frames that arrived together, handled in order as one step: each is checked as on its
+    /// own, and what they stored is made durable once, before any reply leaves (group commit: a
+    /// busy office's messages cost one disk sync, not one each). A refused frame ends the step;
+    /// what the frames before it stored is still made durable.
+    pub fn handle_frames<B: AsRef<[u8]>>(
+        &self,
+        connection: &mut Connection,
+        frames: &[B],
+    ) -> Result<Vec<Vec<u8>>, SyncFailure> {
+        let mut wrote = false;
+        let mut replies = Vec::new();
+        let mut result = Ok(());
+        for bytes in frames {
+            match self.handle_one(connection, bytes.as_ref(), &mut wrote) {
+                Ok(out) => replies.extend(out),
+                Err(failure) => {
+                    result = Err(failure);
+                    break;
+                }
+            }
+        }
+        if wrote {
+            // The replies tell the edge what central has: it must be on disk first.
+            self.store.flush()?;
+        }
+        result.map(|()| replies)
+    }
+
+    fn handle_one(
+        &self,
+        connection: &mut Connection,
+        bytes: &[u8],
+        wrote: &mut bool,
+    ) -> Result<Vec<Vec<u8>>, SyncFailure> {
+        let result = self.frame(connection, bytes, wrote);
         let office = connection.id.office();
         match &result {
             Ok(_) => self.metrics.frame_in(),
@@ -357,7 +394,7 @@ impl Hub {
         result
     }
 
-    fn frame(&self, connection: &mut Connection, bytes: &[u8]) -> Result<Vec<Vec<u8>>, SyncFailure> {
+    fn frame(&self, connection: &mut Connection, bytes: &[u8], wrote: &mut bool) -> Result<Vec<Vec<u8>>, SyncFailure> {
         let frame = Frame::decode(bytes, connection.id.office())?;
         if !connection.id.slot.is_current(connection.id.generation) {
             return Err(SyncFailure::Replaced);
@@ -371,7 +408,7 @@ impl Hub {
             return Err(SyncFailure::NotAnnounced(doc));
         }
         let mut live = connection.id.slot.docs();
-        let result = self.sync(&connection.id.slot, &mut live, &doc, &bytes, snapshot);
+        let result = self.sync(&connection.id.slot, &mut live, &doc, &bytes, snapshot, wrote);
         if result.is_err() {
             // Memory may hold part of what failed: the next use reloads what is stored.
             live.remove(&doc);
@@ -414,6 +451,7 @@ impl Hub {
         doc_id: &str,
         message: &[u8],
         snapshot: bool,
+        wrote: &mut bool,
     ) -> Result<Vec<Vec<u8>>, SyncFailure> {
         let entry = match live.entry(doc_id.to_string()) {
             Entry::Occupied(entry) => entry.into_mut(),
@@ -470,8 +508,8 @@ impl Hub {
                 tracing::info!(office = %slot.id, doc = doc_id, chunks = entry.chunks, "document compacted");
                 entry.chunks = 1;
             }
-            // The replies below tell the edge what central has: it must be on disk first.
-            self.store.flush()?;
+            // The caller flushes before the replies below leave.
+            *wrote = true;
         }
         let out: Vec<Vec<u8>> = std::iter::from_fn(|| entry.peer.generate(&mut entry.doc))
             .take(REPLIES_PER_MESSAGE_MAX)

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use actix_web::{web, HttpRequest, HttpResponse};
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, ProtocolError, Session};
 use fila_protocol::limits::FRAME_BYTES_MAX;
+use futures_util::FutureExt;
 use tokio::sync::oneshot;
 
 use super::auth::Branch;
@@ -71,13 +72,15 @@ async fn serve(
     let mut ping = tokio::time::interval_at((Instant::now() + heartbeat.ping_every).into(), heartbeat.ping_every);
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut heard = Instant::now();
+    // A message read while gathering frames that is not one: handled next, in its turn.
+    let mut held: Option<Option<Result<AggregatedMessage, ProtocolError>>> = None;
 
     let close = loop {
         if *stopping.borrow_and_update() {
             break Some(close(CloseCode::Away, "central is stopping"));
         }
         tokio::select! {
-            message = stream.recv() => {
+            message = next_message(&mut held, &mut stream) => {
                 let message = match message {
                     None => break None,
                     Some(Ok(message)) => message,
@@ -95,9 +98,21 @@ async fn serve(
                 hub.seen(&id, now_ms());
                 match message {
                     AggregatedMessage::Binary(bytes) => {
+                        // Frames already waiting go in the same step: one disk sync for all.
+                        let mut frames = vec![bytes];
+                        while frames.len() < FRAMES_PER_STEP_MAX {
+                            match stream.recv().now_or_never() {
+                                Some(Some(Ok(AggregatedMessage::Binary(more)))) => frames.push(more),
+                                None => break,
+                                Some(other) => {
+                                    held = Some(other);
+                                    break;
+                                }
+                            }
+                        }
                         let worker = hub.clone();
                         let handled = web::block(move || {
-                            let outcome = worker.handle_frame(&mut connection, &bytes);
+                            let outcome = worker.handle_frames(&mut connection, &frames);
                             (connection, outcome)
                         })
                         .await;
@@ -175,6 +190,20 @@ async fn serve(
     let _ = tokio::time::timeout(CLOSE_WAIT, session.close(close)).await;
     hub.disconnect(&id, now_ms());
     tracing::info!(office, "edge disconnected");
+}
+
+/// At most this many waiting frames are handled in one step (and answered together).
+const FRAMES_PER_STEP_MAX: usize = 64;
+
+/// The message held back while gathering frames, else the next from the edge.
+async fn next_message(
+    held: &mut Option<Option<Result<AggregatedMessage, ProtocolError>>>,
+    stream: &mut AggregatedMessageStream,
+) -> Option<Result<AggregatedMessage, ProtocolError>> {
+    match held.take() {
+        Some(message) => message,
+        None => stream.recv().await,
+    }
 }
 
 /// Send replies in order. An edge that stops reading must not hold this task forever.
