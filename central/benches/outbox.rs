@@ -52,7 +52,10 @@ async fn main() {
     let clock: Clock = Arc::new(|| {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
     });
-    let outbox = Arc::new(CentralOutbox::open(store.clone(), &settings, Timestamp(clock())).expect("the outbox opens"));
+    let outbox = Arc::new(
+        CentralOutbox::open(store.clone(), &settings, "http://127.0.0.1", Timestamp(clock()))
+            .expect("the outbox opens"),
+    );
     let surveys = Arc::new(Surveys::new(store, &settings.offices));
     let (rss_before, _) = rss_kib();
 

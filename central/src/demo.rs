@@ -54,6 +54,7 @@ pub fn settings(listen: SocketAddr, data_dir: PathBuf) -> Settings {
         smtp: None,
         sms_gateway: None,
         country_code: Some("54".into()),
+        notice_rules: crate::settings::NoticeRules::default(),
         bookings: BookingLimits::default(),
         remote_joins: crate::settings::RemoteJoinLimits::default(),
         heartbeat: Heartbeat::default(),

@@ -84,8 +84,6 @@ impl App {
             }
         }
         let surveys = Arc::new(surveys::Surveys::new(store.clone(), &settings.offices));
-        let outbox = Arc::new(outbox::CentralOutbox::open(store.clone(), &settings, hub.now())?);
-        let outbox_tasks = outbox.start(hub.clock(), surveys.clone());
         let listener =
             TcpListener::bind(settings.listen).with_context(|| format!("cannot listen on {}", settings.listen))?;
         let port = listener.local_addr()?.port();
@@ -94,6 +92,8 @@ impl App {
             let scheme = if settings.tls.is_some() { "https" } else { "http" };
             format!("{scheme}://{}:{port}", settings.listen.ip())
         });
+        let outbox = Arc::new(outbox::CentralOutbox::open(store.clone(), &settings, &citizen_url, hub.now())?);
+        let outbox_tasks = outbox.start(hub.clock(), surveys.clone());
         let secrets = match &settings.demo_booking_seed {
             Some(seed) => bookings::secrets::Secrets::from_seed(seed),
             None => {

@@ -1,10 +1,12 @@
 //! Central's outbox: what central sends by itself, through the same durable outbox as the edge
 //! (`fila_notify::dispatch`), so a crash never loses a message and never sends one twice.
 //!
-//! Today that is the office supervisor's alert for a low survey score with a comment answered
-//! by link (answers at the office alert the supervisor on the box itself); bookings' codes and
-//! reminders go the same way. Contacts and finished notices are deleted after the retention
-//! period, with the survey comments.
+//! That is the office supervisor's alert for a low survey score with a comment answered by link
+//! (answers at the office alert the supervisor on the box itself), and what citizens hear about
+//! their bookings, waiting-list places and remote joins. Every message to a citizen ends with an
+//! opt-out link (`/o/<mac>`, made from its cause with central's key); reminders and offers wait
+//! out the quiet hours in the office's zone. Contacts, finished notices, opt-out links and survey
+//! comments are deleted after the retention period.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -25,39 +27,54 @@ use fila_protocol::Timestamp;
 use fila_store::{Store, StoreError};
 
 use crate::hub::Clock;
-use crate::settings::Settings;
+use crate::settings::{NoticeRules, Settings};
 use crate::surveys::Surveys;
 
 /// Sends in flight at once: SMTP servers take many connections, and reminders for a national
 /// network come in thousands.
 const IN_FLIGHT_MAX: usize = 32;
-/// How long contacts and finished notices are kept.
-const RETENTION_DAYS: i64 = crate::surveys::RETENTION_DAYS;
+/// Where an opt-out link's MAC leads: the cause whose contact it stops, and when it was made.
+const OPT_OUT_LINK: &str = "central/opt-out-link/";
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
 /// Staff alerts are written in the office's language; central's offices speak Spanish first.
 const ALERT_LANG: &str = "es";
 
-/// Who a booking's messages go to, in which language, with what to fill in, and the office's
-/// own texts if headquarters wrote any.
+/// Who a message goes to, in which language, with what to fill in, and the office it is about
+/// (its own texts if headquarters wrote any, its zone for quiet hours).
 pub struct ToCitizen<'a> {
     pub contact: &'a Contact,
     pub lang: &'a str,
     pub values: &'a BTreeMap<&'a str, String>,
-    pub texts: Option<&'a fila_protocol::config::NoticesConfig>,
+    pub office: &'a fila_protocol::config::OfficeConfig,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct OptOutLink {
+    cause: String,
+    at: jiff::Timestamp,
 }
 
 pub struct CentralOutbox {
     dispatch: Arc<Dispatch>,
+    store: Arc<dyn Store>,
     /// The supervisors' address per office, where one is configured.
     supervisors: HashMap<String, Contact>,
     names: HashMap<String, String>,
     templates: Templates,
     country_code: Option<String>,
+    rules: NoticeRules,
+    /// Where citizens reach central: the start of opt-out links.
+    citizen_url: String,
 }
 
 impl CentralOutbox {
     /// Blocking: restores the outbox from the store.
-    pub fn open(store: Arc<dyn Store>, settings: &Settings, now: Timestamp) -> anyhow::Result<CentralOutbox> {
+    pub fn open(
+        store: Arc<dyn Store>,
+        settings: &Settings,
+        citizen_url: &str,
+        now: Timestamp,
+    ) -> anyhow::Result<CentralOutbox> {
         let email = match &settings.smtp {
             Some(smtp) => Some(Arc::new(Mailer::new(smtp).context("[notices.smtp]")?) as Arc<dyn Channel>),
             None => None,
@@ -70,10 +87,11 @@ impl CentralOutbox {
         };
         let book = ContactBook::open(store.clone())?;
         let dispatch = Dispatch::open(
-            store,
+            store.clone(),
             book,
             Channels { sms, email },
-            Policy { per_contact_per_hour: 60, ..Policy::default() },
+            // Quiet hours depend on the office's zone: `to_citizen` applies them per message.
+            Policy { per_contact_per_hour: settings.notice_rules.per_contact_per_hour as usize, ..Policy::default() },
             IN_FLIGHT_MAX,
             to_jiff(now),
         )?;
@@ -88,10 +106,13 @@ impl CentralOutbox {
         let names = settings.offices.iter().map(|o| (o.id.clone(), o.name.clone())).collect();
         Ok(CentralOutbox {
             dispatch,
+            store,
             supervisors,
             names,
             templates: Templates::builtin(),
             country_code: settings.country_code.clone(),
+            rules: settings.notice_rules.clone(),
+            citizen_url: citizen_url.trim_end_matches('/').to_string(),
         })
     }
 
@@ -101,13 +122,17 @@ impl CentralOutbox {
             let clock = clock.clone();
             Arc::new(move || to_jiff(Timestamp(clock())))
         };
-        let dispatch = self.dispatch.clone();
+        let (dispatch, store) = (self.dispatch.clone(), self.store.clone());
+        let retention = jiff::SignedDuration::from_hours(24 * i64::from(self.rules.retention_days));
         vec![
             tokio::spawn(dispatch.clone().run(outbox_clock)),
             tokio::spawn(async move {
                 loop {
-                    let (dispatch, surveys, now) = (dispatch.clone(), surveys.clone(), Timestamp(clock()));
-                    match tokio::task::spawn_blocking(move || purge(&dispatch, &surveys, now)).await {
+                    let (dispatch, store, surveys) = (dispatch.clone(), store.clone(), surveys.clone());
+                    let now = Timestamp(clock());
+                    let cutoff = to_jiff(now) - retention;
+                    match tokio::task::spawn_blocking(move || purge(store.as_ref(), &dispatch, &surveys, cutoff)).await
+                    {
                         Ok(Ok((0, 0, 0))) => {}
                         Ok(Ok((contacts, notices, comments))) => {
                             tracing::info!(contacts, notices, comments, "retention period: deleted")
@@ -141,13 +166,13 @@ impl CentralOutbox {
         let Some(message) = self.templates.render(kind, ALERT_LANG, supervisor.medium(), &values, &no_way_out) else {
             return Ok(false);
         };
-        self.send(&cause, kind, supervisor.clone(), message, now)
+        self.send_in(&cause, kind, supervisor.clone(), ALERT_LANG, message, None, Some(office), now)
     }
 
-    /// A message to a citizen about their booking, in their language, with the office's own
-    /// texts where headquarters wrote them; once per (cause, kind), no earlier than `not_before`
-    /// (a reminder). Booking messages answer the citizen's own request: no opt-out line.
-    /// Blocking.
+    /// A message to a citizen about their booking, waiting-list place or remote join, in their
+    /// language, with the office's own texts where headquarters wrote them; once per (cause,
+    /// kind), no earlier than `not_before` (a reminder) nor, for kinds that can wait, inside the
+    /// quiet hours. It ends with the opt-out link. Blocking.
     pub fn to_citizen(
         &self,
         cause: &str,
@@ -156,13 +181,80 @@ impl CentralOutbox {
         not_before: Option<Timestamp>,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
-        let templates = to.texts.map(Templates::configured);
-        let templates = templates.as_ref().unwrap_or(&self.templates);
-        let requested = OptOut { reply_stop: false, link: None };
-        let Some(message) = templates.render(kind, to.lang, to.contact.medium(), to.values, &requested) else {
+        let templates = Templates::configured(&to.office.notices);
+        let opt_out = OptOut { reply_stop: false, link: Some(self.opt_out_link(cause, now)?) };
+        let Some(message) = templates.render(kind, to.lang, to.contact.medium(), to.values, &opt_out) else {
             return Ok(false);
         };
-        self.send_in(cause, kind, to.contact.clone(), to.lang, message, not_before, now)
+        let quiet = self.rules.quiet_hours_in(&to.office.time_zone).filter(|_| kind.waits_out_quiet_hours());
+        let not_before = match quiet {
+            Some(quiet) => {
+                let earliest = not_before.map_or(now, |at| at.max(now));
+                Some(Timestamp::from_ms(quiet.first_allowed(to_jiff(earliest)).as_millisecond()))
+            }
+            None => not_before,
+        };
+        self.send_in(cause, kind, to.contact.clone(), to.lang, message, not_before, Some(&to.office.id), now)
+    }
+
+    /// The opt-out link of `cause`'s messages: a keyed hash of the cause, which central remembers
+    /// until the retention period ends, so the link is short and opens for that cause alone.
+    fn opt_out_link(&self, cause: &str, now: Timestamp) -> Result<String, StoreError> {
+        let book = self.dispatch.book();
+        let mut mac = book.keyed_hash(&format!("opt-out {cause}"));
+        // 128 bits are plenty for a link, and keep an SMS short.
+        mac.truncate(32);
+        let link = OptOutLink { cause: cause.to_string(), at: to_jiff(now) };
+        let bytes = serde_json::to_vec(&link).map_err(|e| StoreError::Transaction(e.to_string()))?;
+        self.store.put_meta(&format!("{OPT_OUT_LINK}{mac}"), &bytes)?;
+        Ok(format!("{}/o/{mac}", self.citizen_url))
+    }
+
+    /// Follows an opt-out link: no more messages to its contact, for any cause, and what is
+    /// queued for it ends. `false` when it is not one of central's links. Blocking.
+    pub fn opt_out_by_link(&self, mac: &str, now: Timestamp) -> Result<bool, StoreError> {
+        let well_formed = mac.len() == 32 && mac.bytes().all(|b| b.is_ascii_hexdigit());
+        let stored = match well_formed {
+            true => self.store.get_meta(&format!("{OPT_OUT_LINK}{mac}"))?,
+            false => None,
+        };
+        let Some(link) = stored.and_then(|bytes| serde_json::from_slice::<OptOutLink>(&bytes).ok()) else {
+            return Ok(false);
+        };
+        let book = self.dispatch.book();
+        // Already stopped or deleted: the link did its work.
+        let Some(stored) = book.get(&link.cause)? else { return Ok(true) };
+        let now = to_jiff(now);
+        book.opt_out(&stored.contact, Some(&link.cause), now)?;
+        let causes = book.causes_of(&stored.contact, "")?;
+        {
+            let mut outbox = self.dispatch.outbox();
+            outbox.cancel_cause(&link.cause, "the citizen opted out", now);
+            for cause in &causes {
+                outbox.cancel_cause(cause, "the citizen opted out", now);
+            }
+        }
+        for cause in &causes {
+            book.remove(cause)?;
+        }
+        self.dispatch.persist()?;
+        self.store.flush()?;
+        tracing::info!(causes = causes.len() + 1, "a citizen opted out of central's messages");
+        Ok(true)
+    }
+
+    /// The notices about `office` (every one when `None`), newest first: their state and why
+    /// one failed, never to whom. Blocking.
+    pub fn list(&self, office: Option<&str>) -> Vec<fila_notify::outbox::Notice> {
+        let mut notices: Vec<_> = self
+            .dispatch
+            .outbox()
+            .notices()
+            .filter(|n| office.is_none() || n.office.as_deref() == office)
+            .cloned()
+            .collect();
+        notices.sort_by_key(|n| std::cmp::Reverse(n.created_at));
+        notices
     }
 
     /// What is still queued under `cause` will not be sent (a cancelled booking's reminders).
@@ -209,7 +301,7 @@ impl CentralOutbox {
         message: fila_notify::template::Rendered,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
-        self.send_in(cause, kind, contact, ALERT_LANG, message, None, now)
+        self.send_in(cause, kind, contact, ALERT_LANG, message, None, None, now)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -221,6 +313,7 @@ impl CentralOutbox {
         lang: &str,
         message: fila_notify::template::Rendered,
         not_before: Option<Timestamp>,
+        office: Option<&str>,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
         let book = self.dispatch.book();
@@ -231,16 +324,27 @@ impl CentralOutbox {
             contact: book.fingerprint(&contact),
             message,
             not_before: not_before.map(to_jiff),
+            office: office.map(str::to_string),
         };
         self.dispatch.enqueue(draft, to_jiff(now))
     }
 }
 
-fn purge(dispatch: &Dispatch, surveys: &Surveys, now: Timestamp) -> Result<(usize, usize, usize), StoreError> {
-    let cutoff = to_jiff(now) - jiff::SignedDuration::from_hours(24 * RETENTION_DAYS);
+fn purge(
+    store: &dyn Store,
+    dispatch: &Dispatch,
+    surveys: &Surveys,
+    cutoff: jiff::Timestamp,
+) -> Result<(usize, usize, usize), StoreError> {
     let contacts = dispatch.book().purge(cutoff)?;
     let forgotten = dispatch.forget_before(cutoff)?;
-    let comments = surveys.purge(now)?;
+    for (key, bytes) in store.scan_meta(OPT_OUT_LINK)? {
+        let old = serde_json::from_slice::<OptOutLink>(&bytes).map_or(true, |link| link.at < cutoff);
+        if old {
+            store.delete_meta(&key)?;
+        }
+    }
+    let comments = surveys.purge(Timestamp::from_ms(cutoff.as_millisecond()))?;
     Ok((contacts, forgotten, comments))
 }
 

@@ -377,12 +377,7 @@ impl RemoteJoins {
                     ("minutes", position.wait.low.to_string()),
                     ("link", format!("{}/f/{token}", self.citizen_url)),
                 ]);
-                let to = crate::outbox::ToCitizen {
-                    contact,
-                    lang: &record.lang,
-                    values: &values,
-                    texts: Some(&config.notices),
-                };
+                let to = crate::outbox::ToCitizen { contact, lang: &record.lang, values: &values, office: &config };
                 if self.outbox.to_citizen(&format!("join/{}", record.id), NoticeKind::ComeNow, &to, None, now)? {
                     told += 1;
                 }

@@ -29,6 +29,9 @@
 //!
 //! [notices]
 //! country_code = "54"    # optional: for mobile numbers citizens write without it
+//! quiet_hours = "21:00-08:00"  # optional: reminders and offers wait for the morning (office's zone)
+//! retention_days = 30    # contacts, sent messages and survey comments are deleted after this
+//! per_contact_per_hour = 20    # messages to one contact in any hour; more wait
 //!
 //! [[analysts]]           # bearer tokens for the headquarters read API
 //! name = "Tablero nacional"
@@ -66,6 +69,8 @@ pub struct Settings {
     /// Digits put before a mobile number written without its country code; without it,
     /// citizens write the code (`+54 9 11 ...`).
     pub country_code: Option<String>,
+    /// `[notices]`: quiet hours, retention and the per-contact limit.
+    pub notice_rules: NoticeRules,
     /// `[bookings]`: the limits against hoarding and resale.
     pub bookings: BookingLimits,
     /// `[remote_joins]`: the limits on joining queues from home.
@@ -153,7 +158,7 @@ pub struct OfficeSettings {
 }
 
 /// `[notices]`: central's own sending.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct NoticesSection {
     #[serde(default)]
@@ -162,6 +167,62 @@ struct NoticesSection {
     sms_gateway: Option<fila_notify::http_sms::HttpGatewaySettings>,
     #[serde(default)]
     country_code: Option<String>,
+    #[serde(default)]
+    quiet_hours: Option<String>,
+    #[serde(default = "NoticeRules::default_retention_days")]
+    retention_days: u32,
+    #[serde(default = "NoticeRules::default_per_contact_per_hour")]
+    per_contact_per_hour: u32,
+}
+
+impl Default for NoticesSection {
+    fn default() -> Self {
+        let rules = NoticeRules::default();
+        NoticesSection {
+            smtp: None,
+            sms_gateway: None,
+            country_code: None,
+            quiet_hours: rules.quiet_hours,
+            retention_days: rules.retention_days,
+            per_contact_per_hour: rules.per_contact_per_hour,
+        }
+    }
+}
+
+/// How central's messages to citizens are paced and how long what they leave is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoticeRules {
+    /// A nightly window (`"21:00-08:00"`, in each office's zone) when reminders and waiting-list
+    /// offers are held back; codes and confirmations, which the citizen is waiting for, are not.
+    pub quiet_hours: Option<String>,
+    /// Days after which contacts, finished messages and survey comments are deleted.
+    pub retention_days: u32,
+    pub per_contact_per_hour: u32,
+}
+
+impl NoticeRules {
+    fn default_retention_days() -> u32 {
+        30
+    }
+    fn default_per_contact_per_hour() -> u32 {
+        // A booking alone brings a code, a confirmation and two reminders.
+        20
+    }
+
+    /// The quiet-hours window in `zone`, when one is set (checked when the settings were read).
+    pub fn quiet_hours_in(&self, zone: &jiff::tz::TimeZone) -> Option<fila_notify::outbox::QuietHours> {
+        fila_notify::outbox::QuietHours::parse(self.quiet_hours.as_deref()?, zone.clone()).ok()
+    }
+}
+
+impl Default for NoticeRules {
+    fn default() -> Self {
+        NoticeRules {
+            quiet_hours: None,
+            retention_days: Self::default_retention_days(),
+            per_contact_per_hour: Self::default_per_contact_per_hour(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -267,6 +328,17 @@ impl Settings {
                 problems.push(problem("notices.country_code", "must be one to three digits, e.g. \"54\"".into()));
             }
         }
+        if let Some(window) = &notices.quiet_hours {
+            if let Err(why) = fila_notify::outbox::QuietHours::parse(window, jiff::tz::TimeZone::UTC) {
+                problems.push(problem("notices.quiet_hours", why));
+            }
+        }
+        if notices.retention_days == 0 || notices.retention_days > 3650 {
+            problems.push(problem("notices.retention_days", "must be 1 to 3650 days".into()));
+        }
+        if notices.per_contact_per_hour == 0 {
+            problems.push(problem("notices.per_contact_per_hour", "must be at least 1".into()));
+        }
 
         let listen = server.listen.parse::<SocketAddr>();
         if listen.is_err() {
@@ -336,6 +408,11 @@ impl Settings {
                 smtp: notices.smtp,
                 sms_gateway: notices.sms_gateway,
                 country_code: notices.country_code,
+                notice_rules: NoticeRules {
+                    quiet_hours: notices.quiet_hours,
+                    retention_days: notices.retention_days,
+                    per_contact_per_hour: notices.per_contact_per_hour,
+                },
                 bookings,
                 remote_joins,
                 heartbeat: Heartbeat::default(),
@@ -448,6 +525,22 @@ mod tests {
             .expect_err("missing files");
         assert_eq!(problems.len(), 1, "{problems:#?}");
         assert!(problems[0].starts_with("server.tls_cert: cannot read /nowhere/cert.pem"), "{problems:#?}");
+    }
+
+    #[test]
+    fn central_paces_its_messages_as_configured_and_refuses_a_window_it_cannot_read() {
+        let settings = check("[notices]\nquiet_hours = \"21:00-08:00\"\nretention_days = 7\n").expect("valid");
+        assert_eq!(settings.notice_rules.retention_days, 7);
+        assert_eq!(settings.notice_rules.per_contact_per_hour, 20, "the default");
+        assert!(settings.notice_rules.quiet_hours_in(&jiff::tz::TimeZone::UTC).is_some());
+        assert_eq!(check("").expect("valid").notice_rules, NoticeRules::default());
+
+        let problems =
+            check("[notices]\nquiet_hours = \"9pm\"\nretention_days = 0\nper_contact_per_hour = 0\n").expect_err("bad");
+        assert_eq!(problems.len(), 3, "{problems:#?}");
+        assert!(problems[0].starts_with("notices.quiet_hours: \"9pm\" is not a window"), "{problems:#?}");
+        assert!(problems[1].starts_with("notices.retention_days: must be 1 to 3650"), "{problems:#?}");
+        assert!(problems[2].starts_with("notices.per_contact_per_hour: must be at least 1"), "{problems:#?}");
     }
 
     #[test]

@@ -27,8 +27,6 @@ use crate::kpis::{office_config, KpiQuery};
 use crate::settings::OfficeSettings;
 
 const ANSWER_PREFIX: &str = "survey/answer/";
-/// How long comments are kept, as at the offices.
-pub const RETENTION_DAYS: i64 = 30;
 
 /// One ticket's survey, from a link whose MAC checked out.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -222,10 +220,9 @@ impl Surveys {
         SurveyComments::of_office(self.store.clone(), office).all()
     }
 
-    /// Deletes comments past the retention period (answers' scores stay: they hold nothing
-    /// personal). Blocking.
-    pub fn purge(&self, now: Timestamp) -> Result<usize, StoreError> {
-        let cutoff = Timestamp::from_ms(now.as_ms() - RETENTION_DAYS * 24 * 3_600_000);
+    /// Deletes comments left before `cutoff`, the retention period's start (answers' scores
+    /// stay: they hold nothing personal). Blocking.
+    pub fn purge(&self, cutoff: Timestamp) -> Result<usize, StoreError> {
         SurveyComments::new(self.store.clone()).purge(cutoff)
     }
 }

@@ -325,7 +325,12 @@ fn direct(dir: &std::path::Path, config: Value) -> Direct {
     let hub = Arc::new(fila_central::hub::Hub::open(store.clone(), &settings.offices).expect("hub"));
     let raw: fila_protocol::RawOfficeConfig = serde_json::from_value(config).expect("config");
     hub.set_config("centro", &raw, None).expect("configured");
-    let outbox = fila_central::outbox::CentralOutbox::open(store.clone(), &settings, fila_protocol::Timestamp(0));
+    let outbox = fila_central::outbox::CentralOutbox::open(
+        store.clone(),
+        &settings,
+        "http://127.0.0.1",
+        fila_protocol::Timestamp(0),
+    );
     let secrets = fila_central::bookings::secrets::Secrets::from_seed("test");
     let bookings = fila_central::bookings::Bookings::new(
         store.clone(),
@@ -665,5 +670,86 @@ async fn a_code_sent_twice_at_once_books_one_place_once() {
     let (_, report) =
         central.get(&format!("/api/v1/bookings/report?office=centro&from={MONDAY}"), Some(common::HQ)).await;
     assert_eq!(report["rows"][0]["booked"], json!(1), "{report}");
+    central.stop().await;
+}
+
+/// The opt-out link at the end of a message from central.
+fn opt_out_link(text: &str) -> String {
+    let start = text.rfind("http://").expect("a link");
+    let link: String = text[start..].chars().take_while(|c| !c.is_whitespace()).collect();
+    assert!(link.contains("/o/"), "{link} is the opt-out link");
+    link
+}
+
+/// Central's messages about bookings as headquarters sees them.
+async fn notices(central: &TestCentral, query: &str) -> Vec<Value> {
+    let (status, body) = central.get(&format!("/api/v1/notices?{query}"), Some(common::HQ)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(!body.to_string().contains("vecino"), "headquarters never sees a contact: {body}");
+    body.as_array().expect("a list").clone()
+}
+
+#[tokio::test]
+async fn every_message_to_a_citizen_ends_with_an_opt_out_link_that_stops_what_is_still_to_come() {
+    let Some(smtp) = SmtpServer::start(Mode::Plain, false, "") else { return };
+    let dir = tempfile::tempdir().expect("dir");
+    let central = central(dir.path(), &smtp, |_| {}).await;
+    book(&central, &smtp, 7, "09:00").await;
+    let deadline = tokio::time::Instant::now() + common::PATIENCE;
+    while smtp.received().len() < 2 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mails = smtp.received();
+    assert_eq!(mails.len(), 2, "the code and the confirmation: {mails:?}");
+    let links: Vec<String> = mails.iter().map(|m| opt_out_link(m["text"].as_str().expect("text"))).collect();
+    assert!(mails.iter().all(|m| m["text"].as_str().is_some_and(|t| t.contains("Para dejar de recibir mensajes"))));
+    // The reminder two hours before the slot waits; headquarters sees it, never to whom.
+    let queued = notices(&central, "office=centro&state=queued").await;
+    assert_eq!(queued.len(), 1, "{queued:?}");
+    assert_eq!((&queued[0]["kind"], &queued[0]["about"]), (&json!("reminder"), &json!("booking")), "{queued:?}");
+
+    // A mail scanner that follows the link stops nothing: the page has a button.
+    let page = central.client.get(&links[1]).send().await.expect("page");
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.expect("html").contains("<form method=\"post\""));
+    assert_eq!(notices(&central, "office=centro&state=queued").await.len(), 1);
+    // The citizen presses it: the reminder will not go, and says why.
+    let stopped = central.client.post(&links[1]).send().await.expect("opt-out");
+    assert_eq!(stopped.status(), StatusCode::OK);
+    assert!(notices(&central, "office=centro&state=queued").await.is_empty());
+    let failed = notices(&central, "office=centro&state=failed").await;
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(failed[0]["reason"], "the citizen opted out", "{failed:?}");
+    // Pressing again, or the older message's link, is fine; a made-up link is not one.
+    assert_eq!(central.client.post(&links[0]).send().await.expect("again").status(), StatusCode::OK);
+    let forged = central.client.post(format!("{}/o/{}", central.base, "0".repeat(32))).send().await.expect("forged");
+    assert_eq!(forged.status(), StatusCode::NOT_FOUND);
+    assert_eq!(forged.json::<Value>().await.expect("json")["error"], "not_found");
+
+    // Only analysts list messages, by a known office and state.
+    assert_eq!(central.get("/api/v1/notices", None).await.0, StatusCode::UNAUTHORIZED);
+    let (status, body) = central.get("/api/v1/notices?state=lost", Some(common::HQ)).await;
+    assert_eq!((status, &body["error"]), (StatusCode::BAD_REQUEST, &json!("bad_query")), "{body}");
+    assert_eq!(central.get("/api/v1/notices?office=nowhere", Some(common::HQ)).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(notices(&central, "office=norte").await.len(), 0);
+    central.stop().await;
+}
+
+#[tokio::test]
+async fn a_reminder_due_in_the_quiet_hours_waits_for_the_morning_in_the_offices_zone() {
+    let Some(smtp) = SmtpServer::start(Mode::Plain, false, "") else { return };
+    let dir = tempfile::tempdir().expect("dir");
+    let mut settings = common::settings(dir.path());
+    settings.smtp = Some(toml::from_str(&smtp.settings_toml("none", "")).expect("SMTP settings"));
+    settings.notice_rules.quiet_hours = Some("21:00-08:00".into());
+    let central = common::spawn_with(settings).await;
+    configure(&central, office_config(3)).await;
+    // Sunday 10:00 in Buenos Aires: the code is sent at once, quiet hours or not.
+    book(&central, &smtp, 8, "09:00").await;
+    // Two hours before Monday's 09:00 is 07:00, inside the quiet hours: it goes at 08:00
+    // (11:00 UTC), not at 10:00 UTC.
+    let queued = notices(&central, "office=centro&state=queued").await;
+    assert_eq!(queued.len(), 1, "{queued:?}");
+    assert_eq!(queued[0]["next_attempt_at"], "2026-11-30T11:00:00Z", "{queued:?}");
     central.stop().await;
 }

@@ -70,6 +70,8 @@ pub struct Draft {
     pub message: Rendered,
     /// Not before this time (the end of quiet hours, for kinds that wait them out).
     pub not_before: Option<Timestamp>,
+    /// The office it is about, where a daemon sends for many (central): whose staff may list it.
+    pub office: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -89,6 +91,8 @@ pub struct Notice {
     pub last_attempt_at: Option<Timestamp>,
     /// After this it is no longer worth sending.
     pub expires_at: Timestamp,
+    #[serde(default)]
+    pub office: Option<String>,
 }
 
 /// The outbox's knobs.
@@ -226,6 +230,7 @@ impl Outbox {
             updated_at: now,
             next_attempt_at: start,
             last_attempt_at: None,
+            office: draft.office,
         };
         self.notices.insert(draft.key.clone(), notice);
         self.changed.insert(draft.key);

@@ -338,12 +338,7 @@ impl Bookings {
         // holds reach the disk in one flush instead of one each, in turn.
         self.store.flush()?;
         let values = BTreeMap::from([("office", config.name.clone()), ("code", code)]);
-        let to = ToCitizen {
-            contact: &hold.person.contact,
-            lang: &hold.person.lang,
-            values: &values,
-            texts: Some(&config.notices),
-        };
+        let to = ToCitizen { contact: &hold.person.contact, lang: &hold.person.lang, values: &values, office: &config };
         let cause = format!("booking-hold/{}", hold.id);
         self.outbox.to_citizen(&cause, NoticeKind::BookingCode, &to, None, now)?;
         tracing::info!(office = %hold.office, day = %hold.day, service = %hold.service, start = %hold.start, "slot held");
@@ -539,8 +534,7 @@ impl Bookings {
             ("address", config.address.clone().unwrap_or_else(|| config.name.clone())),
             ("link", format!("{}/b/{}", self.citizen_url, confirmed.manage_token)),
         ]);
-        let to =
-            ToCitizen { contact: &person.contact, lang: &person.lang, values: &values, texts: Some(&config.notices) };
+        let to = ToCitizen { contact: &person.contact, lang: &person.lang, values: &values, office: &config };
         self.outbox.to_citizen(&format!("booking/{}", booking.id), NoticeKind::BookingConfirmed, &to, None, now)?;
         // Reminders before the slot, each on its own cause (one notice per cause and kind).
         let slot_at = slot.start.on(slot.day, &config.time_zone);

@@ -312,8 +312,7 @@ impl Bookings {
             ("link", format!("{}/citas#offer={}.{token}", self.citizen_url, hold.id)),
         ]);
         let person = &waiting.person;
-        let to =
-            ToCitizen { contact: &person.contact, lang: &person.lang, values: &values, texts: Some(&config.notices) };
+        let to = ToCitizen { contact: &person.contact, lang: &person.lang, values: &values, office: &config };
         let cause = format!("waitlist-offer/{}", hold.id);
         if let Err(error) = self.outbox.to_citizen(&cause, NoticeKind::WaitlistOffer, &to, None, now) {
             // Not told, not held: the place goes back and they wait on.

@@ -23,6 +23,7 @@ pub mod hq;
 mod joins;
 mod kpis;
 mod metrics;
+mod notices;
 mod offices;
 mod openapi;
 mod surveys;
@@ -78,6 +79,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .service(at("/f/{token}").route(get().to(joins::page)))
         .service(at("/b/{token}").route(get().to(bookings::manage_page)))
         .service(at("/w/{token}").route(get().to(bookings::manage_page)))
+        .service(at("/o/{mac}").route(get().to(notices::opt_out_page)).route(web::post().to(notices::opt_out)))
         .service(
             web::scope("/api/v1")
                 .service(at("/sync").route(get().to(sync::sync)))
@@ -114,6 +116,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
                 .service(at("/public/waitlist/{token}/leave").route(web::post().to(waitlist::leave)))
                 .service(at("/public/bookings/{token}/qr.svg").route(get().to(bookings::qr)))
                 .service(at("/public/bookings/{token}/booking.ics").route(get().to(bookings::calendar)))
+                .service(at("/notices").route(get().to(notices::list)))
                 .service(at("/surveys").route(get().to(surveys::figures)))
                 .service(at("/surveys.csv").route(get().to(surveys::figures_csv)))
                 .service(at("/surveys/comments").route(get().to(surveys::comments)))

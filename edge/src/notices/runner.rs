@@ -112,7 +112,7 @@ fn draft(
         fila_notify::template::Rendered { subject: String::new(), text: String::new(), opt_out_link: None }
     });
     let not_before = wanted.not_before.map(super::to_jiff);
-    Draft { key, medium, contact: notices.book().fingerprint(&stored.contact), message, not_before }
+    Draft { key, medium, contact: notices.book().fingerprint(&stored.contact), message, not_before, office: None }
 }
 
 /// Deletes contacts and finished notices older than the retention period.

@@ -19,6 +19,7 @@ fn draft(key: NoticeKey, contact: &str) -> Draft {
         contact: Fingerprint(contact.into()),
         message: Rendered { subject: "Centro".into(), text: "Turno A-001".into(), opt_out_link: None },
         not_before: None,
+        office: None,
     }
 }
 
