@@ -224,7 +224,7 @@ impl App {
     }
 }
 
-/// The access log, without the survey links' MACs: each is a citizen's credential to answer.
+/// The access log, without the private links' secrets: each is one citizen's credential.
 fn access_log() -> middleware::Logger {
     middleware::Logger::new("%s %{request}xi %Dms")
         .custom_request_replace("request", |request| logged_request(request.method().as_str(), request.path()))
@@ -240,6 +240,9 @@ fn logged_request(method: &str, path: &str) -> String {
         // A booking's or a waiting-list place's private link, or a hold's id: each opens one
         // citizen's booking.
         format!("{method} [booking link]")
+    } else if path.starts_with("/o/") {
+        // Anyone holding it can stop a citizen's messages.
+        format!("{method} [opt-out link]")
     } else {
         format!("{method} {path}")
     }
@@ -283,6 +286,7 @@ mod tests {
         for path in paths {
             assert_eq!(super::logged_request("POST", &path), "POST [booking link]");
         }
+        assert_eq!(super::logged_request("POST", &format!("/o/{mac}")), "POST [opt-out link]");
         assert_eq!(super::logged_request("POST", "/api/v1/public/bookings"), "POST /api/v1/public/bookings");
         assert_eq!(super::logged_request("GET", "/api/v1/kpis"), "GET /api/v1/kpis");
     }
