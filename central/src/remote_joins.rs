@@ -77,6 +77,12 @@ pub struct TicketView {
     pub estimated_wait_high_minutes: Option<u32>,
     /// The counter it is called to.
     pub counter: Option<String>,
+    /// Not yet confirmed at the office: the page shows the code to scan at the kiosk.
+    pub away: bool,
+    /// The ticket's tracking token, which the kiosk takes as "I'm here"; drawn as a QR code by
+    /// the page, never put in the JSON.
+    #[serde(skip)]
+    pub tracking_token: String,
 }
 
 /// Why a join is refused at central, with a stable code for the API.
@@ -421,5 +427,7 @@ fn ticket_view(ticket: &Ticket, position: Option<fila_protocol::office::Position
         estimated_wait_low_minutes: position.map(|p| p.wait.low),
         estimated_wait_high_minutes: position.map(|p| p.wait.high),
         counter: ticket.counter.as_ref().map(|c| c.to_string()),
+        away: ticket.away.is_some(),
+        tracking_token: ticket.token.clone(),
     }
 }

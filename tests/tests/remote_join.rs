@@ -3,6 +3,9 @@
 //! its position and estimate; with the box offline joining is closed clearly; a request reaching
 //! the box after closing is refused, with the next opening.
 
+#[path = "../../edge/tests/read_qr/mod.rs"]
+mod read_qr;
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -203,6 +206,37 @@ async fn a_citizen_joins_from_home_and_follows_the_number_the_office_gave() {
         hq_day["tickets"].as_object().expect("tickets").values().map(|t| t["issuer"].to_string()).collect();
     assert!(issuers.iter().any(|who| who.to_lowercase().contains("remote")), "{issuers:?}");
     assert!(!hq_day.to_string().contains("vecina"), "no contact in the office's day");
+
+    // At the office the citizen holds the page's code to the kiosk's reader: "I'm here". The
+    // ticket counts as present in the room, and the page stops showing the code.
+    assert_eq!(page["away"], true, "a remote ticket is away until seen at the office: {page}");
+    let svg = client
+        .get(format!("{}/api/v1/public/joins/{token}/qr.svg", central.base))
+        .send()
+        .await
+        .expect("qr")
+        .text()
+        .await
+        .expect("svg");
+    let scanned = read_qr::decode(&svg);
+    let here = client
+        .post(format!("{}/api/v1/tickets/here", edge.base))
+        .bearer_auth(fila_edge::demo::KIOSK_TOKEN)
+        .json(&json!({ "token": scanned }))
+        .send()
+        .await
+        .expect("here");
+    assert_eq!(here.status(), StatusCode::OK);
+    let (_, room) = get(&client, format!("{}/api/v1/room", edge.base)).await;
+    assert_eq!((&room["present"], &room["away"]), (&json!(3), &json!(0)), "{room}");
+    let started = Instant::now();
+    while get(&client, format!("{}/api/v1/public/joins/{token}", central.base)).await.1["away"] != false {
+        assert!(started.elapsed() < PATIENCE, "central's page learns the citizen is here");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (status, not_yet) =
+        get(&client, format!("{}/api/v1/public/joins/{}/qr.svg", central.base, "0".repeat(64))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{not_yet}");
 
     // The same contact may join twice a day; the third time is refused.
     let (status, _) = join(&client, &central.base, body.clone()).await;

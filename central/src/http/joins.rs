@@ -110,7 +110,8 @@ pub async fn join(
     responses((status = 200, body = Object,
                description = "`office`, `service`, `day`, `travel_minutes` and `state`: `pending` (with `office_online`), \
                               `refused` (`reason`: closed, closing, not_offered or full; `next_opening`), or `ticket` \
-                              (`number`, `status`, `people_ahead`, `estimated_wait_low_minutes`, `estimated_wait_high_minutes`, `counter`)"),
+                              (`number`, `status`, `people_ahead`, `estimated_wait_low_minutes`, `estimated_wait_high_minutes`, `counter`, \
+                              `away`: not yet confirmed at the office's kiosk)"),
               (status = 404, body = ErrorBody, description = "`not_found`")))]
 pub async fn view(state: web::Data<AppState>, token: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let (joins, token, now) = (state.remote_joins.clone(), token.into_inner(), state.hub.now());
@@ -125,6 +126,31 @@ pub async fn view(state: web::Data<AppState>, token: web::Path<String>) -> Resul
     body["day"] = serde_json::json!(record.day.to_string());
     body["travel_minutes"] = serde_json::json!(record.travel_minutes);
     Ok(HttpResponse::Ok().json(body))
+}
+
+/// The ticket's code for the office's kiosk, as a QR code: scanned there, it says "I'm here"
+/// and the ticket counts as present in the waiting room.
+#[utoipa::path(get, path = "/api/v1/public/joins/{token}/qr.svg", tag = "public",
+    params(("token" = String, Path, description = "the join's private link token")),
+    responses((status = 200, content_type = "image/svg+xml", body = String, description = "the code as a QR code"),
+              (status = 404, body = ErrorBody, description = "`not_found`, or `not_issued`: no number yet")))]
+pub async fn qr(state: web::Data<AppState>, token: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let (joins, token, now) = (state.remote_joins.clone(), token.into_inner(), state.hub.now());
+    let (_, join_state) = blocking(move || joins.view(&token, now)).await?;
+    let JoinState::Ticket(ticket) = join_state else {
+        return Err(ApiError::Refused {
+            status: actix_web::http::StatusCode::NOT_FOUND,
+            code: "not_issued",
+            message: "the office has not given this join a number yet".into(),
+        });
+    };
+    let code = qrcode::QrCode::with_error_correction_level(ticket.tracking_token.as_bytes(), qrcode::EcLevel::M)
+        .map_err(|error| ApiError::Internal(error.to_string()))?;
+    let svg = code.render::<qrcode::render::svg::Color<'_>>().quiet_zone(true).module_dimensions(1, 1).build();
+    Ok(HttpResponse::Ok()
+        .insert_header(("Content-Type", "image/svg+xml"))
+        .insert_header(("Cache-Control", "private, no-store"))
+        .body(svg))
 }
 
 const PAGE: &str = include_str!("../pages/join.html");

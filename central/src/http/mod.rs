@@ -111,6 +111,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
                 .service(at("/public/offices/{office}/joins").route(get().to(joins::offer)))
                 .service(at("/public/joins").route(get().to(joins::offices)).route(web::post().to(joins::join)))
                 .service(at("/public/joins/{token}").route(get().to(joins::view)))
+                .service(at("/public/joins/{token}/qr.svg").route(get().to(joins::qr)))
                 .service(at("/public/waitlist").route(web::post().to(waitlist::join)))
                 .service(at("/public/waitlist/{token}").route(get().to(waitlist::view)))
                 .service(at("/public/waitlist/{token}/leave").route(web::post().to(waitlist::leave)))

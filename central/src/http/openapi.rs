@@ -56,7 +56,7 @@ pub struct GroupedPeriod {
         bookings::request, bookings::confirm, bookings::view, bookings::cancel, bookings::move_to,
         bookings::qr, bookings::calendar,
         waitlist::join, waitlist::view, waitlist::leave,
-        joins::offices, joins::offer, joins::join, joins::view,
+        joins::offices, joins::offer, joins::join, joins::view, joins::qr,
         surveys::link_state, surveys::answer,
     ),
     components(schemas(error::ErrorBody)),
