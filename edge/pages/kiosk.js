@@ -160,9 +160,10 @@
     }
     state.busy = true;
     try {
-      // A ticket's own QR code (its tracking address) is a citizen waiting outside who is here;
-      // anything else is a booking's code.
-      const here = /\/t\/[A-Za-z0-9_-]+\/?$/.test(code);
+      // A ticket's own QR code (its tracking address on paper, its bare token on a remote join's
+      // page at central) is a citizen waiting outside who is here; anything else is a booking's
+      // code, which never looks like 32 lowercase hex digits.
+      const here = /\/t\/[A-Za-z0-9_-]+\/?$/.test(code) || /^[0-9a-f]{32}$/.test(code);
       showIssued(await api('POST', here ? '/api/v1/tickets/here' : '/api/v1/checkins', here ? { token: code } : { code }, state.token));
     } catch (err) {
       state.busy = false;
