@@ -277,6 +277,21 @@ async fn a_citizen_joins_from_home_and_follows_the_number_the_office_gave() {
     assert_eq!((page["state"].as_str(), page["reason"].as_str()), (Some("refused"), Some("closed")), "{page}");
     let next = page["next_opening"].as_str().expect("the next opening");
     assert!(next.ends_with(" 08:00"), "{next}");
+
+    // One address cannot fill the queue: at most `per_address_per_hour` joins (10) an hour,
+    // however many contacts it gives or leaves out.
+    let mut taken = 0;
+    let refused = loop {
+        let (status, body) = join(&client, &central.base, json!({ "office": "centro", "service": "pagos" })).await;
+        match status {
+            StatusCode::CREATED => taken += 1,
+            StatusCode::TOO_MANY_REQUESTS => break body,
+            other => panic!("{other} {body}"),
+        }
+        assert!(taken <= 10, "the address limit never came");
+    };
+    assert_eq!(refused["error"], "limit_reached", "{refused}");
+    assert!(refused["message"].as_str().is_some_and(|m| m.contains("this address")), "{refused}");
     edge.stop().await;
     central.stop().await;
 }

@@ -821,3 +821,28 @@ fn a_remote_ticket_is_away_with_its_travel_time_and_is_told_to_come_once_its_tur
     assert_eq!(&stored(&mut office), office.day());
     assert_eq!(office.day().tickets[&ticket.id].away, None);
 }
+
+#[test]
+fn a_remote_ticket_called_before_it_is_seen_at_the_office_follows_the_recall_and_no_show_rules() {
+    let mut office = office_with_hours(None); // recalls_max = 2
+    let Ok(Reply::Ticket(ticket)) = join(&mut office, T0, "r1", "general") else { panic!("a ticket") };
+    open(&mut office, "1", "ana");
+    call_next(&mut office, minutes(1), "1", "ana");
+    assert!(office.day().tickets[&ticket.id].away.is_some(), "called while still away");
+    let recall = |office: &mut Office, at| match check(
+        office,
+        at,
+        Command::Recall { counter: counter("1"), by: agent("ana") },
+    ) {
+        Reply::Ticket(t) => t,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(recall(&mut office, minutes(2)).recalls, 1);
+    assert_eq!(recall(&mut office, minutes(3)).recalls, 2);
+    let last = recall(&mut office, minutes(4));
+    assert_eq!(last.status, TicketStatus::NoShow, "no exemption for having joined from home");
+    // Arriving after that is too late: the ticket is closed.
+    let late = office.handle_command(minutes(5), Command::ConfirmPresent { token: ticket.token, by: Who::Citizen });
+    assert!(late.is_err(), "{late:?}");
+    assert_eq!(office.day().tickets[&ticket.id].status, TicketStatus::NoShow);
+}
