@@ -79,6 +79,9 @@ pub struct TicketView {
     pub counter: Option<String>,
     /// Not yet confirmed at the office: the page shows the code to scan at the kiosk.
     pub away: bool,
+    /// Away, and the earliest its turn may come is within the travel time plus the office's
+    /// margin: the page tells the citizen to set off (as the "come now" message does).
+    pub come_now: bool,
     /// The ticket's tracking token, which the kiosk takes as "I'm here"; drawn as a QR code by
     /// the page, never put in the JSON.
     #[serde(skip)]
@@ -303,7 +306,11 @@ impl RemoteJoins {
                 let config = self.config(&record.office)?;
                 let position =
                     day.as_ref().and_then(|day| fila_protocol::office::position_in(&config, day, ticket.id, now));
-                JoinState::Ticket(ticket_view(&ticket, position))
+                let come_now = match (ticket.away, &position) {
+                    (Some(away), Some(position)) => away.time_to_come(position.wait, config.room.come_margin_minutes),
+                    _ => false,
+                };
+                JoinState::Ticket(ticket_view(&ticket, position, come_now))
             }
             (None, Some(refusal)) => {
                 let next = match refusal.reason {
@@ -419,7 +426,7 @@ fn next_opening(config: &OfficeConfig, now: Timestamp) -> Option<String> {
     Some(fila_protocol::office::local_text(at, &config.time_zone))
 }
 
-fn ticket_view(ticket: &Ticket, position: Option<fila_protocol::office::Position>) -> TicketView {
+fn ticket_view(ticket: &Ticket, position: Option<fila_protocol::office::Position>, come_now: bool) -> TicketView {
     TicketView {
         number: ticket.number.to_string(),
         status: ticket.status.name(),
@@ -428,6 +435,7 @@ fn ticket_view(ticket: &Ticket, position: Option<fila_protocol::office::Position
         estimated_wait_high_minutes: position.map(|p| p.wait.high),
         counter: ticket.counter.as_ref().map(|c| c.to_string()),
         away: ticket.away.is_some(),
+        come_now,
         tracking_token: ticket.token.clone(),
     }
 }

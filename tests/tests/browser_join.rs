@@ -114,6 +114,12 @@ async fn scenario(central: String, edge: String, browsers: Arc<Browsers>) {
     assert!(state.contains("Es el próximo"), "{state}");
     assert!(phone.current_url().await.expect("url").path().starts_with("/f/"), "the page is the join's own link");
     here_shown(&phone, true).await;
+    // Next in line and 25 minutes away: time to set off, the page says.
+    let told = phone
+        .execute("const p = document.getElementById('come-now'); return p.hidden ? '' : p.textContent;", vec![])
+        .await
+        .expect("the page runs scripts");
+    assert!(told.as_str().is_some_and(|t| t.contains("hora de salir")), "{told}");
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let drawn = phone

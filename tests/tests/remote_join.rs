@@ -210,6 +210,8 @@ async fn a_citizen_joins_from_home_and_follows_the_number_the_office_gave() {
     // At the office the citizen holds the page's code to the kiosk's reader: "I'm here". The
     // ticket counts as present in the room, and the page stops showing the code.
     assert_eq!(page["away"], true, "a remote ticket is away until seen at the office: {page}");
+    let come_now = page["estimated_wait_low_minutes"].as_u64().is_some_and(|low| low <= 30 + 10);
+    assert_eq!(page["come_now"], come_now, "30 minutes away, 10 of margin: {page}");
     let svg = client
         .get(format!("{}/api/v1/public/joins/{token}/qr.svg", central.base))
         .send()

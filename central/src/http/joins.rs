@@ -111,7 +111,7 @@ pub async fn join(
                description = "`office`, `service`, `day`, `travel_minutes` and `state`: `pending` (with `office_online`), \
                               `refused` (`reason`: closed, closing, not_offered or full; `next_opening`), or `ticket` \
                               (`number`, `status`, `people_ahead`, `estimated_wait_low_minutes`, `estimated_wait_high_minutes`, `counter`, \
-                              `away`: not yet confirmed at the office's kiosk)"),
+                              `away`: not yet confirmed at the office's kiosk, `come_now`: away and time to set off)"),
               (status = 404, body = ErrorBody, description = "`not_found`")))]
 pub async fn view(state: web::Data<AppState>, token: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let (joins, token, now) = (state.remote_joins.clone(), token.into_inner(), state.hub.now());

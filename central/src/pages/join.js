@@ -23,6 +23,7 @@ const STRINGS = {
     called: (c) => `¡Es su turno! Pase por el puesto ${c}.`,
     statuses: { serving: "Lo están atendiendo.", finished: "Su atención terminó. ¡Gracias!", cancelled: "El número fue cancelado.", no_show: "Lo llamamos y no se presentó.", parked: "Su atención está en pausa." },
     summary: (j) => `${j.service} — ${j.office}, ${j.day}`,
+    comeNow: "¡Es hora de salir hacia la oficina! Su turno se acerca.",
     here: "Al llegar, acerque este código al lector de la terminal de la oficina: así sabemos que está en la sala.",
     failed: "No se pudo completar. Inténtelo de nuevo en un momento.", missing: "Este turno no existe. Revise el enlace.",
     lang: "English",
@@ -47,6 +48,7 @@ const STRINGS = {
     called: (c) => `It's your turn! Please go to counter ${c}.`,
     statuses: { serving: "You are being served.", finished: "Your visit is over. Thank you!", cancelled: "The number was cancelled.", no_show: "You were called and did not come.", parked: "Your visit is on hold." },
     summary: (j) => `${j.service} — ${j.office}, ${j.day}`,
+    comeNow: "Time to set off for the office! Your turn is near.",
     here: "When you arrive, hold this code to the reader of the office's kiosk: then we know you are in the room.",
     failed: "It could not be done. Please try again in a moment.", missing: "This ticket does not exist. Please check the link.",
     lang: "Español",
@@ -150,6 +152,12 @@ async function follow() {
     const away = join.state === "ticket" && join.away && ["waiting", "called"].includes(join.status);
     if (away && $("here").hidden) $("here-qr").src = `/api/v1/public/joins/${encodeURIComponent(token)}/qr.svg`;
     $("here").hidden = !away;
+    // Once, as the message does: a buzz when the page first sees it is time to set off.
+    $("come-now").hidden = !(away && join.come_now);
+    if (away && join.come_now && !follow.toldToCome) {
+      follow.toldToCome = true;
+      try { if (navigator.vibrate) navigator.vibrate([400, 200, 400]); } catch (_) { /* not every phone */ }
+    }
     const over = join.state === "refused" || ["finished", "cancelled", "no_show"].includes(join.status);
     if (!over) setTimeout(follow, join.state === "pending" ? 2000 : 10000);
   } catch (e) {
