@@ -3,10 +3,12 @@
 //! Per office it keeps whether an edge is connected (and since when it was last heard), which
 //! documents central holds, and, while an edge is connected, its documents in memory with the
 //! automerge sync state for that edge. Frames are handled here, without sockets: the WebSocket
-//! shell in `http/sync.rs` moves the bytes and runs [`Hub::handle_frame`] on a blocking thread.
+//! shell in `http/sync.rs` moves the bytes and runs [`Hub::handle_frames`] on a blocking thread,
+//! for every frame the connection has waiting.
 //!
 //! What central acknowledges it holds: a change that arrives is appended to the store and
-//! flushed before any reply leaves, so the heads central reports to the edge are on disk.
+//! flushed before any reply leaves, so the heads central reports to the edge are on disk; the
+//! frames of one step share that flush.
 //! One connection per office owns its sync state; a newer one replaces it.
 
 use std::collections::hash_map::Entry;
@@ -951,6 +953,31 @@ mod tests {
         }
         assert!(matches!(refused, Some(SyncFailure::Breach { .. })), "{refused:?}");
         assert_eq!(store.chunk_count(doc).expect("count"), 0);
+    }
+
+    #[test]
+    fn frames_that_arrived_together_are_stored_in_order_and_a_bad_one_keeps_what_came_before() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let heads = {
+            let (hub, store) = open(dir.path());
+            let (mut connection, _replaced) = hub.connect("centro", 0).expect("configured office");
+            let (mut edge, mut peer) = (AutoCommit::new(), PeerSync::new());
+            edge.put(ROOT, "k0", 0).expect("put");
+            edge.commit();
+            sync(&hub, &mut connection, &mut edge, &mut peer);
+            // A change, then a frame that is not one: one step, answered with a refusal.
+            edge.put(ROOT, "k1", 1).expect("put");
+            edge.commit();
+            let message = peer.generate(&mut edge).expect("the change");
+            let frames = [Frame::Sync { doc: DOC.into(), message }.encode(), b"\x00not a frame".to_vec()];
+            let refused = hub.handle_frames(&mut connection, &frames);
+            assert!(refused.is_err(), "{refused:?}");
+            assert_eq!(store.chunk_count(DOC).expect("count"), 2, "the change before the bad frame is stored");
+            edge.get_heads()
+        };
+        // And durable: a central started afresh on the same disk has it.
+        let (_hub, store) = open(dir.path());
+        assert_eq!(load_chunks(DOC, &store.chunks(DOC).expect("chunks")).get_heads(), heads);
     }
 
     #[test]
