@@ -90,3 +90,67 @@ pub fn wanted(
     }
     (day.day, out)
 }
+
+#[cfg(test)]
+mod tests {
+    use fila_protocol::office::{Actor, Command, Priority, Reply};
+    use fila_protocol::{AgentId, CounterId, ServiceId, Who};
+
+    use super::*;
+
+    /// Monday 2026-11-30, 11:00 at the demo office (Buenos Aires).
+    const NOW: Timestamp = Timestamp(1_796_047_200_000);
+
+    /// The demo office with one counter open and `waiting` kiosk tickets, each with a contact.
+    fn office_with(waiting: usize) -> (Office, BTreeSet<(BusinessDay, TicketId)>) {
+        let config = crate::demo::settings("127.0.0.1:0".parse().expect("addr"), "/nowhere".into()).office;
+        let mut office = Office::restore(config, b"edge".to_vec(), NOW, &[]).expect("office");
+        let by = Actor { agent: AgentId::new("ana"), supervisor: false };
+        office.handle_command(NOW, Command::SignIn { counter: CounterId::new("1"), by }).expect("signed in");
+        let mut with_contact = BTreeSet::new();
+        for n in 0..waiting {
+            let issue = Command::Issue {
+                service: ServiceId::new("general"),
+                priority: Priority::Normal,
+                issuer: Who::Kiosk("entrada".into()),
+                token: format!("tok{n}"),
+            };
+            let Ok(Reply::Ticket(ticket)) = office.handle_command(NOW, issue) else { panic!("issued") };
+            with_contact.insert((office.day().day, ticket.id));
+        }
+        (office, with_contact)
+    }
+
+    fn told_near(office: &Office, with_contact: &BTreeSet<(BusinessDay, TicketId)>, ahead: u32, minutes: u32) -> usize {
+        let thresholds = Thresholds { ahead, minutes, survey: true, survey_delay_ms: 0 };
+        let (_, wanted) = wanted(office, NOW, with_contact, thresholds);
+        wanted.iter().filter(|w| w.kind == NoticeKind::TurnNear).count()
+    }
+
+    #[test]
+    fn your_turn_is_near_goes_to_those_few_enough_places_from_the_front() {
+        let (office, with_contact) = office_with(8);
+        let positions = office.positions(NOW);
+        // 0, 1, 2 or 3 people ahead, and whoever may be called at once (the range's short end is
+        // 0 for the first few).
+        let expected = |ahead: u32| positions.values().filter(|p| p.people_ahead <= ahead || p.wait.low == 0).count();
+        assert!(expected(3) >= 4 && expected(3) < 8, "{positions:?}");
+        assert_eq!(told_near(&office, &with_contact, 3, 0), expected(3));
+        assert_eq!(told_near(&office, &with_contact, 0, 0), expected(0), "the next in line");
+    }
+
+    #[test]
+    fn your_turn_is_near_goes_to_those_whose_estimated_wait_is_short_enough_however_many_are_ahead() {
+        let (office, with_contact) = office_with(8);
+        let positions = office.positions(NOW);
+        let lows: Vec<u32> = positions.values().map(|p| p.wait.low).collect();
+        let threshold = *lows.iter().max().expect("eight waiting");
+        assert!(threshold > 0, "a wait to compare: {lows:?}");
+        // Only the next in line counts by place; everyone else whose wait may be this short hears
+        // it too.
+        let expected = positions.values().filter(|p| p.people_ahead == 0 || p.wait.low < threshold).count();
+        assert!(expected < 8, "{lows:?}");
+        assert_eq!(told_near(&office, &with_contact, 0, threshold - 1), expected);
+        assert_eq!(told_near(&office, &with_contact, 0, threshold), 8);
+    }
+}
