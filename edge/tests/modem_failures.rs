@@ -88,9 +88,17 @@ async fn modem_health(edge: &common::TestEdge, supervisor: &str) -> Option<Value
     devices.as_array()?.iter().find(|d| d["id"] == "modem").cloned()
 }
 
-async fn modem_alert(edge: &common::TestEdge, supervisor: &str) -> Option<Value> {
+async fn alert(edge: &common::TestEdge, supervisor: &str, which: impl Fn(&Value) -> bool) -> Option<Value> {
     let (_, queue) = edge.get("/api/v1/queue", Some(supervisor)).await;
-    queue["alerts"].as_array()?.iter().find(|a| a["device"] == "modem").cloned()
+    queue["alerts"].as_array()?.iter().find(|a| which(a)).cloned()
+}
+
+async fn modem_alert(edge: &common::TestEdge, supervisor: &str) -> Option<Value> {
+    alert(edge, supervisor, |a| a["device"] == "modem").await
+}
+
+async fn failing_alert(edge: &common::TestEdge, supervisor: &str) -> Option<Value> {
+    alert(edge, supervisor, |a| a["kind"] == "notices_failing").await
 }
 
 /// What the supervisor reads of a waiting notice: why, and never to whom.
@@ -102,13 +110,14 @@ fn assert_waiting_because(notice: &Value, why: &[&str]) {
 }
 
 #[tokio::test]
-async fn a_network_out_of_order_holds_the_message_with_its_reason_and_it_goes_when_the_network_is_back() {
+async fn a_network_out_of_order_holds_the_message_with_its_reason_alerts_when_it_persists_and_the_message_goes_when_it_is_back(
+) {
     let _pty = common::PTY.lock().await;
     let dir = tempfile::tempdir().expect("dir");
     let emulator = Emulator::new().quiet();
     let (settings, _link, _serving) = with_modem(dir.path(), &emulator).await;
-    // The network refuses the first message it is given, then takes them again.
-    emulator.fail_next_sends(1, 38);
+    // The network refuses the first two tries, then takes messages again.
+    emulator.fail_next_sends(2, 38);
     let edge = common::spawn_settings(settings, fila_edge::office_loop::system_clock()).await;
     let sara = edge.login("sara").await;
 
@@ -123,12 +132,20 @@ async fn a_network_out_of_order_holds_the_message_with_its_reason_and_it_goes_wh
     let alert = eventually("the supervisor's alert", DEADLINE, async || modem_alert(&edge, &sara).await).await;
     assert!(alert["message"].as_str().is_some_and(|m| m.contains("Network out of order")), "{alert}");
 
-    // Retried after its backoff, once, and delivered.
+    // Refused again at its retry, though the modem answers its health checks: the waiting
+    // messages are the alert now.
+    let failing =
+        eventually("the failing messages' alert", RETRY_DEADLINE, async || failing_alert(&edge, &sara).await).await;
+    let message = failing["message"].as_str().unwrap_or_default();
+    assert!(message.starts_with("1 message") && message.contains("Network out of order"), "{failing}");
+    assert!(!failing.to_string().contains(DIGITS), "{failing}");
+
+    // Retried after its backoff and delivered.
     let sent = eventually("the retried notice sent", RETRY_DEADLINE, async || {
         notice(&edge, &sara, "turn_near").await.filter(|n| n["state"] == "sent")
     })
     .await;
-    assert_eq!(sent["attempts"], 2, "{sent}");
+    assert_eq!(sent["attempts"], 3, "{sent}");
     let delivered = emulator.sent();
     assert_eq!(delivered.len(), 1, "one message, not two: {delivered:?}");
     assert_eq!(delivered[0].to, PHONE);
@@ -136,6 +153,7 @@ async fn a_network_out_of_order_holds_the_message_with_its_reason_and_it_goes_wh
     let modem = modem_health(&edge, &sara).await.expect("the modem");
     assert_eq!(modem["online"], true, "{modem}");
     assert!(modem_alert(&edge, &sara).await.is_none(), "the alert ends once the modem sends");
+    assert!(failing_alert(&edge, &sara).await.is_none(), "and so does the messages' one");
     edge.stop().await;
 }
 
