@@ -74,6 +74,17 @@ async fn without_a_sim_the_modem_emulator_refuses_to_send() {
     assert!(matches!(modem.send(CITIZEN, "hola").await, Err(ModemError::NoSim)));
 }
 
+#[tokio::test]
+async fn the_modem_emulator_can_refuse_the_first_messages_as_a_network_out_of_order() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let link = dir.path().join("ttyMODEM");
+    let _modem = devsim_modem(&["--link", link.to_str().expect("path"), "--refuse", "1", "--cms-error", "38"]);
+
+    let mut modem = open(&link).await;
+    assert!(matches!(modem.send(CITIZEN, "hola").await, Err(ModemError::Cms(38))));
+    modem.send(CITIZEN, "hola").await.expect("the next one goes");
+}
+
 #[test]
 fn a_signal_out_of_range_is_refused() {
     let output =

@@ -119,6 +119,9 @@ pub async fn emulated_devices(settings: &mut Settings) -> anyhow::Result<DemoDev
     }
 
     // A GSM modem: the SMS it sends appear in the terminal and in <data>/sms/sms.txt.
+    // Made first: the emulator writes into a directory, but to a file of that name when there
+    // is none.
+    std::fs::create_dir_all(settings.data_dir.join("sms"))?;
     let modem = fila_notify::modem::Emulator::new().with_output(settings.data_dir.join("sms"));
     let modem_link = std::path::absolute(settings.data_dir.join("modem"))?;
     let (serving, pty) = (modem.clone(), modem_link.clone());

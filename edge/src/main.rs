@@ -37,6 +37,10 @@ enum Mode {
         /// aiosmtpd or MailHog; the kiosk then offers e-mail besides SMS.
         #[arg(long)]
         smtp: Option<String>,
+        /// Send survey invitations this many seconds after the visit ends (at most 3600), as
+        /// `[notices] survey_delay_seconds` does.
+        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=3600))]
+        survey_delay: u32,
         /// Allow a --listen address other machines can reach. The demo's PINs and kiosk token
         /// are published in README.md, so anyone on the network could log in at a counter.
         #[arg(long)]
@@ -80,25 +84,30 @@ fn main() -> ExitCode {
             );
             ExitCode::from(2)
         }
-        Mode::Demo { listen, data, central, central_token, no_devices, smtp, .. } => serve(!no_devices, || {
-            let mut settings = demo::settings(listen, data);
-            if let Some(smtp) = smtp {
-                demo::smtp_notices(&mut settings, &smtp)?;
-            }
-            settings.central = central.map(|url| fila_edge::sync_client::CentralSettings {
-                url,
-                token: central_token,
-                ca_file: None,
-                citizen_url: None,
-                // `fila-central demo` signs passes with the published demo key.
-                booking_key: Some(demo::booking_key()),
-            });
-            println!("fila demo office \"{}\" on http://{listen}", settings.office.name);
-            println!("  kiosk:    http://{listen}/kiosk?token={}", demo::KIOSK_TOKEN);
-            println!("  counter:  http://{listen}/counter   (ana / 1234, beto / 1234; supervisor sara / 1234)");
-            println!("  display:  http://{listen}/display");
-            Ok(settings)
-        }),
+        Mode::Demo { listen, data, central, central_token, no_devices, smtp, survey_delay, .. } => {
+            serve(!no_devices, || {
+                let mut settings = demo::settings(listen, data);
+                if let Some(smtp) = smtp {
+                    demo::smtp_notices(&mut settings, &smtp)?;
+                }
+                if survey_delay > 0 {
+                    settings.notices.get_or_insert_with(demo::notice_defaults).survey_delay_seconds = survey_delay;
+                }
+                settings.central = central.map(|url| fila_edge::sync_client::CentralSettings {
+                    url,
+                    token: central_token,
+                    ca_file: None,
+                    citizen_url: None,
+                    // `fila-central demo` signs passes with the published demo key.
+                    booking_key: Some(demo::booking_key()),
+                });
+                println!("fila demo office \"{}\" on http://{listen}", settings.office.name);
+                println!("  kiosk:    http://{listen}/kiosk?token={}", demo::KIOSK_TOKEN);
+                println!("  counter:  http://{listen}/counter   (ana / 1234, beto / 1234; supervisor sara / 1234)");
+                println!("  display:  http://{listen}/display");
+                Ok(settings)
+            })
+        }
         Mode::Run { config } => serve(false, || load(&config)),
     }
 }

@@ -1,7 +1,8 @@
 //! Notices to citizens, end to end: a contact given at the kiosk or on the tracking page, the
 //! messages that follow the ticket (your turn is near, you are called, how did we do), through a
 //! real SMTP server (aiosmtpd) and an emulated GSM modem on a pseudo-terminal; opt-outs; what
-//! supervisors see; and that no contact leaks into a response, the metrics or the day document.
+//! supervisors see; that no contact leaks into a response, the metrics or the day document; and
+//! that a contact is deleted from the box once its retention period has passed.
 
 mod common;
 
@@ -325,4 +326,54 @@ async fn a_modem_without_its_sim_is_an_alert_and_its_messages_wait() {
     assert!(waiting["reason"].as_str().is_some_and(|r| r.contains("SIM")), "{waiting}");
     assert!(emulator.sent().is_empty());
     edge.stop().await;
+}
+
+/// Whether any of the box's stored values beside the documents (contacts, notices, opt-outs)
+/// holds `needle`; opened once the edge let go of its store.
+fn kept_on_disk(data: &Path, needle: &str) -> bool {
+    use fila_store::Store;
+    let store = (0..100)
+        .find_map(|_| {
+            fila_store::SledStore::open(&data.join("store"), 8 << 20)
+                .inspect_err(|_| std::thread::sleep(Duration::from_millis(50)))
+                .ok()
+        })
+        .expect("store");
+    let meta = store.scan_meta("").expect("meta");
+    meta.iter().any(|(key, value)| key.contains(needle) || String::from_utf8_lossy(value).contains(needle))
+}
+
+#[tokio::test]
+async fn a_contact_is_deleted_with_its_notices_once_the_retention_period_has_passed() {
+    let Some(server) = SmtpServer::start(Mode::Plain, false, REFUSED) else { return };
+    let dir = tempfile::tempdir().expect("dir");
+    let mut settings = settings(dir.path());
+    with_smtp(&mut settings, &server);
+    let start = jiff::Timestamp::now();
+    let (clock, now) = common::manual_clock(start.as_millisecond());
+
+    let edge = common::spawn_settings(settings.clone(), clock.clone()).await;
+    issue_with(&edge, CITIZEN, "es").await;
+    let sara = edge.login("sara").await;
+    eventually("the turn-near e-mail sent", async || {
+        let (_, list) = edge.get("/api/v1/notices", Some(&sara)).await;
+        list.as_array()?.iter().any(|n| n["state"] == "sent").then_some(())
+    })
+    .await;
+    edge.stop().await;
+    assert!(kept_on_disk(dir.path(), CITIZEN), "the contact is kept while its notices may still go");
+
+    // The box is next up 31 days later (the retention period is 30 days).
+    let later = start + jiff::SignedDuration::from_hours(31 * 24);
+    now.store(later.as_millisecond(), std::sync::atomic::Ordering::SeqCst);
+    let edge = common::spawn_settings(settings, clock).await;
+    let sara = edge.login("sara").await;
+    eventually("the old notices forgotten", async || {
+        let (_, list) = edge.get("/api/v1/notices", Some(&sara)).await;
+        list.as_array()?.is_empty().then_some(())
+    })
+    .await;
+    edge.stop().await;
+    assert!(!kept_on_disk(dir.path(), CITIZEN), "the contact is gone from the box");
+    assert!(!kept_on_disk(dir.path(), "maria.garcia"), "in no form");
 }

@@ -1,6 +1,6 @@
 //! The satisfaction survey at the office: the tracking page after the visit, the exit tablet by
-//! ticket number, one answer per ticket, comments kept for supervisors and out of the day
-//! document, and a low score with a comment raised as an alert.
+//! ticket number, one answer per ticket within its business day, comments kept for supervisors
+//! and out of the day document, and a low score with a comment raised as an alert.
 
 mod common;
 
@@ -108,5 +108,45 @@ async fn the_exit_tablet_answers_by_ticket_number_and_a_low_score_with_a_comment
     let (_, queue) = edge.get("/api/v1/queue", Some(&ana)).await;
     let seen_by_agent = queue["alerts"].as_array().expect("alerts").iter().any(|a: &Value| a["kind"] == "low_score");
     assert!(!seen_by_agent, "comments are the supervisor's");
+    edge.stop().await;
+}
+
+#[tokio::test]
+async fn an_answer_after_the_business_day_is_refused_and_one_before_midnight_is_taken() {
+    let dir = tempfile::tempdir().expect("dir");
+    // The demo office is in Buenos Aires (UTC-3): 10:00 on a Monday.
+    let monday_morning: jiff::Timestamp = "2026-12-07T13:00:00Z".parse().expect("instant");
+    let (clock, now) = common::manual_clock(monday_morning.as_millisecond());
+    let edge = common::spawn_with_clock(dir.path(), clock).await;
+    let ana = edge.at_counter("ana", "1").await;
+    let (late, _) = finished_visit(&edge, &ana).await;
+    let (too_late, _) = finished_visit(&edge, &ana).await;
+    let (_, by_tablet_number) = finished_visit(&edge, &ana).await;
+    let set = |at: &str| {
+        let at: jiff::Timestamp = at.parse().expect("instant");
+        now.store(at.as_millisecond(), std::sync::atomic::Ordering::SeqCst);
+    };
+
+    // 23:50 the same day: still the visit's day.
+    set("2026-12-08T02:50:00Z");
+    assert_eq!(survey_state(&edge, &late).await, "open");
+    let (status, body) = edge.post(&format!("/api/v1/track/{late}/survey"), None, json!({ "satisfaction": 4 })).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    // 00:10 the next day: the window closed with the day, on the tracking page and at the exit.
+    set("2026-12-08T03:10:00Z");
+    let path = format!("/api/v1/track/{too_late}/survey");
+    let (status, body) = edge.post(&path, None, json!({ "satisfaction": 5, "comment": "Tarde" })).await;
+    // The box holds the office's day: yesterday's tracking links and numbers are gone with it.
+    assert_eq!((status, body["error"].as_str()), (StatusCode::NOT_FOUND, Some("unknown_token")), "{body}");
+    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "the citizen is told why: {body}");
+    let (status, body) = edge
+        .post("/api/v1/surveys", Some(common::KIOSK), json!({ "ticket": by_tablet_number, "satisfaction": 2 }))
+        .await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::NOT_FOUND, Some("unknown_ticket")), "{body}");
+
+    let sara = edge.login("sara").await;
+    let (_, comments) = edge.get("/api/v1/surveys/comments", Some(&sara)).await;
+    assert_eq!(comments.as_array().map(Vec::len), Some(0), "a refused answer leaves no comment: {comments}");
     edge.stop().await;
 }

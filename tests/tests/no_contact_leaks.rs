@@ -2,18 +2,19 @@
 //! message itself) and nowhere else: not into a log of either daemon, not into any document or
 //! its history, not into the office's live events, and not into any headquarters response.
 //!
-//! Against the real binaries, as an installer runs them: `fila-edge demo` with e-mail through a
-//! real SMTP server (aiosmtpd) and syncing with `fila-central demo`, both logging at debug.
+//! Against the real binaries, as an installer runs them: `fila-edge demo` with its emulated
+//! devices (SMS through its emulated GSM modem) and e-mail through a real SMTP server (aiosmtpd),
+//! syncing with `fila-central demo`, both logging at debug.
 
 mod common;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{demo_central, demo_edge, edge_binary, free_port, wait_ready, Edge};
+use common::{demo_central, edge_binary, free_port, wait_ready, Edge};
 use fila_notify::testing::{Mode, SmtpServer};
 use fila_protocol::doc::keys::{appointments_doc_id, day_doc_id};
 use fila_protocol::BusinessDay;
@@ -26,6 +27,22 @@ const AT_KIOSK: &str = "lucia.fernandez@example.org";
 const ON_TRACKING_PAGE: &str = "jorge.quispe@example.net";
 /// Typed wrong at the kiosk, refused: not kept, and not logged either.
 const TYPED_WRONG: &str = "marta.ruiz@@example";
+/// A mobile number typed at the kiosk as people say it: national, in groups.
+const PHONE_AT_KIOSK: &str = "611 98 76 54";
+/// A mobile number added on the tracking page, international.
+const PHONE_ON_TRACKING_PAGE: &str = "+34 622-33-44-55";
+/// Those numbers as a log, a document or an answer could spell them: with and without the
+/// country code, and as typed.
+const PHONE_FORMS: [&str; 8] = [
+    "+34611987654",
+    "34611987654",
+    "611987654",
+    PHONE_AT_KIOSK,
+    "+34622334455",
+    "34622334455",
+    "622334455",
+    PHONE_ON_TRACKING_PAGE,
+];
 const HQ: &str = fila_central::demo::HQ_TOKEN;
 /// A citizen booking at central: their document, e-mail and the note they wrote.
 const ID_NUMBER: &str = "27.444.333";
@@ -54,7 +71,12 @@ fn start_central(dir: &Path, port: u16, smtp: u16, logs: &Path) -> Edge {
 
 fn start_edge(dir: &Path, port: u16, central: u16, smtp: u16, logs: &Path) -> Edge {
     let (stdout, stderr, _) = logged(logs, "edge");
-    let child = demo_edge(&edge_binary(), port, dir, central)
+    // With its emulated devices, so the kiosk takes mobile numbers (the demo's GSM modem).
+    let child = Command::new(edge_binary())
+        .args(["demo", "--listen", &format!("127.0.0.1:{port}"), "--central"])
+        .arg(format!("ws://127.0.0.1:{central}/api/v1/sync"))
+        .arg("--data")
+        .arg(dir)
         .args(["--smtp", &format!("127.0.0.1:{smtp}")])
         .env("RUST_LOG", "debug")
         .stdout(stdout)
@@ -169,8 +191,8 @@ async fn a_contact_reaches_the_citizen_and_no_log_document_event_or_hq_answer() 
     wait_ready(&client.http, &client.edge).await;
     let events = listen_to_events(&client.http, &client.edge);
 
-    // Two citizens leave a contact, one at the kiosk and one on their tracking page; a third
-    // types one wrong and is told so.
+    // Four citizens leave a contact, an e-mail or a mobile number, at the kiosk or on their
+    // tracking page; a fifth types one wrong and is told so.
     let kiosk = fila_edge::demo::KIOSK_TOKEN;
     let (status, refused) =
         client.post("/api/v1/tickets", kiosk, json!({ "service": "general", "contact": TYPED_WRONG })).await;
@@ -183,12 +205,20 @@ async fn a_contact_reaches_the_citizen_and_no_log_document_event_or_hq_answer() 
     let (status, added) =
         client.post(&format!("/api/v1/track/{token}/contact"), "", json!({ "contact": ON_TRACKING_PAGE })).await;
     assert!(status < 300, "{added}");
+    let (status, third) =
+        client.post("/api/v1/tickets", kiosk, json!({ "service": "general", "contact": PHONE_AT_KIOSK })).await;
+    assert_eq!((status, &third["contact_kept"]), (201, &json!(true)), "{third}");
+    let (_, fourth) = client.post("/api/v1/tickets", kiosk, json!({ "service": "general" })).await;
+    let token = fourth["token"].as_str().expect("tracking token");
+    let (status, added) =
+        client.post(&format!("/api/v1/track/{token}/contact"), "", json!({ "contact": PHONE_ON_TRACKING_PAGE })).await;
+    assert!(status < 300, "{added}");
 
-    // Both are called and served: each hears their call, then the survey invitation.
+    // All are called and served: each hears their call, then the survey invitation.
     let (_, login) = client.post("/api/v1/login", "", json!({ "username": "ana", "password": "1234" })).await;
     let ana = login["token"].as_str().expect("token").to_string();
     client.post("/api/v1/counters/1/sign-in", &ana, json!({})).await;
-    for _ in 0..2 {
+    for _ in 0..4 {
         client.post("/api/v1/counters/1/call-next", &ana, json!({})).await;
         client.post("/api/v1/counters/1/start", &ana, json!({})).await;
         client.post("/api/v1/counters/1/finish", &ana, json!({ "outcome": "hecho" })).await;
@@ -204,6 +234,15 @@ async fn a_contact_reaches_the_citizen_and_no_log_document_event_or_hq_answer() 
     .await;
     let recipients: Vec<&Value> = invitations.iter().map(|m| &m["rcpt_tos"][0]).collect();
     assert!(recipients.contains(&&json!(AT_KIOSK)) && recipients.contains(&&json!(ON_TRACKING_PAGE)));
+    // The emulated modem writes what it sends to <data>/sms/sms.txt, a phone's inbox.
+    let texted = eventually("two SMS survey invitations", async || {
+        let sent = std::fs::read_to_string(edge_dir.path().join("sms").join("sms.txt")).ok()?;
+        let invitations: Vec<String> = sent.lines().filter(|l| l.contains("atendimos")).map(str::to_string).collect();
+        (invitations.len() == 2).then_some(invitations)
+    })
+    .await;
+    assert!(texted.iter().any(|l| l.starts_with("+34611987654\t")), "{texted:?}");
+    assert!(texted.iter().any(|l| l.starts_with("+34622334455\t")), "{texted:?}");
 
     // The first citizen answers at central through the link in their invitation.
     let text = invitations[0]["text"].as_str().expect("text");
@@ -230,7 +269,7 @@ async fn a_contact_reaches_the_citizen_and_no_log_document_event_or_hq_answer() 
     let synced = eventually("the day at central", async || {
         let response = client.http.get(format!("{}{day_path}", client.central)).bearer_auth(HQ).send().await.ok()?;
         let day: Value = response.json().await.ok()?;
-        (day["tickets"].as_object().map(|t| t.len()) == Some(2)).then_some(day)
+        (day["tickets"].as_object().map(|t| t.len()) == Some(4)).then_some(day)
     })
     .await;
     client.hq_said.push_str(&synced.to_string());
@@ -252,11 +291,15 @@ async fn a_contact_reaches_the_citizen_and_no_log_document_event_or_hq_answer() 
     edge.kill().expect("stop the edge");
     central.kill().expect("stop central");
     let _ = (edge.wait(), central.wait());
-    let contacts = [AT_KIOSK, ON_TRACKING_PAGE, TYPED_WRONG, BOOKER, ID_NUMBER, "27444333", NOTE];
+    let mut contacts = vec![AT_KIOSK, ON_TRACKING_PAGE, TYPED_WRONG, BOOKER, ID_NUMBER, "27444333", NOTE];
+    contacts.extend(PHONE_FORMS);
     for name in ["edge", "central"] {
         let log = std::fs::read_to_string(logs.path().join(format!("{name}.log"))).expect("log");
         assert!(log.contains("DEBUG") || log.contains("INFO"), "{name} logged at all:\n{log}");
-        for contact in contacts {
+        // The demo's emulated modem shows each SMS on the terminal as the citizen's phone would
+        // (`SMS to <number> ...`): that is the phone's screen, not the daemon's log.
+        let log: String = log.lines().filter(|l| !l.starts_with("SMS to ")).collect::<Vec<_>>().join("\n");
+        for contact in &contacts {
             assert!(!log.to_lowercase().contains(contact), "{name}'s log holds {contact}");
         }
     }
@@ -276,12 +319,12 @@ async fn a_contact_reaches_the_citizen_and_no_log_document_event_or_hq_answer() 
     for store in [edge_dir.path().join("store"), central_dir.path().join("store")] {
         for (id, bytes) in documents(&store, &ids) {
             assert!(holds(&bytes, "general") || holds(&bytes, "documentos"), "{id} was read");
-            for contact in contacts {
+            for contact in &contacts {
                 assert!(!holds(&bytes, contact), "{id} holds {contact}, in its history at least");
             }
         }
     }
-    for contact in contacts {
+    for contact in &contacts {
         assert!(!events.contains(contact), "the live events hold {contact}");
         assert!(!client.hq_said.to_lowercase().contains(contact), "headquarters answered with {contact}");
     }

@@ -55,6 +55,13 @@ enum Device {
         /// Signal strength as `AT+CSQ` says it: 0 to 31, or 99 for none.
         #[arg(long, default_value_t = 20, value_parser = parse_signal)]
         signal: u8,
+        /// The network refuses this many messages first, each with `+CMS ERROR: <--cms-error>`,
+        /// to see an office's retries and alerts.
+        #[arg(long, default_value_t = 0)]
+        refuse: usize,
+        /// The code of those refusals: 38 is "network out of order".
+        #[arg(long, default_value_t = 38)]
+        cms_error: u16,
     },
     /// MQTT counter displays, one connection (and last will) each.
     MqttDisplay {
@@ -134,7 +141,7 @@ async fn run(device: Device) -> anyhow::Result<()> {
             println!("Modbus displays {units:?} on {}", link.display());
             modbus::Emulator::new(displays).serve_pty(&link).await?;
         }
-        Device::Modem { link, out, no_sim, signal } => {
+        Device::Modem { link, out, no_sim, signal, refuse, cms_error } => {
             let mut emulator = gsm::Emulator::new();
             if let Some(out) = out {
                 emulator = emulator.with_output(out);
@@ -143,6 +150,7 @@ async fn run(device: Device) -> anyhow::Result<()> {
                 emulator.set_sim(EmulatedSim::Absent);
             }
             emulator.set_signal((signal != 99).then_some(signal));
+            emulator.fail_next_sends(refuse, cms_error);
             println!("GSM modem on {}", link.display());
             emulator.serve_pty(&link).await?;
         }

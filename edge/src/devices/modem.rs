@@ -126,7 +126,12 @@ impl Task {
                     // A STOP waiting on the SIM is honoured before anything more goes to it.
                     let stopped = match self.read_replies(modem).await {
                         Ok(replies) => replies.iter().any(|r| r.from == job.to && is_stop_reply(&r.text)),
-                        Err(()) => return Ok(()),
+                        Err(error) => {
+                            // The supervisor reads this as the notice's reason: the port, not
+                            // the task, is what went.
+                            let _ = job.done.send(Err(SendError::from(error)));
+                            return Ok(());
+                        }
                     };
                     if stopped {
                         let _ = job.done.send(Err(SendError::Permanent("the citizen answered STOP".into())));
@@ -167,11 +172,11 @@ impl Task {
                 return if gone { Err(()) } else { Ok(()) };
             }
         }
-        self.read_replies(modem).await.map(|_| ())
+        self.read_replies(modem).await.map(|_| ()).map_err(|_| ())
     }
 
     /// Reads the replies waiting on the SIM and passes them on; `Err` when the port is gone.
-    async fn read_replies(&self, modem: &mut modem::Modem<SerialLine>) -> Result<Vec<IncomingSms>, ()> {
+    async fn read_replies(&self, modem: &mut modem::Modem<SerialLine>) -> Result<Vec<IncomingSms>, ModemError> {
         match modem.received().await {
             Ok(replies) => {
                 for reply in &replies {
@@ -179,7 +184,10 @@ impl Task {
                 }
                 Ok(replies)
             }
-            Err(ModemError::Gone(_) | ModemError::Timeout) => Err(()),
+            Err(error @ (ModemError::Gone(_) | ModemError::Timeout)) => {
+                self.health.failed(MODEM_ID, error.to_string());
+                Err(error)
+            }
             Err(error) => {
                 tracing::warn!(%error, "the modem's stored messages could not be read");
                 Ok(Vec::new())

@@ -271,7 +271,8 @@ impl From<fila_protocol::office::Room> for RoomDto {
 pub struct AlertDto {
     /// legal_wait: a preferential ticket at or near its legal maximum wait; device_offline,
     /// printer_paper_out, printer_paper_low, printer_cover_open: a device needs a hand;
-    /// login_locked, address_locked, kiosk_rate_limited: a security event (supervisors only).
+    /// login_locked, address_locked, kiosk_rate_limited: a security event (supervisors only);
+    /// notices_failing: messages to citizens failed twice or more and wait (supervisors only).
     pub kind: String,
     /// The ticket of a legal_wait alert.
     #[serde(skip_serializing_if = "Option::is_none")]

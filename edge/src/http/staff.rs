@@ -11,6 +11,8 @@ use super::{render, AppState};
 use crate::security::SecurityEvent;
 
 const RECENT_CALLS: usize = 20;
+/// Failed attempts of a waiting notice that make it the supervisor's concern.
+const NOTICE_FAILURES_ALERT: u32 = 2;
 
 /// The live queue: waiting tickets in call order, counters, recent calls, alerts.
 #[utoipa::path(get, path = "/api/v1/queue", tag = "staff",
@@ -25,6 +27,18 @@ pub async fn queue(caller: Caller, state: web::Data<AppState>) -> Result<HttpRes
             let (kind, message) = device.alert()?;
             Some(AlertDto { kind: kind.into(), ticket: None, device: Some(device.id.clone()), subject: None, message })
         }));
+        // Messages that keep failing: a single failure may be a blip, the retries say it is not.
+        let (failing, reason) = state.notices.failing(NOTICE_FAILURES_ALERT);
+        if failing > 0 {
+            let why = reason.map(|r| format!(": {r}")).unwrap_or_default();
+            queue.alerts.push(AlertDto {
+                kind: "notices_failing".into(),
+                ticket: None,
+                device: None,
+                subject: None,
+                message: format!("{failing} message(s) to citizens keep failing and wait to be sent again{why}"),
+            });
+        }
         // A citizen unhappy enough to say why.
         queue.alerts.extend(state.comments.alerts(Timestamp::from_ms(super::now_ms())).into_iter().map(|c| AlertDto {
             kind: "low_score".into(),

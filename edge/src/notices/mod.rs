@@ -21,7 +21,7 @@ use fila_notify::dispatch::Dispatch;
 use fila_notify::email::Mailer;
 use fila_notify::http_sms::HttpGateway;
 use fila_notify::modem::IncomingSms;
-use fila_notify::outbox::{Counts, Notice, Policy, QuietHours};
+use fila_notify::outbox::{Counts, Notice, Policy, QuietHours, State};
 use fila_protocol::{BusinessDay, TicketId, Timestamp};
 use fila_store::{Store, StoreError};
 use tokio::sync::{mpsc, Notify};
@@ -281,6 +281,17 @@ impl Notices {
         let mut notices: Vec<Notice> = self.dispatch.outbox().notices().cloned().collect();
         notices.sort_by_key(|notice| std::cmp::Reverse(notice.updated_at));
         notices
+    }
+
+    /// The notices still queued after failing `attempts` times or more, and the reason of the
+    /// latest failure among them: a channel that keeps failing (the mail server down, the
+    /// network refusing the modem) is the supervisor's to see to, though the modem itself may
+    /// answer its health checks.
+    pub fn failing(&self, attempts: u32) -> (usize, Option<String>) {
+        let outbox = self.dispatch.outbox();
+        let failing = || outbox.notices().filter(|n| n.state == State::Queued && n.attempts >= attempts);
+        let latest = failing().max_by_key(|n| n.updated_at).and_then(|n| n.reason.clone());
+        (failing().count(), latest)
     }
 
     /// Which media the box can send: what the kiosk may offer.
