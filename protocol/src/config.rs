@@ -11,6 +11,7 @@ use crate::booking::BookingConfig;
 use crate::calendar::Calendar;
 use crate::ids::{is_valid_id, CategoryId, CounterId, ServiceId};
 use crate::limits;
+use crate::signage::SignageConfig;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -33,6 +34,9 @@ pub struct RawOfficeConfig {
     /// The waiting room; absent, it has no capacity set.
     #[serde(default, skip_serializing_if = "RoomConfig::is_default")]
     pub room: RoomConfig,
+    /// The waiting room's screens and what they show; absent, no signage.
+    #[serde(default, skip_serializing_if = "SignageConfig::is_default")]
+    pub signage: SignageConfig,
 }
 
 /// `[room]`: how many people the waiting room holds, and when those waiting outside are told
@@ -71,6 +75,9 @@ pub struct RawOffice {
     /// Where citizens find the office: booking confirmations and calendar files carry it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
+    /// Headquarters' groups the office belongs to (a region): signage can aim at a tag.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -241,6 +248,8 @@ pub struct OfficeConfig {
     pub counters: Vec<CounterConfig>,
     pub notices: NoticesConfig,
     pub room: RoomConfig,
+    pub tags: Vec<String>,
+    pub signage: SignageConfig,
 }
 
 /// One thing wrong with a configuration, with where it is.
@@ -382,6 +391,12 @@ impl RawOfficeConfig {
         }
 
         check_notices(&mut problem, &self.notices);
+        for (i, tag) in self.office.tags.iter().enumerate() {
+            if !is_valid_id(tag) {
+                problem(format!("office.tags[{i}]"), "must be 1-32 letters, digits, '-' or '_'".into());
+            }
+        }
+        self.signage.check(&mut problem);
         if self.room.capacity.is_some_and(|c| c == 0 || c > limits::ROOM_CAPACITY_MAX) {
             problem("room.capacity".into(), format!("must be 1 to {}", limits::ROOM_CAPACITY_MAX));
         }
@@ -406,6 +421,8 @@ impl RawOfficeConfig {
                 counters: self.counters,
                 notices: self.notices,
                 room: self.room,
+                tags: self.office.tags,
+                signage: self.signage,
             }),
             _ => Err(problems),
         }
@@ -481,6 +498,7 @@ impl OfficeConfig {
                 name: self.name.clone(),
                 time_zone: self.time_zone_name.clone(),
                 address: self.address.clone(),
+                tags: self.tags.clone(),
             },
             calendar: self.calendar.clone(),
             rule: self.rule.clone(),
@@ -489,6 +507,7 @@ impl OfficeConfig {
             counters: self.counters.clone(),
             notices: self.notices.clone(),
             room: self.room,
+            signage: self.signage.clone(),
         }
     }
 }

@@ -20,6 +20,7 @@ pub mod office;
 pub mod remote;
 pub mod report;
 pub mod rule;
+pub mod signage;
 pub mod survey_report;
 pub mod sync;
 pub mod ticket;

@@ -37,6 +37,15 @@ pub const REQUIREMENT_CHARS_MAX: usize = 300;
 pub const LAST_CALL_MARGIN_MINUTES_MAX: u32 = 240;
 /// People a waiting room may be configured to hold.
 pub const ROOM_CAPACITY_MAX: u32 = 10_000;
+/// Signage in one office's configuration.
+pub const SIGNAGE_MEDIA_MAX: usize = 500;
+pub const SIGNAGE_PLAYLISTS_MAX: usize = 100;
+pub const SIGNAGE_ITEMS_MAX: usize = 200;
+pub const SIGNAGE_SCHEDULES_MAX: usize = 200;
+pub const SIGNAGE_URGENT_MAX: usize = 50;
+pub const SIGNAGE_SCREENS_MAX: usize = 50;
+pub const SIGNAGE_TEXT_CHARS_MAX: usize = 500;
+pub const SIGNAGE_ITEM_SECONDS_MAX: u32 = 3600;
 /// HTTP request bodies.
 pub const BODY_BYTES_MAX: usize = 16 * 1024;
 /// One edge<->central frame (an initial sync of a busy day is ~200 KB).

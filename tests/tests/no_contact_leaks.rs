@@ -281,6 +281,7 @@ async fn a_contact_reaches_the_citizen_and_no_log_document_event_or_hq_answer() 
         format!("/api/v1/surveys?office=centro&from={today}&by=service"),
         "/api/v1/surveys/comments?office=centro".to_string(),
         format!("/api/v1/bookings/report?office=centro&from={today}&to={booked_day}"),
+        "/api/v1/notices".to_string(),
     ] {
         client.hq(&path).await;
     }

@@ -31,6 +31,10 @@ const CLOSURES: &str = "closures";
 const SERVICES: &str = "services";
 const BOOKING: &str = "booking";
 const REQUIREMENTS: &str = "requirements";
+const SIGNAGE: &str = "signage";
+/// Signage's lists of entries, each keyed in the document by one of its fields.
+const SIGNAGE_KEYED: [(&str, &str); 5] =
+    [("screens", "id"), ("media", "sha256"), ("playlists", "id"), ("schedules", "id"), ("urgent", "id")];
 
 /// A new configuration document holding `config`. One peer creates it (headquarters, which
 /// owns configuration): two independently created skeletons would conflict when merged.
@@ -118,6 +122,10 @@ fn document_json(config: &RawOfficeConfig) -> Result<Map<String, Json>, DocError
                 rekey(&mut calendar, &[CLOSURES], |list| by_field(list, "from"));
                 (section, calendar)
             }
+            (false, mut signage) if section == SIGNAGE => {
+                signage_keyed(&mut signage);
+                (section, signage)
+            }
             (false, Json::Object(mut notices)) if section == NOTICES => {
                 if let Some(Json::Array(templates)) = notices.remove(TEMPLATES) {
                     notices.insert(TEMPLATES.into(), templates_by_kind(templates));
@@ -181,6 +189,9 @@ pub fn read(doc: &AutoCommit) -> Result<RawOfficeConfig, DocError> {
     }
     if let Some(calendar) = sections.get_mut(CALENDAR) {
         rekey(calendar, &[CLOSURES], |map| listed_by_field(map, "from"));
+    }
+    if let Some(signage) = sections.get_mut(SIGNAGE) {
+        signage_listed(signage);
     }
     if let Some(Json::Object(notices)) = sections.get_mut(NOTICES) {
         if let Some(Json::Object(by_kind)) = notices.remove(TEMPLATES) {
@@ -271,11 +282,71 @@ fn listed_by_field(map: Json, field: &str) -> Json {
     )
 }
 
+/// Signage in the document's shape: playlists, schedules and the rest as maps by id (a campaign
+/// added at headquarters and an urgent message added at the office both survive a merge), a
+/// playlist's items by their position, texts by language.
+fn signage_keyed(signage: &mut Json) {
+    let Json::Object(sections) = signage else { return };
+    for (list, field) in SIGNAGE_KEYED {
+        if let Some(Json::Array(items)) = sections.remove(list) {
+            let mut entries = keyed_by(items, field);
+            if let Json::Object(entries) = &mut entries {
+                for entry in entries.values_mut() {
+                    rekey(entry, &["texts"], |texts| by_field(texts, "lang"));
+                    rekey(entry, &["items"], |items| {
+                        let Json::Array(items) = items else { return items };
+                        let mut by_position = Map::new();
+                        for (position, mut item) in items.into_iter().enumerate() {
+                            rekey(&mut item, &["slide"], |slides| by_field(slides, "lang"));
+                            by_position.insert(format!("{position:04}"), item);
+                        }
+                        Json::Object(by_position)
+                    });
+                }
+            }
+            sections.insert(list.to_string(), entries);
+        }
+    }
+    rekey(signage, &["ticker"], |ticker| by_field(ticker, "lang"));
+}
+
+/// Back from [`signage_keyed`].
+fn signage_listed(signage: &mut Json) {
+    let Json::Object(sections) = signage else { return };
+    for (list, field) in SIGNAGE_KEYED {
+        if let Some(Json::Object(mut entries)) = sections.remove(list) {
+            for entry in entries.values_mut() {
+                rekey(entry, &["texts"], |texts| listed_by_field(texts, "lang"));
+                rekey(entry, &["items"], |items| {
+                    let Json::Object(by_position) = items else { return items };
+                    // Keys are zero-padded positions: the map's order is the playlist's.
+                    Json::Array(
+                        by_position
+                            .into_iter()
+                            .map(|(_, mut item)| {
+                                rekey(&mut item, &["slide"], |slides| listed_by_field(slides, "lang"));
+                                item
+                            })
+                            .collect(),
+                    )
+                });
+            }
+            sections.insert(list.to_string(), unkeyed_by(entries, field));
+        }
+    }
+    rekey(signage, &["ticker"], |ticker| listed_by_field(ticker, "lang"));
+}
+
 fn keyed(items: Vec<Json>) -> Json {
+    keyed_by(items, "id")
+}
+
+/// Entries as a map by `field`, each remembering its position.
+fn keyed_by(items: Vec<Json>, field: &str) -> Json {
     let mut map = Map::new();
     for (position, item) in items.into_iter().enumerate() {
         if let Json::Object(mut fields) = item {
-            let id = fields.remove("id").and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
+            let id = fields.remove(field).and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
             fields.insert("position".into(), Json::from(position));
             map.insert(id, Json::Object(fields));
         }
@@ -284,6 +355,10 @@ fn keyed(items: Vec<Json>) -> Json {
 }
 
 fn unkeyed(entries: Map<String, Json>) -> Json {
+    unkeyed_by(entries, "id")
+}
+
+fn unkeyed_by(entries: Map<String, Json>, field: &str) -> Json {
     let mut items: Vec<(u64, Json)> = entries
         .into_iter()
         .map(|(id, value)| {
@@ -292,7 +367,7 @@ fn unkeyed(entries: Map<String, Json>) -> Json {
                 _ => Map::new(),
             };
             let position = fields.remove("position").and_then(|p| p.as_u64()).unwrap_or(u64::MAX);
-            fields.insert("id".into(), Json::String(id));
+            fields.insert(field.into(), Json::String(id));
             (position, Json::Object(fields))
         })
         .collect();
