@@ -55,6 +55,7 @@ pub fn settings(listen: SocketAddr, data_dir: PathBuf) -> Settings {
         sms_gateway: None,
         country_code: Some("54".into()),
         notice_rules: crate::settings::NoticeRules::default(),
+        media_limits: fila_media::Limits::default(),
         bookings: BookingLimits::default(),
         remote_joins: crate::settings::RemoteJoinLimits::default(),
         heartbeat: Heartbeat::default(),

@@ -15,6 +15,7 @@ pub mod doc_cache;
 pub mod http;
 pub mod hub;
 pub mod kpis;
+pub mod media;
 pub mod metrics;
 pub mod outbox;
 pub mod remote_joins;
@@ -83,6 +84,10 @@ impl App {
                     .context("cannot set the demo office's configuration")?;
             }
         }
+        let media = Arc::new(
+            media::MediaLibrary::open(&settings.data_dir, store.clone(), settings.media_limits)
+                .context("cannot open the media library")?,
+        );
         let surveys = Arc::new(surveys::Surveys::new(store.clone(), &settings.offices));
         let listener =
             TcpListener::bind(settings.listen).with_context(|| format!("cannot listen on {}", settings.listen))?;
@@ -156,6 +161,7 @@ impl App {
             outbox,
             bookings,
             remote_joins,
+            media,
         });
         let certificate = match &settings.tls {
             Some(files) => Some(fila_tls::server::ReloadingCert::load(files.clone())?),

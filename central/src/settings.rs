@@ -77,6 +77,8 @@ pub struct Settings {
     pub remote_joins: RemoteJoinLimits,
     /// Not in the file: tests shorten it to see silent connections dropped.
     pub heartbeat: Heartbeat,
+    /// Not in the file: the caps on signage files (tests lower them to see a file refused).
+    pub media_limits: fila_media::Limits,
     /// Not in the file: the demo's published booking secrets (a real central makes its own).
     pub demo_booking_seed: Option<String>,
     /// Not in the file: configurations to create for offices central has none for (the demo's
@@ -416,6 +418,7 @@ impl Settings {
                 bookings,
                 remote_joins,
                 heartbeat: Heartbeat::default(),
+                media_limits: fila_media::Limits::default(),
                 demo_booking_seed: None,
                 seed_configs: Vec::new(),
             }),

@@ -19,8 +19,10 @@ pub struct Analyst {
     pub audience: super::hq::Audience,
 }
 
-/// A headquarters administrator (an analyst token with `can_configure`).
-pub struct HqAdmin;
+/// A headquarters administrator (an analyst token with `can_configure`), by name.
+pub struct HqAdmin {
+    pub name: String,
+}
 
 fn bearer(request: &HttpRequest) -> Option<&str> {
     let value = request.headers().get(actix_web::http::header::AUTHORIZATION)?.to_str().ok()?;
@@ -64,6 +66,24 @@ impl FromRequest for Analyst {
     }
 }
 
+/// An office's edge or a headquarters analyst: who may fetch signage media.
+pub struct MediaReader;
+
+impl FromRequest for MediaReader {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(state(request).and_then(|state| {
+            let token = bearer(request).ok_or(ApiError::Unauthorized)?;
+            match state.tokens.office(token).is_some() || state.tokens.analyst(token).is_some() {
+                true => Ok(MediaReader),
+                false => Err(ApiError::Unauthorized),
+            }
+        }))
+    }
+}
+
 impl FromRequest for HqAdmin {
     type Error = ApiError;
     type Future = Ready<Result<Self, ApiError>>;
@@ -71,11 +91,11 @@ impl FromRequest for HqAdmin {
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(state(request).and_then(|state| {
             let token = bearer(request).ok_or(ApiError::Unauthorized)?;
-            state.tokens.analyst(token).ok_or(ApiError::Unauthorized)?;
+            let name = state.tokens.analyst(token).ok_or(ApiError::Unauthorized)?;
             if !state.tokens.can_configure(token) {
                 return Err(ApiError::Forbidden("setting configuration needs a headquarters administrator token"));
             }
-            Ok(HqAdmin)
+            Ok(HqAdmin { name: name.to_string() })
         }))
     }
 }

@@ -26,6 +26,7 @@ mod metrics;
 mod notices;
 mod offices;
 mod openapi;
+mod signage;
 mod surveys;
 mod sync;
 mod waitlist;
@@ -52,6 +53,8 @@ pub struct AppState {
     pub bookings: Arc<crate::bookings::Bookings>,
     /// Queues joined from home.
     pub remote_joins: Arc<crate::remote_joins::RemoteJoins>,
+    /// Signage files, by hash.
+    pub media: Arc<crate::media::MediaLibrary>,
 }
 
 pub fn routes(config: &mut web::ServiceConfig) {
@@ -118,6 +121,8 @@ pub fn routes(config: &mut web::ServiceConfig) {
                 .service(at("/public/bookings/{token}/qr.svg").route(get().to(bookings::qr)))
                 .service(at("/public/bookings/{token}/booking.ics").route(get().to(bookings::calendar)))
                 .service(at("/notices").route(get().to(notices::list)))
+                .service(at("/signage/media").route(get().to(signage::list)).route(web::post().to(signage::upload)))
+                .service(at("/signage/media/{sha256}").route(get().to(signage::fetch)))
                 .service(at("/surveys").route(get().to(surveys::figures)))
                 .service(at("/surveys.csv").route(get().to(surveys::figures_csv)))
                 .service(at("/surveys/comments").route(get().to(surveys::comments)))

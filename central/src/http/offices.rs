@@ -267,6 +267,7 @@ pub async fn put_config(
         ));
     }
     let templates = checked(&raw)?;
+    uploaded(&state, &raw).await?;
     let base = match request.headers().get("If-Match").map(|value| value.to_str()) {
         None => None,
         Some(Ok(base)) => Some(base.to_string()),
@@ -280,6 +281,28 @@ pub async fn put_config(
     Ok(HttpResponse::Ok()
         .insert_header(("ETag", format!("\"{version}\"")))
         .json(serde_json::json!({ "changed": changed, "version": version, "templates": templates })))
+}
+
+/// The signage files a configuration names must be the ones uploaded here: offices fetch them
+/// by hash from central.
+async fn uploaded(state: &AppState, raw: &fila_protocol::RawOfficeConfig) -> Result<(), ApiError> {
+    let (library, named) = (state.media.clone(), raw.signage.media.clone());
+    let problems = web::block(move || {
+        named
+            .iter()
+            .enumerate()
+            .filter(|(_, named)| match library.get(&named.sha256) {
+                Ok(Some(stored)) => stored.kind.as_str() != named.kind || stored.bytes != named.bytes,
+                _ => true,
+            })
+            .map(|(i, _)| format!("signage.media[{i}]: no file with this hash, kind and size was uploaded"))
+            .collect::<Vec<_>>()
+    })
+    .await?;
+    match problems.is_empty() {
+        true => Ok(()),
+        false => Err(ApiError::bad_request("bad_config", problems.join("; "))),
+    }
 }
 
 /// Every problem of an edit at once: the configuration's own, and its message templates' (kinds

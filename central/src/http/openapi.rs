@@ -4,7 +4,9 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{bookings, dashboard, error, health, joins, kpis, metrics, notices, offices, surveys, sync, waitlist};
+use super::{
+    bookings, dashboard, error, health, joins, kpis, metrics, notices, offices, signage, surveys, sync, waitlist,
+};
 
 /// The period of a headquarters report, as its query string gives it. The handlers read the
 /// string themselves (every problem named, a `by` refused where it has no meaning); these only
@@ -50,7 +52,7 @@ pub struct GroupedPeriod {
         offices::list, offices::day, offices::queue, offices::get_config, offices::put_config,
         kpis::json, kpis::csv, dashboard::waits, dashboard::served,
         surveys::figures, surveys::figures_csv, surveys::comments, surveys::trend_chart,
-        notices::list,
+        notices::list, signage::upload, signage::list, signage::fetch,
         bookings::report, bookings::report_csv,
         bookings::public_key, bookings::offices, bookings::services, bookings::slots,
         bookings::request, bookings::confirm, bookings::view, bookings::cancel, bookings::move_to,

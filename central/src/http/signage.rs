@@ -1,0 +1,138 @@
+//! Signage media at headquarters.
+//!
+//! `POST /api/v1/signage/media` (administrators): the file as the request body, whatever its
+//! name or declared type; it is received to disk as it arrives (never whole in memory), hashed,
+//! checked by content and kept once. `GET /api/v1/signage/media` lists what is stored.
+//! `GET /api/v1/signage/media/{sha256}` (offices' edges and analysts) serves a file streamed from
+//! disk, with `Range` so a cut download resumes where it stopped.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use fila_media::MediaProblem;
+use futures_util::StreamExt;
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt;
+
+use super::auth::{Analyst, HqAdmin, MediaReader};
+use super::error::{ApiError, ErrorBody};
+use super::AppState;
+use crate::media::AdmitError;
+
+/// Stores a signage file.
+#[utoipa::path(post, path = "/api/v1/signage/media", tag = "headquarters",
+    request_body(content = Vec<u8>, content_type = "application/octet-stream",
+                 description = "the file: PNG, JPEG, WebP, MP4 (H.264) or WebM"),
+    responses((status = 201, body = Object, description = "stored: `sha256`, `kind`, `bytes`, `width`, `height`, `duration_ms`"),
+              (status = 200, body = Object, description = "the same file was stored already: its record"),
+              (status = 400, body = ErrorBody, description = "`malformed`: a damaged or cut file"),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 413, body = ErrorBody, description = "`too_large`"),
+              (status = 415, body = ErrorBody, description = "`unsupported_type` or `unsupported_codec`"),
+              (status = 422, body = ErrorBody, description = "`too_many_pixels` (a decompression bomb too) or `too_long`")),
+    security(("bearer" = [])))]
+pub async fn upload(
+    admin: HqAdmin,
+    state: web::Data<AppState>,
+    mut body: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let library = state.media.clone();
+    let internal = |e: std::io::Error| ApiError::Internal(format!("the upload could not be written: {e}"));
+    let (path, file) = {
+        let library = library.clone();
+        web::block(move || library.upload_file()).await?.map_err(internal)?
+    };
+    let mut file = tokio::fs::File::from_std(file);
+    let (mut hasher, mut bytes) = (Sha256::new(), 0u64);
+    let received = async {
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|e| ApiError::bad_request("bad_body", format!("the upload broke off: {e}")))?;
+            bytes += chunk.len() as u64;
+            if bytes > library.bytes_max() {
+                return Err(ApiError::Refused {
+                    status: StatusCode::PAYLOAD_TOO_LARGE,
+                    code: "too_large",
+                    message: format!("signage files may be at most {} bytes", library.bytes_max()),
+                });
+            }
+            hasher.update(&chunk);
+            file.write_all(&chunk).await.map_err(internal)?;
+        }
+        // Durable before it is admitted and acknowledged.
+        file.sync_all().await.map_err(internal)
+    }
+    .await;
+    drop(file);
+    if let Err(error) = received {
+        let _ = tokio::fs::remove_file(&path).await;
+        return Err(error);
+    }
+    let sha256 = hex::encode(hasher.finalize());
+    let now = state.hub.now();
+    let (record, new) = web::block(move || library.admit(&path, &sha256, &admin.name, now)).await?.map_err(refused)?;
+    tracing::info!(sha256 = %record.sha256, kind = %record.kind, bytes = record.bytes, new, "signage media uploaded");
+    let status = if new { StatusCode::CREATED } else { StatusCode::OK };
+    Ok(HttpResponse::build(status).json(record))
+}
+
+fn refused(error: AdmitError) -> ApiError {
+    match error {
+        AdmitError::Refused(problem) => {
+            let status = match &problem {
+                MediaProblem::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+                MediaProblem::Empty
+                | MediaProblem::UnknownType
+                | MediaProblem::NoVideo { .. }
+                | MediaProblem::Codec { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                MediaProblem::TooManyPixels { .. } | MediaProblem::TooWide { .. } | MediaProblem::TooLong { .. } => {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                }
+                MediaProblem::Malformed { .. } | MediaProblem::Io(_) => StatusCode::BAD_REQUEST,
+            };
+            ApiError::Refused { status, code: problem.code(), message: problem.to_string() }
+        }
+        other => ApiError::Internal(other.to_string()),
+    }
+}
+
+/// The stored signage files, newest first.
+#[utoipa::path(get, path = "/api/v1/signage/media", tag = "headquarters",
+    responses((status = 200, body = Object, description = "a list of records"), (status = 401, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn list(_: Analyst, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let library = state.media.clone();
+    let records = web::block(move || library.list()).await?.map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(HttpResponse::Ok().json(records))
+}
+
+/// One stored file, by its hash; `Range` requests resume a cut download.
+#[utoipa::path(get, path = "/api/v1/signage/media/{sha256}", tag = "branch",
+    params(("sha256" = String, Path, description = "the file's SHA-256, 64 lowercase hex digits")),
+    responses((status = 200, description = "the file"), (status = 206, description = "the range asked for"),
+              (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn fetch(
+    _: MediaReader,
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    sha256: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let sha256 = sha256.into_inner();
+    let library = state.media.clone();
+    let lookup = sha256.clone();
+    let record = web::block(move || library.get(&lookup))
+        .await?
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .ok_or_else(|| ApiError::NotFound("no such signage file".into()))?;
+    let file = actix_files::NamedFile::open_async(state.media.path(&record.sha256))
+        .await
+        .map_err(|e| ApiError::Internal(format!("a stored file is missing: {e}")))?
+        .set_content_type(record.kind.mime().parse().unwrap_or(mime::APPLICATION_OCTET_STREAM))
+        .use_last_modified(false);
+    let mut response = file.into_response(&request);
+    // Named by its content: it never changes.
+    response.headers_mut().insert(
+        actix_web::http::header::CACHE_CONTROL,
+        actix_web::http::header::HeaderValue::from_static("private, max-age=31536000, immutable"),
+    );
+    Ok(response)
+}
