@@ -14,6 +14,7 @@ pub mod notices;
 pub mod office_loop;
 pub mod security;
 pub mod settings;
+pub mod signage;
 pub mod sync_client;
 pub mod sync_window;
 pub mod throttle;
@@ -88,7 +89,15 @@ impl App {
         let details = settings.central.clone().map(|central| {
             tokio::spawn(booking_details::run(central, office.clone(), clock.clone(), booking_details.clone()))
         });
-        let links: Vec<_> = link.into_iter().chain(details).collect();
+        let media = Arc::new(
+            signage::MediaCache::open(&settings.data_dir, settings.media_cache_bytes)
+                .context("cannot open the signage media cache")?,
+        );
+        let media_fetch = settings.central.clone().map(|central| {
+            let rate = settings.media_download_bytes_per_second;
+            tokio::spawn(signage::fetch::run(central, office.clone(), media.clone(), rate))
+        });
+        let links: Vec<_> = link.into_iter().chain(details).chain(media_fetch).collect();
         if settings.public_url.is_none()
             && settings.listen.ip().is_unspecified()
             && !settings.devices.printers.is_empty()
@@ -143,6 +152,7 @@ impl App {
             comments,
             booking_key: settings.central.as_ref().and_then(|central| central.booking_key),
             booking_details,
+            media,
         });
         let certificate = match &settings.tls {
             Some(files) => Some(fila_tls::server::ReloadingCert::load(files.clone())?),

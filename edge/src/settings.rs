@@ -37,6 +37,9 @@ pub struct Settings {
     /// Where citizens reach this box, for tracking links; defaults to the listen address.
     pub public_url: Option<String>,
     pub cache_bytes: u64,
+    /// Signage media's cache cap, and the rate its downloads may take.
+    pub media_cache_bytes: u64,
+    pub media_download_bytes_per_second: Option<u64>,
     /// Serve the pages and API over HTTPS with this certificate; plain HTTP on the LAN without.
     pub tls: Option<CertFiles>,
     pub office: OfficeConfig,
@@ -97,6 +100,13 @@ pub struct ServerSettings {
     pub tls_cert: Option<PathBuf>,
     #[serde(default)]
     pub tls_key: Option<PathBuf>,
+    /// Signage media kept on the box, at most (least recently used out; scheduled items kept).
+    #[serde(default = "default_media_cache_mb")]
+    pub media_cache_mb: u64,
+    /// The most signage downloads may take of the office's line, in kilobytes a second; none:
+    /// no limit.
+    #[serde(default)]
+    pub media_download_kbps: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -125,6 +135,9 @@ fn default_data() -> PathBuf {
 }
 fn default_cache_mb() -> u64 {
     16
+}
+fn default_media_cache_mb() -> u64 {
+    4096
 }
 
 impl Settings {
@@ -176,6 +189,9 @@ impl Settings {
             problems.push(problem("server.cache_mb", "must be between 1 and 4096".into()));
         }
         let security = security_settings(&server, &mut problems);
+        if server.media_cache_mb == 0 || server.media_cache_mb > 1 << 20 {
+            problems.push(problem("server.media_cache_mb", "must be between 1 and 1048576".into()));
+        }
 
         if users.len() > limits::USERS_MAX {
             problems.push(problem("users", format!("at most {} users", limits::USERS_MAX)));
@@ -231,6 +247,8 @@ impl Settings {
                 data_dir: server.data,
                 public_url: server.public_url,
                 cache_bytes: server.cache_mb << 20,
+                media_cache_bytes: server.media_cache_mb << 20,
+                media_download_bytes_per_second: server.media_download_kbps.map(|kbps| kbps * 1000),
                 tls,
                 office,
                 users,

@@ -19,6 +19,7 @@ mod public;
 mod qr;
 pub(crate) mod render;
 mod session;
+mod signage;
 mod staff;
 mod surveys;
 
@@ -53,6 +54,8 @@ pub struct AppState {
     pub booking_key: Option<fila_protocol::booking::code::VerifyingKey>,
     /// What counters see of the day's bookings (last four characters, note), from central.
     pub booking_details: Arc<crate::booking_details::BookingDetails>,
+    /// Signage media on the box, by hash.
+    pub media: Arc<crate::signage::MediaCache>,
 }
 
 impl AppState {
@@ -88,6 +91,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
                 .service(at("/room").route(get().to(public::room)))
                 .service(at("/track/{token}/contact").route(post().to(notices::add_contact)))
                 .service(at("/notices").route(get().to(notices::list)))
+                .service(at("/signage/status").route(get().to(signage::status)))
                 .service(
                     at("/track/{token}/survey")
                         .route(get().to(surveys::state_of))
@@ -133,6 +137,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .service(at("/display").route(get().to(pages::display)))
         .service(at("/exit").route(get().to(pages::exit)))
         .service(at("/t/{token}").route(get().to(pages::track)))
+        .service(at("/media/{sha256}").route(get().to(signage::file)))
         .service(at("/t/{token}/qr.svg").route(get().to(qr::tracking_qr)))
         .service(
             at("/o/{day}/{ticket}/{mac}").route(get().to(notices::opt_out_page)).route(post().to(notices::opt_out)),

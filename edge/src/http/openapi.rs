@@ -3,7 +3,9 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{admin, checkins, counter, devices, dto, error, events, kiosk, notices, public, session, staff, surveys};
+use super::{
+    admin, checkins, counter, devices, dto, error, events, kiosk, notices, public, session, signage, staff, surveys,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -21,7 +23,7 @@ use super::{admin, checkins, counter, devices, dto, error, events, kiosk, notice
         admin::add_kiosk, admin::read_config, admin::edit_config,
         events::events,
         devices::list, devices::call_audio,
-        notices::add_contact, notices::list,
+        notices::add_contact, notices::list, signage::status,
         surveys::form, surveys::state_of, surveys::answer_by_token, surveys::answer_at_exit, surveys::comments,
     ),
     components(schemas(
