@@ -265,6 +265,7 @@
 
   async function drainAnnouncements() {
     sound.playing = true;
+    duck(true);
     try {
       while (sound.queue.length && sound.wanted) {
         const call = sound.queue.shift();
@@ -279,6 +280,93 @@
       }
     } finally {
       sound.playing = false;
+      duck(false);
+    }
+  }
+
+  // -------------------------------------------------------------- signage
+
+  // What this screen plays, from the box (`?screen=` names it). Asked every two seconds, so a
+  // new schedule or an urgent message shows within that; items rotate on their own timers.
+  const SIGNAGE_EVERY_MS = 2000;
+  const screenId = new URLSearchParams(location.search).get('screen');
+  const signage = { key: '', items: [], index: -1, timer: null };
+
+  function currentVideo() {
+    return $('signage-stage').querySelector('video');
+  }
+
+  /** A call is being spoken: the signage's own sound steps back until it is done. */
+  function duck(on) {
+    const video = currentVideo();
+    if (video) video.volume = on ? 0.15 : 1;
+  }
+
+  function showItem() {
+    clearTimeout(signage.timer);
+    const stage = $('signage-stage');
+    if (!signage.items.length) {
+      stage.hidden = true;
+      stage.replaceChildren();
+      $('signage-idle').hidden = false;
+      return;
+    }
+    signage.index = (signage.index + 1) % signage.items.length;
+    const item = signage.items[signage.index];
+    let node;
+    if (item.kind === 'image') {
+      node = h('img', { src: item.url, alt: '' });
+    } else if (item.kind === 'video') {
+      node = h('video', { src: item.url, autoplay: true, playsinline: true });
+      node.muted = !audioReady();
+      node.volume = sound.playing ? 0.15 : 1;
+      // A video with no set duration plays to its end.
+      node.addEventListener('ended', showItem);
+      node.addEventListener('error', () => { signage.timer = setTimeout(showItem, 1000); });
+    } else {
+      node = h('div', { class: 'signage-slide' }, h('h2', { text: item.title }), h('p', { text: item.body }));
+    }
+    stage.dataset.kind = item.kind;
+    stage.replaceChildren(node);
+    stage.hidden = false;
+    $('signage-idle').hidden = true;
+    if (item.kind !== 'video' || item.seconds > 0) signage.timer = setTimeout(showItem, Math.max(1, item.seconds) * 1000);
+    else if (signage.items.length === 1) node.loop = true;
+  }
+
+  function showTicker(spans) {
+    const ticker = $('ticker');
+    if (!spans || !spans.length) {
+      ticker.textContent = t('display.ticker');
+      return;
+    }
+    // Text only: the ticker's bold and italic become elements whose content is text.
+    ticker.replaceChildren(...spans.map((s) => {
+      const tag = s.bold ? 'strong' : (s.italic ? 'em' : 'span');
+      const node = h(tag, { text: s.text });
+      return s.bold && s.italic ? h('em', null, node) : node;
+    }));
+  }
+
+  async function loadSignage() {
+    try {
+      const query = new URLSearchParams({ lang: window.lang() });
+      if (screenId) query.set('screen', screenId);
+      const now = await api('GET', '/api/v1/signage/now?' + query.toString());
+      const urgent = $('signage-urgent');
+      urgent.textContent = now.urgent ? now.urgent.text : '';
+      urgent.hidden = !now.urgent;
+      document.body.classList.toggle('profile-portrait', now.screen && now.screen.profile === 'portrait');
+      showTicker(now.ticker);
+      const key = JSON.stringify([now.playlist, now.items]);
+      if (key !== signage.key) {
+        signage.key = key;
+        signage.items = now.items || [];
+        signage.index = -1;
+        showItem();
+      }
+    } catch (_) {
+      // The box is unreachable: keep playing what is on screen.
     }
   }
 
@@ -340,6 +428,8 @@
     F.loadOffice().then((office) => { state.office = office; showOffice(); });
     F.watchRoom($('room'));
     loadRecent(false);
+    loadSignage();
+    setInterval(loadSignage, SIGNAGE_EVERY_MS);
 
     F.connectEvents({
       called: onCalled,

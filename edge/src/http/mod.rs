@@ -92,6 +92,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
                 .service(at("/track/{token}/contact").route(post().to(notices::add_contact)))
                 .service(at("/notices").route(get().to(notices::list)))
                 .service(at("/signage/status").route(get().to(signage::status)))
+                .service(at("/signage/now").route(get().to(signage::now)))
                 .service(
                     at("/track/{token}/survey")
                         .route(get().to(surveys::state_of))

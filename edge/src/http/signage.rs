@@ -7,6 +7,7 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
+use serde_json::json;
 use utoipa::ToSchema;
 
 use super::caller::{Caller, SUPERVISORS};
@@ -93,4 +94,100 @@ pub async fn file(
         actix_web::http::header::HeaderValue::from_static("public, max-age=31536000, immutable"),
     );
     Ok(response)
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct NowQuery {
+    /// The screen's id (`?screen=`); the first configured, or "sala", when absent.
+    screen: Option<String>,
+    lang: Option<String>,
+}
+
+/// What a screen shows now: the urgent message in force, else the items of the playlist its
+/// schedules place now that the box holds whole; the ticker as text spans. Public: screens show
+/// it to everyone in the room.
+pub async fn now(state: web::Data<AppState>, query: web::Query<NowQuery>) -> Result<HttpResponse, ApiError> {
+    let NowQuery { screen, lang } = query.into_inner();
+    let lang = lang.filter(|l| matches!(l.as_str(), "es" | "en")).unwrap_or_else(|| "es".into());
+    let media = state.media.clone();
+    let answer = state
+        .office
+        .query(move |office, now| {
+            let config = office.config();
+            let signage = &config.signage;
+            let screen = match (&screen, signage.screens.first()) {
+                (Some(id), _) => signage.screens.iter().find(|s| &s.id == id).cloned().or_else(|| {
+                    (signage.screens.is_empty() && fila_protocol::ids::is_valid_id(id)).then(|| default_screen(id))
+                }),
+                (None, Some(first)) => Some(first.clone()),
+                (None, None) => Some(default_screen("sala")),
+            };
+            let screen = screen?;
+            let playing =
+                fila_protocol::signage::playing(signage, &config.id, &config.tags, &screen.id, now, &config.time_zone);
+            let urgent = playing
+                .urgent
+                .and_then(|u| pick(&u.texts, &lang, |t| &t.lang).map(|t| json!({ "id": u.id, "text": t.text })));
+            let items: Vec<serde_json::Value> = playing
+                .playlist
+                .map(|p| p.items.as_slice())
+                .unwrap_or_default()
+                .iter()
+                .filter(|item| item.langs.is_empty() || item.langs.contains(&lang))
+                .filter_map(|item| match (&item.media, pick(&item.slide, &lang, |s| &s.lang)) {
+                    (Some(sha), _) => {
+                        let known = signage.media(sha)?;
+                        // A screen switches to an item only once the box holds it whole.
+                        media.has(sha).then(|| {
+                            json!({
+                                "kind": if known.is_video() { "video" } else { "image" },
+                                "url": format!("/media/{sha}"),
+                                "seconds": item.seconds,
+                            })
+                        })
+                    }
+                    (None, Some(slide)) => Some(
+                        json!({ "kind": "slide", "title": slide.title, "body": slide.body, "seconds": item.seconds }),
+                    ),
+                    (None, None) => None,
+                })
+                .collect();
+            let ticker = if screen.ticker {
+                pick(&signage.ticker, &lang, |t| &t.lang)
+                    .map(|t| fila_protocol::signage::ticker::spans(&t.text))
+                    .unwrap_or_default()
+            } else {
+                Vec::new()
+            };
+            Some(json!({
+                "screen": { "id": screen.id, "profile": screen.profile, "ticker": screen.ticker },
+                "playlist": playing.playlist.map(|p| p.id.clone()),
+                "urgent": urgent,
+                "items": items,
+                "ticker": ticker,
+            }))
+        })
+        .await?;
+    match answer {
+        Some(body) => Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(body)),
+        None => Err(ApiError::NotFound("no such screen".into())),
+    }
+}
+
+fn default_screen(id: &str) -> fila_protocol::signage::ScreenConfig {
+    fila_protocol::signage::ScreenConfig {
+        id: id.to_string(),
+        name: id.to_string(),
+        profile: fila_protocol::signage::Profile::Landscape,
+        ticker: true,
+    }
+}
+
+/// The entry in `lang`, else Spanish, else the first.
+fn pick<'a, T>(entries: &'a [T], lang: &str, lang_of: impl Fn(&T) -> &String) -> Option<&'a T> {
+    entries
+        .iter()
+        .find(|e| lang_of(e) == lang)
+        .or_else(|| entries.iter().find(|e| lang_of(e) == "es"))
+        .or_else(|| entries.first())
 }
