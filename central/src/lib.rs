@@ -21,6 +21,7 @@ pub mod outbox;
 pub mod remote_joins;
 pub mod replacements;
 pub mod settings;
+pub mod signage_plays;
 pub mod surveys;
 
 use std::net::TcpListener;
@@ -162,6 +163,7 @@ impl App {
             bookings,
             remote_joins,
             media,
+            plays: Arc::new(signage_plays::SignagePlays::new(store.clone())),
         });
         let certificate = match &settings.tls {
             Some(files) => Some(fila_tls::server::ReloadingCert::load(files.clone())?),

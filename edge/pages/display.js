@@ -290,7 +290,38 @@
   // new schedule or an urgent message shows within that; items rotate on their own timers.
   const SIGNAGE_EVERY_MS = 2000;
   const screenId = new URLSearchParams(location.search).get('screen');
-  const signage = { key: '', items: [], index: -1, timer: null };
+  const signage = { key: '', playlist: null, items: [], index: -1, timer: null, showing: null, unsent: [] };
+
+  /** A random id for a play (works over plain http too, unlike randomUUID). */
+  function playId() {
+    const bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  }
+
+  /** Proof of play: what just left the screen, and for how long it showed. */
+  function reportPlay() {
+    const shown = signage.showing;
+    signage.showing = null;
+    if (!shown) return;
+    const seconds = Math.round((Date.now() - shown.started_at) / 1000);
+    if (seconds < 1) return;
+    signage.unsent.push({ ...shown, seconds: Math.min(seconds, 3600) });
+    if (signage.unsent.length > 500) signage.unsent.splice(0, signage.unsent.length - 500);
+    sendPlays();
+  }
+
+  async function sendPlays() {
+    while (signage.unsent.length) {
+      try {
+        await api('POST', '/api/v1/signage/plays', signage.unsent[0]);
+      } catch (err) {
+        // The box is out of reach: the plays wait here (a refused one is dropped).
+        if (!(err instanceof F.ApiError) || err.status === 0 || err.status >= 500) return;
+      }
+      signage.unsent.shift();
+    }
+  }
 
   function currentVideo() {
     return $('signage-stage').querySelector('video');
@@ -304,6 +335,7 @@
 
   function showItem() {
     clearTimeout(signage.timer);
+    reportPlay();
     const stage = $('signage-stage');
     if (!signage.items.length) {
       stage.hidden = true;
@@ -327,6 +359,10 @@
       node = h('div', { class: 'signage-slide' }, h('h2', { text: item.title }), h('p', { text: item.body }));
     }
     stage.dataset.kind = item.kind;
+    signage.showing = {
+      id: playId(), screen: screenId || (signage.screen || 'sala'), playlist: signage.playlist,
+      item: item.sha256 || 'slide', started_at: Date.now(),
+    };
     stage.replaceChildren(node);
     stage.hidden = false;
     $('signage-idle').hidden = true;
@@ -359,8 +395,10 @@
       document.body.classList.toggle('profile-portrait', now.screen && now.screen.profile === 'portrait');
       showTicker(now.ticker);
       const key = JSON.stringify([now.playlist, now.items]);
+      signage.screen = now.screen && now.screen.id;
       if (key !== signage.key) {
         signage.key = key;
+        signage.playlist = now.playlist || null;
         signage.items = now.items || [];
         signage.index = -1;
         showItem();

@@ -97,7 +97,10 @@ impl App {
             let rate = settings.media_download_bytes_per_second;
             tokio::spawn(signage::fetch::run(central, office.clone(), media.clone(), rate))
         });
-        let links: Vec<_> = link.into_iter().chain(details).chain(media_fetch).collect();
+        let plays = signage::plays::PlayLog::new(store.clone());
+        let play_reports =
+            settings.central.clone().map(|central| tokio::spawn(signage::plays::run(central, plays.clone())));
+        let links: Vec<_> = link.into_iter().chain(details).chain(media_fetch).chain(play_reports).collect();
         if settings.public_url.is_none()
             && settings.listen.ip().is_unspecified()
             && !settings.devices.printers.is_empty()
@@ -153,6 +156,7 @@ impl App {
             booking_key: settings.central.as_ref().and_then(|central| central.booking_key),
             booking_details,
             media,
+            plays,
         });
         let certificate = match &settings.tls {
             Some(files) => Some(fila_tls::server::ReloadingCert::load(files.clone())?),

@@ -42,6 +42,8 @@ use crate::auth::Tokens;
 use crate::hub::Hub;
 use crate::settings::Heartbeat;
 
+const PLAY_REPORT_BYTES_MAX: usize = 256 << 10;
+
 pub struct AppState {
     pub hub: Arc<Hub>,
     pub tokens: Tokens,
@@ -55,6 +57,8 @@ pub struct AppState {
     pub remote_joins: Arc<crate::remote_joins::RemoteJoins>,
     /// Signage files, by hash.
     pub media: Arc<crate::media::MediaLibrary>,
+    /// What offices' screens played.
+    pub plays: Arc<crate::signage_plays::SignagePlays>,
 }
 
 pub fn routes(config: &mut web::ServiceConfig) {
@@ -123,6 +127,16 @@ pub fn routes(config: &mut web::ServiceConfig) {
                 .service(at("/notices").route(get().to(notices::list)))
                 .service(at("/signage/media").route(get().to(signage::list)).route(web::post().to(signage::upload)))
                 .service(at("/signage/media/{sha256}").route(get().to(signage::fetch)))
+                .service(at("/signage/plays").route(get().to(signage::plays_report)))
+                .service(at("/signage/plays.csv").route(get().to(signage::plays_csv)))
+                .service(
+                    // A box's report of up to 500 plays is larger than other bodies.
+                    at("/branch/signage/plays")
+                        .app_data(
+                            web::JsonConfig::default().limit(PLAY_REPORT_BYTES_MAX).error_handler(error::json_error),
+                        )
+                        .route(web::post().to(signage::plays_received)),
+                )
                 .service(at("/surveys").route(get().to(surveys::figures)))
                 .service(at("/surveys.csv").route(get().to(surveys::figures_csv)))
                 .service(at("/surveys/comments").route(get().to(surveys::comments)))

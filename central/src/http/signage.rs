@@ -13,7 +13,7 @@ use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
-use super::auth::{Analyst, HqAdmin, MediaReader};
+use super::auth::{Analyst, Branch, HqAdmin, MediaReader};
 use super::error::{ApiError, ErrorBody};
 use super::AppState;
 use crate::media::AdmitError;
@@ -135,4 +135,95 @@ pub async fn fetch(
         actix_web::http::header::HeaderValue::from_static("private, max-age=31536000, immutable"),
     );
     Ok(response)
+}
+
+/// An office's screens' plays, in batches from its box: each kept once, by its id.
+#[utoipa::path(post, path = "/api/v1/branch/signage/plays", tag = "branch",
+    request_body(content = Object, description = "a list of plays: `id`, `screen`, `playlist`, `item` (SHA-256 or `slide`), `started_at` (ms), `seconds`"),
+    responses((status = 200, body = Object, description = "`accepted`, `duplicates` (sent before), `refused` (not countable)"),
+              (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn plays_received(
+    branch: Branch,
+    state: web::Data<AppState>,
+    plays: web::Json<Vec<fila_protocol::signage::Play>>,
+) -> Result<HttpResponse, ApiError> {
+    let plays = plays.into_inner();
+    if plays.len() > fila_protocol::signage::PLAYS_PER_REPORT_MAX {
+        return Err(ApiError::bad_request(
+            "too_many",
+            format!("at most {} plays a report", fila_protocol::signage::PLAYS_PER_REPORT_MAX),
+        ));
+    }
+    let (hub, log, now) = (state.hub.clone(), state.plays.clone(), state.hub.now());
+    let received = web::block(move || {
+        let zone = crate::kpis::office_config(&hub, &branch.office)
+            .ok()
+            .flatten()
+            .map_or(jiff::tz::TimeZone::UTC, |config| config.time_zone);
+        log.receive(&branch.office, &zone, plays, now)
+    })
+    .await?
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(HttpResponse::Ok().json(received))
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PlaysQuery {
+    /// One office; all when absent.
+    office: Option<String>,
+    /// First and last business day, `yyyy-mm-dd`.
+    from: String,
+    to: Option<String>,
+}
+
+async fn play_rows(state: &AppState, query: PlaysQuery) -> Result<Vec<crate::signage_plays::PlayRow>, ApiError> {
+    let from = fila_protocol::BusinessDay::parse(&query.from)
+        .ok_or_else(|| ApiError::bad_request("bad_query", "from is a date like 2026-12-01"))?;
+    let to = match &query.to {
+        Some(to) => fila_protocol::BusinessDay::parse(to)
+            .ok_or_else(|| ApiError::bad_request("bad_query", "to is a date like 2026-12-31"))?,
+        None => from,
+    };
+    if let Some(office) = &query.office {
+        if !state.hub.offices().iter().any(|o| &o.id == office) {
+            return Err(ApiError::NotFound(format!("no office {office:?}")));
+        }
+    }
+    let (log, office) = (state.plays.clone(), query.office);
+    web::block(move || log.report(office.as_deref(), &from.to_string(), &to.to_string()))
+        .await?
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// The campaign report: plays and seconds shown per item, office and day.
+#[utoipa::path(get, path = "/api/v1/signage/plays", tag = "headquarters", params(PlaysQuery),
+    responses((status = 200, body = Object, description = "rows: `item`, `office`, `day`, `plays`, `seconds`"),
+              (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn plays_report(
+    _: Analyst,
+    state: web::Data<AppState>,
+    query: web::Query<PlaysQuery>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(play_rows(&state, query.into_inner()).await?))
+}
+
+/// The campaign report as CSV.
+#[utoipa::path(get, path = "/api/v1/signage/plays.csv", tag = "headquarters", params(PlaysQuery),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 400, body = ErrorBody),
+              (status = 401, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn plays_csv(
+    _: Analyst,
+    state: web::Data<AppState>,
+    query: web::Query<PlaysQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let rows = play_rows(&state, query.into_inner()).await?;
+    let mut csv = String::from("item,office,day,plays,seconds\n");
+    for row in rows {
+        csv.push_str(&format!("{},{},{},{},{}\n", row.item, row.office, row.day, row.plays, row.seconds));
+    }
+    Ok(HttpResponse::Ok().content_type("text/csv; charset=utf-8").body(csv))
 }

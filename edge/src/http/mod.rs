@@ -56,6 +56,8 @@ pub struct AppState {
     pub booking_details: Arc<crate::booking_details::BookingDetails>,
     /// Signage media on the box, by hash.
     pub media: Arc<crate::signage::MediaCache>,
+    /// What screens played, until central has it.
+    pub plays: crate::signage::plays::PlayLog,
 }
 
 impl AppState {
@@ -93,6 +95,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
                 .service(at("/notices").route(get().to(notices::list)))
                 .service(at("/signage/status").route(get().to(signage::status)))
                 .service(at("/signage/now").route(get().to(signage::now)))
+                .service(at("/signage/plays").route(post().to(signage::played)))
                 .service(
                     at("/track/{token}/survey")
                         .route(get().to(surveys::state_of))

@@ -142,6 +142,7 @@ pub async fn now(state: web::Data<AppState>, query: web::Query<NowQuery>) -> Res
                             json!({
                                 "kind": if known.is_video() { "video" } else { "image" },
                                 "url": format!("/media/{sha}"),
+                                "sha256": sha,
                                 "seconds": item.seconds,
                             })
                         })
@@ -190,4 +191,21 @@ fn pick<'a, T>(entries: &'a [T], lang: &str, lang_of: impl Fn(&T) -> &String) ->
         .find(|e| lang_of(e) == lang)
         .or_else(|| entries.iter().find(|e| lang_of(e) == "es"))
         .or_else(|| entries.first())
+}
+
+/// A screen showed an item: kept for central (proof of play). A play sent again is counted once.
+pub async fn played(
+    state: web::Data<AppState>,
+    play: web::Json<fila_protocol::signage::Play>,
+) -> Result<HttpResponse, ApiError> {
+    let play = play.into_inner();
+    if let Some(problem) = play.problem(super::now_ms()) {
+        return Err(ApiError::BadRequest { code: "bad_play", message: problem });
+    }
+    let log = state.plays.clone();
+    let new = web::block(move || log.record(&play))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| ApiError::Unavailable(format!("the play could not be kept: {e}")))?;
+    Ok(HttpResponse::Ok().json(json!({ "recorded": new })))
 }

@@ -3,5 +3,6 @@
 
 pub mod cache;
 pub mod fetch;
+pub mod plays;
 
 pub use cache::MediaCache;

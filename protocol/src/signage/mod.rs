@@ -7,6 +7,7 @@
 //! add urgent messages for their own office. The edge resolves what each screen plays from its
 //! own clock ([`playing`]), so an office offline keeps switching at the right times.
 
+mod play;
 mod schedule;
 pub mod ticker;
 
@@ -22,6 +23,7 @@ use crate::calendar::TimeSpan;
 use crate::ids::is_valid_id;
 use crate::limits;
 
+pub use play::{Play, PLAYS_PER_REPORT_MAX, PLAY_AGE_MAX_MS};
 pub use schedule::{playing, Playing};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
