@@ -251,7 +251,12 @@ async fn days_worked_offline_all_reach_central_when_it_comes_back() {
         loop {
             let health: Value =
                 client.get(format!("{base}/healthz")).send().await.expect("health").json().await.expect("json");
-            if health["central"]["connected"] == true && health["central"]["docs_in_sync"].as_u64() > Some(0) {
+            // Met: connected, and done recovering (a box stopped while it still recovers waits
+            // for central again at its next start, by design).
+            let met = health["central"]["connected"] == true
+                && health["central"]["docs_in_sync"].as_u64() > Some(0)
+                && health["status"] == "ok";
+            if met {
                 break;
             }
             assert!(began.elapsed() < PATIENCE, "the edge never met central: {health}");
