@@ -152,6 +152,46 @@ async fn the_box_fetches_what_its_schedules_play_resumes_refuses_a_bad_hash_and_
     assert_eq!(status["cache"]["downloaded_bytes"], downloaded, "{status}");
     assert_eq!(status["cache"]["refused_by_hash"], 1, "{status}");
 
+    // The office's supervisor puts an urgent message up: it goes into the configuration
+    // document, so headquarters sees who said what.
+    let login: Value = client
+        .post(format!("{edge}/api/v1/login"))
+        .json(&json!({ "username": "sara", "password": "1234" }))
+        .send()
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("json");
+    let sara = login["token"].as_str().expect("a session");
+    let posted = client
+        .post(format!("{edge}/api/v1/signage/urgent"))
+        .bearer_auth(sara)
+        .json(&json!({ "text": "Hoy cerramos a las 12", "minutes": 60 }))
+        .send()
+        .await
+        .expect("posted");
+    assert_eq!(posted.status(), StatusCode::CREATED);
+    let started = Instant::now();
+    loop {
+        let config: Value = client
+            .get(format!("{base}/api/v1/offices/centro/config"))
+            .bearer_auth(fila_central::demo::HQ_TOKEN)
+            .send()
+            .await
+            .expect("config")
+            .json()
+            .await
+            .unwrap_or(Value::Null);
+        let urgent = &config["signage"]["urgent"];
+        if urgent.as_array().is_some_and(|u| u.iter().any(|m| m["by"] == "sara" && m["target"] == "office:centro")) {
+            assert_eq!(config["signage"]["schedules"][0]["id"], "always", "headquarters' schedule kept: {config}");
+            break;
+        }
+        assert!(started.elapsed() < PATIENCE, "headquarters never saw the office's message: {config}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
     // Screens play from the box, also with central down.
     central_handle.stop(true).await;
     let _ = central_run.await;

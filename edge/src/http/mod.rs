@@ -96,6 +96,8 @@ pub fn routes(config: &mut web::ServiceConfig) {
                 .service(at("/signage/status").route(get().to(signage::status)))
                 .service(at("/signage/now").route(get().to(signage::now)))
                 .service(at("/signage/plays").route(post().to(signage::played)))
+                .service(at("/signage/urgent").route(post().to(signage::urgent)))
+                .service(at("/signage/urgent/{id}").route(web::delete().to(signage::end_urgent)))
                 .service(
                     at("/track/{token}/survey")
                         .route(get().to(surveys::state_of))

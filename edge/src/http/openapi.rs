@@ -23,7 +23,7 @@ use super::{
         admin::add_kiosk, admin::read_config, admin::edit_config,
         events::events,
         devices::list, devices::call_audio,
-        notices::add_contact, notices::list, signage::status,
+        notices::add_contact, notices::list, signage::status, signage::urgent, signage::end_urgent,
         surveys::form, surveys::state_of, surveys::answer_by_token, surveys::answer_at_exit, surveys::comments,
     ),
     components(schemas(

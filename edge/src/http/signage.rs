@@ -110,11 +110,14 @@ pub async fn now(state: web::Data<AppState>, query: web::Query<NowQuery>) -> Res
     let NowQuery { screen, lang } = query.into_inner();
     let lang = lang.filter(|l| matches!(l.as_str(), "es" | "en")).unwrap_or_else(|| "es".into());
     let media = state.media.clone();
+    let local = local_urgent(&state).await?;
     let answer = state
         .office
         .query(move |office, now| {
             let config = office.config();
-            let signage = &config.signage;
+            let mut signage = config.signage.clone();
+            signage.urgent.extend(local);
+            let signage = &signage;
             let screen = match (&screen, signage.screens.first()) {
                 (Some(id), _) => signage.screens.iter().find(|s| &s.id == id).cloned().or_else(|| {
                     (signage.screens.is_empty() && fila_protocol::ids::is_valid_id(id)).then(|| default_screen(id))
@@ -208,4 +211,145 @@ pub async fn played(
         .map_err(|e| ApiError::Internal(e.to_string()))?
         .map_err(|e| ApiError::Unavailable(format!("the play could not be kept: {e}")))?;
     Ok(HttpResponse::Ok().json(json!({ "recorded": new })))
+}
+
+#[derive(Debug, serde::Deserialize, ToSchema)]
+pub struct UrgentRequest {
+    /// What the screens say, on one line ("La oficina cierra a las 12 hoy").
+    text: String,
+    /// For how long, from now: 1 to 720 minutes.
+    minutes: u32,
+    /// The text's language; Spanish when absent.
+    lang: Option<String>,
+}
+
+const URGENT_MINUTES_MAX: u32 = 720;
+
+/// The office's supervisor puts an urgent message on this office's screens, at once and until
+/// it expires. It goes into the configuration document like any office edit, so headquarters
+/// sees it and it merges with their own changes.
+#[utoipa::path(post, path = "/api/v1/signage/urgent", tag = "staff", request_body = UrgentRequest,
+    responses((status = 201, body = Object, description = "the message, with its `id`"),
+              (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn urgent(
+    caller: Caller,
+    state: web::Data<AppState>,
+    body: web::Json<UrgentRequest>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(SUPERVISORS, "put an urgent message on the screens")?;
+    let UrgentRequest { text, minutes, lang } = body.into_inner();
+    let lang = lang.unwrap_or_else(|| "es".into());
+    if !(1..=URGENT_MINUTES_MAX).contains(&minutes) {
+        return Err(ApiError::bad_request("bad_request", format!("minutes: 1 to {URGENT_MINUTES_MAX}")));
+    }
+    if !matches!(lang.as_str(), "es" | "en") {
+        return Err(ApiError::bad_request("bad_request", "lang: es or en"));
+    }
+    let now = state.office.query(|_, now| now).await?;
+    let message = fila_protocol::signage::UrgentMessage {
+        id: format!("u{}", &crate::auth::random_token()[..12]),
+        texts: vec![fila_protocol::signage::LocalText { lang, text: text.trim().to_string() }],
+        from_ms: now.as_ms(),
+        until_ms: now.as_ms() + i64::from(minutes) * 60_000,
+        target: fila_protocol::signage::Target::Office(state.office.config().id.clone()),
+        by: caller.id.clone(),
+    };
+    let mut problems = Vec::new();
+    let alone = fila_protocol::signage::SignageConfig { urgent: vec![message.clone()], ..Default::default() };
+    alone.check(&mut |at: String, problem: String| problems.push(format!("{at}: {problem}")));
+    if !problems.is_empty() {
+        return Err(ApiError::bad_request("bad_request", problems.join("; ")));
+    }
+    let added = message.clone();
+    if !edit_urgent(&state, move |urgent| urgent.push(added)).await? {
+        // A box configured by its file alone keeps the message itself.
+        local_urgent_put(&state, &message).await?;
+    }
+    tracing::info!(by = %caller.id, id = %message.id, minutes, "urgent message on the screens");
+    Ok(HttpResponse::Created().json(message))
+}
+
+/// Ends an urgent message for this office now.
+#[utoipa::path(delete, path = "/api/v1/signage/urgent/{id}", tag = "staff",
+    params(("id" = String, Path, description = "the message's id")),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody, description = "no message of this office's has that id")),
+    security(("bearer" = [])))]
+pub async fn end_urgent(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(SUPERVISORS, "end an urgent message")?;
+    let (id, office) = (id.into_inner(), state.office.config().id.clone());
+    let ours = fila_protocol::signage::Target::Office(office);
+    let now = state.office.query(|_, now| now).await?;
+    let in_doc = state.office.config().signage.urgent.iter().any(|u| u.id == id && u.target == ours);
+    if in_doc {
+        edit_urgent(&state, move |urgent| {
+            for message in urgent.iter_mut().filter(|u| u.id == id && u.target == ours) {
+                message.until_ms = message.until_ms.min(now.as_ms());
+            }
+        })
+        .await?;
+    } else {
+        let mut local = local_urgent(&state).await?;
+        let Some(message) = local.iter_mut().find(|u| u.id == id) else {
+            return Err(ApiError::NotFound("no urgent message of this office has that id".into()));
+        };
+        message.until_ms = message.until_ms.min(now.as_ms());
+        let message = message.clone();
+        local_urgent_put(&state, &message).await?;
+    }
+    tracing::info!(by = %caller.id, "urgent message ended");
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Changes the office's urgent messages as an edit of the version just read; `false` when the
+/// office has no configuration document (a box configured by its file alone).
+async fn edit_urgent(
+    state: &AppState,
+    change: impl FnOnce(&mut Vec<fila_protocol::signage::UrgentMessage>),
+) -> Result<bool, ApiError> {
+    let (mut raw, version) = match state.office.config_doc(crate::office_loop::ConfigRequest::Read).await {
+        Ok(read) => read,
+        Err(crate::office_loop::LoopError::Config(crate::sync_window::ConfigError::NotEditable(_))) => {
+            return Ok(false)
+        }
+        Err(error) => return Err(error.into()),
+    };
+    change(&mut raw.signage.urgent);
+    if let Err(problems) = raw.clone().validate() {
+        let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        return Err(ApiError::bad_request("bad_request", list.join("; ")));
+    }
+    let edit = crate::office_loop::ConfigRequest::Edit { config: Box::new(raw), base: Some(version) };
+    match state.office.config_doc(edit).await {
+        Ok(_) => Ok(true),
+        // No document to write into (the box's configuration is its file).
+        Err(crate::office_loop::LoopError::Config(crate::sync_window::ConfigError::NotEditable(_))) => Ok(false),
+        Err(error) => Err(error.into()),
+    }
+}
+
+const LOCAL_URGENT: &str = "signage/urgent/";
+
+/// Urgent messages a box without a configuration document keeps itself.
+async fn local_urgent(state: &AppState) -> Result<Vec<fila_protocol::signage::UrgentMessage>, ApiError> {
+    let store = state.store.clone();
+    let found = web::block(move || store.scan_meta(LOCAL_URGENT))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(found.into_iter().filter_map(|(_, bytes)| serde_json::from_slice(&bytes).ok()).collect())
+}
+
+async fn local_urgent_put(state: &AppState, message: &fila_protocol::signage::UrgentMessage) -> Result<(), ApiError> {
+    let (store, key) = (state.store.clone(), format!("{LOCAL_URGENT}{}", message.id));
+    let bytes = serde_json::to_vec(message).map_err(|e| ApiError::Internal(e.to_string()))?;
+    web::block(move || store.put_meta(&key, &bytes).and_then(|()| store.flush()))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| ApiError::Unavailable(format!("the message could not be kept: {e}")))
 }
