@@ -21,6 +21,7 @@ pub mod outbox;
 pub mod remote_joins;
 pub mod replacements;
 pub mod settings;
+pub mod signage_network;
 pub mod signage_plays;
 pub mod surveys;
 
@@ -164,6 +165,7 @@ impl App {
             remote_joins,
             media,
             plays: Arc::new(signage_plays::SignagePlays::new(store.clone())),
+            store: store.clone(),
         });
         let certificate = match &settings.tls {
             Some(files) => Some(fila_tls::server::ReloadingCert::load(files.clone())?),

@@ -165,3 +165,105 @@ async fn a_configuration_may_name_only_files_that_were_uploaded() {
     assert_eq!(accepted.status(), StatusCode::OK, "{:?}", accepted.text().await);
     central.stop().await;
 }
+
+fn ids(config: &Value, list: &str) -> Vec<String> {
+    let mut ids: Vec<String> = config["signage"][list]
+        .as_array()
+        .map(|entries| entries.iter().filter_map(|e| e["id"].as_str().map(String::from)).collect())
+        .unwrap_or_default();
+    ids.sort();
+    ids
+}
+
+#[tokio::test]
+async fn headquarters_publishes_network_signage_to_the_offices_each_target_reaches_and_replaces_it_later() {
+    let dir = tempfile::tempdir().expect("dir");
+    let central = common::spawn(dir.path()).await;
+    let photo = fixture("blue-64x48.jpg");
+    let (_, record) = upload(&central, Some(common::HQ_ADMIN), photo.clone()).await;
+    let sha = record["sha256"].as_str().expect("hash").to_string();
+    let media = json!([{ "sha256": sha, "kind": "jpeg", "bytes": photo.len(), "width": 64, "height": 48 }]);
+    let put_config = |id: &'static str, tags: Value, signage: Value| {
+        let mut config = serde_json::to_value(fila_central::demo::office_configs().remove(0)).expect("json");
+        config["office"]["id"] = json!(id);
+        config["office"]["tags"] = tags;
+        config["signage"] = signage;
+        central
+            .client
+            .put(format!("{}/api/v1/offices/{id}/config", central.base))
+            .bearer_auth(common::HQ_ADMIN)
+            .json(&config)
+            .send()
+    };
+    // Centro has a loop of its own; Norte is in the south region.
+    let own = json!({
+        "media": media,
+        "playlists": [{ "id": "own", "name": "Propio", "items": [{ "media": sha, "seconds": 5 }] }],
+        "schedules": [{ "id": "own", "playlist": "own" }],
+    });
+    assert_eq!(put_config("centro", json!(["capital"]), own).await.expect("put").status(), StatusCode::OK);
+    assert_eq!(put_config("norte", json!(["sur"]), json!({})).await.expect("put").status(), StatusCode::OK);
+
+    let catalog = |with_south: bool| {
+        let mut schedules =
+            vec![json!({ "id": "fiestas", "playlist": "campaign", "from": "2026-12-01", "until": "2026-12-31" })];
+        let mut urgent = vec![];
+        if with_south {
+            schedules.push(json!({ "id": "sur", "playlist": "southern", "target": "tag:sur" }));
+            urgent.push(json!({ "id": "corte", "texts": [{ "lang": "es", "text": "Corte de luz a las 11" }],
+                "from_ms": 0, "until_ms": 4_000_000_000_000i64, "target": "office:centro", "by": "hq:demo" }));
+        }
+        json!({
+            "media": media,
+            "playlists": [
+                { "id": "campaign", "name": "Fiestas", "items": [{ "media": sha, "seconds": 10 }] },
+                { "id": "southern", "name": "Región sur", "items": [{ "slide": [{ "lang": "es", "title": "Sur" }], "seconds": 8 }] },
+            ],
+            "schedules": schedules,
+            "urgent": urgent,
+            "ticker": [{ "lang": "es", "text": "Turnos en **fila.gob**" }],
+        })
+    };
+    let publish = |catalog: Value, token: &'static str| {
+        central.client.put(format!("{}/api/v1/signage/network", central.base)).bearer_auth(token).json(&catalog).send()
+    };
+    let response = publish(catalog(true), common::HQ_ADMIN).await.expect("published");
+    assert_eq!(response.status(), StatusCode::OK);
+    let outcomes: Value = response.json().await.expect("json");
+    assert!(outcomes.as_array().is_some_and(|o| o.iter().all(|o| o["changed"] == true)), "{outcomes}");
+
+    let central_ref = &central;
+    let config = |id: &'static str| async move {
+        central_ref.get(&format!("/api/v1/offices/{id}/config"), Some(common::HQ)).await.1
+    };
+    let centro = config("centro").await;
+    assert_eq!(ids(&centro, "schedules"), ["fiestas", "own"], "everyone's campaign, and its own loop");
+    assert_eq!(ids(&centro, "urgent"), ["corte"]);
+    assert_eq!(ids(&centro, "playlists"), ["campaign", "own"]);
+    assert_eq!(centro["signage"]["ticker"][0]["text"], "Turnos en **fila.gob**");
+    let norte = config("norte").await;
+    assert_eq!(ids(&norte, "schedules"), ["fiestas", "sur"], "the south's schedule reaches the tag");
+    assert_eq!(ids(&norte, "urgent"), Vec::<String>::new());
+    assert_eq!(ids(&norte, "playlists"), ["campaign", "southern"]);
+
+    // Published again without the south's schedule and the outage: they go, the rest stays.
+    assert_eq!(publish(catalog(false), common::HQ_ADMIN).await.expect("published").status(), StatusCode::OK);
+    let (centro, norte) = (config("centro").await, config("norte").await);
+    assert_eq!(ids(&centro, "schedules"), ["fiestas", "own"]);
+    assert_eq!(ids(&centro, "urgent"), Vec::<String>::new());
+    assert_eq!(ids(&norte, "schedules"), ["fiestas"]);
+    assert_eq!(ids(&norte, "playlists"), ["campaign"]);
+    assert_eq!(central.get("/api/v1/signage/network", Some(common::HQ)).await.1["schedules"][0]["id"], "fiestas");
+
+    // A catalog that does not hold together is refused whole; only administrators publish.
+    let mut broken = catalog(false);
+    broken["schedules"][0]["playlist"] = json!("nowhere");
+    broken["media"][0]["sha256"] = json!("f".repeat(64));
+    let refused = publish(broken, common::HQ_ADMIN).await.expect("answered");
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let body: Value = refused.json().await.expect("json");
+    let message = body["message"].as_str().unwrap_or_default();
+    assert!(message.contains("no playlist \"nowhere\"") && message.contains("signage.media[0]: no file"), "{body}");
+    assert_eq!(publish(catalog(false), common::HQ).await.expect("answered").status(), StatusCode::FORBIDDEN);
+    central.stop().await;
+}

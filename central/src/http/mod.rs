@@ -43,6 +43,8 @@ use crate::hub::Hub;
 use crate::settings::Heartbeat;
 
 const PLAY_REPORT_BYTES_MAX: usize = 256 << 10;
+/// A network's signage catalog: hundreds of media, playlists and schedules.
+const NETWORK_BYTES_MAX: usize = 1 << 20;
 
 pub struct AppState {
     pub hub: Arc<Hub>,
@@ -59,6 +61,8 @@ pub struct AppState {
     pub media: Arc<crate::media::MediaLibrary>,
     /// What offices' screens played.
     pub plays: Arc<crate::signage_plays::SignagePlays>,
+    /// The store beside the documents (the signage catalog).
+    pub store: Arc<dyn fila_store::Store>,
 }
 
 pub fn routes(config: &mut web::ServiceConfig) {
@@ -128,6 +132,12 @@ pub fn routes(config: &mut web::ServiceConfig) {
                 .service(at("/signage/media").route(get().to(signage::list)).route(web::post().to(signage::upload)))
                 .service(at("/signage/media/{sha256}").route(get().to(signage::fetch)))
                 .service(at("/signage/plays").route(get().to(signage::plays_report)))
+                .service(
+                    at("/signage/network")
+                        .app_data(web::JsonConfig::default().limit(NETWORK_BYTES_MAX).error_handler(error::json_error))
+                        .route(get().to(signage::network))
+                        .route(web::put().to(signage::publish)),
+                )
                 .service(at("/signage/plays.csv").route(get().to(signage::plays_csv)))
                 .service(
                     // A box's report of up to 500 plays is larger than other bodies.

@@ -227,3 +227,55 @@ pub async fn plays_csv(
     }
     Ok(HttpResponse::Ok().content_type("text/csv; charset=utf-8").body(csv))
 }
+
+/// Publishes headquarters' signage catalog to every office it reaches (by `target`: `all`,
+/// `tag:<tag>`, `office:<id>`, `screen:<office>/<screen>`), replacing what the last publication
+/// put there; each office's own entries stay.
+#[utoipa::path(put, path = "/api/v1/signage/network", tag = "headquarters",
+    request_body(content = Object, description = "signage: `media`, `playlists`, `schedules`, `urgent`, `ticker`"),
+    responses((status = 200, body = Object, description = "per office: `office`, `changed`, `problem`"),
+              (status = 400, body = ErrorBody, description = "`bad_signage`: every problem at once"),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn publish(
+    _: HqAdmin,
+    state: web::Data<AppState>,
+    catalog: web::Json<fila_protocol::signage::SignageConfig>,
+) -> Result<HttpResponse, ApiError> {
+    let catalog = catalog.into_inner();
+    let mut problems = Vec::new();
+    catalog.check(&mut |at: String, problem: String| problems.push(format!("{at}: {problem}")));
+    let library = state.media.clone();
+    let named = catalog.media.clone();
+    let missing = web::block(move || {
+        named
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| !matches!(library.get(&m.sha256), Ok(Some(stored)) if stored.kind.as_str() == m.kind && stored.bytes == m.bytes))
+            .map(|(i, _)| format!("signage.media[{i}]: no file with this hash, kind and size was uploaded"))
+            .collect::<Vec<_>>()
+    })
+    .await?;
+    problems.extend(missing);
+    if !problems.is_empty() {
+        return Err(ApiError::bad_request("bad_signage", problems.join("; ")));
+    }
+    let (hub, store) = (state.hub.clone(), state.store.clone());
+    let outcomes = web::block(move || crate::signage_network::publish(&hub, store.as_ref(), &catalog))
+        .await?
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    tracing::info!(offices = outcomes.iter().filter(|o| o.changed).count(), "signage published");
+    Ok(HttpResponse::Ok().json(outcomes))
+}
+
+/// The catalog last published.
+#[utoipa::path(get, path = "/api/v1/signage/network", tag = "headquarters",
+    responses((status = 200, body = Object), (status = 401, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn network(_: Analyst, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let store = state.store.clone();
+    let catalog = web::block(move || crate::signage_network::catalog(store.as_ref()))
+        .await?
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(HttpResponse::Ok().json(catalog.unwrap_or_default()))
+}
