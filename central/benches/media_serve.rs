@@ -64,7 +64,7 @@ fn main() {
         let sha = hex::encode(Sha256::digest(&file));
         let idle_rss = central.memory_mib("VmRSS:");
 
-        let started = Instant::now();
+        let (started, ticks) = (Instant::now(), central.cpu_ticks());
         let downloads: Vec<_> = (0..offices)
             .map(|o| {
                 let (client, url, token) = (client.clone(), format!("{base}/api/v1/signage/media/{sha}"), token(o));
@@ -86,6 +86,7 @@ fn main() {
             total += download.await.expect("download");
         }
         let took = started.elapsed();
+        let cpu = (central.cpu_ticks() - ticks) as f64 / 100.0;
         assert_eq!(total, offices * size, "every office got the whole file");
         let peak = peak.max(central.memory_mib("VmHWM:"));
         println!("| measurement | result |\n|---|---|");
@@ -94,6 +95,7 @@ fn main() {
             "| {offices} offices download it at once | all whole in {took:.2?}; {:.0} MiB/s in all |",
             total as f64 / (1 << 20) as f64 / took.as_secs_f64()
         );
+        println!("| central CPU while serving | {cpu:.2} s ({:.0} % of one core) |", 100.0 * cpu / took.as_secs_f64());
         println!("| central RSS | {idle_rss:.0} MiB idle after the upload, peak {peak:.0} MiB (VmHWM) |");
     });
 }
