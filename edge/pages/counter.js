@@ -272,11 +272,13 @@
   async function loadFeedback() {
     if (Date.now() - S.feedbackAt < FEEDBACK_MS) return;
     S.feedbackAt = Date.now();
-    const [notices, comments, appointments] = await Promise.all([
+    const [notices, comments, appointments, signage] = await Promise.all([
       api('GET', '/api/v1/notices', null, S.token).catch(() => S.notices),
       api('GET', '/api/v1/surveys/comments', null, S.token).catch(() => S.comments),
       api('GET', '/api/v1/appointments', null, S.token).catch(() => S.appointments),
+      api('GET', '/api/v1/signage/status', null, S.token).catch(() => S.signage),
     ]);
+    S.signage = signage || null;
     S.notices = notices || [];
     S.comments = comments || [];
     S.appointments = appointments || [];
@@ -615,6 +617,7 @@
       renderOverview();
       renderDevices();
       renderNotices();
+      renderSignage();
       renderComments();
       renderAppointments();
     }
@@ -869,6 +872,50 @@
     }));
   }
 
+  /** The room's screens: media still missing on the box, and the urgent messages on them. */
+  function renderSignage() {
+    const status = S.signage;
+    if (!status) return;
+    $('signage-media').textContent = t('counter.signageMedia', { total: status.media.length, missing: status.missing });
+    $('urgent-list').replaceChildren(...status.urgent.map((u) => {
+      const text = (u.texts.find((x) => x.lang === window.lang()) || u.texts[0] || {}).text || '';
+      // The office's own messages may be ended here; headquarters' wider ones only there.
+      const ours = u.target.startsWith('office:');
+      return h('li', { dataset: { urgent: u.id } },
+        h('strong', null, text), ' ',
+        h('span', { class: 'muted' }, t('counter.urgentUntil', { time: fmtTime(u.until_ms), by: u.by })), ' ',
+        ours ? h('button', { type: 'button', class: 'btn btn-small', onclick: () => endUrgent(u.id) }, t('counter.urgentEnd')) : null);
+    }));
+  }
+
+  async function sendUrgent(event) {
+    event.preventDefault();
+    $('urgent-error').hidden = true;
+    try {
+      await api('POST', '/api/v1/signage/urgent',
+        { text: $('urgent-text').value, minutes: Number($('urgent-minutes').value), lang: window.lang() }, S.token);
+      $('urgent-text').value = '';
+    } catch (err) {
+      $('urgent-error').textContent = F.errorText(err);
+      $('urgent-error').hidden = false;
+    }
+    S.feedbackAt = 0;
+    await loadFeedback();
+    renderSignage();
+  }
+
+  async function endUrgent(id) {
+    try {
+      await api('DELETE', '/api/v1/signage/urgent/' + encodeURIComponent(id), null, S.token);
+    } catch (err) {
+      $('urgent-error').textContent = F.errorText(err);
+      $('urgent-error').hidden = false;
+    }
+    S.feedbackAt = 0;
+    await loadFeedback();
+    renderSignage();
+  }
+
   /** Today's bookings by slot: booked, checked in (with its ticket), cancelled, missed. */
   function renderAppointments() {
     const list = S.appointments || [];
@@ -1018,6 +1065,7 @@
     $('specific-form').addEventListener('submit', callSpecific);
 
     $('cancel-form').addEventListener('submit', confirmCancel);
+    $('urgent-form').addEventListener('submit', sendUrgent);
     $('checkin-form').addEventListener('submit', checkInAtConsole);
     $('cancel-back').addEventListener('click', () => $('cancel-dialog').close());
 

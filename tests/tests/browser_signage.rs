@@ -172,4 +172,19 @@ async fn scenario(central: String, edge: String, browsers: Arc<Browsers>) {
     until_on_screen(&display, "#signage-urgent").await;
     eprintln!("urgent message on screen {:?} after headquarters sent it", sent.elapsed());
     keep_screenshot(&display, "display-signage-urgent").await;
+
+    // The office's supervisor, at the console, puts up one of their own, then ends it.
+    let console = browsers::supervising(&browsers, &edge).await;
+    let media = text_when(&console, "#signage-media", "the screens' media", |t| t.contains("faltan 0")).await;
+    assert!(media.starts_with("1 archivos"), "{media}");
+    browsers::type_into(&console, "#urgent-text", "Sistema caído: solo atención general").await;
+    browsers::click(&console, "#urgent-send").await;
+    text_when(&display, "#signage-urgent", "the supervisor's message", |t| t.contains("Sistema caído")).await;
+    text_when(&console, "#urgent-list", "the message listed with who put it", |t| t.contains("sara")).await;
+    keep_screenshot(&console, "console-urgent").await;
+    let script =
+        "const li = [...document.querySelectorAll('#urgent-list li')].find((l) => l.textContent.includes('Sistema')); \
+                  li.querySelector('button').click();";
+    console.execute(script, vec![]).await.expect("ended");
+    text_when(&display, "#signage-urgent", "headquarters' message again", |t| t.contains("cierra a las 12")).await;
 }

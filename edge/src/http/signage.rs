@@ -33,6 +33,9 @@ pub struct SignageStatusDto {
     missing: usize,
     #[schema(value_type = Object)]
     cache: CacheCounts,
+    /// Urgent messages in force or to come on this office's screens.
+    #[schema(value_type = Object)]
+    urgent: Vec<fila_protocol::signage::UrgentMessage>,
 }
 
 /// What the schedules need and what the box holds.
@@ -60,7 +63,18 @@ pub async fn status(caller: Caller, state: web::Data<AppState>) -> Result<HttpRe
         })
         .collect();
     let missing = media.iter().filter(|m| !m.cached).count();
-    Ok(HttpResponse::Ok().json(SignageStatusDto { media, missing, cache: state.media.counts() }))
+    let now = state.office.query(|_, now| now).await?;
+    let office = config.id.clone();
+    let mut urgent: Vec<_> = config.signage.urgent.iter().cloned().chain(local_urgent(&state).await?).collect();
+    urgent.retain(|u| {
+        let here = match &u.target {
+            // A message for one of its screens is one of the office's too.
+            fila_protocol::signage::Target::Screen { office: o, .. } => *o == office,
+            target => target.reaches(&office, &config.tags, ""),
+        };
+        here && u.until_ms > now.as_ms()
+    });
+    Ok(HttpResponse::Ok().json(SignageStatusDto { media, missing, cache: state.media.counts(), urgent }))
 }
 
 /// A cached file for a screen.
