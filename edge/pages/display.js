@@ -394,6 +394,8 @@
       urgent.hidden = !now.urgent;
       document.body.classList.toggle('profile-portrait', now.screen && now.screen.profile === 'portrait');
       showTicker(now.ticker);
+      // A screen set up without the ticker line gives its height to the rest.
+      $('ticker').hidden = !!(now.screen && now.screen.ticker === false);
       const key = JSON.stringify([now.playlist, now.items]);
       signage.screen = now.screen && now.screen.id;
       if (key !== signage.key) {

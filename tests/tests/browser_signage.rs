@@ -187,4 +187,53 @@ async fn scenario(central: String, edge: String, browsers: Arc<Browsers>) {
                   li.querySelector('button').click();";
     console.execute(script, vec![]).await.expect("ended");
     text_when(&display, "#signage-urgent", "headquarters' message again", |t| t.contains("cierra a las 12")).await;
+
+    // A video plays, with sound; a call is spoken over it, and the video steps back meanwhile.
+    let clip = fixture("clip-160x90-2s.webm");
+    let uploaded: Value = http
+        .post(format!("{central}/api/v1/signage/media"))
+        .bearer_auth(fila_central::demo::HQ_ADMIN_TOKEN)
+        .body(clip.clone())
+        .send()
+        .await
+        .expect("uploaded")
+        .json()
+        .await
+        .expect("json");
+    let clip_sha = uploaded["sha256"].as_str().expect("hash").to_string();
+    set_signage(
+        &http,
+        &central,
+        json!({
+            "media": [{ "sha256": clip_sha, "kind": "webm", "bytes": clip.len(), "width": 160, "height": 90, "duration_ms": 2000 }],
+            "playlists": [{ "id": "video", "name": "Video", "items": [{ "media": clip_sha, "seconds": 0 }] }],
+            "schedules": [{ "id": "always", "playlist": "video" }],
+            "screens": [{ "id": "sala", "name": "Sala", "ticker": false }],
+        }),
+    )
+    .await;
+    until_on_screen(&display, "#signage-stage video").await;
+    assert!(!on_screen(&display, "#ticker").await, "a screen without the ticker line hides it");
+    browsers::click(&display, "#sound-toggle").await;
+    let volume = "const v = document.querySelector('#signage-stage video'); return v ? v.volume : null;";
+    assert_eq!(display.execute(volume, vec![]).await.expect("script").as_f64(), Some(1.0));
+    let ticket = post("/api/v1/tickets", fila_edge::demo::KIOSK_TOKEN.into(), json!({ "service": "general" })).await;
+    let login = post("/api/v1/login", String::new(), json!({ "username": "ana", "password": "1234" })).await;
+    let ana = login["token"].as_str().expect("a session").to_string();
+    post("/api/v1/counters/1/finish", ana.clone(), json!({ "outcome": "" })).await;
+    post("/api/v1/counters/1/call-next", ana, json!({})).await;
+    let number = ticket["number"].as_str().expect("number").to_string();
+    text_when(&display, "#current-calls .call-number", "the second call", |t| t == number).await;
+    let (mut ducked, deadline) = (false, Instant::now() + Duration::from_secs(15));
+    while Instant::now() < deadline {
+        let now = display.execute(volume, vec![]).await.expect("script").as_f64().unwrap_or(1.0);
+        if now < 0.5 {
+            ducked = true;
+        } else if ducked {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(ducked, "the video's sound stepped back while the call was spoken");
+    assert_eq!(display.execute(volume, vec![]).await.expect("script").as_f64(), Some(1.0), "and came back after");
 }
