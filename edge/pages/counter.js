@@ -896,21 +896,26 @@
         { text: $('urgent-text').value, minutes: Number($('urgent-minutes').value), lang: window.lang() }, S.token);
       $('urgent-text').value = '';
     } catch (err) {
-      $('urgent-error').textContent = F.errorText(err);
-      $('urgent-error').hidden = false;
+      showUrgentError(err);
     }
-    S.feedbackAt = 0;
-    await loadFeedback();
-    renderSignage();
+    await reloadSignage();
   }
 
   async function endUrgent(id) {
     try {
       await api('DELETE', '/api/v1/signage/urgent/' + encodeURIComponent(id), null, S.token);
     } catch (err) {
-      $('urgent-error').textContent = F.errorText(err);
-      $('urgent-error').hidden = false;
+      showUrgentError(err);
     }
+    await reloadSignage();
+  }
+
+  function showUrgentError(err) {
+    $('urgent-error').textContent = F.errorText(err);
+    $('urgent-error').hidden = false;
+  }
+
+  async function reloadSignage() {
     S.feedbackAt = 0;
     await loadFeedback();
     renderSignage();

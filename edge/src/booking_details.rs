@@ -62,17 +62,10 @@ pub async fn run(central: CentralSettings, office: OfficeHandle, clock: Clock, d
         tracing::warn!("booking details are not asked of central over plain ws:// to another host; use wss://");
         return;
     }
-    let client = match fila_tls::client::client_config(central.ca_file.as_deref()) {
-        Ok(tls) => reqwest::Client::builder().use_preconfigured_tls(tls).timeout(TIMEOUT).build(),
-        Err(error) => {
-            tracing::error!(%error, "cannot set up TLS to ask central for booking details");
-            return;
-        }
-    };
-    let client = match client {
+    let client = match central.http_client(|builder| builder.timeout(TIMEOUT)) {
         Ok(client) => client,
         Err(error) => {
-            tracing::error!(error = %error.without_url(), "cannot make the client that asks central for booking details");
+            tracing::error!(%error, "cannot make the client that asks central for booking details");
             return;
         }
     };

@@ -8,6 +8,7 @@
 //! office, whose doors are open 08:00-16:00.
 
 mod browsers;
+mod in_process;
 #[path = "../../edge/tests/read_qr/mod.rs"]
 mod read_qr;
 
@@ -16,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use browsers::{click, keep_screenshot, shown, text_when, Browsers, POLL};
 use fantoccini::key::Key;
+use in_process::central_link;
 
 const SCENARIO_LIMIT: Duration = Duration::from_secs(120);
 /// 10:30 in Buenos Aires (UTC-3).
@@ -40,13 +42,7 @@ async fn a_citizen_joins_from_home_follows_the_number_and_is_seen_at_the_kiosk()
     let central_run = tokio::spawn(central.run_until_stopped());
 
     let mut edge = fila_edge::demo::settings("127.0.0.1:0".parse().expect("addr"), edge_dir.path().into());
-    edge.central = Some(fila_edge::sync_client::CentralSettings {
-        url: format!("ws://127.0.0.1:{central_port}/api/v1/sync"),
-        token: fila_central::demo::BRANCH_TOKEN.into(),
-        ca_file: None,
-        citizen_url: None,
-        booking_key: None,
-    });
+    edge.central = Some(central_link(central_port));
     let clock: fila_edge::office_loop::Clock = Arc::new(move || fila_protocol::Timestamp(now));
     let edge = fila_edge::App::build_with_clock(edge, clock).expect("edge starts");
     let edge_base = format!("http://127.0.0.1:{}", edge.port());

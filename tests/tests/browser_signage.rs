@@ -4,19 +4,16 @@
 //! headquarters takes the signage area within seconds.
 
 mod browsers;
+mod in_process;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use browsers::{keep_screenshot, text_when, Browsers, POLL};
+use in_process::{central_link, fixture, upload};
 use serde_json::{json, Value};
 
 const SCENARIO_LIMIT: Duration = Duration::from_secs(120);
-
-fn fixture(name: &str) -> Vec<u8> {
-    let path = format!("{}/../media/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_screen_shows_the_scheduled_image_beside_the_calls_in_both_profiles_and_an_urgent_message_takes_over() {
@@ -32,13 +29,7 @@ async fn the_screen_shows_the_scheduled_image_beside_the_calls_in_both_profiles_
     let central_run = tokio::spawn(central.run_until_stopped());
 
     let mut edge = fila_edge::demo::settings("127.0.0.1:0".parse().expect("addr"), edge_dir.path().into());
-    edge.central = Some(fila_edge::sync_client::CentralSettings {
-        url: format!("ws://127.0.0.1:{central_port}/api/v1/sync"),
-        token: fila_central::demo::BRANCH_TOKEN.into(),
-        ca_file: None,
-        citizen_url: None,
-        booking_key: None,
-    });
+    edge.central = Some(central_link(central_port));
     let edge = fila_edge::App::build(edge).expect("edge starts");
     let edge_base = format!("http://127.0.0.1:{}", edge.port());
     let edge_stop = edge.handle();
@@ -86,16 +77,7 @@ async fn until_on_screen(client: &fantoccini::Client, css: &str) {
 async fn scenario(central: String, edge: String, browsers: Arc<Browsers>) {
     let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().expect("client");
     let photo = fixture("blue-64x48.jpg");
-    let uploaded: Value = http
-        .post(format!("{central}/api/v1/signage/media"))
-        .bearer_auth(fila_central::demo::HQ_ADMIN_TOKEN)
-        .body(photo.clone())
-        .send()
-        .await
-        .expect("uploaded")
-        .json()
-        .await
-        .expect("json");
+    let uploaded = upload(&http, &central, &photo).await;
     let sha = uploaded["sha256"].as_str().expect("hash").to_string();
     let signage = json!({
         "media": [{ "sha256": sha, "kind": "jpeg", "bytes": photo.len(), "width": 64, "height": 48 }],
@@ -190,16 +172,7 @@ async fn scenario(central: String, edge: String, browsers: Arc<Browsers>) {
 
     // A video plays, with sound; a call is spoken over it, and the video steps back meanwhile.
     let clip = fixture("clip-160x90-2s.webm");
-    let uploaded: Value = http
-        .post(format!("{central}/api/v1/signage/media"))
-        .bearer_auth(fila_central::demo::HQ_ADMIN_TOKEN)
-        .body(clip.clone())
-        .send()
-        .await
-        .expect("uploaded")
-        .json()
-        .await
-        .expect("json");
+    let uploaded = upload(&http, &central, &clip).await;
     let clip_sha = uploaded["sha256"].as_str().expect("hash").to_string();
     set_signage(
         &http,

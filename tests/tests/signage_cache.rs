@@ -3,36 +3,21 @@
 //! refuses one whose hash does not check and fetches it again, and keeps serving its screens
 //! from its cache when central is down.
 
+mod in_process;
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-const PATIENCE: Duration = Duration::from_secs(30);
+use in_process::{central_link, fixture, free_port, retry, upload};
 
-fn fixture(name: &str) -> Vec<u8> {
-    let path = format!("{}/../media/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
+const PATIENCE: Duration = Duration::from_secs(30);
 
 fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(bytes))
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
-}
-
-async fn retry<T>(mut build: impl FnMut() -> anyhow::Result<T>) -> T {
-    for _ in 0..50 {
-        if let Ok(app) = build() {
-            return app;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    build().expect("starts")
 }
 
 /// The demo office's configuration with a playlist of `media` (kind, bytes) always on.
@@ -58,13 +43,7 @@ async fn start_edge(
 ) -> (String, actix_web::dev::ServerHandle, tokio::task::JoinHandle<anyhow::Result<()>>) {
     let mut settings = fila_edge::demo::settings("127.0.0.1:0".parse().expect("addr"), dir.to_path_buf());
     settings.media_download_bytes_per_second = rate;
-    settings.central = Some(fila_edge::sync_client::CentralSettings {
-        url: format!("ws://127.0.0.1:{central_port}/api/v1/sync"),
-        token: fila_central::demo::BRANCH_TOKEN.to_string(),
-        ca_file: None,
-        citizen_url: None,
-        booking_key: None,
-    });
+    settings.central = Some(central_link(central_port));
     let app = retry(|| fila_edge::App::build(settings.clone())).await;
     let base = format!("http://127.0.0.1:{}", app.port());
     let handle = app.handle();
@@ -116,14 +95,7 @@ async fn the_box_fetches_what_its_schedules_play_resumes_refuses_a_bad_hash_and_
     // Headquarters uploads a clip and a photo and schedules them at the office.
     let (clip, photo) = (fixture("clip-160x90-2s.webm"), fixture("blue-64x48.jpg"));
     for bytes in [&clip, &photo] {
-        let response = client
-            .post(format!("{base}/api/v1/signage/media"))
-            .bearer_auth(fila_central::demo::HQ_ADMIN_TOKEN)
-            .body(bytes.clone())
-            .send()
-            .await
-            .expect("uploaded");
-        assert_eq!(response.status(), StatusCode::CREATED);
+        upload(&client, &base, bytes).await;
     }
     let (clip_sha, photo_sha) = (sha256_hex(&clip), sha256_hex(&photo));
     let config = with_signage(&[(&clip_sha, "webm", clip.len(), 160, 90), (&photo_sha, "jpeg", photo.len(), 64, 48)]);
@@ -219,13 +191,7 @@ async fn downloads_keep_to_the_offices_bandwidth_limit() {
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
     let clip = fixture("clip-160x90-2s.webm");
-    client
-        .post(format!("{base}/api/v1/signage/media"))
-        .bearer_auth(fila_central::demo::HQ_ADMIN_TOKEN)
-        .body(clip.clone())
-        .send()
-        .await
-        .expect("uploaded");
+    upload(&client, &base, &clip).await;
     let sha = sha256_hex(&clip);
     let cache = std::sync::Arc::new(fila_edge::signage::MediaCache::open(edge_dir.path(), 1 << 20).expect("cache"));
     let started = Instant::now();

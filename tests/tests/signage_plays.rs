@@ -2,27 +2,17 @@
 //! out of reach and reports them when it is back; headquarters counts each play once, however
 //! often it is sent, per item, office and day, also as CSV.
 
+mod in_process;
+
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
+use in_process::{central_link, free_port, retry};
+
 const PATIENCE: Duration = Duration::from_secs(30);
 const POSTER: &str = "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
-}
-
-async fn retry<T>(mut build: impl FnMut() -> anyhow::Result<T>) -> T {
-    for _ in 0..50 {
-        if let Ok(app) = build() {
-            return app;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    build().expect("starts")
-}
 
 fn play(id: &str, started_at: i64) -> Value {
     json!({ "id": id, "screen": "sala", "playlist": "default", "item": POSTER, "started_at": started_at, "seconds": 10 })
@@ -46,13 +36,7 @@ async fn plays_made_offline_reach_headquarters_and_each_counts_once() {
     let port = free_port();
     let client = reqwest::Client::new();
     let mut settings = fila_edge::demo::settings("127.0.0.1:0".parse().expect("addr"), edge_dir.path().into());
-    settings.central = Some(fila_edge::sync_client::CentralSettings {
-        url: format!("ws://127.0.0.1:{port}/api/v1/sync"),
-        token: fila_central::demo::BRANCH_TOKEN.to_string(),
-        ca_file: None,
-        citizen_url: None,
-        booking_key: None,
-    });
+    settings.central = Some(central_link(port));
     let edge = retry(|| fila_edge::App::build(settings.clone())).await;
     let edge_base = format!("http://127.0.0.1:{}", edge.port());
     let (edge_handle, edge_run) = (edge.handle(), tokio::spawn(edge.run_until_stopped()));

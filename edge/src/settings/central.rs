@@ -39,6 +39,16 @@ impl CentralSettings {
         format!("{scheme}://{authority}")
     }
 
+    /// A client for central's HTTP API that trusts what the sync link trusts (the system's
+    /// roots and `ca_file`), shaped further by `shape` (timeouts); why not, in words for the log.
+    pub fn http_client(
+        &self,
+        shape: impl FnOnce(reqwest::ClientBuilder) -> reqwest::ClientBuilder,
+    ) -> Result<reqwest::Client, String> {
+        let tls = fila_tls::client::client_config(self.ca_file.as_deref()).map_err(|e| format!("TLS: {e}"))?;
+        shape(reqwest::Client::builder().use_preconfigured_tls(tls)).build().map_err(|e| e.without_url().to_string())
+    }
+
     /// A `ws://` address whose host is not this machine: the token and the days go in clear.
     pub fn is_unencrypted_over_a_network(&self) -> bool {
         let Some(rest) = self.url.strip_prefix("ws://") else { return false };

@@ -50,17 +50,10 @@ pub async fn run(
     cache: Arc<MediaCache>,
     bytes_per_second: Option<u64>,
 ) {
-    let client = match fila_tls::client::client_config(central.ca_file.as_deref()) {
-        Ok(tls) => reqwest::Client::builder().use_preconfigured_tls(tls).read_timeout(STALL).build(),
-        Err(error) => {
-            tracing::error!(%error, "cannot set up TLS to fetch signage media");
-            return;
-        }
-    };
-    let client = match client {
+    let client = match central.http_client(|builder| builder.read_timeout(STALL)) {
         Ok(client) => client,
         Err(error) => {
-            tracing::error!(error = %error.without_url(), "cannot make the client that fetches signage media");
+            tracing::error!(%error, "cannot make the client that fetches signage media");
             return;
         }
     };

@@ -62,16 +62,12 @@ impl PlayLog {
 
 /// Sends what screens played to central until aborted.
 pub async fn run(central: CentralSettings, log: PlayLog) {
-    let client = match fila_tls::client::client_config(central.ca_file.as_deref()) {
-        Ok(tls) => reqwest::Client::builder().use_preconfigured_tls(tls).timeout(Duration::from_secs(30)).build(),
+    let client = match central.http_client(|builder| builder.timeout(Duration::from_secs(30))) {
+        Ok(client) => client,
         Err(error) => {
-            tracing::error!(%error, "cannot set up TLS to report signage plays");
+            tracing::error!(%error, "cannot make the client that reports signage plays");
             return;
         }
-    };
-    let Ok(client) = client else {
-        tracing::error!("cannot make the client that reports signage plays");
-        return;
     };
     let url = format!("{}/api/v1/branch/signage/plays", central.api_url());
     loop {
