@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::io::AsyncWriteExt;
+use tracing::Instrument;
 
 use super::cache::{is_sha256, MediaCache};
 use crate::office_loop::OfficeHandle;
@@ -61,13 +62,14 @@ pub async fn run(
     loop {
         let wanted = wanted(&office.config());
         for (sha256, bytes) in wanted.iter().filter(|(sha, _)| !cache.has(sha)) {
-            let span = tracing::info_span!("media", sha256 = %sha256);
-            let _entered = span.enter();
-            match download(&client, &api, &central.token, &cache, sha256, *bytes, bytes_per_second).await {
-                Ok(()) => tracing::info!(bytes, "signage media cached"),
+            let fetched = download(&client, &api, &central.token, &cache, sha256, *bytes, bytes_per_second)
+                .instrument(tracing::info_span!("media", sha256 = %sha256))
+                .await;
+            match fetched {
+                Ok(()) => tracing::info!(%sha256, bytes, "signage media cached"),
                 // Offline is normal for a box: screens play what is cached and this resumes.
-                Err(error @ FetchError::Unreachable(_)) => tracing::debug!(%error, "signage media not fetched"),
-                Err(error) => tracing::warn!(%error, "signage media not fetched"),
+                Err(error @ FetchError::Unreachable(_)) => tracing::debug!(%sha256, %error, "signage media not fetched"),
+                Err(error) => tracing::warn!(%sha256, %error, "signage media not fetched"),
             }
         }
         let keep: BTreeSet<String> = wanted.into_keys().collect();
