@@ -37,6 +37,15 @@ async fn plays_made_offline_reach_headquarters_and_each_counts_once() {
     let client = reqwest::Client::new();
     let mut settings = fila_edge::demo::settings("127.0.0.1:0".parse().expect("addr"), edge_dir.path().into());
     settings.central = Some(central_link(port));
+    // The office's signage has the poster the screen plays.
+    let mut office = fila_central::demo::office_configs().remove(0);
+    office.signage = serde_json::from_value(json!({
+        "media": [{ "sha256": POSTER, "kind": "png", "bytes": 1000, "width": 64, "height": 48 }],
+        "playlists": [{ "id": "default", "name": "Institucional", "items": [{ "media": POSTER, "seconds": 10 }] }],
+        "schedules": [{ "id": "always", "playlist": "default" }],
+    }))
+    .expect("signage");
+    settings.office = office.clone().validate().expect("valid");
     let edge = retry(|| fila_edge::App::build(settings.clone())).await;
     let edge_base = format!("http://127.0.0.1:{}", edge.port());
     let (edge_handle, edge_run) = (edge.handle(), tokio::spawn(edge.run_until_stopped()));
@@ -49,7 +58,9 @@ async fn plays_made_offline_reach_headquarters_and_each_counts_once() {
         assert_eq!(answer.status(), StatusCode::OK);
         assert_eq!(answer.json::<Value>().await.expect("json")["recorded"], recorded, "{id}");
     }
-    for bad in [play("x", now), play("play-0003", now + 3_600_000), json!({ "id": "play-0004" })] {
+    let mut stranger = play("play-0005", now);
+    stranger["item"] = json!("0".repeat(64));
+    for bad in [play("x", now), play("play-0003", now + 3_600_000), json!({ "id": "play-0004" }), stranger] {
         let answer = post(bad.clone()).await.expect("posted");
         assert_eq!(answer.status(), StatusCode::BAD_REQUEST, "{bad}");
     }
@@ -57,7 +68,7 @@ async fn plays_made_offline_reach_headquarters_and_each_counts_once() {
     // Central comes back: the box reports them.
     let mut central_settings =
         fila_central::demo::settings(format!("127.0.0.1:{port}").parse().expect("addr"), central_dir.path().into());
-    central_settings.seed_configs = fila_central::demo::office_configs();
+    central_settings.seed_configs = vec![office];
     let central = retry(|| fila_central::App::build(central_settings.clone())).await;
     let central_base = format!("http://127.0.0.1:{port}");
     let (central_handle, central_run) = (central.handle(), tokio::spawn(central.run_until_stopped()));

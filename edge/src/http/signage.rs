@@ -219,6 +219,10 @@ pub async fn played(
     if let Some(problem) = play.problem(super::now_ms()) {
         return Err(ApiError::BadRequest { code: "bad_play", message: problem });
     }
+    // Only what this office's signage holds can have been played here.
+    if play.item != "slide" && state.office.config().signage.media(&play.item).is_none() {
+        return Err(ApiError::BadRequest { code: "bad_play", message: "item: not one of this office's media".into() });
+    }
     let log = state.plays.clone();
     let new = web::block(move || log.record(&play))
         .await

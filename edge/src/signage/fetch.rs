@@ -68,7 +68,9 @@ pub async fn run(
             match fetched {
                 Ok(()) => tracing::info!(%sha256, bytes, "signage media cached"),
                 // Offline is normal for a box: screens play what is cached and this resumes.
-                Err(error @ FetchError::Unreachable(_)) => tracing::debug!(%sha256, %error, "signage media not fetched"),
+                Err(error @ FetchError::Unreachable(_)) => {
+                    tracing::debug!(%sha256, %error, "signage media not fetched")
+                }
                 Err(error) => tracing::warn!(%sha256, %error, "signage media not fetched"),
             }
         }
