@@ -9,7 +9,7 @@ mod in_process;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use browsers::{keep_screenshot, text_when, Browsers, POLL};
+use browsers::{keep_screenshot, shown, text_when, Browsers, POLL};
 use in_process::{central_link, fixture, upload};
 use serde_json::{json, Value};
 
@@ -209,4 +209,29 @@ async fn scenario(central: String, edge: String, browsers: Arc<Browsers>) {
     }
     assert!(ducked, "the video's sound stepped back while the call was spoken");
     assert_eq!(display.execute(volume, vec![]).await.expect("script").as_f64(), Some(1.0), "and came back after");
+
+    // Headquarters' dashboard counts what the screen showed: the poster, until the video came.
+    let hq = browsers.open("headquarters").await;
+    hq.goto(&format!("{central}/dashboard")).await.expect("the dashboard loads");
+    browsers::type_into(&hq, "#token", fila_central::demo::HQ_TOKEN).await;
+    browsers::click(&hq, "#login-form button[type=submit]").await;
+    shown(&hq, "#office option").await;
+    let poster = &sha[..12];
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        hq.execute("document.getElementById('filters').requestSubmit();", vec![]).await.expect("reloaded");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let plays = hq
+            .find(fantoccini::Locator::Css("#plays"))
+            .await
+            .expect("the plays table")
+            .text()
+            .await
+            .unwrap_or_default();
+        if plays.contains(poster) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the poster's plays never reached the dashboard: {plays}");
+    }
+    keep_screenshot(&hq, "headquarters-signage-plays").await;
 }

@@ -100,6 +100,10 @@
       'dev.reason': 'Motivo declarado',
       'dev.skipped': 'Turnos saltados',
       'bookings.title': 'Citas',
+      'signage.title': 'Cartelería: reproducciones',
+      'signage.help': 'Lo que mostraron las pantallas de la oficina, por archivo y día (prueba de emisión).',
+      'signage.item': 'Archivo', 'signage.day': 'Día', 'signage.plays': 'Veces', 'signage.minutes': 'Minutos',
+      'signage.none': 'Las pantallas no informaron reproducciones en el período.',
       'bookings.help': 'Reservadas en casa central para cada día y trámite: registradas en la oficina, ausentes, canceladas, lugares ofrecidos a la lista de espera y tomados, puntualidad (del horario de la cita al llamado) y la parte de los llamados que fue para quienes vinieron sin cita.',
       'bookings.none': 'Esta oficina no toma citas, o no hubo citas en el período.',
       'bookings.booked': 'Citas reservadas',
@@ -219,6 +223,10 @@
       'dev.reason': 'Stated reason',
       'dev.skipped': 'Tickets skipped',
       'bookings.title': 'Appointments',
+      'signage.title': 'Signage: plays',
+      'signage.help': "What the office's screens showed, per file and day (proof of play).",
+      'signage.item': 'File', 'signage.day': 'Day', 'signage.plays': 'Plays', 'signage.minutes': 'Minutes',
+      'signage.none': 'The screens reported no plays in the period.',
       'bookings.help': 'Booked at headquarters for each day and procedure: checked in at the office, no-shows, cancelled, places offered to the waiting list and taken, punctuality (from the slot to the call) and the share of calls that went to walk-ins.',
       'bookings.none': 'This office takes no appointments, or there were none in the period.',
       'bookings.booked': 'Appointments booked',
@@ -473,7 +481,7 @@
     const withBy = new URLSearchParams(params);
     withBy.set('by', $('by').value);
     try {
-      const [report, waits, served, surveys, satisfaction, comments, bookings] = await Promise.all([
+      const [report, waits, served, surveys, satisfaction, comments, bookings, plays] = await Promise.all([
         api('/api/v1/kpis?' + withBy).then((r) => r.json()),
         api('/api/v1/dashboard/charts/waits.svg?' + params).then((r) => r.blob()),
         api('/api/v1/dashboard/charts/served.svg?' + params).then((r) => r.blob()),
@@ -481,11 +489,13 @@
         api('/api/v1/dashboard/charts/satisfaction.svg?' + params).then((r) => r.blob()),
         api('/api/v1/surveys/comments?' + new URLSearchParams({ office: params.get('office') })).then((r) => r.json()),
         // An office that takes no bookings answers 404: the section says so.
-        api('/api/v1/bookings/report?' + params).then((r) => r.json()).catch(() => null)
+        api('/api/v1/bookings/report?' + params).then((r) => r.json()).catch(() => null),
+        api('/api/v1/signage/plays?' + params).then((r) => r.json()).catch(() => [])
       ]);
       renderReport(report);
       renderSurveys(surveys, comments);
       renderBookings(bookings);
+      renderPlays(plays);
       showCharts([[$('chart-waits'), waits], [$('chart-served'), served], [$('chart-satisfaction'), satisfaction]]);
     } catch (error) {
       handle(error);
@@ -677,6 +687,25 @@
     $('bookings').replaceChildren(el('thead', {}, [head]), body);
   }
 
+  // ---------------------------------------------------------------- signage
+  function renderPlays(rows) {
+    rows = rows || [];
+    const head = el('tr', {}, [el('th', { text: t('signage.item') }), el('th', { text: t('signage.day') }),
+      el('th', { className: 'num', text: t('signage.plays') }), el('th', { className: 'num', text: t('signage.minutes') })]);
+    const body = el('tbody', {}, rows.map((row) => el('tr', {}, [
+      // A file is its hash; its first characters tell files apart.
+      el('td', { text: row.item === 'slide' ? 'slide' : row.item.slice(0, 12) + '…', title: row.item }),
+      el('td', { text: shortDate(row.day) }),
+      el('td', { className: 'num', text: number.format(row.plays) }),
+      el('td', { className: 'num', text: number.format(Math.round(row.seconds / 60)) })
+    ])));
+    if (!rows.length) {
+      body.append(el('tr', {}, [el('td', { className: 'empty', text: t('signage.none') })]));
+      body.firstChild.firstChild.colSpan = 4;
+    }
+    $('plays').replaceChildren(el('thead', {}, [head]), body);
+  }
+
   // ---------------------------------------------------------------- CSV
   async function downloadCsv(kind) {
     showError('');
@@ -718,6 +747,7 @@
     $('csv').addEventListener('click', () => downloadCsv('kpis'));
     $('surveys-csv').addEventListener('click', () => downloadCsv('surveys'));
     $('bookings-csv').addEventListener('click', () => downloadCsv('bookings/report'));
+    $('plays-csv').addEventListener('click', () => downloadCsv('signage/plays'));
     $('by').addEventListener('change', () => loadReport());
     $('office').addEventListener('change', () => loadReport());
     for (const button of document.querySelectorAll('[data-days]')) {
