@@ -97,7 +97,7 @@ impl App {
             let rate = settings.media_download_bytes_per_second;
             tokio::spawn(signage::fetch::run(central, office.clone(), media.clone(), rate))
         });
-        let plays = signage::plays::PlayLog::new(store.clone());
+        let plays = signage::plays::PlayLog::open(store.clone()).context("cannot read the signage plays kept")?;
         let play_reports =
             settings.central.clone().map(|central| tokio::spawn(signage::plays::run(central, plays.clone())));
         let links: Vec<_> = link.into_iter().chain(details).chain(media_fetch).chain(play_reports).collect();

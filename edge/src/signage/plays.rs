@@ -2,6 +2,7 @@
 //! until central has them, so plays made offline are counted when the line is back, and sends
 //! them in batches. A play's id makes a resend harmless at both ends.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,11 +19,15 @@ const KEPT_MAX: usize = 200_000;
 #[derive(Clone)]
 pub struct PlayLog {
     store: Arc<dyn Store>,
+    /// Plays kept now: counted once at start, so a play does not scan them all.
+    kept: Arc<AtomicUsize>,
 }
 
 impl PlayLog {
-    pub fn new(store: Arc<dyn Store>) -> PlayLog {
-        PlayLog { store }
+    /// Blocking: counts what an earlier run kept.
+    pub fn open(store: Arc<dyn Store>) -> Result<PlayLog, StoreError> {
+        let kept = store.scan_meta(PLAY)?.len();
+        Ok(PlayLog { store, kept: Arc::new(AtomicUsize::new(kept)) })
     }
 
     /// Keeps a checked play, durably; `false` when this id was kept already. Blocking.
@@ -31,12 +36,13 @@ impl PlayLog {
         if self.store.get_meta(&key)?.is_some() {
             return Ok(false);
         }
-        if self.store.scan_meta(PLAY)?.len() >= KEPT_MAX {
+        if self.kept.load(Ordering::SeqCst) >= KEPT_MAX {
             return Err(StoreError::Transaction("too many plays wait for central".into()));
         }
         let bytes = serde_json::to_vec(play).map_err(|e| StoreError::Transaction(e.to_string()))?;
         self.store.put_meta(&key, &bytes)?;
         self.store.flush()?;
+        self.kept.fetch_add(1, Ordering::SeqCst);
         Ok(true)
     }
 
@@ -56,7 +62,9 @@ impl PlayLog {
         for play in plays {
             self.store.delete_meta(&format!("{PLAY}{}", play.id))?;
         }
-        self.store.flush()
+        self.store.flush()?;
+        let _ = self.kept.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| Some(n.saturating_sub(plays.len())));
+        Ok(())
     }
 }
 
