@@ -17,6 +17,7 @@ pub mod hub;
 pub mod kpis;
 pub mod media;
 pub mod metrics;
+pub mod network;
 pub mod outbox;
 pub mod remote_joins;
 pub mod replacements;

@@ -1,0 +1,59 @@
+//! `GET /api/v1/network?tag=&sort=`: every office's state today, one row each, for
+//! headquarters' network view.
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+
+use super::auth::Analyst;
+use super::error::{ApiError, ErrorBody};
+use super::AppState;
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct NetworkQuery {
+    /// Only offices with this tag (a region).
+    tag: Option<String>,
+    /// `office` (default), `waiting`, `longest_wait`, `served`, `within_target`, `sync_lag`:
+    /// the worst first for the measures, by id for `office`.
+    sort: Option<String>,
+}
+
+const SORTS: [&str; 6] = ["office", "waiting", "longest_wait", "served", "within_target", "sync_lag"];
+
+/// Every office at a glance: online and sync lag, people waiting now and the longest wait,
+/// counters open, served today, share within target, preferential within the legal maximum,
+/// out-of-order calls.
+#[utoipa::path(get, path = "/api/v1/network", tag = "headquarters", params(NetworkQuery),
+    responses((status = 200, body = Object, description = "one row per office"),
+              (status = 400, body = ErrorBody, description = "`bad_query`: an unknown sort"),
+              (status = 401, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn network(
+    _: Analyst,
+    state: web::Data<AppState>,
+    query: web::Query<NetworkQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let NetworkQuery { tag, sort } = query.into_inner();
+    let sort = sort.unwrap_or_else(|| "office".into());
+    if !SORTS.contains(&sort.as_str()) {
+        return Err(ApiError::bad_request("bad_query", format!("sort is one of {}", SORTS.join(", "))));
+    }
+    let (hub, now) = (state.hub.clone(), state.hub.now());
+    let mut rows = web::block(move || crate::network::glance(&hub, now)).await??;
+    if let Some(tag) = &tag {
+        rows.retain(|row| row.tags.contains(tag));
+    }
+    match sort.as_str() {
+        "waiting" => rows.sort_by_key(|r| std::cmp::Reverse(r.waiting)),
+        "longest_wait" => rows.sort_by_key(|r| std::cmp::Reverse(r.longest_wait_seconds)),
+        "served" => rows.sort_by_key(|r| std::cmp::Reverse(r.served)),
+        // The lowest share first; offices without one last.
+        "within_target" => rows.sort_by(|a, b| {
+            let share = |r: &crate::network::OfficeGlance| r.within_target_share.unwrap_or(f64::INFINITY);
+            share(a).total_cmp(&share(b))
+        }),
+        "sync_lag" => rows.sort_by_key(|r| std::cmp::Reverse(r.sync_lag_ms.unwrap_or(0))),
+        _ => rows.sort_by(|a, b| a.office.cmp(&b.office)),
+    }
+    Ok(HttpResponse::Ok().json(rows))
+}
