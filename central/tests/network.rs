@@ -77,6 +77,39 @@ async fn headquarters_sees_every_office_today_in_one_table_filtered_and_sorted()
     assert_eq!((status, &refused["error"]), (StatusCode::BAD_REQUEST, &Value::from("bad_query")));
     assert_eq!(central.get("/api/v1/network", None).await.0, StatusCode::UNAUTHORIZED);
     assert_eq!(central.get("/api/v1/network", Some(CENTRO)).await.0, StatusCode::UNAUTHORIZED, "not for offices");
+
+    // Live: the view gets every change without asking again.
+    let mut live = central
+        .client
+        .get(format!("{}/api/v1/network/events", central.base))
+        .bearer_auth(HQ)
+        .send()
+        .await
+        .expect("stream");
+    assert_eq!(live.headers()["content-type"], "text/event-stream");
+    let first = next_event(&mut live).await;
+    assert_eq!(first[0]["waiting"], 2, "{first}");
+    edge.issue(minutes_before_now(0), Priority::Normal);
+    edge.sync(&mut ws).await;
+    let next = next_event(&mut live).await;
+    assert_eq!(next[0]["waiting"], 3, "{next}");
     ws.close().await;
     central.stop().await;
+}
+
+/// The rows of the next `network` event on the stream.
+async fn next_event(stream: &mut reqwest::Response) -> Value {
+    let mut text = String::new();
+    loop {
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(15), stream.chunk())
+            .await
+            .expect("an event within 15 s")
+            .expect("readable")
+            .expect("the stream goes on");
+        text.push_str(&String::from_utf8_lossy(&chunk));
+        if let Some(end) = text.find("\n\n") {
+            let data = text[..end].lines().find_map(|l| l.strip_prefix("data: ")).expect("data");
+            return serde_json::from_str(data).expect("rows");
+        }
+    }
 }

@@ -234,4 +234,17 @@ async fn scenario(central: String, edge: String, browsers: Arc<Browsers>) {
         assert!(Instant::now() < deadline, "the poster's plays never reached the dashboard: {plays}");
     }
     keep_screenshot(&hq, "headquarters-signage-plays").await;
+
+    // The offices' table is live: centro's counter open and its two served, from the stream.
+    let script = "const row = [...document.querySelectorAll('#offices tbody tr')].find((r) => r.textContent.includes('centro')); \
+                  return row ? [row.cells[5].textContent, row.cells[6].textContent] : null;";
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let cells = hq.execute(script, vec![]).await.expect("script");
+        if cells == json!(["1", "1"]) || cells == json!(["1", "2"]) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the network figures never showed: {cells}");
+        tokio::time::sleep(POLL).await;
+    }
 }

@@ -131,6 +131,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
                 .service(at("/public/bookings/{token}/booking.ics").route(get().to(bookings::calendar)))
                 .service(at("/notices").route(get().to(notices::list)))
                 .service(at("/network").route(get().to(network::network)))
+                .service(at("/network/events").route(get().to(network::events)))
                 .service(at("/signage/media").route(get().to(signage::list)).route(web::post().to(signage::upload)))
                 .service(at("/signage/media/{sha256}").route(get().to(signage::fetch)))
                 .service(at("/signage/plays").route(get().to(signage::plays_report)))

@@ -57,3 +57,43 @@ pub async fn network(
     }
     Ok(HttpResponse::Ok().json(rows))
 }
+
+/// How often the live view looks for a change.
+const LIVE_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The same rows, live: a `text/event-stream` whose `network` events carry every office's row
+/// whenever any of them changed (and once at the start), so the network view stays current
+/// without asking again.
+#[utoipa::path(get, path = "/api/v1/network/events", tag = "headquarters",
+    responses((status = 200, content_type = "text/event-stream", body = String,
+               description = "`event: network` with the rows as `data`, at the start and on every change"),
+              (status = 401, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn events(_: Analyst, state: web::Data<AppState>) -> HttpResponse {
+    let hub = state.hub.clone();
+    let stream = futures_util::stream::unfold((hub, String::new(), true), |(hub, last, first)| async move {
+        let mut first = first;
+        loop {
+            if !first {
+                tokio::time::sleep(LIVE_EVERY).await;
+            }
+            let (reader, now) = (hub.clone(), hub.now());
+            let rows = tokio::task::spawn_blocking(move || crate::network::glance(&reader, now)).await;
+            let Ok(Ok(mut rows)) = rows else {
+                tracing::warn!("the network view could not be computed");
+                first = false;
+                continue;
+            };
+            rows.sort_by(|a, b| a.office.cmp(&b.office));
+            let json = serde_json::to_string(&rows).unwrap_or_else(|_| "[]".into());
+            if json != last || first {
+                let event = web::Bytes::from(format!("event: network\ndata: {json}\n\n"));
+                return Some((Ok::<_, actix_web::Error>(event), (hub, json, false)));
+            }
+        }
+    });
+    HttpResponse::Ok()
+        .insert_header(("Content-Type", "text/event-stream"))
+        .insert_header(("Cache-Control", "no-store"))
+        .streaming(stream)
+}

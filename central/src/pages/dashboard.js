@@ -100,6 +100,8 @@
       'dev.reason': 'Motivo declarado',
       'dev.skipped': 'Turnos saltados',
       'bookings.title': 'Citas',
+      'offices.waiting': 'Esperan', 'offices.longest': 'Espera más larga', 'offices.open': 'Puestos abiertos',
+      'offices.served': 'Atendidos hoy', 'offices.withinTarget': 'En objetivo', 'offices.outOfOrder': 'Fuera de orden',
       'signage.title': 'Cartelería: reproducciones',
       'signage.help': 'Lo que mostraron las pantallas de la oficina, por archivo y día (prueba de emisión).',
       'signage.item': 'Archivo', 'signage.day': 'Día', 'signage.plays': 'Veces', 'signage.minutes': 'Minutos',
@@ -223,6 +225,8 @@
       'dev.reason': 'Stated reason',
       'dev.skipped': 'Tickets skipped',
       'bookings.title': 'Appointments',
+      'offices.waiting': 'Waiting', 'offices.longest': 'Longest wait', 'offices.open': 'Counters open',
+      'offices.served': 'Served today', 'offices.withinTarget': 'Within target', 'offices.outOfOrder': 'Out of order',
       'signage.title': 'Signage: plays',
       'signage.help': "What the office's screens showed, per file and day (proof of play).",
       'signage.item': 'File', 'signage.day': 'Day', 'signage.plays': 'Plays', 'signage.minutes': 'Minutes',
@@ -413,10 +417,41 @@
     $('app').hidden = false;
     $('logout').hidden = false;
     if (!state.timer) state.timer = setInterval(() => loadOffices().catch(handle), OFFICES_REFRESH_MS);
+    if (!state.watching) watchNetwork();
     if (!state.loaded) {
       state.loaded = true;
       await loadReport();
     }
+  }
+
+  // ---------------------------------------------------------------- the network, live
+  /** Every office's figures today, from central's event stream; reconnects when it drops. */
+  async function watchNetwork() {
+    state.watching = true;
+    try {
+      const response = await fetch('/api/v1/network/events', { headers: { Authorization: 'Bearer ' + token() } });
+      if (!response.ok || !response.body) throw new Error(String(response.status));
+      const reader = response.body.getReader();
+      const decoder = new TextDecoder();
+      let text = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += decoder.decode(value, { stream: true });
+        let end;
+        while ((end = text.indexOf('\n\n')) >= 0) {
+          const data = text.slice(0, end).split('\n').find((line) => line.startsWith('data: '));
+          text = text.slice(end + 2);
+          if (!data) continue;
+          state.network = Object.fromEntries(JSON.parse(data.slice(6)).map((row) => [row.office, row]));
+          if (state.offices) renderOffices(state.offices);
+        }
+      }
+    } catch (_) {
+      // Signed out or the link dropped: the table keeps its last figures.
+    }
+    state.watching = false;
+    if (token()) setTimeout(() => { if (!state.watching) watchNetwork(); }, 5000);
   }
 
   // ---------------------------------------------------------------- offices
@@ -446,10 +481,19 @@
         $('office').value = office.id;
         loadReport();
       });
-      body.append(el('tr', {}, [
+      // Today's figures, live from the network stream (empty until its first event).
+      const live = (state.network || {})[office.id] || {};
+      const figure = (value) => el('td', { className: 'num', text: value == null ? '—' : String(value) });
+      body.append(el('tr', { }, [
         el('td', {}, [el('strong', { text: office.name }), el('span', { className: 'muted small id', text: office.id })]),
         el('td', {}, [status]),
         seen,
+        figure(live.waiting),
+        figure(live.longest_wait_seconds == null ? null : Math.round(live.longest_wait_seconds / 60) + ' min'),
+        figure(live.counters_open),
+        figure(live.served),
+        figure(live.within_target_share == null ? null : share(live.within_target_share)),
+        figure(live.out_of_order_calls),
         el('td', { className: 'num', text: String(days) }),
         el('td', { className: 'actions' }, [view])
       ]));
