@@ -82,6 +82,8 @@ pub struct Hub {
     configs_read: ReadCache<Option<(RawOfficeConfig, String)>>,
     /// Days as last read for citizens' pages (a remote join's), by document heads.
     days_read: ReadCache<Day>,
+    /// Stores of each document since this process started: what read-side caches key on.
+    generations: Mutex<HashMap<String, u64>>,
 }
 
 /// Documents kept loaded at rest: enough for the days being booked across a network.
@@ -258,6 +260,7 @@ impl Hub {
             appointments_read: ReadCache::new(READS_KEPT),
             configs_read: ReadCache::new(READS_KEPT),
             days_read: ReadCache::new(READS_KEPT),
+            generations: Mutex::new(HashMap::new()),
         })
     }
 
@@ -546,12 +549,19 @@ impl Hub {
 
     /// Note in the index that central holds `doc_id` (made durable by the caller's flush).
     fn hold(&self, slot: &OfficeSlot, doc_id: &str) -> Result<(), StoreError> {
+        *crate::doc_cache::lock(&self.generations).entry(doc_id.to_string()).or_default() += 1;
         let mut status = slot.status();
         if !status.held.contains(doc_id) {
             self.store.put_meta(&index_key(doc_id), &[])?;
             status.held.insert(doc_id.to_string());
         }
         Ok(())
+    }
+
+    /// How many times `doc_id` was stored since central started: a value that changes whenever
+    /// the document does, for caches of what is computed from it.
+    pub fn generation(&self, doc_id: &str) -> u64 {
+        crate::doc_cache::lock(&self.generations).get(doc_id).copied().unwrap_or(0)
     }
 
     /// Every configured office, by id.

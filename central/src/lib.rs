@@ -167,6 +167,7 @@ impl App {
             media,
             plays: Arc::new(signage_plays::SignagePlays::new(store.clone())),
             store: store.clone(),
+            network: Arc::new(network::Network::default()),
         });
         let certificate = match &settings.tls {
             Some(files) => Some(fila_tls::server::ReloadingCert::load(files.clone())?),

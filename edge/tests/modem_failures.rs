@@ -226,7 +226,7 @@ async fn a_modem_without_signal_is_an_alert_and_its_messages_wait_then_go_when_t
 
     issue_with_phone(&edge).await;
     let waiting = eventually("the notice waiting for signal", DEADLINE, async || {
-        notice(&edge, &sara, "turn_near").await.filter(|n| n["attempts"].as_u64() >= Some(1))
+        notice(&edge, &sara, "turn_near").await.filter(|n| n["attempts"].as_u64() >= Some(1) && n["state"] == "queued")
     })
     .await;
     assert_waiting_because(&waiting, &["signal"]);

@@ -62,6 +62,8 @@ pub struct AppState {
     pub media: Arc<crate::media::MediaLibrary>,
     /// What offices' screens played.
     pub plays: Arc<crate::signage_plays::SignagePlays>,
+    /// Every office's row of the network view, computed once per change.
+    pub network: Arc<crate::network::Network>,
     /// The store beside the documents (the signage catalog).
     pub store: Arc<dyn fila_store::Store>,
 }

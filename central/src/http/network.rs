@@ -38,8 +38,8 @@ pub async fn network(
     if !SORTS.contains(&sort.as_str()) {
         return Err(ApiError::bad_request("bad_query", format!("sort is one of {}", SORTS.join(", "))));
     }
-    let (hub, now) = (state.hub.clone(), state.hub.now());
-    let mut rows = web::block(move || crate::network::glance(&hub, now)).await??;
+    let (hub, network, now) = (state.hub.clone(), state.network.clone(), state.hub.now());
+    let mut rows = web::block(move || network.glance(&hub, now)).await??;
     if let Some(tag) = &tag {
         rows.retain(|row| row.tags.contains(tag));
     }
@@ -70,25 +70,28 @@ const LIVE_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
               (status = 401, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn events(_: Analyst, state: web::Data<AppState>) -> HttpResponse {
-    let hub = state.hub.clone();
-    let stream = futures_util::stream::unfold((hub, String::new(), true), |(hub, last, first)| async move {
-        let mut first = first;
-        loop {
-            if !first {
-                tokio::time::sleep(LIVE_EVERY).await;
-            }
-            let (reader, now) = (hub.clone(), hub.now());
-            let rows = tokio::task::spawn_blocking(move || crate::network::glance(&reader, now)).await;
-            let Ok(Ok(mut rows)) = rows else {
-                tracing::warn!("the network view could not be computed");
-                first = false;
-                continue;
-            };
-            rows.sort_by(|a, b| a.office.cmp(&b.office));
-            let json = serde_json::to_string(&rows).unwrap_or_else(|_| "[]".into());
-            if json != last || first {
-                let event = web::Bytes::from(format!("event: network\ndata: {json}\n\n"));
-                return Some((Ok::<_, actix_web::Error>(event), (hub, json, false)));
+    let (hub, network) = (state.hub.clone(), state.network.clone());
+    let stream = futures_util::stream::unfold((hub, String::new(), true), move |(hub, last, first)| {
+        let network = network.clone();
+        async move {
+            let mut first = first;
+            loop {
+                if !first {
+                    tokio::time::sleep(LIVE_EVERY).await;
+                }
+                let (reader, cache, now) = (hub.clone(), network.clone(), hub.now());
+                let rows = tokio::task::spawn_blocking(move || cache.glance(&reader, now)).await;
+                let Ok(Ok(mut rows)) = rows else {
+                    tracing::warn!("the network view could not be computed");
+                    first = false;
+                    continue;
+                };
+                rows.sort_by(|a, b| a.office.cmp(&b.office));
+                let json = serde_json::to_string(&rows).unwrap_or_else(|_| "[]".into());
+                if json != last || first {
+                    let event = web::Bytes::from(format!("event: network\ndata: {json}\n\n"));
+                    return Some((Ok::<_, actix_web::Error>(event), (hub, json, false)));
+                }
             }
         }
     });
