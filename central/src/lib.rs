@@ -156,6 +156,17 @@ impl App {
                 }
             })
         });
+        // The network view's rows, computed once in the background so the first look at the
+        // network after a start does not wait for every office to be read.
+        let network = Arc::new(network::Network::default());
+        {
+            let (network, hub) = (network.clone(), hub.clone());
+            tokio::task::spawn_blocking(move || {
+                if let Err(error) = network.glance(&hub, hub.now()) {
+                    tracing::warn!(%error, "the network view could not be prepared");
+                }
+            });
+        }
         let state = web::Data::new(AppState {
             hub: hub.clone(),
             tokens: Tokens::new(&settings),
@@ -167,7 +178,7 @@ impl App {
             media,
             plays: Arc::new(signage_plays::SignagePlays::new(store.clone())),
             store: store.clone(),
-            network: Arc::new(network::Network::default()),
+            network: network.clone(),
         });
         let certificate = match &settings.tls {
             Some(files) => Some(fila_tls::server::ReloadingCert::load(files.clone())?),
