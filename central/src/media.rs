@@ -111,7 +111,7 @@ impl MediaLibrary {
     }
 
     pub fn get(&self, sha256: &str) -> Result<Option<MediaRecord>, StoreError> {
-        if !is_sha256(sha256) {
+        if !fila_protocol::signage::is_sha256(sha256) {
             return Ok(None);
         }
         Ok(self.store.get_meta(&format!("{RECORD}{sha256}"))?.and_then(|bytes| serde_json::from_slice(&bytes).ok()))
@@ -133,10 +133,6 @@ impl MediaLibrary {
     pub fn path(&self, sha256: &str) -> PathBuf {
         self.dir.join(sha256)
     }
-}
-
-pub fn is_sha256(text: &str) -> bool {
-    text.len() == 64 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 fn record(sha256: &str, info: MediaInfo, by: &str, now: Timestamp) -> MediaRecord {

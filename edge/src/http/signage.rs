@@ -13,7 +13,8 @@ use utoipa::ToSchema;
 use super::caller::{Caller, SUPERVISORS};
 use super::error::{ApiError, ErrorBody};
 use super::AppState;
-use crate::signage::cache::{is_sha256, CacheCounts};
+use crate::signage::cache::CacheCounts;
+use fila_protocol::signage::is_sha256;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MediaStatusDto {
@@ -85,18 +86,12 @@ pub async fn file(
 ) -> Result<HttpResponse, ApiError> {
     let sha256 = sha256.into_inner();
     let config = state.office.config();
-    let kind = config.signage.media(&sha256).map(|m| m.kind.clone());
-    let (Some(kind), true) = (kind, is_sha256(&sha256)) else {
+    let mime = config.signage.media(&sha256).map(|m| m.mime());
+    let (Some(mime), true) = (mime, is_sha256(&sha256)) else {
         return Err(ApiError::NotFound("no such signage file".into()));
     };
     let path = state.media.open_for_screen(&sha256).ok_or_else(|| ApiError::NotFound("not here yet".into()))?;
-    let mime = match kind.as_str() {
-        "png" => mime::IMAGE_PNG,
-        "jpeg" => mime::IMAGE_JPEG,
-        other => format!("{}/{other}", if other == "webp" { "image" } else { "video" })
-            .parse()
-            .unwrap_or(mime::APPLICATION_OCTET_STREAM),
-    };
+    let mime = mime.parse().unwrap_or(mime::APPLICATION_OCTET_STREAM);
     let file = actix_files::NamedFile::open_async(path)
         .await
         .map_err(|_| ApiError::NotFound("not here yet".into()))?

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::SystemTime;
 
+use fila_protocol::signage::is_sha256;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -166,10 +167,6 @@ fn hash_file(path: &Path) -> std::io::Result<String> {
 
 fn millis(at: SystemTime) -> u128 {
     at.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0)
-}
-
-pub fn is_sha256(text: &str) -> bool {
-    text.len() == 64 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 #[cfg(test)]

@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 use tokio::io::AsyncWriteExt;
 use tracing::Instrument;
 
-use super::cache::{is_sha256, MediaCache};
+use fila_protocol::signage::is_sha256;
+
+use super::cache::MediaCache;
 use crate::office_loop::OfficeHandle;
 use crate::settings::CentralSettings;
 

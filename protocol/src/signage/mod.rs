@@ -112,6 +112,24 @@ impl MediaRef {
     pub fn is_video(&self) -> bool {
         matches!(self.kind.as_str(), "mp4" | "webm")
     }
+
+    /// The `Content-Type` a screen gets it with.
+    pub fn mime(&self) -> &'static str {
+        match self.kind.as_str() {
+            "png" => "image/png",
+            "jpeg" => "image/jpeg",
+            "webp" => "image/webp",
+            "mp4" => "video/mp4",
+            "webm" => "video/webm",
+            _ => "application/octet-stream",
+        }
+    }
+}
+
+/// Whether `text` is a SHA-256 as signage names files: 64 lowercase hex digits (a file name on
+/// both daemons' disks, so nothing else may pass).
+pub fn is_sha256(text: &str) -> bool {
+    text.len() == 64 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -302,7 +320,7 @@ impl SignageConfig {
             text(problem, format!("signage.screens[{i}].name"), &screen.name, limits::NAME_LEN_MAX, false);
         }
         for (i, media) in self.media.iter().enumerate() {
-            if media.sha256.len() != 64 || !media.sha256.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+            if !is_sha256(&media.sha256) {
                 problem(format!("signage.media[{i}].sha256"), "must be 64 lowercase hex digits".into());
             }
             if !matches!(media.kind.as_str(), "png" | "jpeg" | "webp" | "mp4" | "webm") {

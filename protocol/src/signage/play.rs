@@ -31,8 +31,7 @@ impl Play {
     pub fn problem(&self, now_ms: i64) -> Option<String> {
         let id_ok =
             (8..=64).contains(&self.id.len()) && self.id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
-        let item_ok = self.item == "slide"
-            || (self.item.len() == 64 && self.item.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')));
+        let item_ok = self.item == "slide" || super::is_sha256(&self.item);
         if !id_ok {
             Some("id: 8-64 letters, digits or '-'".into())
         } else if !is_valid_id(&self.screen) {
