@@ -67,11 +67,7 @@ pub fn publish(hub: &Hub, store: &dyn Store, catalog: &SignageConfig) -> Result<
         let before: Published =
             store.get_meta(&key)?.and_then(|bytes| serde_json::from_slice(&bytes).ok()).unwrap_or_default();
         let tags = raw.office.tags.clone();
-        let reaches = |target: &Target| match target {
-            Target::All => true,
-            Target::Tag(tag) => tags.contains(tag),
-            Target::Office(office) | Target::Screen { office, .. } => *office == id,
-        };
+        let reaches = |target: &Target| target.reaches_office(&id, &tags);
         let signage = &mut raw.signage;
         // What the last publication put here goes; the office's own entries stay.
         signage.schedules.retain(|s| !before.schedules.contains(&s.id));

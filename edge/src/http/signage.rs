@@ -67,14 +67,7 @@ pub async fn status(caller: Caller, state: web::Data<AppState>) -> Result<HttpRe
     let now = state.office.query(|_, now| now).await?;
     let office = config.id.clone();
     let mut urgent: Vec<_> = config.signage.urgent.iter().cloned().chain(local_urgent(&state).await?).collect();
-    urgent.retain(|u| {
-        let here = match &u.target {
-            // A message for one of its screens is one of the office's too.
-            fila_protocol::signage::Target::Screen { office: o, .. } => *o == office,
-            target => target.reaches(&office, &config.tags, ""),
-        };
-        here && u.until_ms > now.as_ms()
-    });
+    urgent.retain(|u| u.target.reaches_office(&office, &config.tags) && u.until_ms > now.as_ms());
     Ok(HttpResponse::Ok().json(SignageStatusDto { media, missing, cache: state.media.counts(), urgent }))
 }
 

@@ -218,6 +218,15 @@ impl Target {
         }
     }
 
+    /// Whether it reaches any screen of `office` (an office with `tags`): what headquarters
+    /// publishes there and what its supervisor sees.
+    pub fn reaches_office(&self, office: &str, tags: &[String]) -> bool {
+        match self {
+            Target::Screen { office: id, .. } => id == office,
+            target => target.reaches(office, tags, ""),
+        }
+    }
+
     /// Whether it reaches `screen` of `office` (an office with `tags`).
     pub fn reaches(&self, office: &str, tags: &[String], screen: &str) -> bool {
         match self {
