@@ -129,6 +129,20 @@ impl MediaLibrary {
         Ok(records)
     }
 
+    /// What is wrong with `named` (a configuration's or a catalog's files), one line per file that
+    /// was not uploaded here as named: offices fetch them by hash from central. Blocking.
+    pub fn not_uploaded(&self, named: &[fila_protocol::signage::MediaRef]) -> Vec<String> {
+        named
+            .iter()
+            .enumerate()
+            .filter(|(_, named)| match self.get(&named.sha256) {
+                Ok(Some(stored)) => stored.kind.as_str() != named.kind || stored.bytes != named.bytes,
+                _ => true,
+            })
+            .map(|(i, _)| format!("signage.media[{i}]: no file with this hash, kind and size was uploaded"))
+            .collect()
+    }
+
     /// Where a stored file is (whether or not it exists).
     pub fn path(&self, sha256: &str) -> PathBuf {
         self.dir.join(sha256)

@@ -287,18 +287,7 @@ pub async fn put_config(
 /// by hash from central.
 async fn uploaded(state: &AppState, raw: &fila_protocol::RawOfficeConfig) -> Result<(), ApiError> {
     let (library, named) = (state.media.clone(), raw.signage.media.clone());
-    let problems = web::block(move || {
-        named
-            .iter()
-            .enumerate()
-            .filter(|(_, named)| match library.get(&named.sha256) {
-                Ok(Some(stored)) => stored.kind.as_str() != named.kind || stored.bytes != named.bytes,
-                _ => true,
-            })
-            .map(|(i, _)| format!("signage.media[{i}]: no file with this hash, kind and size was uploaded"))
-            .collect::<Vec<_>>()
-    })
-    .await?;
+    let problems = web::block(move || library.not_uploaded(&named)).await?;
     match problems.is_empty() {
         true => Ok(()),
         false => Err(ApiError::bad_request("bad_config", problems.join("; "))),

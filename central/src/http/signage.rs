@@ -247,15 +247,7 @@ pub async fn publish(
     catalog.check(&mut |at: String, problem: String| problems.push(format!("{at}: {problem}")));
     let library = state.media.clone();
     let named = catalog.media.clone();
-    let missing = web::block(move || {
-        named
-            .iter()
-            .enumerate()
-            .filter(|(_, m)| !matches!(library.get(&m.sha256), Ok(Some(stored)) if stored.kind.as_str() == m.kind && stored.bytes == m.bytes))
-            .map(|(i, _)| format!("signage.media[{i}]: no file with this hash, kind and size was uploaded"))
-            .collect::<Vec<_>>()
-    })
-    .await?;
+    let missing = web::block(move || library.not_uploaded(&named)).await?;
     problems.extend(missing);
     if !problems.is_empty() {
         return Err(ApiError::bad_request("bad_signage", problems.join("; ")));
