@@ -221,25 +221,10 @@ impl CentralOutbox {
         let Some(link) = stored.and_then(|bytes| serde_json::from_slice::<OptOutLink>(&bytes).ok()) else {
             return Ok(false);
         };
-        let book = self.dispatch.book();
         // Already stopped or deleted: the link did its work.
-        let Some(stored) = book.get(&link.cause)? else { return Ok(true) };
-        let now = to_jiff(now);
-        book.opt_out(&stored.contact, Some(&link.cause), now)?;
-        let causes = book.causes_of(&stored.contact, "")?;
-        {
-            let mut outbox = self.dispatch.outbox();
-            outbox.cancel_cause(&link.cause, "the citizen opted out", now);
-            for cause in &causes {
-                outbox.cancel_cause(cause, "the citizen opted out", now);
-            }
-        }
-        for cause in &causes {
-            book.remove(cause)?;
-        }
-        self.dispatch.persist()?;
-        self.store.flush()?;
-        tracing::info!(causes = causes.len() + 1, "a citizen opted out of central's messages");
+        let Some(stored) = self.dispatch.book().get(&link.cause)? else { return Ok(true) };
+        let stopped = self.dispatch.opt_out(&stored.contact, "", to_jiff(now))?;
+        tracing::info!(causes = stopped, "a citizen opted out of central's messages");
         Ok(true)
     }
 

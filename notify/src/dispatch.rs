@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, Notify};
 use tracing::Instrument;
 
 use crate::channel::{Channel, SendError};
-use crate::contact::Medium;
+use crate::contact::{Contact, Medium};
 use crate::contact_book::ContactBook;
 use crate::outbox::{Counts, Draft, Notice, NoticeKey, Outbox, Policy};
 use crate::outbox_store;
@@ -118,6 +118,26 @@ impl Dispatch {
         }
         outbox_store::save(self.store.as_ref(), &changed)?;
         self.store.flush()
+    }
+
+    /// The citizen asked for no more messages: `contact` is stopped for good, and for every
+    /// cause under `prefix` that has it, what is queued ends and the contact is deleted. Returns
+    /// how many causes stopped. Durable on return. Blocking.
+    pub fn opt_out(&self, contact: &Contact, prefix: &str, now: Timestamp) -> Result<usize, StoreError> {
+        self.book.opt_out(contact, None, now)?;
+        let causes = self.book.causes_of(contact, prefix)?;
+        {
+            let mut outbox = self.outbox();
+            for cause in &causes {
+                outbox.cancel_cause(cause, "the citizen opted out", now);
+            }
+        }
+        for cause in &causes {
+            self.book.remove(cause)?;
+        }
+        self.persist()?;
+        self.store.flush()?;
+        Ok(causes.len())
     }
 
     /// Forgets finished notices older than `cutoff`, on disk too; returns how many. Blocking.

@@ -227,19 +227,7 @@ impl Notices {
     /// The citizen asked for no more messages: this contact is stopped for every ticket, and
     /// what is queued for it ends. Blocking.
     pub fn opt_out(&self, contact: &Contact, now: Timestamp) -> Result<usize, StoreError> {
-        let now = to_jiff(now);
-        self.book().opt_out(contact, None, now)?;
-        let mut stopped = 0;
-        let causes = self.book().causes_of(contact, &format!("ticket/{}/", self.office_id))?;
-        {
-            let mut outbox = self.dispatch.outbox();
-            for cause in &causes {
-                outbox.cancel_cause(cause, "the citizen opted out", now);
-                self.book().remove(cause)?;
-                stopped += 1;
-            }
-        }
-        self.dispatch.persist()?;
+        let stopped = self.dispatch.opt_out(contact, &format!("ticket/{}/", self.office_id), to_jiff(now))?;
         tracing::info!(causes = stopped, "a citizen opted out of messages");
         Ok(stopped)
     }
