@@ -93,14 +93,14 @@ fn write_config(dir: &Path, port: u16, ids: &[String], extra: &str) -> PathBuf {
 struct FlushAtEnd(SledStore);
 
 impl Store for FlushAtEnd {
-    fn append_chunk(&self, doc_id: &str, bytes: &[u8]) -> Result<(), StoreError> {
+    fn append_chunk(&self, doc_id: &str, bytes: &[u8]) -> Result<u64, StoreError> {
         self.0.append_chunk(doc_id, bytes)
     }
     fn replace_chunks(&self, doc_id: &str, snapshot: &[u8]) -> Result<(), StoreError> {
         self.0.replace_chunks(doc_id, snapshot)
     }
-    fn chunks(&self, doc_id: &str) -> Result<Vec<Vec<u8>>, StoreError> {
-        self.0.chunks(doc_id)
+    fn chunks_after(&self, doc_id: &str, after: Option<u64>) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        self.0.chunks_after(doc_id, after)
     }
     fn chunk_count(&self, doc_id: &str) -> Result<usize, StoreError> {
         self.0.chunk_count(doc_id)

@@ -324,7 +324,7 @@ impl SyncWindow {
         })?;
         let (bytes, merged, version) = edited;
         if !bytes.is_empty() {
-            if let Err(error) = store.append_chunk(&doc_id, &bytes).and_then(|()| store.flush()) {
+            if let Err(error) = store.append_chunk(&doc_id, &bytes).and_then(|_| store.flush()) {
                 // Not stored, so not to be sent: the next connection reloads the document.
                 self.peers.remove(&doc_id);
                 return Err(ConfigError::NotEditable(error.to_string()));

@@ -30,7 +30,7 @@ impl FillingDisk {
 }
 
 impl Store for FillingDisk {
-    fn append_chunk(&self, doc_id: &str, bytes: &[u8]) -> Result<(), StoreError> {
+    fn append_chunk(&self, doc_id: &str, bytes: &[u8]) -> Result<u64, StoreError> {
         self.check()?;
         self.sled.append_chunk(doc_id, bytes)
     }
@@ -38,8 +38,8 @@ impl Store for FillingDisk {
         self.check()?;
         self.sled.replace_chunks(doc_id, snapshot)
     }
-    fn chunks(&self, doc_id: &str) -> Result<Vec<Vec<u8>>, StoreError> {
-        self.sled.chunks(doc_id)
+    fn chunks_after(&self, doc_id: &str, after: Option<u64>) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        self.sled.chunks_after(doc_id, after)
     }
     fn chunk_count(&self, doc_id: &str) -> Result<usize, StoreError> {
         self.sled.chunk_count(doc_id)

@@ -1,13 +1,20 @@
 //! Durable storage behind a small trait, so sled can be swapped without touching the domain.
-//! Both daemons (edge and central) keep their automerge documents here.
+//! Both daemons (edge and central) keep their automerge documents here: on sled, embedded, or
+//! (central, feature `postgres`) on PostgreSQL shared by several central processes.
 //!
 //! Automerge data is kept as immutable chunks per document: incremental saves appended in
 //! order, replaced by one compacted snapshot now and then. Each chunk carries a checksum; a
 //! damaged chunk is skipped (and logged) rather than failing the whole document, since sync with
 //! headquarters can bring the missing changes back.
 
+#[cfg(feature = "postgres")]
+mod pg_store;
 mod sled_store;
+#[cfg(feature = "testing")]
+pub mod testing;
 
+#[cfg(feature = "postgres")]
+pub use pg_store::PgStore;
 pub use sled_store::SledStore;
 
 use thiserror::Error;
@@ -20,15 +27,39 @@ pub enum StoreError {
     Io(#[from] std::io::Error),
     #[error("transaction: {0}")]
     Transaction(String),
+    #[error("postgres: {0}")]
+    Postgres(String),
+}
+
+/// A change another process stored in a shared store (see [`Store::watch`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoredElsewhere {
+    /// Chunks of this document.
+    Doc(String),
+    /// Anything may have changed: the watch was interrupted and changes may have been missed.
+    Anything,
 }
 
 pub trait Store: Send + Sync + 'static {
-    /// Append a chunk to a document. Not durable until [`Store::flush`].
-    fn append_chunk(&self, doc_id: &str, bytes: &[u8]) -> Result<(), StoreError>;
+    /// Append a chunk to a document; returns its sequence number, which grows with each chunk
+    /// of the document. Not durable until [`Store::flush`].
+    fn append_chunk(&self, doc_id: &str, bytes: &[u8]) -> Result<u64, StoreError>;
     /// Replace all of a document's chunks with one snapshot, atomically.
     fn replace_chunks(&self, doc_id: &str, snapshot: &[u8]) -> Result<(), StoreError>;
+    /// Replace the chunks up to sequence `through` with a snapshot that holds them all; chunks
+    /// written after it (by another process sharing the store) stay. Where nobody else writes,
+    /// that is all of them.
+    fn replace_chunks_through(&self, doc_id: &str, snapshot: &[u8], through: u64) -> Result<(), StoreError> {
+        let _ = through;
+        self.replace_chunks(doc_id, snapshot)
+    }
+    /// The document's chunks after sequence `after` (all of them for `None`), with their
+    /// sequences, in the order they were written; damaged ones are left out.
+    fn chunks_after(&self, doc_id: &str, after: Option<u64>) -> Result<Vec<(u64, Vec<u8>)>, StoreError>;
     /// The document's chunks in the order they were written; damaged ones are left out.
-    fn chunks(&self, doc_id: &str) -> Result<Vec<Vec<u8>>, StoreError>;
+    fn chunks(&self, doc_id: &str) -> Result<Vec<Vec<u8>>, StoreError> {
+        Ok(self.chunks_after(doc_id, None)?.into_iter().map(|(_, bytes)| bytes).collect())
+    }
     /// How many chunks the document has (to decide when to compact).
     fn chunk_count(&self, doc_id: &str) -> Result<usize, StoreError>;
     /// Make every earlier write durable.
@@ -39,4 +70,25 @@ pub trait Store: Send + Sync + 'static {
     /// Forget a value (a contact past its retention period). Durable after [`Store::flush`].
     fn delete_meta(&self, key: &str) -> Result<(), StoreError>;
     fn scan_meta(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
+
+    /// Whether other processes write the same documents (replicas of central on one database):
+    /// then a document held in memory must catch up with what they stored.
+    fn shared(&self) -> bool {
+        false
+    }
+    /// Until [`Store::unlock_doc`], no other process takes the same document's lock: a
+    /// read-check-write of a document (the last place of a slot) is exact across processes.
+    /// Within one process the caller serialises its own uses.
+    fn lock_doc(&self, doc_id: &str) -> Result<(), StoreError> {
+        let _ = doc_id;
+        Ok(())
+    }
+    fn unlock_doc(&self, doc_id: &str) -> Result<(), StoreError> {
+        let _ = doc_id;
+        Ok(())
+    }
+    /// Documents other processes stored chunks of, as they commit them (a shared store only).
+    fn watch(&self) -> Option<std::sync::mpsc::Receiver<StoredElsewhere>> {
+        None
+    }
 }

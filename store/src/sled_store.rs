@@ -114,11 +114,11 @@ impl SledStore {
 }
 
 impl Store for SledStore {
-    fn append_chunk(&self, doc_id: &str, bytes: &[u8]) -> Result<(), StoreError> {
+    fn append_chunk(&self, doc_id: &str, bytes: &[u8]) -> Result<u64, StoreError> {
         let seq = self.next_seq(doc_id)?;
         self.note_size(bytes.len());
         self.chunks.insert(Self::key(doc_id, seq), Self::seal(bytes))?;
-        Ok(())
+        Ok(seq)
     }
 
     fn replace_chunks(&self, doc_id: &str, snapshot: &[u8]) -> Result<(), StoreError> {
@@ -139,13 +139,19 @@ impl Store for SledStore {
         Ok(())
     }
 
-    fn chunks(&self, doc_id: &str) -> Result<Vec<Vec<u8>>, StoreError> {
+    fn chunks_after(&self, doc_id: &str, after: Option<u64>) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        let prefix = Self::prefix(doc_id);
         let mut chunks = Vec::new();
-        for entry in self.chunks.scan_prefix(Self::prefix(doc_id)) {
+        for entry in self.chunks.scan_prefix(&prefix) {
             let (key, value) = entry?;
+            let Ok(tail) = <[u8; 8]>::try_from(&key[prefix.len()..]) else { continue };
+            let seq = u64::from_be_bytes(tail);
+            if after.is_some_and(|after| seq <= after) {
+                continue;
+            }
             match Self::unseal(&value) {
-                Some(bytes) => chunks.push(bytes.to_vec()),
-                None => tracing::error!(doc = doc_id, key = ?key, "damaged chunk skipped"),
+                Some(bytes) => chunks.push((seq, bytes.to_vec())),
+                None => tracing::error!(doc = doc_id, seq, "damaged chunk skipped"),
             }
         }
         Ok(chunks)

@@ -87,9 +87,10 @@ impl SimDisk {
 }
 
 impl Store for SimDisk {
-    fn append_chunk(&self, doc_id: &str, bytes: &[u8]) -> Result<(), StoreError> {
+    fn append_chunk(&self, doc_id: &str, bytes: &[u8]) -> Result<u64, StoreError> {
+        let seq = self.chunk_count(doc_id)?;
         self.write(Write::Append(doc_id.to_string(), bytes.to_vec()));
-        Ok(())
+        Ok(seq as u64)
     }
 
     fn replace_chunks(&self, doc_id: &str, snapshot: &[u8]) -> Result<(), StoreError> {
@@ -97,8 +98,11 @@ impl Store for SimDisk {
         Ok(())
     }
 
-    fn chunks(&self, doc_id: &str) -> Result<Vec<Vec<u8>>, StoreError> {
-        Ok(self.state().seen.chunks.get(doc_id).cloned().unwrap_or_default())
+    /// Only ever one process on this disk: a chunk's place in the list is its sequence.
+    fn chunks_after(&self, doc_id: &str, after: Option<u64>) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        let chunks = self.state().seen.chunks.get(doc_id).cloned().unwrap_or_default();
+        let first = after.map_or(0, |after| after as usize + 1);
+        Ok(chunks.into_iter().enumerate().skip(first).map(|(seq, bytes)| (seq as u64, bytes)).collect())
     }
 
     fn chunk_count(&self, doc_id: &str) -> Result<usize, StoreError> {
