@@ -32,6 +32,7 @@ pub fn settings(listen: SocketAddr, data_dir: PathBuf) -> Settings {
         listen,
         data_dir,
         cache_bytes: 32 << 20,
+        postgres: None,
         tls: None,
         public_url: None,
         offices: OFFICES

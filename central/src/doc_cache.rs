@@ -12,14 +12,15 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use automerge::AutoCommit;
 
-pub struct DocCache {
-    docs: Mutex<HashMap<String, Cached>>,
+/// `T` is the document as the hub keeps it (with the last stored chunk it holds).
+pub struct DocCache<T> {
+    docs: Mutex<HashMap<String, Cached<T>>>,
     capacity: usize,
     uses: AtomicU64,
 }
 
-struct Cached {
-    doc: Arc<Mutex<AutoCommit>>,
+struct Cached<T> {
+    doc: Arc<Mutex<T>>,
     used: u64,
 }
 
@@ -27,18 +28,14 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-impl DocCache {
-    pub fn new(capacity: usize) -> DocCache {
+impl<T: Clone> DocCache<T> {
+    pub fn new(capacity: usize) -> DocCache<T> {
         DocCache { docs: Mutex::new(HashMap::new()), capacity: capacity.max(1), uses: AtomicU64::new(0) }
     }
 
     /// The document, loaded with `load` if it is not here; the least recently used one goes
     /// when the cache is full. The caller serialises uses of one document (the office's lock).
-    pub fn get<E>(
-        &self,
-        doc_id: &str,
-        load: impl FnOnce() -> Result<AutoCommit, E>,
-    ) -> Result<Arc<Mutex<AutoCommit>>, E> {
+    pub fn get<E>(&self, doc_id: &str, load: impl FnOnce() -> Result<T, E>) -> Result<Arc<Mutex<T>>, E> {
         let used = self.uses.fetch_add(1, Ordering::Relaxed);
         if let Some(cached) = lock(&self.docs).get_mut(doc_id) {
             cached.used = used;
@@ -56,7 +53,7 @@ impl DocCache {
     }
 
     /// Takes a document out (a connection now holds it live), if it is here.
-    pub fn take(&self, doc_id: &str) -> Option<AutoCommit> {
+    pub fn take(&self, doc_id: &str) -> Option<T> {
         let cached = lock(&self.docs).remove(doc_id)?;
         // Out of the map, the document is normally held by nobody else: moved, not copied.
         let doc = match Arc::try_unwrap(cached.doc) {
@@ -66,9 +63,15 @@ impl DocCache {
         Some(doc)
     }
 
-    /// Drops a document whose copy here may be wrong (an edit that failed halfway).
+    /// Drops a document whose copy here may be wrong (an edit that failed halfway, or a change
+    /// another replica stored).
     pub fn forget(&self, doc_id: &str) {
         lock(&self.docs).remove(doc_id);
+    }
+
+    /// Drops every document (another replica may have changed any of them).
+    pub fn forget_all(&self) {
+        lock(&self.docs).clear();
     }
 }
 

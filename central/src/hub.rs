@@ -26,7 +26,7 @@ use fila_protocol::remote::{Request, Requests};
 use fila_protocol::sync::{PeerSync, SyncError};
 use fila_protocol::wire::{Frame, FrameError};
 use fila_protocol::{BusinessDay, Day, RawOfficeConfig};
-use fila_store::{Store, StoreError};
+use fila_store::{Store, StoreError, StoredElsewhere};
 use thiserror::Error;
 use tokio::sync::{oneshot, watch};
 
@@ -76,7 +76,7 @@ pub struct Hub {
     window: DayWindow,
     /// Documents headquarters reads or writes while no edge holds them live (a day of
     /// appointments being booked), kept loaded.
-    at_rest: DocCache,
+    at_rest: DocCache<AtRest>,
     /// Bookings and configurations as last read, by document heads.
     appointments_read: ReadCache<Appointments>,
     configs_read: ReadCache<Option<(RawOfficeConfig, String)>>,
@@ -118,10 +118,34 @@ struct OfficeStatus {
 
 struct LiveDoc {
     doc: AutoCommit,
+    /// The last stored chunk the document holds, with every one before it.
+    through: Option<u64>,
     peer: PeerSync,
     chunks: usize,
     /// For a day document, the day as last accepted: every change is checked against it.
     day: Option<Day>,
+}
+
+/// Whether an edit of a document may change it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    Read,
+    Write,
+}
+
+/// A document kept loaded at rest, and the last stored chunk it holds with every one before it.
+#[derive(Clone)]
+struct AtRest {
+    doc: AutoCommit,
+    through: Option<u64>,
+}
+
+/// A chunk this process stored as `seq` joins what `through` says a copy holds only if it comes
+/// right after: another replica may have stored one in between that the copy lacks.
+fn advance(through: &mut Option<u64>, seq: u64) {
+    if through.map_or(seq <= 1, |through| seq == through + 1) {
+        *through = Some(seq);
+    }
 }
 
 /// One edge's WebSocket, as far as the hub is concerned.
@@ -486,7 +510,8 @@ impl Hub {
             // A first snapshot is stored as it came (compressed); otherwise only the new changes
             // (not save_incremental: after a load it would save the whole document again).
             let chunk = if snapshot && before.is_empty() { entry.doc.save() } else { entry.doc.save_after(&before) };
-            self.store.append_chunk(doc_id, &chunk)?;
+            let seq = self.store.append_chunk(doc_id, &chunk)?;
+            advance(&mut entry.through, seq);
             // The edge stamps each change with its commit time (whole seconds).
             let newest = entry
                 .doc
@@ -509,7 +534,12 @@ impl Hub {
         self.store.put_meta(&peer_key(doc_id), &entry.peer.persist())?;
         if changed {
             if entry.chunks > self.compact_after_chunks {
-                self.store.replace_chunks(doc_id, &entry.doc.save())?;
+                // With other replicas writing too, only what this copy holds is replaced.
+                match (self.store.shared(), entry.through) {
+                    (false, _) => self.store.replace_chunks(doc_id, &entry.doc.save())?,
+                    (true, Some(through)) => self.store.replace_chunks_through(doc_id, &entry.doc.save(), through)?,
+                    (true, None) => {}
+                }
                 tracing::info!(office = %slot.id, doc = doc_id, chunks = entry.chunks, "document compacted");
                 entry.chunks = 1;
             }
@@ -526,12 +556,9 @@ impl Hub {
     /// A document and its sync state as stored; an unknown document starts empty (central never
     /// writes a day's content itself: the edge's first sync brings the skeleton).
     fn load(&self, slot: &OfficeSlot, doc_id: &str) -> Result<LiveDoc, StoreError> {
-        let (mut doc, chunks) = match self.at_rest.take(doc_id) {
-            Some(doc) => (doc, self.store.chunk_count(doc_id)?),
-            None => {
-                let chunks = self.store.chunks(doc_id)?;
-                (load_chunks(doc_id, &chunks), chunks.len())
-            }
+        let (AtRest { mut doc, through }, chunks) = match self.at_rest.take(doc_id) {
+            Some(at_rest) => (at_rest, self.store.chunk_count(doc_id)?),
+            None => self.read_stored(doc_id)?,
         };
         let peer = match self.store.get_meta(&peer_key(doc_id))? {
             Some(bytes) => restore_peer(doc_id, &mut doc, &bytes),
@@ -544,7 +571,78 @@ impl Hub {
             true => None,
             false => read_day(&doc).ok(),
         };
-        Ok(LiveDoc { doc, peer, chunks, day })
+        Ok(LiveDoc { doc, through, peer, chunks, day })
+    }
+
+    /// A document as stored now, and how many chunks it is stored in.
+    fn read_stored(&self, doc_id: &str) -> Result<(AtRest, usize), StoreError> {
+        let chunks = self.store.chunks_after(doc_id, None)?;
+        let through = chunks.last().map(|(seq, _)| *seq);
+        let bytes: Vec<Vec<u8>> = chunks.into_iter().map(|(_, bytes)| bytes).collect();
+        Ok((AtRest { doc: load_chunks(doc_id, &bytes), through }, bytes.len()))
+    }
+
+    /// Brings a copy of a document up to what the store holds, where other replicas write too;
+    /// says whether it changed.
+    fn catch_up(&self, doc_id: &str, doc: &mut AutoCommit, through: &mut Option<u64>) -> Result<bool, StoreError> {
+        if !self.store.shared() {
+            return Ok(false);
+        }
+        let newer = self.store.chunks_after(doc_id, *through)?;
+        if newer.is_empty() {
+            return Ok(false);
+        }
+        let before = doc.get_heads();
+        for (seq, bytes) in newer {
+            // Written by a replica of central, so checked before it was stored; a chunk that
+            // does not load is left out as a damaged one is.
+            if let Err(error) = doc.load_incremental(&bytes) {
+                tracing::error!(doc = doc_id, seq, %error, "a stored chunk does not load; skipped");
+            }
+            *through = Some(seq);
+        }
+        Ok(doc.get_heads() != before)
+    }
+
+    /// Another replica of central stored `change`: copies held here catch up, caches of what
+    /// was read from them lapse, and an edge connected here is sent what is new to it.
+    pub fn stored_elsewhere(&self, change: &StoredElsewhere) {
+        match change {
+            StoredElsewhere::Doc(doc_id) => self.doc_stored_elsewhere(doc_id),
+            StoredElsewhere::Anything => {
+                self.at_rest.forget_all();
+                for slot in self.offices.values() {
+                    let docs: Vec<String> = slot.docs().keys().cloned().collect();
+                    for doc_id in docs {
+                        self.doc_stored_elsewhere(&doc_id);
+                    }
+                }
+            }
+        }
+    }
+
+    fn doc_stored_elsewhere(&self, doc_id: &str) {
+        *crate::doc_cache::lock(&self.generations).entry(doc_id.to_string()).or_default() += 1;
+        self.at_rest.forget(doc_id);
+        let Some(slot) = DocId::parse(doc_id).and_then(|id| self.offices.get(id.office())) else { return };
+        let mut live = slot.docs();
+        if let Some(entry) = live.get_mut(doc_id) {
+            match self.catch_up(doc_id, &mut entry.doc, &mut entry.through) {
+                Ok(false) => {}
+                Ok(true) => {
+                    if entry.day.is_some() {
+                        entry.day = read_day(&entry.doc).ok();
+                    }
+                    drop(live);
+                    slot.pushes.send_modify(|n| *n += 1);
+                }
+                Err(error) => {
+                    tracing::error!(doc = doc_id, %error, "cannot catch up with another replica; reloading");
+                    live.remove(doc_id);
+                }
+            }
+        }
+        slot.status().held.insert(doc_id.to_string());
     }
 
     /// Note in the index that central holds `doc_id` (made durable by the caller's flush).
@@ -637,7 +735,7 @@ impl Hub {
     /// With `base` (the version the editor saw, from [`Hub::config`]), fields changed since by
     /// someone else are kept unless this edit changes them too.
     pub fn set_config(&self, office: &str, config: &RawOfficeConfig, base: Option<&str>) -> Result<bool, ReadError> {
-        let changed = self.edit_doc(office, &config_doc_id(office), |doc| {
+        let changed = self.edit_doc(Access::Write, office, &config_doc_id(office), |doc| {
             let changed = match (doc.get_heads().is_empty(), base) {
                 (true, None) => {
                     *doc = fila_protocol::doc::config::create(config, crate::auth::random_token().as_bytes())?;
@@ -658,7 +756,9 @@ impl Hub {
     /// An office's bookings for a date, as central has written them (none before the first).
     pub fn appointments(&self, office: &str, day: BusinessDay) -> Result<Arc<Appointments>, ReadError> {
         let doc_id = appointments_doc_id(office, day);
-        self.edit_doc(office, &doc_id, |doc| Ok((false, self.read_appointments(&doc_id, doc, office, day)?)))
+        self.edit_doc(Access::Read, office, &doc_id, |doc| {
+            Ok((false, self.read_appointments(&doc_id, doc, office, day)?))
+        })
     }
 
     /// A date's bookings out of its document, read once per version.
@@ -689,7 +789,7 @@ impl Hub {
         write: impl FnOnce(&mut Writer<'_>, &Appointments) -> Result<T, DocError>,
     ) -> Result<T, ReadError> {
         let doc_id = appointments_doc_id(office, day);
-        self.edit_doc(office, &doc_id, |doc| {
+        self.edit_doc(Access::Write, office, &doc_id, |doc| {
             if doc.get_heads().is_empty() {
                 *doc = fila_protocol::doc::appointments::create(office, day, crate::auth::random_token().as_bytes())?;
             }
@@ -711,7 +811,7 @@ impl Hub {
     /// page asks for while the office works (the live copy when its box is connected).
     pub fn day_now(&self, office: &str, day: BusinessDay) -> Result<Arc<Day>, ReadError> {
         let doc_id = day_doc_id(office, day);
-        self.edit_doc(office, &doc_id, |doc| {
+        self.edit_doc(Access::Read, office, &doc_id, |doc| {
             if doc.get_heads().is_empty() {
                 return Err(ReadError::NoDocument { office: office.to_string(), day });
             }
@@ -722,7 +822,7 @@ impl Hub {
     /// An office's remote joins for a date, as central has written them (none before the first).
     pub fn requests(&self, office: &str, day: BusinessDay) -> Result<Requests, ReadError> {
         let doc_id = requests_doc_id(office, day);
-        self.edit_doc(office, &doc_id, |doc| {
+        self.edit_doc(Access::Read, office, &doc_id, |doc| {
             Ok((
                 false,
                 match doc.get_heads().is_empty() {
@@ -738,7 +838,7 @@ impl Hub {
     /// office if connected. A request already there is refused: requests are never rewritten.
     pub fn write_request(&self, office: &str, day: BusinessDay, request: &Request) -> Result<(), ReadError> {
         let doc_id = requests_doc_id(office, day);
-        self.edit_doc(office, &doc_id, |doc| {
+        self.edit_doc(Access::Write, office, &doc_id, |doc| {
             if doc.get_heads().is_empty() {
                 *doc = fila_protocol::doc::requests::create(office, day, crate::auth::random_token().as_bytes())?;
             }
@@ -752,8 +852,13 @@ impl Hub {
     /// a change is stored durably and then sent to the office if it is connected. On an error, or
     /// a change that cannot be stored, a live copy the edit touched goes (the next use reloads
     /// what is on disk): nothing half-done is ever sent.
+    ///
+    /// A write, where other replicas of central write too, holds the document's lock in the
+    /// store from before it reads the document to after its change is stored, and first brings
+    /// its copy up to what is stored: the last place of a slot is given once across replicas.
     fn edit_doc<T>(
         &self,
+        access: Access,
         office: &str,
         doc_id: &str,
         edit: impl FnOnce(&mut AutoCommit) -> Result<(bool, T), ReadError>,
@@ -761,19 +866,44 @@ impl Hub {
         let slot = self.offices.get(office).ok_or_else(|| ReadError::UnknownOffice(office.to_string()))?;
         // Held throughout: a connection starting meanwhile would load the document without
         // this edit and never send it.
-        let mut live = slot.docs();
+        let live = slot.docs();
+        if access == Access::Read || !self.store.shared() {
+            return self.edit_locked(access, slot, live, doc_id, edit);
+        }
+        self.store.lock_doc(doc_id)?;
+        let result = self.edit_locked(access, slot, live, doc_id, edit);
+        if let Err(error) = self.store.unlock_doc(doc_id) {
+            tracing::error!(doc = doc_id, %error, "cannot let go of a document's lock");
+        }
+        result
+    }
+
+    fn edit_locked<T>(
+        &self,
+        access: Access,
+        slot: &OfficeSlot,
+        mut live: MutexGuard<'_, HashMap<String, LiveDoc>>,
+        doc_id: &str,
+        edit: impl FnOnce(&mut AutoCommit) -> Result<(bool, T), ReadError>,
+    ) -> Result<T, ReadError> {
         let at_rest;
         let mut at_rest_doc;
-        let doc = match live.get_mut(doc_id) {
-            Some(entry) => &mut entry.doc,
+        let (doc, through) = match live.get_mut(doc_id) {
+            Some(entry) => (&mut entry.doc, &mut entry.through),
             None => {
-                at_rest = self.at_rest.get(doc_id, || -> Result<AutoCommit, StoreError> {
-                    Ok(load_chunks(doc_id, &self.store.chunks(doc_id)?))
-                })?;
+                at_rest = self.at_rest.get(doc_id, || self.read_stored(doc_id).map(|(at_rest, _)| at_rest))?;
                 at_rest_doc = at_rest.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                &mut *at_rest_doc
+                let at_rest = &mut *at_rest_doc;
+                (&mut at_rest.doc, &mut at_rest.through)
             }
         };
+        if access == Access::Write {
+            if let Err(error) = self.catch_up(doc_id, doc, through) {
+                live.remove(doc_id);
+                self.at_rest.forget(doc_id);
+                return Err(error.into());
+            }
+        }
         let before = doc.get_heads();
         let (changed, value) = match edit(doc) {
             Ok(edited) => edited,
@@ -796,6 +926,7 @@ impl Hub {
         let stored = self
             .store
             .append_chunk(doc_id, &chunk)
+            .map(|seq| advance(through, seq))
             .and_then(|()| self.hold(slot, doc_id))
             .and_then(|()| self.store.flush());
         if let Err(error) = stored {
@@ -832,7 +963,7 @@ impl Hub {
             return Err(ReadError::UnknownOffice(office.to_string()));
         }
         let doc_id = config_doc_id(office);
-        let read = self.edit_doc(office, &doc_id, |doc| {
+        let read = self.edit_doc(Access::Read, office, &doc_id, |doc| {
             let read = self.configs_read.read(&doc_id, doc, |doc| -> Result<_, ReadError> {
                 if doc.get_heads().is_empty() {
                     return Ok(None);

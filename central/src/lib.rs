@@ -31,7 +31,7 @@ use std::sync::Arc;
 
 use actix_web::{middleware, web, HttpServer};
 use anyhow::Context;
-use fila_store::{SledStore, Store};
+use fila_store::{PgStore, SledStore, Store};
 
 use crate::auth::Tokens;
 use crate::http::AppState;
@@ -73,14 +73,11 @@ impl App {
     pub fn build_with_clock(settings: Settings, clock: hub::Clock) -> anyhow::Result<App> {
         std::fs::create_dir_all(&settings.data_dir)
             .with_context(|| format!("cannot create the data directory {}", settings.data_dir.display()))?;
-        let store_dir = settings.data_dir.join("store");
-        let store: Arc<dyn Store> = Arc::new(
-            SledStore::open(&store_dir, settings.cache_bytes)
-                .with_context(|| format!("cannot open the store in {}", store_dir.display()))?,
-        );
+        let store = open_store(&settings)?;
         let hub = Arc::new(
             Hub::open(store.clone(), &settings.offices).context("cannot read the document index")?.with_clock(clock),
         );
+        follow_other_replicas(store.as_ref(), &hub)?;
         for config in &settings.seed_configs {
             if hub.config(&config.office.id).is_ok_and(|held| held.is_none()) {
                 hub.set_config(&config.office.id, config, None)
@@ -245,6 +242,38 @@ impl App {
         tracing::info!("central stopped");
         Ok(())
     }
+}
+
+/// The store: PostgreSQL when configured (shared with other replicas), else sled on this disk.
+fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+    if let Some(url) = &settings.postgres {
+        // The address may hold a password: it is never logged.
+        let store = PgStore::open(url).context("cannot open the PostgreSQL store")?;
+        tracing::info!(replica = store.replica(), "documents and records in PostgreSQL, shared with other replicas");
+        return Ok(Arc::new(store));
+    }
+    let store_dir = settings.data_dir.join("store");
+    Ok(Arc::new(
+        SledStore::open(&store_dir, settings.cache_bytes)
+            .with_context(|| format!("cannot open the store in {}", store_dir.display()))?,
+    ))
+}
+
+/// What other replicas store reaches the hub's copies (and so the edges connected here) as they
+/// commit it. The thread ends with the store, or with the hub.
+fn follow_other_replicas(store: &dyn Store, hub: &Arc<Hub>) -> anyhow::Result<()> {
+    let Some(changes) = store.watch() else { return Ok(()) };
+    let hub = Arc::downgrade(hub);
+    std::thread::Builder::new()
+        .name("fila-replicas".into())
+        .spawn(move || {
+            for change in changes {
+                let Some(hub) = hub.upgrade() else { return };
+                hub.stored_elsewhere(&change);
+            }
+        })
+        .context("cannot start following the other replicas")?;
+    Ok(())
 }
 
 /// The access log, without the private links' secrets: each is one citizen's credential.

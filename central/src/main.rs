@@ -40,6 +40,11 @@ enum Mode {
     },
     /// Check a configuration file and report every problem in it.
     CheckConfig { file: PathBuf },
+    /// Create or bring up to date the schema of the PostgreSQL database in [server] postgres.
+    Migrate {
+        #[arg(long)]
+        config: PathBuf,
+    },
     /// Make a random branch or analyst token and print it with the hash for the configuration.
     Token,
 }
@@ -48,6 +53,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Mode::CheckConfig { file } => check_config(&file),
+        Mode::Migrate { config } => migrate(&config),
         Mode::Token => {
             let token = auth::random_token();
             println!("token        = \"{token}\"\ntoken_sha256 = \"{}\"", auth::sha256_hex(&token));
@@ -101,6 +107,28 @@ fn check_config(file: &Path) -> ExitCode {
         }
         Err(error) => {
             eprintln!("{error}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn migrate(file: &Path) -> ExitCode {
+    let migrated = load(file).and_then(|settings| {
+        let url = settings.postgres.context("[server] postgres is not set: central keeps its data in sled")?;
+        Ok(fila_store::PgStore::migrate(&url)?)
+    });
+    match migrated {
+        Ok(applied) if applied.is_empty() => {
+            println!("the database is up to date (schema {})", fila_store::PG_SCHEMA_VERSION);
+            ExitCode::SUCCESS
+        }
+        Ok(applied) => {
+            let applied: Vec<String> = applied.iter().map(i32::to_string).collect();
+            println!("applied schema versions {}", applied.join(", "));
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("fila-central: {error:#}");
             ExitCode::from(1)
         }
     }

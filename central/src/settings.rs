@@ -56,6 +56,9 @@ pub struct Settings {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
     pub cache_bytes: u64,
+    /// Keep documents and records in this PostgreSQL database, which several centrals may
+    /// share, instead of sled under `data_dir` (`fila-central migrate` prepares it).
+    pub postgres: Option<String>,
     /// Serve HTTPS with this certificate and key; plain HTTP without (a reverse proxy's job).
     pub tls: Option<CertFiles>,
     /// Where citizens reach central; `http://<listen>` when not set.
@@ -267,6 +270,9 @@ struct ServerSettings {
     /// Where citizens reach central (links in booking messages), e.g. https://citas.example.gob.
     #[serde(default)]
     public_url: Option<String>,
+    /// A PostgreSQL database shared by every replica, e.g. postgres://fila@db.internal/fila.
+    #[serde(default)]
+    postgres: Option<String>,
 }
 
 impl Default for ServerSettings {
@@ -278,6 +284,7 @@ impl Default for ServerSettings {
             tls_cert: None,
             tls_key: None,
             public_url: None,
+            postgres: None,
         }
     }
 }
@@ -356,6 +363,11 @@ impl Settings {
                 problems.push(problem("server.public_url", "must be an http:// or https:// address".into()));
             }
         }
+        if let Some(url) = &server.postgres {
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                problems.push(problem("server.postgres", "must be a postgres:// address".into()));
+            }
+        }
         let tls = CertFiles::from_settings(server.tls_cert, server.tls_key).unwrap_or_else(|wrong| {
             problems.push(ConfigProblem { at: wrong.at.into(), problem: wrong.problem });
             None
@@ -403,6 +415,7 @@ impl Settings {
                 listen,
                 data_dir: server.data,
                 cache_bytes: server.cache_mb << 20,
+                postgres: server.postgres,
                 tls,
                 public_url: server.public_url.map(|url| url.trim_end_matches('/').to_string()),
                 offices,

@@ -100,6 +100,7 @@ fn main() -> ExitCode {
                     citizen_url: None,
                     // `fila-central demo` signs passes with the published demo key.
                     booking_key: Some(demo::booking_key()),
+                    fallback_urls: Vec::new(),
                 });
                 println!("fila demo office \"{}\" on http://{listen}", settings.office.name);
                 println!("  kiosk:    http://{listen}/kiosk?token={}", demo::KIOSK_TOKEN);

@@ -74,6 +74,10 @@ pub struct RawCentral {
     /// central shows it).
     #[serde(default)]
     pub booking_key: Option<String>,
+    /// Other replicas of central (same scheme as `url`), tried in turn when the one in use
+    /// cannot be reached.
+    #[serde(default)]
+    pub fallback_urls: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -262,6 +266,7 @@ impl Settings {
                     token: c.token,
                     ca_file: c.ca_file,
                     citizen_url: c.citizen_url,
+                    fallback_urls: c.fallback_urls,
                 }),
                 devices,
                 security,
@@ -323,6 +328,15 @@ fn check_central(central: &RawCentral, problems: &mut Vec<ConfigProblem>) {
     let encrypted = central.url.starts_with("wss://");
     if !(central.url.starts_with("ws://") || encrypted) {
         problems.push(problem("central.url", "must be a ws:// or wss:// address".into()));
+    }
+    for (i, url) in central.fallback_urls.iter().enumerate() {
+        // One TLS set-up serves every replica: the same scheme for all.
+        if !url.starts_with(if encrypted { "wss://" } else { "ws://" }) {
+            problems.push(problem(
+                &format!("central.fallback_urls[{i}]"),
+                "must be a ws:// or wss:// address with the same scheme as central.url".into(),
+            ));
+        }
     }
     if central.token.trim().is_empty() {
         problems.push(problem("central.token", "must not be empty".into()));

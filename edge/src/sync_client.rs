@@ -77,9 +77,14 @@ pub async fn run(settings: CentralSettings, office: OfficeHandle, status: Arc<Li
         Connector::Plain
     };
     let mut backoff = Backoff::new();
+    let urls: Vec<String> = settings.urls().map(String::from).collect();
+    // The replica in use, kept while it answers; and how many in a row failed to.
+    let (mut current, mut failed) = (0, 0);
     loop {
         let began = std::time::Instant::now();
-        let outcome = session(&settings, Some(connector.clone()), &office, &status).await;
+        let url = &urls[current % urls.len()];
+        let outcome = session(&settings, url, Some(connector.clone()), &office, &status).await;
+        let was_connected = status.connected.load(Ordering::SeqCst);
         // Only a connection that stayed up a while earns a fast retry: one that central closes
         // at once (a failure there, or two boxes sharing a token) must not reconnect in a loop.
         if began.elapsed() >= HEALTHY_AFTER {
@@ -95,6 +100,19 @@ pub async fn run(settings: CentralSettings, office: OfficeHandle, status: Arc<Li
             Err(error) => tracing::warn!(%error, "sync with central interrupted"),
         }
         status.connected.store(false, Ordering::SeqCst);
+        failed = if was_connected { 1 } else { failed + 1 };
+        if urls.len() > 1 && failed < urls.len() {
+            // Another replica is tried at once (a moment's jitter spreads a replica's offices
+            // over the others): only when none answers does the office wait and retry.
+            current += 1;
+            let jitter = rand::thread_rng().gen_range(0..=BACKOFF_MIN.as_millis() as u64);
+            tokio::time::sleep(Duration::from_millis(jitter)).await;
+            continue;
+        }
+        if urls.len() > 1 {
+            current += 1;
+            failed = 0;
+        }
         tokio::time::sleep(backoff.wait()).await;
     }
 }
@@ -115,11 +133,12 @@ enum LinkError {
 
 async fn session(
     settings: &CentralSettings,
+    url: &str,
     connector: Option<Connector>,
     office: &OfficeHandle,
     status: &LinkStatus,
 ) -> Result<(), LinkError> {
-    let mut request = settings.url.as_str().into_client_request().map_err(|e| LinkError::Connect(e.to_string()))?;
+    let mut request = url.into_client_request().map_err(|e| LinkError::Connect(e.to_string()))?;
     let bearer = format!("Bearer {}", settings.token).parse().map_err(|_| LinkError::Connect("bad token".into()))?;
     request.headers_mut().insert("Authorization", bearer);
     let connecting = tokio_tungstenite::connect_async_tls_with_config(request, None, false, connector);
@@ -130,7 +149,7 @@ async fn session(
         other => LinkError::Connect(other.to_string()),
     })?;
     let (mut sink, mut stream) = socket.split();
-    tracing::info!(url = %settings.url, "connected to central");
+    tracing::info!(url, "connected to central");
     status.connected.store(true, Ordering::SeqCst);
 
     let mut changes = office.changes();
@@ -197,7 +216,14 @@ mod tests {
     use super::*;
 
     fn central(url: &str) -> CentralSettings {
-        CentralSettings { url: url.into(), token: "t".into(), ca_file: None, citizen_url: None, booking_key: None }
+        CentralSettings {
+            url: url.into(),
+            token: "t".into(),
+            ca_file: None,
+            citizen_url: None,
+            booking_key: None,
+            fallback_urls: Vec::new(),
+        }
     }
 
     #[test]

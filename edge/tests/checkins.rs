@@ -43,6 +43,7 @@ async fn office_with_central_down(dir: &std::path::Path, clock: fila_edge::offic
         ca_file: None,
         citizen_url: None,
         booking_key: Some(fila_edge::demo::booking_key()),
+        fallback_urls: Vec::new(),
     });
     common::spawn_settings(settings, clock).await
 }

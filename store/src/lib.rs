@@ -14,7 +14,7 @@ mod sled_store;
 pub mod testing;
 
 #[cfg(feature = "postgres")]
-pub use pg_store::PgStore;
+pub use pg_store::{PgStore, SCHEMA_VERSION as PG_SCHEMA_VERSION};
 pub use sled_store::SledStore;
 
 use thiserror::Error;

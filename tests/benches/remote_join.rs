@@ -63,6 +63,7 @@ async fn main() {
         ca_file: None,
         citizen_url: None,
         booking_key: None,
+        fallback_urls: Vec::new(),
     });
     let edge = fila_edge::App::build(edge_settings).expect("edge");
     let edge_handle = edge.handle();

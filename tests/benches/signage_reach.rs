@@ -30,6 +30,7 @@ async fn main() {
         ca_file: None,
         citizen_url: None,
         booking_key: None,
+        fallback_urls: Vec::new(),
     });
     let edge = fila_edge::App::build(edge_settings).expect("edge");
     let edge_base = format!("http://127.0.0.1:{}", edge.port());

@@ -46,6 +46,7 @@ async fn a_citizen_books_at_central_confirms_by_email_and_checks_in_at_the_kiosk
         ca_file: None,
         citizen_url: None,
         booking_key: Some(fila_edge::demo::booking_key()),
+        fallback_urls: Vec::new(),
     });
     let clock: fila_edge::office_loop::Clock = Arc::new(move || fila_protocol::Timestamp(now));
     let edge = fila_edge::App::build_with_clock(edge, clock).expect("edge starts");

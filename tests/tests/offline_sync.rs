@@ -43,6 +43,7 @@ async fn start_edge(dir: &Path, central_port: u16) -> Running {
         ca_file: None,
         citizen_url: None,
         booking_key: None,
+        fallback_urls: Vec::new(),
     });
     let app = retry(|| fila_edge::App::build(settings.clone())).await;
     let base = format!("http://127.0.0.1:{}", app.port());
@@ -243,6 +244,7 @@ async fn days_worked_offline_all_reach_central_when_it_comes_back() {
             ca_file: None,
             citizen_url: None,
             booking_key: None,
+            fallback_urls: Vec::new(),
         });
         let app = retry(|| fila_edge::App::build_with_clock(first.clone(), clock.clone())).await;
         let (base, handle) = (format!("http://127.0.0.1:{}", app.port()), app.handle());
@@ -272,6 +274,7 @@ async fn days_worked_offline_all_reach_central_when_it_comes_back() {
         ca_file: None,
         citizen_url: None,
         booking_key: None,
+        fallback_urls: Vec::new(),
     });
     let app = retry(|| fila_edge::App::build_with_clock(settings.clone(), clock.clone())).await;
     let edge = Running {

@@ -75,6 +75,7 @@ async fn start_edge(dir: &Path, central_port: u16, ahead: Duration) -> Running {
         ca_file: None,
         citizen_url: None,
         booking_key: None,
+        fallback_urls: Vec::new(),
     });
     let ahead = ahead.as_millis() as i64;
     let clock: fila_edge::office_loop::Clock = std::sync::Arc::new(move || {

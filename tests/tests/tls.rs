@@ -28,6 +28,7 @@ async fn an_edge_that_trusts_the_ministry_ca_syncs_a_ticket_to_central_over_tls(
         ca_file: Some(pki.ca_file()),
         citizen_url: None,
         booking_key: None,
+        fallback_urls: Vec::new(),
     });
     let edge = fila_edge::App::build(edge).expect("edge starts");
     let edge_base = format!("http://127.0.0.1:{}", edge.port());

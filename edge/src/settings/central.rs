@@ -16,9 +16,16 @@ pub struct CentralSettings {
     /// Central's public key for booking passes: with it the office checks a booking in that
     /// has not reached it yet (the WAN down since the booking was made).
     pub booking_key: Option<fila_protocol::booking::code::VerifyingKey>,
+    /// Other replicas of central, tried in turn when the one in use cannot be reached.
+    pub fallback_urls: Vec<String>,
 }
 
 impl CentralSettings {
+    /// Every address of central, the preferred first.
+    pub fn urls(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.url.as_str()).chain(self.fallback_urls.iter().map(String::as_str))
+    }
+
     /// Central's address for citizens (survey links): the configured one, else the sync
     /// address's scheme and host (`wss://hq.example/api/v1/sync` is `https://hq.example`).
     pub fn citizen_url(&self) -> String {
@@ -51,17 +58,21 @@ impl CentralSettings {
 
     /// A `ws://` address whose host is not this machine: the token and the days go in clear.
     pub fn is_unencrypted_over_a_network(&self) -> bool {
-        let Some(rest) = self.url.strip_prefix("ws://") else { return false };
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-        let authority = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
-        let host = match authority.strip_prefix('[') {
-            Some(bracketed) => bracketed.split(']').next().unwrap_or(""),
-            None => authority.split(':').next().unwrap_or(""),
-        };
-        let loopback =
-            host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
-        !loopback
+        self.urls().any(unencrypted_over_a_network)
     }
+}
+
+fn unencrypted_over_a_network(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("ws://") else { return false };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let host = match authority.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or(""),
+        None => authority.split(':').next().unwrap_or(""),
+    };
+    let loopback =
+        host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    !loopback
 }
 
 #[cfg(test)]
@@ -75,6 +86,7 @@ mod tests {
             ca_file: None,
             citizen_url: citizen_url.map(Into::into),
             booking_key: None,
+            fallback_urls: Vec::new(),
         }
     }
 

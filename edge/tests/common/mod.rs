@@ -36,6 +36,7 @@ pub async fn spawn_with_central(dir: &Path, url: &str) -> TestEdge {
         ca_file: None,
         citizen_url: None,
         booking_key: Some(demo::booking_key()),
+        fallback_urls: Vec::new(),
     });
     spawn_settings(settings, fila_edge::office_loop::system_clock()).await
 }

@@ -14,6 +14,7 @@ pub fn central_link(port: u16) -> fila_edge::sync_client::CentralSettings {
         ca_file: None,
         citizen_url: None,
         booking_key: None,
+        fallback_urls: Vec::new(),
     }
 }
 
