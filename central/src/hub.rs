@@ -868,10 +868,10 @@ impl Hub {
         // this edit and never send it.
         let live = slot.docs();
         if access == Access::Read || !self.store.shared() {
-            return self.edit_locked(access, slot, live, doc_id, edit);
+            return self.edit_locked(slot, live, doc_id, edit);
         }
         self.store.lock_doc(doc_id)?;
-        let result = self.edit_locked(access, slot, live, doc_id, edit);
+        let result = self.edit_locked(slot, live, doc_id, edit);
         if let Err(error) = self.store.unlock_doc(doc_id) {
             tracing::error!(doc = doc_id, %error, "cannot let go of a document's lock");
         }
@@ -880,7 +880,6 @@ impl Hub {
 
     fn edit_locked<T>(
         &self,
-        access: Access,
         slot: &OfficeSlot,
         mut live: MutexGuard<'_, HashMap<String, LiveDoc>>,
         doc_id: &str,
@@ -888,17 +887,28 @@ impl Hub {
     ) -> Result<T, ReadError> {
         let at_rest;
         let mut at_rest_doc;
-        let (doc, through) = match live.get_mut(doc_id) {
-            Some(entry) => (&mut entry.doc, &mut entry.through),
+        let (doc, through, live_day) = match live.get_mut(doc_id) {
+            Some(entry) => (&mut entry.doc, &mut entry.through, Some(&mut entry.day)),
             None => {
                 at_rest = self.at_rest.get(doc_id, || self.read_stored(doc_id).map(|(at_rest, _)| at_rest))?;
                 at_rest_doc = at_rest.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
                 let at_rest = &mut *at_rest_doc;
-                (&mut at_rest.doc, &mut at_rest.through)
+                (&mut at_rest.doc, &mut at_rest.through, None)
             }
         };
-        if access == Access::Write {
-            if let Err(error) = self.catch_up(doc_id, doc, through) {
+        // Reads too: a notification of another replica's change may still be on its way.
+        match self.catch_up(doc_id, doc, through) {
+            Ok(false) => {}
+            Ok(true) => {
+                // What came from the other replica is news to the edge connected here.
+                if let Some(day) = live_day {
+                    if day.is_some() {
+                        *day = read_day(doc).ok();
+                    }
+                    slot.pushes.send_modify(|n| *n += 1);
+                }
+            }
+            Err(error) => {
                 live.remove(doc_id);
                 self.at_rest.forget(doc_id);
                 return Err(error.into());

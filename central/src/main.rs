@@ -32,6 +32,10 @@ enum Mode {
         /// (plain, no login), e.g. a local aiosmtpd; without it booking cannot send its codes.
         #[arg(long)]
         smtp: Option<String>,
+        /// Keep the data in this PostgreSQL database instead of sled under --data (its schema
+        /// is brought up to date first), so that several demo centrals serve as replicas.
+        #[arg(long)]
+        postgres: Option<String>,
     },
     /// Run the headquarters described by a configuration file.
     Run {
@@ -66,7 +70,7 @@ fn main() -> ExitCode {
             );
             ExitCode::from(2)
         }
-        Mode::Demo { listen, data, smtp, .. } => serve(|| {
+        Mode::Demo { listen, data, smtp, postgres, .. } => serve(|| {
             println!("fila demo headquarters on http://{listen}");
             println!("  edges sync at ws://{listen}/api/v1/sync with a branch token:");
             for (id, _, token) in demo::OFFICES {
@@ -77,6 +81,10 @@ fn main() -> ExitCode {
             settings.seed_configs = demo::office_configs();
             if let Some(address) = smtp {
                 settings.smtp = Some(demo::smtp(&address)?);
+            }
+            if let Some(url) = postgres {
+                fila_store::PgStore::migrate(&url).context("cannot prepare the PostgreSQL database")?;
+                settings.postgres = Some(url);
             }
             println!("  citizens book at http://{listen}/citas");
             Ok(settings)

@@ -25,8 +25,9 @@ enum Mode {
         #[arg(long, default_value = "./fila-data")]
         data: PathBuf,
         /// Sync with a central aggregator, e.g. ws://127.0.0.1:9090/api/v1/sync (`fila-central demo`).
+        /// Given again, the next replicas of central, tried in turn when one cannot be reached.
         #[arg(long)]
-        central: Option<String>,
+        central: Vec<String>,
         /// The office's branch token at central.
         #[arg(long, default_value = "demo-branch-token")]
         central_token: String,
@@ -93,14 +94,15 @@ fn main() -> ExitCode {
                 if survey_delay > 0 {
                     settings.notices.get_or_insert_with(demo::notice_defaults).survey_delay_seconds = survey_delay;
                 }
-                settings.central = central.map(|url| fila_edge::sync_client::CentralSettings {
+                let mut centrals = central.into_iter();
+                settings.central = centrals.next().map(|url| fila_edge::sync_client::CentralSettings {
                     url,
                     token: central_token,
                     ca_file: None,
                     citizen_url: None,
                     // `fila-central demo` signs passes with the published demo key.
                     booking_key: Some(demo::booking_key()),
-                    fallback_urls: Vec::new(),
+                    fallback_urls: centrals.collect(),
                 });
                 println!("fila demo office \"{}\" on http://{listen}", settings.office.name);
                 println!("  kiosk:    http://{listen}/kiosk?token={}", demo::KIOSK_TOKEN);

@@ -286,6 +286,32 @@ impl Bookings {
         lock(&self.locks).entry((office.to_string(), day)).or_default().clone()
     }
 
+    /// Runs `step`, which counts a date's places and takes one, with the date locked in this
+    /// process and, where replicas of central share the store, in all of them. With a shared
+    /// store what `step` wrote is committed before the lock goes, so the next replica to take it
+    /// counts it: a place is given once across replicas.
+    fn admitting<T>(
+        &self,
+        office: &str,
+        day: BusinessDay,
+        step: impl FnOnce() -> Result<T, Refusal>,
+    ) -> Result<T, Refusal> {
+        let day_lock = self.day_lock(office, day);
+        let _held = lock(&day_lock);
+        let doc = fila_protocol::doc::keys::appointments_doc_id(office, day);
+        self.store.lock_doc(&doc)?;
+        let result = step().and_then(|value| {
+            if self.store.shared() {
+                self.store.flush()?;
+            }
+            Ok(value)
+        });
+        if let Err(error) = self.store.unlock_doc(&doc) {
+            tracing::error!(office, %day, %error, "cannot let go of a date's lock");
+        }
+        result
+    }
+
     /// Reads who a request is for: the identity kept as its keyed hash, the contact central
     /// can reach, the note within its length.
     fn person(&self, form: &PersonForm) -> Result<Person, Refusal> {
@@ -326,14 +352,12 @@ impl Bookings {
             expires_at: now.plus_minutes(i64::from(self.limits.hold_minutes)).as_ms(),
             waitlist: None,
         };
-        {
-            let day_lock = self.day_lock(&request.office, request.day);
-            let _held = lock(&day_lock);
+        self.admitting(&request.office, request.day, || {
             let slot =
                 Slot { office: &request.office, day: request.day, service: &request.service, start: request.start };
             self.admit_locked(&config, slot, now)?;
-            records::put_hold(self.store.as_ref(), &hold)?;
-        }
+            Ok(records::put_hold(self.store.as_ref(), &hold)?)
+        })?;
         // Durable before the citizen hears of it, but outside the lock: concurrent requests'
         // holds reach the disk in one flush instead of one each, in turn.
         self.store.flush()?;
@@ -462,9 +486,7 @@ impl Bookings {
             booked_at: now,
             updated_at: now,
         };
-        {
-            let day_lock = self.day_lock(slot.office, slot.day);
-            let _held = lock(&day_lock);
+        self.admitting(slot.office, slot.day, || {
             let hold = match seat {
                 Seat::Held(id) => {
                     let hold = records::hold(store, id)?.ok_or(Refusal::NotFound)?;
@@ -487,7 +509,8 @@ impl Bookings {
                 }
                 return Err(error.into());
             }
-        }
+            Ok(())
+        })?;
         let pass = BookingPass {
             office: slot.office.to_string(),
             day: slot.day,

@@ -288,15 +288,17 @@ impl Bookings {
             expires_at: now.plus_minutes(i64::from(self.limits.waitlist_offer_minutes)).as_ms(),
             waitlist: Some(waiting.id.clone()),
         };
-        {
-            let day_lock = self.day_lock(&waiting.office, day);
-            let _held = lock(&day_lock);
+        let offered = self.admitting(&waiting.office, day, || {
             let slot = Slot { office: &waiting.office, day, service: &waiting.service, start };
             // Taken by a citizen booking at this very moment: the next pass finds another.
             if self.admit_locked(&config, slot, now).is_err() {
                 return Ok(false);
             }
             records::put_hold(store, &hold)?;
+            Ok(true)
+        })?;
+        if !offered {
+            return Ok(false);
         }
         waiting.state = WaitingState::Offered;
         waiting.offer = Some(hold.id.clone());

@@ -1,0 +1,176 @@
+//! Two centrals on one PostgreSQL database serve as replicas: an office may sync with either,
+//! headquarters may write through either, and what one stores reaches the other at once.
+//! Each test has a database of its own on the PostgreSQL at 127.0.0.1:5432 (see
+//! `fila_store::testing`), dropped when it ends.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use automerge::AutoCommit;
+use common::{TestCentral, PATIENCE};
+use fila_notify::testing::{Mode, SmtpServer};
+use fila_protocol::doc::keys::config_doc_id;
+use fila_protocol::sync::PeerSync;
+use fila_protocol::wire::Frame;
+use fila_store::testing::TempDatabase;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+/// Two centrals sharing `db`, each with a data directory of its own (for its media).
+async fn replicas(db: &TempDatabase, smtp: Option<&SmtpServer>) -> (TestCentral, TestCentral, [tempfile::TempDir; 2]) {
+    fila_store::PgStore::migrate(db.url()).expect("migrated");
+    let dirs = [tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir")];
+    let mut started = Vec::new();
+    for dir in &dirs {
+        let mut settings = common::settings(dir.path());
+        settings.postgres = Some(db.url().to_string());
+        if let Some(smtp) = smtp {
+            settings.smtp = Some(toml::from_str(&smtp.settings_toml("none", "")).expect("SMTP settings"));
+        }
+        settings.bookings.per_address_per_hour = 1_000;
+        started.push(common::spawn_with(settings).await);
+    }
+    let b = started.pop().expect("b");
+    let a = started.pop().expect("a");
+    (a, b, dirs)
+}
+
+/// The demo office with a service booked in 30-minute slots of `capacity` on Mondays.
+fn office_config(name: &str, capacity: u32) -> Value {
+    let text = format!(
+        r#"
+        [office]
+        id = "centro"
+        name = "{name}"
+        time_zone = "America/Argentina/Buenos_Aires"
+        [calendar.hours]
+        mon = ["08:00-12:00"]
+        [[services]]
+        id = "documentos"
+        prefix = "C"
+        name = "DNI y pasaportes"
+        [services.booking]
+        slot_minutes = 30
+        capacity = {capacity}
+        [[counters]]
+        id = "1"
+        name = "Puesto 1"
+        services = ["documentos"]
+        "#
+    );
+    let raw: fila_protocol::RawOfficeConfig = toml::from_str(&text).expect("a valid office");
+    serde_json::to_value(raw).expect("json")
+}
+
+async fn configure(central: &TestCentral, config: Value) {
+    let response = central
+        .client
+        .put(format!("{}/api/v1/offices/centro/config", central.base))
+        .bearer_auth(common::HQ_ADMIN)
+        .json(&config)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), StatusCode::OK, "{:?}", response.text().await);
+}
+
+/// Syncs the office's configuration document over `ws` until `done` holds for it.
+async fn follow(ws: &mut common::Ws, doc: &mut AutoCommit, peer: &mut PeerSync, done: impl Fn(&AutoCommit) -> bool) {
+    let doc_id = config_doc_id("centro");
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        while let Some(message) = peer.generate(doc) {
+            ws.send(&Frame::Sync { doc: doc_id.clone(), message }).await;
+        }
+        if done(doc) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the office's copy never got there");
+        match ws.frame().await {
+            Frame::Sync { message, .. } => {
+                peer.receive(doc, &message).expect("central's messages apply");
+            }
+            other => panic!("central sent {other:?}"),
+        }
+    }
+}
+
+fn office_name(doc: &AutoCommit) -> Option<String> {
+    fila_protocol::doc::config::read(doc).ok().map(|config| config.office.name)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_through_one_replica_reaches_an_office_synced_with_the_other() {
+    let Some(db) = TempDatabase::create() else { return };
+    let (a, b, _dirs) = replicas(&db, None).await;
+    configure(&a, office_config("Oficina Centro", 3)).await;
+
+    // The office's box syncs with b, and gets the configuration headquarters set through a.
+    let mut ws = b.connect(common::CENTRO).await;
+    ws.send(&Frame::Docs { docs: vec![config_doc_id("centro")] }).await;
+    let (mut doc, mut peer) = (AutoCommit::new(), PeerSync::new());
+    follow(&mut ws, &mut doc, &mut peer, |doc| office_name(doc).as_deref() == Some("Oficina Centro")).await;
+
+    // Headquarters renames the office through a: the box, connected to b, hears of it live.
+    let began = Instant::now();
+    configure(&a, office_config("Oficina Centro (San Telmo)", 3)).await;
+    follow(&mut ws, &mut doc, &mut peer, |doc| office_name(doc).as_deref() == Some("Oficina Centro (San Telmo)")).await;
+    eprintln!("an edit through a reached the office on b in {:?}", began.elapsed());
+
+    // And b shows headquarters the same configuration as a does.
+    let (status, through_b) = b.get("/api/v1/offices/centro/config", Some(common::HQ)).await;
+    assert_eq!(status, StatusCode::OK, "{through_b}");
+    let (_, through_a) = a.get("/api/v1/offices/centro/config", Some(common::HQ)).await;
+    assert_eq!(through_b, through_a);
+    assert_eq!(through_b["office"]["name"], "Oficina Centro (San Telmo)", "{through_b}");
+    ws.close().await;
+    a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn citizens_racing_through_both_replicas_for_the_last_three_places_get_three() {
+    let Some(smtp) = SmtpServer::start(Mode::Plain, false, "") else { return };
+    let Some(db) = TempDatabase::create() else { return };
+    let (a, b, _dirs) = replicas(&db, Some(&smtp)).await;
+    configure(&a, office_config("Oficina Centro", 3)).await;
+
+    let racers: Vec<_> = (0..60)
+        .map(|n| {
+            let replica = if n % 2 == 0 { &a } else { &b };
+            let (client, url) = (replica.client.clone(), format!("{}/api/v1/public/bookings", replica.base));
+            let body = json!({
+                "office": "centro", "service": "documentos", "day": "2026-11-30", "start": "09:00",
+                "document_type": "dni", "document_number": format!("30.000.{:03}", n + 100),
+                "contact": format!("vecino{n}@example.org"), "lang": "es",
+            });
+            tokio::spawn(async move {
+                let response = client.post(url).json(&body).send().await.expect("answered");
+                let status = response.status();
+                (n, status, response.json::<Value>().await.unwrap_or(Value::Null))
+            })
+        })
+        .collect();
+    let mut held = Vec::new();
+    for racer in racers {
+        let (n, status, body) = racer.await.expect("racer");
+        match status {
+            StatusCode::ACCEPTED => held.push(n),
+            StatusCode::CONFLICT => assert_eq!(body["error"], "slot_full", "{body}"),
+            other => panic!("racer {n}: {other} {body}"),
+        }
+    }
+    assert_eq!(held.len(), 3, "exactly the three places are held, whichever replica took them: {held:?}");
+    for replica in [&a, &b] {
+        let (status, slots) =
+            replica.get("/api/v1/public/offices/centro/slots?service=documentos&day=2026-11-30", None).await;
+        assert_eq!(status, StatusCode::OK, "{slots}");
+        let nine = slots["slots"].as_array().expect("slots").iter().find(|s| s["start"] == "09:00").cloned();
+        assert_eq!(nine.expect("the slot")["free"], 0, "both replicas count the same");
+    }
+    a.stop().await;
+    b.stop().await;
+    // The database goes only after both replicas let go of it.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+}
