@@ -125,13 +125,22 @@ impl App {
         // retention period goes.
         let mut outbox_tasks = outbox_tasks;
         outbox_tasks.push({
-            let (bookings, joins, clock) = (bookings.clone(), remote_joins.clone(), hub.clock());
+            let (bookings, joins, clock, store) = (bookings.clone(), remote_joins.clone(), hub.clock(), store.clone());
             tokio::spawn(async move {
                 loop {
                     let (bookings, joins, now) = (bookings.clone(), joins.clone(), fila_protocol::Timestamp(clock()));
+                    let store = store.clone();
                     // Each on its own: a failing one must not stop the others (the purge of
-                    // personal data least of all).
+                    // personal data least of all). Where replicas share the store, one runs them.
                     let passes = tokio::task::spawn_blocking(move || {
+                        match store.try_lead("passes") {
+                            Ok(true) => {}
+                            Ok(false) => return,
+                            Err(error) => {
+                                tracing::error!(%error, "cannot tell whether this replica runs the minute's passes");
+                                return;
+                            }
+                        }
                         if let Err(error) = bookings.settle(now) {
                             tracing::error!(%error, "bookings could not be settled");
                         }

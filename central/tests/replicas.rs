@@ -169,8 +169,38 @@ async fn citizens_racing_through_both_replicas_for_the_last_three_places_get_thr
         let nine = slots["slots"].as_array().expect("slots").iter().find(|s| s["start"] == "09:00").cloned();
         assert_eq!(nine.expect("the slot")["free"], 0, "both replicas count the same");
     }
+    // One replica sends the outbox: each code goes once, whichever replica queued it (one more
+    // hold through each makes sure both queued some).
+    for (replica, n) in [(&a, 100), (&b, 101)] {
+        let body = json!({
+            "office": "centro", "service": "documentos", "day": "2026-11-30", "start": "10:00",
+            "document_type": "dni", "document_number": format!("30.000.{:03}", n + 100),
+            "contact": format!("vecino{n}@example.org"), "lang": "es",
+        });
+        let response = replica.client.post(format!("{}/api/v1/public/bookings", replica.base)).json(&body).send();
+        assert_eq!(response.await.expect("answered").status(), StatusCode::ACCEPTED);
+        held.push(n);
+    }
+    let codes = |smtp: &SmtpServer| {
+        let mut to: Vec<String> = smtp
+            .received()
+            .iter()
+            .filter(|m| m["subject"].as_str().is_some_and(|s| s.contains("código")))
+            .map(|m| m["rcpt_tos"][0].as_str().unwrap_or("?").to_string())
+            .collect();
+        to.sort();
+        to
+    };
+    let mut expected: Vec<String> = held.iter().map(|n| format!("vecino{n}@example.org")).collect();
+    expected.sort();
+    let deadline = Instant::now() + PATIENCE;
+    while codes(&smtp).len() < expected.len() {
+        assert!(Instant::now() < deadline, "codes sent: {:?}", codes(&smtp));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Long enough for the sender to take up anything twice, were it to.
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    assert_eq!(codes(&smtp), expected, "each code once");
     a.stop().await;
     b.stop().await;
-    // The database goes only after both replicas let go of it.
-    tokio::time::sleep(Duration::from_millis(50)).await;
 }

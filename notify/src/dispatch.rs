@@ -6,6 +6,7 @@
 //! (`outbox`). Each send runs in a task of its own, so a slow modem never holds back an e-mail,
 //! and a channel that does not answer within [`SEND_TIMEOUT`] has failed, transiently.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -53,7 +54,14 @@ pub struct Dispatch {
     /// Sends in flight at once.
     in_flight_max: usize,
     wake: Notify,
+    /// Where processes share the store, whether this one sends (see [`Dispatch::run`]).
+    sending: AtomicBool,
 }
+
+/// The role, in the store, of the one process that sends where several share it.
+const SENDER: &str = "outbox";
+/// Where several share the store, how often the one sending takes up what the others queued.
+const ADOPT_EVERY: Duration = Duration::from_secs(1);
 
 type Finished = (NoticeKey, Result<(), SendError>);
 
@@ -76,6 +84,7 @@ impl Dispatch {
             channels,
             in_flight_max: in_flight_max.max(1),
             wake: Notify::new(),
+            sending: AtomicBool::new(false),
         };
         dispatch.persist()?;
         Ok(Arc::new(dispatch))
@@ -117,7 +126,30 @@ impl Dispatch {
             return Ok(());
         }
         outbox_store::save(self.store.as_ref(), &changed)?;
+        if self.store.shared() && !self.sending.load(Ordering::SeqCst) {
+            outbox_store::mark_for_sender(self.store.as_ref(), &changed)?;
+        }
         self.store.flush()
+    }
+
+    /// Where processes share the store, whether this one sends now; when it has just become
+    /// the one, it takes up every stored notice (the one before may have stopped mid-send), and
+    /// then, each time, what the others marked for it. Blocking.
+    fn take_up(&self, now: Timestamp) -> Result<bool, StoreError> {
+        if !self.store.shared() {
+            return Ok(true);
+        }
+        if !self.store.try_lead(SENDER)? {
+            self.sending.store(false, Ordering::SeqCst);
+            return Ok(false);
+        }
+        let stored = match self.sending.swap(true, Ordering::SeqCst) {
+            false => outbox_store::load(self.store.as_ref())?,
+            true => outbox_store::take_marked(self.store.as_ref())?,
+        };
+        self.outbox().adopt(stored, now);
+        self.persist()?;
+        Ok(true)
     }
 
     /// The citizen asked for no more messages: `contact` is stopped for good, and for every
@@ -160,15 +192,34 @@ impl Dispatch {
     pub async fn run(self: Arc<Self>, clock: Clock) {
         let (done_tx, mut done_rx) = mpsc::channel::<Finished>(self.in_flight_max);
         let mut in_flight = 0usize;
+        // Where several processes share the store, one sends, and looks for what the others
+        // queued every second.
+        let shared = self.store.shared();
         loop {
-            in_flight += self.start_due(&clock, &done_tx, self.in_flight_max - in_flight).await;
+            let sends = {
+                let (this, now) = (self.clone(), clock());
+                tokio::task::spawn_blocking(move || this.take_up(now)).await
+            };
+            let sends = match sends {
+                Ok(Ok(sends)) => sends,
+                _ => {
+                    tracing::error!("cannot tell whether this process sends the outbox");
+                    false
+                }
+            };
+            if sends {
+                in_flight += self.start_due(&clock, &done_tx, self.in_flight_max - in_flight).await;
+            }
             let now = clock();
-            let wait = self
-                .outbox()
-                .next_wake()
-                .map(|at| Duration::try_from(at.duration_since(now)).unwrap_or(Duration::ZERO))
-                .unwrap_or(IDLE)
-                .min(IDLE);
+            let wait = match sends {
+                false => ADOPT_EVERY,
+                true => self
+                    .outbox()
+                    .next_wake()
+                    .map(|at| Duration::try_from(at.duration_since(now)).unwrap_or(Duration::ZERO))
+                    .unwrap_or(IDLE)
+                    .min(if shared { ADOPT_EVERY } else { IDLE }),
+            };
             tokio::select! {
                 Some((key, result)) = done_rx.recv() => {
                     in_flight = in_flight.saturating_sub(1);

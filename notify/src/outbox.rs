@@ -199,6 +199,30 @@ impl Outbox {
         outbox
     }
 
+    /// Notices other processes sharing the store wrote (replicas of central: one sends, the
+    /// others queue and cancel). One new here is taken as it is, except that one left sending
+    /// (by a process that stopped sending) is closed as interrupted, as at a restart; one
+    /// closed there while still queued here is taken closed.
+    pub fn adopt(&mut self, stored: impl IntoIterator<Item = Notice>, now: Timestamp) {
+        for mut notice in stored {
+            match self.notices.get(&notice.key) {
+                None => {
+                    if notice.state == State::Sending {
+                        notice.state = State::Failed;
+                        notice.reason = Some(REASON_INTERRUPTED.into());
+                        notice.updated_at = now;
+                        self.changed.insert(notice.key.clone());
+                    }
+                    self.notices.insert(notice.key.clone(), notice);
+                }
+                Some(here) if here.state == State::Queued && matches!(notice.state, State::Sent | State::Failed) => {
+                    self.notices.insert(notice.key.clone(), notice);
+                }
+                Some(_) => {}
+            }
+        }
+    }
+
     pub fn get(&self, key: &NoticeKey) -> Option<&Notice> {
         self.notices.get(key)
     }

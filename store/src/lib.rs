@@ -87,6 +87,13 @@ pub trait Store: Send + Sync + 'static {
         let _ = doc_id;
         Ok(())
     }
+    /// Whether this process leads `role` (a background job only one process sharing the store
+    /// may run, such as sending the outbox): taken when free, kept until the process ends or
+    /// loses the store. A store nobody shares is always led by its one process.
+    fn try_lead(&self, role: &str) -> Result<bool, StoreError> {
+        let _ = role;
+        Ok(true)
+    }
     /// Documents other processes stored chunks of, as they commit them (a shared store only).
     fn watch(&self) -> Option<std::sync::mpsc::Receiver<StoredElsewhere>> {
         None

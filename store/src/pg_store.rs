@@ -75,6 +75,8 @@ struct Inner {
     readers: Vec<Mutex<Arc<Conn>>>,
     next_reader: AtomicUsize,
     watching: Mutex<bool>,
+    /// Per role, the connection that holds (or tries for) its lock, and whether it holds it.
+    roles: Mutex<HashMap<String, (Arc<Conn>, bool)>>,
 }
 
 struct Writer {
@@ -273,6 +275,7 @@ impl PgStore {
             readers,
             next_reader: AtomicUsize::new(0),
             watching: Mutex::new(false),
+            roles: Mutex::new(HashMap::new()),
         });
         let weak = Arc::downgrade(&inner);
         std::thread::Builder::new().name("fila-pg-commit".into()).spawn(move || commit_now_and_then(weak))?;
@@ -565,6 +568,37 @@ impl Store for PgStore {
                 .await
                 .map(|_| ())
         })
+    }
+
+    /// A session lock on a connection of the role's own: it is let go when the process ends or
+    /// the connection drops, and then another process takes the role.
+    fn try_lead(&self, role: &str) -> Result<bool, StoreError> {
+        let mut roles = lock(&self.inner.roles);
+        if let Some((conn, held)) = roles.get(role) {
+            if *held && !conn.client.is_closed() {
+                return Ok(true);
+            }
+        }
+        let conn = match roles.get(role) {
+            Some((conn, _)) if !conn.client.is_closed() => conn.clone(),
+            _ => self.inner.driver.run(Conn::open(self.inner.url.clone()))?.map_err(pg)?,
+        };
+        let (asking, name) = (conn.clone(), role.to_string());
+        let held: bool = self
+            .inner
+            .driver
+            .run(async move {
+                let rows = asking
+                    .query("SELECT pg_try_advisory_lock(hashtextextended($1, $2))", &[&name, &DOC_LOCK_SEED])
+                    .await?;
+                Ok::<_, tokio_postgres::Error>(rows.first().is_some_and(|row| row.get(0)))
+            })?
+            .map_err(pg)?;
+        if held {
+            tracing::info!(role, replica = %self.inner.replica, "this replica now leads");
+        }
+        roles.insert(role.to_string(), (conn, held));
+        Ok(held)
     }
 
     fn watch(&self) -> Option<mpsc::Receiver<StoredElsewhere>> {

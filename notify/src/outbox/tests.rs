@@ -134,6 +134,33 @@ fn a_crash_while_sending_never_sends_twice() {
 }
 
 #[test]
+fn the_sending_replica_adopts_what_another_queued_and_cancelled_and_never_resends() {
+    // Replica b, which does not send, queued two notices and cancelled a third; a left one
+    // mid-send when it stopped sending.
+    let mut b = Outbox::new(Policy::default());
+    for ticket in 1..=3 {
+        b.enqueue(draft(key(ticket, NoticeKind::Called), "c"), at(0));
+    }
+    b.cancel_cause(&key(3, NoticeKind::Called).cause, "the citizen opted out", at(1));
+    let mut old_sender = Outbox::new(Policy::default());
+    old_sender.enqueue(draft(key(4, NoticeKind::Called), "d"), at(0));
+    old_sender.start_due(at(0), 10);
+
+    let mut sender = Outbox::new(Policy::default());
+    sender.enqueue(draft(key(3, NoticeKind::Called), "c"), at(0));
+    let stored: Vec<Notice> = b.take_changed().into_iter().chain(old_sender.take_changed()).collect();
+    sender.adopt(stored, at(2));
+    let state = |outbox: &Outbox, ticket| outbox.get(&key(ticket, NoticeKind::Called)).expect("known").state;
+    assert_eq!([1, 2].map(|t| state(&sender, t)), [State::Queued; 2], "b's notices are the sender's to send");
+    assert_eq!(state(&sender, 3), State::Failed, "what b cancelled is not sent");
+    assert_eq!(state(&sender, 4), State::Failed, "caught mid-send by the last sender: never sent twice");
+    assert_eq!(sender.start_due(at(3), 10).len(), 2);
+    // Adopting the same again changes nothing: what is sending here stays so.
+    sender.adopt(b.notices().cloned().collect::<Vec<_>>(), at(4));
+    assert_eq!([1, 2].map(|t| state(&sender, t)), [State::Sending; 2]);
+}
+
+#[test]
 fn a_contact_gets_at_most_its_hourly_messages_and_the_rest_waits() {
     let policy = Policy { per_contact_per_hour: 2, ..Policy::default() };
     let mut outbox = Outbox::new(policy);
