@@ -33,6 +33,7 @@ use tokio::sync::{oneshot, watch};
 use crate::day_window::DayWindow;
 use crate::doc_cache::{DocCache, ReadCache};
 use crate::metrics::Metrics;
+use crate::presence::Link;
 use crate::replacements::Replacements;
 use crate::settings::OfficeSettings;
 
@@ -84,6 +85,8 @@ pub struct Hub {
     days_read: ReadCache<Day>,
     /// Stores of each document since this process started: what read-side caches key on.
     generations: Mutex<HashMap<String, u64>>,
+    /// Offices connected to other replicas of central, as they last wrote (`presence.rs`).
+    elsewhere: Mutex<BTreeMap<String, Link>>,
 }
 
 /// Documents kept loaded at rest: enough for the days being booked across a network.
@@ -285,6 +288,7 @@ impl Hub {
             configs_read: ReadCache::new(READS_KEPT),
             days_read: ReadCache::new(READS_KEPT),
             generations: Mutex::new(HashMap::new()),
+            elsewhere: Mutex::new(BTreeMap::new()),
         })
     }
 
@@ -662,6 +666,35 @@ impl Hub {
         crate::doc_cache::lock(&self.generations).get(doc_id).copied().unwrap_or(0)
     }
 
+    /// The offices connected here, with when each was last heard and its replication delay.
+    pub fn links_here(&self) -> BTreeMap<String, Link> {
+        self.offices
+            .values()
+            .filter_map(|slot| {
+                let status = slot.status();
+                (status.connections > 0).then(|| {
+                    (slot.id.clone(), Link { last_seen_ms: status.last_seen_ms, sync_lag_ms: status.sync_lag_ms })
+                })
+            })
+            .collect()
+    }
+
+    /// The offices connected to other replicas now.
+    pub fn set_links_elsewhere(&self, links: BTreeMap<String, Link>) {
+        *crate::doc_cache::lock(&self.elsewhere) = links;
+    }
+
+    /// An office's link: here, else through another replica; and when it was last heard of.
+    fn link(&self, slot: &OfficeSlot, status: &OfficeStatus) -> (bool, Option<i64>, Option<i64>) {
+        if status.connections > 0 {
+            return (true, status.last_seen_ms, status.sync_lag_ms);
+        }
+        match crate::doc_cache::lock(&self.elsewhere).get(&slot.id) {
+            Some(link) => (true, link.last_seen_ms.max(status.last_seen_ms), link.sync_lag_ms),
+            None => (false, status.last_seen_ms, status.sync_lag_ms),
+        }
+    }
+
     /// Every configured office, by id.
     pub fn offices(&self) -> Vec<OfficeSummary> {
         // Connections are stamped with the wall clock (`connect`'s caller), so alerts age by it.
@@ -670,12 +703,13 @@ impl Hub {
             .values()
             .map(|slot| {
                 let status = slot.status();
+                let (online, last_seen_ms, sync_lag_ms) = self.link(slot, &status);
                 OfficeSummary {
                     id: slot.id.clone(),
                     name: slot.name.clone(),
-                    online: status.connections > 0,
-                    last_seen_ms: status.last_seen_ms,
-                    sync_lag_ms: status.sync_lag_ms,
+                    online,
+                    last_seen_ms,
+                    sync_lag_ms,
                     docs: status.held.iter().cloned().collect(),
                     alerts: status.replacements.alerting(now).then(|| "token_shared".to_string()).into_iter().collect(),
                 }
@@ -687,10 +721,11 @@ impl Hub {
         let mut census = Census { configured: self.offices.len(), online: 0, docs_held: 0, sync_lag_ms_max: 0 };
         for slot in self.offices.values() {
             let status = slot.status();
-            census.online += usize::from(status.connections > 0);
+            let (online, _, sync_lag_ms) = self.link(slot, &status);
+            census.online += usize::from(online);
             census.docs_held += status.held.len();
-            if status.connections > 0 {
-                census.sync_lag_ms_max = census.sync_lag_ms_max.max(status.sync_lag_ms.unwrap_or(0));
+            if online {
+                census.sync_lag_ms_max = census.sync_lag_ms_max.max(sync_lag_ms.unwrap_or(0));
             }
         }
         census

@@ -19,6 +19,7 @@ pub mod media;
 pub mod metrics;
 pub mod network;
 pub mod outbox;
+pub mod presence;
 pub mod remote_joins;
 pub mod replacements;
 pub mod settings;
@@ -162,6 +163,7 @@ impl App {
                 }
             })
         });
+        outbox_tasks.extend(presence::start(store.clone(), hub.clone()));
         // The network view's rows, computed once in the background so the first look at the
         // network after a start does not wait for every office to be read.
         let network = Arc::new(network::Network::default());

@@ -111,6 +111,8 @@ async fn an_edit_through_one_replica_reaches_an_office_synced_with_the_other() {
     ws.send(&Frame::Docs { docs: vec![config_doc_id("centro")] }).await;
     let (mut doc, mut peer) = (AutoCommit::new(), PeerSync::new());
     follow(&mut ws, &mut doc, &mut peer, |doc| office_name(doc).as_deref() == Some("Oficina Centro")).await;
+    // Headquarters asking a sees the office online, through b.
+    a.wait_for_office("centro", "online through b", |office| office["online"] == true).await;
 
     // Headquarters renames the office through a: the box, connected to b, hears of it live.
     let began = Instant::now();
