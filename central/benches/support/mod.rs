@@ -48,6 +48,14 @@ impl Central {
     }
 }
 
+impl Central {
+    /// kill -9: the process ends without closing anything (the replicas bench's failover).
+    #[allow(dead_code)]
+    pub fn kill_hard(&self) {
+        let _ = Command::new("kill").args(["-9", &self.child.id().to_string()]).status();
+    }
+}
+
 impl Drop for Central {
     fn drop(&mut self) {
         let _ = Command::new("kill").arg(self.child.id().to_string()).status();
