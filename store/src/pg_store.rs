@@ -669,7 +669,7 @@ mod tests {
     #[test]
     fn a_prefix_scan_ends_before_the_first_key_outside_it() {
         let end = prefix_end("doc/");
-        assert!("doc/branch/a".to_string() < end);
-        assert!("doc0".to_string() > end);
+        assert!(*"doc/branch/a" < *end);
+        assert!(*"doc0" > *end);
     }
 }
