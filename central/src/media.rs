@@ -10,6 +10,7 @@ use fila_media::{Limits, MediaInfo, MediaKind, MediaProblem};
 use fila_protocol::Timestamp;
 use fila_store::{Store, StoreError};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 const RECORD: &str = "media/";
 const UPLOADS: &str = "uploads";
@@ -104,6 +105,8 @@ impl MediaLibrary {
         std::fs::rename(upload, &path).map_err(io)?;
         // The file's data was synced before the rename; the directory entry now too.
         std::fs::File::open(&self.dir).and_then(|dir| dir.sync_all()).map_err(io)?;
+        // Before the record: a replica that sees the record finds the file (`here`).
+        self.store.put_blob(&format!("{RECORD}{sha256}"), &path)?;
         let bytes = serde_json::to_vec(&record).map_err(|e| AdmitError::Io(e.to_string()))?;
         self.store.put_meta(&format!("{RECORD}{sha256}"), &bytes)?;
         self.store.flush()?;
@@ -146,6 +149,39 @@ impl MediaLibrary {
     /// Where a stored file is (whether or not it exists).
     pub fn path(&self, sha256: &str) -> PathBuf {
         self.dir.join(sha256)
+    }
+
+    /// Makes sure the file of a stored record is on this disk: where replicas share the store,
+    /// one uploaded through another is copied from it, and kept only if its hash checks out.
+    /// Blocking.
+    pub fn here(&self, sha256: &str) -> Result<(), AdmitError> {
+        let path = self.path(sha256);
+        if path.exists() {
+            return Ok(());
+        }
+        let io = |e: std::io::Error| AdmitError::Io(e.to_string());
+        let (part, _) = self.upload_file().map_err(io)?;
+        let fetched = self.store.get_blob(&format!("{RECORD}{sha256}"), &part);
+        let checked = match fetched {
+            Ok(true) => {
+                let mut file = std::fs::File::open(&part).map_err(io)?;
+                let mut hasher = Sha256::new();
+                std::io::copy(&mut file, &mut hasher).map_err(io)?;
+                hex::encode(hasher.finalize()) == sha256
+            }
+            Ok(false) => false,
+            Err(error) => {
+                let _ = std::fs::remove_file(&part);
+                return Err(error.into());
+            }
+        };
+        if !checked {
+            let _ = std::fs::remove_file(&part);
+            return Err(AdmitError::Io(format!("the file {sha256} is not on this replica's disk nor in the store")));
+        }
+        std::fs::rename(&part, &path).map_err(io)?;
+        tracing::info!(sha256, "signage file copied from the shared store");
+        Ok(())
     }
 }
 

@@ -206,3 +206,33 @@ async fn citizens_racing_through_both_replicas_for_the_last_three_places_get_thr
     a.stop().await;
     b.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signage_file_uploaded_through_one_replica_is_served_by_the_other() {
+    let Some(db) = TempDatabase::create() else { return };
+    let (a, b, _dirs) = replicas(&db, None).await;
+    let bytes =
+        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../media/tests/fixtures/blue-64x48.png")).expect("fixture");
+    let uploaded = a
+        .client
+        .post(format!("{}/api/v1/signage/media", a.base))
+        .bearer_auth(common::HQ_ADMIN)
+        .body(bytes.clone())
+        .send()
+        .await
+        .expect("uploaded");
+    assert!(uploaded.status().is_success(), "{}", uploaded.status());
+    let record: Value = uploaded.json().await.expect("json");
+    let sha = record["sha256"].as_str().expect("sha256");
+    let served = b
+        .client
+        .get(format!("{}/api/v1/signage/media/{sha}", b.base))
+        .bearer_auth(common::CENTRO)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(served.status(), StatusCode::OK);
+    assert_eq!(served.bytes().await.expect("body").to_vec(), bytes, "the same file, whole");
+    a.stop().await;
+    b.stop().await;
+}

@@ -94,6 +94,18 @@ pub trait Store: Send + Sync + 'static {
         let _ = role;
         Ok(true)
     }
+    /// Keeps a copy of the file at `from` as `name` for the other processes sharing the store
+    /// (a signage file uploaded through one replica, served by all); durable on return. A store
+    /// nobody shares keeps none and says so (`false`).
+    fn put_blob(&self, name: &str, from: &std::path::Path) -> Result<bool, StoreError> {
+        let _ = (name, from);
+        Ok(false)
+    }
+    /// Writes the copy kept as `name` to `to`; `false` when there is none.
+    fn get_blob(&self, name: &str, to: &std::path::Path) -> Result<bool, StoreError> {
+        let _ = (name, to);
+        Ok(false)
+    }
     /// Documents other processes stored chunks of, as they commit them (a shared store only).
     fn watch(&self) -> Option<std::sync::mpsc::Receiver<StoredElsewhere>> {
         None

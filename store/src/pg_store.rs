@@ -30,9 +30,10 @@ use tokio_postgres::{AsyncMessage, Client, NoTls, Row, Statement};
 use super::{Store, StoreError, StoredElsewhere};
 
 /// The schema, one step per version; `migrate` applies those a database lacks, in order.
-const MIGRATIONS: &[(i32, &str)] = &[(
-    1,
-    r#"
+const MIGRATIONS: &[(i32, &str)] = &[
+    (
+        1,
+        r#"
     CREATE TABLE fila_docs (
         doc_id text COLLATE "C" PRIMARY KEY,
         next_seq bigint NOT NULL
@@ -48,7 +49,21 @@ const MIGRATIONS: &[(i32, &str)] = &[(
         value bytea NOT NULL
     );
     "#,
-)];
+    ),
+    (
+        2,
+        r#"
+    CREATE TABLE fila_blobs (
+        name text COLLATE "C" NOT NULL,
+        part integer NOT NULL,
+        bytes bytea NOT NULL,
+        PRIMARY KEY (name, part)
+    );
+    "#,
+    ),
+];
+/// Files are kept in parts of this size: neither side holds a whole video in memory.
+const BLOB_PART_BYTES: usize = 4 << 20;
 
 /// The schema version this build reads and writes.
 pub const SCHEMA_VERSION: i32 = MIGRATIONS[MIGRATIONS.len() - 1].0;
@@ -599,6 +614,77 @@ impl Store for PgStore {
         }
         roles.insert(role.to_string(), (conn, held));
         Ok(held)
+    }
+
+    /// In parts, in a transaction of a connection of its own (a file is written rarely, and a
+    /// long transaction must not hold up the others' statements).
+    fn put_blob(&self, name: &str, from: &std::path::Path) -> Result<bool, StoreError> {
+        use std::io::Read;
+        let mut file = std::fs::File::open(from)?;
+        let conn = self.inner.driver.run(Conn::open(self.inner.url.clone()))?.map_err(pg)?;
+        let (begin, name_owned) = (conn.clone(), name.to_string());
+        let present = self.inner.driver.run(async move {
+            begin.client.batch_execute("BEGIN").await?;
+            let rows = begin.query("SELECT 1 FROM fila_blobs WHERE name = $1 LIMIT 1", &[&name_owned]).await?;
+            Ok::<_, tokio_postgres::Error>(!rows.is_empty())
+        })?;
+        if present.map_err(pg)? {
+            return Ok(true);
+        }
+        let mut part = 0i32;
+        loop {
+            let mut bytes = Vec::with_capacity(BLOB_PART_BYTES);
+            (&mut file).take(BLOB_PART_BYTES as u64).read_to_end(&mut bytes)?;
+            if bytes.is_empty() && part > 0 {
+                break;
+            }
+            let (conn, name) = (conn.clone(), name.to_string());
+            self.inner
+                .driver
+                .run(async move {
+                    conn.execute(
+                        "INSERT INTO fila_blobs (name, part, bytes) VALUES ($1, $2, $3)",
+                        &[&name, &part, &bytes],
+                    )
+                    .await
+                })?
+                .map_err(pg)?;
+            part += 1;
+        }
+        self.inner.driver.run(async move { conn.client.batch_execute("COMMIT").await })?.map_err(pg)?;
+        Ok(true)
+    }
+
+    fn get_blob(&self, name: &str, to: &std::path::Path) -> Result<bool, StoreError> {
+        use std::io::Write;
+        let conn = self.inner.driver.run(Conn::open(self.inner.url.clone()))?.map_err(pg)?;
+        let mut file = None;
+        let mut part = 0i32;
+        loop {
+            let (asking, name) = (conn.clone(), name.to_string());
+            let rows = self
+                .inner
+                .driver
+                .run(async move {
+                    asking.query("SELECT bytes FROM fila_blobs WHERE name = $1 AND part = $2", &[&name, &part]).await
+                })?
+                .map_err(pg)?;
+            let Some(row) = rows.first() else { break };
+            let bytes: Vec<u8> = row.get(0);
+            let file = match &mut file {
+                Some(file) => file,
+                None => file.insert(std::fs::File::create(to)?),
+            };
+            file.write_all(&bytes)?;
+            part += 1;
+        }
+        match file {
+            Some(file) => {
+                file.sync_all()?;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
     }
 
     fn watch(&self) -> Option<mpsc::Receiver<StoredElsewhere>> {

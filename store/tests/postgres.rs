@@ -17,7 +17,7 @@ fn a_database_nobody_migrated_is_refused_with_the_command_that_fixes_it() {
     let Some(db) = TempDatabase::create() else { return };
     let refused = PgStore::open(db.url()).err().expect("refused").to_string();
     assert!(refused.contains("fila-central migrate"), "{refused}");
-    assert_eq!(PgStore::migrate(db.url()).expect("migrates"), vec![1]);
+    assert_eq!(PgStore::migrate(db.url()).expect("migrates"), vec![1, 2]);
     assert_eq!(PgStore::migrate(db.url()).expect("again"), Vec::<i32>::new(), "nothing left to apply");
     PgStore::open(db.url()).expect("opens once migrated");
 }
@@ -109,4 +109,19 @@ fn a_document_lock_waits_for_the_other_replica_to_let_go() {
     a.unlock_doc(doc).expect("a unlocks");
     took.recv_timeout(Duration::from_secs(10)).expect("b gets it once a lets go");
     waiter.join().expect("waiter");
+}
+
+#[test]
+fn a_file_kept_through_one_replica_is_written_out_whole_by_the_other() {
+    let Some(db) = migrated() else { return };
+    let (a, b) = (PgStore::open(db.url()).expect("a"), PgStore::open(db.url()).expect("b"));
+    let dir = tempfile::tempdir().expect("dir");
+    // Larger than a part, and not a whole number of them.
+    let bytes: Vec<u8> = (0..9_500_000u32).map(|i| (i % 253) as u8).collect();
+    std::fs::write(dir.path().join("upload"), &bytes).expect("file");
+    assert!(a.put_blob("media/x", &dir.path().join("upload")).expect("kept"));
+    assert!(a.put_blob("media/x", &dir.path().join("upload")).expect("kept once"), "a second upload is a no-op");
+    assert!(b.get_blob("media/x", &dir.path().join("copy")).expect("read"));
+    assert_eq!(std::fs::read(dir.path().join("copy")).expect("copy"), bytes);
+    assert!(!b.get_blob("media/unknown", &dir.path().join("none")).expect("read"), "nothing kept by that name");
 }

@@ -123,6 +123,8 @@ pub async fn fetch(
         .await?
         .map_err(|e| ApiError::Internal(e.to_string()))?
         .ok_or_else(|| ApiError::NotFound("no such signage file".into()))?;
+    let (library, wanted) = (state.media.clone(), record.sha256.clone());
+    web::block(move || library.here(&wanted)).await?.map_err(|e| ApiError::Internal(e.to_string()))?;
     let file = actix_files::NamedFile::open_async(state.media.path(&record.sha256))
         .await
         .map_err(|e| ApiError::Internal(format!("a stored file is missing: {e}")))?
