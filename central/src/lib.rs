@@ -158,7 +158,7 @@ impl App {
         });
         // The network view's rows, computed once in the background so the first look at the
         // network after a start does not wait for every office to be read.
-        let network = Arc::new(network::Network::default());
+        let network = Arc::new(network::Network::with_surveys(surveys.clone()));
         {
             let (network, hub) = (network.clone(), hub.clone());
             tokio::task::spawn_blocking(move || {

@@ -6,8 +6,8 @@ mod common;
 
 use common::docs_edge::Edge;
 use common::{CENTRO, HQ, T0};
-use fila_protocol::office::{Actor, Priority};
-use fila_protocol::{AgentId, Command, CounterId, RawOfficeConfig, Timestamp};
+use fila_protocol::office::{Actor, Priority, SurveyInput, SurveyTicket};
+use fila_protocol::{AgentId, Command, CounterId, RawOfficeConfig, Timestamp, Who};
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -48,6 +48,10 @@ async fn headquarters_sees_every_office_today_in_one_table_filtered_and_sorted()
     }
     edge.run(minutes_before_now(4), Command::CallNext { counter: CounterId::new("1"), by: ana.clone() });
     edge.run(minutes_before_now(1), Command::Finish { counter: CounterId::new("1"), by: ana, outcome: String::new() });
+    // The one served rated the visit 4 of 5 at the exit tablet.
+    let answer = SurveyInput { satisfaction: Some(4), ..SurveyInput::default() };
+    let by = Who::Kiosk("salida".into());
+    edge.run(minutes_before_now(1), Command::AnswerSurvey { ticket: SurveyTicket::Token("k1".into()), answer, by });
     edge.add_config();
     let mut ws = central.connect(CENTRO).await;
     edge.sync(&mut ws).await;
@@ -65,8 +69,10 @@ async fn headquarters_sees_every_office_today_in_one_table_filtered_and_sorted()
     );
     assert_eq!(centro["longest_wait_seconds"], 600, "the one who came ten minutes ago");
     assert_eq!(centro["within_target_share"], 1.0, "the one called waited 16 minutes, target 20");
+    assert_eq!((&centro["satisfaction_mean"], &centro["satisfaction_answers"]), (&Value::from(4.0), &Value::from(1)));
     let norte = &rows[1];
     assert_eq!((&norte["online"], &norte["waiting"]), (&Value::Bool(false), &Value::from(0)), "nothing synced today");
+    assert_eq!(norte["satisfaction_mean"], Value::Null, "no answers: no mean");
 
     // By region, and worst first.
     let (_, capital) = central.get("/api/v1/network?tag=capital", Some(HQ)).await;

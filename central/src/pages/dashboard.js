@@ -102,6 +102,7 @@
       'bookings.title': 'Citas',
       'offices.waiting': 'Esperan', 'offices.longest': 'Espera más larga', 'offices.open': 'Puestos abiertos',
       'offices.served': 'Atendidos hoy', 'offices.withinTarget': 'En objetivo', 'offices.outOfOrder': 'Fuera de orden',
+      'offices.satisfaction': 'Satisfacción hoy', 'offices.answers': '{n} respuestas',
       'signage.title': 'Cartelería: reproducciones',
       'signage.help': 'Lo que mostraron las pantallas de la oficina, por archivo y día (prueba de emisión).',
       'signage.item': 'Archivo', 'signage.day': 'Día', 'signage.plays': 'Veces', 'signage.minutes': 'Minutos',
@@ -227,6 +228,7 @@
       'bookings.title': 'Appointments',
       'offices.waiting': 'Waiting', 'offices.longest': 'Longest wait', 'offices.open': 'Counters open',
       'offices.served': 'Served today', 'offices.withinTarget': 'Within target', 'offices.outOfOrder': 'Out of order',
+      'offices.satisfaction': 'Satisfaction today', 'offices.answers': '{n} answers',
       'signage.title': 'Signage: plays',
       'signage.help': "What the office's screens showed, per file and day (proof of play).",
       'signage.item': 'File', 'signage.day': 'Day', 'signage.plays': 'Plays', 'signage.minutes': 'Minutes',
@@ -494,6 +496,7 @@
         figure(live.served),
         figure(live.within_target_share == null ? null : share(live.within_target_share)),
         figure(live.out_of_order_calls),
+        satisfaction(live),
         el('td', { className: 'num', text: String(days) }),
         el('td', { className: 'actions' }, [view])
       ]));
@@ -509,6 +512,16 @@
       return option;
     }));
     if (chosen && offices.some((o) => o.id === chosen)) select.value = chosen;
+  }
+
+  /** Today's mean score out of 5, with how many answered (a mean of two answers says little). */
+  function satisfaction(live) {
+    if (live.satisfaction_mean == null) return el('td', { className: 'num', text: '—' });
+    return el('td', {
+      className: 'num',
+      text: live.satisfaction_mean.toFixed(1) + ' / 5',
+      title: t('offices.answers', { n: live.satisfaction_answers })
+    }, [el('span', { className: 'muted small id', text: t('offices.answers', { n: live.satisfaction_answers }) })]);
   }
 
   // ---------------------------------------------------------------- KPIs
