@@ -33,6 +33,10 @@
 //! retention_days = 30    # contacts, sent messages and survey comments are deleted after this
 //! per_contact_per_hour = 20    # messages to one contact in any hour; more wait
 //!
+//! [alerts]               # optional: thresholds of headquarters' alerts (crate::alerts::AlertsSection)
+//! offline_minutes = 15
+//! email = ["guardia@example.gob"]
+//!
 //! [[analysts]]           # bearer tokens for the headquarters read API
 //! name = "Tablero nacional"
 //! token_sha256 = "<hex SHA-256 of the analyst token>"
@@ -75,6 +79,8 @@ pub struct Settings {
     pub bookings: BookingLimits,
     /// `[remote_joins]`: the limits on joining queues from home.
     pub remote_joins: RemoteJoinLimits,
+    /// `[alerts]`: headquarters' alert thresholds and who hears of them.
+    pub alerts: crate::alerts::AlertRules,
     /// Not in the file: tests shorten it to see silent connections dropped.
     pub heartbeat: Heartbeat,
     /// Not in the file: the caps on signage files (tests lower them to see a file refused).
@@ -307,11 +313,12 @@ impl Settings {
         let notices: NoticesSection = take(&mut table, "notices", &mut problems).unwrap_or_default();
         let bookings: BookingLimits = take(&mut table, "bookings", &mut problems).unwrap_or_default();
         let remote_joins: RemoteJoinLimits = take(&mut table, "remote_joins", &mut problems).unwrap_or_default();
+        let alerts: crate::alerts::AlertsSection = take(&mut table, "alerts", &mut problems).unwrap_or_default();
         for key in table.keys() {
             problems.push(problem(
                 key,
                 "is not a section central knows ([server], [[offices]], [[analysts]], [notices], [bookings], \
-                 [remote_joins])"
+                 [remote_joins], [alerts])"
                     .into(),
             ));
         }
@@ -338,6 +345,10 @@ impl Settings {
         if notices.retention_days == 0 || notices.retention_days > 3650 {
             problems.push(problem("notices.retention_days", "must be 1 to 3650 days".into()));
         }
+        let alerts = alerts.check(notices.smtp.is_some()).unwrap_or_else(|found| {
+            problems.extend(found);
+            crate::alerts::AlertRules::default()
+        });
         if notices.per_contact_per_hour == 0 {
             problems.push(problem("notices.per_contact_per_hour", "must be at least 1".into()));
         }
@@ -417,6 +428,7 @@ impl Settings {
                 },
                 bookings,
                 remote_joins,
+                alerts,
                 heartbeat: Heartbeat::default(),
                 media_limits: fila_media::Limits::default(),
                 demo_booking_seed: None,
