@@ -6,6 +6,7 @@
 //! (per-office state shared by all connections) and the actix-web server. Tests build it on
 //! port 0 with a temporary data directory.
 
+pub mod alert_monitor;
 pub mod alerts;
 pub mod auth;
 pub mod bookings;
@@ -168,6 +169,8 @@ impl App {
                 }
             });
         }
+        let alerts = Arc::new(alert_monitor::AlertMonitor::new(settings.alerts.clone(), hub.now()));
+        outbox_tasks.push(alert_monitor::start(alerts.clone(), hub.clone(), network.clone(), outbox.clone()));
         let state = web::Data::new(AppState {
             hub: hub.clone(),
             tokens: Tokens::new(&settings),
@@ -180,6 +183,7 @@ impl App {
             plays: Arc::new(signage_plays::SignagePlays::new(store.clone())),
             store: store.clone(),
             network: network.clone(),
+            alerts,
         });
         let certificate = match &settings.tls {
             Some(files) => Some(fila_tls::server::ReloadingCert::load(files.clone())?),

@@ -103,7 +103,7 @@ async fn headquarters_sees_every_office_today_in_one_table_filtered_and_sorted()
     central.stop().await;
 }
 
-/// The rows of the next `network` event on the stream.
+/// The rows of the next `network` event on the stream (events of other kinds are skipped).
 async fn next_event(stream: &mut reqwest::Response) -> Value {
     let mut text = String::new();
     loop {
@@ -113,9 +113,13 @@ async fn next_event(stream: &mut reqwest::Response) -> Value {
             .expect("readable")
             .expect("the stream goes on");
         text.push_str(&String::from_utf8_lossy(&chunk));
-        if let Some(end) = text.find("\n\n") {
-            let data = text[..end].lines().find_map(|l| l.strip_prefix("data: ")).expect("data");
-            return serde_json::from_str(data).expect("rows");
+        while let Some(end) = text.find("\n\n") {
+            let event: String = text.drain(..end + 2).collect();
+            // The same stream carries the alerts.
+            if event.lines().any(|l| l == "event: network") {
+                let data = event.lines().find_map(|l| l.strip_prefix("data: ")).expect("data");
+                return serde_json::from_str(data).expect("rows");
+            }
         }
     }
 }
