@@ -8,10 +8,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::is_valid_id;
-
 /// Devices in one report: a box has a few printers, a display per counter, a broker and a modem.
 pub const DEVICES_PER_REPORT_MAX: usize = 128;
+
+/// A device's id: the box's own (`display-<counter>` for a counter's display, so longer than
+/// other ids).
+pub const DEVICE_ID_LEN_MAX: usize = 64;
 
 /// The kinds of device a box reports.
 pub const DEVICE_KINDS: [&str; 5] = ["printer", "display", "mqtt_display", "broker", "modem"];
@@ -45,8 +47,11 @@ impl DeviceReport {
             return Some(format!("devices: at most {DEVICES_PER_REPORT_MAX}"));
         }
         self.devices.iter().enumerate().find_map(|(i, device)| {
-            let why = if !is_valid_id(&device.id) {
-                "id: 1-32 letters, digits, '-' or '_'".to_string()
+            let id_ok = !device.id.is_empty()
+                && device.id.len() <= DEVICE_ID_LEN_MAX
+                && device.id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            let why = if !id_ok {
+                format!("id: 1-{DEVICE_ID_LEN_MAX} letters, digits, '-' or '_'")
             } else if !DEVICE_KINDS.contains(&device.kind.as_str()) {
                 format!("kind: one of {}", DEVICE_KINDS.join(", "))
             } else if device.problem.as_deref().is_some_and(|p| !DEVICE_PROBLEMS.contains(&p)) {
