@@ -317,13 +317,14 @@ fn conditions(rules: &AlertRules, facts: &OfficeFacts, now: Timestamp) -> Vec<Ho
     let now_ms = now.as_ms();
     let mut holding = Vec::new();
     if let Some(since) = facts.offline_since_ms {
-        let minutes = rules.offline.as_secs() / 60;
-        let detail = format!("no link with the office's box for more than {minutes} min");
+        let detail = format!("no link with the office's box for more than {}", spoken(rules.offline));
         holding.push(Holding { kind: AlertKind::Offline, since_ms: Some(since), hold: rules.offline, detail });
     }
     if let Some(since) = facts.limits.first_past_target_ms.filter(|at| *at <= now_ms) {
-        let minutes = rules.wait_above_target.as_secs() / 60;
-        let detail = format!("a citizen has waited past the service's target wait for more than {minutes} min");
+        let detail = format!(
+            "a citizen has waited past the service's target wait for more than {}",
+            spoken(rules.wait_above_target)
+        );
         let hold = rules.wait_above_target;
         holding.push(Holding { kind: AlertKind::WaitAboveTarget, since_ms: Some(since), hold, detail });
     }
@@ -375,6 +376,14 @@ fn conditions(rules: &AlertRules, facts: &OfficeFacts, now: Timestamp) -> Vec<Ho
         }
     }
     holding
+}
+
+/// "15 min", or seconds below a minute (tests' thresholds).
+fn spoken(duration: Duration) -> String {
+    match duration.as_secs() {
+        seconds if seconds < 60 => format!("{seconds} s"),
+        seconds => format!("{} min", seconds / 60),
+    }
 }
 
 fn duration_ms(duration: Duration) -> i64 {

@@ -1,7 +1,7 @@
-//! The devices' health, told to central every half minute so headquarters can alert on a printer
-//! or display down ([`fila_protocol::device_report`]): ids, kinds, up or down and a problem
-//! code, never a device's error text. A central that does not take reports (an older one)
-//! answers 404; the box carries on and tells it less often.
+//! The devices' health, told to central within seconds of a change and every half minute besides,
+//! so headquarters can alert on a printer or display down ([`fila_protocol::device_report`]):
+//! ids, kinds, up or down and a problem code, never a device's error text. A central that does
+//! not take reports (an older one) answers 404; the box carries on and tells it less often.
 
 use std::time::Duration;
 
@@ -10,6 +10,10 @@ use fila_protocol::device_report::{DeviceReport, DeviceState, DEVICE_KINDS};
 use super::health::{DeviceHealth, HealthBoard};
 use crate::settings::CentralSettings;
 
+/// How often the board is looked at for a change.
+const LOOK_EVERY: Duration = Duration::from_secs(1);
+/// A report even without a change: central forgets nothing, but a restarted central knows
+/// nothing.
 const EVERY: Duration = Duration::from_secs(30);
 /// After a central said it does not know the route.
 const UNKNOWN_EVERY: Duration = Duration::from_secs(600);
@@ -41,25 +45,35 @@ pub async fn run(central: CentralSettings, board: HealthBoard) {
         }
     };
     let url = format!("{}/api/v1/branch/devices", central.api_url());
+    let mut last: Option<(DeviceReport, tokio::time::Instant, Duration)> = None;
     loop {
         let report = report(&board);
-        let sent = client.post(&url).bearer_auth(&central.token).json(&report).send().await;
-        let wait = match sent {
-            Ok(response) if response.status().is_success() => EVERY,
-            Ok(response) if response.status() == reqwest::StatusCode::NOT_FOUND => {
-                tracing::debug!("central takes no device reports");
-                UNKNOWN_EVERY
-            }
-            Ok(response) => {
-                tracing::warn!(status = %response.status(), "central refused the device report");
-                EVERY
-            }
-            Err(error) => {
-                tracing::debug!(error = %error.without_url(), "the device report waits for central");
-                EVERY
-            }
+        let due = match &last {
+            Some((sent, at, wait)) => *sent != report || at.elapsed() >= *wait,
+            None => true,
         };
-        tokio::time::sleep(wait).await;
+        if due {
+            let sent = client.post(&url).bearer_auth(&central.token).json(&report).send().await;
+            let wait = match sent {
+                Ok(response) if response.status().is_success() => EVERY,
+                Ok(response) if response.status() == reqwest::StatusCode::NOT_FOUND => {
+                    tracing::debug!("central takes no device reports");
+                    UNKNOWN_EVERY
+                }
+                Ok(response) => {
+                    tracing::warn!(status = %response.status(), "central refused the device report");
+                    EVERY
+                }
+                Err(error) => {
+                    tracing::debug!(error = %error.without_url(), "the device report waits for central");
+                    EVERY
+                }
+            };
+            // Unsent, it goes again on the next change or after `wait`: a change while central
+            // cannot be reached would otherwise be tried every second.
+            last = Some((report, tokio::time::Instant::now(), wait));
+        }
+        tokio::time::sleep(LOOK_EVERY).await;
     }
 }
 
