@@ -559,6 +559,24 @@ mod tests {
     }
 
     #[test]
+    fn alert_thresholds_are_read_and_an_alert_address_needs_a_mail_server() {
+        assert_eq!(check("").expect("valid").alerts, crate::alerts::AlertRules::default());
+        let smtp =
+            "[notices.smtp]\nhost = \"smtp.example.gob\"\nsecurity = \"starttls\"\nfrom = \"fila <a@example.gob>\"\n";
+        let settings =
+            check(&format!("{smtp}[alerts]\noffline_minutes = 5\nemail = [\"guardia@example.gob\"]\n")).expect("valid");
+        assert_eq!(settings.alerts.offline, Duration::from_secs(300));
+        assert_eq!(settings.alerts.email, ["guardia@example.gob"]);
+
+        let problems = check("[alerts]\nemail = [\"guardia@example.gob\"]\nwait_above_target_minutes = 0\n")
+            .expect_err("two problems");
+        assert_eq!(problems.len(), 2, "{problems:#?}");
+        assert!(problems.iter().any(|p| p.starts_with("alerts.email: needs [notices.smtp]")), "{problems:#?}");
+        let problems = check("[alerts]\noffline_mins = 5\n").expect_err("unknown key");
+        assert!(problems[0].starts_with("alerts:") && problems[0].contains("offline_mins"), "{problems:#?}");
+    }
+
+    #[test]
     fn text_that_is_not_toml_is_one_problem() {
         let problems = check("[server\n").expect_err("not toml");
         assert_eq!(problems.len(), 1);
