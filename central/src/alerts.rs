@@ -9,6 +9,9 @@
 //! State lives in memory: after a restart it is recomputed from the documents, and the device
 //! reports and the link's state come back within a minute.
 //!
+//! While an office has been offline long enough for that alert, the rules on waits are not
+//! applied: central's copy of its day is stale, and would show citizens waiting forever.
+//!
 //! Details carry counts and device ids, never a citizen's number, name or contact.
 
 use std::collections::{BTreeMap, VecDeque};
@@ -320,7 +323,11 @@ fn conditions(rules: &AlertRules, facts: &OfficeFacts, now: Timestamp) -> Vec<Ho
         let detail = format!("no link with the office's box for more than {}", spoken(rules.offline));
         holding.push(Holding { kind: AlertKind::Offline, since_ms: Some(since), hold: rules.offline, detail });
     }
-    if let Some(since) = facts.limits.first_past_target_ms.filter(|at| *at <= now_ms) {
+    // Once the office is offline long enough for that alert, central's copy of its day is stale:
+    // how long its citizens wait now is unknown, and the offline alert says so.
+    let stale = facts.offline_since_ms.is_some_and(|since| now_ms.saturating_sub(since) >= duration_ms(rules.offline));
+    let limits = if stale { WaitLimits { calls: facts.limits.calls, ..WaitLimits::default() } } else { facts.limits };
+    if let Some(since) = limits.first_past_target_ms.filter(|at| *at <= now_ms) {
         let detail = format!(
             "a citizen has waited past the service's target wait for more than {}",
             spoken(rules.wait_above_target)
@@ -328,8 +335,7 @@ fn conditions(rules: &AlertRules, facts: &OfficeFacts, now: Timestamp) -> Vec<Ho
         let hold = rules.wait_above_target;
         holding.push(Holding { kind: AlertKind::WaitAboveTarget, since_ms: Some(since), hold, detail });
     }
-    if let Some(since) =
-        facts.limits.first_past_legal_max_ms.filter(|at| *at <= now_ms && rules.preferential_past_legal_max)
+    if let Some(since) = limits.first_past_legal_max_ms.filter(|at| *at <= now_ms && rules.preferential_past_legal_max)
     {
         holding.push(Holding {
             kind: AlertKind::PreferentialPastLegalMax,

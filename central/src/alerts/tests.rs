@@ -126,7 +126,8 @@ fn each_office_and_kind_is_its_own_alert_and_a_new_episode_is_raised_again() {
     let mut norte = office("norte");
     centro.limits.first_past_legal_max_ms = Some(at(0).as_ms());
     norte.limits.first_past_legal_max_ms = Some(at(0).as_ms());
-    norte.offline_since_ms = Some(at(-20).as_ms());
+    norte.satisfaction_mean = Some(1.5);
+    norte.satisfaction_answers = 8;
     let opened = alerts.handle_facts(&rules, &[centro.clone(), norte.clone()], at(0));
     assert_eq!(opened.len(), 3);
     assert_eq!(alerts.open_count(AlertKind::PreferentialPastLegalMax), 2);
@@ -137,7 +138,7 @@ fn each_office_and_kind_is_its_own_alert_and_a_new_episode_is_raised_again() {
     let opened = alerts.handle_facts(&rules, &[centro, norte], at(2));
     assert_eq!(opened.len(), 1, "a second episode at centro");
     assert_eq!(alerts.raised(AlertKind::PreferentialPastLegalMax), 3);
-    assert_eq!(alerts.raised(AlertKind::Offline), 1);
+    assert_eq!(alerts.raised(AlertKind::LowSatisfaction), 1);
 }
 
 #[test]
@@ -164,4 +165,20 @@ fn the_defaults_are_the_documented_thresholds_and_bad_ones_are_all_reported() {
     for (problem, expected) in problems.iter().zip(expected) {
         assert!(problem.starts_with(expected), "{problem:?} is not {expected:?}");
     }
+}
+
+#[test]
+fn an_office_offline_long_enough_alerts_as_offline_not_on_waits_central_cannot_see() {
+    let (mut alerts, rules) = (Alerts::default(), AlertRules::default());
+    let mut centro = office("centro");
+    centro.limits.first_past_legal_max_ms = Some(at(0).as_ms());
+    let (opened, _) = check(&mut alerts, &rules, &centro, 0);
+    assert_eq!(opened[0].kind, AlertKind::PreferentialPastLegalMax);
+    // The link drops at 10:01: a short cut changes nothing...
+    centro.offline_since_ms = Some(at(1).as_ms());
+    assert_eq!(check(&mut alerts, &rules, &centro, 5).1.len(), 1);
+    // ...but after 15 minutes central's copy of the day says nothing of now.
+    let (opened, open) = check(&mut alerts, &rules, &centro, 16);
+    assert_eq!(opened.iter().map(|a| a.kind).collect::<Vec<_>>(), [AlertKind::Offline]);
+    assert_eq!(open.iter().map(|a| a.kind).collect::<Vec<_>>(), [AlertKind::Offline]);
 }
