@@ -130,8 +130,8 @@ pub fn start(
                 };
                 for (alert, office_name) in opened {
                     tracing::warn!(office = %alert.office, kind = alert.kind.as_str(), detail = %alert.detail, "alert");
-                    let since = local_time(&hub, &alert);
-                    if let Err(error) = outbox.ops_alert(&alert, &office_name, &since, now) {
+                    let (since, episode) = since_and_episode(&hub, &alert);
+                    if let Err(error) = outbox.ops_alert(&alert, &office_name, &since, &episode, now) {
                         tracing::error!(%error, office = %alert.office, "an alert's e-mail could not be queued");
                     }
                 }
@@ -142,16 +142,26 @@ pub fn start(
     })
 }
 
-/// When the alert's condition began, in the office's zone ("2026-11-29 10:05").
-fn local_time(hub: &Hub, alert: &Alert) -> String {
+/// When the alert's condition began, in the office's zone ("2026-11-29 10:05"), and what makes
+/// its episode one: when it began, for conditions the documents date (a restart finds the same
+/// time and sends nothing again); the office's day for today's rates and means, whose start
+/// central only saw (so at most one e-mail a day each, however often they cross the threshold).
+fn since_and_episode(hub: &Hub, alert: &Alert) -> (String, String) {
     let zone = crate::kpis::office_config(hub, &alert.office)
         .ok()
         .flatten()
         .map_or(jiff::tz::TimeZone::UTC, |config| config.time_zone);
-    match jiff::Timestamp::from_millisecond(alert.since_ms) {
-        Ok(at) => at.to_zoned(zone).strftime("%Y-%m-%d %H:%M").to_string(),
+    let since = match jiff::Timestamp::from_millisecond(alert.since_ms) {
+        Ok(at) => at.to_zoned(zone.clone()).strftime("%Y-%m-%d %H:%M").to_string(),
         Err(_) => alert.since_ms.to_string(),
-    }
+    };
+    let episode = match alert.kind {
+        AlertKind::OutOfOrderRate | AlertKind::LowSatisfaction => {
+            fila_protocol::BusinessDay::containing(Timestamp(alert.since_ms), &zone).to_string()
+        }
+        _ => alert.since_ms.to_string(),
+    };
+    (since, episode)
 }
 
 /// How an alert is named in the e-mail (central's messages to staff are in Spanish).

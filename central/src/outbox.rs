@@ -175,14 +175,15 @@ impl CentralOutbox {
         self.send_in(&cause, kind, supervisor.clone(), ALERT_LANG, message, None, Some(office), now)
     }
 
-    /// An alert opened: each configured address hears of it once per episode (an episode is
-    /// the office, the kind and when its condition began, so a restart that finds the same
-    /// condition does not send it again). Returns how many were queued. Blocking.
+    /// An alert opened: each configured address hears of it once per office, kind and
+    /// `episode` (see `alert_monitor`), so a restart that finds the same condition does not send
+    /// it again. Returns how many were queued. Blocking.
     pub fn ops_alert(
         &self,
         alert: &crate::alerts::Alert,
         office_name: &str,
         since: &str,
+        episode: &str,
         now: Timestamp,
     ) -> Result<usize, StoreError> {
         let values = BTreeMap::from([
@@ -198,7 +199,7 @@ impl CentralOutbox {
             let Some(message) = self.templates.render(kind, ALERT_LANG, contact.medium(), &values, &no_way_out) else {
                 continue;
             };
-            let cause = format!("ops-alert/{}/{}/{}/{i}", alert.office, alert.kind.as_str(), alert.since_ms);
+            let cause = format!("ops-alert/{}/{}/{episode}/{i}", alert.office, alert.kind.as_str());
             let office = Some(alert.office.as_str());
             queued +=
                 usize::from(self.send_in(&cause, kind, contact.clone(), ALERT_LANG, message, None, office, now)?);

@@ -140,6 +140,37 @@ async fn a_wait_past_target_and_a_preferential_citizen_past_the_legal_maximum_al
 }
 
 #[tokio::test]
+async fn a_restarted_central_finds_the_same_alert_and_sends_no_second_email() {
+    let Some(smtp) = SmtpServer::start(Mode::Plain, false, "") else { return };
+    let dir = tempfile::tempdir().expect("dir");
+    let mut settings = common::settings(dir.path());
+    settings.smtp = Some(toml::from_str(&smtp.settings_toml("none", "")).expect("SMTP settings"));
+    settings.alerts.email = vec![OPS.into()];
+    settings.alerts.evaluate_every = Duration::from_millis(50);
+    let central = common::spawn_with(settings.clone()).await;
+    let config = RawOfficeConfig::parse_toml(CONFIG).expect("valid");
+    let mut edge = Edge::new(config, at(-60));
+    edge.add_config();
+    edge.issue(at(-40), Priority::Normal);
+    let mut ws = central.connect(CENTRO).await;
+    edge.sync(&mut ws).await;
+    alerts_when(&central, "the wait alert", |a| kinds(a, "open") == ["wait_above_target"]).await;
+    wait_for(|| Some(smtp.received()).filter(|m| m.len() == 1)).await;
+    ws.close().await;
+    central.stop().await;
+
+    // Alerts live in memory: the new process opens it again, from the stored day, with the time
+    // it began; the outbox knows that episode was told.
+    let central = common::spawn_with(settings).await;
+    let alerts = alerts_when(&central, "the wait alert again", |a| kinds(a, "open") == ["wait_above_target"]).await;
+    assert_eq!(alerts["open"][0]["since_ms"], json!(at(-20).0));
+    assert_eq!(central.metric("fila_central_alerts_raised_total{kind=\"wait_above_target\"}").await, 1);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(smtp.received().len(), 1, "one e-mail for one episode");
+    central.stop().await;
+}
+
+#[tokio::test]
 async fn an_office_offline_longer_than_the_threshold_is_an_alert_until_it_is_back() {
     let dir = tempfile::tempdir().expect("dir");
     let central = central_with_ops(dir.path(), None).await;
