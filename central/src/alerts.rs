@@ -315,73 +315,96 @@ impl Alerts {
     }
 }
 
-/// The conditions that hold for one office at `now`.
+/// The conditions that hold for one office at `now`: one rule each.
 fn conditions(rules: &AlertRules, facts: &OfficeFacts, now: Timestamp) -> Vec<Holding> {
-    let now_ms = now.as_ms();
-    let mut holding = Vec::new();
-    if let Some(since) = facts.offline_since_ms {
-        let detail = format!("no link with the office's box for more than {}", spoken(rules.offline));
-        holding.push(Holding { kind: AlertKind::Offline, since_ms: Some(since), hold: rules.offline, detail });
-    }
     // Once the office is offline long enough for that alert, central's copy of its day is stale:
     // how long its citizens wait now is unknown, and the offline alert says so.
-    let stale = facts.offline_since_ms.is_some_and(|since| now_ms.saturating_sub(since) >= duration_ms(rules.offline));
-    let limits = if stale { WaitLimits { calls: facts.limits.calls, ..WaitLimits::default() } } else { facts.limits };
-    if let Some(since) = limits.first_past_target_ms.filter(|at| *at <= now_ms) {
-        let detail = format!(
+    let stale =
+        facts.offline_since_ms.is_some_and(|since| now.as_ms().saturating_sub(since) >= duration_ms(rules.offline));
+    let waits = if stale { WaitLimits { calls: facts.limits.calls, ..WaitLimits::default() } } else { facts.limits };
+    [
+        offline(rules, facts),
+        wait_above_target(rules, &waits, now),
+        preferential_past_legal_max(rules, &waits, now),
+        out_of_order_rate(rules, facts),
+        device_down(rules, facts, now),
+        low_satisfaction(rules, facts),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+fn offline(rules: &AlertRules, facts: &OfficeFacts) -> Option<Holding> {
+    Some(Holding {
+        kind: AlertKind::Offline,
+        since_ms: Some(facts.offline_since_ms?),
+        hold: rules.offline,
+        detail: format!("no link with the office's box for more than {}", spoken(rules.offline)),
+    })
+}
+
+fn wait_above_target(rules: &AlertRules, waits: &WaitLimits, now: Timestamp) -> Option<Holding> {
+    let since = waits.first_past_target_ms.filter(|at| *at <= now.as_ms())?;
+    Some(Holding {
+        kind: AlertKind::WaitAboveTarget,
+        since_ms: Some(since),
+        hold: rules.wait_above_target,
+        detail: format!(
             "a citizen has waited past the service's target wait for more than {}",
             spoken(rules.wait_above_target)
-        );
-        let hold = rules.wait_above_target;
-        holding.push(Holding { kind: AlertKind::WaitAboveTarget, since_ms: Some(since), hold, detail });
-    }
-    if let Some(since) = limits.first_past_legal_max_ms.filter(|at| *at <= now_ms && rules.preferential_past_legal_max)
-    {
-        holding.push(Holding {
-            kind: AlertKind::PreferentialPastLegalMax,
-            since_ms: Some(since),
-            hold: Duration::ZERO,
-            detail: "a preferential citizen is waiting past the legal maximum".into(),
-        });
-    }
-    let calls = facts.limits.calls;
-    if calls > 0
+        ),
+    })
+}
+
+fn preferential_past_legal_max(rules: &AlertRules, waits: &WaitLimits, now: Timestamp) -> Option<Holding> {
+    let since = waits.first_past_legal_max_ms.filter(|at| *at <= now.as_ms() && rules.preferential_past_legal_max)?;
+    Some(Holding {
+        kind: AlertKind::PreferentialPastLegalMax,
+        since_ms: Some(since),
+        hold: Duration::ZERO,
+        detail: "a preferential citizen is waiting past the legal maximum".into(),
+    })
+}
+
+fn out_of_order_rate(rules: &AlertRules, facts: &OfficeFacts) -> Option<Holding> {
+    let (calls, out_of_order) = (facts.limits.calls, facts.out_of_order_calls);
+    let holds = calls > 0
         && calls >= rules.out_of_order_calls_min
-        && f64::from(facts.out_of_order_calls) >= rules.out_of_order_rate * f64::from(calls)
-    {
-        let percent = 100.0 * f64::from(facts.out_of_order_calls) / f64::from(calls);
-        holding.push(Holding {
-            kind: AlertKind::OutOfOrderRate,
-            since_ms: None,
-            hold: Duration::ZERO,
-            detail: format!("{} of {calls} calls today out of order ({percent:.0}%)", facts.out_of_order_calls),
-        });
-    }
+        && f64::from(out_of_order) >= rules.out_of_order_rate * f64::from(calls);
+    let percent = 100.0 * f64::from(out_of_order) / f64::from(calls.max(1));
+    holds.then(|| Holding {
+        kind: AlertKind::OutOfOrderRate,
+        since_ms: None,
+        hold: Duration::ZERO,
+        detail: format!("{out_of_order} of {calls} calls today out of order ({percent:.0}%)"),
+    })
+}
+
+fn device_down(rules: &AlertRules, facts: &OfficeFacts, now: Timestamp) -> Option<Holding> {
     let down: Vec<&DeviceDown> = facts
         .devices_down
         .iter()
-        .filter(|d| now_ms.saturating_sub(d.since_ms) >= duration_ms(rules.device_down))
+        .filter(|d| now.as_ms().saturating_sub(d.since_ms) >= duration_ms(rules.device_down))
         .collect();
-    if let Some(first) = down.iter().map(|d| d.since_ms).min() {
-        let names: Vec<String> = down.iter().map(|d| format!("{} {}", d.kind, d.id)).collect();
-        holding.push(Holding {
-            kind: AlertKind::DeviceDown,
-            since_ms: Some(first),
-            hold: rules.device_down,
-            detail: format!("down: {}", names.join(", ")),
-        });
-    }
-    if let Some(mean) = facts.satisfaction_mean.filter(|mean| *mean < rules.satisfaction_below) {
-        if facts.satisfaction_answers >= rules.satisfaction_answers_min {
-            holding.push(Holding {
-                kind: AlertKind::LowSatisfaction,
-                since_ms: None,
-                hold: Duration::ZERO,
-                detail: format!("mean satisfaction {mean:.1} of 5 over {} answers today", facts.satisfaction_answers),
-            });
-        }
-    }
-    holding
+    let first = down.iter().map(|d| d.since_ms).min()?;
+    let names: Vec<String> = down.iter().map(|d| format!("{} {}", d.kind, d.id)).collect();
+    Some(Holding {
+        kind: AlertKind::DeviceDown,
+        since_ms: Some(first),
+        hold: rules.device_down,
+        detail: format!("down: {}", names.join(", ")),
+    })
+}
+
+fn low_satisfaction(rules: &AlertRules, facts: &OfficeFacts) -> Option<Holding> {
+    let mean = facts.satisfaction_mean.filter(|mean| *mean < rules.satisfaction_below)?;
+    (facts.satisfaction_answers >= rules.satisfaction_answers_min).then(|| Holding {
+        kind: AlertKind::LowSatisfaction,
+        since_ms: None,
+        hold: Duration::ZERO,
+        detail: format!("mean satisfaction {mean:.1} of 5 over {} answers today", facts.satisfaction_answers),
+    })
 }
 
 /// "15 min", or seconds below a minute (tests' thresholds).
