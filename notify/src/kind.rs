@@ -136,4 +136,10 @@ mod tests {
         }
         assert!("turn-near".parse::<NoticeKind>().is_err());
     }
+
+    #[test]
+    fn headquarters_alerts_go_to_staff_at_any_hour() {
+        assert!(NoticeKind::OpsAlert.is_for_staff(), "no opt-out footer for the duty address");
+        assert!(!NoticeKind::OpsAlert.waits_out_quiet_hours(), "an office offline at night is news at night");
+    }
 }
