@@ -59,6 +59,7 @@ pub fn settings(listen: SocketAddr, data_dir: PathBuf) -> Settings {
         media_limits: fila_media::Limits::default(),
         bookings: BookingLimits::default(),
         remote_joins: crate::settings::RemoteJoinLimits::default(),
+        alerts: crate::alerts::AlertRules::default(),
         heartbeat: Heartbeat::default(),
         demo_booking_seed: Some(BOOKING_SEED.into()),
         seed_configs: Vec::new(),

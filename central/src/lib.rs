@@ -6,6 +6,8 @@
 //! (per-office state shared by all connections) and the actix-web server. Tests build it on
 //! port 0 with a temporary data directory.
 
+pub mod alert_monitor;
+pub mod alerts;
 pub mod auth;
 pub mod bookings;
 pub mod charts;
@@ -166,7 +168,7 @@ impl App {
         outbox_tasks.extend(presence::start(store.clone(), hub.clone()));
         // The network view's rows, computed once in the background so the first look at the
         // network after a start does not wait for every office to be read.
-        let network = Arc::new(network::Network::default());
+        let network = Arc::new(network::Network::with_surveys(surveys.clone()));
         {
             let (network, hub) = (network.clone(), hub.clone());
             tokio::task::spawn_blocking(move || {
@@ -175,6 +177,8 @@ impl App {
                 }
             });
         }
+        let alerts = Arc::new(alert_monitor::AlertMonitor::new(settings.alerts.clone(), hub.now()));
+        outbox_tasks.push(alert_monitor::start(alerts.clone(), hub.clone(), network.clone(), outbox.clone()));
         let state = web::Data::new(AppState {
             hub: hub.clone(),
             tokens: Tokens::new(&settings),
@@ -187,6 +191,7 @@ impl App {
             plays: Arc::new(signage_plays::SignagePlays::new(store.clone())),
             store: store.clone(),
             network: network.clone(),
+            alerts,
         });
         let certificate = match &settings.tls {
             Some(files) => Some(fila_tls::server::ReloadingCert::load(files.clone())?),

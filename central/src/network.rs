@@ -6,18 +6,23 @@
 //! with the generations of its configuration and day documents (`Hub::generation`), and
 //! recomputes it only when one changed, the day turned, or a minute passed (shares that depend
 //! on the time). What moves by itself (the link, the longest wait) is filled in at each answer.
+//!
+//! Satisfaction counts today's answers from the day document and those central took by link;
+//! an answer by link reaches the row within the minute, when the row is next recomputed.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use fila_protocol::doc::keys::{config_doc_id, day_doc_id};
 use fila_protocol::report::{day_kpis, Context, GroupBy};
+use fila_protocol::survey_report::SurveyTally;
 use fila_protocol::OfficeConfig;
-use fila_protocol::{BusinessDay, CounterStatus, TicketStatus, Timestamp};
+use fila_protocol::{BusinessDay, Class, CounterStatus, Day, Ticket, TicketStatus, Timestamp};
 use serde::Serialize;
 
 use crate::hub::{Hub, OfficeSummary, ReadError};
 use crate::kpis::office_config;
+use crate::surveys::Surveys;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OfficeGlance {
@@ -37,6 +42,21 @@ pub struct OfficeGlance {
     pub within_target_share: Option<f64>,
     pub preferential_within_legal_max_share: Option<f64>,
     pub out_of_order_calls: u32,
+    /// Today's mean satisfaction score (1 to 5), over `satisfaction_answers` answers.
+    pub satisfaction_mean: Option<f64>,
+    pub satisfaction_answers: u32,
+}
+
+/// What headquarters' alerts need of an office's day beyond its row: when its waiting citizens
+/// pass their limits. Times in ms since the epoch; both stay put until the day document changes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WaitLimits {
+    /// When the first citizen waiting now passes (or passed) their service's target wait.
+    pub first_past_target_ms: Option<i64>,
+    /// When the first preferential citizen waiting now passes (or passed) their legal maximum.
+    pub first_past_legal_max_ms: Option<i64>,
+    /// Calls made today, recalls included: what out-of-order calls are a share of.
+    pub calls: u32,
 }
 
 /// A row is recomputed at least this often, for what depends on the time of day.
@@ -46,6 +66,9 @@ const RECOMPUTE_MS: i64 = 60_000;
 #[derive(Default)]
 pub struct Network {
     rows: Mutex<HashMap<String, Cached>>,
+    /// The answers central took by link, for today's satisfaction; without them, only the
+    /// office's own answers count.
+    surveys: Option<Arc<Surveys>>,
 }
 
 struct Cached {
@@ -57,15 +80,31 @@ struct Cached {
     row: OfficeGlance,
     /// When the longest-waiting citizen took their ticket.
     oldest_waiting_ms: Option<i64>,
+    limits: WaitLimits,
 }
 
 impl Network {
+    /// Rows whose satisfaction includes the answers taken by link.
+    pub fn with_surveys(surveys: Arc<Surveys>) -> Network {
+        Network { rows: Mutex::default(), surveys: Some(surveys) }
+    }
+
     /// Every office's row at `now`. Blocking.
     pub fn glance(&self, hub: &Hub, now: Timestamp) -> Result<Vec<OfficeGlance>, ReadError> {
+        hub.offices().into_iter().map(|summary| Ok(self.office(hub, summary, now)?.0)).collect()
+    }
+
+    /// Every office's row with its wait limits, for the alerts. Blocking.
+    pub fn glance_with_limits(&self, hub: &Hub, now: Timestamp) -> Result<Vec<(OfficeGlance, WaitLimits)>, ReadError> {
         hub.offices().into_iter().map(|summary| self.office(hub, summary, now)).collect()
     }
 
-    fn office(&self, hub: &Hub, summary: OfficeSummary, now: Timestamp) -> Result<OfficeGlance, ReadError> {
+    fn office(
+        &self,
+        hub: &Hub,
+        summary: OfficeSummary,
+        now: Timestamp,
+    ) -> Result<(OfficeGlance, WaitLimits), ReadError> {
         let config_generation = hub.generation(&config_doc_id(&summary.id));
         let cached = crate::doc_cache::lock(&self.rows).remove(&summary.id);
         let config = match cached.as_ref().filter(|c| c.config_generation == config_generation) {
@@ -84,7 +123,9 @@ impl Network {
         let mut cached = match fresh {
             Some(cached) => cached,
             None => {
-                let (row, oldest_waiting_ms) = office_glance(hub, &summary, config.as_deref(), &zone, day, now)?;
+                let surveys = self.surveys.as_deref();
+                let (row, oldest_waiting_ms, limits) =
+                    office_glance(hub, surveys, &summary, config.as_deref(), &zone, day, now)?;
                 Cached {
                     config_generation,
                     config,
@@ -93,6 +134,7 @@ impl Network {
                     computed_ms: now.as_ms(),
                     row,
                     oldest_waiting_ms,
+                    limits,
                 }
             }
         };
@@ -100,9 +142,9 @@ impl Network {
         cached.row.last_seen_ms = summary.last_seen_ms;
         cached.row.sync_lag_ms = summary.sync_lag_ms;
         cached.row.longest_wait_seconds = cached.oldest_waiting_ms.map_or(0, |at| (now.as_ms() - at).max(0) / 1000);
-        let row = cached.row.clone();
+        let (row, limits) = (cached.row.clone(), cached.limits);
         crate::doc_cache::lock(&self.rows).insert(summary.id, cached);
-        Ok(row)
+        Ok((row, limits))
     }
 }
 
@@ -114,12 +156,13 @@ fn stagger_ms(office: &str) -> i64 {
 
 fn office_glance(
     hub: &Hub,
+    surveys: Option<&Surveys>,
     summary: &OfficeSummary,
     config: Option<&OfficeConfig>,
     zone: &jiff::tz::TimeZone,
     today: BusinessDay,
     now: Timestamp,
-) -> Result<(OfficeGlance, Option<i64>), ReadError> {
+) -> Result<(OfficeGlance, Option<i64>, WaitLimits), ReadError> {
     let mut row = OfficeGlance {
         name: config.map_or_else(|| summary.name.clone(), |c| c.name.clone()),
         tags: config.map(|c| c.tags.clone()).unwrap_or_default(),
@@ -135,11 +178,13 @@ fn office_glance(
         within_target_share: None,
         preferential_within_legal_max_share: None,
         out_of_order_calls: 0,
+        satisfaction_mean: None,
+        satisfaction_answers: 0,
     };
     let day = match hub.day(&summary.id, today) {
         Ok(day) => day,
         // Nothing synced today yet: the office has not opened, or is offline since before.
-        Err(ReadError::NoDocument { .. }) => return Ok((row, None)),
+        Err(ReadError::NoDocument { .. }) => return Ok((row, None, WaitLimits::default())),
         Err(error) => return Err(error),
     };
     let context = Context { config, time_zone: zone, now };
@@ -150,6 +195,37 @@ fn office_glance(
     row.preferential_within_legal_max_share = total.preferential_within_legal_max_share;
     row.out_of_order_calls = total.out_of_order_calls;
     row.counters_open = day.counters.values().filter(|c| c.status == CounterStatus::Open).count() as u32;
+    let remote = match surveys {
+        Some(surveys) => surveys.answers_of_day(&summary.id, today)?,
+        None => Default::default(),
+    };
+    let mut tally = SurveyTally::new(GroupBy::Office);
+    tally.add_day(&day, &remote, &context);
+    let satisfaction = tally.total(&summary.id);
+    row.satisfaction_mean = satisfaction.satisfaction_mean;
+    row.satisfaction_answers = satisfaction.satisfaction_answers;
     let oldest = day.tickets.values().filter(|t| t.status == TicketStatus::Waiting).map(|t| t.issued_at.as_ms()).min();
-    Ok((row, oldest))
+    Ok((row, oldest, wait_limits(&day, config)))
+}
+
+/// When today's waiting citizens pass their target and legal maximum waits. A wait counts from
+/// the ticket's issue, as in the KPIs.
+pub fn wait_limits(day: &Day, config: Option<&OfficeConfig>) -> WaitLimits {
+    let mut limits = WaitLimits { calls: u32::try_from(day.calls.len()).unwrap_or(u32::MAX), ..WaitLimits::default() };
+    let Some(config) = config else { return limits };
+    let minutes_after = |ticket: &Ticket, minutes: u32| ticket.issued_at.as_ms() + i64::from(minutes) * 60_000;
+    for ticket in day.tickets.values().filter(|t| t.status == TicketStatus::Waiting) {
+        let service = config.service_by_prefix(ticket.number.prefix).or_else(|| config.service(&ticket.service));
+        if let Some(service) = service {
+            let at = minutes_after(ticket, service.target_wait_minutes);
+            limits.first_past_target_ms = Some(limits.first_past_target_ms.map_or(at, |first| first.min(at)));
+        }
+        if let Class::Preferential { category } = &ticket.class {
+            if let Some(minutes) = config.category(category).and_then(|c| c.max_wait_minutes) {
+                let at = minutes_after(ticket, minutes);
+                limits.first_past_legal_max_ms = Some(limits.first_past_legal_max_ms.map_or(at, |first| first.min(at)));
+            }
+        }
+    }
+    limits
 }

@@ -2,7 +2,9 @@
 //! (`fila_notify::dispatch`), so a crash never loses a message and never sends one twice.
 //!
 //! That is the office supervisor's alert for a low survey score with a comment answered by link
-//! (answers at the office alert the supervisor on the box itself), and what citizens hear about
+//! (answers at the office alert the supervisor on the box itself), headquarters' operational
+//! alerts to the `[alerts] email` addresses (no quiet hours: they are for staff on duty), and what
+//! citizens hear about
 //! their bookings, waiting-list places and remote joins. Every message to a citizen ends with an
 //! opt-out link (`/o/<mac>`, made from its cause with central's key); reminders and offers wait
 //! out the quiet hours in the office's zone. Contacts, finished notices, opt-out links and survey
@@ -59,6 +61,8 @@ pub struct CentralOutbox {
     store: Arc<dyn Store>,
     /// The supervisors' address per office, where one is configured.
     supervisors: HashMap<String, Contact>,
+    /// Where headquarters' alerts go (`[alerts] email`).
+    ops: Vec<Contact>,
     names: HashMap<String, String>,
     templates: Templates,
     country_code: Option<String>,
@@ -104,10 +108,12 @@ impl CentralOutbox {
             })
             .collect();
         let names = settings.offices.iter().map(|o| (o.id.clone(), o.name.clone())).collect();
+        let ops = settings.alerts.email.iter().filter_map(|email| Contact::parse(email, "").ok()).collect();
         Ok(CentralOutbox {
             dispatch,
             store,
             supervisors,
+            ops,
             names,
             templates: Templates::builtin(),
             country_code: settings.country_code.clone(),
@@ -167,6 +173,38 @@ impl CentralOutbox {
             return Ok(false);
         };
         self.send_in(&cause, kind, supervisor.clone(), ALERT_LANG, message, None, Some(office), now)
+    }
+
+    /// An alert opened: each configured address hears of it once per office, kind and
+    /// `episode` (see `alert_monitor`), so a restart that finds the same condition does not send
+    /// it again. Returns how many were queued. Blocking.
+    pub fn ops_alert(
+        &self,
+        alert: &crate::alerts::Alert,
+        office_name: &str,
+        since: &str,
+        episode: &str,
+        now: Timestamp,
+    ) -> Result<usize, StoreError> {
+        let values = BTreeMap::from([
+            ("office", office_name.to_string()),
+            ("alert", crate::alert_monitor::spanish_name(alert.kind).to_string()),
+            ("since", since.to_string()),
+            ("detail", alert.detail.clone()),
+        ]);
+        let no_way_out = OptOut { reply_stop: false, link: None };
+        let kind = NoticeKind::OpsAlert;
+        let mut queued = 0;
+        for (i, contact) in self.ops.iter().enumerate() {
+            let Some(message) = self.templates.render(kind, ALERT_LANG, contact.medium(), &values, &no_way_out) else {
+                continue;
+            };
+            let cause = format!("ops-alert/{}/{}/{episode}/{i}", alert.office, alert.kind.as_str());
+            let office = Some(alert.office.as_str());
+            queued +=
+                usize::from(self.send_in(&cause, kind, contact.clone(), ALERT_LANG, message, None, office, now)?);
+        }
+        Ok(queued)
     }
 
     /// A message to a citizen about their booking, waiting-list place or remote join, in their

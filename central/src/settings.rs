@@ -33,6 +33,10 @@
 //! retention_days = 30    # contacts, sent messages and survey comments are deleted after this
 //! per_contact_per_hour = 20    # messages to one contact in any hour; more wait
 //!
+//! [alerts]               # optional: thresholds of headquarters' alerts (crate::alerts::AlertsSection)
+//! offline_minutes = 15
+//! email = ["guardia@example.gob"]
+//!
 //! [[analysts]]           # bearer tokens for the headquarters read API
 //! name = "Tablero nacional"
 //! token_sha256 = "<hex SHA-256 of the analyst token>"
@@ -78,6 +82,8 @@ pub struct Settings {
     pub bookings: BookingLimits,
     /// `[remote_joins]`: the limits on joining queues from home.
     pub remote_joins: RemoteJoinLimits,
+    /// `[alerts]`: headquarters' alert thresholds and who hears of them.
+    pub alerts: crate::alerts::AlertRules,
     /// Not in the file: tests shorten it to see silent connections dropped.
     pub heartbeat: Heartbeat,
     /// Not in the file: the caps on signage files (tests lower them to see a file refused).
@@ -314,11 +320,12 @@ impl Settings {
         let notices: NoticesSection = take(&mut table, "notices", &mut problems).unwrap_or_default();
         let bookings: BookingLimits = take(&mut table, "bookings", &mut problems).unwrap_or_default();
         let remote_joins: RemoteJoinLimits = take(&mut table, "remote_joins", &mut problems).unwrap_or_default();
+        let alerts: crate::alerts::AlertsSection = take(&mut table, "alerts", &mut problems).unwrap_or_default();
         for key in table.keys() {
             problems.push(problem(
                 key,
                 "is not a section central knows ([server], [[offices]], [[analysts]], [notices], [bookings], \
-                 [remote_joins])"
+                 [remote_joins], [alerts])"
                     .into(),
             ));
         }
@@ -345,6 +352,10 @@ impl Settings {
         if notices.retention_days == 0 || notices.retention_days > 3650 {
             problems.push(problem("notices.retention_days", "must be 1 to 3650 days".into()));
         }
+        let alerts = alerts.check(notices.smtp.is_some()).unwrap_or_else(|found| {
+            problems.extend(found);
+            crate::alerts::AlertRules::default()
+        });
         if notices.per_contact_per_hour == 0 {
             problems.push(problem("notices.per_contact_per_hour", "must be at least 1".into()));
         }
@@ -430,6 +441,7 @@ impl Settings {
                 },
                 bookings,
                 remote_joins,
+                alerts,
                 heartbeat: Heartbeat::default(),
                 media_limits: fila_media::Limits::default(),
                 demo_booking_seed: None,
@@ -557,6 +569,24 @@ mod tests {
         assert!(problems[0].starts_with("notices.quiet_hours: \"9pm\" is not a window"), "{problems:#?}");
         assert!(problems[1].starts_with("notices.retention_days: must be 1 to 3650"), "{problems:#?}");
         assert!(problems[2].starts_with("notices.per_contact_per_hour: must be at least 1"), "{problems:#?}");
+    }
+
+    #[test]
+    fn alert_thresholds_are_read_and_an_alert_address_needs_a_mail_server() {
+        assert_eq!(check("").expect("valid").alerts, crate::alerts::AlertRules::default());
+        let smtp =
+            "[notices.smtp]\nhost = \"smtp.example.gob\"\nsecurity = \"starttls\"\nfrom = \"fila <a@example.gob>\"\n";
+        let settings =
+            check(&format!("{smtp}[alerts]\noffline_minutes = 5\nemail = [\"guardia@example.gob\"]\n")).expect("valid");
+        assert_eq!(settings.alerts.offline, Duration::from_secs(300));
+        assert_eq!(settings.alerts.email, ["guardia@example.gob"]);
+
+        let problems = check("[alerts]\nemail = [\"guardia@example.gob\"]\nwait_above_target_minutes = 0\n")
+            .expect_err("two problems");
+        assert_eq!(problems.len(), 2, "{problems:#?}");
+        assert!(problems.iter().any(|p| p.starts_with("alerts.email: needs [notices.smtp]")), "{problems:#?}");
+        let problems = check("[alerts]\noffline_mins = 5\n").expect_err("unknown key");
+        assert!(problems[0].starts_with("alerts:") && problems[0].contains("offline_mins"), "{problems:#?}");
     }
 
     #[test]

@@ -6,8 +6,8 @@ mod common;
 
 use common::docs_edge::Edge;
 use common::{CENTRO, HQ, T0};
-use fila_protocol::office::{Actor, Priority};
-use fila_protocol::{AgentId, Command, CounterId, RawOfficeConfig, Timestamp};
+use fila_protocol::office::{Actor, Priority, SurveyInput, SurveyTicket};
+use fila_protocol::{AgentId, Command, CounterId, RawOfficeConfig, Timestamp, Who};
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -48,6 +48,10 @@ async fn headquarters_sees_every_office_today_in_one_table_filtered_and_sorted()
     }
     edge.run(minutes_before_now(4), Command::CallNext { counter: CounterId::new("1"), by: ana.clone() });
     edge.run(minutes_before_now(1), Command::Finish { counter: CounterId::new("1"), by: ana, outcome: String::new() });
+    // The one served rated the visit 4 of 5 at the exit tablet.
+    let answer = SurveyInput { satisfaction: Some(4), ..SurveyInput::default() };
+    let by = Who::Kiosk("salida".into());
+    edge.run(minutes_before_now(1), Command::AnswerSurvey { ticket: SurveyTicket::Token("k1".into()), answer, by });
     edge.add_config();
     let mut ws = central.connect(CENTRO).await;
     edge.sync(&mut ws).await;
@@ -65,8 +69,10 @@ async fn headquarters_sees_every_office_today_in_one_table_filtered_and_sorted()
     );
     assert_eq!(centro["longest_wait_seconds"], 600, "the one who came ten minutes ago");
     assert_eq!(centro["within_target_share"], 1.0, "the one called waited 16 minutes, target 20");
+    assert_eq!((&centro["satisfaction_mean"], &centro["satisfaction_answers"]), (&Value::from(4.0), &Value::from(1)));
     let norte = &rows[1];
     assert_eq!((&norte["online"], &norte["waiting"]), (&Value::Bool(false), &Value::from(0)), "nothing synced today");
+    assert_eq!(norte["satisfaction_mean"], Value::Null, "no answers: no mean");
 
     // By region, and worst first.
     let (_, capital) = central.get("/api/v1/network?tag=capital", Some(HQ)).await;
@@ -97,7 +103,7 @@ async fn headquarters_sees_every_office_today_in_one_table_filtered_and_sorted()
     central.stop().await;
 }
 
-/// The rows of the next `network` event on the stream.
+/// The rows of the next `network` event on the stream (events of other kinds are skipped).
 async fn next_event(stream: &mut reqwest::Response) -> Value {
     let mut text = String::new();
     loop {
@@ -107,9 +113,13 @@ async fn next_event(stream: &mut reqwest::Response) -> Value {
             .expect("readable")
             .expect("the stream goes on");
         text.push_str(&String::from_utf8_lossy(&chunk));
-        if let Some(end) = text.find("\n\n") {
-            let data = text[..end].lines().find_map(|l| l.strip_prefix("data: ")).expect("data");
-            return serde_json::from_str(data).expect("rows");
+        while let Some(end) = text.find("\n\n") {
+            let event: String = text.drain(..end + 2).collect();
+            // The same stream carries the alerts.
+            if event.lines().any(|l| l == "event: network") {
+                let data = event.lines().find_map(|l| l.strip_prefix("data: ")).expect("data");
+                return serde_json::from_str(data).expect("rows");
+            }
         }
     }
 }

@@ -100,7 +100,7 @@ impl App {
         let plays = signage::plays::PlayLog::open(store.clone()).context("cannot read the signage plays kept")?;
         let play_reports =
             settings.central.clone().map(|central| tokio::spawn(signage::plays::run(central, plays.clone())));
-        let links: Vec<_> = link.into_iter().chain(details).chain(media_fetch).chain(play_reports).collect();
+        let mut links: Vec<_> = link.into_iter().chain(details).chain(media_fetch).chain(play_reports).collect();
         if settings.public_url.is_none()
             && settings.listen.ip().is_unspecified()
             && !settings.devices.printers.is_empty()
@@ -129,6 +129,10 @@ impl App {
             clock.clone(),
             security.clone(),
         ));
+        // Headquarters alerts on a device down from what the box tells it.
+        if let Some(central) = settings.central.clone() {
+            links.push(tokio::spawn(devices::report::run(central, devices.health.clone())));
+        }
         let channels = notices::channels_from_settings(settings.notices.as_ref(), devices.modem_channel())?;
         let notices = notices::Notices::open(
             &settings.office.id,

@@ -28,10 +28,13 @@ pub enum NoticeKind {
     /// Central, to an office's supervisors: a citizen answered a survey with a low score and a
     /// comment.
     LowScoreAlert,
+    /// Central, to headquarters' operations staff: an alert opened (an office offline, a wait
+    /// past its target, a device down...).
+    OpsAlert,
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 9] = [
+    pub const ALL: [NoticeKind; 10] = [
         NoticeKind::TurnNear,
         NoticeKind::ComeNow,
         NoticeKind::Called,
@@ -41,6 +44,7 @@ impl NoticeKind {
         NoticeKind::Reminder,
         NoticeKind::WaitlistOffer,
         NoticeKind::LowScoreAlert,
+        NoticeKind::OpsAlert,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -54,6 +58,7 @@ impl NoticeKind {
             NoticeKind::Reminder => "reminder",
             NoticeKind::WaitlistOffer => "waitlist_offer",
             NoticeKind::LowScoreAlert => "low_score_alert",
+            NoticeKind::OpsAlert => "ops_alert",
         }
     }
 
@@ -68,13 +73,14 @@ impl NoticeKind {
             NoticeKind::BookingConfirmed => &["code", "service", "date", "time", "address", "link"],
             NoticeKind::Reminder | NoticeKind::WaitlistOffer => &["service", "date", "time", "link"],
             NoticeKind::LowScoreAlert => &["day", "ticket", "score", "comment"],
+            NoticeKind::OpsAlert => &["alert", "since", "detail"],
         }
     }
 
     /// Whether it goes to staff, not to a citizen: no way out of further messages at its foot
     /// (staff alerts are the office's to configure).
     pub fn is_for_staff(self) -> bool {
-        matches!(self, NoticeKind::LowScoreAlert)
+        matches!(self, NoticeKind::LowScoreAlert | NoticeKind::OpsAlert)
     }
 
     /// Whether it waits for the end of quiet hours. What happens in the office now (a call, a
@@ -93,7 +99,8 @@ impl NoticeKind {
             NoticeKind::SurveyInvite
             | NoticeKind::BookingConfirmed
             | NoticeKind::WaitlistOffer
-            | NoticeKind::LowScoreAlert => 24 * 60,
+            | NoticeKind::LowScoreAlert
+            | NoticeKind::OpsAlert => 24 * 60,
             NoticeKind::Reminder => 12 * 60,
         };
         SignedDuration::from_mins(minutes)
@@ -128,5 +135,11 @@ mod tests {
             assert_eq!(serde_json::to_string(&kind).expect("serializes"), format!("\"{kind}\""));
         }
         assert!("turn-near".parse::<NoticeKind>().is_err());
+    }
+
+    #[test]
+    fn headquarters_alerts_go_to_staff_at_any_hour() {
+        assert!(NoticeKind::OpsAlert.is_for_staff(), "no opt-out footer for the duty address");
+        assert!(!NoticeKind::OpsAlert.waits_out_quiet_hours(), "an office offline at night is news at night");
     }
 }

@@ -305,7 +305,7 @@ impl OptOut {
 
 fn builtin() -> BTreeMap<(NoticeKind, String), Template> {
     use NoticeKind::*;
-    let entries: [(NoticeKind, &str, &str, &str); 18] = [
+    let entries: [(NoticeKind, &str, &str, &str); 20] = [
         (TurnNear, "es", "{office}: su turno se acerca", "{office}: su turno {ticket} se acerca. Delante: {ahead}, unos {minutes} min. Acérquese a la sala."),
         (TurnNear, "en", "{office}: your turn is near", "{office}: your turn {ticket} is near. Ahead of you: {ahead}, about {minutes} min. Please come to the waiting room."),
         (ComeNow, "es", "{office}: es hora de venir", "{office}: es hora de venir. Su turno {ticket} llega en unos {minutes} min. {link}"),
@@ -324,6 +324,8 @@ fn builtin() -> BTreeMap<(NoticeKind, String), Template> {
         (WaitlistOffer, "en", "{office}: a slot is free", "{office}: a slot is free on {date} at {time}, {service}. {link}"),
         (LowScoreAlert, "es", "{office}: encuesta con puntuación baja ({score}/5)", "{office}: el turno {ticket} del {day} valoró la atención con {score}/5 y comentó:\n\n{comment}"),
         (LowScoreAlert, "en", "{office}: a low survey score ({score}/5)", "{office}: ticket {ticket} of {day} rated the service {score}/5 and said:\n\n{comment}"),
+        (OpsAlert, "es", "Alerta de {office}: {alert}", "{office}: {alert} desde {since}.\n\n{detail}"),
+        (OpsAlert, "en", "Alert at {office}: {alert}", "{office}: {alert} since {since}.\n\n{detail}"),
     ];
     entries
         .into_iter()

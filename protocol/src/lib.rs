@@ -12,6 +12,7 @@ pub mod booking;
 pub mod calendar;
 pub mod config;
 pub mod day;
+pub mod device_report;
 pub mod doc;
 pub mod estimate;
 pub mod ids;

@@ -9,7 +9,7 @@ use super::AppState;
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, content_type = "text/plain; version=0.0.4", body = String,
                description = "Prometheus text format: offices configured and online, sync frames, refusals, \
-                              replaced connections, notices by state")))]
+                              replaced connections, notices by state, alerts open and raised by kind")))]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let census = state.hub.census();
     let counts = state.hub.metrics().counts();
@@ -89,6 +89,20 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
             ("{state=\"sent\"}", notices.sent as u64),
             ("{state=\"failed\"}", notices.failed as u64),
         ],
+    );
+    let alerts = state.alerts.counts();
+    let open: Vec<(String, u64)> =
+        alerts.iter().map(|(kind, open, _)| (format!("{{kind=\"{}\"}}", kind.as_str()), *open as u64)).collect();
+    let open: Vec<(&str, u64)> = open.iter().map(|(labels, n)| (labels.as_str(), *n)).collect();
+    series("fila_central_alerts_open", "gauge", "Headquarters' alerts open now, by kind.", &open);
+    let raised: Vec<(String, u64)> =
+        alerts.iter().map(|(kind, _, raised)| (format!("{{kind=\"{}\"}}", kind.as_str()), *raised)).collect();
+    let raised: Vec<(&str, u64)> = raised.iter().map(|(labels, n)| (labels.as_str(), *n)).collect();
+    series(
+        "fila_central_alerts_raised_total",
+        "counter",
+        "Headquarters' alerts opened since central started, by kind.",
+        &raised,
     );
     HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(text)
 }

@@ -10,9 +10,12 @@
 //! - `/api/v1/public/offices/{office}/joins`, `/api/v1/public/joins...`: citizens join a queue
 //!   from home and follow their ticket (`joins.rs`);
 //! - `GET /dashboard` and its charts `GET /api/v1/dashboard/charts/*.svg` (`dashboard.rs`);
+//! - `GET /api/v1/alerts`: headquarters' alerts; `POST /api/v1/branch/devices`: a box's devices'
+//!   health, for them (`alerts.rs`);
 //! - `GET /healthz`, `GET /metrics`: public, for monitoring;
 //! - `GET /api/openapi.json`: the OpenAPI document of all of the above (`openapi.rs`).
 
+mod alerts;
 mod auth;
 mod bookings;
 mod dashboard;
@@ -64,6 +67,8 @@ pub struct AppState {
     pub plays: Arc<crate::signage_plays::SignagePlays>,
     /// Every office's row of the network view, computed once per change.
     pub network: Arc<crate::network::Network>,
+    /// Headquarters' alerts, and the devices boxes reported.
+    pub alerts: Arc<crate::alert_monitor::AlertMonitor>,
     /// The store beside the documents (the signage catalog).
     pub store: Arc<dyn fila_store::Store>,
 }
@@ -132,6 +137,8 @@ pub fn routes(config: &mut web::ServiceConfig) {
                 .service(at("/public/bookings/{token}/qr.svg").route(get().to(bookings::qr)))
                 .service(at("/public/bookings/{token}/booking.ics").route(get().to(bookings::calendar)))
                 .service(at("/notices").route(get().to(notices::list)))
+                .service(at("/alerts").route(get().to(alerts::list)))
+                .service(at("/branch/devices").route(web::post().to(alerts::devices_reported)))
                 .service(at("/network").route(get().to(network::network)))
                 .service(at("/network/events").route(get().to(network::events)))
                 .service(at("/signage/media").route(get().to(signage::list)).route(web::post().to(signage::upload)))

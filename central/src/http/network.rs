@@ -63,35 +63,43 @@ const LIVE_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The same rows, live: a `text/event-stream` whose `network` events carry every office's row
 /// whenever any of them changed (and once at the start), so the network view stays current
-/// without asking again.
+/// without asking again; `alerts` events carry headquarters' alerts (as `GET /api/v1/alerts`)
+/// in the same way.
 #[utoipa::path(get, path = "/api/v1/network/events", tag = "headquarters",
     responses((status = 200, content_type = "text/event-stream", body = String,
-               description = "`event: network` with the rows as `data`, at the start and on every change"),
+               description = "`event: network` with the rows as `data`, and `event: alerts` with the alerts, \
+                              at the start and on every change"),
               (status = 401, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn events(_: Analyst, state: web::Data<AppState>) -> HttpResponse {
-    let (hub, network) = (state.hub.clone(), state.network.clone());
-    let stream = futures_util::stream::unfold((hub, String::new(), true), move |(hub, last, first)| {
-        let network = network.clone();
-        async move {
-            let mut first = first;
-            loop {
-                if !first {
-                    tokio::time::sleep(LIVE_EVERY).await;
+    let stream = futures_util::stream::unfold((state, Last::default()), move |(state, last)| async move {
+        let mut last = last;
+        loop {
+            if last.sent_any {
+                tokio::time::sleep(LIVE_EVERY).await;
+            }
+            let (reader, cache, now) = (state.hub.clone(), state.network.clone(), state.hub.now());
+            let rows = tokio::task::spawn_blocking(move || cache.glance(&reader, now)).await;
+            let mut events = String::new();
+            match rows {
+                Ok(Ok(mut rows)) => {
+                    rows.sort_by(|a, b| a.office.cmp(&b.office));
+                    let json = serde_json::to_string(&rows).unwrap_or_else(|_| "[]".into());
+                    if json != last.network || !last.sent_any {
+                        events.push_str(&format!("event: network\ndata: {json}\n\n"));
+                        last.network = json;
+                    }
                 }
-                let (reader, cache, now) = (hub.clone(), network.clone(), hub.now());
-                let rows = tokio::task::spawn_blocking(move || cache.glance(&reader, now)).await;
-                let Ok(Ok(mut rows)) = rows else {
-                    tracing::warn!("the network view could not be computed");
-                    first = false;
-                    continue;
-                };
-                rows.sort_by(|a, b| a.office.cmp(&b.office));
-                let json = serde_json::to_string(&rows).unwrap_or_else(|_| "[]".into());
-                if json != last || first {
-                    let event = web::Bytes::from(format!("event: network\ndata: {json}\n\n"));
-                    return Some((Ok::<_, actix_web::Error>(event), (hub, json, false)));
-                }
+                _ => tracing::warn!("the network view could not be computed"),
+            }
+            let alerts = serde_json::to_string(&super::alerts::AlertsDto::now(&state)).unwrap_or_default();
+            if alerts != last.alerts || !last.sent_any {
+                events.push_str(&format!("event: alerts\ndata: {alerts}\n\n"));
+                last.alerts = alerts;
+            }
+            last.sent_any = true;
+            if !events.is_empty() {
+                return Some((Ok::<_, actix_web::Error>(web::Bytes::from(events)), (state, last)));
             }
         }
     });
@@ -99,4 +107,12 @@ pub async fn events(_: Analyst, state: web::Data<AppState>) -> HttpResponse {
         .insert_header(("Content-Type", "text/event-stream"))
         .insert_header(("Cache-Control", "no-store"))
         .streaming(stream)
+}
+
+/// What a live view was last sent.
+#[derive(Default)]
+struct Last {
+    network: String,
+    alerts: String,
+    sent_any: bool,
 }

@@ -102,6 +102,13 @@
       'bookings.title': 'Citas',
       'offices.waiting': 'Esperan', 'offices.longest': 'Espera más larga', 'offices.open': 'Puestos abiertos',
       'offices.served': 'Atendidos hoy', 'offices.withinTarget': 'En objetivo', 'offices.outOfOrder': 'Fuera de orden',
+      'offices.satisfaction': 'Satisfacción hoy', 'offices.answers': '{n} respuestas',
+      'alerts.title': 'Alertas', 'alerts.none': 'No hay alertas abiertas.', 'alerts.summary': '{n} abiertas',
+      'alerts.closed': 'Cerradas recientemente', 'alerts.since': 'desde {time}', 'alerts.closedAt': 'cerrada {time}',
+      'alert.offline': 'Oficina sin conexión', 'alert.wait_above_target': 'Espera por encima del objetivo',
+      'alert.preferential_past_legal_max': 'Preferencial fuera del máximo legal',
+      'alert.out_of_order_rate': 'Llamados fuera de orden', 'alert.device_down': 'Dispositivo fuera de servicio',
+      'alert.low_satisfaction': 'Satisfacción baja',
       'signage.title': 'Cartelería: reproducciones',
       'signage.help': 'Lo que mostraron las pantallas de la oficina, por archivo y día (prueba de emisión).',
       'signage.item': 'Archivo', 'signage.day': 'Día', 'signage.plays': 'Veces', 'signage.minutes': 'Minutos',
@@ -227,6 +234,13 @@
       'bookings.title': 'Appointments',
       'offices.waiting': 'Waiting', 'offices.longest': 'Longest wait', 'offices.open': 'Counters open',
       'offices.served': 'Served today', 'offices.withinTarget': 'Within target', 'offices.outOfOrder': 'Out of order',
+      'offices.satisfaction': 'Satisfaction today', 'offices.answers': '{n} answers',
+      'alerts.title': 'Alerts', 'alerts.none': 'No open alerts.', 'alerts.summary': '{n} open',
+      'alerts.closed': 'Recently closed', 'alerts.since': 'since {time}', 'alerts.closedAt': 'closed {time}',
+      'alert.offline': 'Office offline', 'alert.wait_above_target': 'Wait above target',
+      'alert.preferential_past_legal_max': 'Preferential past the legal maximum',
+      'alert.out_of_order_rate': 'Out-of-order calls', 'alert.device_down': 'Device down',
+      'alert.low_satisfaction': 'Low satisfaction',
       'signage.title': 'Signage: plays',
       'signage.help': "What the office's screens showed, per file and day (proof of play).",
       'signage.item': 'File', 'signage.day': 'Day', 'signage.plays': 'Plays', 'signage.minutes': 'Minutes',
@@ -440,9 +454,15 @@
         text += decoder.decode(value, { stream: true });
         let end;
         while ((end = text.indexOf('\n\n')) >= 0) {
-          const data = text.slice(0, end).split('\n').find((line) => line.startsWith('data: '));
+          const lines = text.slice(0, end).split('\n');
           text = text.slice(end + 2);
+          const data = lines.find((line) => line.startsWith('data: '));
           if (!data) continue;
+          if (lines.includes('event: alerts')) {
+            state.alerts = JSON.parse(data.slice(6));
+            renderAlerts();
+            continue;
+          }
           state.network = Object.fromEntries(JSON.parse(data.slice(6)).map((row) => [row.office, row]));
           if (state.offices) renderOffices(state.offices);
         }
@@ -454,11 +474,40 @@
     if (token()) setTimeout(() => { if (!state.watching) watchNetwork(); }, 5000);
   }
 
+  // ---------------------------------------------------------------- alerts
+  /** Headquarters' alerts, live from the same stream: open ones first, then recently closed. */
+  function renderAlerts() {
+    const alerts = state.alerts || { open: [], closed: [] };
+    const names = Object.fromEntries((state.offices || []).map((o) => [o.id, o.name]));
+    const item = (alert) => {
+      const when = alert.closed_ms == null
+        ? t('alerts.since', { time: absolute(alert.since_ms) })
+        : t('alerts.closedAt', { time: absolute(alert.closed_ms) });
+      const li = el('li', { className: 'alert-item alert-' + alert.kind }, [
+        el('strong', { text: t('alert.' + alert.kind) }),
+        el('span', { text: ' · ' + (names[alert.office] || alert.office) + ' · ' }),
+        el('span', { className: 'muted', text: when, title: relative(alert.closed_ms == null ? alert.since_ms : alert.closed_ms) }),
+        el('div', { className: 'muted small', text: alert.detail })
+      ]);
+      li.dataset.kind = alert.kind;
+      li.dataset.office = alert.office;
+      return li;
+    };
+    const open = $('alerts');
+    open.replaceChildren(...alerts.open.map(item));
+    if (!alerts.open.length) open.append(el('li', { className: 'muted', text: t('alerts.none') }));
+    $('alerts-summary').textContent = t('alerts.summary', { n: alerts.open.length });
+    $('alerts-card').classList.toggle('alerting', alerts.open.length > 0);
+    $('alerts-closed').replaceChildren(...alerts.closed.slice(0, 20).map(item));
+    $('alerts-closed-box').hidden = !alerts.closed.length;
+  }
+
   // ---------------------------------------------------------------- offices
   async function loadOffices() {
     const offices = await (await api('/api/v1/offices')).json();
     state.offices = offices;
     renderOffices(offices);
+    if (state.alerts) renderAlerts();
     $('refreshed').textContent = t('refreshed', { time: new Date().toLocaleTimeString(locale, { timeStyle: 'short' }) });
   }
 
@@ -467,9 +516,12 @@
     body.replaceChildren();
     for (const office of offices) {
       const days = office.docs.filter((doc) => doc.includes('/day/')).length;
+      // The live stream knows of a lost link before the next look at the office list.
+      const liveOnline = ((state.network || {})[office.id] || {}).online;
+      const online = liveOnline == null ? office.online : liveOnline;
       const status = el('span', {
-        className: 'badge ' + (office.online ? 'badge-online' : 'badge-offline'),
-        text: office.online ? t('offices.online') : t('offices.offline')
+        className: 'badge ' + (online ? 'badge-online' : 'badge-offline'),
+        text: online ? t('offices.online') : t('offices.offline')
       });
       const seen = el('td', {
         text: relative(office.last_seen),
@@ -494,6 +546,7 @@
         figure(live.served),
         figure(live.within_target_share == null ? null : share(live.within_target_share)),
         figure(live.out_of_order_calls),
+        satisfaction(live),
         el('td', { className: 'num', text: String(days) }),
         el('td', { className: 'actions' }, [view])
       ]));
@@ -509,6 +562,16 @@
       return option;
     }));
     if (chosen && offices.some((o) => o.id === chosen)) select.value = chosen;
+  }
+
+  /** Today's mean score out of 5, with how many answered (a mean of two answers says little). */
+  function satisfaction(live) {
+    if (live.satisfaction_mean == null) return el('td', { className: 'num', text: '—' });
+    return el('td', {
+      className: 'num',
+      text: live.satisfaction_mean.toFixed(1) + ' / 5',
+      title: t('offices.answers', { n: live.satisfaction_answers })
+    }, [el('span', { className: 'muted small id', text: t('offices.answers', { n: live.satisfaction_answers }) })]);
   }
 
   // ---------------------------------------------------------------- KPIs

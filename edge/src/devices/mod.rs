@@ -10,6 +10,7 @@ pub mod health;
 mod inbound;
 pub mod modem;
 mod printers;
+pub mod report;
 mod ticket;
 
 use std::collections::BTreeSet;
