@@ -14,6 +14,7 @@ pub mod config;
 pub mod day;
 pub mod doc;
 pub mod estimate;
+pub mod forecast;
 pub mod ids;
 pub mod limits;
 pub mod office;
