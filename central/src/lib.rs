@@ -12,6 +12,7 @@ pub mod charts;
 pub mod day_window;
 pub mod demo;
 pub mod doc_cache;
+pub mod forecast;
 pub mod http;
 pub mod hub;
 pub mod kpis;
@@ -179,6 +180,7 @@ impl App {
             plays: Arc::new(signage_plays::SignagePlays::new(store.clone())),
             store: store.clone(),
             network: network.clone(),
+            forecasts: Arc::default(),
         });
         let certificate = match &settings.tls {
             Some(files) => Some(fila_tls::server::ReloadingCert::load(files.clone())?),
