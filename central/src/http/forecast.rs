@@ -11,7 +11,7 @@ use fila_protocol::BusinessDay;
 
 use super::auth::Analyst;
 use super::error::{ApiError, ErrorBody};
-use super::{now_ms, AppState};
+use super::AppState;
 use crate::forecast::{AccuracyReport, ForecastQuery, ForecastReport};
 
 /// The week and service level of a forecast, as its query string gives them. The handlers read
@@ -220,7 +220,7 @@ async fn forecast(
     query: ForecastQuery,
 ) -> Result<std::sync::Arc<ForecastReport>, ApiError> {
     let (hub, forecasts) = (state.hub.clone(), state.forecasts.clone());
-    Ok(web::block(move || forecasts.forecast(&hub, &query, fila_protocol::Timestamp(now_ms()))).await??)
+    Ok(web::block(move || forecasts.forecast(&hub, &query, hub.now())).await??)
 }
 
 async fn accuracy(
@@ -228,7 +228,7 @@ async fn accuracy(
     query: ForecastQuery,
 ) -> Result<std::sync::Arc<AccuracyReport>, ApiError> {
     let (hub, forecasts) = (state.hub.clone(), state.forecasts.clone());
-    Ok(web::block(move || forecasts.accuracy(&hub, &query, fila_protocol::Timestamp(now_ms()))).await??)
+    Ok(web::block(move || forecasts.accuracy(&hub, &query, hub.now())).await??)
 }
 
 fn csv_response<const N: usize>(
