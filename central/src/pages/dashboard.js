@@ -144,8 +144,8 @@
       'forecast.note': 'Basada en {n} jornadas. Horas en {zone}.',
       'forecast.cell': '{arrivals} llegadas previstas, {counters} puestos',
       'forecast.chart': 'Puestos necesarios por hora, de lunes a domingo',
-      'forecast.accuracy': 'Error de la previsión de la semana pasada',
-      'forecast.accuracyWeek': 'Semana del {week}: lo previsto antes de empezar, contra lo que llegó.',
+      'forecast.accuracy': 'Error de la previsión',
+      'forecast.accuracyWeek': 'Semana del {week} (dos antes de la mostrada): lo previsto antes de empezar, contra lo que llegó.',
       'forecast.wape': 'Error relativo (WAPE)',
       'forecast.absolute': 'Error absoluto',
       'forecast.arrivals': 'Llegadas: previstas / reales',
@@ -285,8 +285,8 @@
       'forecast.note': 'From {n} business days. Hours in {zone}.',
       'forecast.cell': '{arrivals} arrivals forecast, {counters} counters',
       'forecast.chart': 'Counters needed per hour, Monday to Sunday',
-      'forecast.accuracy': "Last week's forecast error",
-      'forecast.accuracyWeek': 'Week of {week}: what was forecast before it began, against what came.',
+      'forecast.accuracy': 'Forecast error',
+      'forecast.accuracyWeek': 'Week of {week} (two before the one shown): what was forecast before it began, against what came.',
       'forecast.wape': 'Relative error (WAPE)',
       'forecast.absolute': 'Absolute error',
       'forecast.arrivals': 'Arrivals: forecast / actual',
@@ -713,12 +713,13 @@
     return week;
   }
 
-  /** The forecast of the chosen week and the error of last week's; problems stay in the section. */
+  /** The forecast of the chosen week and the error of an earlier one; problems stay in the section. */
   async function loadForecast() {
     const office = $('office').value;
     if (!office) return;
     const week = forecastQuery();
-    const lastWeek = isoDate(mondayOf(new Date(Date.now() - 7 * 86400000)));
+    // Two weeks before the one shown: with next week shown (the default), last week, just over.
+    const lastWeek = plusDays(week, -14);
     const base = '/api/v1/offices/' + encodeURIComponent(office) + '/forecast';
     const [forecast, accuracy] = await Promise.all([
       api(base + '?' + new URLSearchParams({ week })).then((r) => r.json()).catch((error) => error),
@@ -773,15 +774,17 @@
       if (text !== undefined) node.textContent = text;
       return node;
     };
-    const barWidth = 8;
-    const dayWidth = Math.max(hours.length, 1) * barWidth + 12;
+    const barWidth = 12;
+    // Wide enough for the day's label however few its hours.
+    const dayWidth = Math.max(hours.length * barWidth + 16, 80);
     const width = days.length * dayWidth + 30;
     const height = 160;
     const top = Math.max(1, ...[...cell.values()].map((h) => h.counters));
     const scale = (height - 40) / top;
     const root = svg('svg', { viewBox: '0 0 ' + width + ' ' + height, role: 'img', class: 'forecast-chart' });
     root.append(svg('title', {}, t('forecast.chart')));
-    root.append(svg('text', { x: 2, y: 12, class: 'axis' }, String(top)));
+    root.append(svg('text', { x: 2, y: 20, class: 'axis' }, String(top)));
+    root.append(svg('line', { x1: 28, y1: height - 24, x2: width, y2: height - 24, class: 'baseline' }));
     days.forEach((day, d) => {
       const x0 = 30 + d * dayWidth;
       hours.forEach((hour, i) => {
