@@ -58,7 +58,7 @@ fn serve(edge: &mut Edge, start: i64, count: i64) {
 
 /// Eight Mondays (5 October to 23 November) with 30 arrivals between 10:00 and 11:00, and one
 /// Tuesday (17 November) with 6 between 9:00 and 10:00.
-async fn central_with_history() -> (TestCentral, common::Ws, tempfile::TempDir) {
+async fn central_with_history() -> (TestCentral, common::Ws, Edge, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
     let central = common::spawn(dir.path()).await;
     let last_monday = T0.0 - 6 * DAY_MS;
@@ -75,7 +75,7 @@ async fn central_with_history() -> (TestCentral, common::Ws, tempfile::TempDir) 
     }
     let mut ws = central.connect(CENTRO).await;
     edge.sync(&mut ws).await;
-    (central, ws, dir)
+    (central, ws, edge, dir)
 }
 
 async fn get(central: &TestCentral, path: &str) -> Value {
@@ -91,7 +91,7 @@ fn hour<'a>(forecast: &'a Value, day: &str, hour: u64) -> &'a Value {
 
 #[tokio::test]
 async fn next_weeks_forecast_has_the_arrivals_of_past_weeks_and_the_counters_erlang_c_gives() {
-    let (central, ws, _dir) = central_with_history().await;
+    let (central, mut ws, mut edge, _dir) = central_with_history().await;
     let forecast = get(&central, &format!("/api/v1/offices/centro/forecast?week={NEXT_WEEK}")).await;
     assert_eq!((forecast["week"].as_str(), forecast["weeks"].as_u64()), (Some(NEXT_WEEK), Some(8)));
     assert_eq!(forecast["time_zone"], "America/Argentina/Buenos_Aires");
@@ -139,13 +139,21 @@ async fn next_weeks_forecast_has_the_arrivals_of_past_weeks_and_the_counters_erl
          centro,general,2026-11-30,10,30,10,7\r\n\
          centro,general,2026-12-01,9,6,10,3\r\n"
     );
+
+    // A day synced since is read, not an answer kept from before it: Tuesday 24 November had 12
+    // at 9:00, weighing 8 against the older Tuesday's 7.
+    serve(&mut edge, T0.0 - 5 * DAY_MS - 60 * MINUTE_MS, 12);
+    edge.sync(&mut ws).await;
+    let again = get(&central, &format!("/api/v1/offices/centro/forecast?week={NEXT_WEEK}")).await;
+    assert_eq!(hour(&again, "2026-12-01", 9)["arrivals"], (8.0 * 12.0 + 7.0 * 6.0) / 15.0);
+    assert_eq!(hour(&again, NEXT_WEEK, 10), monday);
     ws.close().await;
     central.stop().await;
 }
 
 #[tokio::test]
 async fn a_past_weeks_error_compares_its_forecast_with_what_came() {
-    let (central, ws, _dir) = central_with_history().await;
+    let (central, ws, _edge, _dir) = central_with_history().await;
     let report = get(&central, &format!("/api/v1/offices/centro/forecast/accuracy?week={PAST_WEEK}")).await;
     assert_eq!(report["days_seen"], json!(["2026-11-16", "2026-11-17"]));
     // Six Mondays before it had 30 at 10:00 and so did it; its Tuesday's six were not foreseen.
