@@ -35,7 +35,8 @@ const BAD_QUERY: &str =
     params(("office" = String, Path, description = "the office's id"), Week),
     responses((status = 200, body = Object,
                description = "`office`, `office_name`, `time_zone`, `service_names` (by id), `week`, `weeks` (of \
-                              history read), `service_level`, `days_used` (the past days it rests on), `services` \
+                              history read), `service_level`, `days_used` (the past days it rests on), `closed_days` \
+                              (the week's closures), `services` \
                               (per service: `service`, `target_wait_minutes`, `hours`: per `day` and local `hour`, \
                               forecast `arrivals`, `service_minutes` and the `counters` Erlang C needs), `totals` \
                               (per `day` and `hour`: `arrivals` and `counters` of every service together)"),

@@ -143,6 +143,7 @@
       'forecast.none': 'Sin llegadas previstas: casa central no tiene jornadas de esta oficina en las 8 semanas anteriores.',
       'forecast.note': 'Basada en {n} jornadas. Horas en {zone}.',
       'forecast.cell': '{arrivals} llegadas previstas, {counters} puestos',
+      'forecast.closed': 'Cerrada según el calendario: {days}.',
       'forecast.chart': 'Puestos necesarios por hora, de lunes a domingo',
       'forecast.accuracy': 'Error de la previsión',
       'forecast.accuracyWeek': 'Semana del {week} (dos antes de la mostrada): lo previsto antes de empezar, contra lo que llegó.',
@@ -284,6 +285,7 @@
       'forecast.none': 'No arrivals forecast: headquarters holds no business day of this office in the 8 weeks before.',
       'forecast.note': 'From {n} business days. Hours in {zone}.',
       'forecast.cell': '{arrivals} arrivals forecast, {counters} counters',
+      'forecast.closed': 'Closed by the calendar: {days}.',
       'forecast.chart': 'Counters needed per hour, Monday to Sunday',
       'forecast.accuracy': 'Forecast error',
       'forecast.accuracyWeek': 'Week of {week} (two before the one shown): what was forecast before it began, against what came.',
@@ -741,9 +743,11 @@
       return;
     }
     const totals = forecast.totals;
-    $('forecast-note').textContent = totals.length
+    const notes = [totals.length
       ? t('forecast.note', { n: forecast.days_used.length, zone: forecast.time_zone })
-      : t('forecast.none');
+      : t('forecast.none')];
+    if (forecast.closed_days.length) notes.push(t('forecast.closed', { days: forecast.closed_days.map(shortDate).join(', ') }));
+    $('forecast-note').textContent = notes.join(' ');
     const days = [0, 1, 2, 3, 4, 5, 6].map((n) => plusDays(forecast.week, n));
     const hours = [...new Set(totals.map((h) => h.hour))].sort((a, b) => a - b);
     const cell = new Map(totals.map((h) => [h.day + ' ' + h.hour, h]));

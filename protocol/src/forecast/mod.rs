@@ -9,7 +9,9 @@
 //!   season), yet an odd week (a holiday, a strike) weighs at most `2/(weeks+1)` of the result,
 //!   which exponential weights heavy enough to follow drift would not guarantee. A weekday
 //!   without a document that week (closed, or never synced) is left out of the average rather
-//!   than counted as zero.
+//!   than counted as zero, and so is a day the calendar lists as a closure (a holiday's
+//!   handful of tickets says nothing of a normal week). A closure in the week forecast has no
+//!   arrivals.
 //! - **Service time.** The mean occupancy (call to close) of the service's tickets in the same
 //!   window, at that weekday and hour when it had enough tickets, else over the weekday, else
 //!   over the whole window (`estimate::History`); with no history at all, the configured
@@ -60,6 +62,8 @@ pub struct Forecast {
     pub service_level: f64,
     /// The past days the forecast rests on (those of the window with a document).
     pub days_used: Vec<BusinessDay>,
+    /// The week's days the calendar closes: nobody is expected.
+    pub closed_days: Vec<BusinessDay>,
     pub services: Vec<ServiceForecast>,
     /// Per day and hour, every service together.
     pub totals: Vec<HourTotal>,
@@ -100,7 +104,11 @@ pub fn forecast<'a>(
     params: Params,
 ) -> Forecast {
     let weeks = params.weeks.max(1);
-    let window: Vec<&Day> = days.into_iter().filter(|day| weeks_before(week, day.day, weeks).is_some()).collect();
+    let calendar = &config.calendar;
+    let window: Vec<&Day> = days
+        .into_iter()
+        .filter(|day| weeks_before(week, day.day, weeks).is_some() && calendar.closure_on(day.day).is_none())
+        .collect();
     let zone = &config.time_zone;
     let history = History::from_days(window.iter().copied(), zone);
 
@@ -123,8 +131,11 @@ pub fn forecast<'a>(
         let mut hours: Vec<HourForecast> = weighted
             .iter()
             .filter(|((s, _, _), _)| **s == service.id)
-            .map(|(&(_, weekday, hour), &sum)| {
+            .filter_map(|(&(_, weekday, hour), &sum)| {
                 let day = week.plus_days(i64::from((weekday + 7 - self::weekday(week)) % 7));
+                if calendar.closure_on(day).is_some() {
+                    return None;
+                }
                 let arrivals = f64::from(sum) / f64::from(weight_seen[usize::from(weekday)].max(1));
                 let service_minutes = service_minutes(&history, service, weekday, hour);
                 let counters = erlang::counters_needed(
@@ -133,13 +144,13 @@ pub fn forecast<'a>(
                     f64::from(service.target_wait_minutes),
                     params.service_level,
                 );
-                HourForecast {
+                Some(HourForecast {
                     day,
                     hour,
                     arrivals: hundredths(arrivals),
                     service_minutes: hundredths(service_minutes),
                     counters,
-                }
+                })
             })
             .collect();
         hours.sort_by_key(|h| (h.day, h.hour));
@@ -167,6 +178,7 @@ pub fn forecast<'a>(
         weeks,
         service_level: params.service_level,
         days_used,
+        closed_days: (0..7).map(|n| week.plus_days(n)).filter(|day| calendar.closure_on(*day).is_some()).collect(),
         services,
         totals: totals.into_values().collect(),
     }

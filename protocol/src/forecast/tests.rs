@@ -147,6 +147,25 @@ fn days_outside_the_weeks_read_are_ignored() {
 }
 
 #[test]
+fn a_closure_is_neither_learnt_from_nor_staffed() {
+    let mut config = config();
+    let holiday = |day: BusinessDay| crate::calendar::Closure { from: day, until: None, reason: "Feriado".into() };
+    // A past Monday that was a holiday, with the few who came anyway, and next Monday closed.
+    config.calendar.closures = vec![holiday(week().plus_days(-7)), holiday(week())];
+    let days =
+        [day(1, 0, &[arrivals("general", 10, 2, Some(10))]), day(2, 0, &[arrivals("general", 10, 30, Some(10))])];
+    let next = forecast(&days, &config, week(), Params::default());
+    assert_eq!(next.closed_days, vec![week()]);
+    assert_eq!(next.days_used, vec![week().plus_days(-14)]);
+    assert!(next.totals.is_empty(), "{next:?}");
+    let week_after = forecast(&days, &config, week().plus_days(7), Params::default());
+    assert_eq!(
+        week_after.totals.iter().map(|h| (h.day, h.hour, h.arrivals)).collect::<Vec<_>>(),
+        [(week().plus_days(7), 10, 30.0)]
+    );
+}
+
+#[test]
 fn without_served_tickets_the_configured_service_time_is_used() {
     let forecast = check(&[day(1, 4, &[arrivals("pagos", 15, 3, None)])]);
     let friday = hour(&forecast, "pagos", 4, 15).expect("Friday 15:00");
