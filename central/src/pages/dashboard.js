@@ -571,7 +571,7 @@
         api('/api/v1/signage/plays?' + params).then((r) => r.json()).catch(() => [])
       ]);
       renderReport(report);
-      loadForecast();
+      loadForecast().catch(handle);
       renderSurveys(surveys, comments);
       renderBookings(bookings);
       renderPlays(plays);
