@@ -105,7 +105,7 @@ async fn the_analyst_sees_next_weeks_counters_per_hour_and_an_earlier_weeks_erro
         assert_eq!(cell.text().await.expect("text"), "7");
         let title = cell.attr("title").await.expect("title").unwrap_or_default();
         assert_eq!(title, "30 llegadas previstas, 7 puestos");
-        let bars = hq.find_all(Locator::Css("#forecast-chart svg rect.bar")).await.expect("bars");
+        let bars = hq.find_all(Locator::Css("#forecast-chart rect.bar")).await.expect("bars");
         assert_eq!(bars.len(), 2, "Monday 10:00 and Tuesday 9:00");
         // Two weeks before: 16 November, whose Tuesday's six nobody foresaw.
         let error = text_when(&hq, "#forecast-accuracy", "the error of 16 November", |t| t.contains("30 / 36")).await;

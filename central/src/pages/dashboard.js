@@ -735,11 +735,10 @@
 
   function renderForecast(forecast) {
     const table = $('forecast-table');
-    const chart = $('forecast-chart');
     if (forecast instanceof Error) {
       $('forecast-note').textContent = forecast.message;
       table.replaceChildren();
-      chart.replaceChildren();
+      $('forecast-figure').hidden = true;
       return;
     }
     const totals = forecast.totals;
@@ -766,14 +765,15 @@
       })
     ]));
     table.replaceChildren(el('thead', {}, [head]), el('tbody', {}, rows));
-    chart.replaceChildren(...(totals.length ? [forecastChart(days, hours, cell, weekday)] : []));
+    $('forecast-figure').hidden = !totals.length;
+    if (totals.length) drawForecastChart($('forecast-chart'), days, hours, cell, weekday);
   }
 
-  /** Bars of counters per hour, day after day; built as SVG nodes, text by textContent. */
-  function forecastChart(days, hours, cell, weekday) {
-    const NS = 'http://www.w3.org/2000/svg';
+  /** Bars of counters per hour, day after day, into the page's `svg`; text by textContent. */
+  function drawForecastChart(root, days, hours, cell, weekday) {
+    // The page's own svg element names the namespace, so the script holds no URL.
     const svg = (tag, attributes, text) => {
-      const node = document.createElementNS(NS, tag);
+      const node = document.createElementNS(root.namespaceURI, tag);
       for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, String(value));
       if (text !== undefined) node.textContent = text;
       return node;
@@ -785,8 +785,8 @@
     const height = 160;
     const top = Math.max(1, ...[...cell.values()].map((h) => h.counters));
     const scale = (height - 40) / top;
-    const root = svg('svg', { viewBox: '0 0 ' + width + ' ' + height, role: 'img', class: 'forecast-chart' });
-    root.append(svg('title', {}, t('forecast.chart')));
+    root.setAttribute('viewBox', '0 0 ' + width + ' ' + height);
+    root.replaceChildren(svg('title', {}, t('forecast.chart')));
     root.append(svg('text', { x: 2, y: 20, class: 'axis' }, String(top)));
     root.append(svg('line', { x1: 28, y1: height - 24, x2: width, y2: height - 24, class: 'baseline' }));
     days.forEach((day, d) => {
@@ -804,7 +804,6 @@
       });
       root.append(svg('text', { x: x0, y: height - 8, class: 'axis' }, weekday(day)));
     });
-    return root;
   }
 
   function renderAccuracy(accuracy) {
