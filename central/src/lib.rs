@@ -14,6 +14,7 @@ pub mod charts;
 pub mod day_window;
 pub mod demo;
 pub mod doc_cache;
+pub mod forecast;
 pub mod http;
 pub mod hub;
 pub mod kpis;
@@ -192,6 +193,7 @@ impl App {
             store: store.clone(),
             network: network.clone(),
             alerts,
+            forecasts: Arc::default(),
         });
         let certificate = match &settings.tls {
             Some(files) => Some(fila_tls::server::ReloadingCert::load(files.clone())?),

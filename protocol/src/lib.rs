@@ -15,6 +15,7 @@ pub mod day;
 pub mod device_report;
 pub mod doc;
 pub mod estimate;
+pub mod forecast;
 pub mod ids;
 pub mod limits;
 pub mod office;

@@ -74,6 +74,17 @@ impl From<ReadError> for ApiError {
     }
 }
 
+impl From<crate::forecast::ForecastError> for ApiError {
+    fn from(error: crate::forecast::ForecastError) -> Self {
+        use crate::forecast::ForecastError;
+        match error {
+            ForecastError::Read(error) => error.into(),
+            ForecastError::NoConfiguration(_) => ApiError::conflict("no_configuration", error.to_string()),
+            ForecastError::WeekNotOver { .. } => ApiError::conflict("week_not_over", error.to_string()),
+        }
+    }
+}
+
 impl From<actix_web::error::BlockingError> for ApiError {
     fn from(error: actix_web::error::BlockingError) -> Self {
         ApiError::Internal(error.to_string())

@@ -3,6 +3,8 @@
 //! - `GET /api/v1/sync`: the WebSocket an edge opens with its branch token (`sync.rs`);
 //! - `GET /api/v1/offices[/{id}/days/{date}]`: the headquarters read API, analyst tokens only;
 //! - `GET /api/v1/kpis[.csv]?office=&from=&to=&by=`: KPIs from the day documents (`kpis.rs`);
+//! - `GET /api/v1/offices/{id}/forecast[/accuracy][.csv]?week=`: the staffing forecast of a week and
+//!   its error once over (`forecast.rs`);
 //! - `GET /s/{office}/{day}/{ticket}/{mac}` and `/api/v1/public/surveys/...`: a citizen answers
 //!   a survey by link; `GET /api/v1/surveys[.csv|/comments]`: HQ's survey figures (`surveys.rs`);
 //! - `/api/v1/public/offices/{office}/{services,slots}`, `/api/v1/public/bookings...`: citizens
@@ -20,6 +22,7 @@ mod auth;
 mod bookings;
 mod dashboard;
 pub mod error;
+mod forecast;
 mod headers;
 mod health;
 pub mod hq;
@@ -69,6 +72,8 @@ pub struct AppState {
     pub network: Arc<crate::network::Network>,
     /// Headquarters' alerts, and the devices boxes reported.
     pub alerts: Arc<crate::alert_monitor::AlertMonitor>,
+    /// Staffing forecasts computed, per office and week.
+    pub forecasts: Arc<crate::forecast::Forecasts>,
     /// The store beside the documents (the signage catalog).
     pub store: Arc<dyn fila_store::Store>,
 }
@@ -105,6 +110,10 @@ pub fn routes(config: &mut web::ServiceConfig) {
                 .service(at("/offices").route(get().to(offices::list)))
                 .service(at("/offices/{office}/days/{day}").route(get().to(offices::day)))
                 .service(at("/offices/{office}/queue").route(get().to(offices::queue)))
+                .service(at("/offices/{office}/forecast").route(get().to(forecast::json)))
+                .service(at("/offices/{office}/forecast.csv").route(get().to(forecast::csv)))
+                .service(at("/offices/{office}/forecast/accuracy").route(get().to(forecast::accuracy_json)))
+                .service(at("/offices/{office}/forecast/accuracy.csv").route(get().to(forecast::accuracy_csv)))
                 .service(
                     at("/offices/{office}/config")
                         .route(get().to(offices::get_config))

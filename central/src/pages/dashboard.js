@@ -143,6 +143,23 @@
       'col.resolved': '% resueltos',
       'col.response': '% respuesta',
       'charts.satisfaction': 'Gráfico de satisfacción media y respuestas por día',
+      'forecast.title': 'Previsión de personal',
+      'forecast.help': 'Puestos necesarios por hora para llamar al 80 % dentro de la espera objetivo (Erlang C), con las llegadas de las últimas 8 semanas (las recientes pesan más). Pase el cursor por una celda para ver las llegadas previstas.',
+      'forecast.week': 'Semana del lunes',
+      'forecast.hour': 'Hora',
+      'forecast.none': 'Sin llegadas previstas: casa central no tiene jornadas de esta oficina en las 8 semanas anteriores.',
+      'forecast.note': 'Basada en {n} jornadas. Horas en {zone}.',
+      'forecast.cell': '{arrivals} llegadas previstas, {counters} puestos',
+      'forecast.closed': 'Cerrada según el calendario: {days}.',
+      'forecast.chart': 'Puestos necesarios por hora, de lunes a domingo',
+      'forecast.accuracy': 'Error de la previsión',
+      'forecast.accuracyWeek': 'Semana del {week} (dos antes de la mostrada): lo previsto antes de empezar, contra lo que llegó.',
+      'forecast.wape': 'Error relativo (WAPE)',
+      'forecast.absolute': 'Error absoluto',
+      'forecast.arrivals': 'Llegadas: previstas / reales',
+      'forecast.counterHours': 'Horas-puesto: previstas / necesarias',
+      'forecast.understaffed': 'Horas con menos puestos de los necesarios',
+      'forecast.arrivalsUnit': '{n} llegadas',
       'error.network': 'No se pudo conectar con casa central.',
       'refreshed': 'Actualizado {time}'
     },
@@ -275,6 +292,23 @@
       'col.resolved': '% resolved',
       'col.response': '% response',
       'charts.satisfaction': 'Chart of mean satisfaction and responses per day',
+      'forecast.title': 'Staffing forecast',
+      'forecast.help': 'Counters needed per hour to call 80 % within the target wait (Erlang C), from the arrivals of the last 8 weeks (recent ones weigh more). Hover a cell for the arrivals forecast.',
+      'forecast.week': 'Week of Monday',
+      'forecast.hour': 'Hour',
+      'forecast.none': 'No arrivals forecast: headquarters holds no business day of this office in the 8 weeks before.',
+      'forecast.note': 'From {n} business days. Hours in {zone}.',
+      'forecast.cell': '{arrivals} arrivals forecast, {counters} counters',
+      'forecast.closed': 'Closed by the calendar: {days}.',
+      'forecast.chart': 'Counters needed per hour, Monday to Sunday',
+      'forecast.accuracy': 'Forecast error',
+      'forecast.accuracyWeek': 'Week of {week} (two before the one shown): what was forecast before it began, against what came.',
+      'forecast.wape': 'Relative error (WAPE)',
+      'forecast.absolute': 'Absolute error',
+      'forecast.arrivals': 'Arrivals: forecast / actual',
+      'forecast.counterHours': 'Counter-hours: forecast / needed',
+      'forecast.understaffed': 'Hours with fewer counters than needed',
+      'forecast.arrivalsUnit': '{n} arrivals',
       'error.network': 'Cannot reach headquarters.',
       'refreshed': 'Updated {time}'
     }
@@ -600,6 +634,7 @@
         api('/api/v1/signage/plays?' + params).then((r) => r.json()).catch(() => [])
       ]);
       renderReport(report);
+      loadForecast().catch(handle);
       renderSurveys(surveys, comments);
       renderBookings(bookings);
       renderPlays(plays);
@@ -721,6 +756,155 @@
       body.firstChild.firstChild.colSpan = 8;
     }
     table.replaceChildren(el('thead', {}, [head]), body);
+  }
+
+  // ---------------------------------------------------------------- staffing forecast
+  /** The Monday of the week `date` (a Date) is in. */
+  function mondayOf(date) {
+    const monday = new Date(date);
+    monday.setDate(date.getDate() - ((date.getDay() + 6) % 7));
+    return monday;
+  }
+
+  function plusDays(iso, days) {
+    const [y, m, d] = iso.split('-').map(Number);
+    return isoDate(new Date(y, m - 1, d + days));
+  }
+
+  function forecastQuery() {
+    const picked = $('forecast-week').value;
+    const week = isoDate(mondayOf(picked ? new Date(picked + 'T12:00') : new Date()));
+    $('forecast-week').value = week;
+    return week;
+  }
+
+  /** The forecast of the chosen week and the error of an earlier one; problems stay in the section. */
+  async function loadForecast() {
+    const office = $('office').value;
+    if (!office) return;
+    const week = forecastQuery();
+    // Two weeks before the one shown: with next week shown (the default), last week, just over.
+    const lastWeek = plusDays(week, -14);
+    const base = '/api/v1/offices/' + encodeURIComponent(office) + '/forecast';
+    const [forecast, accuracy] = await Promise.all([
+      api(base + '?' + new URLSearchParams({ week })).then((r) => r.json()).catch((error) => error),
+      api(base + '/accuracy?' + new URLSearchParams({ week: lastWeek })).then((r) => r.json()).catch((error) => error)
+    ]);
+    const refused = [forecast, accuracy].find((answer) => answer instanceof Unauthorized);
+    if (refused) return logout(refused.message);
+    renderForecast(forecast);
+    renderAccuracy(accuracy);
+  }
+
+  function renderForecast(forecast) {
+    const table = $('forecast-table');
+    if (forecast instanceof Error) {
+      $('forecast-note').textContent = forecast.message;
+      table.replaceChildren();
+      $('forecast-figure').hidden = true;
+      return;
+    }
+    const totals = forecast.totals;
+    const notes = [totals.length
+      ? t('forecast.note', { n: forecast.days_used.length, zone: forecast.time_zone })
+      : t('forecast.none')];
+    if (forecast.closed_days.length) notes.push(t('forecast.closed', { days: forecast.closed_days.map(shortDate).join(', ') }));
+    $('forecast-note').textContent = notes.join(' ');
+    const days = [0, 1, 2, 3, 4, 5, 6].map((n) => plusDays(forecast.week, n));
+    const hours = [...new Set(totals.map((h) => h.hour))].sort((a, b) => a - b);
+    const cell = new Map(totals.map((h) => [h.day + ' ' + h.hour, h]));
+    const weekday = (iso) => new Date(iso + 'T12:00').toLocaleDateString(locale, { weekday: 'short', day: 'numeric' });
+    const head = el('tr', {}, [el('th', { text: t('forecast.hour') }),
+      ...days.map((day) => el('th', { className: 'num', text: weekday(day) }))]);
+    const rows = hours.map((hour) => el('tr', {}, [
+      el('td', { text: String(hour).padStart(2, '0') + ':00' }),
+      ...days.map((day) => {
+        const h = cell.get(day + ' ' + hour);
+        return el('td', {
+          className: 'num',
+          text: h ? String(h.counters) : '',
+          title: h ? t('forecast.cell', { arrivals: number.format(h.arrivals), counters: h.counters }) : ''
+        });
+      })
+    ]));
+    table.replaceChildren(el('thead', {}, [head]), el('tbody', {}, rows));
+    $('forecast-figure').hidden = !totals.length;
+    if (totals.length) drawForecastChart($('forecast-chart'), days, hours, cell, weekday);
+  }
+
+  /** Bars of counters per hour, day after day, into the page's `svg`; text by textContent. */
+  function drawForecastChart(root, days, hours, cell, weekday) {
+    // The page's own svg element names the namespace, so the script holds no URL.
+    const svg = (tag, attributes, text) => {
+      const node = document.createElementNS(root.namespaceURI, tag);
+      for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, String(value));
+      if (text !== undefined) node.textContent = text;
+      return node;
+    };
+    const barWidth = 12;
+    // Wide enough for the day's label however few its hours.
+    const dayWidth = Math.max(hours.length * barWidth + 16, 80);
+    const width = days.length * dayWidth + 30;
+    const height = 160;
+    const top = Math.max(1, ...[...cell.values()].map((h) => h.counters));
+    const scale = (height - 40) / top;
+    root.setAttribute('viewBox', '0 0 ' + width + ' ' + height);
+    root.replaceChildren(svg('title', {}, t('forecast.chart')));
+    root.append(svg('text', { x: 2, y: 20, class: 'axis' }, String(top)));
+    root.append(svg('line', { x1: 28, y1: height - 24, x2: width, y2: height - 24, class: 'baseline' }));
+    days.forEach((day, d) => {
+      const x0 = 30 + d * dayWidth;
+      hours.forEach((hour, i) => {
+        const h = cell.get(day + ' ' + hour);
+        if (!h || !h.counters) return;
+        const bar = svg('rect', {
+          x: x0 + i * barWidth, y: height - 24 - h.counters * scale,
+          width: barWidth - 2, height: h.counters * scale, class: 'bar'
+        });
+        bar.append(svg('title', {}, String(hour).padStart(2, '0') + ':00 · ' +
+          t('forecast.cell', { arrivals: number.format(h.arrivals), counters: h.counters })));
+        root.append(bar);
+      });
+      root.append(svg('text', { x: x0, y: height - 8, class: 'axis' }, weekday(day)));
+    });
+  }
+
+  function renderAccuracy(accuracy) {
+    if (accuracy instanceof Error) {
+      $('forecast-accuracy-note').textContent = accuracy.message;
+      $('forecast-accuracy').replaceChildren();
+      return;
+    }
+    const total = accuracy.total;
+    $('forecast-accuracy-note').textContent = t('forecast.accuracyWeek', { week: shortDate(accuracy.week) });
+    $('forecast-accuracy').replaceChildren(
+      tile(t('forecast.wape'), share(total.wape), '',
+        total.wape == null ? '' : total.wape <= 0.2 ? 'good' : total.wape <= 0.4 ? 'warn' : 'bad'),
+      tile(t('forecast.absolute'), t('forecast.arrivalsUnit', { n: number.format(total.absolute_error) })),
+      tile(t('forecast.arrivals'), number.format(total.forecast_arrivals) + ' / ' + number.format(total.actual_arrivals)),
+      tile(t('forecast.counterHours'), total.forecast_counter_hours + ' / ' + total.actual_counter_hours),
+      tile(t('forecast.understaffed'), number.format(total.hours_understaffed), '', total.hours_understaffed ? 'warn' : '')
+    );
+  }
+
+  async function downloadForecastCsv() {
+    showError('');
+    const office = $('office').value;
+    const week = forecastQuery();
+    try {
+      const path = '/api/v1/offices/' + encodeURIComponent(office) + '/forecast.csv?' + new URLSearchParams({ week });
+      const blob = await (await api(path)).blob();
+      const url = URL.createObjectURL(blob);
+      const link = el('a');
+      link.href = url;
+      link.download = 'forecast-' + office + '-' + week + '.csv';
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 1000);
+    } catch (error) {
+      handle(error);
+    }
   }
 
   // ---------------------------------------------------------------- surveys
@@ -855,6 +1039,9 @@
     $('surveys-csv').addEventListener('click', () => downloadCsv('surveys'));
     $('bookings-csv').addEventListener('click', () => downloadCsv('bookings/report'));
     $('plays-csv').addEventListener('click', () => downloadCsv('signage/plays'));
+    $('forecast-csv').addEventListener('click', downloadForecastCsv);
+    $('forecast-week').addEventListener('change', () => loadForecast().catch(handle));
+    $('forecast-week').value = isoDate(mondayOf(new Date(Date.now() + 7 * 86400000)));
     $('by').addEventListener('change', () => loadReport());
     $('office').addEventListener('change', () => loadReport());
     for (const button of document.querySelectorAll('[data-days]')) {

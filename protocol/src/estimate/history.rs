@@ -10,8 +10,8 @@ use crate::ticket::{Class, TicketStatus};
 /// A sample of durations, kept as integer sums of seconds so that adding the same tickets in
 /// any order gives the same moments (the office's index is compared with a rebuilt one).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(super) struct Moments {
-    pub(super) count: u32,
+pub(crate) struct Moments {
+    pub(crate) count: u32,
     sum: i64,
     sum_sq: i64,
 }
@@ -35,7 +35,7 @@ impl Moments {
     }
 
     /// Mean and second moment in minutes (of minutes squared).
-    pub(super) fn minutes(&self) -> Option<(f64, f64)> {
+    pub(crate) fn minutes(&self) -> Option<(f64, f64)> {
         if self.count == 0 {
             return None;
         }
@@ -55,7 +55,7 @@ pub(super) fn occupancy_ms(ticket: &crate::ticket::Ticket) -> Option<(Timestamp,
 }
 
 /// Local weekday (0 = Monday) and hour of an instant.
-pub(super) fn weekday_hour(at: Timestamp, zone: &jiff::tz::TimeZone) -> (u8, u8) {
+pub(crate) fn weekday_hour(at: Timestamp, zone: &jiff::tz::TimeZone) -> (u8, u8) {
     match jiff::Timestamp::from_millisecond(at.0) {
         Ok(instant) => {
             let zoned = instant.to_zoned(zone.clone());
@@ -102,7 +102,7 @@ impl History {
 
     /// Occupancy of a service's tickets at this weekday and hour; when that hour has too few,
     /// the whole weekday.
-    pub(super) fn occupancy(&self, service: &ServiceId, weekday: u8, hour: u8) -> Moments {
+    pub(crate) fn occupancy(&self, service: &ServiceId, weekday: u8, hour: u8) -> Moments {
         const ENOUGH: u32 = 10;
         let hourly = self.occupancy.get(&(service.clone(), weekday, hour)).copied().unwrap_or_default();
         if hourly.count >= ENOUGH {
@@ -115,6 +115,18 @@ impl History {
             }
         }
         daily
+    }
+
+    /// Occupancy of a service's tickets over every weekday and hour: for an hour of a weekday
+    /// that never had one.
+    pub(crate) fn service_occupancy(&self, service: &ServiceId) -> Moments {
+        let mut all = Moments::default();
+        for ((s, _, _), moments) in &self.occupancy {
+            if s == service {
+                all.merge(moments);
+            }
+        }
+        all
     }
 
     /// Preferential arrivals per minute at this weekday and hour, if such days were seen.

@@ -17,7 +17,7 @@
 //!   the mean less `Z_LOW` and plus `Z_HIGH` standard deviations (waits skew long), tuned by
 //!   the simulation in `tests/tests/estimate_sim.rs` to hold four in five actual waits.
 
-mod history;
+pub(crate) mod history;
 
 use std::collections::HashMap;
 
