@@ -11,24 +11,28 @@ use std::sync::{Arc, Mutex};
 
 use fila_protocol::device_report::DeviceReport;
 use fila_protocol::Timestamp;
+use fila_store::{Store, StoreError};
 
 use crate::alerts::{Alert, AlertKind, AlertRules, Alerts, DeviceDown, OfficeFacts};
 use crate::hub::{Hub, ReadError};
 use crate::network::Network;
 use crate::outbox::CentralOutbox;
 
+/// Per office, the devices its box last reported down, with when central first heard so: in
+/// the store, so every replica of central knows what a box told one of them.
+const DEVICES_DOWN: &str = "devices-down/";
+
 pub struct AlertMonitor {
     rules: AlertRules,
     alerts: Mutex<Alerts>,
-    /// Per office, the devices its box last reported down, with when central first heard so.
-    devices: Mutex<HashMap<String, BTreeMap<String, DeviceDown>>>,
+    store: Arc<dyn Store>,
     /// When this central started, by its clock: an office not heard from since is offline since.
     started_ms: i64,
 }
 
 impl AlertMonitor {
-    pub fn new(rules: AlertRules, now: Timestamp) -> AlertMonitor {
-        AlertMonitor { rules, alerts: Mutex::default(), devices: Mutex::default(), started_ms: now.as_ms() }
+    pub fn new(rules: AlertRules, store: Arc<dyn Store>, now: Timestamp) -> AlertMonitor {
+        AlertMonitor { rules, alerts: Mutex::default(), store, started_ms: now.as_ms() }
     }
 
     pub fn rules(&self) -> &AlertRules {
@@ -37,20 +41,42 @@ impl AlertMonitor {
 
     /// A box reported its devices (checked already). A device still down keeps the time it
     /// was first reported down; devices not in the report are forgotten.
-    pub fn devices_reported(&self, office: &str, report: &DeviceReport, now: Timestamp) {
-        let mut devices = crate::doc_cache::lock(&self.devices);
-        let before = devices.remove(office).unwrap_or_default();
-        let down = report
+    /// Blocking.
+    pub fn devices_reported(&self, office: &str, report: &DeviceReport, now: Timestamp) -> Result<(), StoreError> {
+        let key = format!("{DEVICES_DOWN}{office}");
+        let before: BTreeMap<String, DeviceDown> = self
+            .store
+            .get_meta(&key)?
+            .and_then(|bytes| serde_json::from_slice::<Vec<DeviceDown>>(&bytes).ok())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|down| (down.id.clone(), down))
+            .collect();
+        let down: Vec<DeviceDown> = report
             .devices
             .iter()
             .filter(|device| !device.up)
             .map(|device| {
                 let since_ms = before.get(&device.id).map_or(now.as_ms(), |known| known.since_ms);
-                let down = DeviceDown { id: device.id.clone(), kind: device.kind.clone(), since_ms };
-                (device.id.clone(), down)
+                DeviceDown { id: device.id.clone(), kind: device.kind.clone(), since_ms }
             })
             .collect();
-        devices.insert(office.to_string(), down);
+        let bytes = serde_json::to_vec(&down).map_err(|e| StoreError::Transaction(e.to_string()))?;
+        self.store.put_meta(&key, &bytes)?;
+        self.store.flush()
+    }
+
+    /// Every office's devices down, as their boxes last reported to any replica.
+    fn devices_down(&self) -> Result<HashMap<String, Vec<DeviceDown>>, StoreError> {
+        Ok(self
+            .store
+            .scan_meta(DEVICES_DOWN)?
+            .into_iter()
+            .filter_map(|(key, bytes)| {
+                let down = serde_json::from_slice::<Vec<DeviceDown>>(&bytes).ok()?;
+                Some((key[DEVICES_DOWN.len()..].to_string(), down))
+            })
+            .collect())
     }
 
     /// Applies the rules to every office at `now`; returns the alerts that opened, with the
@@ -60,7 +86,7 @@ impl AlertMonitor {
         let installed: HashSet<String> =
             hub.offices().into_iter().filter(|office| !office.docs.is_empty()).map(|office| office.id).collect();
         let wall_now = crate::hub::system_clock()();
-        let devices = crate::doc_cache::lock(&self.devices).clone();
+        let devices = self.devices_down()?;
         let facts: Vec<OfficeFacts> = rows
             .iter()
             .map(|(row, limits)| {
@@ -76,7 +102,7 @@ impl AlertMonitor {
                     out_of_order_calls: row.out_of_order_calls,
                     satisfaction_mean: row.satisfaction_mean,
                     satisfaction_answers: row.satisfaction_answers,
-                    devices_down: devices.get(&row.office).map(|d| d.values().cloned().collect()).unwrap_or_default(),
+                    devices_down: devices.get(&row.office).cloned().unwrap_or_default(),
                 }
             })
             .collect();

@@ -188,7 +188,7 @@ impl Default for AlertRules {
 }
 
 /// A device of an office's box that is down, as central last heard.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeviceDown {
     pub id: String,
     /// printer, display, mqtt_display, broker, modem.

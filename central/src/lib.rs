@@ -178,7 +178,7 @@ impl App {
                 }
             });
         }
-        let alerts = Arc::new(alert_monitor::AlertMonitor::new(settings.alerts.clone(), hub.now()));
+        let alerts = Arc::new(alert_monitor::AlertMonitor::new(settings.alerts.clone(), store.clone(), hub.now()));
         outbox_tasks.push(alert_monitor::start(alerts.clone(), hub.clone(), network.clone(), outbox.clone()));
         let state = web::Data::new(AppState {
             hub: hub.clone(),

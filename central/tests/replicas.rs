@@ -29,6 +29,8 @@ async fn replicas(db: &TempDatabase, smtp: Option<&SmtpServer>) -> (TestCentral,
             settings.smtp = Some(toml::from_str(&smtp.settings_toml("none", "")).expect("SMTP settings"));
         }
         settings.bookings.per_address_per_hour = 1_000;
+        settings.alerts.evaluate_every = Duration::from_millis(50);
+        settings.alerts.device_down = Duration::ZERO;
         started.push(common::spawn_with(settings).await);
     }
     let b = started.pop().expect("b");
@@ -233,6 +235,36 @@ async fn a_signage_file_uploaded_through_one_replica_is_served_by_the_other() {
         .expect("sent");
     assert_eq!(served.status(), StatusCode::OK);
     assert_eq!(served.bytes().await.expect("body").to_vec(), bytes, "the same file, whole");
+    a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_down_reported_to_one_replica_is_an_alert_on_the_other() {
+    let Some(db) = TempDatabase::create() else { return };
+    let (a, b, _dirs) = replicas(&db, None).await;
+    let _ws = b.connect(common::CENTRO).await;
+    let report = json!({ "devices": [{ "id": "entrada", "kind": "printer", "up": false, "problem": "paper_out" }] });
+    let posted = b
+        .client
+        .post(format!("{}/api/v1/branch/devices", b.base))
+        .bearer_auth(common::CENTRO)
+        .json(&report)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(posted.status(), StatusCode::NO_CONTENT);
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let (status, alerts) = a.get("/api/v1/alerts", Some(common::HQ)).await;
+        assert_eq!(status, StatusCode::OK, "{alerts}");
+        let open = alerts["open"].as_array().cloned().unwrap_or_default();
+        if open.iter().any(|alert| alert["kind"] == "device_down" && alert["office"] == "centro") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "a never heard of the printer: {alerts}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     a.stop().await;
     b.stop().await;
 }

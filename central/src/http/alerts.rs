@@ -80,6 +80,9 @@ pub async fn devices_reported(
     if let Some(problem) = report.problem() {
         return Err(ApiError::bad_request("bad_report", problem));
     }
-    state.alerts.devices_reported(&branch.office, &report, state.hub.now());
+    let (alerts, now) = (state.alerts.clone(), state.hub.now());
+    web::block(move || alerts.devices_reported(&branch.office, &report, now))
+        .await?
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(HttpResponse::NoContent().finish())
 }
