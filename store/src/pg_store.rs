@@ -348,17 +348,19 @@ impl Inner {
             }
             future.await
         })?;
-        if begin {
-            writer.open_since = Some(Instant::now());
-        }
         match result {
             Ok(value) => {
+                if begin {
+                    writer.open_since = Some(Instant::now());
+                }
                 if let Some(doc) = doc {
                     writer.touched.insert(doc.to_string());
                 }
                 Ok(value)
             }
             Err(error) => {
+                // Only the writes before this one, of other threads, are lost with it: a
+                // transaction this write began held nothing else.
                 let message = describe(&error);
                 self.roll_back(&mut writer, &message);
                 Err(StoreError::Postgres(message))
@@ -571,14 +573,16 @@ impl Store for PgStore {
     /// Waiting for it holds up this process's writes; it is only ever held for one edit.
     fn lock_doc(&self, doc_id: &str) -> Result<(), StoreError> {
         let doc = doc_id.to_string();
-        self.inner.read_own(move |conn| async move {
+        // In the open transaction, so that a wait PostgreSQL ends as a deadlock rolls it back
+        // like any failed write.
+        self.inner.write(None, move |conn| async move {
             conn.execute("SELECT pg_advisory_lock(hashtextextended($1, $2))", &[&doc, &DOC_LOCK_SEED]).await.map(|_| ())
         })
     }
 
     fn unlock_doc(&self, doc_id: &str) -> Result<(), StoreError> {
         let doc = doc_id.to_string();
-        self.inner.read_own(move |conn| async move {
+        self.inner.write(None, move |conn| async move {
             conn.execute("SELECT pg_advisory_unlock(hashtextextended($1, $2))", &[&doc, &DOC_LOCK_SEED])
                 .await
                 .map(|_| ())
