@@ -3,7 +3,9 @@
 //! (`fila_central::network::glance`, what `GET /api/v1/network` and its live stream answer).
 //! Target (issue 13): under a second for 1,000 offices.
 //!
-//! `cargo bench -p fila-central --bench network_view` (without `--bench`, 50 offices).
+//! `cargo bench -p fila-central --bench network_view` (without `--bench`, 50 offices);
+//! `FILA_BENCH_STORE=postgres` keeps the documents in PostgreSQL (a database of its own on the
+//! server of `fila_store::testing`), as replicas of central do.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -80,7 +82,16 @@ fn main() {
     let quick = std::env::args().all(|a| a != "--bench");
     let offices = if quick { 50 } else { 1_000 };
     let dir = tempfile::tempdir().expect("dir");
-    let store: Arc<dyn Store> = Arc::new(SledStore::open(&dir.path().join("store"), 32 << 20).expect("store"));
+    let postgres = std::env::var("FILA_BENCH_STORE").is_ok_and(|store| store == "postgres");
+    let db = postgres.then(fila_store::testing::TempDatabase::create).flatten();
+    let store: Arc<dyn Store> = match &db {
+        Some(db) => {
+            fila_store::PgStore::migrate(db.url()).expect("migrated");
+            Arc::new(fila_store::PgStore::open(db.url()).expect("store"))
+        }
+        None if postgres => return,
+        None => Arc::new(SledStore::open(&dir.path().join("store"), 32 << 20).expect("store")),
+    };
     let ids: Vec<String> = (0..offices).map(|o| format!("o{o:04}")).collect();
     let settings: Vec<OfficeSettings> = ids
         .iter()
@@ -91,7 +102,9 @@ fn main() {
             supervisor_email: None,
         })
         .collect();
-    let now = Timestamp(jiff::Timestamp::now().as_millisecond());
+    // Noon at the offices (2026-12-04 12:00 in Buenos Aires): the day's three hours of tickets
+    // fall in one business day whatever the hour the bench runs at.
+    let now = Timestamp(1_796_396_400_000);
     let seeded = Instant::now();
     {
         let hub = Hub::open(store.clone(), &settings).expect("hub");
@@ -115,7 +128,8 @@ fn main() {
         assert_eq!(rows.len(), offices);
         assert!(rows.iter().all(|r| r.waiting as usize == WAITING && r.served as usize == TICKETS - WAITING));
     }
-    println!("network view, {offices} offices with {TICKETS} tickets today each (seeded in {seeded:.1?}):");
+    let kind = if db.is_some() { "PostgreSQL" } else { "sled" };
+    println!("network view on {kind}, {offices} offices with {TICKETS} tickets today each (seeded in {seeded:.1?}):");
     println!(
         "  first answer after a start {:.0?}; then {:.0?}, {:.0?}, {:.0?}, {:.0?}",
         times[0], times[1], times[2], times[3], times[4]
