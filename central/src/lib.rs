@@ -6,6 +6,7 @@
 //! (per-office state shared by all connections) and the actix-web server. Tests build it on
 //! port 0 with a temporary data directory.
 
+pub mod access;
 pub mod alert_monitor;
 pub mod alerts;
 pub mod auth;

@@ -36,9 +36,19 @@ pub struct Caller {
 
 const SESSION_LIFETIME: Duration = Duration::from_secs(12 * 3600);
 
+/// Staff by username and kiosk ids by token hash, as headquarters last gave them.
+#[derive(Default)]
+struct Managed {
+    users: HashMap<String, UserSettings>,
+    kiosks: HashMap<String, String>,
+}
+
 pub struct Auth {
     users: HashMap<String, UserSettings>,
     kiosks: RwLock<HashMap<String, String>>,
+    /// Staff and kiosks headquarters manages for this box (`access.rs`), looked up before the
+    /// file's: where both name a user, headquarters' is the one.
+    managed: RwLock<Managed>,
     sessions: RwLock<HashMap<String, (Caller, Instant)>>,
     /// Verified against when the user does not exist, so timing does not reveal usernames.
     dummy_hash: String,
@@ -53,6 +63,7 @@ impl Auth {
         Auth {
             users: users.iter().map(|u| (u.username.clone(), u.clone())).collect(),
             kiosks: RwLock::new(kiosks.iter().map(|k| (k.token_sha256.to_ascii_lowercase(), k.id.clone())).collect()),
+            managed: RwLock::new(Managed::default()),
             sessions: RwLock::new(HashMap::new()),
             dummy_hash: hash_password("not a password"),
             checks_running: AtomicUsize::new(0),
@@ -68,10 +79,35 @@ impl Auth {
             .insert(token_sha256.to_string(), id.to_string());
     }
 
+    /// Headquarters' staff and kiosks for this box replace the ones it gave before; sessions of
+    /// a user it no longer lists (nor the file does), or whose role changed, end now.
+    pub fn set_managed(&self, users: Vec<UserSettings>, kiosks: Vec<KioskSettings>) {
+        let managed = Managed {
+            users: users.into_iter().map(|u| (u.username.clone(), u)).collect(),
+            kiosks: kiosks.into_iter().map(|k| (k.token_sha256.to_ascii_lowercase(), k.id)).collect(),
+        };
+        let still = |caller: &Caller| {
+            let user = managed.users.get(&caller.id).or_else(|| self.users.get(&caller.id));
+            user.is_some_and(|user| user.role == caller.role)
+        };
+        self.sessions
+            .write()
+            .expect("session lock is never poisoned")
+            .retain(|_, (caller, _)| caller.role == Role::Kiosk || still(caller));
+        *self.managed.write().expect("managed access lock is never poisoned") = managed;
+    }
+
+    /// A user by name: headquarters' if it lists one, else the file's.
+    fn user(&self, username: &str) -> Option<UserSettings> {
+        let managed = self.managed.read().expect("managed access lock is never poisoned");
+        managed.users.get(username).or_else(|| self.users.get(username)).cloned()
+    }
+
     /// Check a password; on success open a session and return its token. Slow by design: run it
     /// off the async workers.
     pub fn login(&self, username: &str, password: &str) -> Option<(String, Caller)> {
-        let user = self.users.get(username);
+        let user = self.user(username);
+        let user = user.as_ref();
         let hash = user.map_or(self.dummy_hash.as_str(), |u| u.password_hash.as_str());
         let running = self.checks_running.fetch_add(1, Ordering::SeqCst) + 1;
         self.checks_peak.fetch_max(running, Ordering::SeqCst);
@@ -102,6 +138,9 @@ impl Auth {
     pub fn authenticate(&self, token: &str) -> Option<Caller> {
         let hash = sha256_hex(token);
         if let Some(id) = self.kiosks.read().expect("kiosk table lock is never poisoned").get(&hash) {
+            return Some(Caller { role: Role::Kiosk, id: id.clone(), name: id.clone() });
+        }
+        if let Some(id) = self.managed.read().expect("managed access lock is never poisoned").kiosks.get(&hash) {
             return Some(Caller { role: Role::Kiosk, id: id.clone(), name: id.clone() });
         }
         let sessions = self.sessions.read().expect("session lock is never poisoned");

@@ -4,6 +4,7 @@
 //! queue), authentication, and the actix-web server with the API, the event stream and the
 //! pages. Tests build it on port 0 with a temporary data directory.
 
+pub mod access;
 pub mod appointments;
 pub mod auth;
 pub mod booking_details;
@@ -85,6 +86,11 @@ impl App {
             tracing::info!(url = %central.url, "syncing with central");
             tokio::spawn(sync_client::run(central, office.clone(), link_status.clone()))
         });
+        access::restore(store.as_ref(), &auth);
+        let staff = settings
+            .central
+            .clone()
+            .map(|central| tokio::spawn(access::run(central, store.clone(), auth.clone(), settings.access_every)));
         let booking_details = Arc::new(booking_details::BookingDetails::default());
         let details = settings.central.clone().map(|central| {
             tokio::spawn(booking_details::run(central, office.clone(), clock.clone(), booking_details.clone()))
@@ -100,7 +106,8 @@ impl App {
         let plays = signage::plays::PlayLog::open(store.clone()).context("cannot read the signage plays kept")?;
         let play_reports =
             settings.central.clone().map(|central| tokio::spawn(signage::plays::run(central, plays.clone())));
-        let mut links: Vec<_> = link.into_iter().chain(details).chain(media_fetch).chain(play_reports).collect();
+        let mut links: Vec<_> =
+            link.into_iter().chain(staff).chain(details).chain(media_fetch).chain(play_reports).collect();
         if settings.public_url.is_none()
             && settings.listen.ip().is_unspecified()
             && !settings.devices.printers.is_empty()

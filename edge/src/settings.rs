@@ -53,6 +53,9 @@ pub struct Settings {
     pub security: SecuritySettings,
     /// Notices to citizens by SMS and e-mail; none without the section.
     pub notices: Option<NoticeSettings>,
+    /// Not in the file: how often the box asks central for the staff and kiosks headquarters
+    /// manages for it (tests shorten it).
+    pub access_every: std::time::Duration,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -271,6 +274,7 @@ impl Settings {
                 devices,
                 security,
                 notices,
+                access_every: std::time::Duration::from_secs(60),
             }),
             _ => Err(problems),
         }

@@ -17,6 +17,7 @@
 //! - `GET /healthz`, `GET /metrics`: public, for monitoring;
 //! - `GET /api/openapi.json`: the OpenAPI document of all of the above (`openapi.rs`).
 
+mod access;
 mod alerts;
 mod auth;
 mod bookings;
@@ -110,6 +111,18 @@ pub fn routes(config: &mut web::ServiceConfig) {
                 .service(at("/offices").route(get().to(offices::list)))
                 .service(at("/offices/{office}/days/{day}").route(get().to(offices::day)))
                 .service(at("/offices/{office}/queue").route(get().to(offices::queue)))
+                .service(at("/offices/{office}/access").route(get().to(access::list)))
+                .service(
+                    at("/offices/{office}/access/users/{username}")
+                        .route(web::put().to(access::put_user))
+                        .route(web::delete().to(access::delete_user)),
+                )
+                .service(
+                    at("/offices/{office}/access/kiosks/{id}")
+                        .route(web::post().to(access::add_kiosk))
+                        .route(web::delete().to(access::delete_kiosk)),
+                )
+                .service(at("/branch/access").route(get().to(access::branch)))
                 .service(at("/offices/{office}/forecast").route(get().to(forecast::json)))
                 .service(at("/offices/{office}/forecast.csv").route(get().to(forecast::csv)))
                 .service(at("/offices/{office}/forecast/accuracy").route(get().to(forecast::accuracy_json)))

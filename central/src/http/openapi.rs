@@ -5,8 +5,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    alerts, bookings, dashboard, error, forecast, health, joins, kpis, metrics, network, notices, offices, signage,
-    surveys, sync, waitlist,
+    access, alerts, bookings, dashboard, error, forecast, health, joins, kpis, metrics, network, notices, offices,
+    signage, surveys, sync, waitlist,
 };
 
 /// The period of a headquarters report, as its query string gives it. The handlers read the
@@ -51,6 +51,7 @@ pub struct GroupedPeriod {
         health::healthz, metrics::metrics,
         sync::sync, bookings::counter_details,
         offices::list, offices::day, offices::queue, offices::get_config, offices::put_config,
+        access::list, access::put_user, access::delete_user, access::add_kiosk, access::delete_kiosk, access::branch,
         kpis::json, kpis::csv, dashboard::waits, dashboard::served,
         forecast::json, forecast::csv, forecast::accuracy_json, forecast::accuracy_csv,
         surveys::figures, surveys::figures_csv, surveys::comments, surveys::trend_chart,
