@@ -107,10 +107,9 @@ pub async fn run(central: CentralSettings, store: Arc<dyn Store>, auth: Arc<Auth
             return;
         }
     };
-    let api = central.api_url();
     let mut last: Option<Access> = None;
     loop {
-        match fetch(&client, &api, &central.token).await {
+        match fetch(&client, &central).await {
             Ok(access) if last.as_ref() != Some(&access) => {
                 let (users, kiosks, refused) = access.checked();
                 if refused > 0 {
@@ -134,23 +133,8 @@ pub async fn run(central: CentralSettings, store: Arc<dyn Store>, auth: Arc<Auth
     }
 }
 
-async fn fetch(client: &reqwest::Client, api: &str, token: &str) -> Result<Access, String> {
-    let mut response = client
-        .get(format!("{api}/api/v1/branch/access"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .map_err(|e| e.without_url().to_string())?;
-    if !response.status().is_success() {
-        return Err(format!("central answered {}", response.status()));
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| e.without_url().to_string())? {
-        if body.len() + chunk.len() > BODY_BYTES_MAX {
-            return Err(format!("central's answer is over {BODY_BYTES_MAX} bytes"));
-        }
-        body.extend_from_slice(&chunk);
-    }
+async fn fetch(client: &reqwest::Client, central: &CentralSettings) -> Result<Access, String> {
+    let body = central.get_bounded(client, "/api/v1/branch/access", BODY_BYTES_MAX).await?;
     serde_json::from_slice(&body).map_err(|e| format!("central's answer does not read: {e}"))
 }
 

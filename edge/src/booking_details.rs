@@ -69,13 +69,12 @@ pub async fn run(central: CentralSettings, office: OfficeHandle, clock: Clock, d
             return;
         }
     };
-    let api = central.api_url();
     loop {
         let today = BusinessDay::containing(clock(), &office.config().time_zone);
         let mut fetched = Vec::new();
         let mut complete = true;
         for day in [today, today.plus_days(1)] {
-            match fetch(&client, &api, &central.token, day).await {
+            match fetch(&client, &central, day).await {
                 Ok(mut day_details) => fetched.append(&mut day_details),
                 Err(error) => {
                     // Offline is normal for a box; what it had stays until central answers.
@@ -101,26 +100,9 @@ pub async fn run(central: CentralSettings, office: OfficeHandle, clock: Clock, d
 
 async fn fetch(
     client: &reqwest::Client,
-    api: &str,
-    token: &str,
+    central: &CentralSettings,
     day: BusinessDay,
 ) -> Result<Vec<CounterDetail>, String> {
-    let response = client
-        .get(format!("{api}/api/v1/branch/bookings/{day}"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .map_err(|e| e.without_url().to_string())?;
-    if !response.status().is_success() {
-        return Err(format!("central answered {}", response.status()));
-    }
-    let mut response = response;
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| e.without_url().to_string())? {
-        if body.len() + chunk.len() > BODY_BYTES_MAX {
-            return Err(format!("central's answer is over {BODY_BYTES_MAX} bytes"));
-        }
-        body.extend_from_slice(&chunk);
-    }
+    let body = central.get_bounded(client, &format!("/api/v1/branch/bookings/{day}"), BODY_BYTES_MAX).await?;
     serde_json::from_slice(&body).map_err(|e| format!("central's answer does not read: {e}"))
 }

@@ -56,6 +56,28 @@ impl CentralSettings {
         shape(reqwest::Client::builder().use_preconfigured_tls(tls)).build().map_err(|e| e.without_url().to_string())
     }
 
+    /// `GET {api}{path}` with the branch token, its body read up to `max` bytes (the answer of a
+    /// peer: a broken or hostile one could send anything); why not, in words for the log.
+    pub async fn get_bounded(&self, client: &reqwest::Client, path: &str, max: usize) -> Result<Vec<u8>, String> {
+        let mut response = client
+            .get(format!("{}{path}", self.api_url()))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(|e| e.without_url().to_string())?;
+        if !response.status().is_success() {
+            return Err(format!("central answered {}", response.status()));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| e.without_url().to_string())? {
+            if body.len() + chunk.len() > max {
+                return Err(format!("central's answer is over {max} bytes"));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+
     /// A `ws://` address whose host is not this machine: the token and the days go in clear.
     pub fn is_unencrypted_over_a_network(&self) -> bool {
         self.urls().any(unencrypted_over_a_network)
