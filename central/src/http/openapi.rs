@@ -6,7 +6,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     alerts, bookings, dashboard, error, forecast, health, joins, kpis, metrics, network, notices, offices, signage,
-    surveys, sync, waitlist,
+    surveys, sync, templates, waitlist,
 };
 
 /// The period of a headquarters report, as its query string gives it. The handlers read the
@@ -51,6 +51,7 @@ pub struct GroupedPeriod {
         health::healthz, metrics::metrics,
         sync::sync, bookings::counter_details,
         offices::list, offices::day, offices::queue, offices::get_config, offices::put_config,
+        templates::list, templates::put, templates::overrides, templates::return_to_template,
         kpis::json, kpis::csv, dashboard::waits, dashboard::served,
         forecast::json, forecast::csv, forecast::accuracy_json, forecast::accuracy_csv,
         surveys::figures, surveys::figures_csv, surveys::comments, surveys::trend_chart,
@@ -63,7 +64,7 @@ pub struct GroupedPeriod {
         joins::offices, joins::offer, joins::join, joins::view, joins::qr,
         surveys::link_state, surveys::answer,
     ),
-    components(schemas(error::ErrorBody)),
+    components(schemas(error::ErrorBody, error::ProblemDto)),
     tags(
         (name = "public", description = "For citizens: booking, waiting lists, surveys by link. No token."),
         (name = "branch", description = "For offices' edges, with their branch token."),
