@@ -1,0 +1,76 @@
+//! An office's configuration edited through the editor's forms, in a real headless Chromium: a
+//! headquarters administrator breaks a field, sees the server's problem beside it, fixes it,
+//! saves, and the office's configuration is the edited one.
+//!
+//! With `FILA_SCREENSHOTS` set, the test leaves headquarters-config-problem.png.
+
+mod browsers;
+#[path = "../../central/tests/common/mod.rs"]
+mod central;
+
+use std::time::Duration;
+
+use browsers::{click, keep_screenshot, shown, text_when, type_into};
+use central::{HQ, HQ_ADMIN};
+
+const SCENARIO_LIMIT: Duration = Duration::from_secs(120);
+
+/// Replaces what an input of the editor holds.
+async fn retype(client: &fantoccini::Client, path: &str, text: &str) {
+    let css = format!("#editor [data-path=\"{path}\"]");
+    shown(client, &css).await.clear().await.unwrap_or_else(|error| panic!("clearing {path}: {error}"));
+    type_into(client, &css, text).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_administrator_fixes_a_field_the_server_refused_and_saves_the_office_configuration() {
+    if !browsers::browser_installed() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let central = central::spawn(dir.path()).await;
+    let config = fila_central::demo::office_configs().remove(0);
+    let response = central
+        .client
+        .put(format!("{}/api/v1/offices/centro/config", central.base))
+        .bearer_auth(HQ_ADMIN)
+        .json(&config)
+        .send()
+        .await
+        .expect("answered");
+    assert!(response.status().is_success());
+
+    let base = central.base.clone();
+    browsers::run(SCENARIO_LIMIT, move |browsers| async move {
+        let hq = browsers.open("headquarters").await;
+        hq.goto(&format!("{base}/dashboard/office/centro/config")).await.expect("the editor loads");
+        type_into(&hq, "#token", HQ_ADMIN).await;
+        click(&hq, "#login-form button[type=submit]").await;
+        text_when(&hq, "#heading", "the office's name", |t| t.contains("Oficina Centro")).await;
+
+        // Pagos takes general's prefix: the server refuses, and says so beside the prefix.
+        retype(&hq, "services[1].prefix", "A").await;
+        retype(&hq, "services[1].name", "Pagos y cobros").await;
+        click(&hq, "#save").await;
+        let error = text_when(&hq, "#editor [data-err=\"services[1].prefix\"]", "the prefix's problem", |t| {
+            t.contains("prefix A is used by another service")
+        })
+        .await;
+        assert!(!error.is_empty());
+        keep_screenshot(&hq, "headquarters-config-problem").await;
+
+        retype(&hq, "services[1].prefix", "B").await;
+        click(&hq, "#save").await;
+        text_when(&hq, "#message", "saved", |t| t.contains("Guardado")).await;
+        let left = text_when(&hq, "#editor [data-err=\"services[1].prefix\"]", "no problem left", str::is_empty).await;
+        assert_eq!(left, "");
+    })
+    .await
+    .rethrow();
+
+    let (status, saved) = central.get("/api/v1/offices/centro/config", Some(HQ)).await;
+    assert!(status.is_success());
+    assert_eq!(saved["services"][1]["prefix"], "B");
+    assert_eq!(saved["services"][1]["name"], "Pagos y cobros");
+    central.stop().await;
+}
