@@ -57,6 +57,9 @@ async fn an_administrator_fixes_a_field_the_server_refused_and_saves_the_office_
         })
         .await;
         assert!(!error.is_empty());
+        hq.execute("document.querySelector('[data-field=\"services[1]\"]').scrollIntoView();", vec![])
+            .await
+            .expect("scrolled");
         keep_screenshot(&hq, "headquarters-config-problem").await;
 
         retype(&hq, "services[1].prefix", "B").await;

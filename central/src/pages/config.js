@@ -365,10 +365,9 @@
     if (answer.status === 200) {
       state.problems = [];
       showProblems();
+      // What others saved since the version loaded was merged in: show the result.
+      await load();
       message(t(answer.json && answer.json.changed ? 'saved' : 'unchanged'), 'ok');
-      state.version = answer.etag;
-      state.loaded = JSON.parse(JSON.stringify(state.config));
-      loadOverrides();
       return;
     }
     const body = answer.json || {};
