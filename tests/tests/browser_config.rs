@@ -77,3 +77,69 @@ async fn an_administrator_fixes_a_field_the_server_refused_and_saves_the_office_
     assert_eq!(saved["services"][1]["name"], "Pagos y cobros");
     central.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_administrator_applies_a_regions_template_and_returns_an_offices_own_wait_to_it() {
+    if !browsers::browser_installed() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let central = central::spawn(dir.path()).await;
+    let mut config = fila_central::demo::office_configs().remove(0);
+    config.office.tags = vec!["sur".into()];
+    let response = central
+        .client
+        .put(format!("{}/api/v1/offices/centro/config", central.base))
+        .bearer_auth(HQ_ADMIN)
+        .json(&config)
+        .send()
+        .await
+        .expect("answered");
+    assert!(response.status().is_success());
+
+    let base = central.base.clone();
+    let api = central.base.clone();
+    let general_wait = move || {
+        let api = api.clone();
+        async move {
+            let config: serde_json::Value = reqwest::Client::new()
+                .get(format!("{api}/api/v1/offices/centro/config"))
+                .bearer_auth(HQ)
+                .send()
+                .await
+                .expect("answered")
+                .json()
+                .await
+                .expect("json");
+            config["services"][0]["target_wait_minutes"].as_u64()
+        }
+    };
+    browsers::run(SCENARIO_LIMIT, move |browsers| async move {
+        let hq = browsers.open("headquarters").await;
+        hq.goto(&format!("{base}/dashboard/office/centro/config?lang=en")).await.expect("the editor loads");
+        type_into(&hq, "#token", HQ_ADMIN).await;
+        click(&hq, "#login-form button[type=submit]").await;
+        text_when(&hq, "#heading", "the office's name", |t| t.contains("Configuration of Oficina Centro")).await;
+
+        // The south's template: twelve minutes for general attention.
+        type_into(&hq, "#template-form [data-path=\"general\"]", "12").await;
+        click(&hq, "#template-save").await;
+        text_when(&hq, "#template-result", "the template applied", |t| t.contains("centro")).await;
+        assert_eq!(general_wait().await, Some(12));
+
+        // Centro sets its own wait: the template leaves it alone from now on.
+        retype(&hq, "services[0].target_wait_minutes", "40").await;
+        click(&hq, "#save").await;
+        text_when(&hq, "#message", "saved", |t| t.contains("Saved")).await;
+        let own = "#overrides [data-override=\"services.general.target_wait_minutes\"]";
+        text_when(&hq, "#overrides", "centro's own wait", |t| t.contains("services.general.target_wait_minutes")).await;
+        assert_eq!(general_wait().await, Some(40));
+
+        click(&hq, &format!("{own} button")).await;
+        text_when(&hq, "#overrides", "no own field left", |t| t.contains("None")).await;
+        assert_eq!(general_wait().await, Some(12));
+    })
+    .await
+    .rethrow();
+    central.stop().await;
+}
