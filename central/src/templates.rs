@@ -185,7 +185,8 @@ pub fn note_edit(
     for template in reaching(&templates, &edited.office.tags) {
         for field in template.fields() {
             let now = office_value(edited, &field);
-            let changed = before.is_none_or(|before| office_value(before, &field) != now);
+            // A configuration set for the first time edits nothing: it takes its templates.
+            let changed = before.is_some_and(|before| office_value(before, &field) != now);
             if changed && now.is_some() && now != template.value(&field) && overridden.insert(field.clone()) {
                 added.insert(field);
             }
@@ -195,6 +196,19 @@ pub fn note_edit(
         save_overrides(store, &edited.office.id, &overridden)?;
     }
     Ok(added)
+}
+
+/// Writes an office's templates into it, but for its overrides: for an office that just took
+/// a tag. Blocking.
+pub fn apply_office(hub: &Hub, store: &dyn Store, office: &str) -> Result<Option<Outcome>, PublishError> {
+    let Some((raw, _)) = hub.config(office)? else { return Ok(None) };
+    let templates = list(store)?;
+    if reaching(&templates, &raw.office.tags).is_empty() {
+        return Ok(None);
+    }
+    let outcome = apply_to(hub, store, &templates, office, raw)?;
+    store.flush()?;
+    Ok(Some(outcome))
 }
 
 /// Drops an office's override of `field` and writes its templates into it again. Blocking.

@@ -143,6 +143,28 @@ async fn a_template_reaches_every_office_with_its_tag_and_each_keeps_its_own_fie
 }
 
 #[tokio::test]
+async fn an_office_that_takes_a_tag_takes_its_template() {
+    let dir = tempfile::tempdir().expect("dir");
+    let central = common::spawn(dir.path()).await;
+    let applied = put_template(&central, "sur", json!({ "target_waits": { "general": 12 } })).await;
+    assert_eq!(applied["offices"], json!([]), "no office is configured yet");
+
+    // Centro is configured in the region from the start; Norte joins it later.
+    assert_eq!(put_config(&central, "centro", &config_of("centro", json!(["sur"])), None).await.0, StatusCode::OK);
+    assert_eq!(put_config(&central, "norte", &config_of("norte", json!([])), None).await.0, StatusCode::OK);
+    assert_eq!(target_wait(&config(&central, "centro").await, "general"), 12);
+    assert_eq!(target_wait(&config(&central, "norte").await, "general"), 20);
+
+    let mut norte = config(&central, "norte").await;
+    norte["office"]["tags"] = json!(["sur"]);
+    assert_eq!(put_config(&central, "norte", &norte, None).await.0, StatusCode::OK);
+    assert_eq!(target_wait(&config(&central, "norte").await, "general"), 12);
+    let (_, overrides) = central.get("/api/v1/offices/norte/overrides", Some(common::HQ)).await;
+    assert_eq!(overrides["fields"], json!([]));
+    central.stop().await;
+}
+
+#[tokio::test]
 async fn only_administrators_set_templates() {
     let dir = tempfile::tempdir().expect("dir");
     let central = common::spawn(dir.path()).await;

@@ -281,6 +281,10 @@ pub async fn put_config(
         // A field a template sets, edited here to another value, is the office's own from now on.
         crate::templates::note_edit(store.as_ref(), before.as_ref(), &raw)
             .map_err(|e| ApiError::Internal(e.to_string()))?;
+        // An office that took a tag takes its template at once.
+        if before.is_none_or(|before| before.office.tags != raw.office.tags) {
+            crate::templates::apply_office(&hub, store.as_ref(), &id).map_err(|e| ApiError::Internal(e.to_string()))?;
+        }
         Ok(changed)
     })
     .await??;
