@@ -62,6 +62,18 @@ async fn an_administrator_fixes_a_field_the_server_refused_and_saves_the_office_
             .expect("scrolled");
         keep_screenshot(&hq, "headquarters-config-problem").await;
 
+        // A message of a kind that does not exist: refused beside its kind; the row is removed.
+        click(&hq, "#editor [data-add=\"notices.templates\"]").await;
+        let message = "#editor [data-field=\"notices\"] div.row:last-of-type";
+        type_into(&hq, &format!("{message} [data-path$=\".kind\"]"), "llamado").await;
+        type_into(&hq, &format!("{message} [data-path$=\".text\"]"), "Turno {ticket}").await;
+        click(&hq, "#save").await;
+        text_when(&hq, &format!("{message} .field-error"), "the kind's problem", |t| {
+            t.contains("\"llamado\" is not a kind of notice")
+        })
+        .await;
+        click(&hq, &format!("{message} .remove")).await;
+
         retype(&hq, "services[1].prefix", "B").await;
         click(&hq, "#save").await;
         text_when(&hq, "#message", "saved", |t| t.contains("Guardado")).await;
@@ -75,6 +87,8 @@ async fn an_administrator_fixes_a_field_the_server_refused_and_saves_the_office_
     assert!(status.is_success());
     assert_eq!(saved["services"][1]["prefix"], "B");
     assert_eq!(saved["services"][1]["name"], "Pagos y cobros");
+    let kinds = saved["notices"]["templates"].as_array().map(|t| t.iter().any(|t| t["kind"] == "llamado"));
+    assert_ne!(kinds, Some(true), "the removed message is not saved");
     central.stop().await;
 }
 

@@ -57,6 +57,8 @@
       'closure.from': 'Desde', 'closure.until': 'Hasta', 'closure.reason': 'Motivo',
       'add.services': 'Agregar servicio', 'add.counters': 'Agregar puesto', 'add.categories': 'Agregar categoría',
       'add.closures': 'Agregar cierre', 'remove': 'Quitar',
+      'add.templates': 'Agregar mensaje', 'notice.kind': 'Tipo (p. ej. called)', 'notice.lang': 'Idioma',
+      'notice.subject': 'Asunto (correo)', 'notice.text': 'Texto, con {ticket}, {counter}…',
       'template.title': 'Plantilla por etiqueta',
       'template.help': 'Se aplica a todas las oficinas con la etiqueta; los campos que una oficina cambió por su cuenta se mantienen.',
       'template.tag': 'Etiqueta', 'template.rule': 'Incluir la regla de llamado', 'template.hours': 'Incluir el horario',
@@ -108,6 +110,8 @@
       'closure.from': 'From', 'closure.until': 'Until', 'closure.reason': 'Reason',
       'add.services': 'Add a service', 'add.counters': 'Add a counter', 'add.categories': 'Add a category',
       'add.closures': 'Add a closure', 'remove': 'Remove',
+      'add.templates': 'Add a message', 'notice.kind': 'Kind (e.g. called)', 'notice.lang': 'Language',
+      'notice.subject': 'Subject (e-mail)', 'notice.text': 'Text, with {ticket}, {counter}…',
       'template.title': 'Template by tag',
       'template.help': 'Applied to every office with the tag; fields an office changed on its own are kept.',
       'template.tag': 'Tag', 'template.rule': 'Include the call rule', 'template.hours': 'Include the opening hours',
@@ -227,6 +231,8 @@
     c.counters = c.counters || [];
     c.categories = c.categories || [];
     c.rule = c.rule || {};
+    c.notices = c.notices || {};
+    c.notices.templates = c.notices.templates || [];
     const form = $('editor');
     form.replaceChildren(
       section('office', [
@@ -276,6 +282,12 @@
         field(c, 'calendar.closures[' + i + '].until', t('closure.until'), 'optdate', { type: 'date' }),
         field(c, 'calendar.closures[' + i + '].reason', t('closure.reason')),
       ], () => ({ from: '', reason: '' })))),
+      section('notices', rows(c.notices.templates, 'notices.templates', (i) => [
+        field(c, 'notices.templates[' + i + '].kind', t('notice.kind')),
+        select(c, 'notices.templates[' + i + '].lang', t('notice.lang'), [['es', 'es'], ['en', 'en']]),
+        field(c, 'notices.templates[' + i + '].subject', t('notice.subject')),
+        field(c, 'notices.templates[' + i + '].text', t('notice.text'), 'text', { size: 60 }),
+      ], () => ({ kind: '', lang: 'es', subject: '', text: '' }))),
     );
     showProblems();
   }
