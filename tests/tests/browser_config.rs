@@ -48,6 +48,15 @@ async fn an_administrator_fixes_a_field_the_server_refused_and_saves_the_office_
         click(&hq, "#login-form button[type=submit]").await;
         text_when(&hq, "#heading", "the office's name", |t| t.contains("Oficina Centro")).await;
 
+        // A word for a number is caught before anything is sent.
+        retype(&hq, "services[1].expected_service_minutes", "diez").await;
+        click(&hq, "#save").await;
+        text_when(&hq, "#editor [data-err=\"services[1].expected_service_minutes\"]", "not a number", |t| {
+            t.contains("número entero")
+        })
+        .await;
+        retype(&hq, "services[1].expected_service_minutes", "10").await;
+
         // Pagos takes general's prefix: the server refuses, and says so beside the prefix.
         retype(&hq, "services[1].prefix", "A").await;
         retype(&hq, "services[1].name", "Pagos y cobros").await;

@@ -27,6 +27,7 @@
       'login.refused': 'El token no es válido o ya no está habilitado.',
       'heading': 'Configuración de {office}',
       'save': 'Guardar',
+      'number': 'Debe ser un número entero.', 'oneLetter': 'Debe ser una sola letra.',
       'saved': 'Guardado. La oficina lo aplica al conectarse.',
       'unchanged': 'No había cambios que guardar.',
       'forbidden': 'Solo los administradores de casa central pueden cambiar la configuración.',
@@ -80,6 +81,7 @@
       'login.refused': 'The token is not valid or no longer enabled.',
       'heading': 'Configuration of {office}',
       'save': 'Save',
+      'number': 'Must be a whole number.', 'oneLetter': 'Must be one letter.',
       'saved': 'Saved. The office applies it when it connects.',
       'unchanged': 'There was nothing to save.',
       'forbidden': 'Only headquarters administrators may change the configuration.',
@@ -176,7 +178,8 @@
   function field(object, path, label, kind, extra) {
     const kindOf = KINDS[kind || 'text'];
     const id = 'f-' + path.replace(/[^a-zA-Z0-9]/g, '-');
-    const input = el('input', Object.assign({ id: id, 'data-path': path, value: kindOf.show(read(object, path)) }, extra || {}));
+    const input = el('input', Object.assign({ id: id, 'data-path': path, 'data-kind': kind || 'text',
+      value: kindOf.show(read(object, path)) }, extra || {}));
     if (kind === 'int' || kind === 'optint') input.setAttribute('inputmode', 'numeric');
     input.addEventListener('input', () => write(object, path, kindOf.parse(input.value)));
     return el('span', { class: 'field', 'data-field': path }, [
@@ -245,7 +248,7 @@
         const service = c.services[i];
         const parts = [
           field(c, at + '.id', t('id')),
-          field(c, at + '.prefix', t('prefix'), 'text', { maxlength: 1, class: 'narrow' }),
+          field(c, at + '.prefix', t('prefix'), 'char', { maxlength: 1, class: 'narrow' }),
           field(c, at + '.name', t('name')),
           field(c, at + '.expected_service_minutes', t('expected'), 'int', { class: 'narrow' }),
           field(c, at + '.target_wait_minutes', t('target'), 'int', { class: 'narrow' }),
@@ -290,6 +293,17 @@
       ], () => ({ kind: '', lang: 'es', subject: '', text: '' }))),
     );
     showProblems();
+  }
+
+  KINDS.char = KINDS.text;
+  // What the server could not even read (a word for a number, a prefix of two letters) is
+  // caught here, beside its field, before anything is sent.
+  const WELL_FORMED = { int: /^\s*\d+\s*$/, optint: /^\s*\d*\s*$/, char: /^.$/u };
+
+  function unreadable(form) {
+    return [...document.querySelectorAll(form + ' [data-kind]')]
+      .filter((input) => WELL_FORMED[input.dataset.kind] && !WELL_FORMED[input.dataset.kind].test(input.value))
+      .map((input) => ({ at: input.dataset.path, problem: t(input.dataset.kind === 'char' ? 'oneLetter' : 'number') }));
   }
 
   KINDS.optdate = { show: (v) => v == null ? '' : v, parse: (s) => (s === '' ? undefined : s) };
@@ -372,6 +386,13 @@
 
   async function save() {
     message('', 'ok');
+    const local = unreadable('#editor');
+    if (local.length) {
+      state.problems = local;
+      showProblems();
+      message(t('problems', { n: local.length }), 'error');
+      return;
+    }
     const answer = await api('PUT', '/api/v1/offices/' + encodeURIComponent(office) + '/config', state.config,
       state.version ? { 'If-Match': state.version } : {});
     if (answer.status === 200) {
