@@ -462,6 +462,12 @@
   }
 
   async function saveTemplate() {
+    const result = $('template-result');
+    const local = unreadable('#template-form');
+    if (local.length) {
+      result.textContent = local.map((p) => p.at + ': ' + p.problem).join(' · ');
+      return;
+    }
     const body = {};
     if (template.rule) body.rule = template.rule;
     if (template.hours) body.hours = template.hours;
@@ -469,7 +475,6 @@
     Object.entries(template.waits).forEach(([id, minutes]) => { if (minutes != null) waits[id] = minutes; });
     body.target_waits = waits;
     const answer = await api('PUT', '/api/v1/templates/' + encodeURIComponent(template.tag), body);
-    const result = $('template-result');
     if (answer.status === 200) {
       const names = (answer.json.offices || []).map((o) => o.office + (o.problem ? ' (' + o.problem + ')' : ''));
       result.textContent = t('template.applied', { offices: names.length ? names.join(', ') : t('template.none') });
