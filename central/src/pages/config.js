@@ -477,8 +477,9 @@
     const answer = await api('PUT', '/api/v1/templates/' + encodeURIComponent(template.tag), body);
     if (answer.status === 200) {
       const names = (answer.json.offices || []).map((o) => o.office + (o.problem ? ' (' + o.problem + ')' : ''));
-      result.textContent = t('template.applied', { offices: names.length ? names.join(', ') : t('template.none') });
+      // Told once the editor shows the result, so nothing typed meanwhile is redrawn away.
       await load();
+      result.textContent = t('template.applied', { offices: names.length ? names.join(', ') : t('template.none') });
     } else {
       result.textContent = t('failed', { message: (answer.json || {}).message || answer.status });
     }
