@@ -5,8 +5,10 @@
 //!
 //! An office overrides a field when an edit of its own configuration sets it to something other
 //! than the template's value; from then on the template leaves that field alone until the
-//! override is dropped (`return_to_template`), which writes the template's value back. Fields are
-//! named `rule`, `calendar.hours` and `services.{id}.target_wait_minutes`.
+//! override is dropped (`return_to_template`), which writes the template's value back. An edit
+//! made elsewhere (the office's own administrator, at the box) is noticed when a template is next
+//! applied: the field no longer holds the value the template last wrote there. Fields are named
+//! `rule`, `calendar.hours` and `services.{id}.target_wait_minutes`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -22,6 +24,7 @@ use crate::signage_network::{Outcome, PublishError};
 
 const TEMPLATES: &str = "templates/tag/";
 const OVERRIDES: &str = "templates/overrides/";
+const WRITTEN: &str = "templates/written/";
 pub const RULE: &str = "rule";
 pub const HOURS: &str = "calendar.hours";
 
@@ -152,6 +155,17 @@ pub fn put(hub: &Hub, store: &dyn Store, tag: &str, template: &Template) -> Resu
     Ok(outcomes)
 }
 
+/// The value templates last wrote into each field of an office, to tell an edit made since
+/// elsewhere (the office's own administrator, at the box) from the template's own value.
+fn written(store: &dyn Store, office: &str) -> Result<BTreeMap<String, Value>, StoreError> {
+    Ok(store.get_meta(&format!("{WRITTEN}{office}"))?.and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default())
+}
+
+fn save_written(store: &dyn Store, office: &str, written: &BTreeMap<String, Value>) -> Result<(), StoreError> {
+    let bytes = serde_json::to_vec(written).map_err(|e| StoreError::Transaction(e.to_string()))?;
+    store.put_meta(&format!("{WRITTEN}{office}"), &bytes)
+}
+
 fn apply_to(
     hub: &Hub,
     store: &dyn Store,
@@ -159,8 +173,20 @@ fn apply_to(
     office: &str,
     mut raw: RawOfficeConfig,
 ) -> Result<Outcome, PublishError> {
-    let overridden = overrides(store, office)?;
-    for template in reaching(templates, &raw.office.tags) {
+    let mut overridden = overrides(store, office)?;
+    let mut written = written(store, office)?;
+    // A field no longer what a template wrote was changed by the office: it is its own now.
+    let departed: Vec<String> = written
+        .iter()
+        .filter(|(field, value)| !overridden.contains(*field) && office_value(&raw, field).as_ref() != Some(*value))
+        .map(|(field, _)| field.clone())
+        .collect();
+    if !departed.is_empty() {
+        overridden.extend(departed);
+        save_overrides(store, office, &overridden)?;
+    }
+    let reaching = reaching(templates, &raw.office.tags);
+    for template in &reaching {
         template.apply(&mut raw, &overridden);
     }
     if let Err(problems) = raw.clone().validate() {
@@ -168,6 +194,13 @@ fn apply_to(
         return Ok(Outcome { office: office.to_string(), changed: false, problem: Some(list.join("; ")) });
     }
     let changed = hub.set_config(office, &raw, None)?;
+    for field in reaching.iter().flat_map(|template| template.fields()) {
+        match office_value(&raw, &field).filter(|_| !overridden.contains(&field)) {
+            Some(value) => written.insert(field, value),
+            None => written.remove(&field),
+        };
+    }
+    save_written(store, office, &written)?;
     Ok(Outcome { office: office.to_string(), changed, problem: None })
 }
 
@@ -223,6 +256,11 @@ pub fn return_to_template(
         return Ok(None);
     }
     save_overrides(store, office, &overridden)?;
+    // What a template once wrote there no longer tells anything about the office's value.
+    let mut written = written(store, office)?;
+    if written.remove(field).is_some() {
+        save_written(store, office, &written)?;
+    }
     let Some((raw, _)) = hub.config(office)? else { return Ok(None) };
     let outcome = apply_to(hub, store, &list(store)?, office, raw)?;
     store.flush()?;

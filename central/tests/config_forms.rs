@@ -7,6 +7,7 @@ mod common;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
+use common::docs_edge::Edge;
 use common::TestCentral;
 
 fn config_of(id: &str, tags: Value) -> Value {
@@ -161,6 +162,39 @@ async fn an_office_that_takes_a_tag_takes_its_template() {
     assert_eq!(target_wait(&config(&central, "norte").await, "general"), 12);
     let (_, overrides) = central.get("/api/v1/offices/norte/overrides", Some(common::HQ)).await;
     assert_eq!(overrides["fields"], json!([]));
+    central.stop().await;
+}
+
+#[tokio::test]
+async fn a_field_the_office_changed_at_its_box_is_its_own_and_the_template_leaves_it() {
+    let dir = tempfile::tempdir().expect("dir");
+    let central = common::spawn(dir.path()).await;
+    let mut raw = fila_central::demo::office_configs().remove(0);
+    raw.office.tags = vec!["sur".into()];
+    let mut edge = Edge::new(raw.validate().expect("valid"), common::T0);
+    edge.add_config();
+    let mut ws = central.connect(common::CENTRO).await;
+    edge.sync(&mut ws).await;
+
+    put_template(&central, "sur", json!({ "target_waits": { "general": 12, "pagos": 9 } })).await;
+    assert_eq!(target_wait(&config(&central, "centro").await, "general"), 12);
+
+    // The office's own administrator sets general's wait at the box; it reaches central.
+    edge.sync(&mut ws).await;
+    edge.edit_config(|raw| {
+        assert_eq!(raw.services[0].target_wait_minutes, 12, "the box has the template's wait");
+        raw.services[0].target_wait_minutes = 33;
+    });
+    edge.sync(&mut ws).await;
+    assert_eq!(target_wait(&config(&central, "centro").await, "general"), 33);
+
+    put_template(&central, "sur", json!({ "target_waits": { "general": 15, "pagos": 8 } })).await;
+    let centro = config(&central, "centro").await;
+    assert_eq!(target_wait(&centro, "general"), 33, "the office's own wait is kept");
+    assert_eq!(target_wait(&centro, "pagos"), 8, "the template's other wait is applied");
+    let (_, overrides) = central.get("/api/v1/offices/centro/overrides", Some(common::HQ)).await;
+    assert_eq!(overrides["fields"], json!(["services.general.target_wait_minutes"]));
+    ws.close().await;
     central.stop().await;
 }
 
