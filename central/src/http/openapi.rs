@@ -45,8 +45,8 @@ pub struct GroupedPeriod {
         (`branch`, branch tokens), analysts and administrators read offices, KPIs, surveys and bookings and set \
         configurations (`headquarters`, analyst tokens), citizens book appointments, join waiting lists and \
         answer surveys (`public`; a private link's token is the credential for one booking), and monitoring \
-        reads health and metrics (`operations`). Errors are `{\"error\": code, \"message\": text}`; any \
-        endpoint may answer 500 `internal`."),
+        reads health and metrics (`operations`). Errors are `{\"error\": code, \"message\": text}` (with \
+        `problems`, each `{at, problem}`, for `bad_config`); any endpoint may answer 500 `internal`."),
     paths(
         health::healthz, metrics::metrics,
         sync::sync, bookings::counter_details,
