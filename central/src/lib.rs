@@ -30,6 +30,7 @@ pub mod settings;
 pub mod signage_network;
 pub mod signage_plays;
 pub mod surveys;
+pub mod templates;
 
 use std::net::TcpListener;
 use std::sync::Arc;

@@ -22,6 +22,11 @@ use crate::kpis::KpiReport;
 const PAGE: &str = include_str!("../pages/dashboard.html");
 const SCRIPT: &str = include_str!("../pages/dashboard.js");
 const STYLE: &str = include_str!("../pages/dashboard.css");
+/// The office configuration editor (`/dashboard/office/{office}/config`): the same token, its
+/// own page, since the forms have nothing to do with the figures.
+const CONFIG_PAGE: &str = include_str!("../pages/config.html");
+const CONFIG_SCRIPT: &str = include_str!("../pages/config.js");
+const CONFIG_STYLE: &str = include_str!("../pages/config.css");
 /// Only this origin: no inline script, no third party. Charts arrive as blob: images.
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; \
                    connect-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'";
@@ -38,6 +43,18 @@ pub async fn script() -> HttpResponse {
 
 pub async fn style() -> HttpResponse {
     static_file("text/css; charset=utf-8", STYLE)
+}
+
+pub async fn config_page() -> HttpResponse {
+    static_file("text/html; charset=utf-8", CONFIG_PAGE)
+}
+
+pub async fn config_script() -> HttpResponse {
+    static_file("text/javascript; charset=utf-8", CONFIG_SCRIPT)
+}
+
+pub async fn config_style() -> HttpResponse {
+    static_file("text/css; charset=utf-8", CONFIG_STYLE)
 }
 
 fn static_file(content_type: &str, body: &'static str) -> HttpResponse {

@@ -14,6 +14,23 @@ pub struct ErrorBody {
     pub error: String,
     /// What went wrong, for people.
     pub message: String,
+    /// `bad_config`: every problem with where it is (`services[1].prefix`), so a form can show
+    /// each beside its field; absent otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<ProblemDto>,
+}
+
+/// One problem of a configuration and the path of the field it is about.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ProblemDto {
+    pub at: String,
+    pub problem: String,
+}
+
+impl ErrorBody {
+    fn new(error: &str, message: String) -> Self {
+        ErrorBody { error: error.to_string(), message, problems: Vec::new() }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +52,9 @@ pub enum ApiError {
     /// A refusal with its own status (a full slot 409, a limit 429, an expired hold 410).
     #[error("{message}")]
     Refused { status: StatusCode, code: &'static str, message: String },
+    /// A configuration with problems: all of them, each with its field's path.
+    #[error("{}", .0.iter().map(|p| format!("{}: {}", p.at, p.problem)).collect::<Vec<_>>().join("; "))]
+    BadConfig(Vec<ProblemDto>),
     #[error("internal error")]
     Internal(String),
 }
@@ -57,6 +77,7 @@ impl ApiError {
             }
             ApiError::NotFound(_) => "not_found",
             ApiError::StaleVersion(_) => "unknown_version",
+            ApiError::BadConfig(_) => "bad_config",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -96,7 +117,7 @@ impl ResponseError for ApiError {
         match self {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::BadRequest { .. } | ApiError::BadConfig(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::StaleVersion(_) => StatusCode::PRECONDITION_FAILED,
@@ -113,17 +134,21 @@ impl ResponseError for ApiError {
         if let ApiError::Unauthorized = self {
             response.insert_header(("WWW-Authenticate", "Bearer"));
         }
-        response.json(ErrorBody { error: self.code().to_string(), message: self.to_string() })
+        let mut body = ErrorBody::new(self.code(), self.to_string());
+        if let ApiError::BadConfig(problems) = self {
+            body.problems = problems.clone();
+        }
+        response.json(body)
     }
 }
 
 pub fn path_error(error: actix_web::error::PathError, _: &HttpRequest) -> actix_web::Error {
-    let body = ErrorBody { error: "bad_path".into(), message: error.to_string() };
+    let body = ErrorBody::new("bad_path", error.to_string());
     actix_web::error::InternalError::from_response(error, HttpResponse::BadRequest().json(body)).into()
 }
 
 pub fn query_error(error: actix_web::error::QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
-    let body = ErrorBody { error: "bad_query".into(), message: error.to_string() };
+    let body = ErrorBody::new("bad_query", error.to_string());
     actix_web::error::InternalError::from_response(error, HttpResponse::BadRequest().json(body)).into()
 }
 
@@ -137,6 +162,6 @@ pub fn json_error(error: actix_web::error::JsonPayloadError, _: &HttpRequest) ->
         | actix_web::error::JsonPayloadError::Overflow { .. } => StatusCode::PAYLOAD_TOO_LARGE,
         _ => StatusCode::BAD_REQUEST,
     };
-    let body = ErrorBody { error: "bad_body".into(), message: error.to_string() };
+    let body = ErrorBody::new("bad_body", error.to_string());
     actix_web::error::InternalError::from_response(error, HttpResponse::build(status).json(body)).into()
 }

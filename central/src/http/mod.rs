@@ -11,7 +11,10 @@
 //!   book, confirm, see and cancel appointments (`bookings.rs`);
 //! - `/api/v1/public/offices/{office}/joins`, `/api/v1/public/joins...`: citizens join a queue
 //!   from home and follow their ticket (`joins.rs`);
-//! - `GET /dashboard` and its charts `GET /api/v1/dashboard/charts/*.svg` (`dashboard.rs`);
+//! - `GET /dashboard` and its charts `GET /api/v1/dashboard/charts/*.svg`, and an office's
+//!   configuration editor `GET /dashboard/office/{id}/config` (`dashboard.rs`);
+//! - `/api/v1/templates[/{tag}]`, `/api/v1/offices/{id}/overrides[/{field}]`: templates by tag and
+//!   the fields an office keeps its own (`templates.rs`);
 //! - `GET /api/v1/alerts`: headquarters' alerts; `POST /api/v1/branch/devices`: a box's devices'
 //!   health, for them (`alerts.rs`);
 //! - `GET /healthz`, `GET /metrics`: public, for monitoring;
@@ -37,6 +40,7 @@ mod openapi;
 mod signage;
 mod surveys;
 mod sync;
+mod templates;
 mod waitlist;
 
 use std::sync::Arc;
@@ -93,6 +97,9 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .service(at("/dashboard").route(get().to(dashboard::page)))
         .service(at("/dashboard/dashboard.js").route(get().to(dashboard::script)))
         .service(at("/dashboard/dashboard.css").route(get().to(dashboard::style)))
+        .service(at("/dashboard/office/{office}/config").route(get().to(dashboard::config_page)))
+        .service(at("/dashboard/config.js").route(get().to(dashboard::config_script)))
+        .service(at("/dashboard/config.css").route(get().to(dashboard::config_style)))
         .service(at("/s/{office}/{day}/{ticket}/{mac}").route(get().to(surveys::page)))
         .service(at("/s/survey.js").route(get().to(surveys::script)))
         .service(at("/s/survey.css").route(get().to(surveys::style)))
@@ -161,6 +168,12 @@ pub fn routes(config: &mut web::ServiceConfig) {
                 .service(at("/notices").route(get().to(notices::list)))
                 .service(at("/alerts").route(get().to(alerts::list)))
                 .service(at("/branch/devices").route(web::post().to(alerts::devices_reported)))
+                .service(at("/templates").route(get().to(templates::list)))
+                .service(at("/templates/{tag}").route(web::put().to(templates::put)))
+                .service(at("/offices/{office}/overrides").route(get().to(templates::overrides)))
+                .service(
+                    at("/offices/{office}/overrides/{field}").route(web::delete().to(templates::return_to_template)),
+                )
                 .service(at("/network").route(get().to(network::network)))
                 .service(at("/network/events").route(get().to(network::events)))
                 .service(at("/signage/media").route(get().to(signage::list)).route(web::post().to(signage::upload)))

@@ -5,7 +5,7 @@ use fila_protocol::BusinessDay;
 use serde::Serialize;
 
 use super::auth::{Analyst, HqAdmin};
-use super::error::{ApiError, ErrorBody};
+use super::error::{ApiError, ErrorBody, ProblemDto};
 use super::hq::HqDay;
 use super::AppState;
 use crate::hub::OfficeSummary;
@@ -273,9 +273,21 @@ pub async fn put_config(
         Some(Ok(base)) => Some(base.to_string()),
         Some(Err(_)) => return Err(ApiError::StaleVersion("If-Match is not a version this server gave".into())),
     };
-    let hub = state.hub.clone();
+    let (hub, store) = (state.hub.clone(), state.store.clone());
     let id = office.clone();
-    let changed = web::block(move || hub.set_config(&id, &raw, base.as_deref())).await??;
+    let changed = web::block(move || -> Result<bool, ApiError> {
+        let before = hub.config(&id)?.map(|(before, _)| before);
+        let changed = hub.set_config(&id, &raw, base.as_deref())?;
+        // A field a template sets, edited here to another value, is the office's own from now on.
+        crate::templates::note_edit(store.as_ref(), before.as_ref(), &raw)
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        // An office that took a tag takes its template at once.
+        if before.is_none_or(|before| before.office.tags != raw.office.tags) {
+            crate::templates::apply_office(&hub, store.as_ref(), &id).map_err(|e| ApiError::Internal(e.to_string()))?;
+        }
+        Ok(changed)
+    })
+    .await??;
     let hub = state.hub.clone();
     let version = web::block(move || hub.config(&office)).await??.map(|(_, version)| version).unwrap_or_default();
     Ok(HttpResponse::Ok()
@@ -290,7 +302,9 @@ async fn uploaded(state: &AppState, raw: &fila_protocol::RawOfficeConfig) -> Res
     let problems = web::block(move || library.not_uploaded(&named)).await?;
     match problems.is_empty() {
         true => Ok(()),
-        false => Err(ApiError::bad_request("bad_config", problems.join("; "))),
+        false => Err(ApiError::BadConfig(
+            problems.into_iter().map(|problem| ProblemDto { at: "signage.media".into(), problem }).collect(),
+        )),
     }
 }
 
@@ -305,6 +319,5 @@ fn checked(raw: &fila_protocol::RawOfficeConfig) -> Result<Vec<fila_notify::temp
     if problems.is_empty() {
         return Ok(templates);
     }
-    let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
-    Err(ApiError::bad_request("bad_config", list.join("; ")))
+    Err(ApiError::BadConfig(problems.into_iter().map(|p| ProblemDto { at: p.at, problem: p.problem }).collect()))
 }

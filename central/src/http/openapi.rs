@@ -6,7 +6,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     access, alerts, bookings, dashboard, error, forecast, health, joins, kpis, metrics, network, notices, offices,
-    signage, surveys, sync, waitlist,
+    signage, surveys, sync, templates, waitlist,
 };
 
 /// The period of a headquarters report, as its query string gives it. The handlers read the
@@ -45,13 +45,14 @@ pub struct GroupedPeriod {
         (`branch`, branch tokens), analysts and administrators read offices, KPIs, surveys and bookings and set \
         configurations (`headquarters`, analyst tokens), citizens book appointments, join waiting lists and \
         answer surveys (`public`; a private link's token is the credential for one booking), and monitoring \
-        reads health and metrics (`operations`). Errors are `{\"error\": code, \"message\": text}`; any \
-        endpoint may answer 500 `internal`."),
+        reads health and metrics (`operations`). Errors are `{\"error\": code, \"message\": text}` (with \
+        `problems`, each `{at, problem}`, for `bad_config`); any endpoint may answer 500 `internal`."),
     paths(
         health::healthz, metrics::metrics,
         sync::sync, bookings::counter_details,
         offices::list, offices::day, offices::queue, offices::get_config, offices::put_config,
         access::list, access::put_user, access::delete_user, access::add_kiosk, access::delete_kiosk, access::branch,
+        templates::list, templates::put, templates::overrides, templates::return_to_template,
         kpis::json, kpis::csv, dashboard::waits, dashboard::served,
         forecast::json, forecast::csv, forecast::accuracy_json, forecast::accuracy_csv,
         surveys::figures, surveys::figures_csv, surveys::comments, surveys::trend_chart,
@@ -64,7 +65,7 @@ pub struct GroupedPeriod {
         joins::offices, joins::offer, joins::join, joins::view, joins::qr,
         surveys::link_state, surveys::answer,
     ),
-    components(schemas(error::ErrorBody)),
+    components(schemas(error::ErrorBody, error::ProblemDto)),
     tags(
         (name = "public", description = "For citizens: booking, waiting lists, surveys by link. No token."),
         (name = "branch", description = "For offices' edges, with their branch token."),

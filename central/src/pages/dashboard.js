@@ -34,6 +34,7 @@
       'offices.offline': 'Sin conexión',
       'offices.never': 'Nunca se conectó',
       'offices.view': 'Ver indicadores',
+      'offices.configure': 'Configurar',
       'offices.summary': '{online} de {total} en línea',
       'filters.office': 'Oficina',
       'filters.from': 'Desde',
@@ -183,6 +184,7 @@
       'offices.offline': 'Offline',
       'offices.never': 'Never connected',
       'offices.view': 'View KPIs',
+      'offices.configure': 'Configure',
       'offices.summary': '{online} of {total} online',
       'filters.office': 'Office',
       'filters.from': 'From',
@@ -376,6 +378,13 @@
     if (o.title) node.title = o.title;
     for (const child of children || []) node.append(child);
     return node;
+  }
+
+  // The office's configuration editor; only administrators may save there.
+  function configure(office) {
+    const link = el('a', { className: 'btn btn-sm', text: t('offices.configure') });
+    link.href = '/dashboard/office/' + encodeURIComponent(office) + '/config' + (lang === 'en' ? '?lang=en' : '');
+    return link;
   }
 
   function translatePage() {
@@ -582,7 +591,7 @@
         figure(live.out_of_order_calls),
         satisfaction(live),
         el('td', { className: 'num', text: String(days) }),
-        el('td', { className: 'actions' }, [view])
+        el('td', { className: 'actions' }, [view, ' ', configure(office.id)])
       ]));
     }
     const online = offices.filter((o) => o.online).length;

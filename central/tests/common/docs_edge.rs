@@ -65,6 +65,15 @@ impl Edge {
         self.docs.insert(config_doc_id(&self.config.id), (doc, PeerSync::new()));
     }
 
+    /// An edit of the configuration made at the box (the office's own administrator), field by
+    /// field into the document as the edge's admin API writes it.
+    pub fn edit_config(&mut self, edit: impl FnOnce(&mut fila_protocol::RawOfficeConfig)) {
+        let (doc, _) = self.docs.get_mut(&config_doc_id(&self.config.id)).expect("the configuration was added");
+        let mut raw = fila_protocol::doc::config::read(doc).expect("the configuration reads");
+        edit(&mut raw);
+        fila_protocol::doc::config::update(doc, &raw).expect("the edit applies");
+    }
+
     /// Name every document, then exchange sync messages until central has all of them.
     pub async fn sync(&mut self, ws: &mut Ws) {
         for (_, peer) in self.docs.values_mut() {

@@ -1,0 +1,534 @@
+/*
+ * fila — an office's configuration, edited by headquarters administrators through forms.
+ *
+ * The page is /dashboard/office/{office}/config. It loads GET /api/v1/offices/{office}/config
+ * with its ETag, keeps the whole document (fields without a form here, like notices and
+ * signage, go back as they came) and saves it with PUT and If-Match of the version loaded, so
+ * an edit never undoes what someone else saved since. The server names every problem with the
+ * path of its field (`services[1].prefix`): each is shown beside the input of that path, or of
+ * the nearest section holding it. Data is put in the page with textContent only.
+ * Spanish by default; ?lang=en switches to English. The token is the dashboard's (this tab).
+ */
+(function () {
+  'use strict';
+
+  const TOKEN_KEY = 'fila.hq.token';
+  const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+
+  const STRINGS = {
+    es: {
+      'page.title': 'fila — Configuración de la oficina',
+      'page.subtitle': 'Configuración de la oficina',
+      'page.back': 'Tablero',
+      'lang.other': 'English',
+      'login.title': 'Acceso de administradores',
+      'login.token': 'Token de administrador',
+      'login.enter': 'Entrar',
+      'login.refused': 'El token no es válido o ya no está habilitado.',
+      'heading': 'Configuración de {office}',
+      'save': 'Guardar',
+      'number': 'Debe ser un número entero.', 'oneLetter': 'Debe ser una sola letra.',
+      'saved': 'Guardado. La oficina lo aplica al conectarse.',
+      'unchanged': 'No había cambios que guardar.',
+      'forbidden': 'Solo los administradores de casa central pueden cambiar la configuración.',
+      'problems': 'Corrija los campos marcados: {n} problema(s).',
+      'notFound': 'Casa central todavía no tiene configuración para esta oficina.',
+      'failed': 'No se pudo completar: {message}',
+      'stale.text': 'Otra persona cambió esta configuración mientras la editaba.',
+      'stale.reload': 'Recargar la versión actual',
+      'stale.section': 'Cambió: {section}',
+      'section.office': 'Oficina', 'section.services': 'Servicios', 'section.counters': 'Puestos',
+      'section.categories': 'Categorías preferenciales', 'section.rule': 'Regla de llamado',
+      'section.calendar': 'Horario y cierres', 'section.notices': 'Avisos', 'section.signage': 'Cartelería',
+      'section.room': 'Sala de espera',
+      'office.name': 'Nombre', 'office.time_zone': 'Zona horaria', 'office.tags': 'Etiquetas (separadas por comas)',
+      'id': 'Id', 'name': 'Nombre', 'prefix': 'Prefijo', 'expected': 'Atención esperada (min)',
+      'target': 'Espera objetivo (min)', 'remote': 'Fila desde casa', 'booking': 'Con citas',
+      'slot': 'Turno de cita (min)', 'horizon': 'Días de anticipación', 'capacity': 'Citas por turno',
+      'walkin': 'Reserva para sin cita (%)', 'counter.services': 'Servicios (ids, separados por comas)',
+      'maxWait': 'Espera máxima legal (min)',
+      'rule.preferential_ratio': 'Preferenciales seguidos', 'rule.appointment_early_minutes': 'Cita vigente antes (min)',
+      'rule.legal_wait_margin_minutes': 'Margen antes del máximo legal (min)', 'rule.recalls_max': 'Rellamados máximos',
+      'rule.service_order': 'Orden entre servicios', 'rule.transfer_position': 'Turno transferido',
+      'order.arrival': 'Por llegada', 'order.counter_priority': 'Por prioridad del puesto',
+      'transfer.keep': 'Conserva su llegada', 'transfer.head': 'Al frente',
+      'day.mon': 'Lunes', 'day.tue': 'Martes', 'day.wed': 'Miércoles', 'day.thu': 'Jueves', 'day.fri': 'Viernes',
+      'day.sat': 'Sábado', 'day.sun': 'Domingo', 'hours.help': 'Horario, p. ej. 08:00-13:00, 14:00-17:00',
+      'lastCall': 'Último llamado antes del cierre (min)',
+      'closure.from': 'Desde', 'closure.until': 'Hasta', 'closure.reason': 'Motivo',
+      'add.services': 'Agregar servicio', 'add.counters': 'Agregar puesto', 'add.categories': 'Agregar categoría',
+      'add.closures': 'Agregar cierre', 'remove': 'Quitar',
+      'add.templates': 'Agregar mensaje', 'notice.kind': 'Tipo (p. ej. called)', 'notice.lang': 'Idioma',
+      'notice.subject': 'Asunto (correo)', 'notice.text': 'Texto, con {ticket}, {counter}…',
+      'template.title': 'Plantilla por etiqueta',
+      'template.help': 'Se aplica a todas las oficinas con la etiqueta; los campos que una oficina cambió por su cuenta se mantienen.',
+      'template.tag': 'Etiqueta', 'template.rule': 'Incluir la regla de llamado', 'template.hours': 'Incluir el horario',
+      'template.waits': 'Esperas objetivo por servicio (vacío: no las fija)',
+      'template.save': 'Aplicar plantilla', 'template.applied': 'Plantilla aplicada: {offices}.',
+      'template.none': 'ninguna oficina tiene la etiqueta',
+      'overrides.title': 'Campos propios de esta oficina',
+      'overrides.none': 'Ninguno: sigue sus plantillas.',
+      'overrides.back': 'Volver a la plantilla',
+    },
+    en: {
+      'page.title': 'fila — Office configuration',
+      'page.subtitle': 'Office configuration',
+      'page.back': 'Dashboard',
+      'lang.other': 'Español',
+      'login.title': 'Administrators',
+      'login.token': 'Administrator token',
+      'login.enter': 'Sign in',
+      'login.refused': 'The token is not valid or no longer enabled.',
+      'heading': 'Configuration of {office}',
+      'save': 'Save',
+      'number': 'Must be a whole number.', 'oneLetter': 'Must be one letter.',
+      'saved': 'Saved. The office applies it when it connects.',
+      'unchanged': 'There was nothing to save.',
+      'forbidden': 'Only headquarters administrators may change the configuration.',
+      'problems': 'Fix the marked fields: {n} problem(s).',
+      'notFound': 'Headquarters has no configuration for this office yet.',
+      'failed': 'Could not complete: {message}',
+      'stale.text': 'Someone else changed this configuration while you were editing it.',
+      'stale.reload': 'Reload the current version',
+      'stale.section': 'Changed: {section}',
+      'section.office': 'Office', 'section.services': 'Services', 'section.counters': 'Counters',
+      'section.categories': 'Preferential categories', 'section.rule': 'Call rule',
+      'section.calendar': 'Opening hours and closures', 'section.notices': 'Notices', 'section.signage': 'Signage',
+      'section.room': 'Waiting room',
+      'office.name': 'Name', 'office.time_zone': 'Time zone', 'office.tags': 'Tags (comma separated)',
+      'id': 'Id', 'name': 'Name', 'prefix': 'Prefix', 'expected': 'Expected service (min)',
+      'target': 'Target wait (min)', 'remote': 'Join from home', 'booking': 'Takes bookings',
+      'slot': 'Slot (min)', 'horizon': 'Days ahead', 'capacity': 'Bookings per slot',
+      'walkin': 'Kept for walk-ins (%)', 'counter.services': 'Services (ids, comma separated)',
+      'maxWait': 'Legal maximum wait (min)',
+      'rule.preferential_ratio': 'Preferential calls in a row', 'rule.appointment_early_minutes': 'Appointment due before (min)',
+      'rule.legal_wait_margin_minutes': 'Margin before the legal maximum (min)', 'rule.recalls_max': 'Most recalls',
+      'rule.service_order': 'Order across services', 'rule.transfer_position': 'Transferred ticket',
+      'order.arrival': 'By arrival', 'order.counter_priority': 'By the counter\'s priority',
+      'transfer.keep': 'Keeps its arrival', 'transfer.head': 'To the front',
+      'day.mon': 'Monday', 'day.tue': 'Tuesday', 'day.wed': 'Wednesday', 'day.thu': 'Thursday', 'day.fri': 'Friday',
+      'day.sat': 'Saturday', 'day.sun': 'Sunday', 'hours.help': 'Hours, e.g. 08:00-13:00, 14:00-17:00',
+      'lastCall': 'Last call before closing (min)',
+      'closure.from': 'From', 'closure.until': 'Until', 'closure.reason': 'Reason',
+      'add.services': 'Add a service', 'add.counters': 'Add a counter', 'add.categories': 'Add a category',
+      'add.closures': 'Add a closure', 'remove': 'Remove',
+      'add.templates': 'Add a message', 'notice.kind': 'Kind (e.g. called)', 'notice.lang': 'Language',
+      'notice.subject': 'Subject (e-mail)', 'notice.text': 'Text, with {ticket}, {counter}…',
+      'template.title': 'Template by tag',
+      'template.help': 'Applied to every office with the tag; fields an office changed on its own are kept.',
+      'template.tag': 'Tag', 'template.rule': 'Include the call rule', 'template.hours': 'Include the opening hours',
+      'template.waits': 'Target waits per service (empty: not set)',
+      'template.save': 'Apply template', 'template.applied': 'Template applied: {offices}.',
+      'template.none': 'no office has the tag',
+      'overrides.title': 'This office\'s own fields',
+      'overrides.none': 'None: it follows its templates.',
+      'overrides.back': 'Return to the template',
+    },
+  };
+
+  const lang = new URLSearchParams(location.search).get('lang') === 'en' ? 'en' : 'es';
+  const office = decodeURIComponent(location.pathname.split('/')[3] || '');
+  const state = { config: null, loaded: null, version: null, problems: [] };
+  const $ = (id) => document.getElementById(id);
+
+  function t(key, values) {
+    let text = STRINGS[lang][key] || STRINGS.es[key] || key;
+    Object.entries(values || {}).forEach(([name, value]) => { text = text.replace('{' + name + '}', value); });
+    return text;
+  }
+
+  function el(tag, attrs, children) {
+    const node = document.createElement(tag);
+    Object.entries(attrs || {}).forEach(([name, value]) => {
+      if (name === 'text') node.textContent = value;
+      else if (value !== undefined && value !== null && value !== false) node.setAttribute(name, value);
+    });
+    (children || []).forEach((child) => node.appendChild(child));
+    return node;
+  }
+
+  // "services[1].prefix" → ['services', 1, 'prefix']
+  function keys(path) {
+    return path.split(/\.|\[|\]/).filter((k) => k !== '').map((k) => (/^\d+$/.test(k) ? Number(k) : k));
+  }
+
+  function read(object, path) {
+    return keys(path).reduce((value, key) => (value == null ? undefined : value[key]), object);
+  }
+
+  function write(object, path, value) {
+    const list = keys(path);
+    let target = object;
+    list.slice(0, -1).forEach((key, i) => {
+      if (target[key] == null) target[key] = typeof list[i + 1] === 'number' ? [] : {};
+      target = target[key];
+    });
+    const last = list[list.length - 1];
+    if (value === undefined) delete target[last]; else target[last] = value;
+  }
+
+  const KINDS = {
+    text: { show: (v) => v == null ? '' : String(v), parse: (s) => s },
+    int: { show: (v) => v == null ? '' : String(v), parse: (s) => (s.trim() === '' ? 0 : Number(s)) },
+    optint: { show: (v) => v == null ? '' : String(v), parse: (s) => (s.trim() === '' ? null : Number(s)) },
+    list: { show: (v) => (v || []).join(', '), parse: (s) => s.split(',').map((x) => x.trim()).filter((x) => x) },
+  };
+
+  // One input bound to a path of the configuration, with the place its problems go.
+  function field(object, path, label, kind, extra) {
+    const kindOf = KINDS[kind || 'text'];
+    const id = 'f-' + path.replace(/[^a-zA-Z0-9]/g, '-');
+    const input = el('input', Object.assign({ id: id, 'data-path': path, 'data-kind': kind || 'text',
+      value: kindOf.show(read(object, path)) }, extra || {}));
+    if (kind === 'int' || kind === 'optint') input.setAttribute('inputmode', 'numeric');
+    input.addEventListener('input', () => write(object, path, kindOf.parse(input.value)));
+    return el('span', { class: 'field', 'data-field': path }, [
+      el('label', { for: id, text: label }), input, el('span', { class: 'field-error', 'data-err': path }),
+    ]);
+  }
+
+  function select(object, path, label, options) {
+    const id = 'f-' + path.replace(/[^a-zA-Z0-9]/g, '-');
+    const input = el('select', { id: id, 'data-path': path });
+    options.forEach(([value, text]) => input.appendChild(el('option', { value: value, text: text })));
+    input.value = read(object, path);
+    input.addEventListener('change', () => write(object, path, input.value));
+    return el('span', { class: 'field', 'data-field': path }, [
+      el('label', { for: id, text: label }), input, el('span', { class: 'field-error', 'data-err': path }),
+    ]);
+  }
+
+  function checkbox(label, checked, onChange, path) {
+    const id = 'c-' + Math.random().toString(36).slice(2);
+    const input = el('input', { id: id, type: 'checkbox', checked: checked ? 'checked' : false, 'data-path': path });
+    input.addEventListener('change', () => onChange(input.checked));
+    return el('span', { class: 'field' }, [el('label', { for: id, text: label }), input]);
+  }
+
+  function button(text, onClick, attrs) {
+    const node = el('button', Object.assign({ type: 'button', class: 'btn btn-sm', text: text }, attrs || {}));
+    node.addEventListener('click', onClick);
+    return node;
+  }
+
+  function section(name, children) {
+    return el('fieldset', { 'data-field': name }, [el('legend', { text: t('section.' + name) }),
+      el('span', { class: 'field-error', 'data-err': name })].concat(children));
+  }
+
+  // Rows of a list with a remove button each and an add button below.
+  function rows(list, name, draw, blank) {
+    const nodes = list.map((item, i) => el('div', { class: 'row', 'data-field': name + '[' + i + ']' },
+      draw(i).concat([button(t('remove'), () => { list.splice(i, 1); render(); }, { class: 'btn btn-sm remove', 'data-remove': name + '[' + i + ']' }),
+        el('span', { class: 'field-error', 'data-err': name + '[' + i + ']' })])));
+    nodes.push(button(t('add.' + name.split('.').pop()), () => { list.push(blank()); render(); }, { 'data-add': name }));
+    return nodes;
+  }
+
+  function render() {
+    const c = state.config;
+    c.calendar = c.calendar || {};
+    c.calendar.hours = c.calendar.hours || {};
+    c.calendar.closures = c.calendar.closures || [];
+    c.services = c.services || [];
+    c.counters = c.counters || [];
+    c.categories = c.categories || [];
+    c.rule = c.rule || {};
+    c.notices = c.notices || {};
+    c.notices.templates = c.notices.templates || [];
+    const form = $('editor');
+    form.replaceChildren(
+      section('office', [
+        field(c, 'office.name', t('office.name')),
+        field(c, 'office.time_zone', t('office.time_zone')),
+        field(c, 'office.tags', t('office.tags'), 'list'),
+      ]),
+      section('services', rows(c.services, 'services', (i) => {
+        const at = 'services[' + i + ']';
+        const service = c.services[i];
+        const parts = [
+          field(c, at + '.id', t('id')),
+          field(c, at + '.prefix', t('prefix'), 'char', { maxlength: 1, class: 'narrow' }),
+          field(c, at + '.name', t('name')),
+          field(c, at + '.expected_service_minutes', t('expected'), 'int', { class: 'narrow' }),
+          field(c, at + '.target_wait_minutes', t('target'), 'int', { class: 'narrow' }),
+          checkbox(t('remote'), service.remote_join, (on) => { service.remote_join = on; }, at + '.remote_join'),
+          checkbox(t('booking'), !!service.booking, (on) => {
+            if (on) service.booking = { slot_minutes: 15 }; else delete service.booking;
+            render();
+          }, at + '.booking'),
+        ];
+        if (service.booking) {
+          parts.push(field(c, at + '.booking.slot_minutes', t('slot'), 'int', { class: 'narrow' }),
+            field(c, at + '.booking.horizon_days', t('horizon'), 'optint', { class: 'narrow' }),
+            field(c, at + '.booking.capacity', t('capacity'), 'optint', { class: 'narrow' }),
+            field(c, at + '.booking.walk_in_percent', t('walkin'), 'optint', { class: 'narrow' }),
+            el('span', { class: 'field-error', 'data-err': at + '.booking' }));
+        }
+        return parts;
+      }, () => ({ id: '', prefix: '', name: '', target_wait_minutes: 15, expected_service_minutes: 5 }))),
+      section('counters', rows(c.counters, 'counters', (i) => [
+        field(c, 'counters[' + i + '].id', t('id'), 'text', { class: 'narrow' }),
+        field(c, 'counters[' + i + '].name', t('name')),
+        field(c, 'counters[' + i + '].services', t('counter.services'), 'list'),
+      ], () => ({ id: '', name: '', services: [] }))),
+      section('categories', rows(c.categories, 'categories', (i) => [
+        field(c, 'categories[' + i + '].id', t('id')),
+        field(c, 'categories[' + i + '].name', t('name')),
+        field(c, 'categories[' + i + '].max_wait_minutes', t('maxWait'), 'optint', { class: 'narrow' }),
+      ], () => ({ id: '', name: '', max_wait_minutes: null }))),
+      section('rule', ruleFields(c, 'rule')),
+      section('calendar', hoursFields(c, 'calendar.hours').concat([
+        field(c, 'calendar.last_call_margin_minutes', t('lastCall'), 'optint', { class: 'narrow' }),
+      ]).concat(rows(c.calendar.closures, 'calendar.closures', (i) => [
+        field(c, 'calendar.closures[' + i + '].from', t('closure.from'), 'text', { type: 'date' }),
+        field(c, 'calendar.closures[' + i + '].until', t('closure.until'), 'optdate', { type: 'date' }),
+        field(c, 'calendar.closures[' + i + '].reason', t('closure.reason')),
+      ], () => ({ from: '', reason: '' })))),
+      section('notices', rows(c.notices.templates, 'notices.templates', (i) => [
+        field(c, 'notices.templates[' + i + '].kind', t('notice.kind')),
+        select(c, 'notices.templates[' + i + '].lang', t('notice.lang'), [['es', 'es'], ['en', 'en']]),
+        field(c, 'notices.templates[' + i + '].subject', t('notice.subject')),
+        field(c, 'notices.templates[' + i + '].text', t('notice.text'), 'text', { size: 60 }),
+      ], () => ({ kind: '', lang: 'es', subject: '', text: '' }))),
+    );
+    showProblems();
+  }
+
+  KINDS.char = KINDS.text;
+  // What the server could not even read (a word for a number, a prefix of two letters) is
+  // caught here, beside its field, before anything is sent.
+  const WELL_FORMED = { int: /^\s*\d+\s*$/, optint: /^\s*\d*\s*$/, char: /^.$/u };
+
+  function unreadable(form) {
+    return [...document.querySelectorAll(form + ' [data-kind]')]
+      .filter((input) => WELL_FORMED[input.dataset.kind] && !WELL_FORMED[input.dataset.kind].test(input.value))
+      .map((input) => ({ at: input.dataset.path, problem: t(input.dataset.kind === 'char' ? 'oneLetter' : 'number') }));
+  }
+
+  KINDS.optdate = { show: (v) => v == null ? '' : v, parse: (s) => (s === '' ? undefined : s) };
+  KINDS.spans = { show: (v) => (v || []).join(', '), parse: (s) => s.split(',').map((x) => x.trim().replace(/\s*-\s*/, '-')).filter((x) => x) };
+
+  function ruleFields(object, at) {
+    return ['preferential_ratio', 'appointment_early_minutes', 'legal_wait_margin_minutes', 'recalls_max']
+      .map((name) => field(object, at + '.' + name, t('rule.' + name), 'int', { class: 'narrow' }))
+      .concat([
+        select(object, at + '.service_order', t('rule.service_order'),
+          [['arrival', t('order.arrival')], ['counter_priority', t('order.counter_priority')]]),
+        select(object, at + '.transfer_position', t('rule.transfer_position'),
+          [['keep', t('transfer.keep')], ['head', t('transfer.head')]]),
+      ]);
+  }
+
+  function hoursFields(object, at) {
+    return WEEKDAYS.map((day) => field(object, at + '.' + day, t('day.' + day), 'spans', { placeholder: t('hours.help') }));
+  }
+
+  // Each problem beside the input of its path, or of the nearest enclosing row or section.
+  function showProblems() {
+    document.querySelectorAll('.field-error').forEach((node) => { node.textContent = ''; });
+    document.querySelectorAll('.invalid').forEach((node) => node.classList.remove('invalid'));
+    const unplaced = [];
+    state.problems.forEach((problem) => {
+      let path = problem.at;
+      let place = null;
+      while (path && !(place = document.querySelector('#editor [data-err="' + CSS.escape(path) + '"]'))) {
+        path = path.replace(/(\.[^.[\]]*|\[\d+\])$/, '') === path ? '' : path.replace(/(\.[^.[\]]*|\[\d+\])$/, '');
+      }
+      if (!place) { unplaced.push(problem.at + ': ' + problem.problem); return; }
+      place.textContent = (place.textContent ? place.textContent + ' · ' : '') + problem.problem;
+      const holder = place.closest('.field');
+      if (holder) holder.classList.add('invalid');
+    });
+    const list = $('problems');
+    list.replaceChildren(...unplaced.map((text) => el('li', { text: text })));
+    list.hidden = unplaced.length === 0;
+  }
+
+  function message(text, kind) {
+    const node = $('message');
+    node.textContent = text;
+    node.className = 'alert ' + (kind === 'error' ? 'alert-danger' : 'alert-success');
+    node.hidden = !text;
+  }
+
+  function token() {
+    return sessionStorage.getItem(TOKEN_KEY) || '';
+  }
+
+  async function api(method, path, body, headers) {
+    const response = await fetch(path, {
+      method: method,
+      headers: Object.assign({ Authorization: 'Bearer ' + token() }, body ? { 'Content-Type': 'application/json' } : {}, headers || {}),
+      body: body ? JSON.stringify(body) : undefined,
+      cache: 'no-store',
+    });
+    if (response.status === 401) { showLogin(t('login.refused')); throw new Error('unauthorized'); }
+    let json = null;
+    try { json = await response.json(); } catch (e) { json = null; }
+    return { status: response.status, json: json, etag: response.headers.get('ETag') };
+  }
+
+  async function load() {
+    $('stale').hidden = true;
+    state.problems = [];
+    const answer = await api('GET', '/api/v1/offices/' + encodeURIComponent(office) + '/config');
+    if (answer.status === 404) { message(t('notFound'), 'error'); return; }
+    if (answer.status !== 200) { message(t('failed', { message: (answer.json || {}).message || answer.status }), 'error'); return; }
+    state.config = answer.json;
+    state.loaded = JSON.parse(JSON.stringify(answer.json));
+    state.version = answer.etag;
+    $('heading').textContent = t('heading', { office: state.config.office.name });
+    render();
+    renderTemplate();
+    loadOverrides();
+  }
+
+  async function save() {
+    message('', 'ok');
+    const local = unreadable('#editor');
+    if (local.length) {
+      state.problems = local;
+      showProblems();
+      message(t('problems', { n: local.length }), 'error');
+      return;
+    }
+    const answer = await api('PUT', '/api/v1/offices/' + encodeURIComponent(office) + '/config', state.config,
+      state.version ? { 'If-Match': state.version } : {});
+    if (answer.status === 200) {
+      state.problems = [];
+      showProblems();
+      // What others saved since the version loaded was merged in: show the result.
+      await load();
+      message(t(answer.json && answer.json.changed ? 'saved' : 'unchanged'), 'ok');
+      return;
+    }
+    const body = answer.json || {};
+    if (answer.status === 400 && body.error === 'bad_config') {
+      state.problems = body.problems || [];
+      showProblems();
+      message(t('problems', { n: state.problems.length }), 'error');
+    } else if (answer.status === 412 || answer.status === 409) {
+      await showStale();
+    } else if (answer.status === 403) {
+      message(t('forbidden'), 'error');
+    } else {
+      message(t('failed', { message: body.message || answer.status }), 'error');
+    }
+  }
+
+  // Which sections someone else changed: the version loaded against the current one.
+  async function showStale() {
+    const list = $('stale-changes');
+    list.replaceChildren();
+    const current = await api('GET', '/api/v1/offices/' + encodeURIComponent(office) + '/config');
+    if (current.status === 200) {
+      const names = new Set(Object.keys(current.json).concat(Object.keys(state.loaded || {})));
+      names.forEach((name) => {
+        if (JSON.stringify(current.json[name]) !== JSON.stringify((state.loaded || {})[name])) {
+          list.appendChild(el('li', { text: t('stale.section', { section: t('section.' + name) }) }));
+        }
+      });
+    }
+    $('stale').hidden = false;
+  }
+
+  // The template form: a partial configuration for every office with a tag.
+  const template = { tag: '', rule: null, hours: null, waits: {} };
+
+  function renderTemplate() {
+    const c = state.config;
+    template.tag = template.tag || ((c.office.tags || [])[0] || '');
+    const form = $('template-form');
+    const tag = el('input', { id: 'template-tag', value: template.tag });
+    tag.addEventListener('input', () => { template.tag = tag.value.trim(); });
+    const parts = [el('span', { class: 'field' }, [el('label', { for: 'template-tag', text: t('template.tag') }), tag,
+      el('span', { class: 'field-error', 'data-err': 'tag' })])];
+    parts.push(el('div', {}, [checkbox(t('template.rule'), !!template.rule, (on) => {
+      template.rule = on ? JSON.parse(JSON.stringify(c.rule)) : null; renderTemplate();
+    }, 'template.rule')]));
+    if (template.rule) parts.push(el('div', {}, ruleFields(template, 'rule')));
+    parts.push(el('div', {}, [checkbox(t('template.hours'), !!template.hours, (on) => {
+      template.hours = on ? JSON.parse(JSON.stringify(c.calendar.hours || {})) : null; renderTemplate();
+    }, 'template.hours')]));
+    if (template.hours) parts.push(el('div', {}, hoursFields(template, 'hours')));
+    parts.push(el('p', { class: 'muted', text: t('template.waits') }));
+    (c.services || []).forEach((service) => {
+      parts.push(field(template.waits, service.id, service.name + ' (' + service.id + ')', 'optint', { class: 'narrow' }));
+    });
+    form.replaceChildren(...parts);
+    form.querySelectorAll('[id^="f-"]').forEach((input) => { input.id = 'template-' + input.id; });
+    form.querySelectorAll('label[for^="f-"]').forEach((label) => { label.htmlFor = 'template-' + label.htmlFor; });
+  }
+
+  async function saveTemplate() {
+    const result = $('template-result');
+    const local = unreadable('#template-form');
+    if (local.length) {
+      result.textContent = local.map((p) => p.at + ': ' + p.problem).join(' · ');
+      return;
+    }
+    const body = {};
+    if (template.rule) body.rule = template.rule;
+    if (template.hours) body.hours = template.hours;
+    const waits = {};
+    Object.entries(template.waits).forEach(([id, minutes]) => { if (minutes != null) waits[id] = minutes; });
+    body.target_waits = waits;
+    const answer = await api('PUT', '/api/v1/templates/' + encodeURIComponent(template.tag), body);
+    if (answer.status === 200) {
+      const names = (answer.json.offices || []).map((o) => o.office + (o.problem ? ' (' + o.problem + ')' : ''));
+      // Told once the editor shows the result, so nothing typed meanwhile is redrawn away.
+      await load();
+      result.textContent = t('template.applied', { offices: names.length ? names.join(', ') : t('template.none') });
+    } else {
+      result.textContent = t('failed', { message: (answer.json || {}).message || answer.status });
+    }
+  }
+
+  async function loadOverrides() {
+    const answer = await api('GET', '/api/v1/offices/' + encodeURIComponent(office) + '/overrides');
+    const list = $('overrides');
+    const fields = answer.status === 200 ? answer.json.fields || [] : [];
+    list.replaceChildren(...fields.map((name) => el('li', { 'data-override': name }, [
+      el('code', { text: name }), document.createTextNode(' '),
+      button(t('overrides.back'), async () => {
+        await api('DELETE', '/api/v1/offices/' + encodeURIComponent(office) + '/overrides/' + encodeURIComponent(name));
+        await load();
+      }),
+    ])));
+    if (!fields.length) list.appendChild(el('li', { class: 'muted', text: t('overrides.none') }));
+  }
+
+  function showLogin(error) {
+    $('app').hidden = true;
+    $('login').hidden = false;
+    $('login-error').textContent = error || '';
+    $('login-error').hidden = !error;
+  }
+
+  function translate() {
+    document.documentElement.lang = lang;
+    document.querySelectorAll('[data-t]').forEach((node) => { node.textContent = t(node.getAttribute('data-t')); });
+    $('lang').setAttribute('href', lang === 'en' ? '?lang=es' : '?lang=en');
+  }
+
+  function start() {
+    $('login').hidden = true;
+    $('app').hidden = false;
+    load().catch(() => {});
+  }
+
+  document.addEventListener('DOMContentLoaded', () => {
+    translate();
+    $('login-form').addEventListener('submit', (event) => {
+      event.preventDefault();
+      sessionStorage.setItem(TOKEN_KEY, $('token').value.trim());
+      $('token').value = '';
+      start();
+    });
+    $('save').addEventListener('click', () => { save().catch(() => {}); });
+    $('reload').addEventListener('click', () => { load().catch(() => {}); });
+    $('template-save').addEventListener('click', () => { saveTemplate().catch(() => {}); });
+    if (token()) start(); else showLogin('');
+  });
+})();
