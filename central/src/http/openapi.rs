@@ -5,8 +5,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    alerts, bookings, dashboard, error, forecast, health, joins, kpis, metrics, network, notices, offices, signage,
-    surveys, sync, waitlist,
+    alerts, bookings, dashboard, error, forecast, health, joins, kpis, metrics, network, notices, offices, rollups,
+    signage, surveys, sync, waitlist,
 };
 
 /// The period of a headquarters report, as its query string gives it. The handlers read the
@@ -52,6 +52,7 @@ pub struct GroupedPeriod {
         sync::sync, bookings::counter_details,
         offices::list, offices::day, offices::queue, offices::get_config, offices::put_config,
         kpis::json, kpis::csv, dashboard::waits, dashboard::served,
+        rollups::json, rollups::csv, rollups::deviations_json, rollups::deviations_csv,
         forecast::json, forecast::csv, forecast::accuracy_json, forecast::accuracy_csv,
         surveys::figures, surveys::figures_csv, surveys::comments, surveys::trend_chart,
         notices::list, network::network, network::events, alerts::list, alerts::devices_reported, signage::upload, signage::list, signage::fetch, signage::plays_received, signage::plays_report, signage::plays_csv, signage::publish, signage::network,
