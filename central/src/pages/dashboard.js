@@ -1043,8 +1043,10 @@
   async function loadRollups() {
     if (!$('from').value || !$('to').value) return;
     const params = rollupParams();
+    // Only the latest request is shown: an earlier one may answer after it.
+    const asked = (state.rollupAsked = (state.rollupAsked || 0) + 1);
     const rollup = await (await api('/api/v1/rollups?' + params)).json();
-    renderRollups(rollup);
+    if (asked === state.rollupAsked) renderRollups(rollup);
   }
 
   const ROLLUP_COLUMNS = [
