@@ -77,9 +77,10 @@ pub fn report(hub: &Hub, cache: &KpiCache, query: &KpiQuery, now: Timestamp) -> 
     let mut range = Tally::new(query.by);
     let mut rows = Vec::new();
     let mut days_unreadable = Vec::new();
+    let mut deviations = Vec::new();
     for &day in &days {
-        let tally = match cache.day(hub, &query.office, day, query.by, &config_at, now) {
-            Ok(tally) => tally,
+        let figures = match cache.day(hub, &query.office, day, query.by, &config_at, now) {
+            Ok(figures) => figures,
             Err(error @ (ReadError::Unreadable(_) | ReadError::NoDocument { .. })) => {
                 tracing::error!(office = %query.office, %day, %error, "day left out of the KPIs");
                 days_unreadable.push(day);
@@ -87,8 +88,9 @@ pub fn report(hub: &Hub, cache: &KpiCache, query: &KpiQuery, now: Timestamp) -> 
             }
             Err(error) => return Err(error),
         };
-        rows.extend(tally.rows().into_iter().map(|kpis| DayRow { day, kpis }));
-        range.merge(Tally::clone(&tally));
+        rows.extend(figures.tally.rows().into_iter().map(|kpis| DayRow { day, kpis }));
+        range.merge(figures.tally.clone());
+        deviations.extend_from_slice(&figures.deviations);
     }
     days.retain(|day| !days_unreadable.contains(day));
 
@@ -108,7 +110,7 @@ pub fn report(hub: &Hub, cache: &KpiCache, query: &KpiQuery, now: Timestamp) -> 
         days_unreadable,
         totals: range.rows(),
         total,
-        deviations: range.deviations().to_vec(),
+        deviations,
         rows,
     })
 }

@@ -217,8 +217,8 @@ pub fn rollup(hub: &Hub, cache: &KpiCache, query: &RollupQuery, now: Timestamp) 
         let name = config.config.as_ref().map_or_else(|| summary.name.clone(), |c| c.name.clone());
         let mut tallies: Vec<(u32, Tally)> = periods.iter().map(|_| (0, Tally::new(GroupBy::Office))).collect();
         for day in days_held(&summary, query.from, query.to) {
-            let tally = match cache.day(hub, &summary.id, day, GroupBy::Office, &config, now) {
-                Ok(tally) => tally,
+            let figures = match cache.day(hub, &summary.id, day, GroupBy::Office, &config, now) {
+                Ok(figures) => figures,
                 Err(error @ (ReadError::Unreadable(_) | ReadError::NoDocument { .. })) => {
                     tracing::error!(office = %summary.id, %day, %error, "day left out of the roll-up");
                     days_unreadable.push(UnreadableDay { office: summary.id.clone(), day });
@@ -229,7 +229,7 @@ pub fn rollup(hub: &Hub, cache: &KpiCache, query: &RollupQuery, now: Timestamp) 
             let index = periods.partition_point(|(_, _, last)| *last < day);
             if let Some((days, period)) = tallies.get_mut(index) {
                 *days += 1;
-                period.merge(Tally::clone(&tally));
+                period.merge(figures.tally.clone());
             }
         }
         for ((days, tally), rows) in tallies.into_iter().zip(per_period.iter_mut()) {
@@ -333,7 +333,7 @@ pub fn deviations(
     let mut days_unreadable = Vec::new();
     for day in days_held(&summary, from, to) {
         match cache.day(hub, office, day, GroupBy::Office, &config, now) {
-            Ok(tally) => list.extend_from_slice(tally.deviations()),
+            Ok(figures) => list.extend_from_slice(&figures.deviations),
             Err(error @ (ReadError::Unreadable(_) | ReadError::NoDocument { .. })) => {
                 tracing::error!(office, %day, %error, "day left out of the deviations");
                 days_unreadable.push(day);

@@ -274,3 +274,33 @@ async fn roll_ups_and_deviations_refuse_bad_queries_missing_tokens_and_unknown_o
     assert_eq!(status, StatusCode::UNAUTHORIZED, "not for offices");
     central.stop().await;
 }
+
+#[tokio::test]
+async fn a_day_synced_again_is_counted_again_in_the_rollup_and_the_drill_down() {
+    let dir = tempfile::tempdir().expect("dir");
+    let central = common::spawn(dir.path()).await;
+    let mut edge = norte();
+    let mut ws = central.connect(NORTE).await;
+    edge.sync(&mut ws).await;
+    let range = "from=2026-11-28&to=2026-11-28&period=day";
+    let before = rollup(&central, range).await;
+    assert_eq!(before["periods"][0]["total"]["tickets_served"], 3);
+
+    // Later that Saturday, beto serves two more and calls the second ahead of the first.
+    let numbers: Vec<_> = [60, 61].map(|minute| edge.issue(at(1, minute), Priority::Normal)).to_vec();
+    let reason = "Trámite corto".to_string();
+    edge.run(at(1, 62), Command::CallSpecific { counter: counter(), by: agent("beto"), number: numbers[1], reason });
+    edge.run(at(1, 64), Command::Finish { counter: counter(), by: agent("beto"), outcome: String::new() });
+    edge.run(at(1, 65), Command::CallNext { counter: counter(), by: agent("beto") });
+    edge.run(at(1, 70), Command::Finish { counter: counter(), by: agent("beto"), outcome: String::new() });
+    edge.sync(&mut ws).await;
+
+    let after = rollup(&central, range).await;
+    let total = &after["periods"][0]["total"];
+    assert_eq!((&total["tickets_served"], &total["out_of_order_calls"]), (&json!(5), &json!(2)));
+    let (_, list) = central.get("/api/v1/offices/norte/deviations?from=2026-11-28", Some(HQ)).await;
+    let skipped: Vec<&Value> = list["deviations"].as_array().expect("calls").iter().map(|c| &c["skipped"]).collect();
+    assert_eq!(skipped, [&json!(["A-001", "A-002"]), &json!(["A-004"])]);
+    ws.close().await;
+    central.stop().await;
+}

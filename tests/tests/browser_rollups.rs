@@ -136,7 +136,7 @@ async fn the_analyst_ranks_the_network_and_opens_an_offices_deviations() {
         .expect("the tag is picked");
         text_when(&hq, "#rollups", "only Norte", |t| t.contains("Oficina Norte") && !t.contains("Oficina Centro"))
             .await;
-        assert!(text_when(&hq, "#rollups-note", "one office", |t| t.starts_with("1 oficinas"))
+        assert!(text_when(&hq, "#rollups-note", "one office", |t| t.starts_with("Oficinas: 1."))
             .await
             .contains("01/11/2026"));
 
