@@ -7,12 +7,12 @@
 //! days have synced.
 
 use fila_protocol::config::OfficeConfig;
-use fila_protocol::doc::keys::DocId;
-use fila_protocol::report::{Context, Deviation, GroupBy, KpiRow, Tally};
+use fila_protocol::report::{Deviation, GroupBy, KpiRow, Tally};
 use fila_protocol::{BusinessDay, Timestamp};
 use serde::Serialize;
 
 use crate::hub::{Hub, ReadError};
+use crate::kpi_cache::KpiCache;
 
 /// The longest range one request may cover: a quarter. Each day is a document to load.
 pub const RANGE_DAYS_MAX: i64 = 92;
@@ -60,27 +60,27 @@ pub struct DayRow {
     pub kpis: KpiRow,
 }
 
-/// Compute the report. Loads every day of the range central holds: CPU and disk work, so call it
-/// off the async workers.
-pub fn report(hub: &Hub, query: &KpiQuery, now: Timestamp) -> Result<KpiReport, ReadError> {
+/// Compute the report from the days' figures in `cache` (each day computed once per change).
+/// Loads every day of the range not computed yet: CPU and disk work, so call it off the async
+/// workers.
+pub fn report(hub: &Hub, cache: &KpiCache, query: &KpiQuery, now: Timestamp) -> Result<KpiReport, ReadError> {
     let office = hub
         .offices()
         .into_iter()
         .find(|o| o.id == query.office)
         .ok_or_else(|| ReadError::UnknownOffice(query.office.clone()))?;
-    let config = office_config(hub, &query.office)?;
-    let utc = jiff::tz::TimeZone::UTC;
-    let time_zone = config.as_ref().map_or(&utc, |c| &c.time_zone);
-    let context = Context { config: config.as_ref(), time_zone, now };
+    let config_at = cache.config(hub, &query.office)?;
+    let config = config_at.config.clone();
 
     let mut days = days_held(&office, query);
 
     let mut range = Tally::new(query.by);
     let mut rows = Vec::new();
     let mut days_unreadable = Vec::new();
+    let mut deviations = Vec::new();
     for &day in &days {
-        let document = match hub.day(&query.office, day) {
-            Ok(document) => document,
+        let figures = match cache.day(hub, &query.office, day, query.by, &config_at, now) {
+            Ok(figures) => figures,
             Err(error @ (ReadError::Unreadable(_) | ReadError::NoDocument { .. })) => {
                 tracing::error!(office = %query.office, %day, %error, "day left out of the KPIs");
                 days_unreadable.push(day);
@@ -88,11 +88,9 @@ pub fn report(hub: &Hub, query: &KpiQuery, now: Timestamp) -> Result<KpiReport, 
             }
             Err(error) => return Err(error),
         };
-        let day_over = now >= day.next_start(time_zone);
-        let mut tally = Tally::new(query.by);
-        tally.add_day(&document, &context, day_over);
-        rows.extend(tally.rows().into_iter().map(|kpis| DayRow { day, kpis }));
-        range.merge(tally);
+        rows.extend(figures.tally.rows().into_iter().map(|kpis| DayRow { day, kpis }));
+        range.merge(figures.tally.clone());
+        deviations.extend_from_slice(&figures.deviations);
     }
     days.retain(|day| !days_unreadable.contains(day));
 
@@ -112,23 +110,14 @@ pub fn report(hub: &Hub, query: &KpiQuery, now: Timestamp) -> Result<KpiReport, 
         days_unreadable,
         totals: range.rows(),
         total,
-        deviations: range.deviations().to_vec(),
+        deviations,
         rows,
     })
 }
 
 /// The days of the query's range central holds a document for, in order.
 pub(crate) fn days_held(office: &crate::hub::OfficeSummary, query: &KpiQuery) -> Vec<BusinessDay> {
-    let mut days: Vec<BusinessDay> = office
-        .docs
-        .iter()
-        .filter_map(|doc| match DocId::parse(doc) {
-            Some(DocId::Day { day, .. }) if (query.from..=query.to).contains(&day) => Some(day),
-            _ => None,
-        })
-        .collect();
-    days.sort();
-    days
+    crate::kpi_cache::days_held(office, query.from, query.to)
 }
 
 /// The office's configuration from its document, if central holds a valid one. A broken

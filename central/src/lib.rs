@@ -18,6 +18,7 @@ pub mod doc_cache;
 pub mod forecast;
 pub mod http;
 pub mod hub;
+pub mod kpi_cache;
 pub mod kpis;
 pub mod media;
 pub mod metrics;
@@ -26,6 +27,7 @@ pub mod outbox;
 pub mod presence;
 pub mod remote_joins;
 pub mod replacements;
+pub mod rollups;
 pub mod settings;
 pub mod signage_network;
 pub mod signage_plays;
@@ -196,6 +198,7 @@ impl App {
             network: network.clone(),
             alerts,
             forecasts: Arc::default(),
+            kpi_cache: Arc::default(),
         });
         let certificate = match &settings.tls {
             Some(files) => Some(fila_tls::server::ReloadingCert::load(files.clone())?),

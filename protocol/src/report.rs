@@ -361,6 +361,12 @@ impl Tally {
         &self.deviations
     }
 
+    /// Take the out-of-order calls out, so that merging the tally (its counts, waits and shares)
+    /// does not copy them: what a roll-up over many days and offices needs.
+    pub fn take_deviations(&mut self) -> Vec<Deviation> {
+        std::mem::take(&mut self.deviations)
+    }
+
     fn ticket_group(
         &self,
         day: &Day,

@@ -122,21 +122,21 @@ pub(super) fn parse(query: &str, parameters: Parameters) -> Result<KpiQuery, Api
     Ok(KpiQuery { office, from, to, by })
 }
 
-fn date(name: &str, text: &str) -> Result<BusinessDay, ApiError> {
+pub(super) fn date(name: &str, text: &str) -> Result<BusinessDay, ApiError> {
     BusinessDay::parse(text).ok_or_else(|| {
         ApiError::bad_request("bad_date", format!("{name}={:?} is not a date like 2026-11-29", clip(text)))
     })
 }
 
 /// Echo at most a little of what a caller sent.
-fn clip(text: &str) -> String {
+pub(super) fn clip(text: &str) -> String {
     text.chars().take(40).collect()
 }
 
 /// Run the report on a blocking thread: it loads day documents, which is CPU and disk work.
 pub(super) async fn compute(state: &web::Data<AppState>, query: KpiQuery) -> Result<KpiReport, ApiError> {
-    let hub = state.hub.clone();
-    let report = web::block(move || kpis::report(&hub, &query, Timestamp(now_ms()))).await??;
+    let (hub, cache) = (state.hub.clone(), state.kpi_cache.clone());
+    let report = web::block(move || kpis::report(&hub, &cache, &query, Timestamp(now_ms()))).await??;
     Ok(report)
 }
 

@@ -3,6 +3,9 @@
 //! - `GET /api/v1/sync`: the WebSocket an edge opens with its branch token (`sync.rs`);
 //! - `GET /api/v1/offices[/{id}/days/{date}]`: the headquarters read API, analyst tokens only;
 //! - `GET /api/v1/kpis[.csv]?office=&from=&to=&by=`: KPIs from the day documents (`kpis.rs`);
+//! - `GET /api/v1/rollups[.csv]?tag=&from=&to=&period=&sort=&order=`: every office's KPIs per
+//!   period, ranked; `GET /api/v1/offices/{id}/deviations[.csv]?from=&to=`: its out-of-order
+//!   calls (`rollups.rs`);
 //! - `GET /api/v1/offices/{id}/forecast[/accuracy][.csv]?week=`: the staffing forecast of a week and
 //!   its error once over (`forecast.rs`);
 //! - `GET /s/{office}/{day}/{ticket}/{mac}` and `/api/v1/public/surveys/...`: a citizen answers
@@ -37,6 +40,7 @@ mod network;
 mod notices;
 mod offices;
 mod openapi;
+mod rollups;
 mod signage;
 mod surveys;
 mod sync;
@@ -79,6 +83,8 @@ pub struct AppState {
     pub alerts: Arc<crate::alert_monitor::AlertMonitor>,
     /// Staffing forecasts computed, per office and week.
     pub forecasts: Arc<crate::forecast::Forecasts>,
+    /// Each office's KPIs per day, computed once per change (KPIs, roll-ups, deviations).
+    pub kpi_cache: Arc<crate::kpi_cache::KpiCache>,
     /// The store beside the documents (the signage catalog).
     pub store: Arc<dyn fila_store::Store>,
 }
@@ -130,6 +136,8 @@ pub fn routes(config: &mut web::ServiceConfig) {
                         .route(web::delete().to(access::delete_kiosk)),
                 )
                 .service(at("/branch/access").route(get().to(access::branch)))
+                .service(at("/offices/{office}/deviations").route(get().to(rollups::deviations_json)))
+                .service(at("/offices/{office}/deviations.csv").route(get().to(rollups::deviations_csv)))
                 .service(at("/offices/{office}/forecast").route(get().to(forecast::json)))
                 .service(at("/offices/{office}/forecast.csv").route(get().to(forecast::csv)))
                 .service(at("/offices/{office}/forecast/accuracy").route(get().to(forecast::accuracy_json)))
@@ -200,6 +208,8 @@ pub fn routes(config: &mut web::ServiceConfig) {
                 .service(at("/dashboard/charts/satisfaction.svg").route(get().to(surveys::trend_chart)))
                 .service(at("/kpis").route(get().to(kpis::json)))
                 .service(at("/kpis.csv").route(get().to(kpis::csv)))
+                .service(at("/rollups").route(get().to(rollups::json)))
+                .service(at("/rollups.csv").route(get().to(rollups::csv)))
                 .service(at("/dashboard/charts/waits.svg").route(get().to(dashboard::waits)))
                 .service(at("/dashboard/charts/served.svg").route(get().to(dashboard::served))),
         )

@@ -6,7 +6,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     access, alerts, bookings, dashboard, error, forecast, health, joins, kpis, metrics, network, notices, offices,
-    signage, surveys, sync, templates, waitlist,
+    rollups, signage, surveys, sync, templates, waitlist,
 };
 
 /// The period of a headquarters report, as its query string gives it. The handlers read the
@@ -54,6 +54,7 @@ pub struct GroupedPeriod {
         access::list, access::put_user, access::delete_user, access::add_kiosk, access::delete_kiosk, access::branch,
         templates::list, templates::put, templates::overrides, templates::return_to_template,
         kpis::json, kpis::csv, dashboard::waits, dashboard::served,
+        rollups::json, rollups::csv, rollups::deviations_json, rollups::deviations_csv,
         forecast::json, forecast::csv, forecast::accuracy_json, forecast::accuracy_csv,
         surveys::figures, surveys::figures_csv, surveys::comments, surveys::trend_chart,
         notices::list, network::network, network::events, alerts::list, alerts::devices_reported, signage::upload, signage::list, signage::fetch, signage::plays_received, signage::plays_report, signage::plays_csv, signage::publish, signage::network,

@@ -100,6 +100,22 @@
       'dev.agent': 'Agente',
       'dev.reason': 'Motivo declarado',
       'dev.skipped': 'Turnos saltados',
+      'rollups.title': 'Resumen de la red',
+      'rollups.help': 'Indicadores de todas las oficinas (o de una etiqueta) en el período elegido arriba, por día, semana o mes. Elija una oficina para ver su cola y sus desvíos.',
+      'rollups.period': 'Período', 'rollups.day': 'Día', 'rollups.week': 'Semana', 'rollups.month': 'Mes',
+      'rollups.tag': 'Etiqueta', 'rollups.allTags': 'Todas las oficinas',
+      'rollups.sort': 'Ordenar por', 'rollups.order': 'Orden', 'rollups.desc': 'Mayor primero', 'rollups.asc': 'Menor primero',
+      'rollups.sort.served': 'Atendidos', 'rollups.sort.wait_mean': 'Espera media', 'rollups.sort.wait_p90': 'Espera p90',
+      'rollups.sort.within_target': 'En objetivo', 'rollups.sort.preferential_within_legal_max': 'Preferencial en máximo legal',
+      'rollups.sort.out_of_order': 'Fuera de orden', 'rollups.sort.no_shows': 'No se presentaron', 'rollups.sort.office': 'Oficina',
+      'rollups.rank': 'N.º', 'rollups.periodCol': 'Período', 'rollups.days': 'Jornadas', 'rollups.total': 'Total',
+      'rollups.note': 'Oficinas: {n}. Del {from} al {to}.',
+      'rollups.none': 'Ninguna oficina con esa etiqueta.',
+      'drill.title': '{office}: detalle', 'drill.queue': 'Cola en vivo', 'drill.deviations': 'Llamados fuera de orden del período',
+      'drill.csv': 'Exportar CSV de desvíos', 'drill.close': 'Cerrar',
+      'drill.waiting': '{n} esperan ahora ({day}).', 'drill.noQueue': 'Sin cola de hoy en casa central: {message}',
+      'drill.service': 'Servicio', 'drill.oldest': 'Espera más larga', 'drill.counter': 'Puesto', 'drill.status': 'Estado',
+      'drill.current': 'Atiende',
       'bookings.title': 'Citas',
       'offices.waiting': 'Esperan', 'offices.longest': 'Espera más larga', 'offices.open': 'Puestos abiertos',
       'offices.served': 'Atendidos hoy', 'offices.withinTarget': 'En objetivo', 'offices.outOfOrder': 'Fuera de orden',
@@ -250,6 +266,22 @@
       'dev.agent': 'Agent',
       'dev.reason': 'Stated reason',
       'dev.skipped': 'Tickets skipped',
+      'rollups.title': 'Network roll-up',
+      'rollups.help': 'KPIs of every office (or of a tag) over the range chosen above, per day, week or month. Choose an office to see its queue and its deviations.',
+      'rollups.period': 'Period', 'rollups.day': 'Day', 'rollups.week': 'Week', 'rollups.month': 'Month',
+      'rollups.tag': 'Tag', 'rollups.allTags': 'All offices',
+      'rollups.sort': 'Rank by', 'rollups.order': 'Order', 'rollups.desc': 'Highest first', 'rollups.asc': 'Lowest first',
+      'rollups.sort.served': 'Served', 'rollups.sort.wait_mean': 'Mean wait', 'rollups.sort.wait_p90': 'Wait p90',
+      'rollups.sort.within_target': 'Within target', 'rollups.sort.preferential_within_legal_max': 'Preferential within legal max',
+      'rollups.sort.out_of_order': 'Out of order', 'rollups.sort.no_shows': 'No-shows', 'rollups.sort.office': 'Office',
+      'rollups.rank': '#', 'rollups.periodCol': 'Period', 'rollups.days': 'Days', 'rollups.total': 'Total',
+      'rollups.note': 'Offices: {n}. From {from} to {to}.',
+      'rollups.none': 'No office has that tag.',
+      'drill.title': '{office}: details', 'drill.queue': 'Live queue', 'drill.deviations': 'Out-of-order calls of the range',
+      'drill.csv': 'Export deviations CSV', 'drill.close': 'Close',
+      'drill.waiting': '{n} waiting now ({day}).', 'drill.noQueue': 'No queue of today at headquarters: {message}',
+      'drill.service': 'Service', 'drill.oldest': 'Longest wait', 'drill.counter': 'Counter', 'drill.status': 'Status',
+      'drill.current': 'Serving',
       'bookings.title': 'Appointments',
       'offices.waiting': 'Waiting', 'offices.longest': 'Longest wait', 'offices.open': 'Counters open',
       'offices.served': 'Served today', 'offices.withinTarget': 'Within target', 'offices.outOfOrder': 'Out of order',
@@ -644,6 +676,7 @@
       ]);
       renderReport(report);
       loadForecast().catch(handle);
+      loadRollups().catch(handle);
       renderSurveys(surveys, comments);
       renderBookings(bookings);
       renderPlays(plays);
@@ -746,8 +779,8 @@
     table.replaceChildren(el('thead', {}, [head]), body, foot);
   }
 
-  function renderDeviations(deviations) {
-    const table = $('deviations');
+  function renderDeviations(deviations, tableId) {
+    const table = $(tableId || 'deviations');
     const head = el('tr', {}, ['col.day', 'dev.time', 'dev.ticket', 'dev.service', 'dev.counter', 'dev.agent', 'dev.reason', 'dev.skipped']
       .map((key) => el('th', { text: t(key) })));
     const body = el('tbody', {}, deviations.map((d) => el('tr', {}, [
@@ -1006,6 +1039,153 @@
     $('plays').replaceChildren(el('thead', {}, [head]), body);
   }
 
+  // ---------------------------------------------------------------- network roll-up
+  function rollupParams() {
+    const params = new URLSearchParams({
+      from: $('from').value, to: $('to').value, period: $('rollups-period').value,
+      sort: $('rollups-sort').value, order: $('rollups-order').value
+    });
+    if ($('rollups-tag').value) params.set('tag', $('rollups-tag').value);
+    return params;
+  }
+
+  async function loadRollups() {
+    if (!$('from').value || !$('to').value) return;
+    const params = rollupParams();
+    // Only the latest request is shown: an earlier one may answer after it.
+    const asked = (state.rollupAsked = (state.rollupAsked || 0) + 1);
+    const rollup = await (await api('/api/v1/rollups?' + params)).json();
+    if (asked === state.rollupAsked) renderRollups(rollup);
+  }
+
+  const ROLLUP_COLUMNS = [
+    ['tiles.served', (r) => number.format(r.tickets_served)],
+    ['tiles.waitMean', (r) => duration(r.wait_mean_seconds, r.tickets_called)],
+    ['rollups.sort.wait_p90', (r) => duration(r.wait_p90_seconds, r.tickets_called)],
+    ['rollups.sort.within_target', (r) => share(r.within_target_wait_share)],
+    ['rollups.sort.preferential_within_legal_max', (r) => r.preferential_with_legal_max ? share(r.preferential_within_legal_max_share) : '—'],
+    ['rollups.sort.out_of_order', (r) => number.format(r.out_of_order_calls)],
+    ['rollups.sort.no_shows', (r) => number.format(r.no_shows)]
+  ];
+
+  function renderRollups(rollup) {
+    // The tags offered are those of the offices seen without a tag filter.
+    if (!rollup.tag) {
+      const tags = new Set();
+      for (const period of rollup.periods) for (const row of period.rows) for (const tag of row.tags) tags.add(tag);
+      const select = $('rollups-tag');
+      const known = new Set([...select.options].map((o) => o.value));
+      for (const tag of [...tags].sort()) {
+        if (known.has(tag)) continue;
+        const option = el('option', { text: tag });
+        option.value = tag;
+        select.append(option);
+      }
+    }
+    $('rollups-note').textContent = t('rollups.note', { n: rollup.offices, from: shortDate(rollup.from), to: shortDate(rollup.to) });
+    const head = el('tr', {}, [el('th', { text: t('rollups.periodCol') }), el('th', { className: 'num', text: t('rollups.rank') }),
+      el('th', { text: t('offices.office') }), el('th', { className: 'num', text: t('rollups.days') }),
+      ...ROLLUP_COLUMNS.map(([key]) => el('th', { className: 'num', text: t(key) }))]);
+    const body = el('tbody');
+    for (const period of rollup.periods) {
+      for (const row of period.rows) {
+        const open = el('button', { className: 'link', text: row.office_name });
+        open.type = 'button';
+        open.dataset.office = row.office;
+        open.addEventListener('click', () => openDrill(row.office, row.office_name).catch(handle));
+        const tr = el('tr', {}, [
+          el('td', { text: period.period }), el('td', { className: 'num', text: String(row.rank) }),
+          el('td', {}, [open, el('span', { className: 'muted small id', text: row.office })]),
+          el('td', { className: 'num', text: String(row.days) }),
+          ...ROLLUP_COLUMNS.map(([, cell]) => el('td', { className: 'num', text: cell(row) }))
+        ]);
+        tr.dataset.office = row.office;
+        body.append(tr);
+      }
+      const total = el('tr', { className: 'total' }, [
+        el('td', { text: period.period }), el('td'), el('td', {}, [el('strong', { text: t('rollups.total') + ' · ' + (rollup.tag || t('rollups.allTags')) })]),
+        el('td'), ...ROLLUP_COLUMNS.map(([, cell]) => el('td', { className: 'num', text: cell(period.total) }))
+      ]);
+      total.dataset.total = period.period;
+      body.append(total);
+    }
+    if (!rollup.offices) {
+      body.replaceChildren(el('tr', {}, [el('td', { className: 'empty', text: t('rollups.none') })]));
+      body.firstChild.firstChild.colSpan = ROLLUP_COLUMNS.length + 4;
+    }
+    $('rollups').replaceChildren(el('thead', {}, [head]), body);
+  }
+
+  /** One office's live queue and its out-of-order calls over the range. */
+  async function openDrill(office, name) {
+    state.drill = office;
+    $('drill').hidden = false;
+    $('drill-title').textContent = t('drill.title', { office: name });
+    const range = new URLSearchParams({ from: $('from').value, to: $('to').value });
+    const path = '/api/v1/offices/' + encodeURIComponent(office);
+    const [queue, deviations] = await Promise.all([
+      api(path + '/queue').then((r) => r.json()).catch((error) => {
+        if (error instanceof Unauthorized) throw error;
+        return error;
+      }),
+      api(path + '/deviations?' + range).then((r) => r.json())
+    ]);
+    if (state.drill !== office) return;
+    renderQueue(queue);
+    renderDeviations(deviations.deviations, 'drill-deviations');
+    $('drill').scrollIntoView({ block: 'nearest' });
+  }
+
+  function renderQueue(queue) {
+    const table = $('drill-queue');
+    if (queue instanceof Error) {
+      $('drill-queue-note').textContent = t('drill.noQueue', { message: queue.message });
+      table.replaceChildren();
+      return;
+    }
+    $('drill-queue-note').textContent = t('drill.waiting', { n: queue.waiting, day: shortDate(queue.day) });
+    const services = queue.services.map((s) => el('tr', {}, [
+      el('td', { text: s.service }), el('td', { className: 'num', text: String(s.waiting) }),
+      el('td', { className: 'num', text: duration(s.oldest_wait_seconds, true) })
+    ]));
+    const counters = queue.counters.map((c) => el('tr', {}, [
+      el('td', { text: t('drill.counter') + ' ' + c.counter }), el('td', { text: c.status + (c.agent ? ' · ' + c.agent : '') }),
+      el('td', { text: c.current || '' })
+    ]));
+    const head = el('tr', {}, [el('th', { text: t('drill.service') }), el('th', { className: 'num', text: t('offices.waiting') }),
+      el('th', { className: 'num', text: t('drill.oldest') })]);
+    table.replaceChildren(el('thead', {}, [head]), el('tbody', {}, [...services, ...counters]));
+  }
+
+  async function saveCsv(path, name) {
+    showError('');
+    try {
+      const blob = await (await api(path)).blob();
+      const url = URL.createObjectURL(blob);
+      const link = el('a');
+      link.href = url;
+      link.download = name;
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 1000);
+    } catch (error) {
+      handle(error);
+    }
+  }
+
+  function downloadRollupCsv() {
+    const params = rollupParams();
+    const name = 'rollup-' + (params.get('tag') || 'all') + '-' + params.get('from') + '-' + params.get('to') + '-' + params.get('period') + '.csv';
+    return saveCsv('/api/v1/rollups.csv?' + params, name);
+  }
+
+  function downloadDrillCsv() {
+    const range = new URLSearchParams({ from: $('from').value, to: $('to').value });
+    const name = 'deviations-' + state.drill + '-' + range.get('from') + '-' + range.get('to') + '.csv';
+    return saveCsv('/api/v1/offices/' + encodeURIComponent(state.drill) + '/deviations.csv?' + range, name);
+  }
+
   // ---------------------------------------------------------------- CSV
   async function downloadCsv(kind) {
     showError('');
@@ -1049,6 +1229,12 @@
     $('bookings-csv').addEventListener('click', () => downloadCsv('bookings/report'));
     $('plays-csv').addEventListener('click', () => downloadCsv('signage/plays'));
     $('forecast-csv').addEventListener('click', downloadForecastCsv);
+    $('rollups-csv').addEventListener('click', downloadRollupCsv);
+    $('drill-csv').addEventListener('click', downloadDrillCsv);
+    $('drill-close').addEventListener('click', () => { state.drill = null; $('drill').hidden = true; });
+    for (const id of ['rollups-period', 'rollups-tag', 'rollups-sort', 'rollups-order']) {
+      $(id).addEventListener('change', () => loadRollups().catch(handle));
+    }
     $('forecast-week').addEventListener('change', () => loadForecast().catch(handle));
     $('forecast-week').value = isoDate(mondayOf(new Date(Date.now() + 7 * 86400000)));
     $('by').addEventListener('change', () => loadReport());
