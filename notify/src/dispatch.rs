@@ -132,13 +132,10 @@ impl Dispatch {
         self.store.flush()
     }
 
-    /// Where processes share the store, whether this one sends now; when it has just become
+    /// Where processes share the store (only then is it called), whether this one sends now; when it has just become
     /// the one, it takes up every stored notice (the one before may have stopped mid-send), and
     /// then, each time, what the others marked for it. Blocking.
     fn take_up(&self, now: Timestamp) -> Result<bool, StoreError> {
-        if !self.store.shared() {
-            return Ok(true);
-        }
         if !self.store.try_lead(SENDER)? {
             self.sending.store(false, Ordering::SeqCst);
             return Ok(false);
@@ -196,15 +193,15 @@ impl Dispatch {
         // queued every second.
         let shared = self.store.shared();
         loop {
-            let sends = {
+            // A store nobody shares (every box) has nothing to take up: no thread hop per pass.
+            let sends = !shared || {
                 let (this, now) = (self.clone(), clock());
-                tokio::task::spawn_blocking(move || this.take_up(now)).await
-            };
-            let sends = match sends {
-                Ok(Ok(sends)) => sends,
-                _ => {
-                    tracing::error!("cannot tell whether this process sends the outbox");
-                    false
+                match tokio::task::spawn_blocking(move || this.take_up(now)).await {
+                    Ok(Ok(sends)) => sends,
+                    _ => {
+                        tracing::error!("cannot tell whether this process sends the outbox");
+                        false
+                    }
                 }
             };
             if sends {
