@@ -13,6 +13,8 @@ use utoipa::ToSchema;
 use super::auth::{Branch, HqAdmin};
 use super::error::{ApiError, ErrorBody};
 use super::AppState;
+use fila_store::Store;
+
 use crate::access::{self, AccessError, UserForm};
 
 #[derive(Serialize, ToSchema)]
@@ -45,6 +47,19 @@ fn known(state: &AppState, office: &str) -> Result<(), ApiError> {
     }
 }
 
+/// `step` on the store for a configured office and one of its users or kiosks, off the async
+/// workers (argon2 and the store block).
+async fn at_office<T: Send + 'static>(
+    state: &AppState,
+    office: &str,
+    who: &str,
+    step: impl FnOnce(&dyn Store, &str, &str) -> Result<T, AccessError> + Send + 'static,
+) -> Result<T, ApiError> {
+    known(state, office)?;
+    let (store, office, who) = (state.store.clone(), office.to_string(), who.to_string());
+    Ok(web::block(move || step(store.as_ref(), &office, &who)).await??)
+}
+
 #[utoipa::path(get, path = "/api/v1/offices/{office}/access", tag = "headquarters",
     responses((status = 200, body = AccessDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
@@ -75,10 +90,8 @@ pub async fn put_user(
     form: web::Json<UserForm>,
 ) -> Result<HttpResponse, ApiError> {
     let (office, username) = path.into_inner();
-    known(&state, &office)?;
-    let store = state.store.clone();
-    let (at, who) = (office.clone(), username.clone());
-    web::block(move || access::put_user(store.as_ref(), &at, &who, &form)).await??;
+    at_office(&state, &office, &username, move |store, office, who| access::put_user(store, office, who, &form))
+        .await?;
     tracing::info!(office, username, by = %admin.name, "staff user set by headquarters");
     Ok(HttpResponse::NoContent().finish())
 }
@@ -92,10 +105,7 @@ pub async fn delete_user(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (office, username) = path.into_inner();
-    known(&state, &office)?;
-    let store = state.store.clone();
-    let (at, who) = (office.clone(), username.clone());
-    web::block(move || access::delete_user(store.as_ref(), &at, &who)).await??;
+    at_office(&state, &office, &username, access::delete_user).await?;
     tracing::info!(office, username, by = %admin.name, "staff user removed by headquarters");
     Ok(HttpResponse::NoContent().finish())
 }
@@ -110,10 +120,7 @@ pub async fn add_kiosk(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (office, id) = path.into_inner();
-    known(&state, &office)?;
-    let store = state.store.clone();
-    let (at, kiosk) = (office.clone(), id.clone());
-    let token = web::block(move || access::add_kiosk(store.as_ref(), &at, &kiosk)).await??;
+    let token = at_office(&state, &office, &id, access::add_kiosk).await?;
     tracing::info!(office, kiosk = %id, by = %admin.name, "kiosk token made by headquarters");
     Ok(HttpResponse::Created().json(serde_json::json!({ "id": id, "token": token })))
 }
@@ -127,10 +134,7 @@ pub async fn delete_kiosk(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (office, id) = path.into_inner();
-    known(&state, &office)?;
-    let store = state.store.clone();
-    let (at, kiosk) = (office.clone(), id.clone());
-    web::block(move || access::delete_kiosk(store.as_ref(), &at, &kiosk)).await??;
+    at_office(&state, &office, &id, access::delete_kiosk).await?;
     tracing::info!(office, kiosk = %id, by = %admin.name, "kiosk removed by headquarters");
     Ok(HttpResponse::NoContent().finish())
 }
