@@ -143,6 +143,15 @@ struct AtRest {
     through: Option<u64>,
 }
 
+/// A live copy caught up with what another replica stored: its day is read again and its edge
+/// is sent what is new to it.
+fn news_for_edge(slot: &OfficeSlot, day: &mut Option<Day>, doc: &AutoCommit) {
+    if day.is_some() {
+        *day = read_day(doc).ok();
+    }
+    slot.pushes.send_modify(|n| *n += 1);
+}
+
 /// A chunk this process stored as `seq` joins what `through` says a copy holds only if it comes
 /// right after: another replica may have stored one in between that the copy lacks.
 fn advance(through: &mut Option<u64>, seq: u64) {
@@ -626,20 +635,14 @@ impl Hub {
     }
 
     fn doc_stored_elsewhere(&self, doc_id: &str) {
-        *crate::doc_cache::lock(&self.generations).entry(doc_id.to_string()).or_default() += 1;
+        self.bump_generation(doc_id);
         self.at_rest.forget(doc_id);
         let Some(slot) = DocId::parse(doc_id).and_then(|id| self.offices.get(id.office())) else { return };
         let mut live = slot.docs();
         if let Some(entry) = live.get_mut(doc_id) {
             match self.catch_up(doc_id, &mut entry.doc, &mut entry.through) {
                 Ok(false) => {}
-                Ok(true) => {
-                    if entry.day.is_some() {
-                        entry.day = read_day(&entry.doc).ok();
-                    }
-                    drop(live);
-                    slot.pushes.send_modify(|n| *n += 1);
-                }
+                Ok(true) => news_for_edge(slot, &mut entry.day, &entry.doc),
                 Err(error) => {
                     tracing::error!(doc = doc_id, %error, "cannot catch up with another replica; reloading");
                     live.remove(doc_id);
@@ -651,13 +654,17 @@ impl Hub {
 
     /// Note in the index that central holds `doc_id` (made durable by the caller's flush).
     fn hold(&self, slot: &OfficeSlot, doc_id: &str) -> Result<(), StoreError> {
-        *crate::doc_cache::lock(&self.generations).entry(doc_id.to_string()).or_default() += 1;
+        self.bump_generation(doc_id);
         let mut status = slot.status();
         if !status.held.contains(doc_id) {
             self.store.put_meta(&index_key(doc_id), &[])?;
             status.held.insert(doc_id.to_string());
         }
         Ok(())
+    }
+
+    fn bump_generation(&self, doc_id: &str) {
+        *crate::doc_cache::lock(&self.generations).entry(doc_id.to_string()).or_default() += 1;
     }
 
     /// How many times `doc_id` was stored since central started: a value that changes whenever
@@ -935,12 +942,8 @@ impl Hub {
         match self.catch_up(doc_id, doc, through) {
             Ok(false) => {}
             Ok(true) => {
-                // What came from the other replica is news to the edge connected here.
                 if let Some(day) = live_day {
-                    if day.is_some() {
-                        *day = read_day(doc).ok();
-                    }
-                    slot.pushes.send_modify(|n| *n += 1);
+                    news_for_edge(slot, day, doc);
                 }
             }
             Err(error) => {
