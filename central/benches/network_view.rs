@@ -7,42 +7,21 @@
 //! `FILA_BENCH_STORE=postgres` keeps the documents in PostgreSQL (a database of its own on the
 //! server of `fila_store::testing`), as replicas of central do.
 
+mod seeded;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fila_central::hub::Hub;
 use fila_central::settings::OfficeSettings;
 use fila_protocol::office::{Actor, Command, Office, Priority};
-use fila_protocol::{AgentId, CounterId, RawOfficeConfig, ServiceId, Timestamp, Who};
+use fila_protocol::{AgentId, CounterId, ServiceId, Timestamp, Who};
 use fila_store::{SledStore, Store};
+
+use seeded::config;
 
 const TICKETS: usize = 100;
 const WAITING: usize = 40;
-
-fn config(id: &str) -> RawOfficeConfig {
-    let text = format!(
-        r#"
-        [office]
-        id = "{id}"
-        name = "Office {id}"
-        time_zone = "America/Argentina/Buenos_Aires"
-        [[services]]
-        id = "general"
-        prefix = "A"
-        name = "General"
-        target_wait_minutes = 20
-        [[counters]]
-        id = "1"
-        name = "Puesto 1"
-        services = ["general"]
-        [[counters]]
-        id = "2"
-        name = "Puesto 2"
-        services = ["general"]
-        "#
-    );
-    toml::from_str(&text).expect("a configuration")
-}
 
 /// Today's day of office `id`, as its box would have stored it: 100 tickets since the morning,
 /// all but the last 40 served.

@@ -7,6 +7,8 @@
 //! `cargo bench -p fila-central --bench rollups` (without `--bench`, 50 offices; `FILA_OFFICES=200`
 //! for 200).
 
+mod seeded;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -15,37 +17,14 @@ use fila_central::kpi_cache::KpiCache;
 use fila_central::rollups::{rollup, Order, Period, RankBy, RollupQuery};
 use fila_central::settings::OfficeSettings;
 use fila_protocol::office::{Actor, Command, Office, Priority};
-use fila_protocol::{AgentId, BusinessDay, CounterId, RawOfficeConfig, ServiceId, Timestamp, Who};
+use fila_protocol::{AgentId, BusinessDay, CounterId, ServiceId, Timestamp, Who};
 use fila_store::{SledStore, Store};
+
+use seeded::config;
 
 const TICKETS: usize = 100;
 const DAYS: i64 = 30;
 const DAY_MS: i64 = 24 * 3_600_000;
-
-fn config(id: &str) -> RawOfficeConfig {
-    let text = format!(
-        r#"
-        [office]
-        id = "{id}"
-        name = "Office {id}"
-        time_zone = "America/Argentina/Buenos_Aires"
-        [[services]]
-        id = "general"
-        prefix = "A"
-        name = "General"
-        target_wait_minutes = 20
-        [[counters]]
-        id = "1"
-        name = "Puesto 1"
-        services = ["general"]
-        [[counters]]
-        id = "2"
-        name = "Puesto 2"
-        services = ["general"]
-        "#
-    );
-    toml::from_str(&text).expect("a configuration")
-}
 
 /// Office `id`'s 30 days from `first` (8:00 of the first), as its box would have stored them:
 /// each day 100 tickets from the morning, all served, every tenth called out of order.
