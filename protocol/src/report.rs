@@ -45,7 +45,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use jiff::tz::TimeZone;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::OfficeConfig;
 use crate::day::{CallRecord, Day};
@@ -57,7 +57,7 @@ const MS_PER_SECOND: f64 = 1000.0;
 const MS_PER_MINUTE: i64 = 60_000;
 
 /// What the rows of a report are per.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum GroupBy {
     Office,
@@ -147,7 +147,7 @@ pub struct KpiRow {
 }
 
 /// An out-of-order call, with who made it and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Deviation {
     pub day: BusinessDay,
     /// The row this call counts in.
@@ -192,7 +192,8 @@ pub fn day_kpis(day: &Day, by: GroupBy, context: &Context<'_>, day_over: bool) -
 
 /// KPIs accumulated over any number of days: per group, and in total. Waits are kept whole (not
 /// as per-day percentiles), so the percentiles of a range are those of all its waits.
-#[derive(Debug, Clone)]
+/// Serializable, so central can keep an ended day's tally across restarts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Tally {
     by: GroupBy,
     groups: BTreeMap<String, Group>,
@@ -203,13 +204,13 @@ pub struct Tally {
     targets_known: Option<bool>,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct Group {
     label: Option<String>,
     acc: Accumulator,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct Accumulator {
     issued: u32,
     served: u32,
@@ -226,7 +227,7 @@ struct Accumulator {
 }
 
 /// How the wait ranges told compare with the waits that followed.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct EstimateScore {
     pub scored: u32,
     pub inside: u32,

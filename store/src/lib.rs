@@ -60,6 +60,13 @@ pub trait Store: Send + Sync + 'static {
     fn chunks(&self, doc_id: &str) -> Result<Vec<Vec<u8>>, StoreError> {
         Ok(self.chunks_after(doc_id, None)?.into_iter().map(|(_, bytes)| bytes).collect())
     }
+    /// The sequence of each document's last chunk (`None`: it has none). It changes whenever
+    /// what is stored of the document does (a compaction may change it too) and is never
+    /// reused, so what was computed from a document can be kept with it and trusted while it
+    /// is unchanged. One call for many documents: on a database, one query.
+    fn last_seqs(&self, doc_ids: &[String]) -> Result<Vec<Option<u64>>, StoreError> {
+        doc_ids.iter().map(|doc| Ok(self.chunks_after(doc, None)?.last().map(|(seq, _)| *seq))).collect()
+    }
     /// How many chunks the document has (to decide when to compact).
     fn chunk_count(&self, doc_id: &str) -> Result<usize, StoreError>;
     /// Make every earlier write durable.

@@ -514,6 +514,17 @@ impl Store for PgStore {
         })
     }
 
+    fn last_seqs(&self, doc_ids: &[String]) -> Result<Vec<Option<u64>>, StoreError> {
+        let docs = doc_ids.to_vec();
+        // On the writer's connection: a sequence this replica's open transaction took counts,
+        // as the copy in memory already holds its chunk; what is kept with it commits with it.
+        let found: HashMap<String, i64> = self.inner.read_own(move |conn| async move {
+            let rows = conn.query("SELECT doc_id, next_seq FROM fila_docs WHERE doc_id = ANY($1)", &[&docs]).await?;
+            Ok(rows.iter().map(|row| (row.get(0), row.get(1))).collect())
+        })?;
+        Ok(doc_ids.iter().map(|doc| found.get(doc).map(|last| seq(*last))).collect())
+    }
+
     fn chunk_count(&self, doc_id: &str) -> Result<usize, StoreError> {
         let doc = doc_id.to_string();
         let count: i64 = self.inner.read(move |conn| async move {

@@ -100,16 +100,21 @@ impl SledStore {
             *seq += 1;
             return Ok(*seq - 1);
         }
-        let seq = match self.chunks.scan_prefix(Self::prefix(doc_id)).keys().next_back() {
+        let seq = self.last_seq(doc_id)?.map_or(0, |last| last + 1);
+        next.insert(doc_id.to_string(), seq + 1);
+        Ok(seq)
+    }
+
+    /// The sequence of the document's last chunk on disk, by one seek.
+    fn last_seq(&self, doc_id: &str) -> Result<Option<u64>, StoreError> {
+        match self.chunks.scan_prefix(Self::prefix(doc_id)).keys().next_back() {
             Some(key) => {
                 let key = key?;
                 let tail: [u8; 8] = key[key.len() - 8..].try_into().unwrap_or([0; 8]);
-                u64::from_be_bytes(tail) + 1
+                Ok(Some(u64::from_be_bytes(tail)))
             }
-            None => 0,
-        };
-        next.insert(doc_id.to_string(), seq + 1);
-        Ok(seq)
+            None => Ok(None),
+        }
     }
 }
 
@@ -155,6 +160,10 @@ impl Store for SledStore {
             }
         }
         Ok(chunks)
+    }
+
+    fn last_seqs(&self, doc_ids: &[String]) -> Result<Vec<Option<u64>>, StoreError> {
+        doc_ids.iter().map(|doc| self.last_seq(doc)).collect()
     }
 
     fn chunk_count(&self, doc_id: &str) -> Result<usize, StoreError> {
@@ -252,6 +261,26 @@ mod tests {
         let reopened = reopen(dir.path());
         reopened.append_chunk(doc, b"4").expect("append after reopen");
         assert_eq!(reopened.chunks(doc).expect("read"), vec![b"12".to_vec(), b"3".to_vec(), b"4".to_vec()]);
+    }
+
+    #[test]
+    fn a_documents_last_sequence_changes_with_every_write_and_never_goes_back() {
+        let (dir, store) = store();
+        let (doc, other) = ("branch/a/day/2026-12-07".to_string(), "branch/a/config".to_string());
+        let docs = [doc.clone(), other.clone()];
+        assert_eq!(store.last_seqs(&docs).expect("seqs"), [None, None]);
+        store.append_chunk(&doc, b"1").expect("append");
+        store.append_chunk(&doc, b"2").expect("append");
+        assert_eq!(store.last_seqs(&docs).expect("seqs"), [Some(1), None]);
+        store.replace_chunks(&doc, b"12").expect("compact");
+        let compacted = store.last_seqs(&docs).expect("seqs")[0].expect("a chunk");
+        assert!(compacted > 1, "a compaction never reuses a sequence");
+        store.flush().expect("flush");
+        drop(store);
+        let reopened = reopen(dir.path());
+        assert_eq!(reopened.last_seqs(&docs).expect("seqs"), [Some(compacted), None]);
+        reopened.append_chunk(&doc, b"3").expect("append");
+        assert_eq!(reopened.last_seqs(&docs).expect("seqs"), [Some(compacted + 1), None]);
     }
 
     #[test]

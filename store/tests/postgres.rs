@@ -60,6 +60,26 @@ fn a_snapshot_replaces_what_it_holds_and_keeps_what_another_replica_wrote_after(
 }
 
 #[test]
+fn a_documents_last_sequence_moves_with_each_replicas_chunks_and_stays_through_a_compaction() {
+    let Some(db) = migrated() else { return };
+    let (a, b) = (PgStore::open(db.url()).expect("a"), PgStore::open(db.url()).expect("b"));
+    let (day, config, none) = ("branch/centro/day/2026-12-07", "branch/centro/config", "branch/norte/config");
+    let docs = [day.to_string(), config.to_string(), none.to_string()];
+    a.append_chunk(day, b"1").expect("append");
+    a.append_chunk(config, b"c").expect("append");
+    assert_eq!(a.last_seqs(&docs).expect("seqs"), [Some(1), Some(1), None], "its own open transaction counts");
+    assert_eq!(b.last_seqs(&docs).expect("seqs"), [None, None, None], "not committed yet");
+    a.flush().expect("commit");
+    b.append_chunk(day, b"2").expect("append");
+    b.flush().expect("commit");
+    assert_eq!(a.last_seqs(&docs).expect("seqs"), [Some(2), Some(1), None]);
+    // The same content compacted: what was computed from it stays true.
+    a.replace_chunks_through(day, b"12", 2).expect("compact");
+    a.flush().expect("commit");
+    assert_eq!(b.last_seqs(&docs).expect("seqs"), [Some(2), Some(1), None]);
+}
+
+#[test]
 fn meta_values_are_scanned_by_prefix_and_forgotten() {
     let Some(db) = migrated() else { return };
     let store = PgStore::open(db.url()).expect("open");
