@@ -171,17 +171,44 @@ impl App {
             })
         });
         outbox_tasks.extend(presence::start(store.clone(), hub.clone()));
-        // The network view's rows, computed once in the background so the first look at the
-        // network after a start does not wait for every office to be read.
+        // The network view's rows, then the last two months' KPIs per office and day, computed
+        // (or loaded as kept) once in the background, so the first look at the network or a
+        // roll-up after a start does not wait for every office to be read.
         let network = Arc::new(network::Network::with_surveys(surveys.clone()));
-        {
-            let (network, hub) = (network.clone(), hub.clone());
-            tokio::task::spawn_blocking(move || {
-                if let Err(error) = network.glance(&hub, hub.now()) {
-                    tracing::warn!(%error, "the network view could not be prepared");
+        let kpi_cache = Arc::new(kpi_cache::KpiCache::kept_in(store.clone()));
+        outbox_tasks.push({
+            let (network, kpi_cache, hub) = (network.clone(), kpi_cache.clone(), hub.clone());
+            tokio::spawn(async move {
+                let warm = {
+                    let (network, kpi_cache, hub) = (network.clone(), kpi_cache.clone(), hub.clone());
+                    tokio::task::spawn_blocking(move || {
+                        if let Err(error) = network.glance(&hub, hub.now()) {
+                            tracing::warn!(%error, "the network view could not be prepared");
+                        }
+                        let started = std::time::Instant::now();
+                        match kpi_cache.warm(&hub, hub.now()) {
+                            Ok(warmed) => tracing::info!(
+                                kept = warmed.loaded,
+                                computed = warmed.computed,
+                                unreadable = warmed.unreadable,
+                                seconds = started.elapsed().as_secs_f64(),
+                                "the KPIs of past days are ready"
+                            ),
+                            Err(error) => tracing::warn!(%error, "the KPIs of past days could not be prepared"),
+                        }
+                    })
+                };
+                let _ = warm.await;
+                loop {
+                    tokio::time::sleep(std::time::Duration::from_secs(24 * 3600)).await;
+                    let (kpi_cache, now) = (kpi_cache.clone(), hub.now());
+                    let forgotten = tokio::task::spawn_blocking(move || kpi_cache.forget_old(now)).await;
+                    if let Ok(Err(error)) = forgotten {
+                        tracing::warn!(%error, "old days' kept KPIs could not be forgotten");
+                    }
                 }
-            });
-        }
+            })
+        });
         let alerts = Arc::new(alert_monitor::AlertMonitor::new(settings.alerts.clone(), store.clone(), hub.now()));
         outbox_tasks.push(alert_monitor::start(alerts.clone(), hub.clone(), network.clone(), outbox.clone()));
         let state = web::Data::new(AppState {
@@ -198,7 +225,7 @@ impl App {
             network: network.clone(),
             alerts,
             forecasts: Arc::default(),
-            kpi_cache: Arc::default(),
+            kpi_cache,
         });
         let certificate = match &settings.tls {
             Some(files) => Some(fila_tls::server::ReloadingCert::load(files.clone())?),

@@ -4,6 +4,8 @@
 
 mod common;
 
+use std::time::Duration;
+
 use common::docs_edge::Edge;
 use common::{TestCentral, CENTRO, HQ, NORTE, T0};
 use fila_protocol::office::{Actor, Priority};
@@ -302,5 +304,61 @@ async fn a_day_synced_again_is_counted_again_in_the_rollup_and_the_drill_down() 
     let skipped: Vec<&Value> = list["deviations"].as_array().expect("calls").iter().map(|c| &c["skipped"]).collect();
     assert_eq!(skipped, [&json!(["A-001", "A-002"]), &json!(["A-004"])]);
     ws.close().await;
+    central.stop().await;
+}
+
+/// How many past days central's warm-up loaded as kept and computed, once it is done.
+async fn warmed(central: &TestCentral) -> (u64, u64) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let metrics = central.metrics().await;
+        if metrics.contains("fila_central_kpi_days_warmed{source=\"kept\"}") {
+            let kept = central.metric("fila_central_kpi_days_warmed{source=\"kept\"}").await;
+            let computed = central.metric("fila_central_kpi_days_warmed{source=\"computed\"}").await;
+            return (kept, computed);
+        }
+        assert!(tokio::time::Instant::now() < deadline, "central never finished warming up: {metrics}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn after_a_restart_past_days_come_from_the_tallies_kept_unless_their_documents_changed() {
+    let dir = tempfile::tempdir().expect("dir");
+    let central = synced_central(dir.path()).await;
+    let november = "from=2026-11-01&to=2026-11-29&period=month&sort=office&order=asc";
+    let before = rollup(&central, november).await;
+    // Norte's three waited 3, 9 and 12 minutes, all within its 20.
+    assert_eq!(before["periods"][0]["rows"][1]["within_target_wait_share"], 1.0);
+    central.stop().await;
+
+    // Restarted, central loads the ended days' tallies the roll-up kept (Centro's 22/11 and
+    // 27/11, Norte's 28/11) instead of reading their documents; Centro's 31/10, never asked
+    // for, is computed (and kept); its today is not over.
+    let central = common::spawn(dir.path()).await;
+    assert_eq!(warmed(&central).await, (3, 1));
+    assert_eq!(rollup(&central, november).await, before, "the same figures");
+
+    // Headquarters lowers Norte's target to 5 minutes: its day is computed again after the next
+    // restart, Centro's three are loaded as kept.
+    let (status, mut config) = central.get("/api/v1/offices/norte/config", Some(HQ)).await;
+    assert_eq!(status, StatusCode::OK, "{config}");
+    config["services"][0]["target_wait_minutes"] = json!(5);
+    let response = central
+        .client
+        .put(format!("{}/api/v1/offices/norte/config", central.base))
+        .bearer_auth(common::HQ_ADMIN)
+        .json(&config)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(response.status(), StatusCode::OK);
+    central.stop().await;
+    let central = common::spawn(dir.path()).await;
+    assert_eq!(warmed(&central).await, (3, 1));
+    let after = rollup(&central, november).await;
+    let norte = &after["periods"][0]["rows"][1];
+    assert_eq!(norte["office"], "norte");
+    assert_eq!(norte["within_target_wait_share"], 0.333, "only the 3-minute wait is within 5");
     central.stop().await;
 }

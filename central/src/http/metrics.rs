@@ -51,6 +51,18 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         &[("", counts.changes_refused)],
     );
     series("fila_central_docs_held", "gauge", "Documents central holds.", &[("", census.docs_held as u64)]);
+    if let Some(warmed) = state.kpi_cache.warmed() {
+        series(
+            "fila_central_kpi_days_warmed",
+            "gauge",
+            "Past days' KPIs made ready after the start: loaded as kept, computed from their documents, unreadable.",
+            &[
+                ("{source=\"kept\"}", warmed.loaded as u64),
+                ("{source=\"computed\"}", warmed.computed as u64),
+                ("{source=\"unreadable\"}", warmed.unreadable as u64),
+            ],
+        );
+    }
     series(
         "fila_central_sync_lag_seconds_max",
         "gauge",
