@@ -213,3 +213,45 @@ async fn only_administrators_set_templates() {
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     central.stop().await;
 }
+
+/// The index of the demo office's bookable service (documentos).
+fn bookable(config: &Value) -> usize {
+    let services = config["services"].as_array().expect("services");
+    services.iter().position(|s| s["booking"].is_object()).expect("a bookable service")
+}
+
+fn problems_at(body: &Value) -> Vec<String> {
+    let problems = body["problems"].as_array().map(Vec::as_slice).unwrap_or_default();
+    problems.iter().filter_map(|p| p["at"].as_str().map(str::to_string)).collect()
+}
+
+#[tokio::test]
+async fn a_bad_check_in_window_is_refused_beside_its_field_and_changes_nothing() {
+    let dir = tempfile::tempdir().expect("dir");
+    let central = common::spawn(dir.path()).await;
+    assert_eq!(put_config(&central, "centro", &config_of("centro", json!([])), None).await.0, StatusCode::OK);
+    let saved = config(&central, "centro").await;
+    let at = bookable(&saved);
+
+    let mut edited = saved.clone();
+    edited["services"][at]["booking"]["cancel_deadline_minutes"] = json!(240);
+    edited["services"][at]["booking"]["checkin_late_minutes"] = json!(500);
+    edited["services"][at]["booking"]["requirements"][0]["fees"] = json!(["  "]);
+    let (status, body) = put_config(&central, "centro", &edited, None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"], "bad_config");
+    let problems = problems_at(&body);
+    assert!(problems.contains(&format!("services[{at}].booking.checkin_late_minutes")), "{body}");
+    assert!(problems.contains(&format!("services[{at}].booking.requirements[0].fees[0]")), "{body}");
+    assert_eq!(config(&central, "centro").await, saved, "nothing of the refused edit is applied");
+
+    // Fixed, the whole booking edit is kept.
+    edited["services"][at]["booking"]["checkin_late_minutes"] = json!(15);
+    edited["services"][at]["booking"]["requirements"][0]["fees"] = json!(["Tasa de $ 3.500, en la caja"]);
+    assert_eq!(put_config(&central, "centro", &edited, None).await.0, StatusCode::OK);
+    let booking = &config(&central, "centro").await["services"][at]["booking"];
+    assert_eq!(booking["cancel_deadline_minutes"], 240);
+    assert_eq!(booking["checkin_late_minutes"], 15);
+    assert_eq!(booking["requirements"][0]["fees"], json!(["Tasa de $ 3.500, en la caja"]));
+    central.stop().await;
+}

@@ -2,8 +2,8 @@
  * fila — an office's configuration, edited by headquarters administrators through forms.
  *
  * The page is /dashboard/office/{office}/config. It loads GET /api/v1/offices/{office}/config
- * with its ETag, keeps the whole document (fields without a form here, like notices and
- * signage, go back as they came) and saves it with PUT and If-Match of the version loaded, so
+ * with its ETag, keeps the whole document (fields without a form here, like the office's
+ * address, the survey and signage, go back as they came) and saves it with PUT and If-Match of the version loaded, so
  * an edit never undoes what someone else saved since. The server names every problem with the
  * path of its field (`services[1].prefix`): each is shown beside the input of that path, or of
  * the nearest section holding it. Data is put in the page with textContent only.
@@ -60,6 +60,10 @@
       'add.closures': 'Agregar cierre', 'remove': 'Quitar',
       'add.templates': 'Agregar mensaje', 'notice.kind': 'Tipo (p. ej. called)', 'notice.lang': 'Idioma',
       'notice.subject': 'Asunto (correo)', 'notice.text': 'Texto, con {ticket}, {counter}…',
+      'cancel': 'Cancelar hasta (min antes)', 'checkinEarly': 'Presentarse desde (min antes)',
+      'checkinLate': 'Presentarse hasta (min después)', 'add.requirements': 'Agregar requisitos en otro idioma',
+      'req.lang': 'Idioma', 'req.documents': 'Documentos (uno por línea)', 'req.fees': 'Tasas (una por línea)',
+      'req.forms': 'Formularios (uno por línea)',
       'template.title': 'Plantilla por etiqueta',
       'template.help': 'Se aplica a todas las oficinas con la etiqueta; los campos que una oficina cambió por su cuenta se mantienen.',
       'template.tag': 'Etiqueta', 'template.rule': 'Incluir la regla de llamado', 'template.hours': 'Incluir el horario',
@@ -114,6 +118,10 @@
       'add.closures': 'Add a closure', 'remove': 'Remove',
       'add.templates': 'Add a message', 'notice.kind': 'Kind (e.g. called)', 'notice.lang': 'Language',
       'notice.subject': 'Subject (e-mail)', 'notice.text': 'Text, with {ticket}, {counter}…',
+      'cancel': 'Cancel until (min before)', 'checkinEarly': 'Check-in from (min before)',
+      'checkinLate': 'Check-in until (min after)', 'add.requirements': 'Add requirements in another language',
+      'req.lang': 'Language', 'req.documents': 'Documents (one per line)', 'req.fees': 'Fees (one per line)',
+      'req.forms': 'Forms (one per line)',
       'template.title': 'Template by tag',
       'template.help': 'Applied to every office with the tag; fields an office changed on its own are kept.',
       'template.tag': 'Tag', 'template.rule': 'Include the call rule', 'template.hours': 'Include the opening hours',
@@ -254,17 +262,11 @@
           field(c, at + '.target_wait_minutes', t('target'), 'int', { class: 'narrow' }),
           checkbox(t('remote'), service.remote_join, (on) => { service.remote_join = on; }, at + '.remote_join'),
           checkbox(t('booking'), !!service.booking, (on) => {
-            if (on) service.booking = { slot_minutes: 15 }; else delete service.booking;
+            if (on) service.booking = Object.assign({}, BOOKING_DEFAULTS); else delete service.booking;
             render();
           }, at + '.booking'),
         ];
-        if (service.booking) {
-          parts.push(field(c, at + '.booking.slot_minutes', t('slot'), 'int', { class: 'narrow' }),
-            field(c, at + '.booking.horizon_days', t('horizon'), 'optint', { class: 'narrow' }),
-            field(c, at + '.booking.capacity', t('capacity'), 'optint', { class: 'narrow' }),
-            field(c, at + '.booking.walk_in_percent', t('walkin'), 'optint', { class: 'narrow' }),
-            el('span', { class: 'field-error', 'data-err': at + '.booking' }));
-        }
+        if (service.booking) parts.push(el('div', { class: 'booking' }, bookingFields(c, at + '.booking')));
         return parts;
       }, () => ({ id: '', prefix: '', name: '', target_wait_minutes: 15, expected_service_minutes: 5 }))),
       section('counters', rows(c.counters, 'counters', (i) => [
@@ -287,7 +289,7 @@
       ], () => ({ from: '', reason: '' })))),
       section('notices', rows(c.notices.templates, 'notices.templates', (i) => [
         field(c, 'notices.templates[' + i + '].kind', t('notice.kind')),
-        select(c, 'notices.templates[' + i + '].lang', t('notice.lang'), [['es', 'es'], ['en', 'en']]),
+        select(c, 'notices.templates[' + i + '].lang', t('notice.lang'), LANGS),
         field(c, 'notices.templates[' + i + '].subject', t('notice.subject')),
         field(c, 'notices.templates[' + i + '].text', t('notice.text'), 'text', { size: 60 }),
       ], () => ({ kind: '', lang: 'es', subject: '', text: '' }))),
@@ -299,15 +301,57 @@
   // What the server could not even read (a word for a number, a prefix of two letters) is
   // caught here, beside its field, before anything is sent.
   const WELL_FORMED = { int: /^\s*\d+\s*$/, optint: /^\s*\d*\s*$/, char: /^.$/u };
+  const MALFORMED = { int: 'number', optint: 'number', char: 'oneLetter' };
 
   function unreadable(form) {
     return [...document.querySelectorAll(form + ' [data-kind]')]
       .filter((input) => WELL_FORMED[input.dataset.kind] && !WELL_FORMED[input.dataset.kind].test(input.value))
-      .map((input) => ({ at: input.dataset.path, problem: t(input.dataset.kind === 'char' ? 'oneLetter' : 'number') }));
+      .map((input) => ({ at: input.dataset.path, problem: t(MALFORMED[input.dataset.kind]) }));
   }
 
   KINDS.optdate = { show: (v) => v == null ? '' : v, parse: (s) => (s === '' ? undefined : s) };
   KINDS.spans = { show: (v) => (v || []).join(', '), parse: (s) => s.split(',').map((x) => x.trim().replace(/\s*-\s*/, '-')).filter((x) => x) };
+
+  // What a service that starts taking bookings gets, as the server's defaults.
+  const BOOKING_DEFAULTS = { slot_minutes: 15, horizon_days: 30, cancel_deadline_minutes: 120,
+    checkin_early_minutes: 30, checkin_late_minutes: 10, walk_in_percent: 50 };
+  const LANGS = [['es', 'es'], ['en', 'en']];
+
+  // A list of texts, one per line (a fee may well hold a comma).
+  function lines(object, path, label) {
+    const id = 'f-' + path.replace(/[^a-zA-Z0-9]/g, '-');
+    const input = el('textarea', { id: id, 'data-path': path, 'data-kind': 'lines', rows: 3, cols: 30 });
+    input.value = (read(object, path) || []).join('\n');
+    input.addEventListener('input', () => write(object, path,
+      input.value.split('\n').map((x) => x.trim()).filter((x) => x)));
+    return el('span', { class: 'field', 'data-field': path }, [
+      el('label', { for: id, text: label }), input, el('span', { class: 'field-error', 'data-err': path }),
+    ]);
+  }
+
+  // A service's booking settings (at `services[2].booking`), with what to bring per language.
+  function bookingFields(object, at) {
+    const booking = read(object, at);
+    booking.requirements = booking.requirements || [];
+    return [
+      field(object, at + '.slot_minutes', t('slot'), 'int', { class: 'narrow' }),
+      field(object, at + '.horizon_days', t('horizon'), 'int', { class: 'narrow' }),
+      field(object, at + '.capacity', t('capacity'), 'optint', { class: 'narrow' }),
+      field(object, at + '.walk_in_percent', t('walkin'), 'int', { class: 'narrow' }),
+      field(object, at + '.cancel_deadline_minutes', t('cancel'), 'int', { class: 'narrow' }),
+      field(object, at + '.checkin_early_minutes', t('checkinEarly'), 'int', { class: 'narrow' }),
+      field(object, at + '.checkin_late_minutes', t('checkinLate'), 'int', { class: 'narrow' }),
+      el('span', { class: 'field-error', 'data-err': at }),
+    ].concat(rows(booking.requirements, at + '.requirements', (j) => {
+      const on = at + '.requirements[' + j + ']';
+      return [
+        select(object, on + '.lang', t('req.lang'), LANGS),
+        lines(object, on + '.documents', t('req.documents')),
+        lines(object, on + '.fees', t('req.fees')),
+        lines(object, on + '.forms', t('req.forms')),
+      ];
+    }, () => ({ lang: booking.requirements.some((r) => r.lang === 'es') ? 'en' : 'es', documents: [], fees: [], forms: [] })));
+  }
 
   function ruleFields(object, at) {
     return ['preferential_ratio', 'appointment_early_minutes', 'legal_wait_margin_minutes', 'recalls_max']
