@@ -3,7 +3,7 @@
  *
  * The page is /dashboard/office/{office}/config. It loads GET /api/v1/offices/{office}/config
  * with its ETag, keeps the whole document (fields without a form here, like the office's
- * address, the survey and signage, go back as they came) and saves it with PUT and If-Match of the version loaded, so
+ * address and signage, go back as they came) and saves it with PUT and If-Match of the version loaded, so
  * an edit never undoes what someone else saved since. The server names every problem with the
  * path of its field (`services[1].prefix`): each is shown beside the input of that path, or of
  * the nearest section holding it. Data is put in the page with textContent only.
@@ -64,6 +64,10 @@
       'checkinLate': 'Presentarse hasta (min después)', 'add.requirements': 'Agregar requisitos en otro idioma',
       'req.lang': 'Idioma', 'req.documents': 'Documentos (uno por línea)', 'req.fees': 'Tasas (una por línea)',
       'req.forms': 'Formularios (uno por línea)',
+      'room.capacity': 'Personas que caben (vacío: sin límite)', 'room.come_margin_minutes': 'Aviso para venir, margen (min)',
+      'section.notices.survey': 'Encuesta de satisfacción', 'survey.satisfaction': 'Satisfacción (1 a 5)',
+      'survey.recommend': 'Recomendaría la oficina (0 a 10)', 'survey.resolved': 'Trámite resuelto',
+      'survey.comment': 'Comentario', 'survey.open_days': 'Días para responder',
       'template.title': 'Plantilla por etiqueta',
       'template.help': 'Se aplica a todas las oficinas con la etiqueta; los campos que una oficina cambió por su cuenta se mantienen.',
       'template.tag': 'Etiqueta', 'template.rule': 'Incluir la regla de llamado', 'template.hours': 'Incluir el horario',
@@ -122,6 +126,10 @@
       'checkinLate': 'Check-in until (min after)', 'add.requirements': 'Add requirements in another language',
       'req.lang': 'Language', 'req.documents': 'Documents (one per line)', 'req.fees': 'Fees (one per line)',
       'req.forms': 'Forms (one per line)',
+      'room.capacity': 'People it holds (empty: no limit)', 'room.come_margin_minutes': 'Told to come, margin (min)',
+      'section.notices.survey': 'Satisfaction survey', 'survey.satisfaction': 'Satisfaction (1 to 5)',
+      'survey.recommend': 'Would recommend the office (0 to 10)', 'survey.resolved': 'Procedure resolved',
+      'survey.comment': 'Comment', 'survey.open_days': 'Days to answer',
       'template.title': 'Template by tag',
       'template.help': 'Applied to every office with the tag; fields an office changed on its own are kept.',
       'template.tag': 'Tag', 'template.rule': 'Include the call rule', 'template.hours': 'Include the opening hours',
@@ -244,6 +252,8 @@
     c.rule = c.rule || {};
     c.notices = c.notices || {};
     c.notices.templates = c.notices.templates || [];
+    c.notices.survey = c.notices.survey || Object.assign({}, SURVEY_DEFAULTS);
+    c.room = c.room || { come_margin_minutes: 10 };
     const form = $('editor');
     form.replaceChildren(
       section('office', [
@@ -293,6 +303,11 @@
         field(c, 'notices.templates[' + i + '].subject', t('notice.subject')),
         field(c, 'notices.templates[' + i + '].text', t('notice.text'), 'text', { size: 60 }),
       ], () => ({ kind: '', lang: 'es', subject: '', text: '' }))),
+      section('notices.survey', surveyFields(c, 'notices.survey')),
+      section('room', [
+        field(c, 'room.capacity', t('room.capacity'), 'optint', { class: 'narrow' }),
+        field(c, 'room.come_margin_minutes', t('room.come_margin_minutes'), 'int', { class: 'narrow' }),
+      ]),
     );
     showProblems();
   }
@@ -315,6 +330,7 @@
   // What a service that starts taking bookings gets, as the server's defaults.
   const BOOKING_DEFAULTS = { slot_minutes: 15, horizon_days: 30, cancel_deadline_minutes: 120,
     checkin_early_minutes: 30, checkin_late_minutes: 10, walk_in_percent: 50 };
+  const SURVEY_DEFAULTS = { satisfaction: true, recommend: true, resolved: true, comment: true, open_days: 7 };
   const LANGS = [['es', 'es'], ['en', 'en']];
 
   // A list of texts, one per line (a fee may well hold a comma).
@@ -351,6 +367,13 @@
         lines(object, on + '.forms', t('req.forms')),
       ];
     }, () => ({ lang: booking.requirements.some((r) => r.lang === 'es') ? 'en' : 'es', documents: [], fees: [], forms: [] })));
+  }
+
+  function surveyFields(object, at) {
+    const survey = read(object, at);
+    return ['satisfaction', 'recommend', 'resolved', 'comment']
+      .map((name) => checkbox(t('survey.' + name), survey[name], (on) => { survey[name] = on; }, at + '.' + name))
+      .concat([field(object, at + '.open_days', t('survey.open_days'), 'int', { class: 'narrow' })]);
   }
 
   function ruleFields(object, at) {
