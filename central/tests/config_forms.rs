@@ -255,3 +255,54 @@ async fn a_bad_check_in_window_is_refused_beside_its_field_and_changes_nothing()
     assert_eq!(booking["requirements"][0]["fees"], json!(["Tasa de $ 3.500, en la caja"]));
     central.stop().await;
 }
+
+#[tokio::test]
+async fn the_room_survey_and_signage_are_edited_and_their_problems_named_at_their_fields() {
+    let dir = tempfile::tempdir().expect("dir");
+    let central = common::spawn(dir.path()).await;
+    let mut edited = config_of("centro", json!([]));
+    edited["room"] = json!({ "capacity": 40, "come_margin_minutes": 15 });
+    edited["notices"]["survey"] =
+        json!({ "satisfaction": true, "recommend": false, "resolved": true, "comment": false, "open_days": 3 });
+    edited["signage"] = json!({
+        "screens": [{ "id": "sala", "name": "Sala principal", "profile": "landscape", "ticker": true }],
+        "playlists": [{ "id": "avisos", "name": "Avisos", "items": [
+            { "slide": [{ "lang": "es", "title": "Turnos por internet", "body": "" }], "seconds": 10 }] }],
+        "schedules": [{ "id": "siempre", "playlist": "avisos", "hours": "08:00-12:00", "target": "all" }],
+        "urgent": [{ "id": "corte", "texts": [{ "lang": "es", "text": "Hoy cerramos a las 12" }],
+            "from_ms": 1_800_000_000_000_i64, "until_ms": 1_800_003_600_000_i64, "target": "office:centro", "by": "hq" }],
+        // The document keeps texts by language: they come back in its order.
+        "ticker": [{ "lang": "en", "text": "Welcome" }, { "lang": "es", "text": "Bienvenidos" }],
+    });
+    let (status, body) = put_config(&central, "centro", &edited, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let saved = config(&central, "centro").await;
+    for part in ["room", "signage"] {
+        assert_eq!(saved[part], edited[part], "{part}");
+    }
+    assert_eq!(saved["notices"]["survey"], edited["notices"]["survey"]);
+
+    // Each problem is at the path the editor's field for it has.
+    let mut broken = saved.clone();
+    broken["room"]["capacity"] = json!(0);
+    broken["notices"]["survey"]["open_days"] = json!(0);
+    broken["signage"]["schedules"][0]["playlist"] = json!("campania");
+    broken["signage"]["ticker"][1]["text"] = json!("");
+    broken["signage"]["urgent"][0]["until_ms"] = json!(1_700_000_000_000_i64);
+    broken["signage"]["playlists"][0]["items"][0]["seconds"] = json!(0);
+    let (status, body) = put_config(&central, "centro", &broken, None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let problems = problems_at(&body);
+    for at in [
+        "room.capacity",
+        "notices.survey.open_days",
+        "signage.schedules[0].playlist",
+        "signage.ticker[1].text",
+        "signage.urgent[0].until_ms",
+        "signage.playlists[0].items[0].seconds",
+    ] {
+        assert!(problems.iter().any(|p| p == at), "{at}: {body}");
+    }
+    assert_eq!(config(&central, "centro").await, saved, "nothing of the refused edit is applied");
+    central.stop().await;
+}

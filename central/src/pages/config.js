@@ -3,7 +3,7 @@
  *
  * The page is /dashboard/office/{office}/config. It loads GET /api/v1/offices/{office}/config
  * with its ETag, keeps the whole document (fields without a form here, like the office's
- * address and signage, go back as they came) and saves it with PUT and If-Match of the version loaded, so
+ * address, go back as they came) and saves it with PUT and If-Match of the version loaded, so
  * an edit never undoes what someone else saved since. The server names every problem with the
  * path of its field (`services[1].prefix`): each is shown beside the input of that path, or of
  * the nearest section holding it. Data is put in the page with textContent only.
@@ -68,6 +68,21 @@
       'section.notices.survey': 'Encuesta de satisfacción', 'survey.satisfaction': 'Satisfacción (1 a 5)',
       'survey.recommend': 'Recomendaría la oficina (0 a 10)', 'survey.resolved': 'Trámite resuelto',
       'survey.comment': 'Comentario', 'survey.open_days': 'Días para responder',
+      'signage.screens': 'Pantallas', 'signage.media': 'Archivos de la cartelería', 'signage.playlists': 'Listas de reproducción',
+      'signage.schedules': 'Programación', 'signage.urgent': 'Mensajes urgentes', 'signage.ticker': 'Texto de la cinta',
+      'add.screens': 'Agregar pantalla', 'add.playlists': 'Agregar lista', 'add.items': 'Agregar elemento',
+      'add.slide': 'Agregar texto en un idioma', 'add.schedules': 'Agregar programación', 'add.urgent': 'Agregar mensaje urgente',
+      'add.texts': 'Agregar texto en un idioma', 'add.ticker': 'Agregar texto en un idioma', 'add.media': 'Agregar',
+      'media.library': 'Archivos subidos', 'media.none': 'No hay archivos subidos sin usar.',
+      'screen.profile': 'Orientación', 'profile.landscape': 'Horizontal', 'profile.portrait': 'Vertical',
+      'screen.ticker': 'Muestra la cinta', 'item.media': 'Archivo', 'item.slideOption': '(texto)',
+      'item.seconds': 'Segundos', 'item.langs': 'Idiomas (vacío: todos)', 'slide.title': 'Título', 'slide.body': 'Texto',
+      'schedule.playlist': 'Lista', 'schedule.from': 'Desde', 'schedule.until': 'Hasta',
+      'schedule.weekdays': 'Días (mon, tue…; vacío: todos)', 'schedule.hours': 'Horas (08:00-12:00; vacío: todo el día)',
+      'target': 'Destino (all, tag:…, office:…, screen:oficina/pantalla)', 'urgent.from': 'Desde', 'urgent.until': 'Hasta',
+      'lang': 'Idioma', 'text': 'Texto',
+      'badTarget': 'Debe ser all, tag:<etiqueta>, office:<id> o screen:<oficina>/<pantalla>.',
+      'badSpan': 'Debe ser un horario como 08:00-12:00.', 'badTime': 'Debe ser una fecha y hora.',
       'template.title': 'Plantilla por etiqueta',
       'template.help': 'Se aplica a todas las oficinas con la etiqueta; los campos que una oficina cambió por su cuenta se mantienen.',
       'template.tag': 'Etiqueta', 'template.rule': 'Incluir la regla de llamado', 'template.hours': 'Incluir el horario',
@@ -130,6 +145,21 @@
       'section.notices.survey': 'Satisfaction survey', 'survey.satisfaction': 'Satisfaction (1 to 5)',
       'survey.recommend': 'Would recommend the office (0 to 10)', 'survey.resolved': 'Procedure resolved',
       'survey.comment': 'Comment', 'survey.open_days': 'Days to answer',
+      'signage.screens': 'Screens', 'signage.media': 'Signage files', 'signage.playlists': 'Playlists',
+      'signage.schedules': 'Schedules', 'signage.urgent': 'Urgent messages', 'signage.ticker': 'Ticker text',
+      'add.screens': 'Add a screen', 'add.playlists': 'Add a playlist', 'add.items': 'Add an item',
+      'add.slide': 'Add a text in a language', 'add.schedules': 'Add a schedule', 'add.urgent': 'Add an urgent message',
+      'add.texts': 'Add a text in a language', 'add.ticker': 'Add a text in a language', 'add.media': 'Add',
+      'media.library': 'Uploaded files', 'media.none': 'No unused uploaded files.',
+      'screen.profile': 'Orientation', 'profile.landscape': 'Landscape', 'profile.portrait': 'Portrait',
+      'screen.ticker': 'Shows the ticker', 'item.media': 'File', 'item.slideOption': '(text)',
+      'item.seconds': 'Seconds', 'item.langs': 'Languages (empty: all)', 'slide.title': 'Title', 'slide.body': 'Text',
+      'schedule.playlist': 'Playlist', 'schedule.from': 'From', 'schedule.until': 'Until',
+      'schedule.weekdays': 'Days (mon, tue…; empty: every day)', 'schedule.hours': 'Hours (08:00-12:00; empty: all day)',
+      'target': 'Target (all, tag:…, office:…, screen:office/screen)', 'urgent.from': 'From', 'urgent.until': 'Until',
+      'lang': 'Language', 'text': 'Text',
+      'badTarget': 'Must be all, tag:<tag>, office:<id> or screen:<office>/<screen>.',
+      'badSpan': 'Must be hours such as 08:00-12:00.', 'badTime': 'Must be a date and time.',
       'template.title': 'Template by tag',
       'template.help': 'Applied to every office with the tag; fields an office changed on its own are kept.',
       'template.tag': 'Tag', 'template.rule': 'Include the call rule', 'template.hours': 'Include the opening hours',
@@ -144,7 +174,7 @@
 
   const lang = new URLSearchParams(location.search).get('lang') === 'en' ? 'en' : 'es';
   const office = decodeURIComponent(location.pathname.split('/')[3] || '');
-  const state = { config: null, loaded: null, version: null, problems: [] };
+  const state = { config: null, loaded: null, version: null, problems: [], library: [] };
   const $ = (id) => document.getElementById(id);
 
   function t(key, values) {
@@ -254,6 +284,10 @@
     c.notices.templates = c.notices.templates || [];
     c.notices.survey = c.notices.survey || Object.assign({}, SURVEY_DEFAULTS);
     c.room = c.room || { come_margin_minutes: 10 };
+    c.signage = c.signage || {};
+    ['screens', 'media', 'playlists', 'schedules', 'urgent', 'ticker'].forEach((name) => {
+      c.signage[name] = c.signage[name] || [];
+    });
     const form = $('editor');
     form.replaceChildren(
       section('office', [
@@ -308,6 +342,7 @@
         field(c, 'room.capacity', t('room.capacity'), 'optint', { class: 'narrow' }),
         field(c, 'room.come_margin_minutes', t('room.come_margin_minutes'), 'int', { class: 'narrow' }),
       ]),
+      section('signage', signageFields(c)),
     );
     showProblems();
   }
@@ -315,8 +350,11 @@
   KINDS.char = KINDS.text;
   // What the server could not even read (a word for a number, a prefix of two letters) is
   // caught here, beside its field, before anything is sent.
-  const WELL_FORMED = { int: /^\s*\d+\s*$/, optint: /^\s*\d*\s*$/, char: /^.$/u };
-  const MALFORMED = { int: 'number', optint: 'number', char: 'oneLetter' };
+  const ID = '[A-Za-z0-9_-]{1,32}';
+  const WELL_FORMED = { int: /^\s*\d+\s*$/, optint: /^\s*\d*\s*$/, char: /^.$/u,
+    target: new RegExp('^(all|tag:' + ID + '|office:' + ID + '|screen:' + ID + '/' + ID + ')$'),
+    optspan: /^\s*(\d\d:\d\d\s*-\s*\d\d:\d\d)?\s*$/, time: /^\d{4}-\d\d-\d\dT\d\d:\d\d/ };
+  const MALFORMED = { int: 'number', optint: 'number', char: 'oneLetter', target: 'badTarget', optspan: 'badSpan', time: 'badTime' };
 
   function unreadable(form) {
     return [...document.querySelectorAll(form + ' [data-kind]')]
@@ -325,6 +363,17 @@
   }
 
   KINDS.optdate = { show: (v) => v == null ? '' : v, parse: (s) => (s === '' ? undefined : s) };
+  KINDS.optspan = { show: (v) => v == null ? '' : v, parse: (s) => (s.trim() === '' ? undefined : s.trim().replace(/\s*-\s*/, '-')) };
+  KINDS.target = KINDS.text;
+  // A moment as the browser's local date and time; sent as milliseconds since 1970.
+  KINDS.time = {
+    show: (v) => {
+      if (v == null) return '';
+      const local = new Date(v - new Date(v).getTimezoneOffset() * 60000);
+      return isNaN(local) ? '' : local.toISOString().slice(0, 16);
+    },
+    parse: (s) => (s === '' ? 0 : new Date(s).getTime()),
+  };
   KINDS.spans = { show: (v) => (v || []).join(', '), parse: (s) => s.split(',').map((x) => x.trim().replace(/\s*-\s*/, '-')).filter((x) => x) };
 
   // What a service that starts taking bookings gets, as the server's defaults.
@@ -374,6 +423,127 @@
     return ['satisfaction', 'recommend', 'resolved', 'comment']
       .map((name) => checkbox(t('survey.' + name), survey[name], (on) => { survey[name] = on; }, at + '.' + name))
       .concat([field(object, at + '.open_days', t('survey.open_days'), 'int', { class: 'narrow' })]);
+  }
+
+  // A part of a section with its own heading and the place of its list's problems.
+  function group(path, children) {
+    return el('div', { class: 'group', 'data-field': path }, [el('h3', { text: t(path) }),
+      el('span', { class: 'field-error', 'data-err': path })].concat(children));
+  }
+
+  // Texts per language (`signage.ticker`, an urgent message's `texts`).
+  function localTexts(object, at) {
+    return rows(read(object, at), at, (i) => [
+      select(object, at + '[' + i + '].lang', t('lang'), LANGS),
+      field(object, at + '[' + i + '].text', t('text'), 'text', { size: 60 }),
+    ], () => ({ lang: 'es', text: '' }));
+  }
+
+  // The signage: screens, the uploaded files it plays (by hash), playlists of them and of text
+  // slides, schedules, urgent messages and the ticker. Files are uploaded in the signage page;
+  // here one of those is added to the office's files by its hash.
+  function signageFields(c) {
+    const signage = c.signage;
+    const mediaName = (m) => m.sha256.slice(0, 12) + '… ' + m.kind + ' ' + m.width + '×' + m.height;
+    const unused = state.library.filter((m) => !signage.media.some((own) => own.sha256 === m.sha256));
+    const library = el('select', { id: 'media-library' }, unused.map((m) => el('option', { value: m.sha256, text: mediaName(m) })));
+    const media = signage.media.map((m, i) => el('div', { class: 'row', 'data-field': 'signage.media[' + i + ']' }, [
+      el('code', { text: mediaName(m) }),
+      button(t('remove'), () => { signage.media.splice(i, 1); render(); }, { class: 'btn btn-sm remove', 'data-remove': 'signage.media[' + i + ']' }),
+      el('span', { class: 'field-error', 'data-err': 'signage.media[' + i + ']' }),
+    ]));
+    media.push(unused.length ? el('span', { class: 'field' }, [
+      el('label', { for: 'media-library', text: t('media.library') }), library,
+      button(t('add.media'), () => {
+        const chosen = unused.find((m) => m.sha256 === library.value);
+        if (!chosen) return;
+        signage.media.push({ sha256: chosen.sha256, kind: chosen.kind, bytes: chosen.bytes, width: chosen.width,
+          height: chosen.height, duration_ms: chosen.duration_ms == null ? undefined : chosen.duration_ms });
+        render();
+      }, { 'data-add': 'signage.media' }),
+    ]) : el('p', { class: 'muted', text: t('media.none') }));
+    const files = [['', t('item.slideOption')]].concat(signage.media.map((m) => [m.sha256, mediaName(m)]));
+    const playlists = signage.playlists.map((p) => [p.id, p.name || p.id]);
+    return [
+      group('signage.screens', rows(signage.screens, 'signage.screens', (i) => {
+        const at = 'signage.screens[' + i + ']';
+        const screen = signage.screens[i];
+        return [
+          field(c, at + '.id', t('id'), 'text', { class: 'narrow' }),
+          field(c, at + '.name', t('name')),
+          select(c, at + '.profile', t('screen.profile'),
+            [['landscape', t('profile.landscape')], ['portrait', t('profile.portrait')]]),
+          checkbox(t('screen.ticker'), screen.ticker !== false, (on) => { screen.ticker = on; }, at + '.ticker'),
+        ];
+      }, () => ({ id: '', name: '', profile: 'landscape', ticker: true }))),
+      group('signage.media', media),
+      group('signage.playlists', rows(signage.playlists, 'signage.playlists', (p) => {
+        const at = 'signage.playlists[' + p + ']';
+        const playlist = signage.playlists[p];
+        return [
+          field(c, at + '.id', t('id'), 'text', { class: 'narrow' }),
+          field(c, at + '.name', t('name')),
+          el('div', {}, rows(playlist.items, at + '.items', (i) => itemFields(c, at + '.items[' + i + ']', files),
+            () => ({ slide: [{ lang: 'es', title: '', body: '' }], seconds: 10 }))),
+        ];
+      }, () => ({ id: '', name: '', items: [] }))),
+      group('signage.schedules', rows(signage.schedules, 'signage.schedules', (i) => {
+        const at = 'signage.schedules[' + i + ']';
+        const own = signage.schedules[i].playlist;
+        const options = playlists.some(([id]) => id === own) ? playlists : [[own, own]].concat(playlists);
+        return [
+          field(c, at + '.id', t('id'), 'text', { class: 'narrow' }),
+          select(c, at + '.playlist', t('schedule.playlist'), options),
+          field(c, at + '.from', t('schedule.from'), 'optdate', { type: 'date' }),
+          field(c, at + '.until', t('schedule.until'), 'optdate', { type: 'date' }),
+          field(c, at + '.weekdays', t('schedule.weekdays'), 'list'),
+          field(c, at + '.hours', t('schedule.hours'), 'optspan', { class: 'narrow' }),
+          field(c, at + '.target', t('target'), 'target'),
+        ];
+      }, () => ({ id: '', playlist: (signage.playlists[0] || {}).id || '', target: 'all' }))),
+      group('signage.urgent', rows(signage.urgent, 'signage.urgent', (i) => {
+        const at = 'signage.urgent[' + i + ']';
+        return [
+          field(c, at + '.id', t('id'), 'text', { class: 'narrow' }),
+          field(c, at + '.from_ms', t('urgent.from'), 'time', { type: 'datetime-local' }),
+          field(c, at + '.until_ms', t('urgent.until'), 'time', { type: 'datetime-local' }),
+          field(c, at + '.target', t('target'), 'target'),
+          el('div', {}, localTexts(c, at + '.texts')),
+        ];
+      }, () => {
+        const now = Date.now();
+        return { id: '', texts: [{ lang: 'es', text: '' }], from_ms: now, until_ms: now + 3600000, target: 'office:' + office, by: 'hq' };
+      })),
+      group('signage.ticker', localTexts(c, 'signage.ticker')),
+    ];
+  }
+
+  // One playlist item: an uploaded file, or a text slide per language.
+  function itemFields(object, at, files) {
+    const item = read(object, at);
+    const id = 'f-' + (at + '.media').replace(/[^a-zA-Z0-9]/g, '-');
+    const choose = el('select', { id: id, 'data-path': at + '.media' },
+      files.map(([value, text]) => el('option', { value: value, text: text })));
+    choose.value = item.media || '';
+    choose.addEventListener('change', () => {
+      if (choose.value) { item.media = choose.value; item.slide = []; } else { delete item.media; item.slide = [{ lang: 'es', title: '', body: '' }]; }
+      render();
+    });
+    const parts = [
+      el('span', { class: 'field', 'data-field': at + '.media' }, [el('label', { for: id, text: t('item.media') }), choose,
+        el('span', { class: 'field-error', 'data-err': at + '.media' })]),
+      field(object, at + '.seconds', t('item.seconds'), 'int', { class: 'narrow' }),
+      field(object, at + '.langs', t('item.langs'), 'list', { class: 'narrow' }),
+    ];
+    if (!item.media) {
+      item.slide = item.slide || [];
+      parts.push(el('div', {}, rows(item.slide, at + '.slide', (s) => [
+        select(object, at + '.slide[' + s + '].lang', t('lang'), LANGS),
+        field(object, at + '.slide[' + s + '].title', t('slide.title')),
+        field(object, at + '.slide[' + s + '].body', t('slide.body'), 'text', { size: 50 }),
+      ], () => ({ lang: 'en', title: '', body: '' }))));
+    }
+    return parts;
   }
 
   function ruleFields(object, at) {
@@ -445,6 +615,9 @@
     state.config = answer.json;
     state.loaded = JSON.parse(JSON.stringify(answer.json));
     state.version = answer.etag;
+    // The uploaded signage files, for the office's signage to name by hash.
+    const library = await api('GET', '/api/v1/signage/media');
+    state.library = library.status === 200 && Array.isArray(library.json) ? library.json : [];
     $('heading').textContent = t('heading', { office: state.config.office.name });
     render();
     renderTemplate();
