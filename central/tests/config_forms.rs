@@ -306,3 +306,92 @@ async fn the_room_survey_and_signage_are_edited_and_their_problems_named_at_thei
     assert_eq!(config(&central, "centro").await, saved, "nothing of the refused edit is applied");
     central.stop().await;
 }
+
+#[tokio::test]
+async fn a_template_with_booking_settings_reaches_every_tagged_office_but_the_field_one_overrode() {
+    let dir = tempfile::tempdir().expect("dir");
+    let central = common::spawn(dir.path()).await;
+    for id in ["centro", "norte"] {
+        assert_eq!(put_config(&central, id, &config_of(id, json!(["sur"])), None).await.0, StatusCode::OK);
+    }
+    let at = bookable(&config(&central, "centro").await);
+    let mut booking = config(&central, "centro").await["services"][at]["booking"].clone();
+    booking["cancel_deadline_minutes"] = json!(60);
+    let survey =
+        json!({ "satisfaction": true, "recommend": true, "resolved": false, "comment": false, "open_days": 3 });
+    let texts = json!([{ "kind": "called", "lang": "es", "subject": "", "text": "Turno {ticket}: puesto {counter}" }]);
+    let template = json!({ "bookings": { "documentos": booking }, "survey": survey, "notice_templates": texts });
+    let applied = put_template(&central, "sur", template).await;
+    assert_eq!(applied["offices"].as_array().map(Vec::len), Some(2), "{applied}");
+    for id in ["centro", "norte"] {
+        let config = config(&central, id).await;
+        assert_eq!(config["services"][at]["booking"]["cancel_deadline_minutes"], 60, "{id}");
+        assert_eq!(config["notices"]["survey"], survey, "{id}");
+        assert_eq!(config["notices"]["templates"], texts, "{id}");
+    }
+
+    // Centro sets its own cancel deadline through its form.
+    let mut own = config(&central, "centro").await;
+    own["services"][at]["booking"]["cancel_deadline_minutes"] = json!(240);
+    assert_eq!(put_config(&central, "centro", &own, None).await.0, StatusCode::OK);
+    let (_, overrides) = central.get("/api/v1/offices/centro/overrides", Some(common::HQ)).await;
+    assert_eq!(overrides["fields"], json!(["services.documentos.booking"]));
+
+    // The template changes: Norte follows all of it, Centro all but its own booking settings.
+    booking["cancel_deadline_minutes"] = json!(90);
+    let survey = json!({ "satisfaction": true, "recommend": false, "resolved": true, "comment": true, "open_days": 5 });
+    put_template(&central, "sur", json!({ "bookings": { "documentos": booking }, "survey": survey })).await;
+    let (centro, norte) = (config(&central, "centro").await, config(&central, "norte").await);
+    assert_eq!(norte["services"][at]["booking"]["cancel_deadline_minutes"], 90);
+    assert_eq!(centro["services"][at]["booking"]["cancel_deadline_minutes"], 240);
+    assert_eq!(centro["notices"]["survey"], survey);
+    assert_eq!(norte["notices"]["survey"], survey);
+
+    // Returned to the template, Centro's booking settings are the template's again.
+    let response = central
+        .client
+        .delete(format!("{}/api/v1/offices/centro/overrides/services.documentos.booking", central.base))
+        .bearer_auth(common::HQ_ADMIN)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(config(&central, "centro").await["services"][at]["booking"]["cancel_deadline_minutes"], 90);
+    let (_, overrides) = central.get("/api/v1/offices/centro/overrides", Some(common::HQ)).await;
+    assert_eq!(overrides["fields"], json!([]));
+    central.stop().await;
+}
+
+#[tokio::test]
+async fn a_template_no_office_could_take_is_refused_at_its_own_paths_and_changes_nothing() {
+    let dir = tempfile::tempdir().expect("dir");
+    let central = common::spawn(dir.path()).await;
+    assert_eq!(put_config(&central, "centro", &config_of("centro", json!(["sur"])), None).await.0, StatusCode::OK);
+    let before = config(&central, "centro").await;
+    let mut booking = before["services"][bookable(&before)]["booking"].clone();
+    booking["checkin_early_minutes"] = json!(1000);
+    let template = json!({
+        "bookings": { "documentos": booking },
+        "survey": { "satisfaction": true, "recommend": true, "resolved": true, "comment": true, "open_days": 0 },
+        "notice_templates": [{ "kind": "llamado", "lang": "es", "text": "Turno {ticket}" }],
+    });
+    let response = central
+        .client
+        .put(format!("{}/api/v1/templates/sur", central.base))
+        .bearer_auth(common::HQ_ADMIN)
+        .json(&template)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["error"], "bad_config");
+    let problems = problems_at(&body);
+    for at in ["bookings.documentos.checkin_early_minutes", "survey.open_days", "notice_templates[0].kind"] {
+        assert!(problems.iter().any(|p| p == at), "{at}: {body}");
+    }
+    assert_eq!(config(&central, "centro").await, before);
+    let (_, templates) = central.get("/api/v1/templates", Some(common::HQ)).await;
+    assert_eq!(templates, json!([]), "the refused template is not kept");
+    central.stop().await;
+}

@@ -87,6 +87,8 @@
       'template.help': 'Se aplica a todas las oficinas con la etiqueta; los campos que una oficina cambió por su cuenta se mantienen.',
       'template.tag': 'Etiqueta', 'template.rule': 'Incluir la regla de llamado', 'template.hours': 'Incluir el horario',
       'template.waits': 'Esperas objetivo por servicio (vacío: no las fija)',
+      'template.booking': 'Incluir las citas de {service}', 'template.notices': 'Incluir los mensajes de esta oficina ({n})',
+      'template.survey': 'Incluir la encuesta', 'template.problems': 'Corrija los campos marcados de la plantilla: {n} problema(s).',
       'template.save': 'Aplicar plantilla', 'template.applied': 'Plantilla aplicada: {offices}.',
       'template.none': 'ninguna oficina tiene la etiqueta',
       'overrides.title': 'Campos propios de esta oficina',
@@ -164,6 +166,8 @@
       'template.help': 'Applied to every office with the tag; fields an office changed on its own are kept.',
       'template.tag': 'Tag', 'template.rule': 'Include the call rule', 'template.hours': 'Include the opening hours',
       'template.waits': 'Target waits per service (empty: not set)',
+      'template.booking': 'Include the bookings of {service}', 'template.notices': 'Include this office\'s messages ({n})',
+      'template.survey': 'Include the survey', 'template.problems': 'Fix the template\'s marked fields: {n} problem(s).',
       'template.save': 'Apply template', 'template.applied': 'Template applied: {offices}.',
       'template.none': 'no office has the tag',
       'overrides.title': 'This office\'s own fields',
@@ -263,11 +267,13 @@
   }
 
   // Rows of a list with a remove button each and an add button below.
-  function rows(list, name, draw, blank) {
+  // `redraw` draws the form again (the editor's by default).
+  function rows(list, name, draw, blank, redraw) {
+    const again = redraw || render;
     const nodes = list.map((item, i) => el('div', { class: 'row', 'data-field': name + '[' + i + ']' },
-      draw(i).concat([button(t('remove'), () => { list.splice(i, 1); render(); }, { class: 'btn btn-sm remove', 'data-remove': name + '[' + i + ']' }),
+      draw(i).concat([button(t('remove'), () => { list.splice(i, 1); again(); }, { class: 'btn btn-sm remove', 'data-remove': name + '[' + i + ']' }),
         el('span', { class: 'field-error', 'data-err': name + '[' + i + ']' })])));
-    nodes.push(button(t('add.' + name.split('.').pop()), () => { list.push(blank()); render(); }, { 'data-add': name }));
+    nodes.push(button(t('add.' + name.split('.').pop()), () => { list.push(blank()); again(); }, { 'data-add': name }));
     return nodes;
   }
 
@@ -395,7 +401,7 @@
   }
 
   // A service's booking settings (at `services[2].booking`), with what to bring per language.
-  function bookingFields(object, at) {
+  function bookingFields(object, at, redraw) {
     const booking = read(object, at);
     booking.requirements = booking.requirements || [];
     return [
@@ -415,7 +421,8 @@
         lines(object, on + '.fees', t('req.fees')),
         lines(object, on + '.forms', t('req.forms')),
       ];
-    }, () => ({ lang: booking.requirements.some((r) => r.lang === 'es') ? 'en' : 'es', documents: [], fees: [], forms: [] })));
+    }, () => ({ lang: booking.requirements.some((r) => r.lang === 'es') ? 'en' : 'es', documents: [], fees: [], forms: [] }),
+    redraw));
   }
 
   function surveyFields(object, at) {
@@ -563,13 +570,21 @@
 
   // Each problem beside the input of its path, or of the nearest enclosing row or section.
   function showProblems() {
-    document.querySelectorAll('.field-error').forEach((node) => { node.textContent = ''; });
-    document.querySelectorAll('.invalid').forEach((node) => node.classList.remove('invalid'));
+    const unplaced = placeProblems('#editor', state.problems);
+    const list = $('problems');
+    list.replaceChildren(...unplaced.map((text) => el('li', { text: text })));
+    list.hidden = unplaced.length === 0;
+  }
+
+  // Places `problems` in the form `root`; returns those with no place there, as text.
+  function placeProblems(root, problems) {
+    document.querySelectorAll(root + ' .field-error').forEach((node) => { node.textContent = ''; });
+    document.querySelectorAll(root + ' .invalid').forEach((node) => node.classList.remove('invalid'));
     const unplaced = [];
-    state.problems.forEach((problem) => {
+    problems.forEach((problem) => {
       let path = problem.at;
       let place = null;
-      while (path && !(place = document.querySelector('#editor [data-err="' + CSS.escape(path) + '"]'))) {
+      while (path && !(place = document.querySelector(root + ' [data-err="' + CSS.escape(path) + '"]'))) {
         path = path.replace(/(\.[^.[\]]*|\[\d+\])$/, '') === path ? '' : path.replace(/(\.[^.[\]]*|\[\d+\])$/, '');
       }
       if (!place) { unplaced.push(problem.at + ': ' + problem.problem); return; }
@@ -577,9 +592,7 @@
       const holder = place.closest('.field');
       if (holder) holder.classList.add('invalid');
     });
-    const list = $('problems');
-    list.replaceChildren(...unplaced.map((text) => el('li', { text: text })));
-    list.hidden = unplaced.length === 0;
+    return unplaced;
   }
 
   function message(text, kind) {
@@ -674,7 +687,8 @@
   }
 
   // The template form: a partial configuration for every office with a tag.
-  const template = { tag: '', rule: null, hours: null, waits: {} };
+  const template = { tag: '', rule: null, hours: null, waits: {}, bookings: {}, notices: null, survey: null };
+  const copy = (value) => JSON.parse(JSON.stringify(value));
 
   function renderTemplate() {
     const c = state.config;
@@ -696,6 +710,27 @@
     (c.services || []).forEach((service) => {
       parts.push(field(template.waits, service.id, service.name + ' (' + service.id + ')', 'optint', { class: 'narrow' }));
     });
+    // Booking settings of each service this office books, starting from this office's.
+    (c.services || []).filter((service) => service.booking).forEach((service) => {
+      const at = 'bookings.' + service.id;
+      parts.push(el('div', {}, [checkbox(t('template.booking', { service: service.name }), !!template.bookings[service.id], (on) => {
+        if (on) template.bookings[service.id] = copy(service.booking); else delete template.bookings[service.id];
+        renderTemplate();
+      }, 'template.' + at)]));
+      if (template.bookings[service.id]) {
+        parts.push(el('div', { class: 'booking', 'data-field': at }, bookingFields(template, at, renderTemplate)));
+      }
+    });
+    parts.push(el('div', {}, [checkbox(t('template.notices', { n: (c.notices.templates || []).length }), !!template.notices, (on) => {
+      template.notices = on ? copy(c.notices.templates || []) : null; renderTemplate();
+    }, 'template.notice_templates'), el('span', { class: 'field-error', 'data-err': 'notice_templates' })]));
+    parts.push(el('div', {}, [checkbox(t('template.survey'), !!template.survey, (on) => {
+      template.survey = on ? copy(c.notices.survey || SURVEY_DEFAULTS) : null; renderTemplate();
+    }, 'template.survey')]));
+    if (template.survey) {
+      parts.push(el('div', { 'data-field': 'survey' }, [el('span', { class: 'field-error', 'data-err': 'survey' })]
+        .concat(surveyFields(template, 'survey'))));
+    }
     form.replaceChildren(...parts);
     form.querySelectorAll('[id^="f-"]').forEach((input) => { input.id = 'template-' + input.id; });
     form.querySelectorAll('label[for^="f-"]').forEach((label) => { label.htmlFor = 'template-' + label.htmlFor; });
@@ -714,7 +749,17 @@
     const waits = {};
     Object.entries(template.waits).forEach(([id, minutes]) => { if (minutes != null) waits[id] = minutes; });
     body.target_waits = waits;
+    if (Object.keys(template.bookings).length) body.bookings = template.bookings;
+    if (template.notices) body.notice_templates = template.notices;
+    if (template.survey) body.survey = template.survey;
     const answer = await api('PUT', '/api/v1/templates/' + encodeURIComponent(template.tag), body);
+    placeProblems('#template-form', []);
+    if (answer.status === 400 && (answer.json || {}).error === 'bad_config') {
+      const problems = answer.json.problems || [];
+      const unplaced = placeProblems('#template-form', problems);
+      result.textContent = [t('template.problems', { n: problems.length })].concat(unplaced).join(' · ');
+      return;
+    }
     if (answer.status === 200) {
       const names = (answer.json.offices || []).map((o) => o.office + (o.problem ? ' (' + o.problem + ')' : ''));
       // Told once the editor shows the result, so nothing typed meanwhile is redrawn away.
