@@ -327,7 +327,9 @@ fn apply_to(
 
 /// After an edit of an office's own configuration: the fields its templates set that the edit
 /// changed to something else than the template's value are the office's own from now on.
-/// Blocking.
+/// Called before the edit is written (see `put_config`) and flushed; returns the fields it
+/// added, for `forget_overrides` if the edit is refused. An edit whose override a crash lost
+/// anyway is still noticed at the next application (`written`). Blocking.
 pub fn note_edit(
     store: &dyn Store,
     before: Option<&RawOfficeConfig>,
@@ -348,8 +350,20 @@ pub fn note_edit(
     }
     if !added.is_empty() {
         save_overrides(store, &edited.office.id, &overridden)?;
+        store.flush()?;
     }
     Ok(added)
+}
+
+/// Takes back overrides `note_edit` recorded for an edit that was then refused. Blocking.
+pub fn forget_overrides(store: &dyn Store, office: &str, fields: &BTreeSet<String>) -> Result<(), StoreError> {
+    if fields.is_empty() {
+        return Ok(());
+    }
+    let mut overridden = overrides(store, office)?;
+    overridden.retain(|field| !fields.contains(field));
+    save_overrides(store, office, &overridden)?;
+    store.flush()
 }
 
 /// Writes an office's templates into it, but for its overrides: for an office that just took

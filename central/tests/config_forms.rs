@@ -395,3 +395,24 @@ async fn a_template_no_office_could_take_is_refused_at_its_own_paths_and_changes
     assert_eq!(templates, json!([]), "the refused template is not kept");
     central.stop().await;
 }
+
+#[tokio::test]
+async fn an_edit_refused_for_its_version_leaves_no_override_behind() {
+    let dir = tempfile::tempdir().expect("dir");
+    let central = common::spawn(dir.path()).await;
+    assert_eq!(put_config(&central, "centro", &config_of("centro", json!(["sur"])), None).await.0, StatusCode::OK);
+    put_template(&central, "sur", json!({ "target_waits": { "general": 12 } })).await;
+
+    // The office's own wait is recorded before the edit is written; the edit is refused.
+    let mut own = config(&central, "centro").await;
+    own["services"][0]["target_wait_minutes"] = json!(40);
+    let unknown = format!("\"{}\"", "cd".repeat(32));
+    let (status, body) = put_config(&central, "centro", &own, Some(&unknown)).await;
+    assert_eq!(status, StatusCode::PRECONDITION_FAILED, "{body}");
+    let (_, overrides) = central.get("/api/v1/offices/centro/overrides", Some(common::HQ)).await;
+    assert_eq!(overrides["fields"], json!([]), "the refused edit made nothing the office's own");
+
+    put_template(&central, "sur", json!({ "target_waits": { "general": 14 } })).await;
+    assert_eq!(target_wait(&config(&central, "centro").await, "general"), 14);
+    central.stop().await;
+}
