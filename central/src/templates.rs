@@ -8,13 +8,16 @@
 //! override is dropped (`return_to_template`), which writes the template's value back. An edit
 //! made elsewhere (the office's own administrator, at the box) is noticed when a template is next
 //! applied: the field no longer holds the value the template last wrote there. Fields are named
-//! `rule`, `calendar.hours` and `services.{id}.target_wait_minutes`.
+//! `rule`, `calendar.hours`, `services.{id}.target_wait_minutes`, `services.{id}.booking`,
+//! `notices.templates` and `notices.survey`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use fila_protocol::booking::BookingConfig;
 use fila_protocol::calendar::OpeningHours;
-use fila_protocol::config::RuleParams;
-use fila_protocol::RawOfficeConfig;
+use fila_protocol::config::{NoticesConfig, RuleParams, SurveyForm, TemplateConfig};
+use fila_protocol::ids::is_valid_id;
+use fila_protocol::{ConfigProblem, RawOfficeConfig};
 use fila_store::{Store, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -27,6 +30,38 @@ const OVERRIDES: &str = "templates/overrides/";
 const WRITTEN: &str = "templates/written/";
 pub const RULE: &str = "rule";
 pub const HOURS: &str = "calendar.hours";
+pub const NOTICE_TEMPLATES: &str = "notices.templates";
+pub const SURVEY: &str = "notices.survey";
+
+/// A field a template may set, as its name says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field<'a> {
+    Rule,
+    Hours,
+    TargetWait(&'a str),
+    Booking(&'a str),
+    NoticeTemplates,
+    Survey,
+}
+
+impl<'a> Field<'a> {
+    /// `None` for a name no template uses (service ids hold no dots, so the split is exact).
+    fn parse(name: &'a str) -> Option<Field<'a>> {
+        match name {
+            RULE => Some(Field::Rule),
+            HOURS => Some(Field::Hours),
+            NOTICE_TEMPLATES => Some(Field::NoticeTemplates),
+            SURVEY => Some(Field::Survey),
+            _ => {
+                let service = name.strip_prefix("services.")?;
+                match service.strip_suffix(".target_wait_minutes") {
+                    Some(service) => Some(Field::TargetWait(service)),
+                    None => service.strip_suffix(".booking").map(Field::Booking),
+                }
+            }
+        }
+    }
+}
 
 /// What a template sets; what it leaves out stays each office's own.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -43,10 +78,27 @@ pub struct Template {
     /// Target wait in minutes by service id; offices without the service ignore it.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub target_waits: BTreeMap<String, u32>,
+    /// Booking settings by service id (all of `services[].booking`, requirements too); an
+    /// office with the service takes bookings for it with these, one without ignores it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schema(value_type = Object)]
+    pub bookings: BTreeMap<String, BookingConfig>,
+    /// The notices' texts (`notices.templates`), all of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub notice_templates: Option<Vec<TemplateConfig>>,
+    /// The satisfaction survey's questions and how long it is answered (`notices.survey`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub survey: Option<SurveyForm>,
 }
 
 fn target_wait_field(service: &str) -> String {
     format!("services.{service}.target_wait_minutes")
+}
+
+fn booking_field(service: &str) -> String {
+    format!("services.{service}.booking")
 }
 
 impl Template {
@@ -60,20 +112,60 @@ impl Template {
             fields.push(HOURS.to_string());
         }
         fields.extend(self.target_waits.keys().map(|service| target_wait_field(service)));
+        fields.extend(self.bookings.keys().map(|service| booking_field(service)));
+        if self.notice_templates.is_some() {
+            fields.push(NOTICE_TEMPLATES.to_string());
+        }
+        if self.survey.is_some() {
+            fields.push(SURVEY.to_string());
+        }
         fields
     }
 
     /// The template's value of a field it sets.
     fn value(&self, field: &str) -> Option<Value> {
-        match field {
-            RULE => self.rule.as_ref().and_then(|rule| serde_json::to_value(rule).ok()),
-            HOURS => self.hours.as_ref().and_then(|hours| serde_json::to_value(hours).ok()),
-            _ => self
-                .target_waits
-                .iter()
-                .find(|(service, _)| target_wait_field(service) == field)
-                .map(|(_, m)| (*m).into()),
+        match Field::parse(field)? {
+            Field::Rule => self.rule.as_ref().and_then(json),
+            Field::Hours => self.hours.as_ref().and_then(json),
+            Field::TargetWait(service) => self.target_waits.get(service).map(|m| (*m).into()),
+            Field::Booking(service) => self.bookings.get(service).and_then(json),
+            Field::NoticeTemplates => self.notice_templates.as_ref().and_then(json),
+            Field::Survey => self.survey.as_ref().and_then(json),
         }
+    }
+
+    /// Every problem of the template itself, at once, each at the path of its field in the
+    /// template (`bookings.documentos.checkin_late_minutes`, `notice_templates[0].kind`,
+    /// `survey.open_days`): what no office could take. What only some offices cannot take (a
+    /// booking where an office has no opening hours) is told per office when it is applied.
+    pub fn check(&self) -> Vec<ConfigProblem> {
+        let mut problems = Vec::new();
+        let mut problem = |at: String, text: String| problems.push(ConfigProblem { at, problem: text });
+        let services =
+            self.target_waits.keys().map(|s| ("target_waits", s)).chain(self.bookings.keys().map(|s| ("bookings", s)));
+        for (map, service) in services {
+            if !is_valid_id(service) {
+                problem(
+                    map.to_string(),
+                    format!("{:?} is not a service id", service.chars().take(40).collect::<String>()),
+                );
+            }
+        }
+        for (service, booking) in self.bookings.iter().filter(|(service, _)| is_valid_id(service)) {
+            booking.check(&format!("bookings.{service}"), &mut problem);
+        }
+        if self.notice_templates.is_some() || self.survey.is_some() {
+            let notices = NoticesConfig {
+                templates: self.notice_templates.clone().unwrap_or_default(),
+                survey: self.survey.unwrap_or_default(),
+            };
+            notices.check(&mut problem);
+            if let Err(found) = fila_notify::template::check_configured(&notices) {
+                found.into_iter().for_each(|p| problem(p.at, p.problem));
+            }
+        }
+        problems.iter_mut().for_each(|p| p.at = template_path(&p.at));
+        problems
     }
 
     /// Writes into `raw` every field it sets but those `overridden`.
@@ -92,19 +184,48 @@ impl Template {
                 service.target_wait_minutes = *minutes;
             }
         }
+        for (service, booking) in &self.bookings {
+            if overridden.contains(&booking_field(service)) {
+                continue;
+            }
+            if let Some(service) = raw.services.iter_mut().find(|s| s.id.as_str() == service) {
+                service.booking = Some(booking.clone());
+            }
+        }
+        if let Some(texts) = self.notice_templates.as_ref().filter(|_| !overridden.contains(NOTICE_TEMPLATES)) {
+            raw.notices.templates = texts.clone();
+        }
+        if let Some(survey) = self.survey.filter(|_| !overridden.contains(SURVEY)) {
+            raw.notices.survey = survey;
+        }
     }
 }
 
-/// An office's value of a field a template may set.
+fn json(value: &impl Serialize) -> Option<Value> {
+    serde_json::to_value(value).ok()
+}
+
+/// A path of an office's configuration as the template names it (`notices.survey.open_days` is
+/// the template's `survey.open_days`).
+fn template_path(at: &str) -> String {
+    let renamed = [(NOTICE_TEMPLATES, "notice_templates"), (SURVEY, "survey")];
+    renamed
+        .iter()
+        .find_map(|(office, template)| at.strip_prefix(office).map(|rest| format!("{template}{rest}")))
+        .unwrap_or_else(|| at.to_string())
+}
+
+/// An office's value of a field a template may set: `None` when the office has no such field
+/// (no such service); a service without bookings has `null` as its booking.
 fn office_value(raw: &RawOfficeConfig, field: &str) -> Option<Value> {
-    match field {
-        RULE => serde_json::to_value(&raw.rule).ok(),
-        HOURS => serde_json::to_value(&raw.calendar.hours).ok(),
-        _ => raw
-            .services
-            .iter()
-            .find(|s| target_wait_field(s.id.as_str()) == field)
-            .map(|s| s.target_wait_minutes.into()),
+    let service = |id: &str| raw.services.iter().find(|s| s.id.as_str() == id);
+    match Field::parse(field)? {
+        Field::Rule => json(&raw.rule),
+        Field::Hours => json(&raw.calendar.hours),
+        Field::TargetWait(id) => service(id).map(|s| s.target_wait_minutes.into()),
+        Field::Booking(id) => service(id).and_then(|s| json(&s.booking)),
+        Field::NoticeTemplates => json(&raw.notices.templates),
+        Field::Survey => json(&raw.notices.survey),
     }
 }
 
@@ -206,7 +327,9 @@ fn apply_to(
 
 /// After an edit of an office's own configuration: the fields its templates set that the edit
 /// changed to something else than the template's value are the office's own from now on.
-/// Blocking.
+/// Called before the edit is written (see `put_config`) and flushed; returns the fields it
+/// added, for `forget_overrides` if the edit is refused. An edit whose override a crash lost
+/// anyway is still noticed at the next application (`written`). Blocking.
 pub fn note_edit(
     store: &dyn Store,
     before: Option<&RawOfficeConfig>,
@@ -227,8 +350,20 @@ pub fn note_edit(
     }
     if !added.is_empty() {
         save_overrides(store, &edited.office.id, &overridden)?;
+        store.flush()?;
     }
     Ok(added)
+}
+
+/// Takes back overrides `note_edit` recorded for an edit that was then refused. Blocking.
+pub fn forget_overrides(store: &dyn Store, office: &str, fields: &BTreeSet<String>) -> Result<(), StoreError> {
+    if fields.is_empty() {
+        return Ok(());
+    }
+    let mut overridden = overrides(store, office)?;
+    overridden.retain(|field| !fields.contains(field));
+    save_overrides(store, office, &overridden)?;
+    store.flush()
 }
 
 /// Writes an office's templates into it, but for its overrides: for an office that just took
@@ -265,4 +400,96 @@ pub fn return_to_template(
     let outcome = apply_to(hub, store, &list(store)?, office, raw)?;
     store.flush()?;
     Ok(Some(outcome))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn office() -> RawOfficeConfig {
+        crate::demo::office_configs().remove(0)
+    }
+
+    fn booking_of(raw: &RawOfficeConfig, service: &str) -> Option<BookingConfig> {
+        raw.services.iter().find(|s| s.id.as_str() == service).and_then(|s| s.booking.clone())
+    }
+
+    /// A template setting every kind of field, with `documentos`' cancel deadline at `minutes`.
+    fn template(minutes: u32) -> Template {
+        let mut booking = booking_of(&office(), "documentos").expect("the demo's bookable service");
+        booking.cancel_deadline_minutes = minutes;
+        Template {
+            rule: Some(RuleParams::default()),
+            target_waits: BTreeMap::from([("general".to_string(), 12)]),
+            bookings: BTreeMap::from([("documentos".to_string(), booking)]),
+            notice_templates: Some(vec![TemplateConfig {
+                kind: "called".into(),
+                lang: "es".into(),
+                subject: String::new(),
+                text: "Turno {ticket}".into(),
+            }]),
+            survey: Some(SurveyForm { open_days: 3, ..SurveyForm::default() }),
+            ..Template::default()
+        }
+    }
+
+    #[test]
+    fn every_field_a_template_sets_reads_back_as_its_value_once_applied() {
+        let template = template(45);
+        let mut raw = office();
+        template.apply(&mut raw, &BTreeSet::new());
+        for field in template.fields() {
+            assert!(Field::parse(&field).is_some(), "{field}");
+            assert_eq!(office_value(&raw, &field), template.value(&field), "{field}");
+        }
+        assert_eq!(booking_of(&raw, "documentos").map(|b| b.cancel_deadline_minutes), Some(45));
+        assert_eq!(raw.notices.survey.open_days, 3);
+        assert!(raw.validate().is_ok(), "the result is a valid configuration");
+    }
+
+    #[test]
+    fn a_template_leaves_alone_the_fields_an_office_overrode() {
+        let mut raw = office();
+        let overridden = BTreeSet::from([booking_field("documentos"), SURVEY.to_string()]);
+        template(45).apply(&mut raw, &overridden);
+        assert_eq!(booking_of(&raw, "documentos"), booking_of(&office(), "documentos"));
+        assert_eq!(raw.notices.survey, office().notices.survey);
+        assert_eq!(raw.notices.templates.len(), 1, "the fields not overridden are applied");
+    }
+
+    #[test]
+    fn an_office_without_the_service_ignores_its_booking_and_names_no_value_for_it() {
+        let mut template = template(45);
+        let booking = template.bookings.remove("documentos").expect("booking");
+        template.bookings.insert("aduana".into(), booking);
+        let mut raw = office();
+        template.apply(&mut raw, &BTreeSet::new());
+        assert_eq!(booking_of(&raw, "documentos"), booking_of(&office(), "documentos"));
+        assert_eq!(office_value(&raw, &booking_field("aduana")), None);
+        assert_eq!(office_value(&raw, &booking_field("general")), Some(Value::Null), "a service without bookings");
+        assert_eq!(Field::parse("office.name"), None);
+    }
+
+    #[test]
+    fn a_templates_problems_are_named_at_its_own_paths() {
+        let mut template = template(45);
+        if let Some(booking) = template.bookings.get_mut("documentos") {
+            booking.checkin_late_minutes = 500;
+        }
+        template.survey = Some(SurveyForm { open_days: 0, ..SurveyForm::default() });
+        template.notice_templates = Some(vec![TemplateConfig {
+            kind: "llamado".into(),
+            lang: "es".into(),
+            subject: String::new(),
+            text: "Turno {ticket}".into(),
+        }]);
+        template.target_waits.insert("no es un id".into(), 5);
+        let at: Vec<String> = template.check().into_iter().map(|p| p.at).collect();
+        for expected in
+            ["bookings.documentos.checkin_late_minutes", "survey.open_days", "notice_templates[0].kind", "target_waits"]
+        {
+            assert!(at.iter().any(|a| a == expected), "{expected}: {at:?}");
+        }
+        assert_eq!(self::template(45).check(), Vec::new());
+    }
 }

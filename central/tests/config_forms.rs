@@ -213,3 +213,206 @@ async fn only_administrators_set_templates() {
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     central.stop().await;
 }
+
+/// The index of the demo office's bookable service (documentos).
+fn bookable(config: &Value) -> usize {
+    let services = config["services"].as_array().expect("services");
+    services.iter().position(|s| s["booking"].is_object()).expect("a bookable service")
+}
+
+fn problems_at(body: &Value) -> Vec<String> {
+    let problems = body["problems"].as_array().map(Vec::as_slice).unwrap_or_default();
+    problems.iter().filter_map(|p| p["at"].as_str().map(str::to_string)).collect()
+}
+
+#[tokio::test]
+async fn a_bad_check_in_window_is_refused_beside_its_field_and_changes_nothing() {
+    let dir = tempfile::tempdir().expect("dir");
+    let central = common::spawn(dir.path()).await;
+    assert_eq!(put_config(&central, "centro", &config_of("centro", json!([])), None).await.0, StatusCode::OK);
+    let saved = config(&central, "centro").await;
+    let at = bookable(&saved);
+
+    let mut edited = saved.clone();
+    edited["services"][at]["booking"]["cancel_deadline_minutes"] = json!(240);
+    edited["services"][at]["booking"]["checkin_late_minutes"] = json!(500);
+    edited["services"][at]["booking"]["requirements"][0]["fees"] = json!(["  "]);
+    let (status, body) = put_config(&central, "centro", &edited, None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"], "bad_config");
+    let problems = problems_at(&body);
+    assert!(problems.contains(&format!("services[{at}].booking.checkin_late_minutes")), "{body}");
+    assert!(problems.contains(&format!("services[{at}].booking.requirements[0].fees[0]")), "{body}");
+    assert_eq!(config(&central, "centro").await, saved, "nothing of the refused edit is applied");
+
+    // Fixed, the whole booking edit is kept.
+    edited["services"][at]["booking"]["checkin_late_minutes"] = json!(15);
+    edited["services"][at]["booking"]["requirements"][0]["fees"] = json!(["Tasa de $ 3.500, en la caja"]);
+    assert_eq!(put_config(&central, "centro", &edited, None).await.0, StatusCode::OK);
+    let booking = &config(&central, "centro").await["services"][at]["booking"];
+    assert_eq!(booking["cancel_deadline_minutes"], 240);
+    assert_eq!(booking["checkin_late_minutes"], 15);
+    assert_eq!(booking["requirements"][0]["fees"], json!(["Tasa de $ 3.500, en la caja"]));
+    central.stop().await;
+}
+
+#[tokio::test]
+async fn the_room_survey_and_signage_are_edited_and_their_problems_named_at_their_fields() {
+    let dir = tempfile::tempdir().expect("dir");
+    let central = common::spawn(dir.path()).await;
+    let mut edited = config_of("centro", json!([]));
+    edited["room"] = json!({ "capacity": 40, "come_margin_minutes": 15 });
+    edited["notices"]["survey"] =
+        json!({ "satisfaction": true, "recommend": false, "resolved": true, "comment": false, "open_days": 3 });
+    edited["signage"] = json!({
+        "screens": [{ "id": "sala", "name": "Sala principal", "profile": "landscape", "ticker": true }],
+        "playlists": [{ "id": "avisos", "name": "Avisos", "items": [
+            { "slide": [{ "lang": "es", "title": "Turnos por internet", "body": "" }], "seconds": 10 }] }],
+        "schedules": [{ "id": "siempre", "playlist": "avisos", "hours": "08:00-12:00", "target": "all" }],
+        "urgent": [{ "id": "corte", "texts": [{ "lang": "es", "text": "Hoy cerramos a las 12" }],
+            "from_ms": 1_800_000_000_000_i64, "until_ms": 1_800_003_600_000_i64, "target": "office:centro", "by": "hq" }],
+        // The document keeps texts by language: they come back in its order.
+        "ticker": [{ "lang": "en", "text": "Welcome" }, { "lang": "es", "text": "Bienvenidos" }],
+    });
+    let (status, body) = put_config(&central, "centro", &edited, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let saved = config(&central, "centro").await;
+    for part in ["room", "signage"] {
+        assert_eq!(saved[part], edited[part], "{part}");
+    }
+    assert_eq!(saved["notices"]["survey"], edited["notices"]["survey"]);
+
+    // Each problem is at the path the editor's field for it has.
+    let mut broken = saved.clone();
+    broken["room"]["capacity"] = json!(0);
+    broken["notices"]["survey"]["open_days"] = json!(0);
+    broken["signage"]["schedules"][0]["playlist"] = json!("campania");
+    broken["signage"]["ticker"][1]["text"] = json!("");
+    broken["signage"]["urgent"][0]["until_ms"] = json!(1_700_000_000_000_i64);
+    broken["signage"]["playlists"][0]["items"][0]["seconds"] = json!(0);
+    let (status, body) = put_config(&central, "centro", &broken, None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let problems = problems_at(&body);
+    for at in [
+        "room.capacity",
+        "notices.survey.open_days",
+        "signage.schedules[0].playlist",
+        "signage.ticker[1].text",
+        "signage.urgent[0].until_ms",
+        "signage.playlists[0].items[0].seconds",
+    ] {
+        assert!(problems.iter().any(|p| p == at), "{at}: {body}");
+    }
+    assert_eq!(config(&central, "centro").await, saved, "nothing of the refused edit is applied");
+    central.stop().await;
+}
+
+#[tokio::test]
+async fn a_template_with_booking_settings_reaches_every_tagged_office_but_the_field_one_overrode() {
+    let dir = tempfile::tempdir().expect("dir");
+    let central = common::spawn(dir.path()).await;
+    for id in ["centro", "norte"] {
+        assert_eq!(put_config(&central, id, &config_of(id, json!(["sur"])), None).await.0, StatusCode::OK);
+    }
+    let at = bookable(&config(&central, "centro").await);
+    let mut booking = config(&central, "centro").await["services"][at]["booking"].clone();
+    booking["cancel_deadline_minutes"] = json!(60);
+    let survey =
+        json!({ "satisfaction": true, "recommend": true, "resolved": false, "comment": false, "open_days": 3 });
+    let texts = json!([{ "kind": "called", "lang": "es", "subject": "", "text": "Turno {ticket}: puesto {counter}" }]);
+    let template = json!({ "bookings": { "documentos": booking }, "survey": survey, "notice_templates": texts });
+    let applied = put_template(&central, "sur", template).await;
+    assert_eq!(applied["offices"].as_array().map(Vec::len), Some(2), "{applied}");
+    for id in ["centro", "norte"] {
+        let config = config(&central, id).await;
+        assert_eq!(config["services"][at]["booking"]["cancel_deadline_minutes"], 60, "{id}");
+        assert_eq!(config["notices"]["survey"], survey, "{id}");
+        assert_eq!(config["notices"]["templates"], texts, "{id}");
+    }
+
+    // Centro sets its own cancel deadline through its form.
+    let mut own = config(&central, "centro").await;
+    own["services"][at]["booking"]["cancel_deadline_minutes"] = json!(240);
+    assert_eq!(put_config(&central, "centro", &own, None).await.0, StatusCode::OK);
+    let (_, overrides) = central.get("/api/v1/offices/centro/overrides", Some(common::HQ)).await;
+    assert_eq!(overrides["fields"], json!(["services.documentos.booking"]));
+
+    // The template changes: Norte follows all of it, Centro all but its own booking settings.
+    booking["cancel_deadline_minutes"] = json!(90);
+    let survey = json!({ "satisfaction": true, "recommend": false, "resolved": true, "comment": true, "open_days": 5 });
+    put_template(&central, "sur", json!({ "bookings": { "documentos": booking }, "survey": survey })).await;
+    let (centro, norte) = (config(&central, "centro").await, config(&central, "norte").await);
+    assert_eq!(norte["services"][at]["booking"]["cancel_deadline_minutes"], 90);
+    assert_eq!(centro["services"][at]["booking"]["cancel_deadline_minutes"], 240);
+    assert_eq!(centro["notices"]["survey"], survey);
+    assert_eq!(norte["notices"]["survey"], survey);
+
+    // Returned to the template, Centro's booking settings are the template's again.
+    let response = central
+        .client
+        .delete(format!("{}/api/v1/offices/centro/overrides/services.documentos.booking", central.base))
+        .bearer_auth(common::HQ_ADMIN)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(config(&central, "centro").await["services"][at]["booking"]["cancel_deadline_minutes"], 90);
+    let (_, overrides) = central.get("/api/v1/offices/centro/overrides", Some(common::HQ)).await;
+    assert_eq!(overrides["fields"], json!([]));
+    central.stop().await;
+}
+
+#[tokio::test]
+async fn a_template_no_office_could_take_is_refused_at_its_own_paths_and_changes_nothing() {
+    let dir = tempfile::tempdir().expect("dir");
+    let central = common::spawn(dir.path()).await;
+    assert_eq!(put_config(&central, "centro", &config_of("centro", json!(["sur"])), None).await.0, StatusCode::OK);
+    let before = config(&central, "centro").await;
+    let mut booking = before["services"][bookable(&before)]["booking"].clone();
+    booking["checkin_early_minutes"] = json!(1000);
+    let template = json!({
+        "bookings": { "documentos": booking },
+        "survey": { "satisfaction": true, "recommend": true, "resolved": true, "comment": true, "open_days": 0 },
+        "notice_templates": [{ "kind": "llamado", "lang": "es", "text": "Turno {ticket}" }],
+    });
+    let response = central
+        .client
+        .put(format!("{}/api/v1/templates/sur", central.base))
+        .bearer_auth(common::HQ_ADMIN)
+        .json(&template)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["error"], "bad_config");
+    let problems = problems_at(&body);
+    for at in ["bookings.documentos.checkin_early_minutes", "survey.open_days", "notice_templates[0].kind"] {
+        assert!(problems.iter().any(|p| p == at), "{at}: {body}");
+    }
+    assert_eq!(config(&central, "centro").await, before);
+    let (_, templates) = central.get("/api/v1/templates", Some(common::HQ)).await;
+    assert_eq!(templates, json!([]), "the refused template is not kept");
+    central.stop().await;
+}
+
+#[tokio::test]
+async fn an_edit_refused_for_its_version_leaves_no_override_behind() {
+    let dir = tempfile::tempdir().expect("dir");
+    let central = common::spawn(dir.path()).await;
+    assert_eq!(put_config(&central, "centro", &config_of("centro", json!(["sur"])), None).await.0, StatusCode::OK);
+    put_template(&central, "sur", json!({ "target_waits": { "general": 12 } })).await;
+
+    // The office's own wait is recorded before the edit is written; the edit is refused.
+    let mut own = config(&central, "centro").await;
+    own["services"][0]["target_wait_minutes"] = json!(40);
+    let unknown = format!("\"{}\"", "cd".repeat(32));
+    let (status, body) = put_config(&central, "centro", &own, Some(&unknown)).await;
+    assert_eq!(status, StatusCode::PRECONDITION_FAILED, "{body}");
+    let (_, overrides) = central.get("/api/v1/offices/centro/overrides", Some(common::HQ)).await;
+    assert_eq!(overrides["fields"], json!([]), "the refused edit made nothing the office's own");
+
+    put_template(&central, "sur", json!({ "target_waits": { "general": 14 } })).await;
+    assert_eq!(target_wait(&config(&central, "centro").await, "general"), 14);
+    central.stop().await;
+}

@@ -429,6 +429,15 @@ impl RawOfficeConfig {
     }
 }
 
+impl NoticesConfig {
+    /// Every problem of the texts' and the survey's shape, each at its path under `notices`
+    /// (the kinds and placeholders are `fila_notify`'s to check). Headquarters' templates by
+    /// tag check theirs with it too.
+    pub fn check(&self, problem: &mut impl FnMut(String, String)) {
+        check_notices(problem, self);
+    }
+}
+
 fn check_notices(problem: &mut impl FnMut(String, String), notices: &NoticesConfig) {
     if notices.templates.len() > limits::TEMPLATES_MAX {
         problem("notices.templates".into(), format!("at most {} templates", limits::TEMPLATES_MAX));

@@ -2,7 +2,8 @@
 //! headquarters administrator breaks a field, sees the server's problem beside it, fixes it,
 //! saves, and the office's configuration is the edited one.
 //!
-//! With `FILA_SCREENSHOTS` set, the test leaves headquarters-config-problem.png.
+//! With `FILA_SCREENSHOTS` set, the tests leave headquarters-config-problem.png and
+//! headquarters-config-signage-problem.png.
 
 mod browsers;
 #[path = "../../central/tests/common/mod.rs"]
@@ -164,5 +165,115 @@ async fn an_administrator_applies_a_regions_template_and_returns_an_offices_own_
     })
     .await
     .rethrow();
+    central.stop().await;
+}
+
+/// What an input of the editor holds.
+async fn value_of(client: &fantoccini::Client, path: &str) -> String {
+    let css = format!("#editor [data-path=\"{path}\"]");
+    shown(client, &css).await.prop("value").await.ok().flatten().unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_administrator_edits_booking_settings_and_the_signage_ticker_and_sees_them_after_reloading() {
+    if !browsers::browser_installed() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let central = central::spawn(dir.path()).await;
+    let config = fila_central::demo::office_configs().remove(0);
+    let bookable = config.services.iter().position(|s| s.booking.is_some()).expect("the demo books a service");
+    let response = central
+        .client
+        .put(format!("{}/api/v1/offices/centro/config", central.base))
+        .bearer_auth(HQ_ADMIN)
+        .json(&config)
+        .send()
+        .await
+        .expect("answered");
+    assert!(response.status().is_success());
+
+    let base = central.base.clone();
+    let booking = format!("services[{bookable}].booking");
+    browsers::run(SCENARIO_LIMIT, move |browsers| async move {
+        let hq = browsers.open("headquarters").await;
+        let page = format!("{base}/dashboard/office/centro/config");
+        hq.goto(&page).await.expect("the editor loads");
+        type_into(&hq, "#token", HQ_ADMIN).await;
+        click(&hq, "#login-form button[type=submit]").await;
+        text_when(&hq, "#heading", "the office's name", |t| t.contains("Oficina Centro")).await;
+
+        // A later cancel deadline, a check-in window the server refuses, and a ticker line
+        // left empty: each problem is shown beside its own field.
+        retype(&hq, &format!("{booking}.cancel_deadline_minutes"), "240").await;
+        retype(&hq, &format!("{booking}.checkin_late_minutes"), "500").await;
+        click(&hq, "#editor [data-add=\"signage.ticker\"]").await;
+        click(&hq, "#save").await;
+        text_when(
+            &hq,
+            &format!("#editor [data-err=\"{booking}.checkin_late_minutes\"]"),
+            "the window's problem",
+            |t| t.contains("must be 0 to 120"),
+        )
+        .await;
+        text_when(&hq, "#editor [data-err=\"signage.ticker[0].text\"]", "the empty ticker's problem", |t| {
+            t.contains("must be 1-")
+        })
+        .await;
+        hq.execute("document.querySelector('[data-field=\"signage\"]').scrollIntoView();", vec![])
+            .await
+            .expect("scrolled");
+        keep_screenshot(&hq, "headquarters-config-signage-problem").await;
+
+        retype(&hq, &format!("{booking}.checkin_late_minutes"), "15").await;
+        type_into(&hq, "#editor [data-path=\"signage.ticker[0].text\"]", "Bienvenidos a la Oficina Centro").await;
+        retype(&hq, &format!("{booking}.requirements[0].fees"), "Tasa de $ 3.500\nSe paga en la caja, en efectivo")
+            .await;
+        // A playlist of one text slide, scheduled every morning.
+        click(&hq, "#editor [data-add=\"signage.playlists\"]").await;
+        type_into(&hq, "#editor [data-path=\"signage.playlists[0].id\"]", "avisos").await;
+        type_into(&hq, "#editor [data-path=\"signage.playlists[0].name\"]", "Avisos").await;
+        click(&hq, "#editor [data-add=\"signage.playlists[0].items\"]").await;
+        type_into(&hq, "#editor [data-path=\"signage.playlists[0].items[0].slide[0].title\"]", "Turnos por internet")
+            .await;
+        click(&hq, "#editor [data-add=\"signage.schedules\"]").await;
+        type_into(&hq, "#editor [data-path=\"signage.schedules[0].id\"]", "mananas").await;
+        type_into(&hq, "#editor [data-path=\"signage.schedules[0].hours\"]", "08:00-12:00").await;
+        click(&hq, "#save").await;
+        text_when(&hq, "#message", "saved", |t| t.contains("Guardado")).await;
+
+        // A fresh page shows what was saved.
+        hq.goto(&page).await.expect("the editor loads again");
+        text_when(&hq, "#heading", "the office's name", |t| t.contains("Oficina Centro")).await;
+        assert_eq!(value_of(&hq, &format!("{booking}.cancel_deadline_minutes")).await, "240");
+        assert_eq!(value_of(&hq, &format!("{booking}.checkin_late_minutes")).await, "15");
+        assert_eq!(value_of(&hq, "signage.ticker[0].text").await, "Bienvenidos a la Oficina Centro");
+        assert_eq!(
+            value_of(&hq, &format!("{booking}.requirements[0].fees")).await,
+            "Tasa de $ 3.500\nSe paga en la caja, en efectivo"
+        );
+        let left =
+            text_when(&hq, "#editor [data-err=\"signage.ticker[0].text\"]", "no problem left", str::is_empty).await;
+        assert_eq!(left, "");
+    })
+    .await
+    .rethrow();
+
+    let (status, saved) = central.get("/api/v1/offices/centro/config", Some(HQ)).await;
+    assert!(status.is_success());
+    let saved_booking = &saved["services"][bookable]["booking"];
+    assert_eq!(saved_booking["cancel_deadline_minutes"], 240);
+    assert_eq!(saved_booking["checkin_late_minutes"], 15);
+    assert_eq!(
+        saved_booking["requirements"][0]["fees"],
+        serde_json::json!(["Tasa de $ 3.500", "Se paga en la caja, en efectivo"])
+    );
+    assert_eq!(
+        saved["signage"]["ticker"],
+        serde_json::json!([{ "lang": "es", "text": "Bienvenidos a la Oficina Centro" }])
+    );
+    assert_eq!(saved["signage"]["playlists"][0]["items"][0]["slide"][0]["title"], "Turnos por internet");
+    assert_eq!(saved["signage"]["schedules"][0]["playlist"], "avisos");
+    assert_eq!(saved["signage"]["schedules"][0]["hours"], "08:00-12:00");
     central.stop().await;
 }

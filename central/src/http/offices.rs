@@ -277,10 +277,23 @@ pub async fn put_config(
     let id = office.clone();
     let changed = web::block(move || -> Result<bool, ApiError> {
         let before = hub.config(&id)?.map(|(before, _)| before);
-        let changed = hub.set_config(&id, &raw, base.as_deref())?;
         // A field a template sets, edited here to another value, is the office's own from now on.
-        crate::templates::note_edit(store.as_ref(), before.as_ref(), &raw)
+        // That is recorded (flushed) before the configuration is written: the store has no
+        // transaction across a document and meta keys, and of the halves a crash between the two
+        // writes can leave, an override without its edit is the harmless one (the field is left
+        // alone by templates, listed as the office's own, one click from its template again),
+        // while an edit without its override would be overwritten by the next template. An edit
+        // refused here (a version this server never gave) takes its overrides back.
+        let added = crate::templates::note_edit(store.as_ref(), before.as_ref(), &raw)
             .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let changed = match hub.set_config(&id, &raw, base.as_deref()) {
+            Ok(changed) => changed,
+            Err(error) => {
+                crate::templates::forget_overrides(store.as_ref(), &id, &added)
+                    .map_err(|e| ApiError::Internal(e.to_string()))?;
+                return Err(error.into());
+            }
+        };
         // An office that took a tag takes its template at once.
         if before.is_none_or(|before| before.office.tags != raw.office.tags) {
             crate::templates::apply_office(&hub, store.as_ref(), &id).map_err(|e| ApiError::Internal(e.to_string()))?;

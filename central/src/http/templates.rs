@@ -6,7 +6,7 @@ use actix_web::{web, HttpResponse};
 use serde::Serialize;
 
 use super::auth::{Analyst, HqAdmin};
-use super::error::{ApiError, ErrorBody};
+use super::error::{ApiError, ErrorBody, ProblemDto};
 use super::AppState;
 use crate::templates::Template;
 
@@ -36,11 +36,13 @@ pub async fn list(_: Analyst, state: web::Data<AppState>) -> Result<HttpResponse
 /// each office set on its own.
 #[utoipa::path(put, path = "/api/v1/templates/{tag}", tag = "headquarters",
     params(("tag" = String, Path, description = "the offices' tag (a region)")),
-    request_body(content = Template, description = "what the template sets: `rule`, `hours`, `target_waits`"),
+    request_body(content = Template, description = "what the template sets: `rule`, `hours`, `target_waits`, \
+                                                   `bookings` (by service id), `notice_templates`, `survey`"),
     responses((status = 200, body = Object,
                description = "`offices`: each office with the tag, whether it `changed`, and the `problem` that kept \
                               the template out of it (the result would not be a valid configuration)"),
-              (status = 400, body = ErrorBody, description = "`bad_tag`, `bad_body`"),
+              (status = 400, body = ErrorBody, description = "`bad_tag`, `bad_body`, `bad_config` (every problem of the \
+                                                              template at once, at its path: `bookings.general.slot_minutes`)"),
               (status = 401, body = ErrorBody, description = "no valid analyst token"),
               (status = 403, body = ErrorBody, description = "the token is not a headquarters administrator's")),
     security(("bearer" = [])))]
@@ -54,7 +56,14 @@ pub async fn put(
     if !fila_protocol::ids::is_valid_id(&tag) {
         return Err(ApiError::bad_request("bad_tag", "a tag is 1-32 letters, digits, '-' or '_'"));
     }
-    let (hub, store, template) = (state.hub.clone(), state.store.clone(), template.into_inner());
+    let template = template.into_inner();
+    let problems = template.check();
+    if !problems.is_empty() {
+        return Err(ApiError::BadConfig(
+            problems.into_iter().map(|p| ProblemDto { at: p.at, problem: p.problem }).collect(),
+        ));
+    }
+    let (hub, store) = (state.hub.clone(), state.store.clone());
     let applied = tag.clone();
     let offices = web::block(move || crate::templates::put(&hub, store.as_ref(), &applied, &template))
         .await?
@@ -67,7 +76,8 @@ pub async fn put(
 #[utoipa::path(get, path = "/api/v1/offices/{office}/overrides", tag = "headquarters",
     params(("office" = String, Path, description = "the office's id")),
     responses((status = 200, body = Object, description = "`fields`: like `rule`, `calendar.hours`, \
-                                                          `services.general.target_wait_minutes`"),
+                                                          `services.general.target_wait_minutes`, `services.general.booking`, \
+                                                          `notices.templates`, `notices.survey`"),
               (status = 401, body = ErrorBody, description = "no valid analyst token")),
     security(("bearer" = [])))]
 pub async fn overrides(

@@ -2,8 +2,8 @@
  * fila — an office's configuration, edited by headquarters administrators through forms.
  *
  * The page is /dashboard/office/{office}/config. It loads GET /api/v1/offices/{office}/config
- * with its ETag, keeps the whole document (fields without a form here, like notices and
- * signage, go back as they came) and saves it with PUT and If-Match of the version loaded, so
+ * with its ETag, keeps the whole document (fields without a form here, like the office's
+ * address, go back as they came) and saves it with PUT and If-Match of the version loaded, so
  * an edit never undoes what someone else saved since. The server names every problem with the
  * path of its field (`services[1].prefix`): each is shown beside the input of that path, or of
  * the nearest section holding it. Data is put in the page with textContent only.
@@ -60,10 +60,35 @@
       'add.closures': 'Agregar cierre', 'remove': 'Quitar',
       'add.templates': 'Agregar mensaje', 'notice.kind': 'Tipo (p. ej. called)', 'notice.lang': 'Idioma',
       'notice.subject': 'Asunto (correo)', 'notice.text': 'Texto, con {ticket}, {counter}…',
+      'cancel': 'Cancelar hasta (min antes)', 'checkinEarly': 'Presentarse desde (min antes)',
+      'checkinLate': 'Presentarse hasta (min después)', 'add.requirements': 'Agregar requisitos en otro idioma',
+      'req.lang': 'Idioma', 'req.documents': 'Documentos (uno por línea)', 'req.fees': 'Tasas (una por línea)',
+      'req.forms': 'Formularios (uno por línea)',
+      'room.capacity': 'Personas que caben (vacío: sin límite)', 'room.come_margin_minutes': 'Aviso para venir, margen (min)',
+      'section.notices.survey': 'Encuesta de satisfacción', 'survey.satisfaction': 'Satisfacción (1 a 5)',
+      'survey.recommend': 'Recomendaría la oficina (0 a 10)', 'survey.resolved': 'Trámite resuelto',
+      'survey.comment': 'Comentario', 'survey.open_days': 'Días para responder',
+      'signage.screens': 'Pantallas', 'signage.media': 'Archivos de la cartelería', 'signage.playlists': 'Listas de reproducción',
+      'signage.schedules': 'Programación', 'signage.urgent': 'Mensajes urgentes', 'signage.ticker': 'Texto de la cinta',
+      'add.screens': 'Agregar pantalla', 'add.playlists': 'Agregar lista', 'add.items': 'Agregar elemento',
+      'add.slide': 'Agregar texto en un idioma', 'add.schedules': 'Agregar programación', 'add.urgent': 'Agregar mensaje urgente',
+      'add.texts': 'Agregar texto en un idioma', 'add.ticker': 'Agregar texto en un idioma', 'add.media': 'Agregar',
+      'media.library': 'Archivos subidos', 'media.none': 'No hay archivos subidos sin usar.',
+      'screen.profile': 'Orientación', 'profile.landscape': 'Horizontal', 'profile.portrait': 'Vertical',
+      'screen.ticker': 'Muestra la cinta', 'item.media': 'Archivo', 'item.slideOption': '(texto)',
+      'item.seconds': 'Segundos', 'item.langs': 'Idiomas (vacío: todos)', 'slide.title': 'Título', 'slide.body': 'Texto',
+      'schedule.playlist': 'Lista', 'schedule.from': 'Desde', 'schedule.until': 'Hasta',
+      'schedule.weekdays': 'Días (mon, tue…; vacío: todos)', 'schedule.hours': 'Horas (08:00-12:00; vacío: todo el día)',
+      'target': 'Destino (all, tag:…, office:…, screen:oficina/pantalla)', 'urgent.from': 'Desde', 'urgent.until': 'Hasta',
+      'lang': 'Idioma', 'text': 'Texto',
+      'badTarget': 'Debe ser all, tag:<etiqueta>, office:<id> o screen:<oficina>/<pantalla>.',
+      'badSpan': 'Debe ser un horario como 08:00-12:00.', 'badTime': 'Debe ser una fecha y hora.',
       'template.title': 'Plantilla por etiqueta',
       'template.help': 'Se aplica a todas las oficinas con la etiqueta; los campos que una oficina cambió por su cuenta se mantienen.',
       'template.tag': 'Etiqueta', 'template.rule': 'Incluir la regla de llamado', 'template.hours': 'Incluir el horario',
       'template.waits': 'Esperas objetivo por servicio (vacío: no las fija)',
+      'template.booking': 'Incluir las citas de {service}', 'template.notices': 'Incluir los mensajes de esta oficina ({n})',
+      'template.survey': 'Incluir la encuesta', 'template.problems': 'Corrija los campos marcados de la plantilla: {n} problema(s).',
       'template.save': 'Aplicar plantilla', 'template.applied': 'Plantilla aplicada: {offices}.',
       'template.none': 'ninguna oficina tiene la etiqueta',
       'overrides.title': 'Campos propios de esta oficina',
@@ -114,10 +139,35 @@
       'add.closures': 'Add a closure', 'remove': 'Remove',
       'add.templates': 'Add a message', 'notice.kind': 'Kind (e.g. called)', 'notice.lang': 'Language',
       'notice.subject': 'Subject (e-mail)', 'notice.text': 'Text, with {ticket}, {counter}…',
+      'cancel': 'Cancel until (min before)', 'checkinEarly': 'Check-in from (min before)',
+      'checkinLate': 'Check-in until (min after)', 'add.requirements': 'Add requirements in another language',
+      'req.lang': 'Language', 'req.documents': 'Documents (one per line)', 'req.fees': 'Fees (one per line)',
+      'req.forms': 'Forms (one per line)',
+      'room.capacity': 'People it holds (empty: no limit)', 'room.come_margin_minutes': 'Told to come, margin (min)',
+      'section.notices.survey': 'Satisfaction survey', 'survey.satisfaction': 'Satisfaction (1 to 5)',
+      'survey.recommend': 'Would recommend the office (0 to 10)', 'survey.resolved': 'Procedure resolved',
+      'survey.comment': 'Comment', 'survey.open_days': 'Days to answer',
+      'signage.screens': 'Screens', 'signage.media': 'Signage files', 'signage.playlists': 'Playlists',
+      'signage.schedules': 'Schedules', 'signage.urgent': 'Urgent messages', 'signage.ticker': 'Ticker text',
+      'add.screens': 'Add a screen', 'add.playlists': 'Add a playlist', 'add.items': 'Add an item',
+      'add.slide': 'Add a text in a language', 'add.schedules': 'Add a schedule', 'add.urgent': 'Add an urgent message',
+      'add.texts': 'Add a text in a language', 'add.ticker': 'Add a text in a language', 'add.media': 'Add',
+      'media.library': 'Uploaded files', 'media.none': 'No unused uploaded files.',
+      'screen.profile': 'Orientation', 'profile.landscape': 'Landscape', 'profile.portrait': 'Portrait',
+      'screen.ticker': 'Shows the ticker', 'item.media': 'File', 'item.slideOption': '(text)',
+      'item.seconds': 'Seconds', 'item.langs': 'Languages (empty: all)', 'slide.title': 'Title', 'slide.body': 'Text',
+      'schedule.playlist': 'Playlist', 'schedule.from': 'From', 'schedule.until': 'Until',
+      'schedule.weekdays': 'Days (mon, tue…; empty: every day)', 'schedule.hours': 'Hours (08:00-12:00; empty: all day)',
+      'target': 'Target (all, tag:…, office:…, screen:office/screen)', 'urgent.from': 'From', 'urgent.until': 'Until',
+      'lang': 'Language', 'text': 'Text',
+      'badTarget': 'Must be all, tag:<tag>, office:<id> or screen:<office>/<screen>.',
+      'badSpan': 'Must be hours such as 08:00-12:00.', 'badTime': 'Must be a date and time.',
       'template.title': 'Template by tag',
       'template.help': 'Applied to every office with the tag; fields an office changed on its own are kept.',
       'template.tag': 'Tag', 'template.rule': 'Include the call rule', 'template.hours': 'Include the opening hours',
       'template.waits': 'Target waits per service (empty: not set)',
+      'template.booking': 'Include the bookings of {service}', 'template.notices': 'Include this office\'s messages ({n})',
+      'template.survey': 'Include the survey', 'template.problems': 'Fix the template\'s marked fields: {n} problem(s).',
       'template.save': 'Apply template', 'template.applied': 'Template applied: {offices}.',
       'template.none': 'no office has the tag',
       'overrides.title': 'This office\'s own fields',
@@ -128,7 +178,7 @@
 
   const lang = new URLSearchParams(location.search).get('lang') === 'en' ? 'en' : 'es';
   const office = decodeURIComponent(location.pathname.split('/')[3] || '');
-  const state = { config: null, loaded: null, version: null, problems: [] };
+  const state = { config: null, loaded: null, version: null, problems: [], library: [] };
   const $ = (id) => document.getElementById(id);
 
   function t(key, values) {
@@ -217,11 +267,13 @@
   }
 
   // Rows of a list with a remove button each and an add button below.
-  function rows(list, name, draw, blank) {
+  // `redraw` draws the form again (the editor's by default).
+  function rows(list, name, draw, blank, redraw) {
+    const again = redraw || render;
     const nodes = list.map((item, i) => el('div', { class: 'row', 'data-field': name + '[' + i + ']' },
-      draw(i).concat([button(t('remove'), () => { list.splice(i, 1); render(); }, { class: 'btn btn-sm remove', 'data-remove': name + '[' + i + ']' }),
+      draw(i).concat([button(t('remove'), () => { list.splice(i, 1); again(); }, { class: 'btn btn-sm remove', 'data-remove': name + '[' + i + ']' }),
         el('span', { class: 'field-error', 'data-err': name + '[' + i + ']' })])));
-    nodes.push(button(t('add.' + name.split('.').pop()), () => { list.push(blank()); render(); }, { 'data-add': name }));
+    nodes.push(button(t('add.' + name.split('.').pop()), () => { list.push(blank()); again(); }, { 'data-add': name }));
     return nodes;
   }
 
@@ -236,6 +288,12 @@
     c.rule = c.rule || {};
     c.notices = c.notices || {};
     c.notices.templates = c.notices.templates || [];
+    c.notices.survey = c.notices.survey || Object.assign({}, SURVEY_DEFAULTS);
+    c.room = c.room || { come_margin_minutes: 10 };
+    c.signage = c.signage || {};
+    ['screens', 'media', 'playlists', 'schedules', 'urgent', 'ticker'].forEach((name) => {
+      c.signage[name] = c.signage[name] || [];
+    });
     const form = $('editor');
     form.replaceChildren(
       section('office', [
@@ -254,17 +312,11 @@
           field(c, at + '.target_wait_minutes', t('target'), 'int', { class: 'narrow' }),
           checkbox(t('remote'), service.remote_join, (on) => { service.remote_join = on; }, at + '.remote_join'),
           checkbox(t('booking'), !!service.booking, (on) => {
-            if (on) service.booking = { slot_minutes: 15 }; else delete service.booking;
+            if (on) service.booking = Object.assign({}, BOOKING_DEFAULTS); else delete service.booking;
             render();
           }, at + '.booking'),
         ];
-        if (service.booking) {
-          parts.push(field(c, at + '.booking.slot_minutes', t('slot'), 'int', { class: 'narrow' }),
-            field(c, at + '.booking.horizon_days', t('horizon'), 'optint', { class: 'narrow' }),
-            field(c, at + '.booking.capacity', t('capacity'), 'optint', { class: 'narrow' }),
-            field(c, at + '.booking.walk_in_percent', t('walkin'), 'optint', { class: 'narrow' }),
-            el('span', { class: 'field-error', 'data-err': at + '.booking' }));
-        }
+        if (service.booking) parts.push(el('div', { class: 'booking' }, bookingFields(c, at + '.booking')));
         return parts;
       }, () => ({ id: '', prefix: '', name: '', target_wait_minutes: 15, expected_service_minutes: 5 }))),
       section('counters', rows(c.counters, 'counters', (i) => [
@@ -287,10 +339,16 @@
       ], () => ({ from: '', reason: '' })))),
       section('notices', rows(c.notices.templates, 'notices.templates', (i) => [
         field(c, 'notices.templates[' + i + '].kind', t('notice.kind')),
-        select(c, 'notices.templates[' + i + '].lang', t('notice.lang'), [['es', 'es'], ['en', 'en']]),
+        select(c, 'notices.templates[' + i + '].lang', t('notice.lang'), LANGS),
         field(c, 'notices.templates[' + i + '].subject', t('notice.subject')),
         field(c, 'notices.templates[' + i + '].text', t('notice.text'), 'text', { size: 60 }),
       ], () => ({ kind: '', lang: 'es', subject: '', text: '' }))),
+      section('notices.survey', surveyFields(c, 'notices.survey')),
+      section('room', [
+        field(c, 'room.capacity', t('room.capacity'), 'optint', { class: 'narrow' }),
+        field(c, 'room.come_margin_minutes', t('room.come_margin_minutes'), 'int', { class: 'narrow' }),
+      ]),
+      section('signage', signageFields(c)),
     );
     showProblems();
   }
@@ -298,16 +356,202 @@
   KINDS.char = KINDS.text;
   // What the server could not even read (a word for a number, a prefix of two letters) is
   // caught here, beside its field, before anything is sent.
-  const WELL_FORMED = { int: /^\s*\d+\s*$/, optint: /^\s*\d*\s*$/, char: /^.$/u };
+  const ID = '[A-Za-z0-9_-]{1,32}';
+  const WELL_FORMED = { int: /^\s*\d+\s*$/, optint: /^\s*\d*\s*$/, char: /^.$/u,
+    target: new RegExp('^(all|tag:' + ID + '|office:' + ID + '|screen:' + ID + '/' + ID + ')$'),
+    optspan: /^\s*(\d\d:\d\d\s*-\s*\d\d:\d\d)?\s*$/, time: /^\d{4}-\d\d-\d\dT\d\d:\d\d/ };
+  const MALFORMED = { int: 'number', optint: 'number', char: 'oneLetter', target: 'badTarget', optspan: 'badSpan', time: 'badTime' };
 
   function unreadable(form) {
     return [...document.querySelectorAll(form + ' [data-kind]')]
       .filter((input) => WELL_FORMED[input.dataset.kind] && !WELL_FORMED[input.dataset.kind].test(input.value))
-      .map((input) => ({ at: input.dataset.path, problem: t(input.dataset.kind === 'char' ? 'oneLetter' : 'number') }));
+      .map((input) => ({ at: input.dataset.path, problem: t(MALFORMED[input.dataset.kind]) }));
   }
 
   KINDS.optdate = { show: (v) => v == null ? '' : v, parse: (s) => (s === '' ? undefined : s) };
+  KINDS.optspan = { show: (v) => v == null ? '' : v, parse: (s) => (s.trim() === '' ? undefined : s.trim().replace(/\s*-\s*/, '-')) };
+  KINDS.target = KINDS.text;
+  // A moment as the browser's local date and time; sent as milliseconds since 1970.
+  KINDS.time = {
+    show: (v) => {
+      if (v == null) return '';
+      const local = new Date(v - new Date(v).getTimezoneOffset() * 60000);
+      return isNaN(local) ? '' : local.toISOString().slice(0, 16);
+    },
+    parse: (s) => (s === '' ? 0 : new Date(s).getTime()),
+  };
   KINDS.spans = { show: (v) => (v || []).join(', '), parse: (s) => s.split(',').map((x) => x.trim().replace(/\s*-\s*/, '-')).filter((x) => x) };
+
+  // What a service that starts taking bookings gets, as the server's defaults.
+  const BOOKING_DEFAULTS = { slot_minutes: 15, horizon_days: 30, cancel_deadline_minutes: 120,
+    checkin_early_minutes: 30, checkin_late_minutes: 10, walk_in_percent: 50 };
+  const SURVEY_DEFAULTS = { satisfaction: true, recommend: true, resolved: true, comment: true, open_days: 7 };
+  const LANGS = [['es', 'es'], ['en', 'en']];
+
+  // A list of texts, one per line (a fee may well hold a comma).
+  function lines(object, path, label) {
+    const id = 'f-' + path.replace(/[^a-zA-Z0-9]/g, '-');
+    const input = el('textarea', { id: id, 'data-path': path, 'data-kind': 'lines', rows: 3, cols: 30 });
+    input.value = (read(object, path) || []).join('\n');
+    input.addEventListener('input', () => write(object, path,
+      input.value.split('\n').map((x) => x.trim()).filter((x) => x)));
+    return el('span', { class: 'field', 'data-field': path }, [
+      el('label', { for: id, text: label }), input, el('span', { class: 'field-error', 'data-err': path }),
+    ]);
+  }
+
+  // A service's booking settings (at `services[2].booking`), with what to bring per language.
+  function bookingFields(object, at, redraw) {
+    const booking = read(object, at);
+    booking.requirements = booking.requirements || [];
+    return [
+      field(object, at + '.slot_minutes', t('slot'), 'int', { class: 'narrow' }),
+      field(object, at + '.horizon_days', t('horizon'), 'int', { class: 'narrow' }),
+      field(object, at + '.capacity', t('capacity'), 'optint', { class: 'narrow' }),
+      field(object, at + '.walk_in_percent', t('walkin'), 'int', { class: 'narrow' }),
+      field(object, at + '.cancel_deadline_minutes', t('cancel'), 'int', { class: 'narrow' }),
+      field(object, at + '.checkin_early_minutes', t('checkinEarly'), 'int', { class: 'narrow' }),
+      field(object, at + '.checkin_late_minutes', t('checkinLate'), 'int', { class: 'narrow' }),
+      el('span', { class: 'field-error', 'data-err': at }),
+    ].concat(rows(booking.requirements, at + '.requirements', (j) => {
+      const on = at + '.requirements[' + j + ']';
+      return [
+        select(object, on + '.lang', t('req.lang'), LANGS),
+        lines(object, on + '.documents', t('req.documents')),
+        lines(object, on + '.fees', t('req.fees')),
+        lines(object, on + '.forms', t('req.forms')),
+      ];
+    }, () => ({ lang: booking.requirements.some((r) => r.lang === 'es') ? 'en' : 'es', documents: [], fees: [], forms: [] }),
+    redraw));
+  }
+
+  function surveyFields(object, at) {
+    const survey = read(object, at);
+    return ['satisfaction', 'recommend', 'resolved', 'comment']
+      .map((name) => checkbox(t('survey.' + name), survey[name], (on) => { survey[name] = on; }, at + '.' + name))
+      .concat([field(object, at + '.open_days', t('survey.open_days'), 'int', { class: 'narrow' })]);
+  }
+
+  // A part of a section with its own heading and the place of its list's problems.
+  function group(path, children) {
+    return el('div', { class: 'group', 'data-field': path }, [el('h3', { text: t(path) }),
+      el('span', { class: 'field-error', 'data-err': path })].concat(children));
+  }
+
+  // Texts per language (`signage.ticker`, an urgent message's `texts`).
+  function localTexts(object, at) {
+    return rows(read(object, at), at, (i) => [
+      select(object, at + '[' + i + '].lang', t('lang'), LANGS),
+      field(object, at + '[' + i + '].text', t('text'), 'text', { size: 60 }),
+    ], () => ({ lang: 'es', text: '' }));
+  }
+
+  // The signage: screens, the uploaded files it plays (by hash), playlists of them and of text
+  // slides, schedules, urgent messages and the ticker. Files are uploaded in the signage page;
+  // here one of those is added to the office's files by its hash.
+  function signageFields(c) {
+    const signage = c.signage;
+    const mediaName = (m) => m.sha256.slice(0, 12) + '… ' + m.kind + ' ' + m.width + '×' + m.height;
+    const unused = state.library.filter((m) => !signage.media.some((own) => own.sha256 === m.sha256));
+    const library = el('select', { id: 'media-library' }, unused.map((m) => el('option', { value: m.sha256, text: mediaName(m) })));
+    const media = signage.media.map((m, i) => el('div', { class: 'row', 'data-field': 'signage.media[' + i + ']' }, [
+      el('code', { text: mediaName(m) }),
+      button(t('remove'), () => { signage.media.splice(i, 1); render(); }, { class: 'btn btn-sm remove', 'data-remove': 'signage.media[' + i + ']' }),
+      el('span', { class: 'field-error', 'data-err': 'signage.media[' + i + ']' }),
+    ]));
+    media.push(unused.length ? el('span', { class: 'field' }, [
+      el('label', { for: 'media-library', text: t('media.library') }), library,
+      button(t('add.media'), () => {
+        const chosen = unused.find((m) => m.sha256 === library.value);
+        if (!chosen) return;
+        signage.media.push({ sha256: chosen.sha256, kind: chosen.kind, bytes: chosen.bytes, width: chosen.width,
+          height: chosen.height, duration_ms: chosen.duration_ms == null ? undefined : chosen.duration_ms });
+        render();
+      }, { 'data-add': 'signage.media' }),
+    ]) : el('p', { class: 'muted', text: t('media.none') }));
+    const files = [['', t('item.slideOption')]].concat(signage.media.map((m) => [m.sha256, mediaName(m)]));
+    const playlists = signage.playlists.map((p) => [p.id, p.name || p.id]);
+    return [
+      group('signage.screens', rows(signage.screens, 'signage.screens', (i) => {
+        const at = 'signage.screens[' + i + ']';
+        const screen = signage.screens[i];
+        return [
+          field(c, at + '.id', t('id'), 'text', { class: 'narrow' }),
+          field(c, at + '.name', t('name')),
+          select(c, at + '.profile', t('screen.profile'),
+            [['landscape', t('profile.landscape')], ['portrait', t('profile.portrait')]]),
+          checkbox(t('screen.ticker'), screen.ticker !== false, (on) => { screen.ticker = on; }, at + '.ticker'),
+        ];
+      }, () => ({ id: '', name: '', profile: 'landscape', ticker: true }))),
+      group('signage.media', media),
+      group('signage.playlists', rows(signage.playlists, 'signage.playlists', (p) => {
+        const at = 'signage.playlists[' + p + ']';
+        const playlist = signage.playlists[p];
+        return [
+          field(c, at + '.id', t('id'), 'text', { class: 'narrow' }),
+          field(c, at + '.name', t('name')),
+          el('div', {}, rows(playlist.items, at + '.items', (i) => itemFields(c, at + '.items[' + i + ']', files),
+            () => ({ slide: [{ lang: 'es', title: '', body: '' }], seconds: 10 }))),
+        ];
+      }, () => ({ id: '', name: '', items: [] }))),
+      group('signage.schedules', rows(signage.schedules, 'signage.schedules', (i) => {
+        const at = 'signage.schedules[' + i + ']';
+        const own = signage.schedules[i].playlist;
+        const options = playlists.some(([id]) => id === own) ? playlists : [[own, own]].concat(playlists);
+        return [
+          field(c, at + '.id', t('id'), 'text', { class: 'narrow' }),
+          select(c, at + '.playlist', t('schedule.playlist'), options),
+          field(c, at + '.from', t('schedule.from'), 'optdate', { type: 'date' }),
+          field(c, at + '.until', t('schedule.until'), 'optdate', { type: 'date' }),
+          field(c, at + '.weekdays', t('schedule.weekdays'), 'list'),
+          field(c, at + '.hours', t('schedule.hours'), 'optspan', { class: 'narrow' }),
+          field(c, at + '.target', t('target'), 'target'),
+        ];
+      }, () => ({ id: '', playlist: (signage.playlists[0] || {}).id || '', target: 'all' }))),
+      group('signage.urgent', rows(signage.urgent, 'signage.urgent', (i) => {
+        const at = 'signage.urgent[' + i + ']';
+        return [
+          field(c, at + '.id', t('id'), 'text', { class: 'narrow' }),
+          field(c, at + '.from_ms', t('urgent.from'), 'time', { type: 'datetime-local' }),
+          field(c, at + '.until_ms', t('urgent.until'), 'time', { type: 'datetime-local' }),
+          field(c, at + '.target', t('target'), 'target'),
+          el('div', {}, localTexts(c, at + '.texts')),
+        ];
+      }, () => {
+        const now = Date.now();
+        return { id: '', texts: [{ lang: 'es', text: '' }], from_ms: now, until_ms: now + 3600000, target: 'office:' + office, by: 'hq' };
+      })),
+      group('signage.ticker', localTexts(c, 'signage.ticker')),
+    ];
+  }
+
+  // One playlist item: an uploaded file, or a text slide per language.
+  function itemFields(object, at, files) {
+    const item = read(object, at);
+    const id = 'f-' + (at + '.media').replace(/[^a-zA-Z0-9]/g, '-');
+    const choose = el('select', { id: id, 'data-path': at + '.media' },
+      files.map(([value, text]) => el('option', { value: value, text: text })));
+    choose.value = item.media || '';
+    choose.addEventListener('change', () => {
+      if (choose.value) { item.media = choose.value; item.slide = []; } else { delete item.media; item.slide = [{ lang: 'es', title: '', body: '' }]; }
+      render();
+    });
+    const parts = [
+      el('span', { class: 'field', 'data-field': at + '.media' }, [el('label', { for: id, text: t('item.media') }), choose,
+        el('span', { class: 'field-error', 'data-err': at + '.media' })]),
+      field(object, at + '.seconds', t('item.seconds'), 'int', { class: 'narrow' }),
+      field(object, at + '.langs', t('item.langs'), 'list', { class: 'narrow' }),
+    ];
+    if (!item.media) {
+      item.slide = item.slide || [];
+      parts.push(el('div', {}, rows(item.slide, at + '.slide', (s) => [
+        select(object, at + '.slide[' + s + '].lang', t('lang'), LANGS),
+        field(object, at + '.slide[' + s + '].title', t('slide.title')),
+        field(object, at + '.slide[' + s + '].body', t('slide.body'), 'text', { size: 50 }),
+      ], () => ({ lang: 'en', title: '', body: '' }))));
+    }
+    return parts;
+  }
 
   function ruleFields(object, at) {
     return ['preferential_ratio', 'appointment_early_minutes', 'legal_wait_margin_minutes', 'recalls_max']
@@ -326,13 +570,21 @@
 
   // Each problem beside the input of its path, or of the nearest enclosing row or section.
   function showProblems() {
-    document.querySelectorAll('.field-error').forEach((node) => { node.textContent = ''; });
-    document.querySelectorAll('.invalid').forEach((node) => node.classList.remove('invalid'));
+    const unplaced = placeProblems('#editor', state.problems);
+    const list = $('problems');
+    list.replaceChildren(...unplaced.map((text) => el('li', { text: text })));
+    list.hidden = unplaced.length === 0;
+  }
+
+  // Places `problems` in the form `root`; returns those with no place there, as text.
+  function placeProblems(root, problems) {
+    document.querySelectorAll(root + ' .field-error').forEach((node) => { node.textContent = ''; });
+    document.querySelectorAll(root + ' .invalid').forEach((node) => node.classList.remove('invalid'));
     const unplaced = [];
-    state.problems.forEach((problem) => {
+    problems.forEach((problem) => {
       let path = problem.at;
       let place = null;
-      while (path && !(place = document.querySelector('#editor [data-err="' + CSS.escape(path) + '"]'))) {
+      while (path && !(place = document.querySelector(root + ' [data-err="' + CSS.escape(path) + '"]'))) {
         path = path.replace(/(\.[^.[\]]*|\[\d+\])$/, '') === path ? '' : path.replace(/(\.[^.[\]]*|\[\d+\])$/, '');
       }
       if (!place) { unplaced.push(problem.at + ': ' + problem.problem); return; }
@@ -340,9 +592,7 @@
       const holder = place.closest('.field');
       if (holder) holder.classList.add('invalid');
     });
-    const list = $('problems');
-    list.replaceChildren(...unplaced.map((text) => el('li', { text: text })));
-    list.hidden = unplaced.length === 0;
+    return unplaced;
   }
 
   function message(text, kind) {
@@ -378,6 +628,9 @@
     state.config = answer.json;
     state.loaded = JSON.parse(JSON.stringify(answer.json));
     state.version = answer.etag;
+    // The uploaded signage files, for the office's signage to name by hash.
+    const library = await api('GET', '/api/v1/signage/media');
+    state.library = library.status === 200 && Array.isArray(library.json) ? library.json : [];
     $('heading').textContent = t('heading', { office: state.config.office.name });
     render();
     renderTemplate();
@@ -434,7 +687,8 @@
   }
 
   // The template form: a partial configuration for every office with a tag.
-  const template = { tag: '', rule: null, hours: null, waits: {} };
+  const template = { tag: '', rule: null, hours: null, waits: {}, bookings: {}, notices: null, survey: null };
+  const copy = (value) => JSON.parse(JSON.stringify(value));
 
   function renderTemplate() {
     const c = state.config;
@@ -456,6 +710,27 @@
     (c.services || []).forEach((service) => {
       parts.push(field(template.waits, service.id, service.name + ' (' + service.id + ')', 'optint', { class: 'narrow' }));
     });
+    // Booking settings of each service this office books, starting from this office's.
+    (c.services || []).filter((service) => service.booking).forEach((service) => {
+      const at = 'bookings.' + service.id;
+      parts.push(el('div', {}, [checkbox(t('template.booking', { service: service.name }), !!template.bookings[service.id], (on) => {
+        if (on) template.bookings[service.id] = copy(service.booking); else delete template.bookings[service.id];
+        renderTemplate();
+      }, 'template.' + at)]));
+      if (template.bookings[service.id]) {
+        parts.push(el('div', { class: 'booking', 'data-field': at }, bookingFields(template, at, renderTemplate)));
+      }
+    });
+    parts.push(el('div', {}, [checkbox(t('template.notices', { n: (c.notices.templates || []).length }), !!template.notices, (on) => {
+      template.notices = on ? copy(c.notices.templates || []) : null; renderTemplate();
+    }, 'template.notice_templates'), el('span', { class: 'field-error', 'data-err': 'notice_templates' })]));
+    parts.push(el('div', {}, [checkbox(t('template.survey'), !!template.survey, (on) => {
+      template.survey = on ? copy(c.notices.survey || SURVEY_DEFAULTS) : null; renderTemplate();
+    }, 'template.survey')]));
+    if (template.survey) {
+      parts.push(el('div', { 'data-field': 'survey' }, [el('span', { class: 'field-error', 'data-err': 'survey' })]
+        .concat(surveyFields(template, 'survey'))));
+    }
     form.replaceChildren(...parts);
     form.querySelectorAll('[id^="f-"]').forEach((input) => { input.id = 'template-' + input.id; });
     form.querySelectorAll('label[for^="f-"]').forEach((label) => { label.htmlFor = 'template-' + label.htmlFor; });
@@ -474,7 +749,17 @@
     const waits = {};
     Object.entries(template.waits).forEach(([id, minutes]) => { if (minutes != null) waits[id] = minutes; });
     body.target_waits = waits;
+    if (Object.keys(template.bookings).length) body.bookings = template.bookings;
+    if (template.notices) body.notice_templates = template.notices;
+    if (template.survey) body.survey = template.survey;
     const answer = await api('PUT', '/api/v1/templates/' + encodeURIComponent(template.tag), body);
+    placeProblems('#template-form', []);
+    if (answer.status === 400 && (answer.json || {}).error === 'bad_config') {
+      const problems = answer.json.problems || [];
+      const unplaced = placeProblems('#template-form', problems);
+      result.textContent = [t('template.problems', { n: problems.length })].concat(unplaced).join(' · ');
+      return;
+    }
     if (answer.status === 200) {
       const names = (answer.json.offices || []).map((o) => o.office + (o.problem ? ' (' + o.problem + ')' : ''));
       // Told once the editor shows the result, so nothing typed meanwhile is redrawn away.
