@@ -11,6 +11,7 @@
 
 mod support;
 
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -81,9 +82,13 @@ struct Measured {
     /// Seconds from sending a ticket's changes to central's acknowledgement, while measuring.
     lags: Mutex<Vec<f64>>,
     measuring: AtomicBool,
-    /// When replica a was killed, and, per office of a, seconds until b acknowledged it all.
-    killed: Mutex<Option<Instant>>,
-    failovers: Mutex<Vec<f64>>,
+    /// The offices whose last connection was to replica a (some of a's offices may have
+    /// moved to b before the kill, when a connection to a failed under load).
+    on_a: Mutex<HashSet<usize>>,
+    /// When replica a was killed, with the offices on it then.
+    killed: Mutex<Option<(Instant, HashSet<usize>)>>,
+    /// Per office that was on a, seconds from the kill until b acknowledged all it has.
+    failovers: Mutex<HashMap<usize, f64>>,
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -117,7 +122,17 @@ async fn office(o: usize, offices: usize, ports: [u16; 2], first: usize, measure
             continue;
         };
         let mut peer = PeerSync::new();
-        let reconnected = measured.killed.lock().expect("lock").is_some_and(|_| which != first);
+        {
+            let mut on_a = measured.on_a.lock().expect("lock");
+            if which == 0 {
+                on_a.insert(o);
+            } else {
+                on_a.remove(&o);
+            }
+        }
+        let reconnected = which == 1
+            && measured.killed.lock().expect("lock").as_ref().is_some_and(|(_, moving)| moving.contains(&o))
+            && !measured.failovers.lock().expect("lock").contains_key(&o);
         // Heads sent and not yet acknowledged, with when they were sent (a failover counts from
         // the kill).
         let mut pending: Option<(Vec<automerge::ChangeHash>, Instant, bool)> =
@@ -172,8 +187,10 @@ async fn office(o: usize, offices: usize, ports: [u16; 2], first: usize, measure
                     if acknowledged {
                         let (_, sent, failover) = pending.take().expect("pending");
                         if failover {
-                            let killed = measured.killed.lock().expect("lock").expect("a kill");
-                            measured.failovers.lock().expect("lock").push(killed.elapsed().as_secs_f64());
+                            let since = measured.killed.lock().expect("lock").as_ref().map(|(at, _)| at.elapsed());
+                            if let Some(since) = since {
+                                measured.failovers.lock().expect("lock").entry(o).or_insert(since.as_secs_f64());
+                            }
                         } else if measured.measuring.load(Ordering::SeqCst) {
                             measured.lags.lock().expect("lock").push(sent.elapsed().as_secs_f64());
                         }
@@ -272,16 +289,21 @@ fn main() {
             percentile(&lags, 0.99) * 1e3,
             lags.last().copied().unwrap_or(f64::NAN) * 1e3
         );
-        // Replica a goes (kill -9): its offices move to b.
-        *measured.killed.lock().expect("lock") = Some(Instant::now());
+        // Replica a goes (kill -9): the offices on it move to b.
+        let on_a = measured.on_a.lock().expect("lock").clone();
+        let moving = on_a.len();
+        *measured.killed.lock().expect("lock") = Some((Instant::now(), on_a));
         a.kill_hard();
-        let moving = offices.div_ceil(2);
         let deadline = Instant::now() + Duration::from_secs(300);
         while measured.failovers.lock().expect("lock").len() < moving && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        let mut failovers = measured.failovers.lock().expect("lock").clone();
+        let mut failovers: Vec<f64> = measured.failovers.lock().expect("lock").values().copied().collect();
         failovers.sort_by(f64::total_cmp);
+        println!(
+            "| offices on replica a when it was killed | {moving} of the {} that started there |",
+            offices.div_ceil(2)
+        );
         println!(
             "| failover: a killed, {}/{moving} of its offices synced through b | p50 {:.2} s, p99 {:.2} s, max {:.2} s |",
             failovers.len(),

@@ -149,7 +149,9 @@ fn main() {
         "  first answer after a start {:.0?}; then {:.0?}, {:.0?}, {:.0?}, {:.0?}",
         times[0], times[1], times[2], times[3], times[4]
     );
-    println!("  after a restart: warm-up (kept tallies loaded) {warm_up:.0?}, then the first answer {after_restart:.0?}");
+    println!(
+        "  after a restart: warm-up (kept tallies loaded) {warm_up:.0?}, then the first answer {after_restart:.0?}"
+    );
     println!(
         "| month roll-up, {offices} offices × {DAYS} days | {:.0?} | {:.0?} | {warm_up:.0?} | {after_restart:.0?} |",
         times[0], times[4]

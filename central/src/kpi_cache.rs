@@ -435,7 +435,9 @@ mod tests {
     fn kept_tallies_older_than_two_months_are_forgotten_and_recent_ones_stay() {
         let dir = tempfile::tempdir().expect("dir");
         let store: Arc<dyn Store> = Arc::new(fila_store::SledStore::open(dir.path(), 1 << 20).expect("store"));
-        let now = Timestamp(jiff::civil::date(2026, 12, 6).at(12, 0, 0, 0).in_tz("UTC").expect("noon").timestamp().as_millisecond());
+        let now = Timestamp(
+            jiff::civil::date(2026, 12, 6).at(12, 0, 0, 0).in_tz("UTC").expect("noon").timestamp().as_millisecond(),
+        );
         let day = |text: &str| BusinessDay(text.parse().expect("a date"));
         for (office, kept) in [("centro", "2026-10-01"), ("norte", "2026-10-10"), ("centro", "2026-11-30")] {
             store.put_meta(&kept_key(office, day(kept), GroupBy::Office), b"tally").expect("kept");
