@@ -18,7 +18,8 @@
 //! their documents, day by day, so the first roll-up after a restart merges kept tallies rather
 //! than reading 30,000 day documents; the days without one are computed then, in the
 //! background, and kept. Only the last [`WARM_DAYS`] days are kept in the store; older ones go
-//! at each warm-up and each day after ([`KpiCache::forget_old`]).
+//! at each warm-up and each day after ([`KpiCache::forget_old`]). Where replicas share the
+//! store, one of them writes and forgets kept tallies; all read them.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -47,6 +48,10 @@ pub const WARM_DAYS: i64 = 62;
 /// raised whenever `Tally`'s layout or meaning changes: what an older build kept is then not
 /// read, and is computed again.
 const KEPT_PREFIX: &str = "kpi-day/v1/";
+
+/// The one replica (where several share the store) that writes kept tallies: two writing the
+/// same values at once would wait on each other's row locks, holding up their other writes.
+const KEEPER: &str = "kept-tallies";
 
 /// How far back [`KpiCache::forget_old`] looks for kept days to forget.
 const FORGET_DAYS_BACK: i64 = 400;
@@ -269,8 +274,10 @@ impl KpiCache {
                 }
             }
             // What is left of the day's kept tallies belongs to offices central no longer holds.
-            for key in kept.into_keys() {
-                store.delete_meta(&key)?;
+            if keeper(&*store) {
+                for key in kept.into_keys() {
+                    store.delete_meta(&key)?;
+                }
             }
         }
         let first =
@@ -297,6 +304,9 @@ impl KpiCache {
     }
 
     fn forget_before(&self, store: &dyn Store, first: BusinessDay) -> Result<(), StoreError> {
+        if !keeper(store) {
+            return Ok(());
+        }
         let mut day = days_before(first, FORGET_DAYS_BACK);
         while day < first {
             for by in GroupBy::ALL {
@@ -337,7 +347,7 @@ impl KpiCache {
     /// Keeps an ended day's tally in the store. A failure costs a computation after a
     /// restart, nothing more.
     fn keep(&self, office: &str, day: BusinessDay, by: GroupBy, seqs: Seqs, figures: &DayFigures) {
-        let Some(store) = &self.store else { return };
+        let Some(store) = self.store.as_deref().filter(|store| keeper(*store)) else { return };
         let kept = postcard::to_allocvec(&(seqs, figures)).map_err(|error| error.to_string());
         let result =
             kept.and_then(|bytes| store.put_meta(&kept_key(office, day, by), &bytes).map_err(|e| e.to_string()));
@@ -386,6 +396,14 @@ impl Days {
         let median = uses[uses.len() / 2];
         self.entries.retain(|_, cached| cached.used > median);
     }
+}
+
+/// Whether this process writes kept tallies (see [`KEEPER`]).
+fn keeper(store: &dyn Store) -> bool {
+    store.try_lead(KEEPER).unwrap_or_else(|error| {
+        tracing::warn!(%error, "cannot tell whether this replica keeps the KPI tallies");
+        false
+    })
 }
 
 fn kept_day_prefix(day: BusinessDay, by: GroupBy) -> String {
