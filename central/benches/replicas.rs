@@ -65,7 +65,9 @@ type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStre
 async fn connect(port: u16, office: usize) -> Option<Socket> {
     let mut request = format!("ws://127.0.0.1:{port}/api/v1/sync").into_client_request().ok()?;
     request.headers_mut().insert("Authorization", format!("Bearer {}", token(office)).parse().ok()?);
-    tokio_tungstenite::connect_async(request).await.ok().map(|(socket, _)| socket)
+    // As the edge: a connection that does not come up in 20 s is given up.
+    let connecting = tokio::time::timeout(Duration::from_secs(20), tokio_tungstenite::connect_async(request));
+    connecting.await.ok()?.ok().map(|(socket, _)| socket)
 }
 
 fn frame(doc: &str, outgoing: Outgoing) -> Message {
@@ -171,8 +173,9 @@ async fn office(o: usize, offices: usize, ports: [u16; 2], first: usize, measure
                     }
                     next += Duration::from_secs(36);
                 }
-                incoming = socket.next() => {
-                    let Some(Ok(message)) = incoming else { break 'connection };
+                // As the edge: 60 s without a word from central (it pings every 20 s) is a dead link.
+                incoming = tokio::time::timeout(Duration::from_secs(60), socket.next()) => {
+                    let Ok(Some(Ok(message))) = incoming else { break 'connection };
                     let Message::Binary(bytes) = message else { continue };
                     let Ok(Frame::Sync { message, .. }) = Frame::decode(&bytes, &format!("o{o}")) else { continue };
                     let _ = office.sync_receive(&mut peer, &message);

@@ -24,6 +24,10 @@ const BACKOFF_MIN: Duration = Duration::from_millis(250);
 const BACKOFF_MAX: Duration = Duration::from_secs(30);
 /// Central pings; if nothing at all arrives for this long the connection is presumed dead.
 const SILENCE_MAX: Duration = Duration::from_secs(60);
+/// The TCP connection, TLS and the WebSocket upgrade together: a replica that accepts the
+/// connection but never answers (overloaded, or half dead) must not hold the office forever
+/// when another replica could take it.
+const CONNECT_MAX: Duration = Duration::from_secs(20);
 /// A connection up this long counts as healthy: the next failure retries from the shortest wait.
 const HEALTHY_AFTER: Duration = Duration::from_secs(30);
 
@@ -142,7 +146,10 @@ async fn session(
     let bearer = format!("Bearer {}", settings.token).parse().map_err(|_| LinkError::Connect("bad token".into()))?;
     request.headers_mut().insert("Authorization", bearer);
     let connecting = tokio_tungstenite::connect_async_tls_with_config(request, None, false, connector);
-    let (socket, _) = connecting.await.map_err(|e| match e {
+    let connected = tokio::time::timeout(CONNECT_MAX, connecting)
+        .await
+        .map_err(|_| LinkError::Connect(format!("no answer within {CONNECT_MAX:?}")))?;
+    let (socket, _) = connected.map_err(|e| match e {
         tokio_tungstenite::tungstenite::Error::Http(response) if response.status().is_client_error() => {
             LinkError::Refused(format!("HTTP {}", response.status()))
         }

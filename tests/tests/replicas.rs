@@ -1,6 +1,7 @@
 //! Two real `fila-central` processes on one PostgreSQL database, and a real box given both
 //! addresses: kill -9 the replica it syncs with and it carries on through the other, losing
-//! nothing it acknowledged.
+//! nothing it acknowledged; and a replica that hangs (its process stopped, the kernel still
+//! accepting connections for it) does not hold a box that starts, which reaches the other.
 
 mod common;
 
@@ -47,10 +48,14 @@ async fn holds(client: &reqwest::Client, base: &str, day: &str, number: &str) ->
     })
 }
 
-async fn until(what: &str, mut check: impl AsyncFnMut() -> bool) -> Duration {
+async fn until(what: &str, check: impl AsyncFnMut() -> bool) -> Duration {
+    within(Duration::from_secs(30), what, check).await
+}
+
+async fn within(limit: Duration, what: &str, mut check: impl AsyncFnMut() -> bool) -> Duration {
     let began = Instant::now();
     while !check().await {
-        assert!(began.elapsed() < Duration::from_secs(30), "never: {what}");
+        assert!(began.elapsed() < limit, "never: {what}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     began.elapsed()
@@ -113,6 +118,58 @@ async fn an_office_syncs_through_the_other_replica_when_one_is_killed() {
     until("the office syncs with b", async || online_at(&client, &b).await).await;
     assert!(holds(&client, &b, &day, &first).await, "nothing acknowledged is lost");
 
+    office.kill().expect("stop");
+    replica_b.kill().expect("stop");
+    let _ = (office.wait(), replica_b.wait());
+}
+
+/// Stops (SIGSTOP) or resumes (SIGCONT) a process: hung, not dead.
+fn signal(process: &Edge, signal: &str) {
+    let status =
+        std::process::Command::new("kill").arg(signal).arg(process.id().to_string()).status().expect("kill runs");
+    assert!(status.success(), "kill {signal}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_box_starting_while_its_first_replica_hangs_syncs_through_the_other() {
+    let Some(db) = TempDatabase::create() else { return };
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().expect("client");
+    let dirs = [(); 3].map(|()| tempfile::tempdir().expect("dir"));
+    let (port_a, port_b, port_edge) = (free_port(), free_port(), free_port());
+    let (a, b, edge) = (
+        format!("http://127.0.0.1:{port_a}"),
+        format!("http://127.0.0.1:{port_b}"),
+        format!("http://127.0.0.1:{port_edge}"),
+    );
+    let replica_a = replica(port_a, dirs[0].path(), &db);
+    wait_ready(&client, &a).await;
+    let mut replica_b = replica(port_b, dirs[1].path(), &db);
+    wait_ready(&client, &b).await;
+    // a's socket still completes TCP handshakes (the kernel does that), but nothing answers
+    // the WebSocket upgrade: without a limit on connecting, the box would wait on it forever.
+    signal(&replica_a, "-STOP");
+
+    let mut office = demo_edge(&edge_binary(), port_edge, dirs[2].path(), port_a)
+        .arg("--central")
+        .arg(format!("ws://127.0.0.1:{port_b}/api/v1/sync"))
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map(Edge)
+        .expect("fila-edge starts");
+    // A new box is not ready before it has recovered its records from central, so this is
+    // waited for first, with room for the 20 s the box gives a replica to answer.
+    let took = within(Duration::from_secs(45), "the office syncs with b", async || online_at(&client, &b).await).await;
+    eprintln!("with a hung, the box reached b {took:?} after it started");
+    wait_ready(&client, &edge).await;
+    let day: Value =
+        client.get(format!("{edge}/api/v1/office")).send().await.expect("office").json().await.expect("json");
+    let day = day["day"].as_str().expect("day").to_string();
+    let ticket = issue(&client, &edge).await;
+    until("b holds a ticket issued with a hung", async || holds(&client, &b, &day, &ticket).await).await;
+
+    signal(&replica_a, "-CONT");
     office.kill().expect("stop");
     replica_b.kill().expect("stop");
     let _ = (office.wait(), replica_b.wait());
