@@ -74,42 +74,75 @@ async fn issue(client: &reqwest::Client, edge: &str) -> String {
     ticket["number"].as_str().expect("number").to_string()
 }
 
+/// Two replicas of the demo central on one fresh database, and where a box would listen.
+struct TwoReplicas {
+    client: reqwest::Client,
+    a: String,
+    b: String,
+    edge: String,
+    replica_a: Edge,
+    _replica_b: Edge,
+    ports: [u16; 3],
+    dirs: [tempfile::TempDir; 3],
+    _db: TempDatabase,
+}
+
+impl TwoReplicas {
+    async fn start() -> Option<TwoReplicas> {
+        let db = TempDatabase::create()?;
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().expect("client");
+        let dirs = [(); 3].map(|()| tempfile::tempdir().expect("dir"));
+        let ports = [free_port(), free_port(), free_port()];
+        let [a, b, edge] = ports.map(|port| format!("http://127.0.0.1:{port}"));
+        // One after the other: the first one creates the demo office's configuration.
+        let replica_a = replica(ports[0], dirs[0].path(), &db);
+        wait_ready(&client, &a).await;
+        let replica_b = replica(ports[1], dirs[1].path(), &db);
+        wait_ready(&client, &b).await;
+        Some(TwoReplicas { client, a, b, edge, replica_a, _replica_b: replica_b, ports, dirs, _db: db })
+    }
+
+    /// The demo box, given a's address first and b's as the fallback.
+    fn start_box(&self) -> Edge {
+        demo_edge(&edge_binary(), self.ports[2], self.dirs[2].path(), self.ports[0])
+            .arg("--central")
+            .arg(format!("ws://127.0.0.1:{}/api/v1/sync", self.ports[1]))
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map(Edge)
+            .expect("fila-edge starts")
+    }
+
+    /// The office's business day now, as the box says.
+    async fn day(&self) -> String {
+        let office: Value = self
+            .client
+            .get(format!("{}/api/v1/office", self.edge))
+            .send()
+            .await
+            .expect("office")
+            .json()
+            .await
+            .expect("json");
+        office["day"].as_str().expect("day").to_string()
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_office_syncs_through_the_other_replica_when_one_is_killed() {
-    let Some(db) = TempDatabase::create() else { return };
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().expect("client");
-    let dirs = [(); 3].map(|()| tempfile::tempdir().expect("dir"));
-    let (port_a, port_b, port_edge) = (free_port(), free_port(), free_port());
-    let (a, b, edge) = (
-        format!("http://127.0.0.1:{port_a}"),
-        format!("http://127.0.0.1:{port_b}"),
-        format!("http://127.0.0.1:{port_edge}"),
-    );
-    // One after the other: the first one creates the demo office's configuration.
-    let mut replica_a = replica(port_a, dirs[0].path(), &db);
-    wait_ready(&client, &a).await;
-    let mut replica_b = replica(port_b, dirs[1].path(), &db);
-    wait_ready(&client, &b).await;
-
-    let mut office = demo_edge(&edge_binary(), port_edge, dirs[2].path(), port_a)
-        .arg("--central")
-        .arg(format!("ws://127.0.0.1:{port_b}/api/v1/sync"))
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map(Edge)
-        .expect("fila-edge starts");
+    let Some(mut net) = TwoReplicas::start().await else { return };
+    let (client, a, b, edge) = (net.client.clone(), net.a.clone(), net.b.clone(), net.edge.clone());
+    let _office = net.start_box();
     wait_ready(&client, &edge).await;
     until("the office syncs with a, its first address", async || online_at(&client, &a).await).await;
-    let day: Value =
-        client.get(format!("{edge}/api/v1/office")).send().await.expect("office").json().await.expect("json");
-    let day = day["day"].as_str().expect("day").to_string();
+    let day = net.day().await;
     let first = issue(&client, &edge).await;
     until("b reads the ticket a stored", async || holds(&client, &b, &day, &first).await).await;
 
-    replica_a.kill().expect("SIGKILL");
-    replica_a.wait().expect("reaped");
+    net.replica_a.kill().expect("SIGKILL");
+    net.replica_a.wait().expect("reaped");
     let killed = Instant::now();
     let second = issue(&client, &edge).await;
     until("b holds the ticket issued after a died", async || holds(&client, &b, &day, &second).await).await;
@@ -117,10 +150,6 @@ async fn an_office_syncs_through_the_other_replica_when_one_is_killed() {
     // b itself holds the office's connection now (not only a's last word that it had it).
     until("the office syncs with b", async || online_at(&client, &b).await).await;
     assert!(holds(&client, &b, &day, &first).await, "nothing acknowledged is lost");
-
-    office.kill().expect("stop");
-    replica_b.kill().expect("stop");
-    let _ = (office.wait(), replica_b.wait());
 }
 
 /// Stops (SIGSTOP) or resumes (SIGCONT) a process: hung, not dead.
@@ -132,45 +161,19 @@ fn signal(process: &Edge, signal: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_box_starting_while_its_first_replica_hangs_syncs_through_the_other() {
-    let Some(db) = TempDatabase::create() else { return };
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().expect("client");
-    let dirs = [(); 3].map(|()| tempfile::tempdir().expect("dir"));
-    let (port_a, port_b, port_edge) = (free_port(), free_port(), free_port());
-    let (a, b, edge) = (
-        format!("http://127.0.0.1:{port_a}"),
-        format!("http://127.0.0.1:{port_b}"),
-        format!("http://127.0.0.1:{port_edge}"),
-    );
-    let replica_a = replica(port_a, dirs[0].path(), &db);
-    wait_ready(&client, &a).await;
-    let mut replica_b = replica(port_b, dirs[1].path(), &db);
-    wait_ready(&client, &b).await;
+    let Some(net) = TwoReplicas::start().await else { return };
+    let (client, b, edge) = (net.client.clone(), net.b.clone(), net.edge.clone());
     // a's socket still completes TCP handshakes (the kernel does that), but nothing answers
     // the WebSocket upgrade: without a limit on connecting, the box would wait on it forever.
-    signal(&replica_a, "-STOP");
-
-    let mut office = demo_edge(&edge_binary(), port_edge, dirs[2].path(), port_a)
-        .arg("--central")
-        .arg(format!("ws://127.0.0.1:{port_b}/api/v1/sync"))
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map(Edge)
-        .expect("fila-edge starts");
+    signal(&net.replica_a, "-STOP");
+    let _office = net.start_box();
     // A new box is not ready before it has recovered its records from central, so this is
     // waited for first, with room for the 20 s the box gives a replica to answer.
     let took = within(Duration::from_secs(45), "the office syncs with b", async || online_at(&client, &b).await).await;
     eprintln!("with a hung, the box reached b {took:?} after it started");
     wait_ready(&client, &edge).await;
-    let day: Value =
-        client.get(format!("{edge}/api/v1/office")).send().await.expect("office").json().await.expect("json");
-    let day = day["day"].as_str().expect("day").to_string();
+    let day = net.day().await;
     let ticket = issue(&client, &edge).await;
     until("b holds a ticket issued with a hung", async || holds(&client, &b, &day, &ticket).await).await;
-
-    signal(&replica_a, "-CONT");
-    office.kill().expect("stop");
-    replica_b.kill().expect("stop");
-    let _ = (office.wait(), replica_b.wait());
+    // Dropping `net` kills a as it is: SIGKILL ends a stopped process too.
 }
