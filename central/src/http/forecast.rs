@@ -11,6 +11,7 @@ use fila_protocol::BusinessDay;
 
 use super::auth::Analyst;
 use super::error::{ApiError, ErrorBody};
+use super::query::{clip, read};
 use super::AppState;
 use crate::forecast::{AccuracyReport, ForecastQuery, ForecastReport};
 
@@ -165,25 +166,7 @@ pub async fn accuracy_csv(
 
 /// Read and check the query, naming the first problem found.
 fn parse(office: String, query: &str) -> Result<ForecastQuery, ApiError> {
-    let pairs = web::Query::<Vec<(String, String)>>::from_query(query)
-        .map_err(|error| ApiError::bad_request("bad_query", format!("the query string does not parse: {error}")))?
-        .into_inner();
-    let (mut week, mut level) = (None, None);
-    for (key, value) in pairs {
-        let slot = match key.as_str() {
-            "week" => &mut week,
-            "service_level" => &mut level,
-            _ => {
-                return Err(ApiError::bad_request(
-                    "unknown_parameter",
-                    format!("unknown parameter {:?}; this takes week, service_level", clip(&key)),
-                ))
-            }
-        };
-        if slot.replace(value).is_some() {
-            return Err(ApiError::bad_request("repeated_parameter", format!("parameter {key} is given twice")));
-        }
-    }
+    let [week, level] = read(query, ["week", "service_level"])?;
     let week = week.ok_or_else(|| {
         ApiError::bad_request("missing_parameter", "parameter week is required: week=<yyyy-mm-dd>, a Monday")
     })?;
@@ -208,11 +191,6 @@ fn parse(office: String, query: &str) -> Result<ForecastQuery, ApiError> {
         })?,
     };
     Ok(ForecastQuery { office, week, service_level })
-}
-
-/// Echo at most a little of what a caller sent.
-fn clip(text: &str) -> String {
-    text.chars().take(40).collect()
 }
 
 /// Run it on a blocking thread: it loads day documents, which is CPU and disk work.

@@ -10,10 +10,11 @@
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use fila_protocol::report::{GroupBy, KpiRow};
-use fila_protocol::{BusinessDay, Timestamp};
+use fila_protocol::Timestamp;
 
 use super::auth::Analyst;
 use super::error::{ApiError, ErrorBody};
+use super::query::{clip, range, read};
 use super::{now_ms, AppState};
 use crate::kpis::{self, KpiQuery, KpiReport, RANGE_DAYS_MAX};
 
@@ -70,36 +71,17 @@ pub(super) enum Parameters {
 
 /// Read and check the query, naming the first problem found.
 pub(super) fn parse(query: &str, parameters: Parameters) -> Result<KpiQuery, ApiError> {
-    let pairs = web::Query::<Vec<(String, String)>>::from_query(query)
-        .map_err(|error| ApiError::bad_request("bad_query", format!("the query string does not parse: {error}")))?
-        .into_inner();
-    let allowed: &[&str] = match parameters {
-        Parameters::WithGrouping => &["office", "from", "to", "by"],
-        Parameters::RangeOnly => &["office", "from", "to"],
-    };
-    let mut values: [Option<String>; 4] = Default::default();
-    for (key, value) in pairs {
-        let Some(index) = allowed.iter().position(|name| *name == key) else {
-            return Err(ApiError::bad_request(
-                "unknown_parameter",
-                format!("unknown parameter {:?}; this takes {}", clip(&key), allowed.join(", ")),
-            ));
-        };
-        if values[index].replace(value).is_some() {
-            return Err(ApiError::bad_request("repeated_parameter", format!("parameter {key} is given twice")));
+    let [office, from, to, by] = match parameters {
+        Parameters::WithGrouping => read(query, ["office", "from", "to", "by"])?,
+        Parameters::RangeOnly => {
+            let [office, from, to] = read(query, ["office", "from", "to"])?;
+            [office, from, to, None]
         }
-    }
-    let [office, from, to, by] = values;
+    };
     let office = office
         .filter(|office| !office.is_empty())
         .ok_or_else(|| ApiError::bad_request("missing_parameter", "parameter office is required: office=<id>"))?;
-    let from = from
-        .ok_or_else(|| ApiError::bad_request("missing_parameter", "parameter from is required: from=<yyyy-mm-dd>"))?;
-    let from = date("from", &from)?;
-    let to = match to {
-        Some(to) => date("to", &to)?,
-        None => from,
-    };
+    let (from, to) = range(from, to, RANGE_DAYS_MAX)?;
     let by = match by {
         None => GroupBy::Office,
         Some(by) => GroupBy::from_name(&by).ok_or_else(|| {
@@ -109,28 +91,7 @@ pub(super) fn parse(query: &str, parameters: Parameters) -> Result<KpiQuery, Api
             )
         })?,
     };
-    if from > to {
-        return Err(ApiError::bad_request("bad_range", format!("from ({from}) is after to ({to})")));
-    }
-    let days = from.0.until(to.0).map(|span| i64::from(span.get_days()) + 1).unwrap_or(i64::MAX);
-    if days > RANGE_DAYS_MAX {
-        return Err(ApiError::bad_request(
-            "range_too_long",
-            format!("from {from} to {to} is {days} days; at most {RANGE_DAYS_MAX} per request"),
-        ));
-    }
     Ok(KpiQuery { office, from, to, by })
-}
-
-pub(super) fn date(name: &str, text: &str) -> Result<BusinessDay, ApiError> {
-    BusinessDay::parse(text).ok_or_else(|| {
-        ApiError::bad_request("bad_date", format!("{name}={:?} is not a date like 2026-11-29", clip(text)))
-    })
-}
-
-/// Echo at most a little of what a caller sent.
-pub(super) fn clip(text: &str) -> String {
-    text.chars().take(40).collect()
 }
 
 /// Run the report on a blocking thread: it loads day documents, which is CPU and disk work.

@@ -40,6 +40,7 @@ mod network;
 mod notices;
 mod offices;
 mod openapi;
+mod query;
 mod rollups;
 mod signage;
 mod surveys;

@@ -9,11 +9,11 @@
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use fila_protocol::report::KpiRow;
-use fila_protocol::{BusinessDay, Timestamp};
+use fila_protocol::Timestamp;
 
 use super::auth::Analyst;
 use super::error::{ApiError, ErrorBody};
-use super::kpis::{clip, date};
+use super::query::{clip, range, read};
 use super::{now_ms, AppState};
 use crate::rollups::{self, Deviations, Order, Period, RankBy, Rollup, RollupQuery, RANGE_DAYS_MAX};
 
@@ -127,57 +127,15 @@ async fn compute(state: &web::Data<AppState>, query: RollupQuery) -> Result<Roll
 
 async fn deviations(state: &web::Data<AppState>, office: String, query: &str) -> Result<Deviations, ApiError> {
     let [from, to] = read(query, ["from", "to"])?;
-    let (from, to) = range(from, to)?;
+    let (from, to) = range(from, to, RANGE_DAYS_MAX)?;
     let (hub, cache) = (state.hub.clone(), state.kpi_cache.clone());
     Ok(web::block(move || rollups::deviations(&hub, &cache, &office, from, to, Timestamp(now_ms()))).await??)
-}
-
-/// The query's parameters by name, each at most once, no others.
-fn read<const N: usize>(query: &str, allowed: [&str; N]) -> Result<[Option<String>; N], ApiError> {
-    let pairs = web::Query::<Vec<(String, String)>>::from_query(query)
-        .map_err(|error| ApiError::bad_request("bad_query", format!("the query string does not parse: {error}")))?
-        .into_inner();
-    let mut values: [Option<String>; N] = std::array::from_fn(|_| None);
-    for (key, value) in pairs {
-        let Some(index) = allowed.iter().position(|name| *name == key) else {
-            return Err(ApiError::bad_request(
-                "unknown_parameter",
-                format!("unknown parameter {:?}; this takes {}", clip(&key), allowed.join(", ")),
-            ));
-        };
-        if values[index].replace(value).is_some() {
-            return Err(ApiError::bad_request("repeated_parameter", format!("parameter {key} is given twice")));
-        }
-    }
-    Ok(values)
-}
-
-/// `from` (required) and `to` (default `from`), in order and at most [`RANGE_DAYS_MAX`] days.
-fn range(from: Option<String>, to: Option<String>) -> Result<(BusinessDay, BusinessDay), ApiError> {
-    let from = from
-        .ok_or_else(|| ApiError::bad_request("missing_parameter", "parameter from is required: from=<yyyy-mm-dd>"))?;
-    let from = date("from", &from)?;
-    let to = match to {
-        Some(to) => date("to", &to)?,
-        None => from,
-    };
-    if from > to {
-        return Err(ApiError::bad_request("bad_range", format!("from ({from}) is after to ({to})")));
-    }
-    let days = from.0.until(to.0).map(|span| i64::from(span.get_days()) + 1).unwrap_or(i64::MAX);
-    if days > RANGE_DAYS_MAX {
-        return Err(ApiError::bad_request(
-            "range_too_long",
-            format!("from {from} to {to} is {days} days; at most {RANGE_DAYS_MAX} per request"),
-        ));
-    }
-    Ok((from, to))
 }
 
 /// Read and check a roll-up query, naming the first problem found.
 fn parse(query: &str) -> Result<RollupQuery, ApiError> {
     let [from, to, tag, period, sort, order] = read(query, ["from", "to", "tag", "period", "sort", "order"])?;
-    let (from, to) = range(from, to)?;
+    let (from, to) = range(from, to, RANGE_DAYS_MAX)?;
     let tag = tag.filter(|tag| !tag.is_empty());
     let period = match period {
         None => Period::Month,
