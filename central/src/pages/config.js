@@ -79,7 +79,7 @@
       'item.seconds': 'Segundos', 'item.langs': 'Idiomas (vacío: todos)', 'slide.title': 'Título', 'slide.body': 'Texto',
       'schedule.playlist': 'Lista', 'schedule.from': 'Desde', 'schedule.until': 'Hasta',
       'schedule.weekdays': 'Días (mon, tue…; vacío: todos)', 'schedule.hours': 'Horas (08:00-12:00; vacío: todo el día)',
-      'target': 'Destino (all, tag:…, office:…, screen:oficina/pantalla)', 'urgent.from': 'Desde', 'urgent.until': 'Hasta',
+      'signage.target': 'Destino (all, tag:…, office:…, screen:oficina/pantalla)', 'urgent.from': 'Desde', 'urgent.until': 'Hasta',
       'lang': 'Idioma', 'text': 'Texto',
       'badTarget': 'Debe ser all, tag:<etiqueta>, office:<id> o screen:<oficina>/<pantalla>.',
       'badSpan': 'Debe ser un horario como 08:00-12:00.', 'badTime': 'Debe ser una fecha y hora.',
@@ -158,7 +158,7 @@
       'item.seconds': 'Seconds', 'item.langs': 'Languages (empty: all)', 'slide.title': 'Title', 'slide.body': 'Text',
       'schedule.playlist': 'Playlist', 'schedule.from': 'From', 'schedule.until': 'Until',
       'schedule.weekdays': 'Days (mon, tue…; empty: every day)', 'schedule.hours': 'Hours (08:00-12:00; empty: all day)',
-      'target': 'Target (all, tag:…, office:…, screen:office/screen)', 'urgent.from': 'From', 'urgent.until': 'Until',
+      'signage.target': 'Target (all, tag:…, office:…, screen:office/screen)', 'urgent.from': 'From', 'urgent.until': 'Until',
       'lang': 'Language', 'text': 'Text',
       'badTarget': 'Must be all, tag:<tag>, office:<id> or screen:<office>/<screen>.',
       'badSpan': 'Must be hours such as 08:00-12:00.', 'badTime': 'Must be a date and time.',
@@ -505,7 +505,7 @@
           field(c, at + '.until', t('schedule.until'), 'optdate', { type: 'date' }),
           field(c, at + '.weekdays', t('schedule.weekdays'), 'list'),
           field(c, at + '.hours', t('schedule.hours'), 'optspan', { class: 'narrow' }),
-          field(c, at + '.target', t('target'), 'target'),
+          field(c, at + '.target', t('signage.target'), 'target'),
         ];
       }, () => ({ id: '', playlist: (signage.playlists[0] || {}).id || '', target: 'all' }))),
       group('signage.urgent', rows(signage.urgent, 'signage.urgent', (i) => {
@@ -514,7 +514,7 @@
           field(c, at + '.id', t('id'), 'text', { class: 'narrow' }),
           field(c, at + '.from_ms', t('urgent.from'), 'time', { type: 'datetime-local' }),
           field(c, at + '.until_ms', t('urgent.until'), 'time', { type: 'datetime-local' }),
-          field(c, at + '.target', t('target'), 'target'),
+          field(c, at + '.target', t('signage.target'), 'target'),
           el('div', {}, localTexts(c, at + '.texts')),
         ];
       }, () => {
