@@ -4,55 +4,17 @@
 
 mod common;
 
-use common::docs_edge::Edge;
-use common::{CENTRO, HQ, T0};
-use fila_protocol::office::{Actor, Priority, SurveyInput, SurveyTicket};
-use fila_protocol::{AgentId, Command, CounterId, RawOfficeConfig, Timestamp, Who};
+use common::morning::{self, centro, minutes_before_now};
+use common::{CENTRO, HQ, NORTE};
+use fila_protocol::office::Priority;
 use reqwest::StatusCode;
 use serde_json::Value;
-
-const CONFIG: &str = r#"
-    [office]
-    id = "centro"
-    name = "Oficina Centro"
-    time_zone = "America/Argentina/Buenos_Aires"
-    tags = ["capital"]
-
-    [[services]]
-    id = "general"
-    prefix = "A"
-    name = "Atención general"
-    target_wait_minutes = 20
-
-    [[counters]]
-    id = "1"
-    name = "Puesto 1"
-    services = ["general"]
-"#;
-
-fn minutes_before_now(minutes: i64) -> Timestamp {
-    Timestamp(T0.0 - minutes * 60_000)
-}
 
 #[tokio::test]
 async fn headquarters_sees_every_office_today_in_one_table_filtered_and_sorted() {
     let dir = tempfile::tempdir().expect("dir");
     let central = common::spawn(dir.path()).await;
-    // Centro this morning (central's clock is 10:00 there): three arrived, one was served.
-    let config = RawOfficeConfig::parse_toml(CONFIG).expect("valid");
-    let mut edge = Edge::new(config, minutes_before_now(30));
-    let ana = Actor { agent: AgentId::new("ana"), supervisor: false };
-    edge.run(minutes_before_now(30), Command::SignIn { counter: CounterId::new("1"), by: ana.clone() });
-    for minutes in [20, 10, 5] {
-        edge.issue(minutes_before_now(minutes), Priority::Normal);
-    }
-    edge.run(minutes_before_now(4), Command::CallNext { counter: CounterId::new("1"), by: ana.clone() });
-    edge.run(minutes_before_now(1), Command::Finish { counter: CounterId::new("1"), by: ana, outcome: String::new() });
-    // The one served rated the visit 4 of 5 at the exit tablet.
-    let answer = SurveyInput { satisfaction: Some(4), ..SurveyInput::default() };
-    let by = Who::Kiosk("salida".into());
-    edge.run(minutes_before_now(1), Command::AnswerSurvey { ticket: SurveyTicket::Token("k1".into()), answer, by });
-    edge.add_config();
+    let mut edge = centro();
     let mut ws = central.connect(CENTRO).await;
     edge.sync(&mut ws).await;
 
@@ -70,15 +32,38 @@ async fn headquarters_sees_every_office_today_in_one_table_filtered_and_sorted()
     assert_eq!(centro["longest_wait_seconds"], 600, "the one who came ten minutes ago");
     assert_eq!(centro["within_target_share"], 1.0, "the one called waited 16 minutes, target 20");
     assert_eq!((&centro["satisfaction_mean"], &centro["satisfaction_answers"]), (&Value::from(4.0), &Value::from(1)));
+    assert!(centro["sync_lag_ms"].as_i64().is_some_and(|lag| lag >= 0), "a link has a lag: {centro}");
+    assert_eq!(centro["out_of_order_calls"], 0);
     let norte = &rows[1];
     assert_eq!((&norte["online"], &norte["waiting"]), (&Value::Bool(false), &Value::from(0)), "nothing synced today");
     assert_eq!(norte["satisfaction_mean"], Value::Null, "no answers: no mean");
 
-    // By region, and worst first.
+    // Norte syncs its morning and goes offline again.
+    let mut norte = morning::norte();
+    let mut norte_ws = central.connect(NORTE).await;
+    norte.sync(&mut norte_ws).await;
+    norte_ws.close().await;
+    let (_, rows) = central.get("/api/v1/network", Some(HQ)).await;
+    let norte = &rows[1];
+    assert_eq!((&norte["waiting"], &norte["served"], &norte["out_of_order_calls"]), (&4.into(), &1.into(), &1.into()));
+    assert_eq!(norte["longest_wait_seconds"], 25 * 60);
+    assert_eq!(norte["preferential_within_legal_max_share"], 0.0, "she has waited 23 minutes, the law says 15");
+    assert_eq!(norte["tags"], serde_json::json!(["interior"]));
+
+    // By region, and worst first: the order by id is centro, norte.
+    let offices = |rows: &Value| -> Vec<String> {
+        rows.as_array().expect("rows").iter().map(|r| r["office"].as_str().unwrap_or("").to_string()).collect()
+    };
     let (_, capital) = central.get("/api/v1/network?tag=capital", Some(HQ)).await;
-    assert_eq!(capital.as_array().map(Vec::len), Some(1));
-    let (_, by_waiting) = central.get("/api/v1/network?sort=waiting", Some(HQ)).await;
-    assert_eq!(by_waiting[0]["office"], "centro");
+    assert_eq!(offices(&capital), ["centro"]);
+    let (_, interior) = central.get("/api/v1/network?tag=interior", Some(HQ)).await;
+    assert_eq!(offices(&interior), ["norte"]);
+    for sort in ["waiting", "longest_wait"] {
+        let (_, sorted) = central.get(&format!("/api/v1/network?sort={sort}"), Some(HQ)).await;
+        assert_eq!(offices(&sorted), ["norte", "centro"], "sort={sort}: {sorted}");
+    }
+    let (_, by_lag) = central.get("/api/v1/network?sort=sync_lag", Some(HQ)).await;
+    assert_eq!(offices(&by_lag).len(), 2);
     let (status, refused) = central.get("/api/v1/network?sort=mood", Some(HQ)).await;
     assert_eq!((status, &refused["error"]), (StatusCode::BAD_REQUEST, &Value::from("bad_query")));
     assert_eq!(central.get("/api/v1/network", None).await.0, StatusCode::UNAUTHORIZED);

@@ -120,6 +120,9 @@
       'offices.waiting': 'Esperan', 'offices.longest': 'Espera más larga', 'offices.open': 'Puestos abiertos',
       'offices.served': 'Atendidos hoy', 'offices.withinTarget': 'En objetivo', 'offices.outOfOrder': 'Fuera de orden',
       'offices.satisfaction': 'Satisfacción hoy', 'offices.answers': '{n} respuestas',
+      'offices.syncLag': 'Retraso de sincronización', 'offices.legal': 'Preferenciales en plazo legal',
+      'offices.tag': 'Región', 'offices.allTags': 'Todas', 'offices.wall': 'Pantalla de pared',
+      'offices.wallExit': 'Salir de la pantalla de pared',
       'alerts.title': 'Alertas', 'alerts.none': 'No hay alertas abiertas.', 'alerts.summary': '{n} abiertas',
       'alerts.closed': 'Cerradas recientemente', 'alerts.since': 'desde {time}', 'alerts.closedAt': 'cerrada {time}',
       'alert.offline': 'Oficina sin conexión', 'alert.wait_above_target': 'Espera por encima del objetivo',
@@ -286,6 +289,9 @@
       'offices.waiting': 'Waiting', 'offices.longest': 'Longest wait', 'offices.open': 'Counters open',
       'offices.served': 'Served today', 'offices.withinTarget': 'Within target', 'offices.outOfOrder': 'Out of order',
       'offices.satisfaction': 'Satisfaction today', 'offices.answers': '{n} answers',
+      'offices.syncLag': 'Sync lag', 'offices.legal': 'Preferential within legal maximum',
+      'offices.tag': 'Region', 'offices.allTags': 'All', 'offices.wall': 'Wall screen',
+      'offices.wallExit': 'Leave the wall screen',
       'alerts.title': 'Alerts', 'alerts.none': 'No open alerts.', 'alerts.summary': '{n} open',
       'alerts.closed': 'Recently closed', 'alerts.since': 'since {time}', 'alerts.closedAt': 'closed {time}',
       'alert.offline': 'Office offline', 'alert.wait_above_target': 'Wait above target',
@@ -586,14 +592,79 @@
     $('refreshed').textContent = t('refreshed', { time: new Date().toLocaleTimeString(locale, { timeStyle: 'short' }) });
   }
 
+  // Each column sorts by what it shows; the first click puts what needs attention first (the
+  // most waiting, the lowest shares, offline before online), a second click turns it round.
+  // Offices without a figure go last either way.
+  const SORTS = {
+    name: { first: 1, value: (r) => r.office.name.toLocaleLowerCase(locale) },
+    online: { first: 1, value: (r) => (r.online ? 1 : 0) },
+    last_seen: { first: 1, value: (r) => r.office.last_seen },
+    sync_lag: { first: -1, value: (r) => (r.online ? r.live.sync_lag_ms : null) },
+    waiting: { first: -1, value: (r) => r.live.waiting },
+    longest: { first: -1, value: (r) => r.live.longest_wait_seconds },
+    open: { first: 1, value: (r) => r.live.counters_open },
+    served: { first: -1, value: (r) => r.live.served },
+    within: { first: 1, value: (r) => r.live.within_target_share },
+    legal: { first: 1, value: (r) => r.live.preferential_within_legal_max_share },
+    out_of_order: { first: -1, value: (r) => r.live.out_of_order_calls },
+    satisfaction: { first: 1, value: (r) => r.live.satisfaction_mean },
+    days: { first: -1, value: (r) => r.days }
+  };
+
+  function sortBy(key) {
+    const current = state.sort || { key: 'name', dir: 1 };
+    state.sort = current.key === key ? { key, dir: -current.dir } : { key, dir: SORTS[key].first };
+    renderOffices(state.offices);
+  }
+
+  function compareRows(a, b) {
+    const { key, dir } = state.sort || { key: 'name', dir: 1 };
+    const [x, y] = [SORTS[key].value(a), SORTS[key].value(b)];
+    if (x == null || y == null) return (x == null) - (y == null) || a.office.id.localeCompare(b.office.id);
+    return (x < y ? -dir : x > y ? dir : 0) || a.office.id.localeCompare(b.office.id);
+  }
+
+  /** The regions (tags) offered by the filter: every tag an office has, as the stream says. */
+  function renderTags() {
+    const tags = [...new Set(Object.values(state.network || {}).flatMap((row) => row.tags || []))].sort();
+    const select = $('offices-tag');
+    const chosen = select.value;
+    const all = el('option', { text: t('offices.allTags') });
+    all.value = '';
+    select.replaceChildren(all, ...tags.map((tag) => {
+      const option = el('option', { text: tag });
+      option.value = tag;
+      return option;
+    }));
+    select.value = tags.includes(chosen) ? chosen : '';
+  }
+
+  function syncLag(ms) {
+    if (ms == null) return '—';
+    if (ms < 1000) return number.format(ms) + ' ms';
+    if (ms < 60000) return number.format(ms / 1000) + ' s';
+    if (ms < 3600000) return number.format(ms / 60000) + ' min';
+    return number.format(ms / 3600000) + ' h';
+  }
+
   function renderOffices(offices) {
+    renderTags();
+    const tag = $('offices-tag').value;
+    const rows = offices.map((office) => {
+      const live = (state.network || {})[office.id] || {};
+      // The live stream knows of a lost link before the next look at the office list.
+      const online = live.online == null ? office.online : live.online;
+      const days = office.docs.filter((doc) => doc.includes('/day/')).length;
+      return { office, live, online, days };
+    }).filter((row) => !tag || (row.live.tags || []).includes(tag));
+    rows.sort(compareRows);
+    const sort = state.sort || { key: 'name', dir: 1 };
+    for (const th of $('offices').tHead.querySelectorAll('th[data-sort]')) {
+      th.setAttribute('aria-sort', th.dataset.sort !== sort.key ? 'none' : sort.dir > 0 ? 'ascending' : 'descending');
+    }
     const body = $('offices').tBodies[0];
     body.replaceChildren();
-    for (const office of offices) {
-      const days = office.docs.filter((doc) => doc.includes('/day/')).length;
-      // The live stream knows of a lost link before the next look at the office list.
-      const liveOnline = ((state.network || {})[office.id] || {}).online;
-      const online = liveOnline == null ? office.online : liveOnline;
+    for (const { office, live, online, days } of rows) {
       const status = el('span', {
         className: 'badge ' + (online ? 'badge-online' : 'badge-offline'),
         text: online ? t('offices.online') : t('offices.offline')
@@ -609,25 +680,28 @@
         loadReport();
       });
       // Today's figures, live from the network stream (empty until its first event).
-      const live = (state.network || {})[office.id] || {};
       const figure = (value) => el('td', { className: 'num', text: value == null ? '—' : String(value) });
-      body.append(el('tr', { }, [
+      const row = el('tr', { }, [
         el('td', {}, [el('strong', { text: office.name }), el('span', { className: 'muted small id', text: office.id })]),
         el('td', {}, [status]),
         seen,
+        figure(online ? syncLag(live.sync_lag_ms) : null),
         figure(live.waiting),
         figure(live.longest_wait_seconds == null ? null : Math.round(live.longest_wait_seconds / 60) + ' min'),
         figure(live.counters_open),
         figure(live.served),
         figure(live.within_target_share == null ? null : share(live.within_target_share)),
+        figure(live.preferential_within_legal_max_share == null ? null : share(live.preferential_within_legal_max_share)),
         figure(live.out_of_order_calls),
         satisfaction(live),
-        el('td', { className: 'num', text: String(days) }),
-        el('td', { className: 'actions' }, [view, ' ', configure(office.id)])
-      ]));
+        el('td', { className: 'num wall-hide', text: String(days) }),
+        el('td', { className: 'actions wall-hide' }, [view, ' ', configure(office.id)])
+      ]);
+      row.dataset.office = office.id;
+      body.append(row);
     }
-    const online = offices.filter((o) => o.online).length;
-    $('offices-summary').textContent = t('offices.summary', { online, total: offices.length });
+    const online = rows.filter((row) => row.online).length;
+    $('offices-summary').textContent = t('offices.summary', { online, total: rows.length });
 
     const select = $('office');
     const chosen = select.value;
@@ -637,6 +711,15 @@
       return option;
     }));
     if (chosen && offices.some((o) => o.id === chosen)) select.value = chosen;
+  }
+
+  /** The network table alone, large, for a screen on the operations room's wall. */
+  function wall(on) {
+    document.body.classList.toggle('wall', on);
+    $('wall').textContent = t(on ? 'offices.wallExit' : 'offices.wall');
+    const url = new URL(location.href);
+    if (on) url.searchParams.set('wall', '1'); else url.searchParams.delete('wall');
+    history.replaceState(null, '', url);
   }
 
   /** Today's mean score out of 5, with how many answered (a mean of two answers says little). */
@@ -1232,6 +1315,12 @@
     $('rollups-csv').addEventListener('click', downloadRollupCsv);
     $('drill-csv').addEventListener('click', downloadDrillCsv);
     $('drill-close').addEventListener('click', () => { state.drill = null; $('drill').hidden = true; });
+    for (const th of $('offices').tHead.querySelectorAll('th[data-sort]')) {
+      th.querySelector('button').addEventListener('click', () => sortBy(th.dataset.sort));
+    }
+    $('offices-tag').addEventListener('change', () => renderOffices(state.offices));
+    $('wall').addEventListener('click', () => wall(!document.body.classList.contains('wall')));
+    if (new URLSearchParams(location.search).get('wall') === '1') wall(true);
     for (const id of ['rollups-period', 'rollups-tag', 'rollups-sort', 'rollups-order']) {
       $(id).addEventListener('change', () => loadRollups().catch(handle));
     }

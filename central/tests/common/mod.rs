@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod docs_edge;
+pub mod morning;
 
 use std::path::Path;
 use std::time::Duration;
