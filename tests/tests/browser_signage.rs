@@ -236,8 +236,9 @@ async fn scenario(central: String, edge: String, browsers: Arc<Browsers>) {
     keep_screenshot(&hq, "headquarters-signage-plays").await;
 
     // The offices' table is live: centro's counter open and its two served, from the stream.
-    let script = "const row = [...document.querySelectorAll('#offices tbody tr')].find((r) => r.textContent.includes('centro')); \
-                  return row ? [row.cells[5].textContent, row.cells[6].textContent] : null;";
+    let script = "const keys = [...document.querySelectorAll('#offices thead th')].map((th) => th.dataset.sort); \
+                  const row = document.querySelector(\"#offices tbody tr[data-office='centro']\"); \
+                  return row ? [row.cells[keys.indexOf('open')].textContent, row.cells[keys.indexOf('served')].textContent] : null;";
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let cells = hq.execute(script, vec![]).await.expect("script");
