@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::TestCentral;
+use common::{code_for, TestCentral};
 use fila_notify::testing::{Mode, SmtpServer};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -83,12 +83,6 @@ async fn configure(central: &TestCentral, config: Value) {
     assert_eq!(response.status(), StatusCode::OK, "{:?}", response.text().await);
 }
 
-async fn post(central: &TestCentral, path: &str, body: Value) -> (StatusCode, Value) {
-    let response = central.client.post(format!("{}{path}", central.base)).json(&body).send().await.expect("posted");
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
 fn request(n: usize, start: &str) -> Value {
     json!({
         "office": "centro", "service": "documentos", "day": MONDAY, "start": start,
@@ -96,26 +90,6 @@ fn request(n: usize, start: &str) -> Value {
         "contact": format!("vecino{n}@example.org"), "lang": "es",
         "note": "Renovación de DNI por vencimiento",
     })
-}
-
-/// The code the server received for `address`.
-async fn code_for(smtp: &SmtpServer, address: &str) -> String {
-    let deadline = tokio::time::Instant::now() + common::PATIENCE;
-    loop {
-        let found = smtp.received().into_iter().find(|m| {
-            m["rcpt_tos"][0] == json!(address) && m["subject"].as_str().is_some_and(|s| s.contains("código"))
-        });
-        if let Some(mail) = found {
-            let text = mail["text"].as_str().expect("text");
-            return text
-                .split(|c: char| !c.is_ascii_digit())
-                .find(|w| w.len() == 6)
-                .expect("a six-digit code")
-                .to_string();
-        }
-        assert!(tokio::time::Instant::now() < deadline, "no code reached {address}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 async fn free_at(central: &TestCentral, start: &str) -> u64 {
@@ -166,7 +140,7 @@ async fn two_hundred_citizens_race_for_the_last_three_places_and_three_get_them(
     for (n, hold) in &held {
         let code = code_for(&smtp, &format!("vecino{n}@example.org")).await;
         let (status, confirmed) =
-            post(&central, &format!("/api/v1/public/bookings/holds/{hold}/confirm"), json!({ "code": code })).await;
+            central.post(&format!("/api/v1/public/bookings/holds/{hold}/confirm"), json!({ "code": code })).await;
         assert_eq!(status, StatusCode::CREATED, "{confirmed}");
         assert!(confirmed["pass"].as_str().is_some_and(|p| p.starts_with("FILA1.centro.2026-11-30.")), "{confirmed}");
         assert_eq!(confirmed["short_code"].as_str().map(str::len), Some(9), "{confirmed}");
@@ -192,7 +166,7 @@ async fn two_hundred_citizens_race_for_the_last_three_places_and_three_get_them(
     assert!(pass_key["public_key"].as_str().is_some_and(|k| k.starts_with("ed25519:")));
 
     // One citizen cancels by their private link: the place is free again, the booking says so.
-    let (status, cancelled) = post(&central, &format!("/api/v1/public/bookings/{}/cancel", tokens[0]), json!({})).await;
+    let (status, cancelled) = central.post(&format!("/api/v1/public/bookings/{}/cancel", tokens[0]), json!({})).await;
     assert_eq!(status, StatusCode::OK, "{cancelled}");
     assert_eq!(free_at(&central, "09:00").await, 1);
     let (status, seen) = central.get(&format!("/api/v1/public/bookings/{}", tokens[0]), None).await;
@@ -261,44 +235,44 @@ async fn each_limit_against_hoarding_is_refused_with_its_reason() {
     // Bad input changes nothing and says what is wrong.
     let mut bad = request(1, "09:00");
     bad["document_type"] = json!("carnet");
-    let (status, body) = post(&central, "/api/v1/public/bookings", bad).await;
+    let (status, body) = central.post("/api/v1/public/bookings", bad).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     refused(status, &body, "bad_request");
     let mut bad = request(1, "09:00");
     bad["note"] = json!("x".repeat(301));
-    let (status, body) = post(&central, "/api/v1/public/bookings", bad).await;
+    let (status, body) = central.post("/api/v1/public/bookings", bad).await;
     refused(status, &body, "bad_request");
-    let (status, body) = post(&central, "/api/v1/public/bookings", request(1, "09:10")).await;
+    let (status, body) = central.post("/api/v1/public/bookings", request(1, "09:10")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     refused(status, &body, "no_such_slot");
 
     // One person, one booking of a service: the same number written differently is the same.
-    let (status, first) = post(&central, "/api/v1/public/bookings", request(1, "09:00")).await;
+    let (status, first) = central.post("/api/v1/public/bookings", request(1, "09:00")).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{first}");
     let code = code_for(&smtp, "vecino1@example.org").await;
     let hold = first["hold"].as_str().expect("hold");
     // Wrong codes: refused, and the hold is dropped after the fifth.
     let wrong = if code == "000000" { "111111" } else { "000000" };
     let (status, body) =
-        post(&central, &format!("/api/v1/public/bookings/holds/{hold}/confirm"), json!({ "code": wrong })).await;
+        central.post(&format!("/api/v1/public/bookings/holds/{hold}/confirm"), json!({ "code": wrong })).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     refused(status, &body, "wrong_code");
     let (status, _) =
-        post(&central, &format!("/api/v1/public/bookings/holds/{hold}/confirm"), json!({ "code": code })).await;
+        central.post(&format!("/api/v1/public/bookings/holds/{hold}/confirm"), json!({ "code": code })).await;
     assert_eq!(status, StatusCode::CREATED);
     let mut again = request(1, "09:30");
     again["document_number"] = json!(" 30000101 ");
     again["contact"] = json!("otra@example.org");
-    let (status, body) = post(&central, "/api/v1/public/bookings", again).await;
+    let (status, body) = central.post("/api/v1/public/bookings", again).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     refused(status, &body, "limit_reached");
 
     // One client address, a few requests an hour.
     for n in 2..=3 {
-        let (status, body) = post(&central, "/api/v1/public/bookings", request(n, "10:00")).await;
+        let (status, body) = central.post("/api/v1/public/bookings", request(n, "10:00")).await;
         assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     }
-    let (status, body) = post(&central, "/api/v1/public/bookings", request(4, "10:30")).await;
+    let (status, body) = central.post("/api/v1/public/bookings", request(4, "10:30")).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
     refused(status, &body, "limit_reached");
     central.stop().await;
@@ -464,7 +438,7 @@ async fn a_citizen_without_e_mail_books_with_a_code_sent_by_sms_through_the_prov
     // A national number takes the deployment's country code (54 in the demo).
     let mut body = request(1, "09:30");
     body["contact"] = json!("011 15-2345-6789");
-    let (status, held) = post(&central, "/api/v1/public/bookings", body).await;
+    let (status, held) = central.post("/api/v1/public/bookings", body).await;
     assert_eq!((status, &held["sent_by"]), (StatusCode::ACCEPTED, &json!("sms")), "{held}");
     let deadline = tokio::time::Instant::now() + common::PATIENCE;
     let sms = loop {
@@ -479,13 +453,13 @@ async fn a_citizen_without_e_mail_books_with_a_code_sent_by_sms_through_the_prov
     let code: String = text.split(|c: char| !c.is_ascii_digit()).find(|w| w.len() == 6).expect("a code").into();
     let hold = held["hold"].as_str().expect("hold");
     let (status, confirmed) =
-        post(&central, &format!("/api/v1/public/bookings/holds/{hold}/confirm"), json!({ "code": code })).await;
+        central.post(&format!("/api/v1/public/bookings/holds/{hold}/confirm"), json!({ "code": code })).await;
     assert_eq!(status, StatusCode::CREATED, "{confirmed}");
 
     // Garbage is refused by name, before anything is held.
     let mut body = request(2, "09:30");
     body["contact"] = json!("llámame");
-    let (status, refused) = post(&central, "/api/v1/public/bookings", body).await;
+    let (status, refused) = central.post("/api/v1/public/bookings", body).await;
     assert_eq!((status, &refused["error"]), (StatusCode::BAD_REQUEST, &json!("bad_request")), "{refused}");
     assert_eq!(free_at(&central, "09:30").await, 2);
     central.stop().await;
@@ -493,12 +467,12 @@ async fn a_citizen_without_e_mail_books_with_a_code_sent_by_sms_through_the_prov
 
 /// Books `start` on Monday for citizen `n` through the public API: request, code, confirm.
 async fn book(central: &TestCentral, smtp: &SmtpServer, n: usize, start: &str) -> Value {
-    let (status, held) = post(central, "/api/v1/public/bookings", request(n, start)).await;
+    let (status, held) = central.post("/api/v1/public/bookings", request(n, start)).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{held}");
     let code = code_for(smtp, &format!("vecino{n}@example.org")).await;
     let hold = held["hold"].as_str().expect("hold");
     let (status, confirmed) =
-        post(central, &format!("/api/v1/public/bookings/holds/{hold}/confirm"), json!({ "code": code })).await;
+        central.post(&format!("/api/v1/public/bookings/holds/{hold}/confirm"), json!({ "code": code })).await;
     assert_eq!(status, StatusCode::CREATED, "{confirmed}");
     confirmed
 }
@@ -543,22 +517,22 @@ async fn a_freed_slot_goes_to_the_first_on_the_waiting_list_and_a_moved_booking_
     let second = book(&central, &smtp, 2, "08:30").await;
 
     // While a slot is free the waiting list sends citizens to book it.
-    let (status, refused) = post(&central, "/api/v1/public/waitlist", wait_request(3, MONDAY, "2026-12-01")).await;
+    let (status, refused) = central.post("/api/v1/public/waitlist", wait_request(3, MONDAY, "2026-12-01")).await;
     assert_eq!((status, &refused["error"]), (StatusCode::CONFLICT, &json!("slots_free")), "{refused}");
     // Monday is full: two citizens wait for it, in the order they came.
-    let (status, third) = post(&central, "/api/v1/public/waitlist", wait_request(3, MONDAY, MONDAY)).await;
+    let (status, third) = central.post("/api/v1/public/waitlist", wait_request(3, MONDAY, MONDAY)).await;
     assert_eq!((status, &third["position"]), (StatusCode::CREATED, &json!(1)), "{third}");
-    let (status, fourth) = post(&central, "/api/v1/public/waitlist", wait_request(4, MONDAY, MONDAY)).await;
+    let (status, fourth) = central.post("/api/v1/public/waitlist", wait_request(4, MONDAY, MONDAY)).await;
     assert_eq!((status, &fourth["position"]), (StatusCode::CREATED, &json!(2)), "{fourth}");
-    let (status, again) = post(&central, "/api/v1/public/waitlist", wait_request(3, MONDAY, MONDAY)).await;
+    let (status, again) = central.post("/api/v1/public/waitlist", wait_request(3, MONDAY, MONDAY)).await;
     assert_eq!((status, &again["error"]), (StatusCode::CONFLICT, &json!("already_waiting")), "{again}");
-    let (status, backwards) = post(&central, "/api/v1/public/waitlist", wait_request(5, MONDAY, "2026-11-20")).await;
+    let (status, backwards) = central.post("/api/v1/public/waitlist", wait_request(5, MONDAY, "2026-11-20")).await;
     assert_eq!((status, &backwards["error"]), (StatusCode::BAD_REQUEST, &json!("bad_request")), "{backwards}");
     assert!(!third.to_string().contains("vecino3"), "no contact in the answer: {third}");
 
     // The first citizen cancels: the slot is offered at once to the first in line, held for them.
     let token = |v: &Value| v["manage_token"].as_str().expect("token").to_string();
-    let (status, _) = post(&central, &format!("/api/v1/public/bookings/{}/cancel", token(&first)), json!({})).await;
+    let (status, _) = central.post(&format!("/api/v1/public/bookings/{}/cancel", token(&first)), json!({})).await;
     assert_eq!(status, StatusCode::OK);
     let (_, place) = central.get(&format!("/api/v1/public/waitlist/{}", token(&third)), None).await;
     assert_eq!((&place["state"], &place["offer"]["start"]), (&json!("offered"), &json!("08:00")), "{place}");
@@ -568,10 +542,10 @@ async fn a_freed_slot_goes_to_the_first_on_the_waiting_list_and_a_moved_booking_
     // The link in the message takes it.
     let (hold, offer_token) = offer_for(&smtp, "vecino3@example.org").await;
     let (status, wrong) =
-        post(&central, &format!("/api/v1/public/bookings/holds/{hold}/confirm"), json!({ "code": "123456" })).await;
+        central.post(&format!("/api/v1/public/bookings/holds/{hold}/confirm"), json!({ "code": "123456" })).await;
     assert_eq!((status, &wrong["error"]), (StatusCode::BAD_REQUEST, &json!("wrong_code")), "{wrong}");
     let (status, taken) =
-        post(&central, &format!("/api/v1/public/bookings/holds/{hold}/confirm"), json!({ "code": offer_token })).await;
+        central.post(&format!("/api/v1/public/bookings/holds/{hold}/confirm"), json!({ "code": offer_token })).await;
     assert_eq!((status, &taken["start"]), (StatusCode::CREATED, &json!("08:00")), "{taken}");
     let (_, place) = central.get(&format!("/api/v1/public/waitlist/{}", token(&third)), None).await;
     assert_eq!((&place["state"], &place["position"]), (&json!("taken"), &Value::Null), "{place}");
@@ -579,18 +553,18 @@ async fn a_freed_slot_goes_to_the_first_on_the_waiting_list_and_a_moved_booking_
     // The second citizen moves to Tuesday: same link, new codes; their Monday slot goes to the
     // next in line.
     let move_path = format!("/api/v1/public/bookings/{}/move", token(&second));
-    let (status, moved) = post(&central, &move_path, json!({ "day": "2026-12-01", "start": "08:00" })).await;
+    let (status, moved) = central.post(&move_path, json!({ "day": "2026-12-01", "start": "08:00" })).await;
     assert_eq!(status, StatusCode::OK, "{moved}");
     assert_eq!((&moved["day"], &moved["manage_token"]), (&json!("2026-12-01"), &second["manage_token"]), "{moved}");
     assert_ne!(moved["short_code"], second["short_code"]);
     let (_, seen) = central.get(&format!("/api/v1/public/bookings/{}", token(&second)), None).await;
     assert_eq!((&seen["day"], &seen["state"]), (&json!("2026-12-01"), &json!("booked")), "{seen}");
-    let (status, full) = post(&central, &move_path, json!({ "day": MONDAY, "start": "08:00" })).await;
+    let (status, full) = central.post(&move_path, json!({ "day": MONDAY, "start": "08:00" })).await;
     assert_eq!((status, &full["error"]), (StatusCode::CONFLICT, &json!("slot_full")), "{full}");
     let (_, place) = central.get(&format!("/api/v1/public/waitlist/{}", token(&fourth)), None).await;
     assert_eq!((&place["state"], &place["offer"]["start"]), (&json!("offered"), &json!("08:30")), "{place}");
     // The fourth leaves instead: the place is free for anyone.
-    let (status, left) = post(&central, &format!("/api/v1/public/waitlist/{}/leave", token(&fourth)), json!({})).await;
+    let (status, left) = central.post(&format!("/api/v1/public/waitlist/{}/leave", token(&fourth)), json!({})).await;
     assert_eq!((status, &left["state"]), (StatusCode::OK, &json!("left")), "{left}");
     assert_eq!(free_at(&central, "08:30").await, 1);
 
@@ -656,13 +630,13 @@ async fn a_code_sent_twice_at_once_books_one_place_once() {
     let Some(smtp) = SmtpServer::start(Mode::Plain, false, "") else { return };
     let dir = tempfile::tempdir().expect("dir");
     let central = central(dir.path(), &smtp, |_| {}).await;
-    let (status, held) = post(&central, "/api/v1/public/bookings", request(7, "10:00")).await;
+    let (status, held) = central.post("/api/v1/public/bookings", request(7, "10:00")).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{held}");
     let code = code_for(&smtp, "vecino7@example.org").await;
     let path = format!("/api/v1/public/bookings/holds/{}/confirm", held["hold"].as_str().expect("hold"));
     // A double click: the same code, twice, at the same moment.
     let (first, second) =
-        tokio::join!(post(&central, &path, json!({ "code": code })), post(&central, &path, json!({ "code": code })));
+        tokio::join!(central.post(&path, json!({ "code": code })), central.post(&path, json!({ "code": code })));
     let mut statuses = [first.0, second.0];
     statuses.sort();
     assert_eq!(statuses, [StatusCode::CREATED, StatusCode::NOT_FOUND], "{first:?} {second:?}");

@@ -10,9 +10,10 @@ use std::time::{Duration, Instant};
 use automerge::AutoCommit;
 use common::{TestCentral, PATIENCE};
 use fila_notify::testing::{Mode, SmtpServer};
-use fila_protocol::doc::keys::config_doc_id;
+use fila_protocol::doc::keys::{appointments_doc_id, config_doc_id};
 use fila_protocol::sync::PeerSync;
 use fila_protocol::wire::Frame;
+use fila_protocol::BusinessDay;
 use fila_store::testing::TempDatabase;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -78,8 +79,15 @@ async fn configure(central: &TestCentral, config: Value) {
 }
 
 /// Syncs the office's configuration document over `ws` until `done` holds for it.
-async fn follow(ws: &mut common::Ws, doc: &mut AutoCommit, peer: &mut PeerSync, done: impl Fn(&AutoCommit) -> bool) {
-    let doc_id = config_doc_id("centro");
+/// Syncs the office's copy of `doc_id` with central until `done` likes it.
+async fn follow(
+    ws: &mut common::Ws,
+    doc_id: &str,
+    doc: &mut AutoCommit,
+    peer: &mut PeerSync,
+    done: impl Fn(&AutoCommit) -> bool,
+) {
+    let doc_id = doc_id.to_string();
     let deadline = Instant::now() + PATIENCE;
     loop {
         while let Some(message) = peer.generate(doc) {
@@ -110,16 +118,18 @@ async fn an_edit_through_one_replica_reaches_an_office_synced_with_the_other() {
 
     // The office's box syncs with b, and gets the configuration headquarters set through a.
     let mut ws = b.connect(common::CENTRO).await;
-    ws.send(&Frame::Docs { docs: vec![config_doc_id("centro")] }).await;
+    let config = config_doc_id("centro");
+    ws.send(&Frame::Docs { docs: vec![config.clone()] }).await;
     let (mut doc, mut peer) = (AutoCommit::new(), PeerSync::new());
-    follow(&mut ws, &mut doc, &mut peer, |doc| office_name(doc).as_deref() == Some("Oficina Centro")).await;
+    follow(&mut ws, &config, &mut doc, &mut peer, |doc| office_name(doc).as_deref() == Some("Oficina Centro")).await;
     // Headquarters asking a sees the office online, through b.
     a.wait_for_office("centro", "online through b", |office| office["online"] == true).await;
 
     // Headquarters renames the office through a: the box, connected to b, hears of it live.
     let began = Instant::now();
     configure(&a, office_config("Oficina Centro (San Telmo)", 3)).await;
-    follow(&mut ws, &mut doc, &mut peer, |doc| office_name(doc).as_deref() == Some("Oficina Centro (San Telmo)")).await;
+    let renamed = |doc: &AutoCommit| office_name(doc).as_deref() == Some("Oficina Centro (San Telmo)");
+    follow(&mut ws, &config, &mut doc, &mut peer, renamed).await;
     eprintln!("an edit through a reached the office on b in {:?}", began.elapsed());
 
     // And b shows headquarters the same configuration as a does.
@@ -128,6 +138,47 @@ async fn an_edit_through_one_replica_reaches_an_office_synced_with_the_other() {
     let (_, through_a) = a.get("/api/v1/offices/centro/config", Some(common::HQ)).await;
     assert_eq!(through_b, through_a);
     assert_eq!(through_b["office"]["name"], "Oficina Centro (San Telmo)", "{through_b}");
+    ws.close().await;
+    a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_booking_through_one_replica_reaches_an_office_synced_with_the_other() {
+    let Some(smtp) = SmtpServer::start(Mode::Plain, false, "") else { return };
+    let Some(db) = TempDatabase::create() else { return };
+    let (a, b, _dirs) = replicas(&db, Some(&smtp)).await;
+    configure(&a, office_config("Oficina Centro", 3)).await;
+    // The box syncs with b, following Monday's bookings, none yet.
+    let mut ws = b.connect(common::CENTRO).await;
+    let monday = appointments_doc_id("centro", BusinessDay::parse("2026-11-30").expect("date"));
+    ws.send(&Frame::Docs { docs: vec![monday.clone()] }).await;
+    let (mut doc, mut peer) = (AutoCommit::new(), PeerSync::new());
+
+    // A citizen books through a: held, the code e-mailed, confirmed.
+    let body = json!({
+        "office": "centro", "service": "documentos", "day": "2026-11-30", "start": "09:00",
+        "document_type": "dni", "document_number": "30.000.100", "contact": "vecina@example.org", "lang": "es",
+    });
+    let (status, held) = a.post("/api/v1/public/bookings", body).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{held}");
+    let code = common::code_for(&smtp, "vecina@example.org").await;
+    let hold = held["hold"].as_str().expect("hold");
+    let confirm = format!("/api/v1/public/bookings/holds/{hold}/confirm");
+    let (status, confirmed) = a.post(&confirm, json!({ "code": code })).await;
+    assert_eq!(status, StatusCode::CREATED, "{confirmed}");
+    let began = Instant::now();
+
+    // The box, on b, gets it live: the booking at 09:00, and nothing personal.
+    let booked = |doc: &AutoCommit| {
+        fila_protocol::doc::appointments::read(doc).is_ok_and(|(appointments, _)| appointments.bookings.len() == 1)
+    };
+    follow(&mut ws, &monday, &mut doc, &mut peer, booked).await;
+    eprintln!("a booking confirmed through a reached the office on b in {:?}", began.elapsed());
+    let history = doc.save();
+    for needle in ["30000100", "vecina"] {
+        assert!(!history.windows(needle.len()).any(|w| w == needle.as_bytes()), "{needle} is in the document");
+    }
     ws.close().await;
     a.stop().await;
     b.stop().await;

@@ -84,6 +84,13 @@ impl TestCentral {
         self.join.await.expect("server task").expect("server ran and flushed");
     }
 
+    /// POSTs `body` as JSON without a token, as a citizen's page does.
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        let response = self.client.post(format!("{}{path}", self.base)).json(&body).send().await.expect("posted");
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
     pub async fn get(&self, path: &str, token: Option<&str>) -> (StatusCode, Value) {
         let mut request = self.client.get(format!("{}{path}", self.base));
         if let Some(token) = token {
@@ -344,5 +351,26 @@ impl SimEdge {
                 other => panic!("central sent {other:?}"),
             }
         }
+    }
+}
+
+/// The code the server received for `address`.
+pub async fn code_for(smtp: &fila_notify::testing::SmtpServer, address: &str) -> String {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let found = smtp.received().into_iter().find(|m| {
+            m["rcpt_tos"][0] == serde_json::json!(address)
+                && m["subject"].as_str().is_some_and(|s| s.contains("código"))
+        });
+        if let Some(mail) = found {
+            let text = mail["text"].as_str().expect("text");
+            return text
+                .split(|c: char| !c.is_ascii_digit())
+                .find(|w| w.len() == 6)
+                .expect("a six-digit code")
+                .to_string();
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no code reached {address}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
