@@ -7,6 +7,8 @@
  * an edit never undoes what someone else saved since. The server names every problem with the
  * path of its field (`services[1].prefix`): each is shown beside the input of that path, or of
  * the nearest section holding it. Data is put in the page with textContent only.
+ * The office's staff and kiosks (/api/v1/offices/{office}/access) are changed one at a time,
+ * apart from Save: each change takes effect at once; a new kiosk's token is shown once.
  * Spanish by default; ?lang=en switches to English. The token is the dashboard's (this tab).
  */
 (function () {
