@@ -101,13 +101,17 @@ async fn an_administrator_adds_a_person_sees_refusals_beside_their_fields_and_re
         shown(&hq, "#access-role").await.select_by_value("supervisor").await.expect("a role chosen");
         type_into(&hq, "#access-password", "clave-de-ana").await;
         click(&hq, "#access-user-save").await;
-        let row = text_when(&hq, "#access-users tr[data-user=\"ana\"]", "ana listed", |t| t.contains("Ana Pérez")).await;
+        let row =
+            text_when(&hq, "#access-users tr[data-user=\"ana\"]", "ana listed", |t| t.contains("Ana Pérez")).await;
         assert!(row.contains("Supervisor"), "{row}");
         text_when(&hq, "#access-result", "saved", |t| t.contains("Se guardó a ana")).await;
         let password = shown(&hq, "#access-password").await.prop("value").await.expect("value");
         assert_eq!(password.as_deref(), Some(""), "the password is not kept in the form");
         let listed = access_of(&base).await;
-        assert_eq!(listed["users"], serde_json::json!([{ "username": "ana", "name": "Ana Pérez", "role": "supervisor" }]));
+        assert_eq!(
+            listed["users"],
+            serde_json::json!([{ "username": "ana", "name": "Ana Pérez", "role": "supervisor" }])
+        );
 
         // A password too short: refused beside the password, and no one added.
         type_into(&hq, "#access-username", "beto").await;
