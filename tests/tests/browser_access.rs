@@ -1,8 +1,8 @@
 //! An office's staff and kiosks managed through the configuration page, in a real headless
 //! Chromium: a headquarters administrator adds a person, sees a refused password or username
-//! explained beside its field (and nothing added), removes the person; adds a kiosk and sees its
-//! token once, which a reloaded page no longer shows. Each change is in effect at once, apart
-//! from the configuration's Save.
+//! explained beside its field (and nothing added), changes the person's role and removes the
+//! person; adds a kiosk and sees its token once, which a reloaded page no longer shows. Each
+//! change is in effect at once, apart from the configuration's Save.
 //!
 //! With `FILA_SCREENSHOTS` set, the tests leave headquarters-access-token.png.
 
@@ -76,7 +76,7 @@ async fn confirmed(client: &fantoccini::Client, css: &str, question: &str) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_administrator_adds_a_person_sees_refusals_beside_their_fields_and_removes_the_person() {
+async fn an_administrator_adds_a_person_sees_refusals_beside_their_fields_changes_the_role_and_removes_the_person() {
     if !browsers::browser_installed() {
         return;
     }
@@ -136,6 +136,18 @@ async fn an_administrator_adds_a_person_sees_refusals_beside_their_fields_and_re
         text_when(&hq, "#access-user-form [data-err=\"password\"]", "nothing on the password", str::is_empty).await;
         assert_eq!(access_of(&base).await["users"].as_array().map(Vec::len), Some(1));
         text_when(&hq, USERS, "only ana", |t| !t.contains("beto")).await;
+
+        // Ana becomes an agent: her row into the form, a new password, and a replacement confirmed.
+        click(&hq, "[data-edit-user=\"ana\"]").await;
+        let username = shown(&hq, "#access-username").await.prop("value").await.expect("value");
+        assert_eq!(username.as_deref(), Some("ana"));
+        shown(&hq, "#access-role").await.select_by_value("agent").await.expect("a role chosen");
+        type_into(&hq, "#access-password", "otra-clave").await;
+        confirmed(&hq, "#access-user-save", "ana ya existe").await;
+        text_when(&hq, "#access-users tr[data-user=\"ana\"]", "ana an agent", |t| t.contains("Agente")).await;
+        text_when(&hq, "#access-user-form [data-err=\"username\"]", "nothing on the username", str::is_empty).await;
+        let listed = access_of(&base).await;
+        assert_eq!(listed["users"], serde_json::json!([{ "username": "ana", "name": "Ana Pérez", "role": "agent" }]));
 
         confirmed(&hq, "[data-remove-user=\"ana\"]", "¿Quitar a ana?").await;
         text_when(&hq, USERS, "no staff left", |t| t.contains("Todavía no hay personal")).await;
