@@ -7,6 +7,8 @@
  * an edit never undoes what someone else saved since. The server names every problem with the
  * path of its field (`services[1].prefix`): each is shown beside the input of that path, or of
  * the nearest section holding it. Data is put in the page with textContent only.
+ * The office's staff and kiosks (/api/v1/offices/{office}/access) are changed one at a time,
+ * apart from Save: each change takes effect at once; a new kiosk's token is shown once.
  * Spanish by default; ?lang=en switches to English. The token is the dashboard's (this tab).
  */
 (function () {
@@ -94,6 +96,26 @@
       'overrides.title': 'Campos propios de esta oficina',
       'overrides.none': 'Ninguno: sigue sus plantillas.',
       'overrides.back': 'Volver a la plantilla',
+      'access.title': 'Personal y terminales',
+      'access.help': 'Quién puede entrar en la oficina. Cada cambio se aplica en el acto, aparte de Guardar; la oficina lo recibe en su próxima consulta a casa central.',
+      'access.users': 'Personal', 'access.username': 'Usuario', 'access.name': 'Nombre', 'access.role': 'Rol',
+      'access.password': 'Contraseña', 'access.actions': 'Acciones',
+      'access.role.agent': 'Agente', 'access.role.supervisor': 'Supervisor', 'access.role.admin': 'Administrador',
+      'access.noUsers': 'Todavía no hay personal cargado desde casa central.',
+      'access.userHelp': 'Agregar una persona, o reemplazar la de ese usuario (con una contraseña nueva).',
+      'access.userSave': 'Agregar o reemplazar', 'access.edit': 'Cambiar',
+      'access.userSaved': 'Se guardó a {user}.', 'access.userRemoved': 'Se quitó a {user}.',
+      'access.replaceUser': '{user} ya existe. ¿Reemplazar su nombre, rol y contraseña?',
+      'access.removeUser': '¿Quitar a {user}? Ya no podrá entrar en la oficina.',
+      'access.kiosks': 'Terminales de autoatención', 'access.kioskId': 'Id de la terminal',
+      'access.kioskAdd': 'Agregar terminal', 'access.noKiosks': 'Todavía no hay terminales cargadas desde casa central.',
+      'access.kioskAdded': 'Se agregó la terminal {id}.', 'access.kioskRemoved': 'Se quitó la terminal {id}.',
+      'access.replaceKiosk': 'La terminal {id} ya existe: un token nuevo reemplaza al anterior, que deja de funcionar. ¿Continuar?',
+      'access.removeKiosk': '¿Quitar la terminal {id}? Dejará de funcionar.',
+      'access.tokenFor': 'Token de la terminal {id}:',
+      'access.tokenOnce': 'Cópielo ahora en la terminal: no se volverá a mostrar. Casa central solo guarda su huella; si se pierde, agregue la terminal otra vez para obtener uno nuevo.',
+      'access.tokenDone': 'Ya lo copié', 'access.required': 'Obligatorio.',
+      'access.forbidden': 'Solo los administradores de casa central pueden cambiar el personal y las terminales.',
     },
     en: {
       'page.title': 'fila — Office configuration',
@@ -173,6 +195,26 @@
       'overrides.title': 'This office\'s own fields',
       'overrides.none': 'None: it follows its templates.',
       'overrides.back': 'Return to the template',
+      'access.title': 'Staff and kiosks',
+      'access.help': 'Who may sign in at the office. Each change takes effect at once, apart from Save; the office receives it the next time it asks headquarters.',
+      'access.users': 'Staff', 'access.username': 'Username', 'access.name': 'Name', 'access.role': 'Role',
+      'access.password': 'Password', 'access.actions': 'Actions',
+      'access.role.agent': 'Agent', 'access.role.supervisor': 'Supervisor', 'access.role.admin': 'Administrator',
+      'access.noUsers': 'No staff set from headquarters yet.',
+      'access.userHelp': 'Add a person, or replace the one with that username (with a new password).',
+      'access.userSave': 'Add or replace', 'access.edit': 'Change',
+      'access.userSaved': '{user} was saved.', 'access.userRemoved': '{user} was removed.',
+      'access.replaceUser': '{user} already exists. Replace their name, role and password?',
+      'access.removeUser': 'Remove {user}? They will no longer be able to sign in at the office.',
+      'access.kiosks': 'Self-service kiosks', 'access.kioskId': 'Kiosk id',
+      'access.kioskAdd': 'Add kiosk', 'access.noKiosks': 'No kiosks set from headquarters yet.',
+      'access.kioskAdded': 'Kiosk {id} was added.', 'access.kioskRemoved': 'Kiosk {id} was removed.',
+      'access.replaceKiosk': 'Kiosk {id} already exists: a new token replaces the old one, which stops working. Continue?',
+      'access.removeKiosk': 'Remove kiosk {id}? It will stop working.',
+      'access.tokenFor': 'Token of kiosk {id}:',
+      'access.tokenOnce': 'Copy it into the kiosk now: it will not be shown again. Headquarters keeps only its fingerprint; if it is lost, add the kiosk again to get a new one.',
+      'access.tokenDone': 'I have copied it', 'access.required': 'Required.',
+      'access.forbidden': 'Only headquarters administrators may change staff and kiosks.',
     },
   };
 
@@ -784,6 +826,147 @@
     if (!fields.length) list.appendChild(el('li', { class: 'muted', text: t('overrides.none') }));
   }
 
+  // Staff and kiosks: each change is its own request, in effect at once (not part of Save and
+  // its version). A kiosk's new token is put in the page once, and only there: never in the
+  // address, the browser's storage or the console.
+  const ROLES = ['agent', 'supervisor', 'admin'];
+  let access = { users: [], kiosks: [] };
+  const accessPath = (rest) => '/api/v1/offices/' + encodeURIComponent(office) + '/access' + (rest || '');
+  const roleName = (role) => (ROLES.includes(role) ? t('access.role.' + role) : role);
+
+  function accessResult(text) {
+    $('access-result').textContent = text || '';
+  }
+
+  function accessFailure(answer) {
+    if (answer.status === 403) return t('access.forbidden');
+    return t('failed', { message: (answer.json || {}).message || answer.status });
+  }
+
+  async function loadAccess() {
+    const answer = await api('GET', accessPath());
+    if (answer.status !== 200) { accessResult(accessFailure(answer)); return; }
+    access = { users: answer.json.users || [], kiosks: answer.json.kiosks || [] };
+    renderAccess();
+  }
+
+  function renderAccess() {
+    const users = document.querySelector('#access-users tbody');
+    users.replaceChildren(...access.users.map((user) => el('tr', { 'data-user': user.username }, [
+      el('td', {}, [el('code', { text: user.username })]),
+      el('td', { text: user.name }),
+      el('td', { text: roleName(user.role) }),
+      el('td', {}, [
+        button(t('access.edit'), () => editUser(user), { 'data-edit-user': user.username }),
+        button(t('remove'), () => { removeUser(user.username).catch(() => {}); }, { 'data-remove-user': user.username }),
+      ]),
+    ])));
+    if (!access.users.length) users.appendChild(el('tr', {}, [el('td', { colspan: 4, class: 'empty', text: t('access.noUsers') })]));
+    const kiosks = $('access-kiosks');
+    kiosks.replaceChildren(...access.kiosks.map((id) => el('li', { 'data-kiosk': id }, [
+      el('code', { text: id }),
+      button(t('remove'), () => { removeKiosk(id).catch(() => {}); }, { 'data-remove-kiosk': id }),
+    ])));
+    if (!access.kiosks.length) kiosks.appendChild(el('li', { class: 'muted', text: t('access.noKiosks') }));
+  }
+
+  // A user's row into the form, to be replaced (the password is always a new one).
+  function editUser(user) {
+    placeProblems('#access-user-form', []);
+    $('access-username').value = user.username;
+    $('access-name').value = user.name;
+    $('access-role').value = user.role;
+    $('access-password').value = '';
+    $('access-password').focus();
+  }
+
+  // A `bad_access` refusal names its field first ("password: must be…"): shown beside it.
+  function showRefusal(form, answer) {
+    const body = answer.json || {};
+    if (answer.status !== 400 || body.error !== 'bad_access') { accessResult(accessFailure(answer)); return; }
+    const message = String(body.message || '');
+    const colon = message.indexOf(': ');
+    const unplaced = colon > 0
+      ? placeProblems(form, [{ at: message.slice(0, colon), problem: message.slice(colon + 2) }])
+      : [message];
+    if (unplaced.length) accessResult(message);
+  }
+
+  // The form's button is disabled while its request runs (a password is hashed slowly).
+  async function busy(id, request) {
+    $(id).disabled = true;
+    try { return await request(); } finally { $(id).disabled = false; }
+  }
+
+  async function saveUser() {
+    accessResult('');
+    placeProblems('#access-user-form', []);
+    const username = $('access-username').value.trim();
+    if (!username) { placeProblems('#access-user-form', [{ at: 'username', problem: t('access.required') }]); return; }
+    if (access.users.some((user) => user.username === username) && !window.confirm(t('access.replaceUser', { user: username }))) return;
+    const answer = await busy('access-user-save', () => api('PUT', accessPath('/users/' + encodeURIComponent(username)),
+      { name: $('access-name').value, role: $('access-role').value, password: $('access-password').value }));
+    if (answer.status !== 204) { showRefusal('#access-user-form', answer); return; }
+    ['access-username', 'access-name', 'access-password'].forEach((id) => { $(id).value = ''; });
+    accessResult(t('access.userSaved', { user: username }));
+    await loadAccess();
+  }
+
+  async function removeUser(username) {
+    if (!window.confirm(t('access.removeUser', { user: username }))) return;
+    const answer = await api('DELETE', accessPath('/users/' + encodeURIComponent(username)));
+    // Gone already (someone else removed it) is as good as removed.
+    accessResult(answer.status === 204 || answer.status === 404 ? t('access.userRemoved', { user: username }) : accessFailure(answer));
+    await loadAccess();
+  }
+
+  async function addKiosk() {
+    accessResult('');
+    hideToken();
+    placeProblems('#access-kiosk-form', []);
+    const id = $('access-kiosk').value.trim();
+    if (!id) { placeProblems('#access-kiosk-form', [{ at: 'id', problem: t('access.required') }]); return; }
+    if (access.kiosks.includes(id) && !window.confirm(t('access.replaceKiosk', { id: id }))) return;
+    const answer = await busy('access-kiosk-add', () => api('POST', accessPath('/kiosks/' + encodeURIComponent(id))));
+    if (answer.status !== 201) { showRefusal('#access-kiosk-form', answer); return; }
+    $('access-kiosk').value = '';
+    showToken(id, answer.json.token);
+    accessResult(t('access.kioskAdded', { id: id }));
+    await loadAccess();
+  }
+
+  async function removeKiosk(id) {
+    if (!window.confirm(t('access.removeKiosk', { id: id }))) return;
+    const answer = await api('DELETE', accessPath('/kiosks/' + encodeURIComponent(id)));
+    if ($('access-token').dataset.kiosk === id) hideToken();
+    accessResult(answer.status === 204 || answer.status === 404 ? t('access.kioskRemoved', { id: id }) : accessFailure(answer));
+    await loadAccess();
+  }
+
+  function showToken(id, value) {
+    const box = $('access-token');
+    box.dataset.kiosk = id;
+    $('access-token-for').textContent = t('access.tokenFor', { id: id });
+    $('access-token-value').textContent = value;
+    box.hidden = false;
+    box.scrollIntoView({ block: 'nearest' });
+  }
+
+  function hideToken() {
+    const box = $('access-token');
+    delete box.dataset.kiosk;
+    $('access-token-for').textContent = '';
+    $('access-token-value').textContent = '';
+    box.hidden = true;
+  }
+
+  function accessForms() {
+    $('access-role').replaceChildren(...ROLES.map((role) => el('option', { value: role, text: roleName(role) })));
+    $('access-user-form').addEventListener('submit', (event) => { event.preventDefault(); saveUser().catch(() => {}); });
+    $('access-kiosk-form').addEventListener('submit', (event) => { event.preventDefault(); addKiosk().catch(() => {}); });
+    $('access-token-done').addEventListener('click', hideToken);
+  }
+
   function showLogin(error) {
     $('app').hidden = true;
     $('login').hidden = false;
@@ -801,6 +984,7 @@
     $('login').hidden = true;
     $('app').hidden = false;
     load().catch(() => {});
+    loadAccess().catch(() => {});
   }
 
   document.addEventListener('DOMContentLoaded', () => {
@@ -814,6 +998,7 @@
     $('save').addEventListener('click', () => { save().catch(() => {}); });
     $('reload').addEventListener('click', () => { load().catch(() => {}); });
     $('template-save').addEventListener('click', () => { saveTemplate().catch(() => {}); });
+    accessForms();
     if (token()) start(); else showLogin('');
   });
 })();
