@@ -8,12 +8,14 @@ mod common;
 use std::time::{Duration, Instant};
 
 use automerge::AutoCommit;
+use common::docs_edge::Edge;
 use common::{TestCentral, PATIENCE};
 use fila_notify::testing::{Mode, SmtpServer};
 use fila_protocol::doc::keys::{appointments_doc_id, config_doc_id};
+use fila_protocol::office::{Actor, Priority};
 use fila_protocol::sync::PeerSync;
 use fila_protocol::wire::Frame;
-use fila_protocol::BusinessDay;
+use fila_protocol::{AgentId, BusinessDay, Command, CounterId, Timestamp};
 use fila_store::testing::TempDatabase;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -318,4 +320,89 @@ async fn a_device_down_reported_to_one_replica_is_an_alert_on_the_other() {
     }
     a.stop().await;
     b.stop().await;
+}
+
+/// The office serves `tickets` more, a second apart from `at` on: issued, called and finished.
+fn serve(edge: &mut Edge, at: &mut Timestamp, tickets: usize) {
+    let (counter, by) = (CounterId::new("1"), Actor { agent: AgentId::new("ana"), supervisor: false });
+    let mut next = || {
+        *at = Timestamp(at.0 + 1_000);
+        *at
+    };
+    for _ in 0..tickets {
+        edge.issue(next(), Priority::Normal);
+        edge.run(next(), Command::CallNext { counter: counter.clone(), by: by.clone() });
+        edge.run(next(), Command::Finish { counter: counter.clone(), by: by.clone(), outcome: String::new() });
+    }
+}
+
+/// The tickets served on `day` at the office as `central` reports them to headquarters: in
+/// its KPIs and in its roll-up.
+async fn served(central: &TestCentral, day: &str) -> (Value, Value) {
+    let (status, kpis) =
+        central.get(&format!("/api/v1/kpis?office=centro&from={day}&to={day}"), Some(common::HQ)).await;
+    assert_eq!(status, StatusCode::OK, "{kpis}");
+    let (status, rollup) =
+        central.get(&format!("/api/v1/rollups?from={day}&to={day}&period=day"), Some(common::HQ)).await;
+    assert_eq!(status, StatusCode::OK, "{rollup}");
+    (kpis["total"]["tickets_served"].clone(), rollup["periods"][0]["total"]["tickets_served"].clone())
+}
+
+/// Until `central` reports `count` served on `day` in both its KPIs and its roll-up.
+async fn until_served(central: &TestCentral, day: &str, count: u64) {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let (kpis, rollup) = served(central, day).await;
+        if kpis == count && rollup == count {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "a reports {kpis} served in its KPIs and {rollup} in its roll-up, not {count}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// An office that syncs with b serves two tickets, then three more, on a day that began at
+/// `start`; headquarters asking a sees two served, then five: a sync stored by b makes a
+/// compute the day's KPIs again, however they were cached (an ended day's are kept for good
+/// unless its documents change).
+async fn a_sees_what_b_stored(start: Timestamp) {
+    let Some(db) = TempDatabase::create() else { return };
+    let (a, b, _dirs) = replicas(&db, None).await;
+    let mut edge = Edge::new(common::office_config("centro"), start);
+    edge.add_config();
+    let mut at = start;
+    edge.run(
+        at,
+        Command::SignIn { counter: CounterId::new("1"), by: Actor { agent: AgentId::new("ana"), supervisor: false } },
+    );
+    serve(&mut edge, &mut at, 2);
+    let day = edge.office.day().day.to_string();
+    let mut ws = b.connect(common::CENTRO).await;
+    edge.sync(&mut ws).await;
+    until_served(&a, &day, 2).await;
+    // Asked again at once: what a cached, still two.
+    assert_eq!(served(&a, &day).await, (json!(2), json!(2)));
+
+    serve(&mut edge, &mut at, 3);
+    edge.sync(&mut ws).await;
+    until_served(&a, &day, 5).await;
+    assert_eq!(served(&b, &day).await, (json!(5), json!(5)));
+    ws.close().await;
+    a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_past_day_synced_again_through_one_replica_changes_the_kpis_of_the_other() {
+    // The day before central's (the tests') date: ended, its figures kept for good.
+    a_sees_what_b_stored(Timestamp(common::T0.0 - 24 * 60 * 60_000)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn today_synced_again_through_one_replica_changes_the_kpis_of_the_other() {
+    // Half an hour before central's clock, which stands still: the figures do not age.
+    a_sees_what_b_stored(Timestamp(common::T0.0 - 30 * 60_000)).await;
 }
