@@ -12,10 +12,10 @@ use common::docs_edge::Edge;
 use common::{TestCentral, PATIENCE};
 use fila_notify::testing::{Mode, SmtpServer};
 use fila_protocol::doc::keys::{appointments_doc_id, config_doc_id};
-use fila_protocol::office::{Actor, Priority};
+use fila_protocol::office::{Actor, Priority, SurveyInput, SurveyTicket};
 use fila_protocol::sync::PeerSync;
 use fila_protocol::wire::Frame;
-use fila_protocol::{AgentId, BusinessDay, Command, CounterId, Timestamp};
+use fila_protocol::{AgentId, BusinessDay, Command, CounterId, TicketId, Timestamp, Who};
 use fila_store::testing::TempDatabase;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -405,4 +405,91 @@ async fn a_past_day_synced_again_through_one_replica_changes_the_kpis_of_the_oth
 async fn today_synced_again_through_one_replica_changes_the_kpis_of_the_other() {
     // Half an hour before central's clock, which stands still: the figures do not age.
     a_sees_what_b_stored(Timestamp(common::T0.0 - 30 * 60_000)).await;
+}
+
+/// The path of the public API behind ticket `ticket`'s survey link, as the office's box made it.
+fn survey_api(day: &str, ticket: u32) -> String {
+    let link = fila_notify::survey_link::SurveyKey::from_branch_token(common::CENTRO).link(
+        "",
+        "centro",
+        day,
+        &TicketId(ticket).key(),
+    );
+    format!("/api/v1/public/surveys/{}", link.trim_start_matches("/s/"))
+}
+
+async fn answer_by_link(central: &TestCentral, day: &str, ticket: u32, satisfaction: u8) -> (StatusCode, Value) {
+    let url = format!("{}{}", central.base, survey_api(day, ticket));
+    let response = central.client.post(url).json(&json!({ "satisfaction": satisfaction })).send().await.expect("sent");
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn survey_total(central: &TestCentral, day: &str) -> Value {
+    let (status, report) = central.get(&format!("/api/v1/surveys?office=centro&from={day}"), Some(common::HQ)).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    report["total"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_survey_answered_by_link_through_one_replica_counts_on_the_other() {
+    let Some(db) = TempDatabase::create() else { return };
+    let (a, b, _dirs) = replicas(&db, None).await;
+    // The office serves two this morning and syncs with a.
+    let start = Timestamp(common::T0.0 - 30 * 60_000);
+    let mut edge = Edge::new(common::office_config("centro"), start);
+    edge.add_config();
+    let mut at = start;
+    edge.run(
+        at,
+        Command::SignIn { counter: CounterId::new("1"), by: Actor { agent: AgentId::new("ana"), supervisor: false } },
+    );
+    serve(&mut edge, &mut at, 2);
+    let day = edge.office.day().day.to_string();
+    let mut ws = a.connect(common::CENTRO).await;
+    edge.sync(&mut ws).await;
+    let before = survey_total(&a, &day).await;
+    assert_eq!((before["finished"].as_u64(), before["answers"].as_u64()), (Some(2), Some(0)), "{before}");
+
+    // A-001's citizen follows their link to b, which reads the visit from the shared store.
+    let (status, state) = b.get(&survey_api(&day, 1), None).await;
+    assert_eq!((status, state["state"].as_str()), (StatusCode::OK, Some("open")), "{state}");
+    assert_eq!(state["ticket_number"], "A-001");
+    let (status, body) = answer_by_link(&b, &day, 1, 2).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    // a finds it answered, refuses a second answer, and counts it in headquarters' figures.
+    let (_, state) = a.get(&survey_api(&day, 1), None).await;
+    assert_eq!(state["state"], "answered", "{state}");
+    let (status, again) = answer_by_link(&a, &day, 1, 5).await;
+    assert_eq!((status, again["error"].as_str()), (StatusCode::CONFLICT, Some("survey_answered")), "{again}");
+    let total = survey_total(&a, &day).await;
+    assert_eq!(total["answers"], 1, "{total}");
+    assert_eq!(total["satisfaction_counts"], json!([0, 1, 0, 0, 0]), "{total}");
+
+    // A-002's citizen answers at the office's exit tablet, synced through a: a's network row
+    // (computed again as the day changed) counts both answers, the one b took by link too.
+    let answer = SurveyInput { satisfaction: Some(4), recommend: None, resolved: None, commented: false };
+    let command =
+        Command::AnswerSurvey { ticket: SurveyTicket::Token("k2".into()), answer, by: Who::Kiosk("salida".into()) };
+    edge.run(Timestamp(at.0 + 1_000), command);
+    edge.sync(&mut ws).await;
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let (status, rows) = a.get("/api/v1/network", Some(common::HQ)).await;
+        assert_eq!(status, StatusCode::OK, "{rows}");
+        let centro = rows.as_array().and_then(|rows| rows.iter().find(|row| row["office"] == "centro")).cloned();
+        let centro = centro.unwrap_or_default();
+        if centro["satisfaction_answers"] == 2 {
+            assert_eq!(centro["satisfaction_mean"], 3.0, "{centro}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "a's network row never counted b's answer: {centro}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let total = survey_total(&b, &day).await;
+    assert_eq!(total["satisfaction_counts"], json!([0, 1, 0, 1, 0]), "{total}");
+    ws.close().await;
+    a.stop().await;
+    b.stop().await;
 }
