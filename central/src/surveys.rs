@@ -168,11 +168,35 @@ impl Surveys {
         if !facts.open(now) {
             return Err(Refusal::Closed(facts.open_until));
         }
-        let _one_at_a_time = self.answering.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if facts.answered_at_office || self.answer(survey)?.is_some() {
+        if facts.answered_at_office {
             return Err(Refusal::Answered);
         }
-        let bytes = serde_json::to_vec(&answer).map_err(|e| StoreError::Transaction(e.to_string()))?;
+        let _one_at_a_time = self.answering.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        // And one at a time across the replicas sharing the store: the answer is committed
+        // before the lock goes (the flushes below), so the next to take it finds it.
+        let key = answer_key(&survey.office, survey.day, Some(survey.ticket));
+        self.store.lock_doc(&key)?;
+        let result = self.take(survey, &facts, &answer, comment, now);
+        if let Err(error) = self.store.unlock_doc(&key) {
+            tracing::error!(%error, "cannot let go of a survey's lock");
+        }
+        result
+    }
+
+    /// Stores the answer unless the ticket has one; with its comment, if any. Called with the
+    /// survey locked.
+    fn take(
+        &self,
+        survey: &SurveyRef,
+        facts: &Facts,
+        answer: &SurveyAnswer,
+        comment: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Option<Comment>, Refusal> {
+        if self.answer(survey)?.is_some() {
+            return Err(Refusal::Answered);
+        }
+        let bytes = serde_json::to_vec(answer).map_err(|e| StoreError::Transaction(e.to_string()))?;
         self.store.put_meta(&answer_key(&survey.office, survey.day, Some(survey.ticket)), &bytes)?;
         let kept = match comment {
             Some(text) => {

@@ -493,3 +493,41 @@ async fn a_survey_answered_by_link_through_one_replica_counts_on_the_other() {
     a.stop().await;
     b.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_survey_answered_through_both_replicas_at_once_is_taken_once() {
+    let Some(db) = TempDatabase::create() else { return };
+    let (a, b, _dirs) = replicas(&db, None).await;
+    let start = Timestamp(common::T0.0 - 30 * 60_000);
+    let mut edge = Edge::new(common::office_config("centro"), start);
+    edge.add_config();
+    let mut at = start;
+    edge.run(
+        at,
+        Command::SignIn { counter: CounterId::new("1"), by: Actor { agent: AgentId::new("ana"), supervisor: false } },
+    );
+    let tickets = 10;
+    serve(&mut edge, &mut at, tickets);
+    let day = edge.office.day().day.to_string();
+    let mut ws = a.connect(common::CENTRO).await;
+    edge.sync(&mut ws).await;
+
+    // Each ticket's link, sent twice at once (a double tap, a retry), once to each replica
+    // behind the balancer, with different scores: one answer is taken, the other refused, and
+    // the one taken is the one kept.
+    let mut taken_by_a = 0;
+    for ticket in 1..=tickets as u32 {
+        let (through_a, through_b) =
+            tokio::join!(answer_by_link(&a, &day, ticket, 1), answer_by_link(&b, &day, ticket, 5));
+        let taken = [&through_a, &through_b].map(|(status, _)| *status == StatusCode::CREATED);
+        assert_eq!(taken.iter().filter(|t| **t).count(), 1, "A-{ticket:03}: through a {through_a:?}, b {through_b:?}");
+        let refused = if taken[0] { &through_b } else { &through_a };
+        assert_eq!((refused.0, refused.1["error"].as_str()), (StatusCode::CONFLICT, Some("survey_answered")));
+        taken_by_a += usize::from(taken[0]);
+    }
+    let total = survey_total(&b, &day).await;
+    assert_eq!(total["satisfaction_counts"], json!([taken_by_a, 0, 0, 0, tickets - taken_by_a]), "{total}");
+    ws.close().await;
+    a.stop().await;
+    b.stop().await;
+}
