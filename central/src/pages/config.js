@@ -85,6 +85,8 @@
       'lang': 'Idioma', 'text': 'Texto',
       'badTarget': 'Debe ser all, tag:<etiqueta>, office:<id> o screen:<oficina>/<pantalla>.',
       'badSpan': 'Debe ser un horario como 08:00-12:00.', 'badTime': 'Debe ser una fecha y hora.',
+      'badSpans': 'Deben ser horarios como 08:00-12:00, 13:00-16:00, cada uno con el cierre después de la apertura.',
+      'badDate': 'Debe ser una fecha.',
       'template.title': 'Plantilla por etiqueta',
       'template.help': 'Se aplica a todas las oficinas con la etiqueta; los campos que una oficina cambió por su cuenta se mantienen.',
       'template.tag': 'Etiqueta', 'template.rule': 'Incluir la regla de llamado', 'template.hours': 'Incluir el horario',
@@ -184,6 +186,8 @@
       'lang': 'Language', 'text': 'Text',
       'badTarget': 'Must be all, tag:<tag>, office:<id> or screen:<office>/<screen>.',
       'badSpan': 'Must be hours such as 08:00-12:00.', 'badTime': 'Must be a date and time.',
+      'badSpans': 'Must be hours such as 08:00-12:00, 13:00-16:00, each closing after it opens.',
+      'badDate': 'Must be a date.',
       'template.title': 'Template by tag',
       'template.help': 'Applied to every office with the tag; fields an office changed on its own are kept.',
       'template.tag': 'Tag', 'template.rule': 'Include the call rule', 'template.hours': 'Include the opening hours',
@@ -375,7 +379,7 @@
       section('calendar', hoursFields(c, 'calendar.hours').concat([
         field(c, 'calendar.last_call_margin_minutes', t('lastCall'), 'optint', { class: 'narrow' }),
       ]).concat(rows(c.calendar.closures, 'calendar.closures', (i) => [
-        field(c, 'calendar.closures[' + i + '].from', t('closure.from'), 'text', { type: 'date' }),
+        field(c, 'calendar.closures[' + i + '].from', t('closure.from'), 'date', { type: 'date' }),
         field(c, 'calendar.closures[' + i + '].until', t('closure.until'), 'optdate', { type: 'date' }),
         field(c, 'calendar.closures[' + i + '].reason', t('closure.reason')),
       ], () => ({ from: '', reason: '' })))),
@@ -401,8 +405,19 @@
   const ID = '[A-Za-z0-9_-]{1,32}';
   const WELL_FORMED = { int: /^\s*\d+\s*$/, optint: /^\s*\d*\s*$/, char: /^.$/u,
     target: new RegExp('^(all|tag:' + ID + '|office:' + ID + '|screen:' + ID + '/' + ID + ')$'),
-    optspan: /^\s*(\d\d:\d\d\s*-\s*\d\d:\d\d)?\s*$/, time: /^\d{4}-\d\d-\d\dT\d\d:\d\d/ };
-  const MALFORMED = { int: 'number', optint: 'number', char: 'oneLetter', target: 'badTarget', optspan: 'badSpan', time: 'badTime' };
+    optspan: /^\s*(\d\d:\d\d\s*-\s*\d\d:\d\d)?\s*$/, time: /^\d{4}-\d\d-\d\dT\d\d:\d\d/,
+    date: /^\d{4}-\d\d-\d\d$/, spans: { test: (s) => s.split(',').map((x) => x.trim()).filter((x) => x).every(wellFormedSpan) } };
+  const MALFORMED = { int: 'number', optint: 'number', char: 'oneLetter', target: 'badTarget', optspan: 'badSpan', time: 'badTime',
+    date: 'badDate', spans: 'badSpans' };
+
+  // "08:00-12:00" as the server reads a span: times of the clock (24:00 ends the day), the
+  // doors closing after they open.
+  function wellFormedSpan(text) {
+    const parts = /^(\d\d):(\d\d)\s*-\s*(\d\d):(\d\d)$/.exec(text);
+    if (!parts) return false;
+    const [start, end] = [[parts[1], parts[2]], [parts[3], parts[4]]].map(([h, m]) => (Number(m) < 60 ? h * 60 + Number(m) : NaN));
+    return start < end && end <= 24 * 60;
+  }
 
   function unreadable(form) {
     return [...document.querySelectorAll(form + ' [data-kind]')]
@@ -410,6 +425,7 @@
       .map((input) => ({ at: input.dataset.path, problem: t(MALFORMED[input.dataset.kind]) }));
   }
 
+  KINDS.date = KINDS.text;
   KINDS.optdate = { show: (v) => v == null ? '' : v, parse: (s) => (s === '' ? undefined : s) };
   KINDS.optspan = { show: (v) => v == null ? '' : v, parse: (s) => (s.trim() === '' ? undefined : s.trim().replace(/\s*-\s*/, '-')) };
   KINDS.target = KINDS.text;
