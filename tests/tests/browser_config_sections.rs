@@ -175,7 +175,7 @@ async fn an_administrator_edits_counters_categories_the_call_rule_hours_and_clos
     central.stop().await;
 }
 
-/// Mistakes in the counters, categories, hours and closures: first those the page catches, then
+/// Mistakes in the counters, categories, call rule, hours and closures: first those the page catches, then
 /// those only the server can see; each shown beside its own field, and nothing saved.
 async fn mistakes_are_refused_beside_their_fields(lang: &'static str) {
     if !browsers::browser_installed() {
@@ -199,12 +199,13 @@ async fn mistakes_are_refused_beside_their_fields(lang: &'static str) {
         retype(&hq, "calendar.hours.tue", "08:00-13:00, 12:00-15:00").await;
         retype(&hq, "calendar.hours.thu", "8 a 12").await;
         retype(&hq, "categories[1].max_wait_minutes", "treinta").await;
+        retype(&hq, "rule.recalls_max", "300").await;
         click(&hq, "#editor [data-add=\"calendar.closures\"]").await;
         type_into(&hq, &input("calendar.closures[2].reason"), "Mudanza").await;
         click(&hq, "#save").await;
 
         // The page catches what does not read, before sending anything.
-        text_when(&hq, "#message", "the count of problems", |t| t.contains(said("3 problema(s)", "3 problem(s)")))
+        text_when(&hq, "#message", "the count of problems", |t| t.contains(said("4 problema(s)", "4 problem(s)")))
             .await;
         beside_its_field(&hq, "calendar.hours.thu", said("Jueves", "Thursday"), |t| {
             t.contains("08:00-12:00, 13:00-16:00") && t.contains(said("horarios", "hours"))
@@ -221,20 +222,25 @@ async fn mistakes_are_refused_beside_their_fields(lang: &'static str) {
             t.contains(said("Debe ser una fecha", "Must be a date"))
         })
         .await;
+        beside_its_field(&hq, "rule.recalls_max", said("Rellamados máximos", "Most recalls"), |t| {
+            t.contains(said("demasiado grande", "too large"))
+        })
+        .await;
         let local: BTreeSet<String> =
-            ["calendar.hours.thu", "categories[1].max_wait_minutes", "calendar.closures[2].from"]
+            ["calendar.hours.thu", "categories[1].max_wait_minutes", "calendar.closures[2].from", "rule.recalls_max"]
                 .map(String::from)
                 .into();
         assert_eq!(shown_problems(&hq).await, local, "nothing else is marked");
         assert_eq!(saved(&api).await, (before.clone(), version.clone()), "nothing was sent");
 
         // Those fixed, the server sees the rest: an unknown service, spans that overlap, a legal
-        // wait of zero.
+        // wait of zero, more recalls than the rule allows.
         retype(&hq, "calendar.hours.thu", "08:00-12:00").await;
         retype(&hq, "categories[1].max_wait_minutes", "0").await;
         set_date(&hq, "calendar.closures[2].from", "2027-02-01").await;
+        retype(&hq, "rule.recalls_max", "11").await;
         click(&hq, "#save").await;
-        text_when(&hq, "#message", "the count of problems", |t| t.contains(said("3 problema(s)", "3 problem(s)")))
+        text_when(&hq, "#message", "the count of problems", |t| t.contains(said("4 problema(s)", "4 problem(s)")))
             .await;
         beside_its_field(
             &hq,
@@ -254,8 +260,14 @@ async fn mistakes_are_refused_beside_their_fields(lang: &'static str) {
             |t| t.contains("must be at least 1"),
         )
         .await;
+        beside_its_field(&hq, "rule.recalls_max", said("Rellamados máximos", "Most recalls"), |t| {
+            t.contains("at most 10")
+        })
+        .await;
         let refused: BTreeSet<String> =
-            ["counters[0].services", "calendar.hours.tue", "categories[1].max_wait_minutes"].map(String::from).into();
+            ["counters[0].services", "calendar.hours.tue", "categories[1].max_wait_minutes", "rule.recalls_max"]
+                .map(String::from)
+                .into();
         assert_eq!(shown_problems(&hq).await, refused, "the page's own problems are gone, nothing else is marked");
         hq.execute("document.querySelector('[data-field=\"calendar\"]').scrollIntoView();", vec![])
             .await

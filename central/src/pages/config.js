@@ -86,7 +86,7 @@
       'badTarget': 'Debe ser all, tag:<etiqueta>, office:<id> o screen:<oficina>/<pantalla>.',
       'badSpan': 'Debe ser un horario como 08:00-12:00.', 'badTime': 'Debe ser una fecha y hora.',
       'badSpans': 'Deben ser horarios como 08:00-12:00, 13:00-16:00, cada uno con el cierre después de la apertura.',
-      'badDate': 'Debe ser una fecha.',
+      'badDate': 'Debe ser una fecha.', 'tooLarge': 'Es un número demasiado grande.',
       'template.title': 'Plantilla por etiqueta',
       'template.help': 'Se aplica a todas las oficinas con la etiqueta; los campos que una oficina cambió por su cuenta se mantienen.',
       'template.tag': 'Etiqueta', 'template.rule': 'Incluir la regla de llamado', 'template.hours': 'Incluir el horario',
@@ -187,7 +187,7 @@
       'badTarget': 'Must be all, tag:<tag>, office:<id> or screen:<office>/<screen>.',
       'badSpan': 'Must be hours such as 08:00-12:00.', 'badTime': 'Must be a date and time.',
       'badSpans': 'Must be hours such as 08:00-12:00, 13:00-16:00, each closing after it opens.',
-      'badDate': 'Must be a date.',
+      'badDate': 'Must be a date.', 'tooLarge': 'The number is too large.',
       'template.title': 'Template by tag',
       'template.help': 'Applied to every office with the tag; fields an office changed on its own are kept.',
       'template.tag': 'Tag', 'template.rule': 'Include the call rule', 'template.hours': 'Include the opening hours',
@@ -419,10 +419,18 @@
     return start < end && end <= 24 * 60;
   }
 
+  // The largest number a field holds (`data-max`, else 2³²−1): past it the server could not
+  // read the configuration at all, and would name no field.
+  const NUMBER_MAX = 4294967295;
+
   function unreadable(form) {
-    return [...document.querySelectorAll(form + ' [data-kind]')]
-      .filter((input) => WELL_FORMED[input.dataset.kind] && !WELL_FORMED[input.dataset.kind].test(input.value))
-      .map((input) => ({ at: input.dataset.path, problem: t(MALFORMED[input.dataset.kind]) }));
+    return [...document.querySelectorAll(form + ' [data-kind]')].map((input) => {
+      const kind = input.dataset.kind;
+      if (WELL_FORMED[kind] && !WELL_FORMED[kind].test(input.value)) return { at: input.dataset.path, problem: t(MALFORMED[kind]) };
+      const numeric = (kind === 'int' || kind === 'optint') && input.value.trim() !== '';
+      if (numeric && Number(input.value) > Number(input.dataset.max || NUMBER_MAX)) return { at: input.dataset.path, problem: t('tooLarge') };
+      return null;
+    }).filter((problem) => problem);
   }
 
   KINDS.date = KINDS.text;
@@ -613,7 +621,9 @@
 
   function ruleFields(object, at) {
     return ['preferential_ratio', 'appointment_early_minutes', 'legal_wait_margin_minutes', 'recalls_max']
-      .map((name) => field(object, at + '.' + name, t('rule.' + name), 'int', { class: 'narrow' }))
+      // The most recalls is one byte to the server.
+      .map((name) => field(object, at + '.' + name, t('rule.' + name), 'int',
+        Object.assign({ class: 'narrow' }, name === 'recalls_max' ? { 'data-max': 255 } : {})))
       .concat([
         select(object, at + '.service_order', t('rule.service_order'),
           [['arrival', t('order.arrival')], ['counter_priority', t('order.counter_priority')]]),
