@@ -274,6 +274,22 @@ async fn mistakes_are_refused_beside_their_fields(lang: &'static str) {
             .expect("scrolled");
         keep_screenshot(&hq, &format!("headquarters-config-sections-problem-{lang}")).await;
         assert_eq!(saved(&api).await, (before.clone(), version.clone()), "nothing was saved");
+
+        // Rows removed: a removed row's problem goes with it, and a later row's follows its row up,
+        // beside no other row's field.
+        click(&hq, "#editor [data-remove=\"counters[0]\"]").await;
+        click(&hq, "#editor [data-remove=\"categories[0]\"]").await;
+        assert_eq!(value_of(&hq, "categories[0].max_wait_minutes").await, "0");
+        beside_its_field(
+            &hq,
+            "categories[0].max_wait_minutes",
+            said("Espera máxima legal (min)", "Legal maximum wait (min)"),
+            |t| t.contains("must be at least 1"),
+        )
+        .await;
+        let left: BTreeSet<String> =
+            ["calendar.hours.tue", "categories[0].max_wait_minutes", "rule.recalls_max"].map(String::from).into();
+        assert_eq!(shown_problems(&hq).await, left, "the removed counter's problem is not left on another counter");
     })
     .await
     .rethrow();

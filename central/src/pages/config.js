@@ -316,11 +316,27 @@
   // `redraw` draws the form again (the editor's by default).
   function rows(list, name, draw, blank, redraw) {
     const again = redraw || render;
+    const remove = (i) => { list.splice(i, 1); if (!redraw) forgetRow(name, i); again(); };
     const nodes = list.map((item, i) => el('div', { class: 'row', 'data-field': name + '[' + i + ']' },
-      draw(i).concat([button(t('remove'), () => { list.splice(i, 1); again(); }, { class: 'btn btn-sm remove', 'data-remove': name + '[' + i + ']' }),
+      draw(i).concat([button(t('remove'), () => remove(i), { class: 'btn btn-sm remove', 'data-remove': name + '[' + i + ']' }),
         el('span', { class: 'field-error', 'data-err': name + '[' + i + ']' })])));
     nodes.push(button(t('add.' + name.split('.').pop()), () => { list.push(blank()); again(); }, { 'data-add': name }));
     return nodes;
+  }
+
+  // A row removed from the editor's list `name`: the problems shown are named by index, so the
+  // removed row's go with it and those of the rows after it follow their rows up; none is left
+  // beside another row's field.
+  function forgetRow(name, removed) {
+    const prefix = name + '[';
+    state.problems = state.problems.flatMap((problem) => {
+      const index = problem.at.startsWith(prefix) ? /^(\d+)\]/.exec(problem.at.slice(prefix.length)) : null;
+      if (!index) return [problem];
+      const i = Number(index[1]);
+      if (i === removed) return [];
+      if (i < removed) return [problem];
+      return [Object.assign({}, problem, { at: prefix + (i - 1) + ']' + problem.at.slice(prefix.length + index[0].length) })];
+    });
   }
 
   function render() {
@@ -522,7 +538,7 @@
     const library = el('select', { id: 'media-library' }, unused.map((m) => el('option', { value: m.sha256, text: mediaName(m) })));
     const media = signage.media.map((m, i) => el('div', { class: 'row', 'data-field': 'signage.media[' + i + ']' }, [
       el('code', { text: mediaName(m) }),
-      button(t('remove'), () => { signage.media.splice(i, 1); render(); }, { class: 'btn btn-sm remove', 'data-remove': 'signage.media[' + i + ']' }),
+      button(t('remove'), () => { signage.media.splice(i, 1); forgetRow('signage.media', i); render(); }, { class: 'btn btn-sm remove', 'data-remove': 'signage.media[' + i + ']' }),
       el('span', { class: 'field-error', 'data-err': 'signage.media[' + i + ']' }),
     ]));
     media.push(unused.length ? el('span', { class: 'field' }, [
