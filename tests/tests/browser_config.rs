@@ -225,7 +225,14 @@ async fn an_administrator_edits_booking_settings_and_the_signage_ticker_and_sees
             .await;
         click(&hq, "#editor [data-add=\"signage.schedules\"]").await;
         type_into(&hq, "#editor [data-path=\"signage.schedules[0].id\"]", "mananas").await;
-        type_into(&hq, "#editor [data-path=\"signage.schedules[0].hours\"]", "08:00-12:00").await;
+        // Hours that end before they start are caught beside them, before anything is sent.
+        type_into(&hq, "#editor [data-path=\"signage.schedules[0].hours\"]", "12:00-08:00").await;
+        click(&hq, "#save").await;
+        beside_its_field(&hq, "signage.schedules[0].hours", "Horas (08:00-12:00; vacío: todo el día)", |t| {
+            t.contains("08:00-12:00")
+        })
+        .await;
+        retype(&hq, "signage.schedules[0].hours", "08:00-12:00").await;
         click(&hq, "#save").await;
         text_when(&hq, "#message", "saved", |t| t.contains("Guardado")).await;
 

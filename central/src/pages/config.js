@@ -421,7 +421,7 @@
   const ID = '[A-Za-z0-9_-]{1,32}';
   const WELL_FORMED = { int: /^\s*\d+\s*$/, optint: /^\s*\d*\s*$/, char: /^.$/u,
     target: new RegExp('^(all|tag:' + ID + '|office:' + ID + '|screen:' + ID + '/' + ID + ')$'),
-    optspan: /^\s*(\d\d:\d\d\s*-\s*\d\d:\d\d)?\s*$/, time: /^\d{4}-\d\d-\d\dT\d\d:\d\d/,
+    optspan: { test: (s) => s.trim() === '' || wellFormedSpan(s.trim()) }, time: /^\d{4}-\d\d-\d\dT\d\d:\d\d/,
     date: /^\d{4}-\d\d-\d\d$/, spans: { test: (s) => s.split(',').map((x) => x.trim()).filter((x) => x).every(wellFormedSpan) } };
   const MALFORMED = { int: 'number', optint: 'number', char: 'oneLetter', target: 'badTarget', optspan: 'badSpan', time: 'badTime',
     date: 'badDate', spans: 'badSpans' };
