@@ -49,7 +49,7 @@ async fn saved(base: &str) -> (Value, String) {
     (response.json().await.expect("json"), etag)
 }
 
-/// Opens the editor in `lang` and signs in as a headquarters administrator.
+/// Opens the editor at `page` and signs in as a headquarters administrator.
 async fn signed_in(hq: &fantoccini::Client, page: &str, heading: &str) {
     hq.goto(page).await.expect("the editor loads");
     type_into(hq, "#token", HQ_ADMIN).await;

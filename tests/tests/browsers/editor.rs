@@ -111,9 +111,9 @@ const PLACEMENT: &str = "
         input: box(input), error: box(error), holder: box(holder || input),
     };";
 
-/// The problem of the field at `path` is visible, in the field's own box, right below (or
-/// beside) its input and over the field; it says what `accept` wants; the field is labelled
-/// `label`. Returns the problem's text.
+/// The problem of the field at `path` is visible, inside the field's own box (in the same row
+/// or section), starting within 60 px below its input and over the field; it says what `accept`
+/// wants; the field, marked invalid, is labelled `label`. Returns the problem's text.
 pub async fn beside_its_field(client: &Client, path: &str, label: &str, accept: impl Fn(&str) -> bool) -> String {
     let css = format!("#editor [data-err=\"{path}\"]");
     let text = text_when(client, &css, &format!("the problem of {path}"), &accept).await;
