@@ -11,17 +11,11 @@ mod central;
 
 use std::time::Duration;
 
-use browsers::{click, keep_screenshot, shown, text_when, type_into};
+use browsers::editor::{beside_its_field, retype, value_of};
+use browsers::{click, keep_screenshot, text_when, type_into};
 use central::{HQ, HQ_ADMIN};
 
 const SCENARIO_LIMIT: Duration = Duration::from_secs(120);
-
-/// Replaces what an input of the editor holds.
-async fn retype(client: &fantoccini::Client, path: &str, text: &str) {
-    let css = format!("#editor [data-path=\"{path}\"]");
-    shown(client, &css).await.clear().await.unwrap_or_else(|error| panic!("clearing {path}: {error}"));
-    type_into(client, &css, text).await;
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_administrator_fixes_a_field_the_server_refused_and_saves_the_office_configuration() {
@@ -52,7 +46,7 @@ async fn an_administrator_fixes_a_field_the_server_refused_and_saves_the_office_
         // A word for a number is caught before anything is sent.
         retype(&hq, "services[1].expected_service_minutes", "diez").await;
         click(&hq, "#save").await;
-        text_when(&hq, "#editor [data-err=\"services[1].expected_service_minutes\"]", "not a number", |t| {
+        beside_its_field(&hq, "services[1].expected_service_minutes", "Atención esperada (min)", |t| {
             t.contains("número entero")
         })
         .await;
@@ -62,7 +56,7 @@ async fn an_administrator_fixes_a_field_the_server_refused_and_saves_the_office_
         retype(&hq, "services[1].prefix", "A").await;
         retype(&hq, "services[1].name", "Pagos y cobros").await;
         click(&hq, "#save").await;
-        let error = text_when(&hq, "#editor [data-err=\"services[1].prefix\"]", "the prefix's problem", |t| {
+        let error = beside_its_field(&hq, "services[1].prefix", "Prefijo", |t| {
             t.contains("prefix A is used by another service")
         })
         .await;
@@ -79,6 +73,11 @@ async fn an_administrator_fixes_a_field_the_server_refused_and_saves_the_office_
         type_into(&hq, &format!("{message} [data-path$=\".text\"]"), "Turno {ticket}").await;
         click(&hq, "#save").await;
         text_when(&hq, &format!("{message} .field-error"), "the kind's problem", |t| {
+            t.contains("\"llamado\" is not a kind of notice")
+        })
+        .await;
+        // The office had no messages: this one is the first, and its kind's problem is beside the kind.
+        beside_its_field(&hq, "notices.templates[0].kind", "Tipo (p. ej. called)", |t| {
             t.contains("\"llamado\" is not a kind of notice")
         })
         .await;
@@ -168,12 +167,6 @@ async fn an_administrator_applies_a_regions_template_and_returns_an_offices_own_
     central.stop().await;
 }
 
-/// What an input of the editor holds.
-async fn value_of(client: &fantoccini::Client, path: &str) -> String {
-    let css = format!("#editor [data-path=\"{path}\"]");
-    shown(client, &css).await.prop("value").await.ok().flatten().unwrap_or_default()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_administrator_edits_booking_settings_and_the_signage_ticker_and_sees_them_after_reloading() {
     if !browsers::browser_installed() {
@@ -209,17 +202,11 @@ async fn an_administrator_edits_booking_settings_and_the_signage_ticker_and_sees
         retype(&hq, &format!("{booking}.checkin_late_minutes"), "500").await;
         click(&hq, "#editor [data-add=\"signage.ticker\"]").await;
         click(&hq, "#save").await;
-        text_when(
-            &hq,
-            &format!("#editor [data-err=\"{booking}.checkin_late_minutes\"]"),
-            "the window's problem",
-            |t| t.contains("must be 0 to 120"),
-        )
-        .await;
-        text_when(&hq, "#editor [data-err=\"signage.ticker[0].text\"]", "the empty ticker's problem", |t| {
-            t.contains("must be 1-")
+        beside_its_field(&hq, &format!("{booking}.checkin_late_minutes"), "Presentarse hasta (min después)", |t| {
+            t.contains("must be 0 to 120")
         })
         .await;
+        beside_its_field(&hq, "signage.ticker[0].text", "Texto", |t| t.contains("must be 1-")).await;
         hq.execute("document.querySelector('[data-field=\"signage\"]').scrollIntoView();", vec![])
             .await
             .expect("scrolled");
@@ -238,7 +225,14 @@ async fn an_administrator_edits_booking_settings_and_the_signage_ticker_and_sees
             .await;
         click(&hq, "#editor [data-add=\"signage.schedules\"]").await;
         type_into(&hq, "#editor [data-path=\"signage.schedules[0].id\"]", "mananas").await;
-        type_into(&hq, "#editor [data-path=\"signage.schedules[0].hours\"]", "08:00-12:00").await;
+        // Hours that end before they start are caught beside them, before anything is sent.
+        type_into(&hq, "#editor [data-path=\"signage.schedules[0].hours\"]", "12:00-08:00").await;
+        click(&hq, "#save").await;
+        beside_its_field(&hq, "signage.schedules[0].hours", "Horas (08:00-12:00; vacío: todo el día)", |t| {
+            t.contains("08:00-12:00")
+        })
+        .await;
+        retype(&hq, "signage.schedules[0].hours", "08:00-12:00").await;
         click(&hq, "#save").await;
         text_when(&hq, "#message", "saved", |t| t.contains("Guardado")).await;
 

@@ -85,6 +85,8 @@
       'lang': 'Idioma', 'text': 'Texto',
       'badTarget': 'Debe ser all, tag:<etiqueta>, office:<id> o screen:<oficina>/<pantalla>.',
       'badSpan': 'Debe ser un horario como 08:00-12:00.', 'badTime': 'Debe ser una fecha y hora.',
+      'badSpans': 'Deben ser horarios como 08:00-12:00, 13:00-16:00, cada uno con el cierre después de la apertura.',
+      'badDate': 'Debe ser una fecha.', 'tooLarge': 'Es un número demasiado grande.',
       'template.title': 'Plantilla por etiqueta',
       'template.help': 'Se aplica a todas las oficinas con la etiqueta; los campos que una oficina cambió por su cuenta se mantienen.',
       'template.tag': 'Etiqueta', 'template.rule': 'Incluir la regla de llamado', 'template.hours': 'Incluir el horario',
@@ -184,6 +186,8 @@
       'lang': 'Language', 'text': 'Text',
       'badTarget': 'Must be all, tag:<tag>, office:<id> or screen:<office>/<screen>.',
       'badSpan': 'Must be hours such as 08:00-12:00.', 'badTime': 'Must be a date and time.',
+      'badSpans': 'Must be hours such as 08:00-12:00, 13:00-16:00, each closing after it opens.',
+      'badDate': 'Must be a date.', 'tooLarge': 'The number is too large.',
       'template.title': 'Template by tag',
       'template.help': 'Applied to every office with the tag; fields an office changed on its own are kept.',
       'template.tag': 'Tag', 'template.rule': 'Include the call rule', 'template.hours': 'Include the opening hours',
@@ -312,11 +316,27 @@
   // `redraw` draws the form again (the editor's by default).
   function rows(list, name, draw, blank, redraw) {
     const again = redraw || render;
+    const remove = (i) => { list.splice(i, 1); if (!redraw) forgetRow(name, i); again(); };
     const nodes = list.map((item, i) => el('div', { class: 'row', 'data-field': name + '[' + i + ']' },
-      draw(i).concat([button(t('remove'), () => { list.splice(i, 1); again(); }, { class: 'btn btn-sm remove', 'data-remove': name + '[' + i + ']' }),
+      draw(i).concat([button(t('remove'), () => remove(i), { class: 'btn btn-sm remove', 'data-remove': name + '[' + i + ']' }),
         el('span', { class: 'field-error', 'data-err': name + '[' + i + ']' })])));
     nodes.push(button(t('add.' + name.split('.').pop()), () => { list.push(blank()); again(); }, { 'data-add': name }));
     return nodes;
+  }
+
+  // A row removed from the editor's list `name`: the problems shown are named by index, so the
+  // removed row's go with it and those of the rows after it follow their rows up; none is left
+  // beside another row's field.
+  function forgetRow(name, removed) {
+    const prefix = name + '[';
+    state.problems = state.problems.flatMap((problem) => {
+      const index = problem.at.startsWith(prefix) ? /^(\d+)\]/.exec(problem.at.slice(prefix.length)) : null;
+      if (!index) return [problem];
+      const i = Number(index[1]);
+      if (i === removed) return [];
+      if (i < removed) return [problem];
+      return [Object.assign({}, problem, { at: prefix + (i - 1) + ']' + problem.at.slice(prefix.length + index[0].length) })];
+    });
   }
 
   function render() {
@@ -375,7 +395,7 @@
       section('calendar', hoursFields(c, 'calendar.hours').concat([
         field(c, 'calendar.last_call_margin_minutes', t('lastCall'), 'optint', { class: 'narrow' }),
       ]).concat(rows(c.calendar.closures, 'calendar.closures', (i) => [
-        field(c, 'calendar.closures[' + i + '].from', t('closure.from'), 'text', { type: 'date' }),
+        field(c, 'calendar.closures[' + i + '].from', t('closure.from'), 'date', { type: 'date' }),
         field(c, 'calendar.closures[' + i + '].until', t('closure.until'), 'optdate', { type: 'date' }),
         field(c, 'calendar.closures[' + i + '].reason', t('closure.reason')),
       ], () => ({ from: '', reason: '' })))),
@@ -401,15 +421,35 @@
   const ID = '[A-Za-z0-9_-]{1,32}';
   const WELL_FORMED = { int: /^\s*\d+\s*$/, optint: /^\s*\d*\s*$/, char: /^.$/u,
     target: new RegExp('^(all|tag:' + ID + '|office:' + ID + '|screen:' + ID + '/' + ID + ')$'),
-    optspan: /^\s*(\d\d:\d\d\s*-\s*\d\d:\d\d)?\s*$/, time: /^\d{4}-\d\d-\d\dT\d\d:\d\d/ };
-  const MALFORMED = { int: 'number', optint: 'number', char: 'oneLetter', target: 'badTarget', optspan: 'badSpan', time: 'badTime' };
+    optspan: { test: (s) => s.trim() === '' || wellFormedSpan(s.trim()) }, time: /^\d{4}-\d\d-\d\dT\d\d:\d\d/,
+    date: /^\d{4}-\d\d-\d\d$/, spans: { test: (s) => s.split(',').map((x) => x.trim()).filter((x) => x).every(wellFormedSpan) } };
+  const MALFORMED = { int: 'number', optint: 'number', char: 'oneLetter', target: 'badTarget', optspan: 'badSpan', time: 'badTime',
+    date: 'badDate', spans: 'badSpans' };
 
-  function unreadable(form) {
-    return [...document.querySelectorAll(form + ' [data-kind]')]
-      .filter((input) => WELL_FORMED[input.dataset.kind] && !WELL_FORMED[input.dataset.kind].test(input.value))
-      .map((input) => ({ at: input.dataset.path, problem: t(MALFORMED[input.dataset.kind]) }));
+  // "08:00-12:00" as the server reads a span: times of the clock (24:00 ends the day), the
+  // doors closing after they open.
+  function wellFormedSpan(text) {
+    const parts = /^(\d\d):(\d\d)\s*-\s*(\d\d):(\d\d)$/.exec(text);
+    if (!parts) return false;
+    const [start, end] = [[parts[1], parts[2]], [parts[3], parts[4]]].map(([h, m]) => (Number(m) < 60 ? h * 60 + Number(m) : NaN));
+    return start < end && end <= 24 * 60;
   }
 
+  // The largest number a field holds (`data-max`, else 2³²−1): past it the server could not
+  // read the configuration at all, and would name no field.
+  const NUMBER_MAX = 4294967295;
+
+  function unreadable(form) {
+    return [...document.querySelectorAll(form + ' [data-kind]')].map((input) => {
+      const kind = input.dataset.kind;
+      if (WELL_FORMED[kind] && !WELL_FORMED[kind].test(input.value)) return { at: input.dataset.path, problem: t(MALFORMED[kind]) };
+      const numeric = (kind === 'int' || kind === 'optint') && input.value.trim() !== '';
+      if (numeric && Number(input.value) > Number(input.dataset.max || NUMBER_MAX)) return { at: input.dataset.path, problem: t('tooLarge') };
+      return null;
+    }).filter((problem) => problem);
+  }
+
+  KINDS.date = KINDS.text;
   KINDS.optdate = { show: (v) => v == null ? '' : v, parse: (s) => (s === '' ? undefined : s) };
   KINDS.optspan = { show: (v) => v == null ? '' : v, parse: (s) => (s.trim() === '' ? undefined : s.trim().replace(/\s*-\s*/, '-')) };
   KINDS.target = KINDS.text;
@@ -498,7 +538,7 @@
     const library = el('select', { id: 'media-library' }, unused.map((m) => el('option', { value: m.sha256, text: mediaName(m) })));
     const media = signage.media.map((m, i) => el('div', { class: 'row', 'data-field': 'signage.media[' + i + ']' }, [
       el('code', { text: mediaName(m) }),
-      button(t('remove'), () => { signage.media.splice(i, 1); render(); }, { class: 'btn btn-sm remove', 'data-remove': 'signage.media[' + i + ']' }),
+      button(t('remove'), () => { signage.media.splice(i, 1); forgetRow('signage.media', i); render(); }, { class: 'btn btn-sm remove', 'data-remove': 'signage.media[' + i + ']' }),
       el('span', { class: 'field-error', 'data-err': 'signage.media[' + i + ']' }),
     ]));
     media.push(unused.length ? el('span', { class: 'field' }, [
@@ -597,7 +637,9 @@
 
   function ruleFields(object, at) {
     return ['preferential_ratio', 'appointment_early_minutes', 'legal_wait_margin_minutes', 'recalls_max']
-      .map((name) => field(object, at + '.' + name, t('rule.' + name), 'int', { class: 'narrow' }))
+      // The most recalls is one byte to the server.
+      .map((name) => field(object, at + '.' + name, t('rule.' + name), 'int',
+        Object.assign({ class: 'narrow' }, name === 'recalls_max' ? { 'data-max': 255 } : {})))
       .concat([
         select(object, at + '.service_order', t('rule.service_order'),
           [['arrival', t('order.arrival')], ['counter_priority', t('order.counter_priority')]]),

@@ -14,6 +14,8 @@
 #[path = "../../../devices/tests/tools/mod.rs"]
 mod tools;
 
+pub mod editor;
+
 use std::any::Any;
 use std::future::Future;
 use std::net::TcpListener;
