@@ -1,6 +1,7 @@
 //! The network view's answer time: central with 1,000 offices, each with today's day of 100
 //! tickets (40 still waiting, two counters open), computes every office's row
-//! (`fila_central::network::glance`, what `GET /api/v1/network` and its live stream answer).
+//! (`fila_central::network::glance`, what `GET /api/v1/network` and its live stream answer)
+//! and encodes them as JSON, as the API sends them.
 //! Target (issue 13): under a second for 1,000 offices.
 //!
 //! `cargo bench -p fila-central --bench network_view` (without `--bench`, 50 offices);
@@ -99,16 +100,24 @@ fn main() {
     // A central started on that store, as after a restart: nothing read yet.
     let hub = Hub::open(store.clone(), &settings).expect("hub");
     let network = fila_central::network::Network::default();
-    let mut times: Vec<Duration> = Vec::new();
+    let (mut times, mut bytes): (Vec<Duration>, usize) = (Vec::new(), 0);
     for _ in 0..5 {
         let started = Instant::now();
         let rows = network.glance(&hub, now).expect("the rows");
+        // As `GET /api/v1/network` answers: the rows as JSON.
+        let body = serde_json::to_vec(&rows).expect("the rows as JSON");
         times.push(started.elapsed());
+        bytes = body.len();
         assert_eq!(rows.len(), offices);
         assert!(rows.iter().all(|r| r.waiting as usize == WAITING && r.served as usize == TICKETS - WAITING));
     }
     let kind = if db.is_some() { "PostgreSQL" } else { "sled" };
-    println!("network view on {kind}, {offices} offices with {TICKETS} tickets today each (seeded in {seeded:.1?}):");
+    println!(
+        "network view on {kind}, {offices} offices with {TICKETS} tickets today each (seeded in {seeded:.1?}), \
+         {threads} cores, answer {} KB of JSON:",
+        bytes / 1000,
+        threads = std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
     println!(
         "  first answer after a start {:.0?}; then {:.0?}, {:.0?}, {:.0?}, {:.0?}",
         times[0], times[1], times[2], times[3], times[4]

@@ -62,6 +62,11 @@ pub struct WaitLimits {
 /// A row is recomputed at least this often, for what depends on the time of day.
 const RECOMPUTE_MS: i64 = 60_000;
 
+/// Below this many offices the rows are computed on the caller's thread.
+const GLANCE_PARALLEL_FROM: usize = 64;
+/// At most this many threads compute rows at once (the database's connections are few).
+const GLANCE_THREADS_MAX: usize = 4;
+
 /// Every office's row, computed once per change of its documents.
 #[derive(Default)]
 pub struct Network {
@@ -91,12 +96,36 @@ impl Network {
 
     /// Every office's row at `now`. Blocking.
     pub fn glance(&self, hub: &Hub, now: Timestamp) -> Result<Vec<OfficeGlance>, ReadError> {
-        hub.offices().into_iter().map(|summary| Ok(self.office(hub, summary, now)?.0)).collect()
+        Ok(self.glance_with_limits(hub, now)?.into_iter().map(|(row, _)| row).collect())
     }
 
     /// Every office's row with its wait limits, for the alerts. Blocking.
+    ///
+    /// The offices are shared among a few threads: after a start every row reads its office's
+    /// documents, which is CPU (loading them) and waiting (the database's round trips), and
+    /// a national network's first look should not take that one office after another.
     pub fn glance_with_limits(&self, hub: &Hub, now: Timestamp) -> Result<Vec<(OfficeGlance, WaitLimits)>, ReadError> {
-        hub.offices().into_iter().map(|summary| self.office(hub, summary, now)).collect()
+        let offices = hub.offices();
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(2, GLANCE_THREADS_MAX);
+        if offices.len() < GLANCE_PARALLEL_FROM {
+            return offices.into_iter().map(|summary| self.office(hub, summary, now)).collect();
+        }
+        let share = offices.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let parts: Vec<_> = offices
+                .chunks(share)
+                .map(|part| {
+                    scope.spawn(move || {
+                        part.iter().map(|summary| self.office(hub, summary.clone(), now)).collect::<Result<Vec<_>, _>>()
+                    })
+                })
+                .collect();
+            let mut rows = Vec::with_capacity(offices.len());
+            for part in parts {
+                rows.extend(part.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?);
+            }
+            Ok(rows)
+        })
     }
 
     fn office(
