@@ -3,11 +3,16 @@
 //! - each replica's CPU, PostgreSQL's CPU, WAL written and database growth, over a window;
 //! - sync lag: from an office sending a ticket's changes to central's answer that it holds
 //!   them (stored and committed), p50/p99/max;
+//! - a headquarters edit sent to replica b, until an office connected to a holds it (the
+//!   change stored by one replica reaching an office on the other), p50/p99/max;
 //! - failover: replica a is killed; its offices reconnect to b; time until each holds b's
 //!   acknowledgement of everything it has, p50/p99/max.
 //!
 //! `cargo bench -p fila-central --bench replicas` (FILA_BENCH_OFFICES, default 5,000;
-//! FILA_BENCH_STEADY_SECONDS, default 60). Needs the PostgreSQL of `fila_store::testing`.
+//! FILA_BENCH_STEADY_SECONDS, default 60; FILA_BENCH_FAILOVER_SECONDS, how long to wait for
+//! every office to fail over, default 300; FILA_BENCH_CENTRAL_LOG, the replicas' RUST_LOG).
+//! Offices not seen to fail over are listed with what they did since the kill, and the
+//! database's sessions and locks. Needs the PostgreSQL of `fila_store::testing`.
 
 mod support;
 
@@ -32,6 +37,8 @@ use tokio_tungstenite::tungstenite::Message;
 
 const T0: i64 = 1_795_953_600_000; // 2026-11-29 09:00 in Buenos Aires
 
+const HQ_ADMIN: &str = "bench-hq-admin-token";
+
 fn token(office: usize) -> String {
     format!("bench-branch-token-{office}")
 }
@@ -50,7 +57,10 @@ fn write_config(dir: &Path, port: u16, offices: usize, postgres: &str) -> std::p
         "[server]\nlisten = \"127.0.0.1:{port}\"\ndata = \"{}\"\npostgres = \"{postgres}\"\n",
         dir.join("data").display()
     );
-    for o in 0..offices {
+    let hq = hex::encode(Sha256::digest(HQ_ADMIN.as_bytes()));
+    text += &format!("[[analysts]]\nname = \"hq\"\ntoken_sha256 = \"{hq}\"\ncan_configure = true\n");
+    // One more office than the simulated ones: the watcher of headquarters' edits.
+    for o in 0..=offices {
         let hash = hex::encode(Sha256::digest(token(o).as_bytes()));
         text += &format!("[[offices]]\nid = \"o{o}\"\nname = \"Office {o}\"\ntoken_sha256 = \"{hash}\"\n");
     }
@@ -91,6 +101,19 @@ struct Measured {
     killed: Mutex<Option<(Instant, HashSet<usize>)>>,
     /// Per office that was on a, seconds from the kill until b acknowledged all it has.
     failovers: Mutex<HashMap<usize, f64>>,
+    /// What each office did last, for the ones whose failover is not seen.
+    trail: Mutex<HashMap<usize, String>>,
+}
+
+impl Measured {
+    fn note(&self, office: usize, what: impl Into<String>) {
+        if self.killed.lock().expect("lock").is_some() {
+            let mut trail = self.trail.lock().expect("lock");
+            let line = trail.entry(office).or_default();
+            line.push_str(&what.into());
+            line.push_str("; ");
+        }
+    }
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -119,6 +142,7 @@ async fn office(o: usize, offices: usize, ports: [u16; 2], first: usize, measure
     let mut next = tokio::time::Instant::now() + Duration::from_millis((o as u64 * 36_000) / offices as u64);
     loop {
         let Some(mut socket) = connect(ports[which], o).await else {
+            measured.note(o, format!("no connection to {}", ["a", "b"][which]));
             which = 1 - which;
             tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
@@ -139,6 +163,7 @@ async fn office(o: usize, offices: usize, ports: [u16; 2], first: usize, measure
         // the kill).
         let mut pending: Option<(Vec<automerge::ChangeHash>, Instant, bool)> =
             reconnected.then(|| (mirror.get_heads(), Instant::now(), true));
+        measured.note(o, format!("connected to {} (failover pending: {reconnected})", ["a", "b"][which]));
         if socket.send(Message::Binary(Frame::Docs { docs: vec![doc_id.clone()] }.encode().into())).await.is_err() {
             continue;
         }
@@ -168,16 +193,39 @@ async fn office(o: usize, offices: usize, ports: [u16; 2], first: usize, measure
                             }
                         }
                     }
-                    if !pending.as_ref().is_some_and(|(_, _, failover)| *failover) {
-                        pending = Some((mirror.get_heads(), Instant::now(), false));
+                    match &mut pending {
+                        // Still to hear that b holds everything since the kill: that now
+                        // includes this ticket (b's heads will be the new ones, not those
+                        // the office had when it reconnected).
+                        Some((heads, _, true)) => *heads = mirror.get_heads(),
+                        _ => pending = Some((mirror.get_heads(), Instant::now(), false)),
                     }
                     next += Duration::from_secs(36);
                 }
                 // As the edge: 60 s without a word from central (it pings every 20 s) is a dead link.
                 incoming = tokio::time::timeout(Duration::from_secs(60), socket.next()) => {
-                    let Ok(Some(Ok(message))) = incoming else { break 'connection };
+                    let message = match incoming {
+                        Ok(Some(Ok(message))) => message,
+                        Ok(Some(Err(error))) => {
+                            measured.note(o, format!("link error {error}"));
+                            break 'connection;
+                        }
+                        Ok(None) => {
+                            measured.note(o, "closed");
+                            break 'connection;
+                        }
+                        Err(_) => {
+                            measured.note(o, "silent 60 s");
+                            break 'connection;
+                        }
+                    };
                     let Message::Binary(bytes) = message else { continue };
-                    let Ok(Frame::Sync { message, .. }) = Frame::decode(&bytes, &format!("o{o}")) else { continue };
+                    let decoded = Frame::decode(&bytes, &format!("o{o}"));
+                    let Ok(Frame::Sync { message, .. }) = decoded else {
+                        let what = decoded.map(|f| format!("{f:?}").chars().take(60).collect::<String>());
+                        measured.note(o, format!("frame {what:?}"));
+                        continue;
+                    };
                     let _ = office.sync_receive(&mut peer, &message);
                     while let Some(outgoing) = office.sync_generate(&mut peer) {
                         if socket.send(frame(&doc_id, outgoing)).await.is_err() {
@@ -187,6 +235,10 @@ async fn office(o: usize, offices: usize, ports: [u16; 2], first: usize, measure
                     let acknowledged = pending.as_ref().is_some_and(|(heads, _, _)| {
                         peer.their_heads().is_some_and(|theirs| heads.iter().all(|h| theirs.contains(h)))
                     });
+                    if !acknowledged && pending.as_ref().is_some_and(|(_, _, failover)| *failover) {
+                        let theirs = peer.their_heads().map(<[_]>::len);
+                        measured.note(o, format!("sync frame, not yet: their heads {theirs:?}, ours {}", mirror.get_heads().len()));
+                    }
                     if acknowledged {
                         let (_, sent, failover) = pending.take().expect("pending");
                         if failover {
@@ -203,6 +255,79 @@ async fn office(o: usize, offices: usize, ports: [u16; 2], first: usize, measure
         }
         which = 1 - which;
     }
+}
+
+/// The office `o`'s configuration named `name`, as headquarters sends it.
+fn raw_config(o: usize, name: &str) -> serde_json::Value {
+    let text = format!(
+        "[office]\nid = \"o{o}\"\nname = \"{name}\"\ntime_zone = \"America/Argentina/Buenos_Aires\"\n\
+         [[services]]\nid = \"general\"\nprefix = \"A\"\nname = \"General\"\n\
+         [[counters]]\nid = \"1\"\nname = \"Puesto 1\"\nservices = [\"general\"]\n"
+    );
+    let raw: RawOfficeConfig = toml::from_str(&text).expect("bench office");
+    serde_json::to_value(raw).expect("json")
+}
+
+/// An office on replica a that follows its configuration: each name it comes to hold, with
+/// when, for the edits made through b.
+async fn watch(o: usize, port: u16, seen: Arc<Mutex<Vec<(String, Instant)>>>) {
+    let doc_id = fila_protocol::doc::keys::config_doc_id(&format!("o{o}"));
+    let Some(mut socket) = connect(port, o).await else { return };
+    let (mut doc, mut peer) = (AutoCommit::new(), PeerSync::new());
+    if socket.send(Message::Binary(Frame::Docs { docs: vec![doc_id.clone()] }.encode().into())).await.is_err() {
+        return;
+    }
+    while let Some(Ok(message)) = socket.next().await {
+        let Message::Binary(bytes) = message else { continue };
+        let Ok(Frame::Sync { message, .. }) = Frame::decode(&bytes, &format!("o{o}")) else { continue };
+        if peer.receive(&mut doc, &message).is_err() {
+            return;
+        }
+        if let Ok(config) = fila_protocol::doc::config::read(&doc) {
+            seen.lock().expect("lock").push((config.office.name, Instant::now()));
+        }
+        while let Some(message) = peer.generate(&mut doc) {
+            let reply = Frame::Sync { doc: doc_id.clone(), message }.encode();
+            if socket.send(Message::Binary(reply.into())).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// Headquarters renames office `o` through the replica at `port` every 2 s for `seconds`; how
+/// long each new name took to reach the watcher on the other replica, from the request.
+async fn edits_reach_the_other_replica(
+    o: usize,
+    port: u16,
+    seconds: u64,
+    seen: Arc<Mutex<Vec<(String, Instant)>>>,
+) -> Vec<f64> {
+    let client = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{port}/api/v1/offices/o{o}/config");
+    let mut reached = Vec::new();
+    let began = Instant::now();
+    for n in 0.. {
+        if began.elapsed() > Duration::from_secs(seconds) {
+            break;
+        }
+        let name = format!("Watched office, edit {n}");
+        let asked = Instant::now();
+        let sent = client.put(&url).bearer_auth(HQ_ADMIN).json(&raw_config(o, &name)).send().await;
+        if sent.is_ok_and(|response| response.status().is_success()) {
+            let deadline = asked + Duration::from_secs(2);
+            while Instant::now() < deadline {
+                let at = seen.lock().expect("lock").iter().find(|(seen, _)| *seen == name).map(|(_, at)| *at);
+                if let Some(at) = at {
+                    reached.push(at.saturating_duration_since(asked).as_secs_f64());
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        }
+        tokio::time::sleep_until((asked + Duration::from_secs(2)).into()).await;
+    }
+    reached
 }
 
 /// CPU ticks of every PostgreSQL server process (they come and go with connections: the sum
@@ -255,6 +380,17 @@ fn main() {
         let a = Central::start(&write_config(&dir.path().join("a"), ports[0], offices, db.url()), ports[0]).await;
         let b = Central::start(&write_config(&dir.path().join("b"), ports[1], offices, db.url()), ports[1]).await;
         let measured = Arc::new(Measured::default());
+        // The watched office exists before its watcher connects to a.
+        let put = reqwest::Client::new()
+            .put(format!("http://127.0.0.1:{}/api/v1/offices/o{offices}/config", ports[1]))
+            .bearer_auth(HQ_ADMIN)
+            .json(&raw_config(offices, "Watched office"))
+            .send()
+            .await
+            .expect("the watched office is configured");
+        assert!(put.status().is_success(), "{}", put.status());
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let watcher = tokio::spawn(watch(offices, ports[0], seen.clone()));
         let tasks: Vec<_> =
             (0..offices).map(|o| tokio::spawn(office(o, offices, ports, o % 2, measured.clone()))).collect();
         // Every office connects and settles; then a window is measured.
@@ -264,8 +400,9 @@ fn main() {
         let (wal0, size0) = postgres_disk(db.url()).await;
         measured.measuring.store(true, Ordering::SeqCst);
         let began = Instant::now();
-        tokio::time::sleep(Duration::from_secs(seconds)).await;
+        let mut edits = edits_reach_the_other_replica(offices, ports[1], seconds, seen).await;
         measured.measuring.store(false, Ordering::SeqCst);
+        watcher.abort();
         let elapsed = began.elapsed().as_secs_f64();
         let share = |ticks_now: u64, ticks_then: u64| (ticks_now - ticks_then) as f64 / ticks / elapsed * 100.0;
         let (a_cpu, b_cpu, pg_cpu) = (share(a.cpu_ticks(), a0), share(b.cpu_ticks(), b0), share(postgres_ticks(), pg0));
@@ -292,12 +429,21 @@ fn main() {
             percentile(&lags, 0.99) * 1e3,
             lags.last().copied().unwrap_or(f64::NAN) * 1e3
         );
+        edits.sort_by(f64::total_cmp);
+        println!(
+            "| a headquarters edit sent to b → the office on a holds it, {} edits | p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms |",
+            edits.len(),
+            percentile(&edits, 0.5) * 1e3,
+            percentile(&edits, 0.99) * 1e3,
+            edits.last().copied().unwrap_or(f64::NAN) * 1e3
+        );
         // Replica a goes (kill -9): the offices on it move to b.
         let on_a = measured.on_a.lock().expect("lock").clone();
         let moving = on_a.len();
         *measured.killed.lock().expect("lock") = Some((Instant::now(), on_a));
         a.kill_hard();
-        let deadline = Instant::now() + Duration::from_secs(300);
+        let wait: u64 = std::env::var("FILA_BENCH_FAILOVER_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(300);
+        let deadline = Instant::now() + Duration::from_secs(wait);
         while measured.failovers.lock().expect("lock").len() < moving && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -314,6 +460,50 @@ fn main() {
             percentile(&failovers, 0.99),
             failovers.last().copied().unwrap_or(f64::NAN)
         );
+        let stalled = {
+            let (killed, failovers, trail) = (
+                measured.killed.lock().expect("lock"),
+                measured.failovers.lock().expect("lock"),
+                measured.trail.lock().expect("lock"),
+            );
+            let moving = killed.as_ref().map(|(_, moving)| moving.iter().filter(|o| !failovers.contains_key(o)));
+            for o in moving.into_iter().flatten() {
+                eprintln!("o{o}, no failover seen: {}", trail.get(o).map_or("nothing since the kill", String::as_str));
+            }
+            killed.as_ref().is_some_and(|(_, moving)| moving.len() > failovers.len())
+        };
+        if stalled {
+            // What the database's sessions are doing: a stall behind a lock shows here.
+            let (client, connection) = tokio_postgres::connect(db.url(), tokio_postgres::NoTls).await.expect("connect");
+            tokio::spawn(connection);
+            let rows = client
+                .query(
+                    "SELECT pid, state, coalesce(wait_event_type, ''), coalesce(wait_event, ''), \
+                     coalesce(extract(epoch from now() - xact_start)::text, ''), left(query, 120) \
+                     FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+                    &[],
+                )
+                .await
+                .expect("sessions");
+            for row in rows {
+                let (pid, state, kind, event, age, query): (i32, Option<String>, String, String, String, String) =
+                    (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4), row.get(5));
+                eprintln!("session {pid} {state:?} wait {kind}/{event} in transaction for {age} s: {query}");
+            }
+            let locks = client
+                .query(
+                    "SELECT pid, locktype, mode, granted, coalesce(relation::regclass::text, ''), \
+                     coalesce(objid::text, '') FROM pg_locks WHERE NOT granted OR locktype = 'advisory'",
+                    &[],
+                )
+                .await
+                .expect("locks");
+            for row in locks {
+                let (pid, kind, mode, granted, relation, objid): (i32, String, String, bool, String, String) =
+                    (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4), row.get(5));
+                eprintln!("lock pid {pid} {kind} {mode} granted {granted} {relation} {objid}");
+            }
+        }
         for task in tasks {
             task.abort();
         }

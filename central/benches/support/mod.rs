@@ -15,7 +15,8 @@ impl Central {
         let child = Command::new(env!("CARGO_BIN_EXE_fila-central"))
             .args(["run", "--config"])
             .arg(config)
-            .env("RUST_LOG", "error")
+            // FILA_BENCH_CENTRAL_LOG=warn (say) to see what the replicas report.
+            .env("RUST_LOG", std::env::var("FILA_BENCH_CENTRAL_LOG").unwrap_or_else(|_| "error".into()))
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
