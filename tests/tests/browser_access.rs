@@ -13,27 +13,11 @@ mod central;
 use std::time::{Duration, Instant};
 
 use browsers::{click, keep_screenshot, shown, text_when, type_into, PATIENCE, POLL};
-use central::{TestCentral, HQ_ADMIN};
+use central::HQ_ADMIN;
 use serde_json::Value;
 
 const SCENARIO_LIMIT: Duration = Duration::from_secs(120);
 const USERS: &str = "#access-users tbody";
-
-/// Central with the demo's configuration for centro, as the page is used for.
-async fn central_with_centro(dir: &std::path::Path) -> TestCentral {
-    let central = central::spawn(dir).await;
-    let config = fila_central::demo::office_configs().remove(0);
-    let response = central
-        .client
-        .put(format!("{}/api/v1/offices/centro/config", central.base))
-        .bearer_auth(HQ_ADMIN)
-        .json(&config)
-        .send()
-        .await
-        .expect("answered");
-    assert!(response.status().is_success());
-    central
-}
 
 /// Centro's staff and kiosks as the API lists them.
 async fn access_of(base: &str) -> Value {
@@ -81,7 +65,7 @@ async fn an_administrator_adds_a_person_sees_refusals_beside_their_fields_change
         return;
     }
     let dir = tempfile::tempdir().expect("temp dir");
-    let central = central_with_centro(dir.path()).await;
+    let central = central::spawn_with_demo_office(dir.path()).await;
 
     let base = central.base.clone();
     browsers::run(SCENARIO_LIMIT, move |browsers| async move {
@@ -165,7 +149,7 @@ async fn an_administrator_adds_a_kiosk_and_sees_its_token_once_in_spanish_and_in
         return;
     }
     let dir = tempfile::tempdir().expect("temp dir");
-    let central = central_with_centro(dir.path()).await;
+    let central = central::spawn_with_demo_office(dir.path()).await;
 
     let base = central.base.clone();
     browsers::run(SCENARIO_LIMIT, move |browsers| async move {

@@ -23,17 +23,7 @@ async fn an_administrator_fixes_a_field_the_server_refused_and_saves_the_office_
         return;
     }
     let dir = tempfile::tempdir().expect("temp dir");
-    let central = central::spawn(dir.path()).await;
-    let config = fila_central::demo::office_configs().remove(0);
-    let response = central
-        .client
-        .put(format!("{}/api/v1/offices/centro/config", central.base))
-        .bearer_auth(HQ_ADMIN)
-        .json(&config)
-        .send()
-        .await
-        .expect("answered");
-    assert!(response.status().is_success());
+    let central = central::spawn_with_demo_office(dir.path()).await;
 
     let base = central.base.clone();
     browsers::run(SCENARIO_LIMIT, move |browsers| async move {
@@ -173,18 +163,9 @@ async fn an_administrator_edits_booking_settings_and_the_signage_ticker_and_sees
         return;
     }
     let dir = tempfile::tempdir().expect("temp dir");
-    let central = central::spawn(dir.path()).await;
+    let central = central::spawn_with_demo_office(dir.path()).await;
     let config = fila_central::demo::office_configs().remove(0);
     let bookable = config.services.iter().position(|s| s.booking.is_some()).expect("the demo books a service");
-    let response = central
-        .client
-        .put(format!("{}/api/v1/offices/centro/config", central.base))
-        .bearer_auth(HQ_ADMIN)
-        .json(&config)
-        .send()
-        .await
-        .expect("answered");
-    assert!(response.status().is_success());
 
     let base = central.base.clone();
     let booking = format!("services[{bookable}].booking");

@@ -20,22 +20,6 @@ use serde_json::{json, Value};
 
 const SCENARIO_LIMIT: Duration = Duration::from_secs(150);
 
-/// Central with the demo office's configuration, as headquarters saved it.
-async fn central_with_the_demo_office(dir: &std::path::Path) -> central::TestCentral {
-    let central = central::spawn(dir).await;
-    let config = fila_central::demo::office_configs().remove(0);
-    let response = central
-        .client
-        .put(format!("{}/api/v1/offices/centro/config", central.base))
-        .bearer_auth(HQ_ADMIN)
-        .json(&config)
-        .send()
-        .await
-        .expect("answered");
-    assert!(response.status().is_success());
-    central
-}
-
 /// The office's configuration and its ETag, as the API gives them to headquarters.
 async fn saved(base: &str) -> (Value, String) {
     let response = reqwest::Client::new()
@@ -63,7 +47,7 @@ async fn an_administrator_edits_counters_categories_the_call_rule_hours_and_clos
         return;
     }
     let dir = tempfile::tempdir().expect("temp dir");
-    let central = central_with_the_demo_office(dir.path()).await;
+    let central = central::spawn_with_demo_office(dir.path()).await;
     let (before, _) = saved(&central.base).await;
     assert_eq!(before["counters"][4]["id"], "5", "the demo's fifth counter");
 
@@ -182,7 +166,7 @@ async fn mistakes_are_refused_beside_their_fields(lang: &'static str) {
         return;
     }
     let dir = tempfile::tempdir().expect("temp dir");
-    let central = central_with_the_demo_office(dir.path()).await;
+    let central = central::spawn_with_demo_office(dir.path()).await;
     let (before, version) = saved(&central.base).await;
 
     let base = central.base.clone();

@@ -50,6 +50,22 @@ pub async fn spawn(dir: &Path) -> TestCentral {
     spawn_with(settings(dir)).await
 }
 
+/// Central with the demo office's configuration, as headquarters saved it.
+pub async fn spawn_with_demo_office(dir: &Path) -> TestCentral {
+    let central = spawn(dir).await;
+    let config = demo::office_configs().remove(0);
+    let response = central
+        .client
+        .put(format!("{}/api/v1/offices/centro/config", central.base))
+        .bearer_auth(HQ_ADMIN)
+        .json(&config)
+        .send()
+        .await
+        .expect("answered");
+    assert!(response.status().is_success(), "{}", response.status());
+    central
+}
+
 pub async fn spawn_with(settings: Settings) -> TestCentral {
     // sled holds a lock on its directory until the previous instance is fully dropped.
     let mut attempts = 0;
