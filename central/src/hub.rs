@@ -912,12 +912,7 @@ impl Hub {
         if access == Access::Read || !self.store.shared() {
             return self.edit_locked(slot, live, doc_id, edit);
         }
-        self.store.lock_doc(doc_id)?;
-        let result = self.edit_locked(slot, live, doc_id, edit);
-        if let Err(error) = self.store.unlock_doc(doc_id) {
-            tracing::error!(doc = doc_id, %error, "cannot let go of a document's lock");
-        }
-        result
+        fila_store::with_doc_locked(&*self.store, doc_id, || self.edit_locked(slot, live, doc_id, edit))
     }
 
     fn edit_locked<T>(

@@ -175,18 +175,14 @@ impl Surveys {
         // And one at a time across the replicas sharing the store: the answer is committed
         // before the lock goes (the flushes below), so the next to take it finds it.
         let key = answer_key(&survey.office, survey.day, Some(survey.ticket));
-        self.store.lock_doc(&key)?;
-        let result = self.take(survey, &facts, &answer, comment, now);
-        if let Err(error) = self.store.unlock_doc(&key) {
-            tracing::error!(%error, "cannot let go of a survey's lock");
-        }
-        result
+        fila_store::with_doc_locked(&*self.store, &key, || self.take(&key, survey, &facts, &answer, comment, now))
     }
 
-    /// Stores the answer unless the ticket has one; with its comment, if any. Called with the
-    /// survey locked.
+    /// Stores the answer at `key` unless the ticket has one; with its comment, if any. Called
+    /// with the survey locked.
     fn take(
         &self,
+        key: &str,
         survey: &SurveyRef,
         facts: &Facts,
         answer: &SurveyAnswer,
@@ -197,7 +193,7 @@ impl Surveys {
             return Err(Refusal::Answered);
         }
         let bytes = serde_json::to_vec(answer).map_err(|e| StoreError::Transaction(e.to_string()))?;
-        self.store.put_meta(&answer_key(&survey.office, survey.day, Some(survey.ticket)), &bytes)?;
+        self.store.put_meta(key, &bytes)?;
         let kept = match comment {
             Some(text) => {
                 let number = facts.ticket_number.clone().unwrap_or_else(|| survey.ticket.key());

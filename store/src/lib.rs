@@ -40,6 +40,23 @@ pub enum StoredElsewhere {
     Anything,
 }
 
+/// Runs `step` holding `doc_id`'s lock across the processes sharing `store`
+/// ([`Store::lock_doc`]) and lets go of it whatever `step` returned. A failure to let go is
+/// logged, not returned: `step`'s outcome stands, and the lock goes with its connection at the
+/// latest.
+pub fn with_doc_locked<T, E: From<StoreError>>(
+    store: &dyn Store,
+    doc_id: &str,
+    step: impl FnOnce() -> Result<T, E>,
+) -> Result<T, E> {
+    store.lock_doc(doc_id)?;
+    let result = step();
+    if let Err(error) = store.unlock_doc(doc_id) {
+        tracing::error!(doc = doc_id, %error, "cannot let go of a document's lock");
+    }
+    result
+}
+
 pub trait Store: Send + Sync + 'static {
     /// Append a chunk to a document; returns its sequence number, which grows with each chunk
     /// of the document. Not durable until [`Store::flush`].

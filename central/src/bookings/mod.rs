@@ -299,17 +299,13 @@ impl Bookings {
         let day_lock = self.day_lock(office, day);
         let _held = lock(&day_lock);
         let doc = fila_protocol::doc::keys::appointments_doc_id(office, day);
-        self.store.lock_doc(&doc)?;
-        let result = step().and_then(|value| {
+        fila_store::with_doc_locked(&*self.store, &doc, || {
+            let value = step()?;
             if self.store.shared() {
                 self.store.flush()?;
             }
             Ok(value)
-        });
-        if let Err(error) = self.store.unlock_doc(&doc) {
-            tracing::error!(office, %day, %error, "cannot let go of a date's lock");
-        }
-        result
+        })
     }
 
     /// Reads who a request is for: the identity kept as its keyed hash, the contact central
