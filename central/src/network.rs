@@ -62,7 +62,7 @@ pub struct WaitLimits {
 /// A row is recomputed at least this often, for what depends on the time of day.
 const RECOMPUTE_MS: i64 = 60_000;
 
-/// Below this many offices the rows are computed on the caller's thread.
+/// Below this many offices the rows are always computed on the caller's thread.
 const GLANCE_PARALLEL_FROM: usize = 64;
 /// At most this many threads compute rows at once (the database's connections are few).
 const GLANCE_THREADS_MAX: usize = 4;
@@ -101,15 +101,18 @@ impl Network {
 
     /// Every office's row with its wait limits, for the alerts. Blocking.
     ///
-    /// The offices are shared among a few threads: after a start every row reads its office's
-    /// documents, which is CPU (loading them) and waiting (the database's round trips), and
-    /// a national network's first look should not take that one office after another.
+    /// While most rows were never computed (after a start) the offices are shared among a few
+    /// threads: every such row reads its office's documents, which is CPU (loading them) and
+    /// waiting (the database's round trips), and a national network's first look should not take
+    /// that one office after another. Later, the few rows that change (the every-2-s path of
+    /// the live view and the alerts) are computed on the caller's thread.
     pub fn glance_with_limits(&self, hub: &Hub, now: Timestamp) -> Result<Vec<(OfficeGlance, WaitLimits)>, ReadError> {
         let offices = hub.offices();
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(2, GLANCE_THREADS_MAX);
-        if offices.len() < GLANCE_PARALLEL_FROM {
+        let cold = crate::doc_cache::lock(&self.rows).len() < offices.len() / 2;
+        if !cold || offices.len() < GLANCE_PARALLEL_FROM {
             return offices.into_iter().map(|summary| self.office(hub, summary, now)).collect();
         }
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(2, GLANCE_THREADS_MAX);
         let share = offices.len().div_ceil(threads);
         std::thread::scope(|scope| {
             let parts: Vec<_> = offices
