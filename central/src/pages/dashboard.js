@@ -367,7 +367,7 @@
   }
 
   const $ = (id) => document.getElementById(id);
-  const state = { offices: [], chartUrls: [], timer: null, loaded: false };
+  const state = { offices: [], chartUrls: [], timer: null, loaded: false, sort: { key: 'name', dir: 1 } };
 
   // ---------------------------------------------------------------- formatting
   const number = new Intl.NumberFormat(locale, { maximumFractionDigits: 1 });
@@ -612,31 +612,26 @@
   };
 
   function sortBy(key) {
-    const current = state.sort || { key: 'name', dir: 1 };
-    state.sort = current.key === key ? { key, dir: -current.dir } : { key, dir: SORTS[key].first };
+    state.sort = state.sort.key === key ? { key, dir: -state.sort.dir } : { key, dir: SORTS[key].first };
     renderOffices(state.offices);
   }
 
   function compareRows(a, b) {
-    const { key, dir } = state.sort || { key: 'name', dir: 1 };
+    const { key, dir } = state.sort;
     const [x, y] = [SORTS[key].value(a), SORTS[key].value(b)];
     if (x == null || y == null) return (x == null) - (y == null) || a.office.id.localeCompare(b.office.id);
     return (x < y ? -dir : x > y ? dir : 0) || a.office.id.localeCompare(b.office.id);
   }
 
-  /** The regions (tags) offered by the filter: every tag an office has, as the stream says. */
-  function renderTags() {
-    const tags = [...new Set(Object.values(state.network || {}).flatMap((row) => row.tags || []))].sort();
-    const select = $('offices-tag');
-    const chosen = select.value;
-    const all = el('option', { text: t('offices.allTags') });
-    all.value = '';
-    select.replaceChildren(all, ...tags.map((tag) => {
+  /** Adds to a region (tag) filter the tags it does not offer yet; what is chosen stays. */
+  function offerTags(select, tags) {
+    const known = new Set([...select.options].map((o) => o.value));
+    for (const tag of [...new Set(tags)].sort()) {
+      if (known.has(tag)) continue;
       const option = el('option', { text: tag });
       option.value = tag;
-      return option;
-    }));
-    select.value = tags.includes(chosen) ? chosen : '';
+      select.append(option);
+    }
   }
 
   function syncLag(ms) {
@@ -648,7 +643,7 @@
   }
 
   function renderOffices(offices) {
-    renderTags();
+    offerTags($('offices-tag'), Object.values(state.network || {}).flatMap((row) => row.tags || []));
     const tag = $('offices-tag').value;
     const rows = offices.map((office) => {
       const live = (state.network || {})[office.id] || {};
@@ -658,9 +653,9 @@
       return { office, live, online, days };
     }).filter((row) => !tag || (row.live.tags || []).includes(tag));
     rows.sort(compareRows);
-    const sort = state.sort || { key: 'name', dir: 1 };
+    const { key, dir } = state.sort;
     for (const th of $('offices').tHead.querySelectorAll('th[data-sort]')) {
-      th.setAttribute('aria-sort', th.dataset.sort !== sort.key ? 'none' : sort.dir > 0 ? 'ascending' : 'descending');
+      th.setAttribute('aria-sort', th.dataset.sort !== key ? 'none' : dir > 0 ? 'ascending' : 'descending');
     }
     const body = $('offices').tBodies[0];
     body.replaceChildren();
@@ -1154,16 +1149,7 @@
   function renderRollups(rollup) {
     // The tags offered are those of the offices seen without a tag filter.
     if (!rollup.tag) {
-      const tags = new Set();
-      for (const period of rollup.periods) for (const row of period.rows) for (const tag of row.tags) tags.add(tag);
-      const select = $('rollups-tag');
-      const known = new Set([...select.options].map((o) => o.value));
-      for (const tag of [...tags].sort()) {
-        if (known.has(tag)) continue;
-        const option = el('option', { text: tag });
-        option.value = tag;
-        select.append(option);
-      }
+      offerTags($('rollups-tag'), rollup.periods.flatMap((period) => period.rows.flatMap((row) => row.tags)));
     }
     $('rollups-note').textContent = t('rollups.note', { n: rollup.offices, from: shortDate(rollup.from), to: shortDate(rollup.to) });
     const head = el('tr', {}, [el('th', { text: t('rollups.periodCol') }), el('th', { className: 'num', text: t('rollups.rank') }),
