@@ -322,9 +322,21 @@ async fn a_device_down_reported_to_one_replica_is_an_alert_on_the_other() {
     b.stop().await;
 }
 
+/// Centro opened at `start`: its configuration, and ana signed in at counter 1.
+fn opened(start: Timestamp) -> Edge {
+    let mut edge = Edge::new(common::office_config("centro"), start);
+    edge.add_config();
+    edge.run(start, Command::SignIn { counter: CounterId::new("1"), by: ana() });
+    edge
+}
+
+fn ana() -> Actor {
+    Actor { agent: AgentId::new("ana"), supervisor: false }
+}
+
 /// The office serves `tickets` more, a second apart from `at` on: issued, called and finished.
 fn serve(edge: &mut Edge, at: &mut Timestamp, tickets: usize) {
-    let (counter, by) = (CounterId::new("1"), Actor { agent: AgentId::new("ana"), supervisor: false });
+    let (counter, by) = (CounterId::new("1"), ana());
     let mut next = || {
         *at = Timestamp(at.0 + 1_000);
         *at
@@ -371,13 +383,8 @@ async fn until_served(central: &TestCentral, day: &str, count: u64) {
 async fn a_sees_what_b_stored(start: Timestamp) {
     let Some(db) = TempDatabase::create() else { return };
     let (a, b, _dirs) = replicas(&db, None).await;
-    let mut edge = Edge::new(common::office_config("centro"), start);
-    edge.add_config();
+    let mut edge = opened(start);
     let mut at = start;
-    edge.run(
-        at,
-        Command::SignIn { counter: CounterId::new("1"), by: Actor { agent: AgentId::new("ana"), supervisor: false } },
-    );
     serve(&mut edge, &mut at, 2);
     let day = edge.office.day().day.to_string();
     let mut ws = b.connect(common::CENTRO).await;
@@ -437,13 +444,8 @@ async fn a_survey_answered_by_link_through_one_replica_counts_on_the_other() {
     let (a, b, _dirs) = replicas(&db, None).await;
     // The office serves two this morning and syncs with a.
     let start = Timestamp(common::T0.0 - 30 * 60_000);
-    let mut edge = Edge::new(common::office_config("centro"), start);
-    edge.add_config();
+    let mut edge = opened(start);
     let mut at = start;
-    edge.run(
-        at,
-        Command::SignIn { counter: CounterId::new("1"), by: Actor { agent: AgentId::new("ana"), supervisor: false } },
-    );
     serve(&mut edge, &mut at, 2);
     let day = edge.office.day().day.to_string();
     let mut ws = a.connect(common::CENTRO).await;
@@ -499,13 +501,8 @@ async fn a_survey_answered_through_both_replicas_at_once_is_taken_once() {
     let Some(db) = TempDatabase::create() else { return };
     let (a, b, _dirs) = replicas(&db, None).await;
     let start = Timestamp(common::T0.0 - 30 * 60_000);
-    let mut edge = Edge::new(common::office_config("centro"), start);
-    edge.add_config();
+    let mut edge = opened(start);
     let mut at = start;
-    edge.run(
-        at,
-        Command::SignIn { counter: CounterId::new("1"), by: Actor { agent: AgentId::new("ana"), supervisor: false } },
-    );
     let tickets = 10;
     serve(&mut edge, &mut at, tickets);
     let day = edge.office.day().day.to_string();
