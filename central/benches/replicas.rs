@@ -11,8 +11,8 @@
 //! `cargo bench -p fila-central --bench replicas` (FILA_BENCH_OFFICES, default 5,000;
 //! FILA_BENCH_STEADY_SECONDS, default 60; FILA_BENCH_FAILOVER_SECONDS, how long to wait for
 //! every office to fail over, default 300; FILA_BENCH_CENTRAL_LOG, the replicas' RUST_LOG).
-//! Offices not seen to fail over are listed with what they did since the kill, and the
-//! database's sessions and locks. Needs the PostgreSQL of `fila_store::testing`.
+//! Offices not seen to fail over are listed with what they did since the kill. Needs the
+//! PostgreSQL of `fila_store::testing`.
 
 mod support;
 
@@ -220,12 +220,7 @@ async fn office(o: usize, offices: usize, ports: [u16; 2], first: usize, measure
                         }
                     };
                     let Message::Binary(bytes) = message else { continue };
-                    let decoded = Frame::decode(&bytes, &format!("o{o}"));
-                    let Ok(Frame::Sync { message, .. }) = decoded else {
-                        let what = decoded.map(|f| format!("{f:?}").chars().take(60).collect::<String>());
-                        measured.note(o, format!("frame {what:?}"));
-                        continue;
-                    };
+                    let Ok(Frame::Sync { message, .. }) = Frame::decode(&bytes, &format!("o{o}")) else { continue };
                     let _ = office.sync_receive(&mut peer, &message);
                     while let Some(outgoing) = office.sync_generate(&mut peer) {
                         if socket.send(frame(&doc_id, outgoing)).await.is_err() {
@@ -460,7 +455,7 @@ fn main() {
             percentile(&failovers, 0.99),
             failovers.last().copied().unwrap_or(f64::NAN)
         );
-        let stalled = {
+        {
             let (killed, failovers, trail) = (
                 measured.killed.lock().expect("lock"),
                 measured.failovers.lock().expect("lock"),
@@ -469,39 +464,6 @@ fn main() {
             let moving = killed.as_ref().map(|(_, moving)| moving.iter().filter(|o| !failovers.contains_key(o)));
             for o in moving.into_iter().flatten() {
                 eprintln!("o{o}, no failover seen: {}", trail.get(o).map_or("nothing since the kill", String::as_str));
-            }
-            killed.as_ref().is_some_and(|(_, moving)| moving.len() > failovers.len())
-        };
-        if stalled {
-            // What the database's sessions are doing: a stall behind a lock shows here.
-            let (client, connection) = tokio_postgres::connect(db.url(), tokio_postgres::NoTls).await.expect("connect");
-            tokio::spawn(connection);
-            let rows = client
-                .query(
-                    "SELECT pid, state, coalesce(wait_event_type, ''), coalesce(wait_event, ''), \
-                     coalesce(extract(epoch from now() - xact_start)::text, ''), left(query, 120) \
-                     FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
-                    &[],
-                )
-                .await
-                .expect("sessions");
-            for row in rows {
-                let (pid, state, kind, event, age, query): (i32, Option<String>, String, String, String, String) =
-                    (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4), row.get(5));
-                eprintln!("session {pid} {state:?} wait {kind}/{event} in transaction for {age} s: {query}");
-            }
-            let locks = client
-                .query(
-                    "SELECT pid, locktype, mode, granted, coalesce(relation::regclass::text, ''), \
-                     coalesce(objid::text, '') FROM pg_locks WHERE NOT granted OR locktype = 'advisory'",
-                    &[],
-                )
-                .await
-                .expect("locks");
-            for row in locks {
-                let (pid, kind, mode, granted, relation, objid): (i32, String, String, bool, String, String) =
-                    (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4), row.get(5));
-                eprintln!("lock pid {pid} {kind} {mode} granted {granted} {relation} {objid}");
             }
         }
         for task in tasks {
