@@ -9,7 +9,7 @@ use std::time::Duration;
 use common::docs_edge::Edge;
 use common::{TestCentral, CENTRO, HQ, NORTE, T0};
 use fila_protocol::office::{Actor, Priority};
-use fila_protocol::{AgentId, Command, CounterId, OfficeConfig, RawOfficeConfig, Timestamp};
+use fila_protocol::{AgentId, Command, CounterId, OfficeConfig, Timestamp};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -17,27 +17,7 @@ const MINUTE_MS: i64 = 60_000;
 const DAY_MS: i64 = 24 * 60 * MINUTE_MS;
 
 fn config(id: &str, name: &str, tag: &str) -> OfficeConfig {
-    RawOfficeConfig::parse_toml(&format!(
-        r#"
-        [office]
-        id = "{id}"
-        name = "{name}"
-        time_zone = "America/Argentina/Buenos_Aires"
-        tags = ["{tag}"]
-
-        [[services]]
-        id = "general"
-        prefix = "A"
-        name = "Atención general"
-        target_wait_minutes = 20
-
-        [[counters]]
-        id = "1"
-        name = "Puesto 1"
-        services = ["general"]
-        "#
-    ))
-    .expect("test configuration is valid")
+    common::regional_office(id, name, tag, "")
 }
 
 fn agent(name: &str) -> Actor {

@@ -15,34 +15,14 @@ use browsers::{click, keep_screenshot, text_when, type_into};
 use central::docs_edge::Edge;
 use central::{CENTRO, HQ, NORTE, T0};
 use fila_protocol::office::{Actor, Priority};
-use fila_protocol::{AgentId, Command, CounterId, OfficeConfig, RawOfficeConfig, Timestamp};
+use fila_protocol::{AgentId, Command, CounterId, OfficeConfig, Timestamp};
 
 const SCENARIO_LIMIT: Duration = Duration::from_secs(120);
 const MINUTE_MS: i64 = 60_000;
 const DAY_MS: i64 = 24 * 60 * MINUTE_MS;
 
 fn config(id: &str, name: &str, tag: &str) -> OfficeConfig {
-    RawOfficeConfig::parse_toml(&format!(
-        r#"
-        [office]
-        id = "{id}"
-        name = "{name}"
-        time_zone = "America/Argentina/Buenos_Aires"
-        tags = ["{tag}"]
-
-        [[services]]
-        id = "general"
-        prefix = "A"
-        name = "Atención general"
-        target_wait_minutes = 20
-
-        [[counters]]
-        id = "1"
-        name = "Puesto 1"
-        services = ["general"]
-        "#
-    ))
-    .expect("test configuration is valid")
+    central::regional_office(id, name, tag, "")
 }
 
 fn agent(name: &str) -> Actor {

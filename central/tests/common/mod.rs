@@ -257,6 +257,33 @@ impl Ws {
     }
 }
 
+/// A one-counter office in region `tag`, its general service's target wait 20 minutes, with
+/// `more` TOML sections (categories, say) added.
+pub fn regional_office(id: &str, name: &str, tag: &str, more: &str) -> fila_protocol::OfficeConfig {
+    RawOfficeConfig::parse_toml(&format!(
+        r#"
+        [office]
+        id = "{id}"
+        name = "{name}"
+        time_zone = "America/Argentina/Buenos_Aires"
+        tags = ["{tag}"]
+
+        [[services]]
+        id = "general"
+        prefix = "A"
+        name = "Atención general"
+        target_wait_minutes = 20
+
+        [[counters]]
+        id = "1"
+        name = "Puesto 1"
+        services = ["general"]
+        {more}
+        "#
+    ))
+    .expect("test configuration is valid")
+}
+
 pub fn office_config(id: &str) -> fila_protocol::OfficeConfig {
     RawOfficeConfig::parse_toml(&format!(
         r#"

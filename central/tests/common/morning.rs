@@ -2,61 +2,18 @@
 //! network view's tests sync, through the API and in the browser.
 
 use fila_protocol::office::{Actor, Priority, SurveyInput, SurveyTicket};
-use fila_protocol::{AgentId, CategoryId, Command, CounterId, RawOfficeConfig, Timestamp, Who};
+use fila_protocol::{AgentId, CategoryId, Command, CounterId, Timestamp, Who};
 
 use super::docs_edge::Edge;
-use super::T0;
-
-/// Centro, in the capital.
-const CENTRO_CONFIG: &str = r#"
-    [office]
-    id = "centro"
-    name = "Oficina Centro"
-    time_zone = "America/Argentina/Buenos_Aires"
-    tags = ["capital"]
-
-    [[services]]
-    id = "general"
-    prefix = "A"
-    name = "Atención general"
-    target_wait_minutes = 20
-
-    [[counters]]
-    id = "1"
-    name = "Puesto 1"
-    services = ["general"]
-"#;
-
-/// Norte, in the interior, with a legal maximum wait for expectant mothers.
-const NORTE_CONFIG: &str = r#"
-    [office]
-    id = "norte"
-    name = "Oficina Norte"
-    time_zone = "America/Argentina/Buenos_Aires"
-    tags = ["interior"]
-
-    [[services]]
-    id = "general"
-    prefix = "A"
-    name = "Atención general"
-    target_wait_minutes = 20
-
-    [[categories]]
-    id = "embarazada"
-    name = "Embarazada"
-    max_wait_minutes = 15
-
-    [[counters]]
-    id = "1"
-    name = "Puesto 1"
-    services = ["general"]
-"#;
+use super::{regional_office, T0};
 
 /// Norte this morning: five arrived from 25 minutes ago, the third an expectant mother; beto
 /// called the fifth out of order and served her; four still wait, the mother past her legal
 /// maximum.
 pub fn norte() -> Edge {
-    let config = RawOfficeConfig::parse_toml(NORTE_CONFIG).expect("valid");
+    // Norte, in the interior, with a legal maximum wait for expectant mothers.
+    let embarazada = "[[categories]]\nid = \"embarazada\"\nname = \"Embarazada\"\nmax_wait_minutes = 15";
+    let config = regional_office("norte", "Oficina Norte", "interior", embarazada);
     let mut edge = Edge::new(config, minutes_before_now(40));
     let beto = Actor { agent: AgentId::new("beto"), supervisor: false };
     edge.run(minutes_before_now(40), Command::SignIn { counter: CounterId::new("1"), by: beto.clone() });
@@ -86,7 +43,7 @@ pub fn minutes_before_now(minutes: i64) -> Timestamp {
 /// Centro this morning: three arrived, ana served the first, who rated the visit 4 of 5; two
 /// still wait, the longest for ten minutes.
 pub fn centro() -> Edge {
-    let config = RawOfficeConfig::parse_toml(CENTRO_CONFIG).expect("valid");
+    let config = regional_office("centro", "Oficina Centro", "capital", "");
     let mut edge = Edge::new(config, minutes_before_now(30));
     let ana = Actor { agent: AgentId::new("ana"), supervisor: false };
     edge.run(minutes_before_now(30), Command::SignIn { counter: CounterId::new("1"), by: ana.clone() });
