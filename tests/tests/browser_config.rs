@@ -100,15 +100,7 @@ async fn an_administrator_applies_a_regions_template_and_returns_an_offices_own_
     let central = central::spawn(dir.path()).await;
     let mut config = fila_central::demo::office_configs().remove(0);
     config.office.tags = vec!["sur".into()];
-    let response = central
-        .client
-        .put(format!("{}/api/v1/offices/centro/config", central.base))
-        .bearer_auth(HQ_ADMIN)
-        .json(&config)
-        .send()
-        .await
-        .expect("answered");
-    assert!(response.status().is_success());
+    central.configure("centro", &config).await;
 
     let base = central.base.clone();
     let api = central.base.clone();

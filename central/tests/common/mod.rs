@@ -53,16 +53,7 @@ pub async fn spawn(dir: &Path) -> TestCentral {
 /// Central with the demo office's configuration, as headquarters saved it.
 pub async fn spawn_with_demo_office(dir: &Path) -> TestCentral {
     let central = spawn(dir).await;
-    let config = demo::office_configs().remove(0);
-    let response = central
-        .client
-        .put(format!("{}/api/v1/offices/centro/config", central.base))
-        .bearer_auth(HQ_ADMIN)
-        .json(&config)
-        .send()
-        .await
-        .expect("answered");
-    assert!(response.status().is_success(), "{}", response.status());
+    central.configure("centro", &demo::office_configs().remove(0)).await;
     central
 }
 
@@ -98,6 +89,20 @@ impl TestCentral {
     pub async fn stop_server(self) {
         self.server.stop(true).await;
         self.join.await.expect("server task").expect("server ran and flushed");
+    }
+
+    /// Headquarters' administrator sets `office`'s configuration; it must be taken.
+    pub async fn configure(&self, office: &str, config: &RawOfficeConfig) {
+        let response = self
+            .client
+            .put(format!("{}/api/v1/offices/{office}/config", self.base))
+            .bearer_auth(HQ_ADMIN)
+            .json(config)
+            .send()
+            .await
+            .expect("answered");
+        let status = response.status();
+        assert!(status.is_success(), "{status}: {:?}", response.text().await);
     }
 
     /// POSTs `body` as JSON without a token, as a citizen's page does.
